@@ -1,0 +1,117 @@
+"""The ``debtloops`` command line.
+
+``debtloops run``    run scenarios and write results, dashboards and a headline table
+``debtloops list``   show the scenarios and the parameter table
+``debtloops build``  translate the .mdl with pysd (``run`` does this itself when the .mdl changed)
+
+Bad input exits with status 2 before anything runs or is written; a run that reaches an impossible
+state (a negative stock, NaN) exits with status 3 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from debtloops import model
+from debtloops.errors import DebtloopsError
+from debtloops.parameters import Value, load_parameters
+from debtloops.results import format_headlines, write_results
+from debtloops.runner import execute, prepare
+from debtloops.scenarios import describe, list_scenarios, parse_assignment
+
+REFERENCE = "baseline"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="debtloops",
+        description="What happens when a large foreign holder sells US Treasuries.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios and write their results")
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names")
+    run.add_argument("--final-time", type=float, metavar="YEAR", help="last year simulated")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter in every scenario of the run (the baseline reference too); "
+        "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
+    run.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR")
+
+    commands.add_parser("list", help="show the scenarios and the parameters")
+
+    build = commands.add_parser("build", help="translate the .mdl with pysd")
+    build.add_argument("--force", action="store_true", help="translate even if up to date")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
+    table = load_parameters()
+    names = list(dict.fromkeys(args.scenarios))
+    prepared = {
+        name: prepare(name, overrides, args.final_time, table)
+        for name in dict.fromkeys([REFERENCE, *names])
+    }
+    started = time.perf_counter()
+    results = {name: execute(run) for name, run in prepared.items()}
+    elapsed = time.perf_counter() - started
+    rows = write_results(args.out, {name: results[name] for name in names}, results[REFERENCE])
+    print(format_headlines(rows))
+    print(f"\n{len(prepared)} runs in {elapsed:.2f} s; results in {args.out}/")
+
+
+def _list() -> None:
+    print("Scenarios (models/scenarios/):")
+    for name in list_scenarios():
+        print(f"  {name:<16} {describe(name)}")
+    print("\nParameters (models/parameters.toml):")
+    header = f"  {'name':<36} {'value':>10}  {'units':<22} {'range':<22} {'kind':<12} source"
+    print(header)
+    for param in load_parameters().values():
+        span = f"[{param.low:g}, {param.high:g}]"
+        source = textwrap.shorten(param.source, width=70, placeholder=" ...")
+        print(
+            f"  {param.name:<36} {param.value:>10g}  {param.units:<22} {span:<22} "
+            f"{param.kind:<12} {source}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for bad input, 3 for a failed run.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            _run(args)
+        elif args.command == "list":
+            _list()
+        elif args.command == "build":
+            print(model.build(force=args.force))
+    except DebtloopsError as error:
+        print(f"debtloops: error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The public output contract: the names and units that every ``results.nc`` carries.
+
+The names are the pysd names of .mdl variables, so the contract is kept by the .mdl itself; a test
+checks that each name exists with these units. Units are written as in the .mdl with ``billion_USD``
+spelt ``billion USD`` and the dimensionless ``dmnl`` spelt ``1``.
+"""
+
+OUTPUT_UNITS: dict[str, str] = {
+    "debt_held_by_public": "billion USD",
+    "japan_holdings": "billion USD",
+    "china_holdings": "billion USD",
+    "other_foreign_holdings": "billion USD",
+    "fed_holdings": "billion USD",
+    "domestic_private_holdings": "billion USD",
+    "market_yield": "1/year",
+    "effective_interest_rate": "1/year",
+    "fed_policy_rate": "1/year",
+    "dollar_index": "index",
+    "net_interest": "billion USD/year",
+    "primary_deficit": "billion USD/year",
+    "deficit": "billion USD/year",
+    "gross_issuance": "billion USD/year",
+    "nominal_gdp": "billion USD/year",
+    "revenue": "billion USD/year",
+    "debt_to_gdp": "1",
+    "interest_to_revenue": "1",
+    "bond_price_index": "index",
+    "em_stress_index": "1",
+}
+
+#: The holders whose stocks add up to the debt held by the public.
+HOLDINGS = (
+    "japan_holdings",
+    "china_holdings",
+    "other_foreign_holdings",
+    "fed_holdings",
+    "domestic_private_holdings",
+)
+
+#: Stocks that can never be negative: a run in which one is stops with an error.
+NON_NEGATIVE_STOCKS = (
+    "debt_held_by_public",
+    *HOLDINGS,
+    "nominal_gdp",
+    "dollar_index",
+    "recent_official_sales",
+    "recent_fed_purchases",
+)
+
+#: Stocks that may legitimately be negative: yields, and the interest that follows them, turn
+#: negative when rates do; consolidation is signed. Every stock is in one list or the other.
+SIGNED_STOCKS = (
+    "discovered_yield",
+    "reference_yield",
+    "interest_on_bills",
+    "interest_on_coupons",
+    "cumulative_net_interest",
+    "fiscal_consolidation",
+)
+
+
+def display_units(mdl_units: str) -> str:
+    """Return the units of a .mdl variable as written in results files.
+
+    Parameters
+    ----------
+    mdl_units : str
+        Units as written in the .mdl, e.g. ``billion_USD/year``.
+
+    Returns
+    -------
+    str
+        E.g. ``billion USD/year``; ``dmnl`` becomes ``1``.
+    """
+    if mdl_units.strip().lower() == "dmnl":
+        return "1"
+    return mdl_units.replace("billion_USD", "billion USD")

@@ -1,0 +1,162 @@
+"""Translate the .mdl with pysd (once), load it, and simulate it.
+
+The steps are separate, as in pysd: :func:`build` translates ``models/treasury_dumping.mdl`` into
+Python under ``models/.build/`` and records the .mdl's hash and the pysd version beside it; later
+calls reuse that translation until either changes. :func:`simulate` runs a fresh copy of the
+translated model with a full set of parameter values. No equation of the model is written in
+Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pysd
+
+from debtloops.parameters import CONTROLS, Value
+from debtloops.paths import BUILD_DIR, MODEL_FILE
+
+# pysd says so, as a UserWarning, each time a constant is given as a time series; that is how
+# drivers are meant to be given here, so this one warning is expected and silenced around the run.
+_SERIES_WARNING = "Replacing a constant value with a time-dependent value"
+
+
+def _fingerprint(mdl: Path) -> str:
+    digest = hashlib.sha256(mdl.read_bytes()).hexdigest()
+    return f"{digest} pysd-{pysd.__version__}\n"
+
+
+def build(mdl: Path = MODEL_FILE, build_dir: Path = BUILD_DIR, force: bool = False) -> Path:
+    """Translate the .mdl to Python unless an up-to-date translation exists.
+
+    The translation is made in a temporary folder and moved into place, so concurrent callers and
+    interrupted builds never leave a half-written model.
+
+    Parameters
+    ----------
+    mdl : Path
+        The Vensim model file.
+    build_dir : Path
+        Where the translation is kept.
+    force : bool
+        Translate even if the cached translation is current.
+
+    Returns
+    -------
+    Path
+        The translated Python file.
+    """
+    target = build_dir / mdl.with_suffix(".py").name
+    stamp = build_dir / f"{mdl.stem}.fingerprint"
+    fingerprint = _fingerprint(mdl)
+    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        return target
+    build_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
+    try:
+        copy = scratch / mdl.name
+        shutil.copyfile(mdl, copy)
+        pysd.read_vensim(str(copy), initialize=False)
+        os.replace(copy.with_suffix(".py"), target)
+        stamp_tmp = scratch / stamp.name
+        stamp_tmp.write_text(fingerprint)
+        os.replace(stamp_tmp, stamp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def load(mdl: Path = MODEL_FILE) -> pysd.py_backend.model.Model:
+    """Return a fresh, initialised pysd model, translating the .mdl first if needed."""
+    return pysd.load(str(build(mdl)))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the translated model says about its variables.
+
+    Attributes
+    ----------
+    units : dict
+        .mdl units by pysd name.
+    comments : dict
+        .mdl one-line comments by pysd name.
+    kinds : dict
+        pysd's type of each variable (``Constant``, ``Auxiliary``, ``Stateful``, ...).
+    stocks : tuple of str
+        The pysd names of the stocks (INTEG).
+    real_names : dict
+        .mdl names by pysd name.
+    """
+
+    units: dict[str, str]
+    comments: dict[str, str]
+    kinds: dict[str, str]
+    stocks: tuple[str, ...]
+    real_names: dict[str, str]
+
+
+def describe(model: pysd.py_backend.model.Model) -> ModelInfo:
+    """Collect the units, comments and types of a model's variables from pysd's documentation."""
+    doc = model.doc.set_index("Py Name")
+    stocks = tuple(name for name, row in doc.iterrows() if row["Subtype"] == "Integ")
+    return ModelInfo(
+        units={name: str(unit) for name, unit in doc["Units"].items()},
+        comments={name: str(text) for name, text in doc["Comment"].items()},
+        kinds={name: str(kind) for name, kind in doc["Type"].items()},
+        stocks=stocks,
+        real_names={name: str(real) for name, real in doc["Real Name"].items()},
+    )
+
+
+def _pysd_params(values: Mapping[str, Value]) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for name, value in values.items():
+        if name in CONTROLS:
+            continue
+        if isinstance(value, Mapping):
+            params[name] = pd.Series(list(value.values()), index=list(value.keys()), dtype=float)
+        else:
+            params[name] = float(value)
+    return params
+
+
+def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> tuple[pd.DataFrame, ModelInfo]:
+    """Run the model once.
+
+    Parameters
+    ----------
+    values : mapping
+        Every parameter's value, as returned by :func:`debtloops.parameters.validate`.
+    mdl : Path
+        The Vensim model file.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per saved step (index ``time`` [year]), one column per model variable, named by its
+        pysd name, in the .mdl's units.
+    info : ModelInfo
+        The model's units, comments and stocks.
+    """
+    model = load(mdl)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
+        frame = model.run(
+            params=_pysd_params(values),
+            final_time=float(values["final_time"]),  # type: ignore[arg-type]
+            time_step=float(values["time_step"]),  # type: ignore[arg-type]
+            saveper=float(values["saveper"]),  # type: ignore[arg-type]
+        )
+    info = describe(model)
+    frame = frame.rename(columns={real: py for py, real in info.real_names.items()})
+    frame.index.name = "time"
+    return frame, info

@@ -1,0 +1,296 @@
+"""The parameter table: every constant of the model with its value, units, range and source.
+
+``models/parameters.toml`` is the one place where constants are described. The table validates
+itself when it is loaded, and :func:`validate` checks a full set of parameter values (defaults,
+scenario and command-line overrides) before anything runs.
+
+A value is either a number or, for the exogenous drivers (``kind = "driver"``), a time series: a
+mapping from year to value that pysd interpolates linearly and holds flat beyond its ends.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from debtloops.errors import InputError, unknown_name
+from debtloops.paths import PARAMETER_TABLE
+
+KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
+CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
+LARGEST_TIME_STEP = 1.0 / 16.0
+SMALLEST_TIME_STEP = 1.0 / 1024.0
+
+#: A time series: year [year] -> value [the parameter's units], years strictly increasing.
+TimeSeries = Mapping[float, float]
+Value = float | TimeSeries
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One constant of the model.
+
+    Attributes
+    ----------
+    name : str
+        The pysd name of the .mdl constant (snake_case).
+    value : float
+        The default [units].
+    units : str
+        The .mdl units.
+    low, high : float
+        Plausible range [units], the default bounds of sensitivity sweeps.
+    valid_min, valid_max : float
+        Values outside these bounds are refused [units].
+    kind : str
+        One of :data:`KINDS`.
+    source : str
+        Where the value comes from.
+    """
+
+    name: str
+    value: float
+    units: str
+    low: float
+    high: float
+    valid_min: float
+    valid_max: float
+    kind: str
+    source: str
+
+    def check(self, value: float) -> float:
+        """Return ``value`` as a float if it is finite and within the valid bounds.
+
+        Parameters
+        ----------
+        value : float
+            A proposed value [units].
+
+        Returns
+        -------
+        float
+            The value.
+
+        Raises
+        ------
+        InputError
+            If the value is not a finite number or lies outside ``[valid_min, valid_max]``.
+        """
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{self.name}: '{value}' is not a number") from None
+        if not math.isfinite(number):
+            raise InputError(f"{self.name}: {number} is not a finite number")
+        if not self.valid_min <= number <= self.valid_max:
+            nearest = min(max(number, self.valid_min), self.valid_max)
+            raise InputError(
+                f"{self.name} = {number:g} {self.units} is outside its valid range "
+                f"[{self.valid_min:g}, {self.valid_max:g}]; nearest valid value: {nearest:g}"
+            )
+        return number
+
+
+class ParameterTable(Mapping[str, Parameter]):
+    """The parameter table, read from ``models/parameters.toml``; it validates itself on load."""
+
+    def __init__(self, parameters: Mapping[str, Parameter]) -> None:
+        self._parameters = MappingProxyType(dict(parameters))
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self._parameters[name]
+        except KeyError:
+            raise unknown_name("parameter", name, self._parameters) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parameters
+
+    def defaults(self) -> dict[str, Value]:
+        """Return every parameter's default value, by name."""
+        return {name: p.value for name, p in self._parameters.items()}
+
+    def of_kind(self, *kinds: str) -> list[Parameter]:
+        """Return the parameters of the given kinds, in table order."""
+        return [p for p in self._parameters.values() if p.kind in kinds]
+
+
+def _entry(name: str, raw: Mapping[str, object], path: Path) -> Parameter:
+    where = f"{path.name} [{name}]"
+    missing = {"value", "units", "range", "kind", "source"} - set(raw)
+    if missing:
+        raise InputError(f"{where}: missing field(s) {', '.join(sorted(missing))}")
+    low, high = (float(x) for x in raw["range"])  # type: ignore[union-attr]
+    bounds = raw.get("valid", (low, high))
+    valid_min, valid_max = (float(x) for x in bounds)  # type: ignore[union-attr]
+    param = Parameter(
+        name=name,
+        value=float(raw["value"]),  # type: ignore[arg-type]
+        units=str(raw["units"]),
+        low=low,
+        high=high,
+        valid_min=valid_min,
+        valid_max=valid_max,
+        kind=str(raw["kind"]),
+        source=str(raw["source"]).strip(),
+    )
+    if param.kind not in KINDS:
+        raise InputError(f"{where}: kind '{param.kind}' is not one of {', '.join(KINDS)}")
+    if not param.source:
+        raise InputError(f"{where}: the source is empty")
+    if not valid_min <= low <= param.value <= high <= valid_max:
+        raise InputError(
+            f"{where}: need valid_min <= low <= value <= high <= valid_max, got "
+            f"{valid_min:g} <= {low:g} <= {param.value:g} <= {high:g} <= {valid_max:g}"
+        )
+    return param
+
+
+def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
+    """Read and check the parameter table.
+
+    Parameters
+    ----------
+    path : Path
+        The TOML table; the project's own by default.
+
+    Returns
+    -------
+    ParameterTable
+        The checked table.
+
+    Raises
+    ------
+    InputError
+        If an entry lacks a field, has an unknown kind or a value outside its own range.
+    """
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    return ParameterTable({name: _entry(name, entry, path) for name, entry in raw.items()})
+
+
+def _check_series(param: Parameter, series: TimeSeries) -> dict[float, float]:
+    if param.kind != "driver":
+        drivers = "see `debtloops list` for the drivers"
+        raise InputError(f"{param.name} is a constant, not a driver: give one number ({drivers})")
+    if not series:
+        raise InputError(f"{param.name}: the time series is empty")
+    checked: dict[float, float] = {}
+    for year, value in series.items():
+        try:
+            when = float(year)
+        except (TypeError, ValueError):
+            raise InputError(f"{param.name}: year '{year}' is not a number") from None
+        if not math.isfinite(when):
+            raise InputError(f"{param.name}: year {when} is not a finite number")
+        try:
+            checked[when] = param.check(value)
+        except InputError as error:
+            raise InputError(f"{error} (in the time series, at year {when:g})") from None
+    years = list(checked)
+    if years != sorted(years):
+        raise InputError(f"{param.name}: the years of the time series must increase")
+    return checked
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InputError(message)
+
+
+def _nearest_power_of_two_step(step: float) -> float:
+    exponent = round(math.log2(step)) if step > 0 else -4
+    return min(max(2.0**exponent, SMALLEST_TIME_STEP), LARGEST_TIME_STEP)
+
+
+def _check_controls(values: Mapping[str, float]) -> None:
+    step = values["time_step"]
+    is_power = step > 0 and math.log2(step).is_integer()
+    _require(
+        is_power and SMALLEST_TIME_STEP <= step <= LARGEST_TIME_STEP,
+        f"time_step = {step:g} year must be a power of two between 1/1024 and 1/16 year; "
+        f"nearest valid value: {_nearest_power_of_two_step(step):g}",
+    )
+    start, end = values["initial_time"], values["final_time"]
+    _require(
+        end >= start + step,
+        f"final_time = {end:g} is not after initial_time = {start:g}; "
+        f"nearest valid value: {start + 1:g}",
+    )
+    saveper = values["saveper"]
+    ratio = saveper / step
+    _require(
+        saveper >= step and ratio.is_integer(),
+        f"saveper = {saveper:g} year must be a whole multiple of time_step = {step:g}; "
+        f"nearest valid value: {max(round(ratio), 1) * step:g}",
+    )
+
+
+def _check_stocks(values: Mapping[str, float]) -> None:
+    for holder in ("japan", "china"):
+        sale, held = values[f"{holder}_sale_amount"], values[f"initial_{holder}_holdings"]
+        _require(
+            sale <= held,
+            f"{holder}_sale_amount = {sale:g} billion_USD is more than {holder.capitalize()} holds "
+            f"(initial_{holder}_holdings = {held:g}); nearest valid value: {held:g}",
+        )
+    named = values["initial_japan_holdings"] + values["initial_china_holdings"]
+    foreign = values["initial_total_foreign_holdings"]
+    _require(
+        named <= foreign,
+        f"initial_total_foreign_holdings = {foreign:g} is less than Japan's and China's holdings "
+        f"together ({named:g}); nearest valid value: {named:g}",
+    )
+    official = foreign + values["initial_fed_holdings"]
+    debt = values["initial_debt_held_by_public"]
+    _require(
+        official <= debt,
+        f"initial_debt_held_by_public = {debt:g} is less than foreign and Fed holdings together "
+        f"({official:g}), leaving domestic private holdings negative; nearest valid value: "
+        f"{official:g}",
+    )
+
+
+def validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str, Value]:
+    """Check overrides against the table and return the full, valid set of parameter values.
+
+    Parameters
+    ----------
+    table : ParameterTable
+        The parameter table.
+    overrides : mapping of str to number or time series
+        Values that replace the defaults, by parameter name.
+
+    Returns
+    -------
+    dict
+        Every parameter's value: numbers as ``float``, time series as ``dict[float, float]``.
+
+    Raises
+    ------
+    InputError
+        On an unknown name, a non-finite or out-of-range value, a time series for a parameter that
+        is not a driver, or inconsistent values (a sale larger than the holdings, a time step
+        that is not a power of two, a final time before the start).
+    """
+    values: dict[str, Value] = dict(table.defaults())
+    for name, value in overrides.items():
+        param = table[name]
+        if isinstance(value, Mapping):
+            values[name] = _check_series(param, value)
+        else:
+            values[name] = param.check(value)  # type: ignore[arg-type]
+    constants = {k: v for k, v in values.items() if isinstance(v, float)}
+    _check_controls(constants)
+    _check_stocks(constants)
+    return values
