@@ -1,0 +1,102 @@
+"""End to end: the command line and the Python API produce labelled, complete results."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+import xarray as xr
+
+from debtloops import cli, load_parameters, run_scenarios
+from debtloops.contract import OUTPUT_UNITS
+from debtloops.dashboard import DPI, FIGURE_SIZE
+
+
+@pytest.fixture(scope="module")
+def article_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    status = cli.main(["run", "article", "japan_full", "--out", str(out)])
+    assert status == 0
+    return out
+
+
+def test_run_writes_netcdf_with_the_contract_names_and_units(article_run):
+    with xr.open_dataset(article_run / "article" / "results.nc") as ds:
+        for name, units in OUTPUT_UNITS.items():
+            assert name in ds, name
+            assert ds[name].attrs["units"] == units, name
+            assert ds[name].attrs["long_name"], name
+            assert ds[name].dims == ("time",)
+        assert float(ds["time"][0]) == 2025.0 and float(ds["time"][-1]) == 2055.0
+
+
+def test_run_records_provenance(article_run):
+    with xr.open_dataset(article_run / "article" / "results.nc") as ds:
+        attrs = ds.attrs
+    assert attrs["scenario"] == "article"
+    assert attrs["scenario_chain"] == "baseline -> article"
+    assert "japan_sale_amount = 120.0" in attrs["scenario_text"]
+    parameters = json.loads(attrs["parameters"])
+    assert set(parameters) == set(load_parameters())
+    assert parameters["japan_sale_amount"] == 120.0
+    assert len(attrs["git_commit"]) >= 7
+    assert "pysd" in json.loads(attrs["package_versions"])
+    assert len(attrs["model_sha256"]) == 64
+
+
+def test_run_writes_csv_dashboard_and_headlines(article_run):
+    csv = (article_run / "japan_full" / "results.csv").read_text().splitlines()
+    assert csv[0].startswith("time,") and "debt_to_gdp" in csv[0]
+    assert len(csv) == 1 + 121  # 2025 to 2055 every quarter
+    image = matplotlib.image.imread(article_run / "japan_full" / "dashboard.png")
+    assert image.shape[:2] == (round(FIGURE_SIZE[1] * DPI), round(FIGURE_SIZE[0] * DPI))
+    headlines = (article_run / "headlines.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in headlines[1:]] == ["article", "japan_full"]
+
+
+def test_run_prints_the_headline_table(tmp_path, capsys):
+    assert cli.main(["run", "japan_full", "--final-time", "2040", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    for column in (
+        "debt/GDP 2035",
+        "debt/GDP 2040",
+        "peak 10y yield",
+        "extra interest 2025-2035",
+        "dollar trough",
+    ):
+        assert column in header
+    row = next(line for line in out.splitlines() if line.startswith("japan_full"))
+    extra_interest = float(row.split()[4].replace(",", ""))
+    assert extra_interest > 0
+
+
+def test_list_shows_scenarios_and_parameters(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "article_stress" in out and "japan_china" in out
+    for param in load_parameters().values():
+        assert param.name in out
+
+
+def test_python_api_returns_scenarios_side_by_side():
+    ds = run_scenarios(["baseline", "article"], overrides={"term_spread": 0.008}, final_time=2035)
+    assert ds["market_yield"].dims == ("scenario", "time")
+    assert list(ds["scenario"].values) == ["baseline", "article"]
+    assert float(ds["market_yield"].sel(scenario="baseline", time=2025.0)) == pytest.approx(
+        0.03625 + 0.008
+    )
+    assert (
+        json.loads(str(ds["parameters"].sel(scenario="article").item()))["japan_sale_amount"] == 120
+    )
+
+
+def test_the_console_script_runs_as_a_module():
+    done = subprocess.run(
+        [sys.executable, "-m", "debtloops.cli", "run", "nope", "--out", "unused"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "did you mean" in done.stderr

@@ -1,0 +1,169 @@
+"""Behaviour of the model: stock-flow consistency, extreme conditions, calibration, regression."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run
+
+from debtloops import SimulationError, list_scenarios, run_scenario
+from debtloops.bonds import coupon_bond_price, one_year_bond_yield
+from debtloops.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
+from debtloops.model import describe, load
+
+EXPECTED = Path(__file__).parent / "expected"
+JAPAN = 1189.3  # initial_japan_holdings in the table; checked below
+CHINA = 683.5
+
+EXTREMES = {
+    "zero debt": dict(
+        initial_debt_held_by_public=0.0,
+        initial_japan_holdings=0.0,
+        initial_china_holdings=0.0,
+        initial_total_foreign_holdings=0.0,
+        initial_fed_holdings=0.0,
+    ),
+    "yields at 0%": dict(stress_yield=0.0, stress_start=2025.0, stress_duration=31.0),
+    "yields at 50%": dict(stress_yield=0.5, stress_start=2025.0, stress_duration=31.0),
+    "policy rate at 0%": dict(fed_policy_rate_path=0.0, term_spread=0.0),
+    "Japan sells everything at once": dict(japan_sale_amount=JAPAN, japan_sale_duration=0.0625),
+    "Japan and China sell everything at once": dict(
+        japan_sale_amount=JAPAN,
+        japan_sale_duration=0.0625,
+        china_sale_amount=CHINA,
+        china_sale_duration=0.0625,
+    ),
+    "every lever on during a full sale": dict(
+        japan_sale_amount=JAPAN,
+        fed_backstop_switch=1.0,
+        fiscal_consolidation_switch=1.0,
+        diversification_switch=1.0,
+        fed_tightening_strength=0.5,
+    ),
+}
+
+
+def test_named_initial_holdings_match_the_table(table):
+    assert table["initial_japan_holdings"].value == JAPAN
+    assert table["initial_china_holdings"].value == CHINA
+
+
+def test_every_stock_is_declared_signed_or_non_negative():
+    stocks = set(describe(load()).stocks)
+    assert stocks == set(NON_NEGATIVE_STOCKS) | set(SIGNED_STOCKS)
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_holdings_add_up_to_the_debt(name):
+    ds = run(name)
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("case", sorted(EXTREMES))
+def test_extreme_conditions_keep_stocks_non_negative_and_finite(case):
+    ds = run("baseline", **EXTREMES[case])
+    for stock in NON_NEGATIVE_STOCKS:
+        assert float(ds[stock].min()) >= 0.0, f"{case}: {stock} went negative"
+    for name, variable in ds.data_vars.items():
+        assert np.isfinite(variable).all(), f"{case}: {name} is not finite"
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=1e-9)
+
+
+def test_a_zero_sale_reproduces_the_baseline_exactly():
+    baseline = run("baseline")
+    zero = run("japan_full", japan_sale_amount=0.0)
+    for name in baseline.data_vars:
+        np.testing.assert_array_equal(zero[name], baseline[name], err_msg=name)
+
+
+def test_a_sale_of_everything_at_once_empties_japan_without_overshooting():
+    ds = run("baseline", **EXTREMES["Japan sells everything at once"])
+    japan = ds["japan_holdings"]
+    assert float(japan.sel(time=2027.0)) < 0.01 * JAPAN
+    assert float(japan.min()) >= 0.0
+
+
+def test_zero_debt_grows_only_by_deficits():
+    ds = run("baseline", **EXTREMES["zero debt"])
+    assert float(ds["debt_held_by_public"][0]) == 0.0
+    assert float(ds["net_interest"][0]) == 0.0
+    assert (ds["debt_held_by_public"].diff("time") > 0).all()
+
+
+def test_yields_at_zero_cost_nothing_on_new_debt():
+    ds = run("baseline", **EXTREMES["yields at 0%"])
+    assert float(abs(ds["market_yield"]).max()) == 0.0
+    # with every new issue at 0% the interest bill only runs off: after 30 years almost none is left
+    assert float(ds["effective_interest_rate"][-1]) < 0.1 * float(ds["effective_interest_rate"][0])
+
+
+def test_yields_at_fifty_percent_drive_the_effective_rate_to_fifty_percent():
+    ds = run("baseline", **EXTREMES["yields at 50%"])
+    assert float(ds["market_yield"].min()) == pytest.approx(0.5, abs=1e-12)
+    assert float(ds["effective_interest_rate"][-1]) == pytest.approx(0.5, abs=0.01)
+
+
+def test_bond_price_index_is_the_coupon_bond_price_at_the_market_yield():
+    for ds in (run("japan_full"), run("baseline", **EXTREMES["yields at 0%"])):
+        coupon = float(ds["market_yield"][0])  # the representative bond is at par at the start
+        expected = [coupon_bond_price(float(y), coupon, 10) for y in ds["market_yield"]]
+        np.testing.assert_allclose(ds["bond_price_index"], expected, rtol=1e-12)
+
+
+def test_the_article_stress_forces_fourteen_point_four_percent_for_one_year():
+    ds = run("article_stress")
+    in_2026 = ds["market_yield"].sel(time=slice(2026.0, 2026.75))
+    assert np.all(in_2026 == pytest.approx(0.144, abs=1e-15))
+    assert float(ds["market_yield"].sel(time=2027.0)) < 0.144
+    assert round(one_year_bond_yield(90.0), 3) == 0.144  # the article's bond, rounded as it does
+
+
+def test_a_driver_given_as_a_time_series_is_interpolated():
+    series = {2025.0: 0.02, 2055.0: 0.05}
+    ds = run("baseline", primary_deficit_share_of_gdp=series)
+    share = ds["primary_deficit"] / ds["nominal_gdp"]
+    assert float(share.sel(time=2040.0)) == pytest.approx(0.035, rel=1e-12)
+    assert float(ds["primary_deficit_share_of_gdp"].sel(time=2030.0)) == pytest.approx(0.025)
+
+
+def test_the_article_sale_moves_yields_as_the_literature_says():
+    # facts-2025.md §8: about 20bp per $100bn sold within a month, fading over 6-12 months; a
+    # $120bn sale spread over a year should lift the 10-year yield by tens of basis points.
+    extra = run("article")["market_yield"] - run("baseline")["market_yield"]
+    assert 0.0005 < float(extra.max()) < 0.003
+    assert float(extra.sel(time=2035.0)) < 0.25 * float(extra.max())
+
+
+def test_without_market_feedbacks_the_baseline_is_near_cbo():
+    # CBO Long-Term Budget Outlook 2025-2055: debt held by the public 156% of GDP in 2055, with
+    # primary deficits averaging 2.0% of GDP. Switching off the yield feedbacks leaves the model's
+    # debt arithmetic, which should land near CBO's path.
+    ds = run(
+        "baseline",
+        portfolio_balance_sensitivity=0.0,
+        flow_effect_sensitivity=0.0,
+        risk_premium_debt_sensitivity=0.0,
+        risk_premium_interest_sensitivity=0.0,
+    )
+    assert float(ds["debt_to_gdp"].sel(time=2055.0)) == pytest.approx(1.56, abs=0.06)
+
+
+def test_a_negative_stock_stops_the_run_with_its_name_and_time():
+    with pytest.raises(SimulationError, match=r"fed_holdings went negative .* at time 202\d"):
+        run_scenario("baseline", overrides={"fed_baseline_net_purchases": -10000.0})
+
+
+CASES = tomllib.loads((EXPECTED / "cases.toml").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_regression_against_stored_results(name):
+    case = CASES[name]
+    stored = pd.read_csv(EXPECTED / f"{name}.csv", index_col="time")
+    fresh = run(name)[case["variables"]].sel(time=stored.index.to_numpy()).to_dataframe()
+    assert list(stored.columns) == case["variables"]
+    np.testing.assert_allclose(fresh[stored.columns], stored, rtol=case["rtol"], atol=0)
