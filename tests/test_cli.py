@@ -63,12 +63,15 @@ def test_run_prints_the_headline_table(tmp_path, capsys):
         "debt/GDP 2035",
         "debt/GDP 2040",
         "peak 10y yield",
+        "peak extra yield",
         "extra interest 2025-2035",
         "dollar trough",
     ):
         assert column in header
     row = next(line for line in out.splitlines() if line.startswith("japan_full"))
-    extra_interest = float(row.split()[4].replace(",", ""))
+    cells = row.split()
+    peak_extra_bp, extra_interest = float(cells[4]), float(cells[5].replace(",", ""))
+    assert peak_extra_bp > 10
     assert extra_interest > 0
 
 

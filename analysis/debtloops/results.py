@@ -18,6 +18,7 @@ from debtloops.errors import InputError
 
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
+BASIS_POINTS = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Headline:
         Debt held by the public over GDP in those years [1].
     peak_market_yield : float
         Highest 10-year market yield of the run [1/year].
+    peak_extra_yield : float
+        Largest excess of the market yield over the baseline's at the same time [1/year].
     extra_interest : float
         Interest paid from the start to the horizon, less the baseline's [billion USD].
     dollar_trough : float
@@ -46,6 +49,7 @@ class Headline:
     debt_to_gdp_horizon: float
     debt_to_gdp_final: float
     peak_market_yield: float
+    peak_extra_yield: float
     extra_interest: float
     dollar_trough: float
 
@@ -82,6 +86,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         debt_to_gdp_horizon=float(scenario["debt_to_gdp"].sel(time=when)),
         debt_to_gdp_final=float(scenario["debt_to_gdp"][-1]),
         peak_market_yield=float(scenario["market_yield"].max()),
+        peak_extra_yield=float((scenario["market_yield"] - baseline["market_yield"]).max()),
         extra_interest=float(interest - reference),
         dollar_trough=float(scenario["dollar_index"].min()),
     )
@@ -95,6 +100,7 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
         f"debt/GDP {first.horizon_year:.0f} [%]": [100 * r.debt_to_gdp_horizon for r in rows],
         f"debt/GDP {first.final_year:.0f} [%]": [100 * r.debt_to_gdp_final for r in rows],
         "peak 10y yield [%]": [100 * r.peak_market_yield for r in rows],
+        "peak extra yield [bp]": [BASIS_POINTS * r.peak_extra_yield for r in rows],
         f"extra interest {start:.0f}-{first.horizon_year:.0f} [$bn]": [
             r.extra_interest for r in rows
         ],
