@@ -167,3 +167,19 @@ def test_regression_against_stored_results(name):
     fresh = run(name)[case["variables"]].sel(time=stored.index.to_numpy()).to_dataframe()
     assert list(stored.columns) == case["variables"]
     np.testing.assert_allclose(fresh[stored.columns], stored, rtol=case["rtol"], atol=0)
+
+
+def test_every_variable_has_units_and_a_comment():
+    info = describe(load())
+    for name, units in info.units.items():
+        if name == "time":
+            continue
+        assert units and units != "nan", f"{name} has no units"
+        assert len(info.comments[name]) > 10, f"{name} has no comment"
+
+
+def test_runs_reach_2100():
+    ds = run_scenario("japan_full", final_time=2100.0)
+    assert float(ds["time"][-1]) == 2100.0
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=0)
