@@ -1,0 +1,24 @@
+"""The .mdl is translated once and again only when it changes."""
+
+import shutil
+
+from debtloops.model import build
+from debtloops.paths import MODEL_FILE
+
+
+def test_translation_is_cached_until_the_mdl_changes(tmp_path):
+    mdl = tmp_path / MODEL_FILE.name
+    shutil.copyfile(MODEL_FILE, mdl)
+    cache = tmp_path / "build"
+    first = build(mdl, cache)
+    stamp = first.stat().st_mtime_ns
+    assert build(mdl, cache) == first
+    assert first.stat().st_mtime_ns == stamp  # reused, not translated again
+    mdl.write_text(mdl.read_text().replace("Share of the debt in Treasury bills.", "Bill share."))
+    assert build(mdl, cache) == first
+    assert first.stat().st_mtime_ns != stamp  # the .mdl changed, so it was translated again
+    assert "Bill share." in first.read_text()
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "treasury_dumping.fingerprint",
+        "treasury_dumping.py",
+    ]
