@@ -1,0 +1,584 @@
+"""Sensitivity-sweep specifications: which parameters to vary, how, and the sample design.
+
+A sweep specification is a TOML file in ``models/sweeps/``. Like a scenario file it opens with a
+comment header, ``# name: one-line intent`` followed by ``# Intent:`` and ``# Source:`` lines, then
+holds::
+
+    scenarios = ["article", "japan_full"]     # scenario names (models/scenarios/*.toml)
+    outcomes = ["debt_to_gdp", "market_yield"] # model output variables to record
+    final_time = 2055.0                        # optional [year]; default: the table's final_time
+
+    [sampler]
+    method = "lhs"          # grid | monte_carlo | lhs | sobol | morris
+    samples = 1000          # see below
+    seed = 20251            # integer >= 0; the design is reproducible bit for bit from it
+    calc_second_order = false   # sobol only; default false
+    levels = 4                  # morris only; default 4, even and >= 2
+
+    [uncertainties.portfolio_balance_sensitivity]   # a parameter of the table
+    distribution = "uniform"   # uniform | normal | triangular | lognormal; default uniform
+    range = [0.03, 0.08]       # optional [the parameter's units]; default the table's [low, high]
+
+    [levers]                   # optional: a few discrete values per parameter, crossed in full
+    fed_backstop_switch = [0.0, 1.0]
+
+What ``samples`` counts depends on the method:
+
+- ``grid``: levels per uncertainty (>= 2); the grid has ``samples ** d`` points, at most 100,000;
+- ``monte_carlo`` and ``lhs``: the number of samples (>= 1);
+- ``sobol``: Saltelli's base sample size ``N``, a power of two >= 16; the design has
+  ``N * (d + 2)`` rows, or ``N * (2 d + 2)`` with ``calc_second_order = true``;
+- ``morris``: the number of trajectories (>= 2); the design has ``N * (d + 1)`` rows.
+
+Here ``d`` is the number of uncertainties. Every distribution lives on ``[low, high]``:
+
+- ``uniform`` on ``[low, high]``;
+- ``triangular`` on ``[low, high]`` with its mode at the table's default value (clipped into the
+  range);
+- ``normal`` with mean ``(low + high) / 2`` and standard deviation ``(high - low) / 4``,
+  truncated to ``[low, high]`` (two standard deviations either side);
+- ``lognormal`` with median ``sqrt(low * high)`` and log standard deviation ``ln(high / low) / 4``,
+  truncated to ``[low, high]``; it needs ``low > 0``.
+
+Only parameters of kind ``control`` (simulation time) and ``definition`` (unit conversions) may not
+be swept. A parameter is either an uncertainty or a lever, not both. Every value is checked against
+the table's valid range when the file is read. Values that must agree with each other (a sale no
+larger than the holdings, say) are checked by :func:`debtloops.parameters.validate` when each run
+is set up.
+
+The design (:func:`design`) crosses the lever combinations (outer) with the uncertainty design
+(inner): row ``c * n_design + i`` holds lever combination ``c`` and design point ``i``. Within each
+lever block the rows keep the sampler's own order, which Sobol and Morris analyses rely on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from SALib.sample import latin as salib_latin
+from SALib.sample import morris as salib_morris
+from SALib.sample import sobol as salib_sobol
+from scipy import stats
+
+from debtloops.errors import InputError, closest, unknown_name
+from debtloops.parameters import Parameter, ParameterTable
+
+DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
+SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris")
+
+TOP_LEVEL_KEYS = ("scenarios", "outcomes", "final_time", "sampler", "uncertainties", "levers")
+REQUIRED_KEYS = ("scenarios", "outcomes", "sampler", "uncertainties")
+SAMPLER_KEYS = ("method", "samples", "seed", "calc_second_order", "levels")
+UNCERTAINTY_KEYS = ("distribution", "range")
+UNSWEEPABLE_KINDS = ("control", "definition")
+
+#: The largest grid design (points per lever combination).
+MAX_GRID_POINTS = 100_000
+#: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly.
+MIN_SOBOL_SAMPLES = 16
+DEFAULT_MORRIS_LEVELS = 4
+#: Where a unit value is moved off 0 and 1 before an unbounded inverse CDF sees it.
+UNIT_EPSILON = 1e-12
+#: Normal and lognormal are truncated this many standard deviations either side of the centre.
+TRUNCATION_SDS = 2.0
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """One swept parameter and its distribution.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the table.
+    low, high : float
+        The range sampled [the parameter's units], ``low < high``.
+    distribution : str
+        One of :data:`DISTRIBUTIONS`.
+    mode : float
+        The table's default value clipped into ``[low, high]`` [the parameter's units]; the peak
+        of a triangular distribution.
+    """
+
+    name: str
+    low: float
+    high: float
+    distribution: str
+    mode: float
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A checked sweep specification.
+
+    Attributes
+    ----------
+    name : str
+        The file's name without ``.toml``.
+    text : str
+        The file's text, for provenance.
+    scenarios : tuple of str
+        The scenarios every design point is run in.
+    outcomes : tuple of str
+        The model variables recorded.
+    final_time : float
+        The end of each run [year].
+    method : str
+        One of :data:`SAMPLERS`.
+    samples : int
+        The sampler's size parameter (see the module docstring) [1].
+    seed : int
+        The random seed, >= 0.
+    calc_second_order : bool
+        Sobol only: whether the design supports second-order indices.
+    morris_levels : int
+        Morris only: the number of grid levels per factor.
+    uncertainties : tuple of Uncertainty
+        The continuous factors, in file order.
+    levers : dict of str to tuple of float
+        The discrete factors and their values [the parameter's units], in file order.
+    """
+
+    name: str
+    text: str
+    scenarios: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    final_time: float
+    method: str
+    samples: int
+    seed: int
+    calc_second_order: bool
+    morris_levels: int
+    uncertainties: tuple[Uncertainty, ...]
+    levers: dict[str, tuple[float, ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """The sample design of a sweep: one row per model run and scenario.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The column names: the uncertainties, then the levers.
+    values : numpy.ndarray
+        Shape ``(n_samples, len(names))``, float64, read-only [each parameter's units]. Row
+        ``c * n_design + i`` is lever combination ``c`` with uncertainty design point ``i``.
+    n_design : int
+        Rows per lever combination.
+    lever_values : tuple of tuple of float
+        The lever combinations in row-block order, one value per lever; ``((),)`` with no levers.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    n_design: int
+    lever_values: tuple[tuple[float, ...], ...]
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+class _Where:
+    """Builds errors whose message starts with the spec file's name."""
+
+    def __init__(self, path: Path) -> None:
+        self.prefix = path.name
+
+    def error(self, message: str) -> InputError:
+        return InputError(f"{self.prefix}: {message}")
+
+    def unknown(self, kind: str, name: str, choices: Iterable[str]) -> InputError:
+        return self.error(str(unknown_name(kind, name, choices)))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read(path: Path, where: _Where) -> tuple[dict, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise where.error(f"cannot read the file ({error})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise where.error(f"not valid TOML: {error}") from None
+    return data, text
+
+
+def _check_keys(found: Iterable[str], allowed: tuple[str, ...], what: str, where: _Where) -> None:
+    for key in found:
+        if key not in allowed:
+            hint = ", ".join(closest(key, allowed))
+            raise where.error(
+                f"unknown {what} '{key}'; did you mean: {hint}? (valid: {', '.join(allowed)})"
+            )
+
+
+def _names(
+    data: Mapping[str, object], key: str, kind: str, valid: list[str], where: _Where
+) -> tuple[str, ...]:
+    raw = data[key]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise where.error(f"'{key}' must be a list of {kind} names, got {raw!r}")
+    if not raw:
+        raise where.error(f"'{key}' is empty; list at least one {kind}")
+    seen: set[str] = set()
+    for name in raw:
+        if name not in valid:
+            raise where.unknown(kind, name, valid)
+        if name in seen:
+            raise where.error(f"{kind} '{name}' is listed twice in '{key}'")
+        seen.add(name)
+    return tuple(raw)
+
+
+def _final_time(data: Mapping[str, object], table: ParameterTable, where: _Where) -> float:
+    param = table["final_time"]
+    if "final_time" not in data:
+        return param.value
+    raw = data["final_time"]
+    if not _is_number(raw) or not math.isfinite(raw):  # type: ignore[arg-type]
+        raise where.error(f"final_time must be a finite number of years, got {raw!r}")
+    start = table["initial_time"].value if "initial_time" in table else 2025.0
+    value = float(raw)  # type: ignore[arg-type]
+    if value <= start:
+        raise where.error(
+            f"final_time = {value:g} is not after the initial time {start:g}; "
+            f"the table's default is {param.value:g}"
+        )
+    try:
+        return param.check(value)
+    except InputError as error:
+        raise where.error(str(error)) from None
+
+
+def _nearest_power_of_two(n: int) -> int:
+    if n <= MIN_SOBOL_SAMPLES:
+        return MIN_SOBOL_SAMPLES
+    lower = 1 << (n.bit_length() - 1)
+    upper = lower << 1
+    return lower if n - lower < upper - n else upper
+
+
+def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[str, object]:
+    raw = data["sampler"]
+    if not isinstance(raw, Mapping):
+        raise where.error("'sampler' must be a table: [sampler] with method, samples and seed")
+    _check_keys(raw, SAMPLER_KEYS, "key in [sampler]", where)
+    for key in ("method", "samples", "seed"):
+        if key not in raw:
+            raise where.error(f"[sampler] is missing '{key}'")
+    method = raw["method"]
+    if method not in SAMPLERS:
+        hint = ", ".join(closest(str(method), SAMPLERS))
+        raise where.error(
+            f"unknown sampler method '{method}'; did you mean: {hint}? "
+            f"(valid: {', '.join(SAMPLERS)})"
+        )
+    for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
+        if key in raw and method != only:
+            raise where.error(f"[sampler] '{key}' applies only to method = \"{only}\"")
+    samples, seed = raw["samples"], raw["seed"]
+    if not _is_integer(samples):
+        raise where.error(f"[sampler] samples must be an integer, got {samples!r}")
+    if not _is_integer(seed) or seed < 0:  # type: ignore[operator]
+        raise where.error(f"[sampler] seed must be an integer >= 0, got {seed!r}")
+    second_order = raw.get("calc_second_order", False)
+    if not isinstance(second_order, bool):
+        raise where.error(
+            f"[sampler] calc_second_order must be true or false, got {second_order!r}"
+        )
+    levels = raw.get("levels", DEFAULT_MORRIS_LEVELS)
+    n = int(samples)  # type: ignore[call-overload]
+    if method in ("monte_carlo", "lhs") and n < 1:
+        raise where.error(f"[sampler] {method} needs samples >= 1, got {n}")
+    if method == "grid":
+        if n < 2:
+            raise where.error(
+                f"[sampler] grid needs samples (levels per uncertainty) >= 2, got {n}"
+            )
+        if n**n_factors > MAX_GRID_POINTS:
+            largest = 2
+            while (largest + 1) ** n_factors <= MAX_GRID_POINTS:
+                largest += 1
+            raise where.error(
+                f"[sampler] a grid of {n} levels over {n_factors} uncertainties has "
+                f"{n**n_factors:,} points, more than {MAX_GRID_POINTS:,}; use at most {largest} "
+                "levels, or lhs"
+            )
+    if method == "sobol" and (n < MIN_SOBOL_SAMPLES or n & (n - 1)):
+        raise where.error(
+            f"[sampler] sobol needs samples (the base N) to be a power of two >= "
+            f"{MIN_SOBOL_SAMPLES}, got {n}; nearest valid value: {_nearest_power_of_two(n)}"
+        )
+    if method == "morris":
+        if n < 2:
+            raise where.error(f"[sampler] morris needs samples (trajectories) >= 2, got {n}")
+        if not _is_integer(levels) or levels < 2 or levels % 2:  # type: ignore[operator]
+            raise where.error(
+                f"[sampler] morris levels must be an even integer >= 2, got {levels!r}"
+            )
+    return {
+        "method": method,
+        "samples": n,
+        "seed": int(seed),  # type: ignore[call-overload]
+        "calc_second_order": second_order,
+        "morris_levels": int(levels),  # type: ignore[call-overload]
+    }
+
+
+def _sweepable(name: str, table: ParameterTable, role: str, where: _Where) -> Parameter:
+    if name not in table:
+        raise where.unknown("parameter", name, table)
+    param = table[name]
+    if param.kind in UNSWEEPABLE_KINDS:
+        raise where.error(
+            f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
+        )
+    return param
+
+
+def _uncertainty(name: str, raw: object, param: Parameter, where: _Where) -> Uncertainty:
+    if not isinstance(raw, Mapping):
+        raise where.error(f"uncertainty '{name}' must be a table [uncertainties.{name}]")
+    _check_keys(raw, UNCERTAINTY_KEYS, f"key in [uncertainties.{name}]", where)
+    distribution = raw.get("distribution", "uniform")
+    if distribution not in DISTRIBUTIONS:
+        hint = ", ".join(closest(str(distribution), DISTRIBUTIONS))
+        raise where.error(
+            f"{name}: unknown distribution '{distribution}'; did you mean: {hint}? "
+            f"(valid: {', '.join(DISTRIBUTIONS)})"
+        )
+    bounds = raw.get("range", [param.low, param.high])
+    if (
+        not isinstance(bounds, list)
+        or len(bounds) != 2
+        or not all(_is_number(b) and math.isfinite(b) for b in bounds)
+    ):
+        raise where.error(f"{name}: range must be two finite numbers [low, high], got {bounds!r}")
+    low, high = float(bounds[0]), float(bounds[1])
+    if low >= high:
+        raise where.error(f"{name}: range [{low:g}, {high:g}] needs low < high")
+    if low < param.valid_min or high > param.valid_max:
+        raise where.error(
+            f"{name}: range [{low:g}, {high:g}] {param.units} is outside the valid range "
+            f"[{param.valid_min:g}, {param.valid_max:g}]"
+        )
+    if distribution == "lognormal" and low <= 0:
+        raise where.error(
+            f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
+        )
+    mode = min(max(param.value, low), high)
+    return Uncertainty(name=name, low=low, high=high, distribution=distribution, mode=mode)
+
+
+def _lever(name: str, raw: object, param: Parameter, where: _Where) -> tuple[float, ...]:
+    if not isinstance(raw, list):
+        raise where.error(f"lever {name} must be a list of values, got {raw!r}")
+    if not raw:
+        raise where.error(f"lever {name} has an empty list of values")
+    values: list[float] = []
+    for item in raw:
+        if not _is_number(item):
+            raise where.error(f"lever {name}: {item!r} is not a number")
+        try:
+            value = param.check(item)  # type: ignore[arg-type]
+        except InputError as error:
+            raise where.error(f"lever {error}") from None
+        if value in values:
+            raise where.error(f"lever {name}: the value {value:g} is listed twice")
+        values.append(value)
+    return tuple(values)
+
+
+def load_spec(
+    path: Path, table: ParameterTable, scenarios: Iterable[str], outcomes: Iterable[str]
+) -> SweepSpec:
+    """Read and check a sweep specification.
+
+    Parameters
+    ----------
+    path : Path
+        The TOML file.
+    table : ParameterTable
+        The parameter table, for names, kinds, default ranges and valid bounds.
+    scenarios : iterable of str
+        The valid scenario names.
+    outcomes : iterable of str
+        The valid outcome names: the model's variable names.
+
+    Returns
+    -------
+    SweepSpec
+        The checked specification, uncertainties and levers in file order.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or parsed; on an unknown key, section, scenario, parameter,
+        outcome, distribution or sampler; a missing section; a parameter that is both an
+        uncertainty and a lever, or of kind ``control`` or ``definition``; a range that is empty
+        or outside the valid bounds; a lognormal range that is not positive; a sample size or seed
+        that the method cannot use; a bad lever value; or a final time not after the start. The
+        message starts with the file's name.
+    """
+    path = Path(path)
+    where = _Where(path)
+    data, text = _read(path, where)
+    _check_keys(data, TOP_LEVEL_KEYS, "top-level key or section", where)
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            raise where.error(f"missing '{key}' (required: {', '.join(REQUIRED_KEYS)})")
+    scenario_names = _names(data, "scenarios", "scenario", list(scenarios), where)
+    outcome_names = _names(data, "outcomes", "outcome", list(outcomes), where)
+    final_time = _final_time(data, table, where)
+
+    raw_uncertainties = data["uncertainties"]
+    if not isinstance(raw_uncertainties, Mapping) or not raw_uncertainties:
+        raise where.error("[uncertainties] must hold at least one [uncertainties.NAME] table")
+    raw_levers = data.get("levers", {})
+    if not isinstance(raw_levers, Mapping):
+        raise where.error("'levers' must be a table: [levers] with NAME = [values]")
+    for name in raw_uncertainties:
+        if name in raw_levers:
+            raise where.error(f"{name} is given both as an uncertainty and as a lever; pick one")
+    uncertainties = tuple(
+        _uncertainty(name, raw, _sweepable(name, table, "an uncertainty", where), where)
+        for name, raw in raw_uncertainties.items()
+    )
+    levers = {
+        name: _lever(name, raw, _sweepable(name, table, "a lever", where), where)
+        for name, raw in raw_levers.items()
+    }
+    sampler = _sampler(data, len(uncertainties), where)
+    return SweepSpec(
+        name=path.stem,
+        text=text,
+        scenarios=scenario_names,
+        outcomes=outcome_names,
+        final_time=final_time,
+        method=sampler["method"],  # type: ignore[arg-type]
+        samples=sampler["samples"],  # type: ignore[arg-type]
+        seed=sampler["seed"],  # type: ignore[arg-type]
+        calc_second_order=sampler["calc_second_order"],  # type: ignore[arg-type]
+        morris_levels=sampler["morris_levels"],  # type: ignore[arg-type]
+        uncertainties=uncertainties,
+        levers=levers,
+    )
+
+
+# ---- the design ---------------------------------------------------------------------------------
+
+
+def unit_problem(spec: SweepSpec) -> dict:
+    """Return the SALib problem on the unit hypercube that the design is drawn from.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The specification.
+
+    Returns
+    -------
+    dict
+        ``names`` (the uncertainties, in order), ``num_vars`` and ``bounds`` (``[0, 1]`` for each)
+        [1]: the problem to pass to SALib's analysis functions, whose factor order is the order of
+        the design's uncertainty columns.
+    """
+    names = [u.name for u in spec.uncertainties]
+    return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0] for _ in names]}
+
+
+def _unit_design(spec: SweepSpec) -> np.ndarray:
+    """Draw the design on the unit hypercube, shape (n_design, n_uncertainties)."""
+    problem = unit_problem(spec)
+    d, n = problem["num_vars"], spec.samples
+    if spec.method == "grid":
+        levels = (np.arange(n, dtype=np.float64) + 0.5) / n
+        mesh = np.meshgrid(*([levels] * d), indexing="ij")
+        return np.stack([axis.ravel() for axis in mesh], axis=1)
+    if spec.method == "monte_carlo":
+        return np.random.default_rng(spec.seed).random((n, d))
+    if spec.method == "lhs":
+        return salib_latin.sample(problem, n, seed=spec.seed)
+    if spec.method == "sobol":
+        return salib_sobol.sample(
+            problem,
+            n,
+            calc_second_order=spec.calc_second_order,
+            scramble=True,
+            seed=spec.seed,
+        )
+    if spec.method == "morris":
+        return salib_morris.sample(problem, n, num_levels=spec.morris_levels, seed=spec.seed)
+    raise ValueError(f"unknown sampler method {spec.method!r}")
+
+
+def _inverse_cdf(uncertainty: Uncertainty, unit: np.ndarray) -> np.ndarray:
+    """Map unit values through the inverse CDF of the uncertainty's distribution."""
+    low, high = uncertainty.low, uncertainty.high
+    width = high - low
+    if uncertainty.distribution == "uniform":
+        values = stats.uniform.ppf(unit, loc=low, scale=width)
+    elif uncertainty.distribution == "triangular":
+        shape = (uncertainty.mode - low) / width
+        values = stats.triang.ppf(unit, shape, loc=low, scale=width)
+    else:
+        # Both are normal in some space, with [low, high] two standard deviations either side of
+        # the centre there; keep the unit values off 0 and 1 all the same.
+        clipped = np.clip(unit, UNIT_EPSILON, 1.0 - UNIT_EPSILON)
+        z = stats.truncnorm.ppf(clipped, -TRUNCATION_SDS, TRUNCATION_SDS)
+        if uncertainty.distribution == "normal":
+            values = 0.5 * (low + high) + z * width / (2.0 * TRUNCATION_SDS)
+        elif uncertainty.distribution == "lognormal":
+            log_low, log_high = math.log(low), math.log(high)
+            centre, scale = 0.5 * (log_low + log_high), (log_high - log_low) / (2 * TRUNCATION_SDS)
+            values = np.exp(centre + z * scale)
+        else:
+            raise ValueError(f"unknown distribution {uncertainty.distribution!r}")
+    # Rounding may leave a value an ulp outside the range; the range is a promise.
+    return np.clip(np.asarray(values, dtype=np.float64), low, high)
+
+
+def design(spec: SweepSpec) -> Design:
+    """Build the sample design of a sweep: the uncertainty design crossed with the levers.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        A specification from :func:`load_spec`.
+
+    Returns
+    -------
+    Design
+        The design: columns are the uncertainties then the levers [each parameter's units]; the
+        lever combinations (full factorial, first lever slowest) form the outer blocks and the
+        uncertainty design, in the sampler's own order, the rows within each block. The same spec
+        and seed give the same design bit for bit.
+    """
+    unit = _unit_design(spec)
+    n_design = unit.shape[0]
+    columns = [_inverse_cdf(u, unit[:, j]) for j, u in enumerate(spec.uncertainties)]
+    inner = np.column_stack(columns) if columns else np.empty((n_design, 0))
+    combinations = tuple(itertools.product(*spec.levers.values()))
+    blocks = []
+    for combination in combinations:
+        lever_block = np.tile(np.asarray(combination, dtype=np.float64), (n_design, 1))
+        blocks.append(np.hstack([inner, lever_block]))
+    values = np.ascontiguousarray(np.vstack(blocks), dtype=np.float64)
+    values.flags.writeable = False
+    names = tuple(u.name for u in spec.uncertainties) + tuple(spec.levers)
+    return Design(names=names, values=values, n_design=n_design, lever_values=combinations)
