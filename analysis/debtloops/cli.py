@@ -1,8 +1,10 @@
 """The ``debtloops`` command line.
 
-``debtloops run``    run scenarios and write results, dashboards and a headline table
-``debtloops list``   show the scenarios and the parameter table
-``debtloops build``  translate the .mdl with pysd (``run`` does this itself when the .mdl changed)
+``debtloops run``      run scenarios and write results, dashboards and a headline table
+``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweep`)
+``debtloops analyze``  sensitivity indices and charts of a finished sweep
+``debtloops list``     show the scenarios and the parameter table
+``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
 Bad input exits with status 2 before anything runs or is written; a run that reaches an impossible
 state (a negative stock, NaN) exits with status 3 and writes nothing.
@@ -49,6 +51,23 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="show the scenarios and the parameters")
 
+    sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.nc")
+    sweep.add_argument("spec", type=Path, metavar="SPEC", help="sweep specification (TOML)")
+    sweep.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sweep.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")
+    analyze.add_argument("folder", type=Path, metavar="DIR", help="a folder holding sweep.nc")
+    analyze.add_argument(
+        "--over-time",
+        action="append",
+        default=[],
+        metavar="VARIABLE",
+        help="also compute Sobol indices of VARIABLE at every saved time (Sobol sweeps)",
+    )
+
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
@@ -68,6 +87,23 @@ def _run(args: argparse.Namespace) -> None:
     rows = write_results(args.out, {name: results[name] for name in names}, results[REFERENCE])
     print(format_headlines(rows))
     print(f"\n{len(prepared)} runs in {elapsed:.2f} s; results in {args.out}/")
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    from debtloops.sweep import run_sweep
+
+    report = run_sweep(args.spec, args.out, args.workers, args.scheduler, args.quiet)
+    print(
+        f"{report.samples} samples ({report.computed} computed now) in {report.seconds:.1f} s; "
+        f"{report.failed} failed; results in {report.path}"
+    )
+
+
+def _analyze(args: argparse.Namespace) -> None:
+    from debtloops.sweep_analysis import analyze
+
+    path = analyze(args.folder, over_time=args.over_time)
+    print(f"analysis in {path} and PNG figures in {args.folder}/")
 
 
 def _list() -> None:
@@ -103,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             _run(args)
+        elif args.command == "sweep":
+            _sweep(args)
+        elif args.command == "analyze":
+            _analyze(args)
         elif args.command == "list":
             _list()
         elif args.command == "build":

@@ -21,6 +21,20 @@ from debtloops.errors import InputError, unknown_name
 from debtloops.paths import PARAMETER_TABLE
 
 KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
+#: Parameters whose valid values depend on each other; :func:`validate` checks them together.
+CROSS_CHECKED = (
+    "initial_time",
+    "final_time",
+    "time_step",
+    "saveper",
+    "japan_sale_amount",
+    "china_sale_amount",
+    "initial_japan_holdings",
+    "initial_china_holdings",
+    "initial_total_foreign_holdings",
+    "initial_fed_holdings",
+    "initial_debt_held_by_public",
+)
 CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
 LARGEST_TIME_STEP = 1.0 / 16.0
 SMALLEST_TIME_STEP = 1.0 / 1024.0

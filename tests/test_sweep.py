@@ -1,0 +1,239 @@
+"""Sweeps: the ensemble matches single runs, results are labelled, reproducible and resumable."""
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from debtloops import cli, ensemble, model, sweep
+from debtloops.runner import prepare
+
+OUTCOMES = ["debt_to_gdp", "market_yield", "interest_to_revenue", "dollar_index"]
+
+
+def _spec(tmp_path, body: str, name: str = "spec") -> object:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+SMALL = """\
+    # small: a sweep for the tests
+    # Intent: exercise the sweep machinery on a few samples.
+    # Source: ranges from models/parameters.toml.
+    scenarios = ["article", "japan_full"]
+    outcomes = ["debt_to_gdp", "market_yield", "interest_to_revenue", "dollar_index"]
+    final_time = 2035.0
+
+    [sampler]
+    method = "lhs"
+    samples = 12
+    seed = 11
+
+    [uncertainties.portfolio_balance_sensitivity]
+    [uncertainties.flow_effect_sensitivity]
+    distribution = "triangular"
+    [uncertainties.coupon_maturity_time]
+
+    [levers]
+    fed_backstop_switch = [0.0, 1.0]
+"""
+
+
+@pytest.fixture(scope="module")
+def small_spec(tmp_path_factory):
+    return _spec(tmp_path_factory.mktemp("spec"), SMALL)
+
+
+@pytest.fixture(scope="module")
+def serial(small_spec, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "sweep"
+    report = sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+    with xr.open_dataset(report.path) as ds:
+        return report, ds.load()
+
+
+def test_the_ensemble_matches_single_runs():
+    base = prepare(
+        "japan_full", overrides={"primary_deficit_share_of_gdp": {2025.0: 0.02, 2055.0: 0.03}}
+    )
+    sampled = {
+        "portfolio_balance_sensitivity": np.array([0.03, 0.05, 0.08]),
+        "initial_japan_holdings": np.array([1189.3, 1200.0, 1239.3]),
+        "fed_backstop_switch": np.array([0.0, 1.0, 1.0]),
+        "dollar_rate_sensitivity": np.array([3.0, 4.5, 5.0]),
+    }
+    names = [
+        "debt_held_by_public",
+        "market_yield",
+        "japan_holdings",
+        "dollar_index",
+        "fed_holdings",
+    ]
+    times, together = ensemble.simulate(base.values, sampled, names)
+    for k in range(3):
+        values = dict(base.values)
+        values.update({name: float(column[k]) for name, column in sampled.items()})
+        alone, _ = model.simulate(values)
+        np.testing.assert_array_equal(times, alone.index.to_numpy())
+        for name in names:
+            np.testing.assert_allclose(together[name][k], alone[name], rtol=1e-9, atol=1e-12)
+
+
+def test_sweep_dataset_is_labelled(serial, small_spec):
+    report, ds = serial
+    assert report.samples == 24 and report.failed == 0
+    assert dict(ds.sizes) == {"scenario": 2, "sample": 24, "time": 41}
+    assert list(ds["scenario"].values) == ["article", "japan_full"]
+    for name in ["portfolio_balance_sensitivity", "flow_effect_sensitivity", "fed_backstop_switch"]:
+        assert ds[name].dims == ("sample",)
+    assert sorted(set(ds["fed_backstop_switch"].values)) == [0.0, 1.0]
+    assert ds["debt_to_gdp"].attrs["units"] == "1"
+    assert ds["market_yield"].attrs["units"] == "1/year"
+    assert ds["extra_interest"].attrs["units"] == "billion USD"
+    assert ds["debt_to_gdp"].dims == ("scenario", "sample", "time")
+    assert (ds["error"] == "").all()
+    assert ds.attrs["spec"] == small_spec.read_text()
+    assert ds.attrs["sampler"] == "lhs" and ds.attrs["seed"] == 11
+    assert [u["name"] for u in json.loads(ds.attrs["uncertainties"])][0] == (
+        "portfolio_balance_sensitivity"
+    )
+    assert len(ds.attrs["git_commit"]) >= 7
+
+
+def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
+    _, ds = serial
+    row = ds.isel(sample=17)
+    overrides = {
+        name: float(row[name])
+        for name in [
+            "portfolio_balance_sensitivity",
+            "flow_effect_sensitivity",
+            "coupon_maturity_time",
+            "fed_backstop_switch",
+        ]
+    }
+    alone, _ = model.simulate(prepare("japan_full", overrides, final_time=2035.0).values)
+    np.testing.assert_allclose(
+        row["market_yield"].sel(scenario="japan_full"), alone["market_yield"], rtol=1e-9
+    )
+    reference, _ = model.simulate(prepare("baseline", overrides, final_time=2035.0).values)
+    extra = alone["cumulative_net_interest"] - reference["cumulative_net_interest"]
+    np.testing.assert_allclose(row["extra_interest"].sel(scenario="japan_full"), extra, rtol=1e-9)
+
+
+def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path):
+    _, first = serial
+    again = sweep.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
+    with xr.open_dataset(again.path) as second:
+        xr.testing.assert_identical(first, second.load())
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp_path, monkeypatch):
+    _, uninterrupted = serial
+    out = tmp_path / "resumed"
+    real = sweep.run_chunk
+    done = []
+
+    def interrupt_after_one(*args):
+        if done:
+            raise KeyboardInterrupt
+        done.append(real(*args))
+        return done[-1]
+
+    monkeypatch.setattr(sweep, "run_chunk", interrupt_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == ["chunk_00000.nc"]
+    assert not (out / "sweep.nc").exists()
+    monkeypatch.setattr(sweep, "run_chunk", real)
+    report = sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+    assert report.computed == 14  # only the two missing chunks ran
+    with xr.open_dataset(report.path) as resumed:
+        xr.testing.assert_identical(uninterrupted, resumed.load())
+
+
+def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
+    spec = _spec(
+        tmp_path,
+        """\
+        # failing: some samples drain the Fed below zero
+        # Intent: test failure handling.
+        # Source: test.
+        scenarios = ["baseline"]
+        outcomes = ["debt_to_gdp"]
+        final_time = 2030.0
+
+        [sampler]
+        method = "grid"
+        samples = 4
+        seed = 0
+
+        [uncertainties.fed_baseline_net_purchases]
+        range = [-2000.0, 300.0]
+        """,
+    )
+    report = sweep.run_sweep(spec, tmp_path / "out", quiet=True)
+    with xr.open_dataset(report.path) as ds:
+        errors = ds["error"].values
+        failed = errors != ""
+        assert report.failed == failed.sum() == 2
+        assert all("fed_holdings went negative" in e for e in errors[failed])
+        assert np.isnan(ds["debt_to_gdp"].values[failed]).all()
+        assert np.isfinite(ds["debt_to_gdp"].values[~failed]).all()
+
+
+def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_spec, tmp_path):
+    from distributed import LocalCluster
+
+    _, expected = serial
+    pooled = sweep.run_sweep(small_spec, tmp_path / "pool", workers=2, quiet=True, chunk_size=10)
+    with xr.open_dataset(pooled.path) as ds:
+        xr.testing.assert_identical(expected, ds.load())
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        report = sweep.run_sweep(
+            small_spec,
+            tmp_path / "cluster",
+            scheduler=cluster.scheduler_address,
+            quiet=True,
+            chunk_size=10,
+        )
+    with xr.open_dataset(report.path) as ds:
+        xr.testing.assert_identical(expected, ds.load())
+
+
+def test_a_folder_holding_another_sweep_is_refused(small_spec, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(small_spec), "--out", str(out), "--quiet"]) == 0
+    changed = _spec(tmp_path, SMALL.replace("seed = 11", "seed = 12"), name="changed")
+    before = sorted(p.name for p in out.iterdir())
+    assert cli.main(["sweep", str(changed), "--out", str(out), "--quiet"]) == 2
+    assert "holds a different sweep" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("portfolio_balance_sensitivity]", "portfolio_balance_sensitivty]"), "did you mean"),
+        (('method = "lhs"', 'method = "latin"'), "sampler"),
+        (("seed = 11", "seed = -1"), "seed"),
+        (('"dollar_index"]', '"dollar_indx"]'), "did you mean: dollar_index"),
+    ],
+)
+def test_bad_specifications_exit_2_and_write_nothing(change, message, tmp_path, capsys):
+    spec = _spec(tmp_path, SMALL.replace(*change))
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_zero_workers_are_refused(small_spec, tmp_path, capsys):
+    assert cli.main(["sweep", str(small_spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
