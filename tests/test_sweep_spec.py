@@ -96,13 +96,13 @@ def test_sobol_debt_loads_and_builds_a_saltelli_design(table):
     spec = shipped("sobol_debt", table)
     assert spec.scenarios == ("japan_full",)
     assert spec.outcomes == OUTCOMES
-    assert (spec.method, spec.samples, spec.seed) == ("sobol", 256, 20252)
+    assert (spec.method, spec.samples, spec.seed) == ("sobol", 1024, 20252)
     assert spec.calc_second_order is False
     assert len(spec.uncertainties) == 8
     assert "yield_seeking_sensitivity" in {u.name for u in spec.uncertainties}
     result = design(spec)
-    assert result.values.shape == (256 * (8 + 2), 8)
-    assert result.n_design == 256 * 10
+    assert result.values.shape == (1024 * (8 + 2), 8)
+    assert result.n_design == 1024 * 10
 
 
 @pytest.mark.parametrize("name", ["core_uncertainty", "sobol_debt"])
