@@ -19,9 +19,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## bench: time one 30-year run
+## bench: time one 30-year run and the sweep path
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_speed.py
+	$(BIN)/python benchmarks/sweep_speed.py
 
 ## build: translate the .mdl with pysd (run does it on its own when the .mdl changes)
 build: $(INSTALLED)

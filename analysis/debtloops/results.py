@@ -16,6 +16,9 @@ import xarray as xr
 from debtloops.dashboard import plot_dashboard
 from debtloops.errors import InputError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
 BASIS_POINTS = 10_000.0
@@ -149,6 +152,7 @@ def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     handle, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
     os.close(handle)
     scratch = Path(name)
+    os.chmod(scratch, 0o666 & ~_UMASK)  # mkstemp makes the file private; results are not
     try:
         write(scratch)
         os.replace(scratch, target)
