@@ -129,6 +129,18 @@ def _pysd_params(values: Mapping[str, Value]) -> dict[str, object]:
     return params
 
 
+def run_loaded(model: pysd.py_backend.model.Model, values: Mapping[str, Value]) -> pd.DataFrame:
+    """Run an already loaded model with a full set of parameter values; return pysd's frame."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
+        return model.run(
+            params=_pysd_params(values),
+            final_time=float(values["final_time"]),  # type: ignore[arg-type]
+            time_step=float(values["time_step"]),  # type: ignore[arg-type]
+            saveper=float(values["saveper"]),  # type: ignore[arg-type]
+        )
+
+
 def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> tuple[pd.DataFrame, ModelInfo]:
     """Run the model once.
 
@@ -148,14 +160,7 @@ def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> tuple[pd.Da
         The model's units, comments and stocks.
     """
     model = load(mdl)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
-        frame = model.run(
-            params=_pysd_params(values),
-            final_time=float(values["final_time"]),  # type: ignore[arg-type]
-            time_step=float(values["time_step"]),  # type: ignore[arg-type]
-            saveper=float(values["saveper"]),  # type: ignore[arg-type]
-        )
+    frame = run_loaded(model, values)
     info = describe(model)
     frame = frame.rename(columns={real: py for py, real in info.real_names.items()})
     frame.index.name = "time"
