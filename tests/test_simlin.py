@@ -1,0 +1,199 @@
+"""Simlin as a second engine: same runs as pysd, units, link polarities and loop dominance."""
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from debtloops import list_scenarios
+from debtloops import model as pysd_engine
+from debtloops.loops import causal_graph, measure_polarities, read_inventory
+from debtloops.paths import MODEL_FILE
+from debtloops.runner import prepare
+from debtloops.simlin_engine import (
+    dominance_table,
+    link_polarities,
+    loop_dominance,
+    plot_dominance,
+    polarity_disagreements,
+    simulate,
+    unit_issues,
+)
+
+RELATIVE = 1e-6
+# Only where pysd's value is exactly 0 (e.g. a stock that starts empty) is an absolute floor used.
+ZERO_FLOOR = 1e-12
+
+
+@pytest.fixture(scope="module")
+def stocks():
+    return pysd_engine.describe(pysd_engine.load()).stocks
+
+
+def _assert_close(name, expected, actual):
+    expected = np.asarray(expected, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    tolerance = np.where(expected == 0, ZERO_FLOOR, RELATIVE * np.abs(expected))
+    bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
+    assert bad.size == 0, f"{name}: first difference at step {bad[:1]}"
+
+
+@pytest.mark.parametrize("scenario", list_scenarios())
+def test_the_two_engines_agree(scenario, stocks):
+    values = prepare(scenario).values
+    expected, _ = pysd_engine.simulate(values)
+    actual = simulate(values)
+    np.testing.assert_array_equal(actual.index.to_numpy(), expected.index.to_numpy())
+    assert set(stocks) <= set(actual.columns)
+    for stock in stocks:
+        _assert_close(stock, expected[stock], actual[stock])
+
+
+def test_a_driver_series_is_interpolated_and_held_flat_like_pysd(stocks):
+    # Points off the saved grid and inside the run, so both the interpolation and the flat ends
+    # show; a constant, a control and an initial value are overridden at the same time.
+    series = {2027.3: 0.02, 2031.1: 0.035, 2040.0: 0.01}
+    values = prepare(
+        "japan_full",
+        {
+            "primary_deficit_share_of_gdp": series,
+            "initial_japan_holdings": 1300.0,
+            "term_spread": 0.01,
+        },
+        final_time=2045.0,
+    ).values
+    values["saveper"] = 0.5
+    actual = simulate(values)
+    time = actual.index.to_numpy()
+    np.testing.assert_array_equal(time, np.arange(2025.0, 2045.0 + 0.25, 0.5))
+    np.testing.assert_allclose(
+        actual["primary_deficit_share_of_gdp"].to_numpy(),
+        np.interp(time, list(series), list(series.values())),
+        rtol=0,
+        atol=1e-15,
+    )
+    assert actual["japan_holdings"].iloc[0] == 1300.0
+    expected, _ = pysd_engine.simulate(values)
+    np.testing.assert_array_equal(time, expected.index.to_numpy())
+    for stock in stocks:
+        _assert_close(stock, expected[stock], actual[stock])
+
+
+def test_simlin_finds_no_unit_problem_in_the_model():
+    assert unit_issues() == []
+
+
+def test_the_unit_check_reports_a_broken_copy(tmp_path):
+    text = MODEL_FILE.read_text(encoding="utf-8")
+    broken = text.replace(
+        "net borrowing=\n\tdeficit\n\t~\tbillion_USD/year\n",
+        "net borrowing=\n\tdeficit\n\t~\tbillion_USD\n",
+    )
+    assert broken != text
+    copy = tmp_path / MODEL_FILE.name
+    copy.write_text(broken, encoding="utf-8")
+    issues = unit_issues(copy)
+    assert any(issue.startswith("net_borrowing:") for issue in issues)
+
+
+@pytest.fixture(scope="module")
+def static_polarities():
+    return link_polarities()
+
+
+@pytest.fixture(scope="module")
+def baseline_polarities():
+    return link_polarities(prepare("baseline").values)
+
+
+def test_known_link_polarities_from_simlin(static_polarities, baseline_polarities):
+    assert static_polarities[("debt held by public", "debt to GDP")] == "+"
+    assert static_polarities[("bill interest retired", "interest on bills")] == "-"
+    # bond discount factor = (1 + market yield * one year) ^ (-bond periods): Simlin's static
+    # analysis does not sign a power whose exponent is a variable, so it says "?"; its LTM link
+    # scores along the baseline are negative at every step where they are defined.
+    assert static_polarities[("market yield", "bond discount factor")] == "?"
+    assert baseline_polarities[("market yield", "bond discount factor")] == "-"
+    assert baseline_polarities[("debt held by public", "debt to GDP")] == "+"
+
+
+def test_simlin_draws_the_links_of_the_causal_graph():
+    graph = causal_graph()
+    simlin_links = set(link_polarities())
+    # The one extra link is INITIAL(market yield) in representative bond coupon (see below).
+    assert simlin_links - set(graph.edges) == {("market yield", "representative bond coupon")}
+    assert set(graph.edges) <= simlin_links
+    with_constants = causal_graph(include_constants=True)
+    assert set(link_polarities(include_constants=True)) - set(with_constants.edges) == {
+        ("market yield", "representative bond coupon")
+    }
+
+
+def test_measured_and_simlin_polarities_agree(static_polarities, baseline_polarities):
+    measured = measure_polarities(causal_graph(), ["baseline"])
+    # The only entry is structural: Simlin links market yield to representative bond coupon
+    # because of INITIAL(market yield); pysd's graph folds INITIAL() away (a constant after the
+    # start). No link has definite and opposite signs in the two engines.
+    expected = [("market yield", "representative bond coupon", "absent", "?")]
+    assert polarity_disagreements(measured) == expected
+    assert polarity_disagreements(measured, static_polarities) == expected
+    assert polarity_disagreements(measured, baseline_polarities) == expected
+    compared = [
+        link
+        for link, sign in measured.items()
+        if sign in "+-" and baseline_polarities.get(link) in ("+", "-")
+    ]
+    assert len(compared) > 100  # the agreement is not vacuous
+
+
+@pytest.fixture(scope="module")
+def dominance():
+    return loop_dominance(prepare("japan_full").values, read_inventory())
+
+
+def test_loop_dominance_scores_every_inventory_loop(dominance):
+    inventory = read_inventory()
+    assert dominance["score"].dims == ("loop", "time")
+    assert list(dominance["loop"].values) == [loop.id for loop in inventory]
+    assert list(dominance["name"].values) == [loop.name for loop in inventory]
+    assert list(dominance["polarity"].values) == [loop.polarity for loop in inventory]
+    assert dominance.attrs["unscored"] == ""
+    assert dominance.attrs["ltm_mode"] == "discovery"
+    assert dominance.attrs["simlin_version"]
+
+
+def test_loop_scores_are_finite_bounded_and_on_the_run_time_axis(dominance):
+    score = dominance["score"].to_numpy()
+    assert np.isfinite(score).all()
+    assert (np.abs(score) <= 1.0).all()
+    run = simulate(prepare("japan_full").values)
+    np.testing.assert_array_equal(dominance["time"].to_numpy(), run.index.to_numpy())
+    # Simlin's definition: within a cycle partition, |scores| sum to 1 at every active step.
+    for _, group in dominance.groupby("partition"):
+        total = np.abs(group["score"].to_numpy()).sum(axis=0)
+        assert np.all(np.isclose(total, 1.0, atol=1e-9) | (total == 0.0))
+    # A loop Simlin classifies as definitely reinforcing or balancing is the inventory's polarity.
+    definite = dominance["simlin_polarity"].isin(["R", "B"])
+    assert (dominance["simlin_polarity"][definite] == dominance["polarity"][definite]).all()
+
+
+def test_dominance_table_periods_tile_the_run(dominance):
+    table = dominance_table(dominance)
+    time = dominance["time"].to_numpy()
+    assert table["start"].iloc[0] == time[0]
+    assert table["end"].iloc[-1] == time[-1]
+    np.testing.assert_array_equal(table["end"].to_numpy()[:-1], table["start"].to_numpy()[1:])
+    assert (table["end"] >= table["start"]).all()
+    loops = table["loop"].tolist()
+    assert all(a != b for a, b in zip(loops, loops[1:], strict=False))
+    assert set(loops) - {None} <= set(dominance["loop"].values)
+    # At the first step no loop has a score yet; after it some loop always dominates.
+    assert loops[0] is None
+    assert None not in loops[1:]
+
+
+def test_plot_dominance_writes_a_png(dominance, tmp_path):
+    path = tmp_path / "dominance.png"
+    plot_dominance(dominance, path, top=6)
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 1000 and image.shape[1] > 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["dominance.png"]
