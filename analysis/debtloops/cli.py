@@ -3,6 +3,7 @@
 ``debtloops run``      run scenarios and write results, dashboards and a headline table
 ``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweep`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
+``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops list``     show the scenarios and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
@@ -68,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also compute Sobol indices of VARIABLE at every saved time (Sobol sweeps)",
     )
 
+    diagram = commands.add_parser(
+        "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
+    )
+    diagram.add_argument("--scenario", default="baseline", metavar="S", help="default: baseline")
+    diagram.add_argument("--loop", metavar="NAME", help="draw only this loop (id or name)")
+    diagram.add_argument("--out", type=Path, required=True, metavar="DIR")
+
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
@@ -104,6 +112,15 @@ def _analyze(args: argparse.Namespace) -> None:
 
     path = analyze(args.folder, over_time=args.over_time)
     print(f"analysis in {path} and PNG figures in {args.folder}/")
+
+
+def _diagram(args: argparse.Namespace) -> None:
+    from debtloops.loop_report import write_loop_report
+
+    started = time.perf_counter()
+    written = write_loop_report(args.out, args.scenario, args.loop)
+    elapsed = time.perf_counter() - started
+    print(f"{len(written)} files in {args.out}/ in {elapsed:.1f} s (scenario {args.scenario})")
 
 
 def _list() -> None:
@@ -143,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _sweep(args)
         elif args.command == "analyze":
             _analyze(args)
+        elif args.command == "diagram":
+            _diagram(args)
         elif args.command == "list":
             _list()
         elif args.command == "build":

@@ -1,0 +1,699 @@
+"""Diagrams of the model's structure: causal-loop and stock-and-flow diagrams.
+
+The diagrams are built from the causal graph of :mod:`debtloops.loops` and written as Graphviz DOT
+text, rendered to SVG and PNG by Graphviz ``dot`` or, when no system Graphviz is installed, by the
+``graphviz-pure`` command (``pip install graphviz-pure``), which takes the same command line.
+
+* :func:`cld_dot` draws the causal-loop diagram: every link with its polarity, and a marker for
+  each principal mechanism of the loop inventory (or, with ``highlight``, one loop drawn over a
+  faint copy of the whole model).
+* :func:`stock_flow_dot` draws the stocks, their in- and outflows as pipes through valves, and the
+  information links that drive the flows.
+* :func:`mermaid` gives the causal-loop diagram as Mermaid text for Markdown.
+* :func:`render` runs the renderer and :func:`write_all` writes the full set of files.
+
+Every file is written under a temporary name in its folder and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import networkx as nx
+
+from debtloops.errors import DebtloopsError, InputError, unknown_name
+from debtloops.loops import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
+
+MINUS = "\u2212"
+#: How each measured polarity is printed on a link.
+SIGN_TEXT = {"+": "+", "-": MINUS, "?": "?", "0": "0"}
+#: Ids of the principal mechanisms: a polarity letter and a number, no suffix.
+PRINCIPAL_ID = re.compile(r"[RB]\d+")
+#: Prefix of the node ids of loop markers, which no .mdl name starts with.
+MARKER_PREFIX = "loop "
+FONT = "Helvetica"
+#: Largest drawing of a whole-model diagram, width and height [inch]; larger ones are scaled down.
+PAGE_INCHES = (20, 20)
+REINFORCING_COLOUR = "#c0392b"
+BALANCING_COLOUR = "#1f5fa8"
+FAINT = "#c8c8c8"
+SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+DEFAULT_DPI = 300
+#: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
+RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
+
+
+def find_renderer() -> list[str]:
+    """Return the command that renders DOT text.
+
+    A system Graphviz ``dot`` on the PATH comes first; otherwise the ``graphviz-pure`` command
+    installed beside the running Python (in its virtual environment) or on the PATH.
+
+    Returns
+    -------
+    list of str
+        The command, to be followed by its options.
+
+    Raises
+    ------
+    InputError
+        If neither is installed.
+    """
+    system = shutil.which("dot")
+    if system:
+        return [system]
+    beside = Path(sys.executable).parent / "graphviz-pure"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    on_path = shutil.which("graphviz-pure")
+    if on_path:
+        return [on_path]
+    raise InputError(
+        "no diagram renderer found: neither Graphviz 'dot' nor 'graphviz-pure' is on the PATH "
+        f"or beside {sys.executable}; install one with 'pip install graphviz-pure' "
+        "(or a system Graphviz package)"
+    )
+
+
+def principal_loops(loops: Iterable[NamedLoop]) -> list[NamedLoop]:
+    """Return the loops whose id has no letter suffix (R1, R2, ..., B15): one per mechanism."""
+    return [loop for loop in loops if PRINCIPAL_ID.fullmatch(loop.id)]
+
+
+def mechanism_name(loop: NamedLoop) -> str:
+    """Return a loop's name without its closing parenthesis, e.g. ``interest snowball``."""
+    return re.sub(r"\s*\([^()]*\)$", "", loop.name)
+
+
+def marker_id(loop: NamedLoop) -> str:
+    """Return the DOT node id of a loop's marker."""
+    return f"{MARKER_PREFIX}{loop.id}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Html(str):
+    """An HTML-like label, written between angle brackets instead of quotes."""
+
+
+def _attrs(**values: object) -> str:
+    parts = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, _Html):
+            parts.append(f"{key}=<{value}>")
+        else:
+            parts.append(f"{key}={_quote(str(value))}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _loop_colour(polarity: str) -> str:
+    return REINFORCING_COLOUR if polarity == "R" else BALANCING_COLOUR
+
+
+def _links(loop: NamedLoop) -> list[tuple[str, str]]:
+    v = loop.variables
+    return list(zip(v, [*v[1:], v[0]], strict=True))
+
+
+def _marker_label(loop: NamedLoop, name: str) -> _Html:
+    """Return a marker's label: the id large and bold, the name below it over short lines."""
+    lines = "<BR/>".join(_html(line) for line in _wrap(name, 16))
+    return _Html(
+        f'<FONT POINT-SIZE="16"><B>{_html(loop.id)}</B></FONT><BR/>'
+        f'<FONT POINT-SIZE="11">{lines}</FONT>'
+    )
+
+
+def _anchors(graph: nx.DiGraph, markers: Sequence[NamedLoop]) -> dict[str, str]:
+    """Pick, for each marker, the variable of its loop that the fewest other markers share."""
+    shared: dict[str, int] = {}
+    for loop in markers:
+        for name in set(loop.variables):
+            shared[name] = shared.get(name, 0) + 1
+    used: dict[str, int] = {}
+    chosen = {}
+    for loop in markers:
+        candidates = [v for v in loop.variables if v in graph]
+        best = min(
+            candidates,
+            key=lambda v: (used.get(v, 0), shared[v], graph.nodes[v]["kind"] != STOCK),
+        )
+        used[best] = used.get(best, 0) + 1
+        chosen[loop.id] = best
+    return chosen
+
+
+def _header(name: str, **graph_attrs: object) -> list[str]:
+    settings: dict[str, object] = {
+        "fontname": FONT,
+        "rankdir": "TB",
+        "splines": "true",
+        "overlap": "false",
+        "forcelabels": "true",
+        "nodesep": "0.28",
+        "ranksep": "0.42",
+        "pad": "0.2",
+        "size": f"{PAGE_INCHES[0]},{PAGE_INCHES[1]}",
+    }
+    settings.update(graph_attrs)
+    return [
+        f"digraph {_quote(name)} {{",
+        "  graph " + _attrs(**settings) + ";",
+        "  node " + _attrs(fontname=FONT, fontsize="11") + ";",
+        "  edge " + _attrs(fontname=FONT, fontsize="11", arrowsize="0.7") + ";",
+    ]
+
+
+def _node_style(kind: str) -> dict[str, object]:
+    if kind == STOCK:
+        return {"shape": "box", "penwidth": "1.4", "margin": "0.12,0.06"}
+    if kind == FLOW:
+        return {"shape": "ellipse", "penwidth": "0.8", "margin": "0.06,0.02"}
+    if kind == CONSTANT:
+        return {"shape": "plaintext", "fontsize": "8", "fontcolor": "grey45"}
+    return {"shape": "plaintext", "margin": "0.04,0.02"}
+
+
+def _edge_style(sign: str) -> dict[str, object]:
+    style: dict[str, object] = {
+        "label": SIGN_TEXT.get(sign, "?"),
+        "fontsize": "16",
+    }
+    if sign == "-":
+        style["fontcolor"] = REINFORCING_COLOUR
+    elif sign == "0":
+        style.update(style="dashed", color="grey55", fontcolor="grey45")
+    elif sign == "?":
+        style["fontcolor"] = "#b9770e"
+    return style
+
+
+def cld_dot(
+    graph: nx.DiGraph,
+    polarities: Mapping[tuple[str, str], str],
+    loops: Sequence[NamedLoop],
+    highlight: NamedLoop | None = None,
+) -> str:
+    """Return the causal-loop diagram of the model as DOT text.
+
+    Stocks are boxes, flows ellipses, auxiliaries plain text and constants (if the graph has them)
+    small grey text. Every link carries its polarity: ``+``, ``−`` (a Unicode minus), ``?`` or a
+    dashed ``0``. Without ``highlight`` each principal mechanism (inventory ids without a suffix,
+    R1 to B15) has a circular marker with its id and name, tied by an invisible link beside a
+    variable of its loop. With ``highlight`` the model is drawn faint and that loop bold and
+    coloured, with its id and name as the title.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    loops : sequence of NamedLoop
+        The loop inventory, from :func:`debtloops.loops.read_inventory`.
+    highlight : NamedLoop, optional
+        A loop to show on its own.
+
+    Returns
+    -------
+    str
+        The diagram in the DOT language.
+    """
+    if highlight is None:
+        lines = _header("causal loop diagram")
+    else:
+        title = f"{highlight.id}  {highlight.name}  ({_polarity_word(highlight.polarity)})"
+        lines = _header(
+            f"loop {highlight.id}", label=title, labelloc="t", fontsize="40", fontcolor="black"
+        )
+    on_loop = set(highlight.variables) if highlight else set()
+    loop_links = set(_links(highlight)) if highlight else set()
+    colour = _loop_colour(highlight.polarity) if highlight else "black"
+    for name, data in sorted(graph.nodes(data=True)):
+        style = _node_style(data.get("kind", ""))
+        if highlight is not None:
+            if name in on_loop:
+                style.update(color=colour, fontcolor=colour, penwidth="3.5", fontsize="15")
+                if style["shape"] == "plaintext":
+                    style.update(shape="box", style="rounded")
+            else:
+                style.update(color=FAINT, fontcolor="grey65", penwidth="0.6")
+        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+    for source, target in sorted(graph.edges):
+        sign = polarities.get((source, target), "?")
+        style = _edge_style(sign)
+        if highlight is not None:
+            if (source, target) in loop_links:
+                style.update(
+                    color=colour, fontcolor=colour, penwidth="4", fontsize="20", arrowsize="1"
+                )
+            else:
+                style.update(color=FAINT, fontcolor="grey70", penwidth="0.5")
+        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(**style)};")
+    markers = principal_loops(loops) if highlight is None else [highlight]
+    markers = [m for m in markers if all(v in graph for v in m.variables)]
+    anchors = _anchors(graph, markers)
+    for loop in markers:
+        name = mechanism_name(loop) if highlight is None else loop.name
+        loop_colour = _loop_colour(loop.polarity)
+        node = marker_id(loop)
+        style = {
+            "shape": "circle",
+            "label": _marker_label(loop, name),
+            "color": loop_colour,
+            "fontcolor": loop_colour,
+            "style": "filled",
+            "fillcolor": "white",
+            "penwidth": "1.6",
+            "margin": "0.02",
+        }
+        lines.append(f"  {_quote(node)} {_attrs(**style)};")
+        anchor = anchors[loop.id]
+        # minlen=0 and a heavy weight put the marker in its anchor's row, right beside it.
+        tie = _attrs(style="invis", weight="20", minlen="0")
+        lines.append(f"  {_quote(anchor)} -> {_quote(node)} {tie};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _polarity_word(polarity: str) -> str:
+    return {"R": "reinforcing", "B": "balancing"}.get(polarity, polarity)
+
+
+def _flow_stocks(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Return, for each flow, the stocks it drains and the stocks it fills."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for flow, kind in sorted(graph.nodes(data="kind")):
+        if kind != FLOW:
+            continue
+        drains, fills = [], []
+        for stock in sorted(graph.successors(flow)):
+            if graph.nodes[stock].get("kind") != STOCK:
+                continue
+            (drains if polarities.get((flow, stock)) == "-" else fills).append(stock)
+        found[flow] = (drains, fills)
+    return found
+
+
+def _stock_signs(graph: nx.DiGraph) -> dict[tuple[str, str], str]:
+    """Measure, in the baseline, the sign of each flow in its stocks' equations."""
+    pipes = nx.DiGraph()
+    for flow, stock in graph.edges:
+        if graph.nodes[flow].get("kind") == FLOW and graph.nodes[stock].get("kind") == STOCK:
+            pipes.add_node(flow, **graph.nodes[flow])
+            pipes.add_node(stock, **graph.nodes[stock])
+            pipes.add_edge(flow, stock)
+    return measure_polarities(pipes, ["baseline"])
+
+
+def stock_flow_dot(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str] | None = None
+) -> str:
+    """Return the stock-and-flow diagram of the model as DOT text.
+
+    Stocks are boxes. Each flow is a valve (a small triangle, its name beside it) on a double-line
+    pipe that runs out of the stock it drains and into the stock it fills; a cloud (an egg shape)
+    stands for the outside of the model where a flow starts or ends. Thin grey arrows are the
+    information links that drive the flows, from stocks, other flows and the auxiliaries that
+    enter a flow's equation; the chains of auxiliaries behind them are in the causal-loop diagram.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.causal_graph`.
+    polarities : mapping, optional
+        Link polarities as from :func:`debtloops.loops.measure_polarities`; a flow whose link to
+        a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
+
+    Returns
+    -------
+    str
+        The diagram in the DOT language.
+    """
+    if polarities is None:
+        polarities = _stock_signs(graph)
+    pipes = _flow_stocks(graph, polarities)
+    kinds = dict(graph.nodes(data="kind"))
+    piped = {(f, s) for f, (drains, fills) in pipes.items() for s in drains + fills}
+    links = sorted((a, b) for a, b in graph.edges if kinds.get(b) == FLOW and (a, b) not in piped)
+    drivers = {a for a, _ in links if kinds.get(a) not in (STOCK, FLOW)}
+    lines = _header(
+        "stock and flow diagram",
+        rankdir="LR",
+        nodesep="0.22",
+        ranksep="0.5",
+        label=(
+            "boxes: stocks    triangles on double pipes: flows    clouds: outside the model    "
+            "grey arrows: information links"
+        ),
+        labelloc="b",
+        fontsize="12",
+        fontcolor="grey30",
+    )
+    pipe = {"color": "black:white:black", "penwidth": "1.4", "arrowsize": "0.9", "weight": "8"}
+    info = {"color": "grey60", "penwidth": "0.7", "arrowsize": "0.5"}
+    valve = {
+        "shape": "invtriangle",
+        "label": "",
+        "width": "0.26",
+        "height": "0.22",
+        "fixedsize": "true",
+        "style": "filled",
+        "fillcolor": "white",
+        "penwidth": "1.4",
+    }
+    cloud = {
+        "shape": "egg",
+        "label": "",
+        "width": "0.42",
+        "height": "0.28",
+        "style": "filled",
+        "fillcolor": "#e4ebf3",
+        "color": "grey50",
+    }
+    for name in sorted(n for n, kind in kinds.items() if kind == STOCK):
+        style = {"shape": "box", "penwidth": "1.8", "fontsize": "12", "margin": "0.14,0.08"}
+        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+    for name in sorted(drivers):
+        lines.append(f"  {_quote(name)} {_attrs(**_node_style(kinds[name]))};")
+    for flow, (drains, fills) in pipes.items():
+        caption = f"{flow} (name)"
+        lines.append(f"  {_quote(flow)} {_attrs(**valve)};")
+        lines.append(f"  {_quote(caption)} {_attrs(shape='plaintext', label=flow, margin='0')};")
+        lines.append(f"  {{ rank=same; {_quote(flow)}; {_quote(caption)}; }}")
+        lines.append(f"  {_quote(flow)} -> {_quote(caption)} [style=invis];")
+        sources = drains or [f"cloud: source of {flow}"]
+        sinks = fills or [f"cloud: sink of {flow}"]
+        for end in sources + sinks:
+            if end.startswith("cloud: "):
+                lines.append(f"  {_quote(end)} {_attrs(**cloud)};")
+        for source in sources:
+            lines.append(
+                f"  {_quote(source)} -> {_quote(flow)} {_attrs(arrowhead='none', **pipe)};"
+            )
+        for sink in sinks:
+            lines.append(f"  {_quote(flow)} -> {_quote(sink)} {_attrs(**pipe)};")
+    for source, target in links:
+        # A stock's links to flows close loops; leaving them out of the ranking keeps every pipe
+        # running from left to right.
+        loose = "false" if kinds.get(source) == STOCK else None
+        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(constraint=loose, **info)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_ids(graph: nx.DiGraph) -> dict[str, str]:
+    """Return a Mermaid-safe, unique id for each variable, from its Python name."""
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for name, data in sorted(graph.nodes(data=True)):
+        base = re.sub(r"\W", "_", str(data.get("py_name") or name), flags=re.ASCII)
+        if not SAFE_ID.fullmatch(base) or base.lower() in _MERMAID_RESERVED:
+            base = f"v_{base}"
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}_{number}", number + 1
+        taken.add(candidate)
+        ids[name] = candidate
+    return ids
+
+
+_MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef"}
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def mermaid(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str], loops: Sequence[NamedLoop]
+) -> str:
+    """Return the causal-loop diagram as a Mermaid ``flowchart LR`` for Markdown.
+
+    Node ids are the variables' Python names and labels their .mdl names; stocks are boxes and
+    other variables rounded. Each link is one line labelled with its polarity (a dotted arrow for
+    a dormant ``0`` link). Each principal mechanism is a circle with its id and name, tied by a
+    dotted line to a variable of its loop.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    loops : sequence of NamedLoop
+        The loop inventory.
+
+    Returns
+    -------
+    str
+        The Mermaid text, without a Markdown fence.
+    """
+    ids = _mermaid_ids(graph)
+    lines = ["flowchart LR"]
+    for name, kind in sorted(graph.nodes(data="kind")):
+        label = _mermaid_text(name)
+        shape = f'["{label}"]' if kind == STOCK else f'("{label}")'
+        lines.append(f"    {ids[name]}{shape}")
+    for source, target in sorted(graph.edges):
+        sign = polarities.get((source, target), "?")
+        arrow = "-.->" if sign == "0" else "-->"
+        lines.append(f"    {ids[source]} {arrow}|{SIGN_TEXT.get(sign, '?')}| {ids[target]}")
+    markers = [m for m in principal_loops(loops) if all(v in graph for v in m.variables)]
+    anchors = _anchors(graph, markers)
+    for loop in markers:
+        node = f"loop_{loop.id}"
+        lines.append(f'    {node}(("{_mermaid_text(f"{loop.id} {mechanism_name(loop)}")}"))')
+        lines.append(f"    {node} -.- {ids[anchors[loop.id]]}")
+        lines.append(f"    class {node} {_polarity_word(loop.polarity)}")
+    lines.append(f"    classDef reinforcing stroke:{REINFORCING_COLOUR},color:{REINFORCING_COLOUR}")
+    lines.append(f"    classDef balancing stroke:{BALANCING_COLOUR},color:{BALANCING_COLOUR}")
+    return "\n".join(lines) + "\n"
+
+
+class RenderError(DebtloopsError):
+    """The renderer failed on a diagram."""
+
+
+def _prepare_folder(folder: Path) -> None:
+    """Create ``folder`` if needed and check that files can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=".debtloops-check-", dir=folder))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InputError(f"cannot write diagrams to folder {folder}: {reason}") from None
+    probe.rmdir()
+
+
+def _run(command: Sequence[str], dot_file: Path, target: Path, fmt: str, dpi: int) -> None:
+    """Render ``dot_file`` to ``target`` in format ``fmt`` (PNG at ``dpi`` dots per inch)."""
+    options = [f"-T{fmt}"]
+    if fmt in RASTER_FORMATS:
+        options.append(f"-Gdpi={dpi}")
+    result = subprocess.run(
+        [*command, *options, "-o", str(target), str(dot_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        detail = result.stderr.strip().splitlines()[-3:] if result.stderr else []
+        raise RenderError(
+            f"{command[0]} could not render {target.name} (exit status {result.returncode})"
+            + (": " + " ".join(detail) if detail else "")
+        )
+
+
+class _Staging:
+    """Files rendered into a hidden folder beside their targets, moved in place when all are done.
+
+    Each file is renamed into its folder only once every file has been rendered, so a failure
+    leaves the targets as they were and no partial file behind.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.scratch = Path(tempfile.mkdtemp(prefix=".diagrams-", dir=folder))
+        self.names: list[str] = []
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if error is None:
+                for name in self.names:
+                    os.replace(self.scratch / name, self.folder / name)
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def path(self, name: str) -> Path:
+        """Return where to write ``name`` for now, and remember to move it in place."""
+        self.names.append(name)
+        return self.scratch / name
+
+
+def _render_jobs(
+    staging: _Staging,
+    diagrams: Sequence[tuple[str, str, Sequence[str]]],
+    dpi: int,
+    command: Sequence[str],
+) -> list[Path]:
+    """Write each ``(stem, dot_text, formats)`` as ``stem.dot`` and render it into ``staging``."""
+    jobs = []
+    written = []
+    for stem, text, formats in diagrams:
+        dot_file = staging.path(f"{stem}.dot")
+        dot_file.write_text(text, encoding="utf-8")
+        written.append(staging.folder / dot_file.name)
+        for fmt in formats:
+            target = staging.path(f"{stem}.{fmt}")
+            jobs.append((dot_file, target, fmt))
+            written.append(staging.folder / target.name)
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(_run, command, d, t, f, dpi) for d, t, f in jobs]:
+            future.result()
+    return written
+
+
+def render(
+    dot_text: str,
+    stem: Path,
+    formats: Sequence[str] = ("svg", "png"),
+    dpi: int = DEFAULT_DPI,
+) -> list[Path]:
+    """Write ``stem.dot`` and render it to ``stem.<format>`` for each format.
+
+    Every file is rendered under a temporary name in the same folder and renamed when all are
+    complete, so a failure leaves nothing half-written.
+
+    Parameters
+    ----------
+    dot_text : str
+        A diagram in the DOT language.
+    stem : Path
+        The output path without a suffix; its folder is created if missing.
+    formats : sequence of str
+        Graphviz output formats, e.g. ``svg``, ``png`` or ``pdf``.
+    dpi : int
+        Resolution of raster formats such as PNG [1/inch].
+
+    Returns
+    -------
+    list of Path
+        The files written: the .dot first, then one per format.
+
+    Raises
+    ------
+    InputError
+        If no renderer is installed or the folder cannot be written.
+    RenderError
+        If the renderer fails.
+    """
+    stem = Path(stem)
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    if dpi <= 0:
+        raise InputError(f"the resolution must be a positive number of dots per inch, not {dpi}")
+    command = find_renderer()
+    _prepare_folder(stem.parent)
+    with _Staging(stem.parent) as staging:
+        return _render_jobs(staging, [(stem.name, dot_text, formats)], dpi, command)
+
+
+def _select_loop(loops: Sequence[NamedLoop], wanted: str) -> NamedLoop:
+    """Return the loop with id or name ``wanted`` (case-insensitive)."""
+    key = wanted.strip().casefold()
+    for loop in loops:
+        if key in (loop.id.casefold(), loop.name.casefold()):
+            return loop
+    raise unknown_name("loop", wanted, [loop.id for loop in loops] + [loop.name for loop in loops])
+
+
+def write_all(
+    out_dir: Path,
+    graph: nx.DiGraph,
+    polarities: Mapping[tuple[str, str], str],
+    loops: Sequence[NamedLoop],
+    only_loop: str | None = None,
+) -> list[Path]:
+    """Write every diagram of the model to ``out_dir``.
+
+    The files are ``cld.dot``, ``cld.svg`` and ``cld.png`` (the causal-loop diagram),
+    ``stock_flow.dot/.svg/.png``, ``cld.mmd`` (Mermaid) and ``loop_<id>.dot/.svg/.png`` with each
+    loop highlighted. The arguments and the folder are checked before anything is written, and
+    the files are moved into place only once all are rendered.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder; created if missing.
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    loops : sequence of NamedLoop
+        The loop inventory.
+    only_loop : str, optional
+        Draw only this loop, by id (``R1b``) or name; by default every loop.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        If ``only_loop`` is unknown, no renderer is installed or the folder cannot be written.
+    RenderError
+        If the renderer fails.
+    """
+    out_dir = Path(out_dir)
+    chosen = [_select_loop(loops, only_loop)] if only_loop is not None else list(loops)
+    command = find_renderer()
+    _prepare_folder(out_dir)
+    images = ("svg", "png")
+    diagrams: list[tuple[str, str, Sequence[str]]] = [
+        ("cld", cld_dot(graph, polarities, loops), images),
+        ("stock_flow", stock_flow_dot(graph, polarities), images),
+    ]
+    diagrams += [
+        (f"loop_{loop.id}", cld_dot(graph, polarities, loops, highlight=loop), images)
+        for loop in chosen
+    ]
+    with _Staging(out_dir) as staging:
+        written = _render_jobs(staging, diagrams, DEFAULT_DPI, command)
+        text = mermaid(graph, polarities, loops)
+        staging.path("cld.mmd").write_text(text, encoding="utf-8")
+        written.append(out_dir / "cld.mmd")
+    return written

@@ -1,0 +1,147 @@
+"""``debtloops diagram``: the loops, their polarity and dominance, and diagrams for a scenario.
+
+Writes into ``--out DIR``:
+
+- ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
+  (see :mod:`debtloops.diagrams`);
+- ``loops.csv`` and ``loops.json``: each loop's id, name, polarity stated by the inventory and
+  measured on the scenario's run, variables, length, and mean and peak absolute loop score;
+- ``dominance.nc`` (loop x time scores from Simlin's Loops That Matter), ``dominance.png`` and
+  ``dominance.csv`` (which loop dominates in which period);
+- ``polarity_check.csv``: links whose polarity Simlin reports differently from the measurement.
+
+Link polarities are measured on the scenario's run; a link that is dormant there (its source has no
+effect at any operating point, as behind a switch that is off) is drawn with the sign measured over
+all shipped scenarios.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from debtloops import diagrams, simlin_engine
+from debtloops.errors import InputError, closest, unknown_name
+from debtloops.loops import (
+    causal_graph,
+    find_loops,
+    loop_polarity,
+    match_inventory,
+    measure_polarities,
+    read_inventory,
+)
+from debtloops.results import atomic_file
+from debtloops.runner import prepare
+from debtloops.scenarios import list_scenarios
+
+
+def _resolve_loop(name: str | None, ids: Sequence[str], names: Sequence[str]) -> str | None:
+    if name is None or name in ids or name in names:
+        return name
+    suggestions = ", ".join(closest(name, [*ids, *names]))
+    raise InputError(f"unknown loop '{name}'; did you mean: {suggestions}?")
+
+
+def _check_folder(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot create output folder {out_dir}: {error.strerror}") from None
+    probe = out_dir / ".write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise InputError(f"output folder {out_dir} is not writable: {error.strerror}") from None
+
+
+def _csv_text(rows: list[dict[str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | None = None):
+    """Measure, score and draw the model's loops for a scenario.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+    scenario : str
+        The scenario whose run gives the operating points and loop scores.
+    loop : str, optional
+        Draw only this loop's highlighted diagram (an inventory id or name).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    InputError
+        On an unknown scenario or loop, or an output folder that cannot be written; nothing is
+        written then.
+    """
+    if scenario not in list_scenarios():
+        raise unknown_name("scenario", scenario, list_scenarios())
+    inventory = read_inventory()
+    loop = _resolve_loop(loop, [e.id for e in inventory], [e.name for e in inventory])
+    _check_folder(out_dir)
+    values = prepare(scenario).values
+    graph = causal_graph()
+    measured = measure_polarities(graph, [scenario])
+    pooled = measure_polarities(graph, list_scenarios())
+    shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
+    check = match_inventory(find_loops(graph), inventory)
+    if check.unnamed or check.missing:
+        raise InputError(
+            "models/README.md is out of date with the model: "
+            f"{len(check.unnamed)} loop(s) unnamed, {len(check.missing)} named but absent"
+        )
+    dominance = simlin_engine.loop_dominance(values, inventory)
+    magnitude = np.abs(dominance["score"])
+    rows = []
+    for variables, entry in sorted(check.matched.items(), key=lambda item: item[1].id):
+        scored = entry.id in dominance["loop"].values
+        rows.append(
+            {
+                "id": entry.id,
+                "name": entry.name,
+                "polarity": entry.polarity,
+                "measured_polarity": loop_polarity(variables, measured),
+                "variables": " -> ".join(entry.variables),
+                "length": len(entry.variables),
+                "mean_abs_score": float(magnitude.sel(loop=entry.id).mean()) if scored else "",
+                "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
+            }
+        )
+    written = []
+    targets = {
+        "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
+        "loops.json": lambda p: p.write_text(
+            json.dumps({"scenario": scenario, "loops": rows}, indent=2), encoding="utf-8"
+        ),
+        "dominance.nc": lambda p: dominance.to_netcdf(p),
+        "dominance.csv": lambda p: simlin_engine.dominance_table(dominance).to_csv(p, index=False),
+    }
+    disagreements = simlin_engine.polarity_disagreements(measured)
+    check_rows = [
+        {"source": s, "target": t, "measured": m, "simlin": k} for s, t, m, k in disagreements
+    ] or [{"source": "", "target": "", "measured": "", "simlin": ""}]
+    targets["polarity_check.csv"] = lambda p: p.write_text(_csv_text(check_rows), encoding="utf-8")
+    for name, write in targets.items():
+        atomic_file(out_dir / name, write)
+        written.append(out_dir / name)
+    simlin_engine.plot_dominance(dominance, out_dir / "dominance.png")
+    written.append(out_dir / "dominance.png")
+    written += diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
+    return written

@@ -1,0 +1,491 @@
+"""Diagram export: the DOT read back by the renderer, the rendered files, Mermaid, write_all."""
+
+import html
+import itertools
+import json
+import math
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+
+from debtloops import diagrams
+from debtloops.errors import InputError
+from debtloops.loops import FLOW, STOCK, causal_graph, measure_polarities, read_inventory
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return causal_graph()
+
+
+@pytest.fixture(scope="module")
+def polarities(graph):
+    return measure_polarities(graph, ["baseline"])
+
+
+@pytest.fixture(scope="module")
+def loops():
+    return read_inventory()
+
+
+@pytest.fixture(scope="module")
+def principal(loops):
+    return diagrams.principal_loops(loops)
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return diagrams.find_renderer()
+
+
+@pytest.fixture(scope="module")
+def cld(graph, polarities, loops):
+    return diagrams.cld_dot(graph, polarities, loops)
+
+
+def run_renderer(renderer, dot_text, fmt):
+    done = subprocess.run(
+        [*renderer, f"-T{fmt}"], input=dot_text, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+# --- reading DOT back --------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<arrow>->|--)
+      | (?P<punct>[{}\[\];,=:])
+      | (?P<html><)
+      | (?P<id>[^\s{}\[\];,=:"<>]+)""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _tokens(text):
+    """Split DOT text into (kind, value) tokens; strings unquoted, HTML labels kept whole."""
+    found, at = [], 0
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        assert match, f"cannot read DOT at {text[at : at + 40]!r}"
+        kind = match.lastgroup
+        if kind == "html":
+            depth, end = 0, at
+            while True:
+                depth += {"<": 1, ">": -1}.get(text[end], 0)
+                end += 1
+                if depth == 0:
+                    break
+            found.append(("html", text[at + 1 : end - 1]))
+            at = end
+            continue
+        value = match.group()
+        if kind == "string":
+            value = value[1:-1].replace("\\\n", "").replace('\\"', '"')
+            kind = "id"
+        if kind != "space":
+            found.append((kind, value))
+        at = match.end()
+    return found
+
+
+def parse_dot(text):
+    """Return the nodes (name -> attributes), the edges (tail, head, attributes) and the
+    top-level graph attributes of a DOT graph, with the nodes and edges of its subgraphs."""
+    tokens = _tokens(text)
+    start = tokens.index(("punct", "{"))
+    nodes, edges, graph_attrs = {}, [], {}
+    statement = []
+
+    def attributes(at):
+        attrs = {}
+        at += 1
+        while tokens[at] != ("punct", "]"):
+            key = tokens[at][1]
+            assert tokens[at + 1] == ("punct", "="), tokens[at : at + 3]
+            attrs[key] = tokens[at + 2][1]
+            at += 3
+            if tokens[at] in (("punct", ","), ("punct", ";")):
+                at += 1
+        return attrs, at + 1
+
+    def finish(items, top):
+        if not items:
+            return
+        names = [v for k, v in items if k in ("id", "html")]
+        attrs = next((v for k, v in items if k == "attrs"), {})
+        if names[0] in ("graph", "node", "edge") and len(names) == 1:
+            if names[0] == "graph" and top:
+                graph_attrs.update(attrs)
+            return
+        if any(k == "punct" and v == "=" for k, v in items):
+            if top:
+                graph_attrs[names[0]] = names[1]
+            return
+        chain, step = [], []
+        for kind, value in items:
+            if kind == "arrow":
+                chain.append(step)
+                step = []
+            elif kind in ("id", "html"):
+                step.append(value)
+        chain.append(step)
+        ends = [part[0] for part in chain]  # a port after ':' is not part of the name
+        if len(ends) == 1:
+            nodes.setdefault(ends[0], {}).update(attrs)
+            return
+        for tail, head in itertools.pairwise(ends):
+            nodes.setdefault(tail, {})
+            nodes.setdefault(head, {})
+            edges.append((tail, head, attrs))
+
+    at, depth = start + 1, 1
+    while at < len(tokens):
+        kind, value = tokens[at]
+        if (kind, value) == ("punct", "["):
+            attrs, at = attributes(at)
+            statement.append(("attrs", attrs))
+            continue
+        if (kind, value) in (("punct", ";"), ("punct", "}")):
+            finish(statement, depth == 1)
+            statement = []
+            depth -= value == "}"
+        elif (kind, value) == ("punct", "{"):
+            statement = []  # an anonymous or named subgraph starts
+            depth += 1
+        elif (kind, value) != ("punct", ":"):
+            statement.append((kind, value))
+        at += 1
+    assert depth == 0, "unbalanced braces"
+    return nodes, edges, graph_attrs
+
+
+def label_text(label):
+    """Return the visible text of a label, HTML-like or plain, with single spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", label)).split())
+
+
+@pytest.fixture(scope="module")
+def canon(renderer, cld):
+    return parse_dot(run_renderer(renderer, cld, "canon"))
+
+
+def test_dot_parses_back_with_every_variable_link_and_sign(graph, polarities, principal, canon):
+    nodes, edges, _ = canon
+    markers = {diagrams.marker_id(loop) for loop in principal}
+    assert len(markers) == 15
+    assert set(nodes) == set(graph.nodes) | markers
+    signs = {(a, b): attrs.get("label") for a, b, attrs in edges if a in graph and b in graph}
+    assert set(signs) == set(graph.edges)
+    for link in graph.edges:
+        assert signs[link] == diagrams.SIGN_TEXT[polarities[link]], link
+    assert {"+", "\u2212", "0"} <= set(signs.values())
+    for a, b, attrs in edges:
+        if a in markers or b in markers:
+            assert attrs.get("style") == "invis"
+        if attrs.get("label") == "0":
+            assert attrs.get("style") == "dashed"
+
+
+def test_stocks_are_boxes_and_every_mechanism_has_a_named_marker(graph, principal, canon):
+    nodes, edges, _ = canon
+    for name, kind in graph.nodes(data="kind"):
+        shape = nodes[name].get("shape")
+        assert (shape == "box") == (kind == STOCK), (name, shape)
+    assert [loop.id for loop in principal] == [
+        *(f"R{i}" for i in range(1, 8)),
+        *(f"B{i}" for i in range(8, 16)),
+    ]
+    for loop in principal:
+        marker = nodes[diagrams.marker_id(loop)]
+        assert marker["shape"] == "circle"
+        assert label_text(marker["label"]) == f"{loop.id} {diagrams.mechanism_name(loop)}"
+        tied = {a for a, b, _ in edges if b == diagrams.marker_id(loop)}
+        assert tied and tied <= set(loop.variables)
+    r1 = nodes[diagrams.marker_id(principal[0])]
+    assert label_text(r1["label"]) == "R1 interest snowball"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, cld):
+    folder = tmp_path_factory.mktemp("cld")
+    files = diagrams.render(cld, folder / "cld")
+    assert [f.name for f in files] == ["cld.dot", "cld.svg", "cld.png"]
+    return {f.suffix: f for f in files}
+
+
+def _svg_size(path):
+    root = ElementTree.parse(path).getroot()
+    return [float(root.get(side).removesuffix("pt")) for side in ("width", "height")]
+
+
+def test_svg_is_xml_with_the_variable_names(graph, principal, rendered):
+    root = ElementTree.parse(rendered[".svg"]).getroot()
+    assert root.tag == f"{SVG}svg"
+    texts = [element.text or "" for element in root.iter(f"{SVG}text")]
+    assert set(graph.nodes) <= set(texts)
+    assert {loop.id for loop in principal} <= set(texts)
+    assert "\u2212" in texts
+
+
+def test_png_has_the_svg_size_at_300_dpi(rendered):
+    image = mpimg.imread(rendered[".png"])
+    height, width = image.shape[:2]
+    del image
+    svg_width, svg_height = _svg_size(rendered[".svg"])
+    assert width > 1000 and height > 1000
+    # The SVG gives whole points (half a point is 2.1 pixels at 300 dpi), the PNG whole pixels.
+    tolerance = 0.5 * 300 / 72 + 1
+    assert abs(width - svg_width * 300 / 72) <= tolerance
+    assert abs(height - svg_height * 300 / 72) <= tolerance
+
+
+def _label_boxes(layout):
+    """Return (owner, text, x0, y0, x1, y1) for every text the renderer draws, in points."""
+    boxes = []
+
+    def scan(item, owner):
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_", "_xldraw_"):
+            size = 14.0
+            for op in item.get(key, []):
+                if op["op"] == "F":
+                    size = op["size"]
+                elif op["op"] == "T":
+                    x, y = op["pt"]
+                    # A renderer without metrics for a character outside ASCII may measure it
+                    # as a space: count each such character at least 0.6 em wide.
+                    wide = sum(1 for c in op["text"] if ord(c) > 127)
+                    width = max(op["width"], 0.6 * size * wide)
+                    left = {"l": x, "c": x - width / 2, "r": x - width}[op["align"]]
+                    boxes.append((owner, op["text"], left, y - 0.25 * size, left + width, y + size))
+
+    scan(layout, "graph")
+    for node in layout.get("objects", []):
+        scan(node, f"node {node['name']}")
+    for edge in layout.get("edges", []):
+        scan(edge, f"edge {edge['_gvid']}")
+    return boxes
+
+
+@pytest.fixture(scope="module")
+def layout(renderer, cld):
+    return json.loads(run_renderer(renderer, cld, "json"))
+
+
+def test_no_two_labels_of_the_whole_model_overlap(graph, principal, layout):
+    boxes = _label_boxes(layout)
+    drawn = {text for owner, text, *_ in boxes if owner.startswith("node ")}
+    assert set(graph.nodes) <= drawn
+    assert sum(owner.startswith("edge ") for owner, *_ in boxes) == graph.number_of_edges()
+    clashes = [
+        (a[:2], b[:2])
+        for a, b in itertools.combinations(boxes, 2)
+        if a[0] != b[0] and a[2] < b[4] and b[2] < a[4] and a[3] < b[5] and b[3] < a[5]
+    ]
+    assert clashes == []
+
+
+def test_each_marker_sits_next_to_a_variable_of_its_loop(graph, principal, layout):
+    boxes = {}
+    for node in layout["objects"]:
+        if "pos" in node:
+            x, y = (float(v) for v in node["pos"].split(","))
+            half_w, half_h = 36 * float(node["width"]), 36 * float(node["height"])  # inch -> pt
+            boxes[node["name"]] = (x, y, half_w, half_h)
+
+    def gap(a, b):
+        (ax, ay, aw, ah), (bx, by, bw, bh) = boxes[a], boxes[b]
+        return math.hypot(max(0, abs(ax - bx) - aw - bw), max(0, abs(ay - by) - ah - bh))
+
+    nodesep = 72 * float(layout["nodesep"])
+    for loop in principal:
+        marker = diagrams.marker_id(loop)
+        closest = min(gap(marker, name) for name in graph.nodes)
+        on_loop = min(gap(marker, name) for name in loop.variables)
+        # A marker touches one of its loop's variables: nothing else is nearer.
+        assert on_loop <= closest + 1.0 and on_loop <= 2 * nodesep, (loop.id, on_loop, closest)
+
+
+def test_highlighted_loop_is_bold_over_a_faint_model(graph, polarities, loops, renderer):
+    loop = next(entry for entry in loops if entry.id == "B10b")
+    nodes, edges, graph_attrs = parse_dot(
+        run_renderer(renderer, diagrams.cld_dot(graph, polarities, loops, highlight=loop), "canon")
+    )
+    assert label_text(graph_attrs["label"]).startswith(f"B10b {loop.name}")
+    links = set(itertools.pairwise([*loop.variables, loop.variables[0]]))
+    colour = diagrams.BALANCING_COLOUR
+    for a, b, attrs in edges:
+        if (a, b) in links:
+            assert attrs["color"] == colour and float(attrs["penwidth"]) >= 3
+        elif a in graph and b in graph:
+            assert attrs["color"] == diagrams.FAINT and float(attrs["penwidth"]) < 1
+    for name in graph.nodes:
+        expected = colour if name in loop.variables else diagrams.FAINT
+        assert nodes[name]["color"] == expected
+    assert set(nodes) == set(graph.nodes) | {diagrams.marker_id(loop)}
+
+
+def test_stock_flow_diagram_has_pipes_valves_and_clouds(graph, polarities, renderer):
+    nodes, edges, _ = parse_dot(
+        run_renderer(renderer, diagrams.stock_flow_dot(graph, polarities), "canon")
+    )
+    pipes = {(a, b) for a, b, attrs in edges if attrs.get("color") == "black:white:black"}
+    kinds = dict(graph.nodes(data="kind"))
+    for name, kind in kinds.items():
+        if kind == STOCK:
+            assert nodes[name]["shape"] == "box"
+        if kind == FLOW:
+            assert nodes[name]["shape"] == "invtriangle"
+    clouds = [name for name, attrs in nodes.items() if attrs.get("shape") == "egg"]
+    for flow in (n for n, kind in kinds.items() if kind == FLOW):
+        stocks = [s for s in graph.successors(flow) if kinds[s] == STOCK]
+        for stock in stocks:
+            pipe = (stock, flow) if polarities[(flow, stock)] == "-" else (flow, stock)
+            assert pipe in pipes, pipe
+        # Every flow here moves one stock, so its other end is a cloud.
+        ends = {a for a, b in pipes if b == flow} | {b for a, b in pipes if a == flow}
+        assert len(ends & set(clouds)) == 1, flow
+    drained = [("japan holdings", "japan sales"), ("japan sales", "cloud: sink of japan sales")]
+    filled = [("cloud: source of net borrowing", "net borrowing")]
+    assert {*drained, *filled, ("net borrowing", "debt held by public")} <= pipes
+    info = [(a, b) for a, b, attrs in edges if attrs.get("color") == "grey60"]
+    assert ("deficit", "net borrowing") in info
+    assert all(kinds.get(b) == FLOW for _, b in info)
+
+
+def test_mermaid_flowchart(graph, polarities, loops, principal):
+    text = diagrams.mermaid(graph, polarities, loops)
+    lines = text.splitlines()
+    assert lines[0] == "flowchart LR"
+    ids = {name: data["py_name"] for name, data in graph.nodes(data=True)}
+    edge_lines = [line.strip() for line in lines if re.search(r"-\.?->\|", line)]
+    expected = set()
+    for a, b in graph.edges:
+        arrow = "-.->" if polarities[(a, b)] == "0" else "-->"
+        expected.add(f"{ids[a]} {arrow}|{diagrams.SIGN_TEXT[polarities[(a, b)]]}| {ids[b]}")
+    assert len(edge_lines) == graph.number_of_edges()
+    assert set(edge_lines) == expected
+    defined = re.findall(r'^    (\S+?)(?:\[|\(\(|\()"', text, flags=re.MULTILINE)
+    assert len(defined) == len(set(defined)) == graph.number_of_nodes() + len(principal)
+    used = {word for line in edge_lines for word in (line.split()[0], line.split()[-1])}
+    assert used <= set(defined)
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", node) for node in defined)
+    for name, data in graph.nodes(data=True):
+        bracket = f'["{name}"]' if data["kind"] == STOCK else f'("{name}")'
+        assert f"    {data['py_name']}{bracket}" in lines
+    for loop in principal:
+        marker = f"loop_{loop.id}"
+        assert f'    {marker}(("{loop.id} {diagrams.mechanism_name(loop)}"))' in lines
+        tied = [line.split()[-1] for line in lines if line.strip().startswith(f"{marker} -.- ")]
+        assert len(tied) == 1 and tied[0] in {ids[v] for v in loop.variables}
+
+
+def _names(folder):
+    return {path.name for path in folder.iterdir()}
+
+
+FIXED = {"cld.dot", "cld.svg", "cld.png", "stock_flow.dot", "stock_flow.svg", "stock_flow.png"}
+FIXED |= {"cld.mmd"}
+
+
+def _loop_files(loop_id):
+    return {f"loop_{loop_id}.{suffix}" for suffix in ("dot", "svg", "png")}
+
+
+@pytest.fixture
+def fake_renderer(tmp_path, monkeypatch):
+    """A stand-in renderer that writes a placeholder to the -o file (layout is tested above)."""
+    script = tmp_path / "fake_dot.py"
+    script.write_text(
+        "import sys\nargs = sys.argv[1:]\n"
+        "open(args[args.index('-o') + 1], 'w').write('rendered')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(diagrams, "find_renderer", lambda: [sys.executable, str(script)])
+
+
+def test_write_all_writes_every_diagram(tmp_path, graph, polarities, loops, fake_renderer):
+    out = tmp_path / "diagrams"
+    written = diagrams.write_all(out, graph, polarities, loops)
+    expected = FIXED.union(*(_loop_files(loop.id) for loop in loops))
+    assert len(loops) == 82
+    assert _names(out) == expected
+    assert sorted(p.name for p in written) == sorted(expected)
+    assert all(p.parent == out for p in written)
+    assert (out / "cld.mmd").read_text(encoding="utf-8").startswith("flowchart LR")
+
+
+def test_write_all_one_loop_by_id_and_by_name(tmp_path, graph, polarities, loops):
+    by_id = tmp_path / "by_id"
+    diagrams.write_all(by_id, graph, polarities, loops, only_loop="R1")
+    assert _names(by_id) == FIXED | _loop_files("R1")
+    root = ElementTree.parse(by_id / "loop_R1.svg").getroot()
+    titles = [t.text for t in root.iter(f"{SVG}text") if t.text and "interest snowball" in t.text]
+    assert titles and "R1" in titles[0]
+    header = (by_id / "stock_flow.png").read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    svg_width, svg_height = _svg_size(by_id / "stock_flow.svg")
+    assert abs(width - svg_width * 300 / 72) <= 3 and abs(height - svg_height * 300 / 72) <= 3
+
+    by_name = tmp_path / "by_name"
+    diagrams.write_all(by_name, graph, polarities, loops, only_loop="interest snowball (coupons)")
+    assert _names(by_name) == FIXED | _loop_files("R1b")
+
+
+def test_unknown_loop_names_close_ones_and_writes_nothing(tmp_path, graph, polarities, loops):
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"unknown loop 'intrest snowball \(bills\)'") as caught:
+        diagrams.write_all(out, graph, polarities, loops, only_loop="intrest snowball (bills)")
+    assert "interest snowball (bills)" in str(caught.value)
+    with pytest.raises(InputError, match="R1b"):
+        diagrams.write_all(out, graph, polarities, loops, only_loop="R1bb")
+    assert not out.exists()
+
+
+def test_unwritable_folder_is_refused_before_anything_is_written(
+    tmp_path, graph, polarities, loops
+):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    out = blocker / "diagrams"
+    with pytest.raises(InputError, match=re.escape(str(out))):
+        diagrams.write_all(out, graph, polarities, loops, only_loop="R1")
+    with pytest.raises(InputError, match=re.escape(str(out))):
+        diagrams.render("digraph { a -> b }", out / "tiny")
+    assert _names(tmp_path) == {"a file"}
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_failed_render_leaves_nothing_behind(tmp_path):
+    (tmp_path / "keep.svg").write_text("earlier", encoding="utf-8")
+    with pytest.raises(diagrams.RenderError, match="keep"):
+        diagrams.render("digraph { a -> ", tmp_path / "keep")
+    assert _names(tmp_path) == {"keep.svg"}
+    assert (tmp_path / "keep.svg").read_text(encoding="utf-8") == "earlier"
+    written = diagrams.render("digraph { a -> b }", tmp_path / "small", formats=["svg"])
+    assert [p.name for p in written] == ["small.dot", "small.svg"]
+    assert _names(tmp_path) == {"keep.svg", "small.dot", "small.svg"}
+
+
+def test_renderer_prefers_system_dot_then_graphviz_pure(tmp_path, monkeypatch):
+    found = diagrams.find_renderer()
+    assert Path(found[0]).name in ("dot", "graphviz-pure")
+    monkeypatch.setattr(diagrams.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(InputError, match="pip install graphviz-pure"):
+        diagrams.find_renderer()
+    beside = tmp_path / "graphviz-pure"
+    beside.write_text("#!/bin/sh\n", encoding="utf-8")
+    beside.chmod(0o755)
+    assert diagrams.find_renderer() == [str(beside)]
+    monkeypatch.setattr(diagrams.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert diagrams.find_renderer() == ["/usr/bin/dot"]
