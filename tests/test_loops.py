@@ -52,6 +52,8 @@ def test_stocks_are_fed_by_their_flows(graph):
 
 def test_known_link_polarities(graph):
     measured = measure_polarities(graph, ["baseline"])
+    # yield -> bond price index is negative, directly and through the discount factor
+    assert measured[("market yield", "bond price index")] == "-"
     assert measured[("market yield", "bond discount factor")] == "-"
     assert measured[("bond discount factor", "bond price index")] == "+"
     assert measured[("debt held by public", "debt to GDP")] == "+"
