@@ -31,6 +31,7 @@ import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.loops import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
+from debtloops.results import prepare_output_folder
 
 MINUS = "\u2212"
 #: How each measured polarity is printed on a link.
@@ -503,17 +504,6 @@ class RenderError(DebtloopsError):
     """The renderer failed on a diagram."""
 
 
-def _prepare_folder(folder: Path) -> None:
-    """Create ``folder`` if needed and check that files can be written in it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = Path(tempfile.mkdtemp(prefix=".debtloops-check-", dir=folder))
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InputError(f"cannot write diagrams to folder {folder}: {reason}") from None
-    probe.rmdir()
-
-
 def _run(command: Sequence[str], dot_file: Path, target: Path, fmt: str, dpi: int) -> None:
     """Render ``dot_file`` to ``target`` in format ``fmt`` (PNG at ``dpi`` dots per inch)."""
     options = [f"-T{fmt}"]
@@ -625,13 +615,13 @@ def render(
     if dpi <= 0:
         raise InputError(f"the resolution must be a positive number of dots per inch, not {dpi}")
     command = find_renderer()
-    _prepare_folder(stem.parent)
+    prepare_output_folder(stem.parent)
     with _Staging(stem.parent) as staging:
         return _render_jobs(staging, [(stem.name, dot_text, formats)], dpi, command)
 
 
-def _select_loop(loops: Sequence[NamedLoop], wanted: str) -> NamedLoop:
-    """Return the loop with id or name ``wanted`` (case-insensitive)."""
+def select_loop(loops: Sequence[NamedLoop], wanted: str) -> NamedLoop:
+    """Return the loop with id or name ``wanted`` (case-insensitive), or raise InputError."""
     key = wanted.strip().casefold()
     for loop in loops:
         if key in (loop.id.casefold(), loop.name.casefold()):
@@ -679,9 +669,9 @@ def write_all(
         If the renderer fails.
     """
     out_dir = Path(out_dir)
-    chosen = [_select_loop(loops, only_loop)] if only_loop is not None else list(loops)
+    chosen = [select_loop(loops, only_loop)] if only_loop is not None else list(loops)
     command = find_renderer()
-    _prepare_folder(out_dir)
+    prepare_output_folder(out_dir)
     images = ("svg", "png")
     diagrams: list[tuple[str, str, Sequence[str]]] = [
         ("cld", cld_dot(graph, polarities, loops), images),

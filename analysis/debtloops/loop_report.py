@@ -20,13 +20,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from debtloops import diagrams, simlin_engine
-from debtloops.errors import InputError, closest, unknown_name
+from debtloops.errors import InputError, unknown_name
 from debtloops.loops import (
     causal_graph,
     find_loops,
@@ -35,29 +34,9 @@ from debtloops.loops import (
     measure_polarities,
     read_inventory,
 )
-from debtloops.results import atomic_file
+from debtloops.results import atomic_file, prepare_output_folder
 from debtloops.runner import prepare
 from debtloops.scenarios import list_scenarios
-
-
-def _resolve_loop(name: str | None, ids: Sequence[str], names: Sequence[str]) -> str | None:
-    if name is None or name in ids or name in names:
-        return name
-    suggestions = ", ".join(closest(name, [*ids, *names]))
-    raise InputError(f"unknown loop '{name}'; did you mean: {suggestions}?")
-
-
-def _check_folder(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(f"cannot create output folder {out_dir}: {error.strerror}") from None
-    probe = out_dir / ".write-test"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise InputError(f"output folder {out_dir} is not writable: {error.strerror}") from None
 
 
 def _csv_text(rows: list[dict[str, object]]) -> str:
@@ -94,8 +73,9 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     if scenario not in list_scenarios():
         raise unknown_name("scenario", scenario, list_scenarios())
     inventory = read_inventory()
-    loop = _resolve_loop(loop, [e.id for e in inventory], [e.name for e in inventory])
-    _check_folder(out_dir)
+    if loop is not None:
+        diagrams.select_loop(inventory, loop)
+    prepare_output_folder(out_dir)
     values = prepare(scenario).values
     graph = causal_graph()
     measured = measure_polarities(graph, [scenario])

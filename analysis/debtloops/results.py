@@ -117,13 +117,22 @@ def format_headlines(rows: Sequence[Headline]) -> str:
     return headline_table(rows).to_string(float_format=lambda x: f"{x:,.1f}")
 
 
-def _check_writable(out_dir: Path) -> None:
+def prepare_output_folder(out_dir: Path) -> None:
+    """Create ``out_dir`` if needed and check that files can be written in it.
+
+    Raises
+    ------
+    InputError
+        Naming the folder and the reason, before anything is written.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputError(f"cannot create output folder {out_dir}: {error.strerror}") from None
-    if not os.access(out_dir, os.W_OK):
-        raise InputError(f"output folder {out_dir} is not writable")
+    try:
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=out_dir)).rmdir()
+    except OSError as error:
+        raise InputError(f"output folder {out_dir} is not writable: {error.strerror}") from None
 
 
 @contextmanager
@@ -184,7 +193,7 @@ def write_results(
     list of Headline
         One per scenario, in the order given.
     """
-    _check_writable(out_dir)
+    prepare_output_folder(out_dir)
     rows = [headline(name, run, baseline) for name, run in runs.items()]
     for name, run in runs.items():
         with atomic_folder(out_dir / name) as folder:
