@@ -1029,6 +1029,20 @@ def plot_morris(
     _save(figure, path)
 
 
+def _ranked(
+    ds: xr.Dataset,
+    scalars: xr.Dataset,
+    scenario: str | None,
+    lever_combination: int,
+    indices: xr.Dataset | None,
+) -> tuple[_Design, xr.DataArray, str, xr.DataArray]:
+    """Return the design, the ranking measure, the scenario shown and its slice of the measure."""
+    design = _design(ds)
+    measure = ranking(ds, scalars, indices)
+    name = _pick_scenario(list(design.scenarios), scenario)
+    return design, measure, name, _select(measure, name, lever_combination)
+
+
 def plot_tornado(
     ds: xr.Dataset,
     scalars: xr.Dataset,
@@ -1056,10 +1070,7 @@ def plot_tornado(
     indices : xarray.Dataset, optional
         Already computed indices, passed to ``ranking``.
     """
-    design = _design(ds)
-    measure = ranking(ds, scalars, indices)
-    name = _pick_scenario(list(design.scenarios), scenario)
-    data = _select(measure, name, lever_combination)
+    design, measure, name, data = _ranked(ds, scalars, scenario, lever_combination, indices)
     outcomes = [str(o) for o in data["outcome"].values]
     parameters = [str(p) for p in data["parameter"].values]
     figure, axes = _new_figure(len(outcomes), 2, (6.0, 0.45 * len(parameters) + 2.0))
@@ -1126,10 +1137,7 @@ def plot_scatter(
     indices : xarray.Dataset, optional
         Already computed indices, passed to ``ranking``.
     """
-    design = _design(ds)
-    measure = ranking(ds, scalars, indices)
-    name = _pick_scenario(list(design.scenarios), scenario)
-    data = _select(measure, name, lever_combination)
+    design, measure, name, data = _ranked(ds, scalars, scenario, lever_combination, indices)
     full = _with_scenario(ds, design)
     scalars = _with_scenario(scalars, design) if "scenario" not in scalars.dims else scalars
     rows = design.block(lever_combination)
