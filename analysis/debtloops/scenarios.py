@@ -4,6 +4,7 @@ A scenario file ``models/scenarios/NAME.toml`` starts with a comment header givi
 the source of its numbers, then holds overrides only::
 
     base = "baseline"            # optional: the scenario this one builds on
+    data = "cbo_2025"            # optional: a data layer (debtloops.data) under the overrides
 
     [set]                        # constants
     japan_sale_amount = 120.0
@@ -13,9 +14,10 @@ the source of its numbers, then holds overrides only::
 
 Quote the years: TOML reads an unquoted ``2035.5`` as a dotted key.
 
-Order of application, later winning: the parameter table's defaults, then each scenario of the
-``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides, then
-``--final-time``.
+Order of application, later winning: the parameter table's defaults, then the historical initial
+state when the run starts before FY2025, then the data layer the chain names, then each scenario of
+the ``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides,
+then ``--final-time``.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debtloops.data import LAYERS
 from debtloops.errors import InputError, unknown_name
 from debtloops.parameters import Value
 from debtloops.paths import SCENARIO_DIR
 
-SECTIONS = ("base", "set", "series")
+SECTIONS = ("base", "data", "set", "series")
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,16 @@ class Scenario:
         The files' texts in the order applied, for provenance.
     overrides : dict
         The merged overrides, by parameter name.
+    data : str or None
+        The data layer the scenario runs on (see :mod:`debtloops.data`): the nearest one named
+        in the chain, or None.
     """
 
     name: str
     chain: tuple[str, ...]
     text: str
     overrides: dict[str, Value] = field(default_factory=dict)
+    data: str | None = None
 
 
 def list_scenarios(directory: Path = SCENARIO_DIR) -> list[str]:
@@ -132,8 +139,13 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         files.append(data)
         current = data.get("base")
     overrides: dict[str, Value] = {}
+    layer: str | None = None
     for scenario, data in zip(reversed(chain), reversed(files), strict=True):
         where = f"scenario file {scenario}.toml"
+        if "data" in data:
+            if data["data"] not in LAYERS:
+                raise unknown_name(f"data layer in {where}", str(data["data"]), LAYERS)
+            layer = data["data"]
         for key, value in data.get("set", {}).items():
             if isinstance(value, Mapping):
                 raise InputError(f"{where}: '{key}' under [set] must be a number; use [series]")
@@ -145,6 +157,7 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         chain=tuple(reversed(chain)),
         text="\n".join(reversed(texts)),
         overrides=overrides,
+        data=layer,
     )
 
 
