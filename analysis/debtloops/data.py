@@ -165,13 +165,13 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
 
 @cache
 def cbo() -> Dataset:
-    """CBO's 2025 projections (``models/data/cbo_2025.csv``)."""
+    """Return CBO's 2025 projections (``models/data/cbo_2025.csv``)."""
     return read_dataset(CBO_FILE, CBO_COLUMNS)
 
 
 @cache
 def history() -> Dataset:
-    """The historical dataset, FY2000-FY2025 (``models/data/history_2000_2025.csv``)."""
+    """Return the historical dataset, FY2000-FY2025 (``models/data/history_2000_2025.csv``)."""
     return read_dataset(HISTORY_FILE, HISTORY_COLUMNS)
 
 
@@ -196,7 +196,7 @@ def steps(values: pd.Series) -> dict[float, float]:
 
 
 def year_ends(values: pd.Series) -> dict[float, float]:
-    """Turn end-of-fiscal-year values into a driver interpolated between year ends [year -> value]."""
+    """Turn end-of-fiscal-year values into a driver interpolated between year ends."""
     return {float(year): float(value) for year, value in values.sort_index().items()}
 
 
@@ -290,7 +290,7 @@ def cbo_layer() -> dict[str, object]:
 
 
 def initial_state(year: int) -> dict[str, float]:
-    """The model's initial state at the end of a fiscal year, from the historical dataset.
+    """Return the model's initial state at the end of a fiscal year, from the historical dataset.
 
     Parameters
     ----------

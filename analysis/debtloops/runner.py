@@ -91,8 +91,10 @@ def prepare(
 def data_layers(
     scenario: Scenario, merged: Mapping[str, Value], table: ParameterTable
 ) -> dict[str, Value]:
-    """Return the values that lie under a scenario's own overrides: the historical initial state
-    when the run starts before the table's start year, then the data layer the scenario names.
+    """Return the values that lie under a scenario's own overrides.
+
+    They are the historical initial state when the run starts before the table's start year, then
+    the data layer the scenario names.
 
     Parameters
     ----------
