@@ -7,9 +7,9 @@ so that loosening one in the module fails a test.
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import run
 
 from debtloops import backtest, cli, fidelity
-from tests.conftest import run
 
 
 @pytest.fixture(scope="module")

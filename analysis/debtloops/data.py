@@ -407,15 +407,63 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     return layer
 
 
-def layer(name: str, initial_time: float | None = None) -> Mapping[str, object]:
+#: Drivers that only the history gives; after FY2025 they return to the table's default.
+HISTORY_ONLY = (
+    "japan_baseline_net_purchases",
+    "china_baseline_net_purchases",
+    "other_foreign_purchase_share",
+    "fed_baseline_net_purchases",
+)
+
+
+def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, object]:
+    """Parameter values that replay history from FY``start`` to FY2025, then follow CBO.
+
+    Parameters
+    ----------
+    start : int
+        The first fiscal year [year], before CBO's start.
+    defaults : mapping
+        The parameter table's default values: the drivers that only the history gives return to
+        them after FY2025.
+
+    Returns
+    -------
+    dict
+        The historical initial state and, for each driver, the history's steps up to the end of
+        FY2025 followed by CBO's; the expected path is the actual one, then CBO's.
+    """
+    history = history_layer(start, CBO_START)
+    projected = cbo_layer()
+    layer: dict[str, object] = {
+        name: value for name, value in history.items() if name not in ("final_time",)
+    }
+    for name, series in projected.items():
+        if isinstance(series, dict):
+            past = history.get(name, {})
+            assert isinstance(past, dict)
+            layer[name] = {**past, **{year: v for year, v in series.items() if year >= CBO_START}}
+    for name in HISTORY_ONLY:
+        past = history[name]
+        assert isinstance(past, dict)
+        layer[name] = {**past, float(CBO_START): float(defaults[name])}
+    return layer
+
+
+def layer(
+    name: str, initial_time: float = CBO_START, defaults: Mapping[str, float] | None = None
+) -> Mapping[str, object]:
     """Return a named data layer.
 
     Parameters
     ----------
     name : str
-        ``"cbo_2025"`` or ``"history"``.
-    initial_time : float, optional
-        For ``"history"``: the start year [year]; the run ends at FY2025.
+        ``"cbo_2025"``: CBO's baseline, replayed from history when the run starts before FY2025
+        (see :func:`history_then_cbo`); or ``"history"``: history from the start to FY2025.
+    initial_time : float
+        The start year [year].
+    defaults : mapping, optional
+        The parameter table's defaults, needed when ``cbo_2025`` starts before FY2025.
 
     Returns
     -------
@@ -423,7 +471,9 @@ def layer(name: str, initial_time: float | None = None) -> Mapping[str, object]:
         Parameter name -> value.
     """
     if name == "cbo_2025":
-        return cbo_layer()
+        if initial_time == CBO_START:
+            return cbo_layer()
+        return history_then_cbo(int(initial_time), defaults or {})
     if name == "history":
-        return history_layer(int(initial_time if initial_time is not None else FIRST_YEAR))
+        return history_layer(int(initial_time))
     raise unknown_name("data layer", name, LAYERS)

@@ -94,7 +94,8 @@ def data_layers(
     """Return the values that lie under a scenario's own overrides.
 
     They are the historical initial state when the run starts before the table's start year, then
-    the data layer the scenario names.
+    the data layer the scenario names: a scenario on CBO's data that starts before FY2025 replays
+    history up to FY2025 and follows CBO after.
 
     Parameters
     ----------
@@ -113,8 +114,7 @@ def data_layers(
     Raises
     ------
     InputError
-        If the start year is not a fiscal year of the historical dataset, or CBO's data layer is
-        asked for with a start other than CBO's.
+        If the start year is not a fiscal year of the historical dataset.
     """
     default_start = table["initial_time"].value
     start = merged.get("initial_time", default_start)
@@ -124,14 +124,9 @@ def data_layers(
     layers: dict[str, Value] = {}
     if start != default_start:
         layers.update(data.initial_state(start))  # type: ignore[arg-type]
-    if scenario.data == "cbo_2025" and start != data.CBO_START:
-        raise InputError(
-            f"the CBO 2025 data layer starts at the end of FY{data.CBO_START}; initial_time = "
-            f"{start:g} needs the historical data layer (debtloops backtest); nearest valid "
-            f"value: {data.CBO_START}"
-        )
     if scenario.data is not None:
-        layers.update(data.layer(scenario.data, start))  # type: ignore[arg-type]
+        defaults = {p.name: p.value for p in table.values()}
+        layers.update(data.layer(scenario.data, start, defaults))  # type: ignore[arg-type]
     return layers
 
 
