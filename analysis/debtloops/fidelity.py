@@ -76,7 +76,12 @@ class Check:
     @property
     def tolerance(self) -> str:
         """The accepted range as text."""
-        return f"[{self.low:.4g}, {self.high:.4g}]"
+        return f"[{_number(self.low)}, {_number(self.high)}]"
+
+
+def _number(value: float) -> str:
+    """Format a number as the report prints it: thousands separated, else four digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _within(check, model, reference, tolerance, units, source) -> Check:
@@ -376,7 +381,7 @@ def format_checks(checks: list[Check]) -> str:
     lines = [f"{'check':<58} {'model':>10} {'reference':>10}  {'tolerance':<20} pass"]
     for c in checks:
         lines.append(
-            f"{c.check:<58} {c.model:>10.4g} {c.reference:>10.4g}  {c.tolerance:<20} "
+            f"{c.check:<58} {_number(c.model):>10} {_number(c.reference):>10}  {c.tolerance:<20} "
             f"{'PASS' if c.passed else 'FAIL'}"
         )
     failed = sum(not c.passed for c in checks)
