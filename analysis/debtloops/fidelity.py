@@ -40,6 +40,16 @@ SALE_SIZE, SALE_DURATION, SALE_START = 100.0, 0.0625, 2026.0
 PROGRAMME_SIZE, PROGRAMME_START = 1700.0, 2026.0
 #: Resolution of the price-impact runs [year]: the time step, so the peak is not missed.
 FINE_SAVEPER = 0.0625
+#: Tolerances, each from its reference (see the module's docstring): CBO's debt path [points of
+#: GDP] to 2035 and after, its net interest [points of GDP] and average rate [points]; the
+#: backtest's debt and net interest [relative].
+DEBT_TOLERANCE_TO_2035, DEBT_TOLERANCE_AFTER_2035 = 2.0, 5.0
+INTEREST_TOLERANCE, RATE_TOLERANCE = 0.3, 0.25
+BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
+#: The literature's estimate and range for each price-impact experiment [bp]: estimate, low, high.
+SALE_PEAK = (50.0, 40.0, 60.0)
+SALE_ONE_YEAR_ON = (20.0, 10.0, 30.0)
+PROGRAMME_TROUGH = (-75.0, -100.0, -50.0)
 
 
 @dataclass(frozen=True)
@@ -130,46 +140,41 @@ def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
     return frame
 
 
+def _worst_year(
+    comparison: pd.DataFrame, what: str, label: str, years: tuple[int, int], tolerance: float
+) -> Check:
+    """Check the year of a span where the model is furthest from CBO."""
+    span = comparison.loc[years[0] : years[1]]
+    worst = int((span[f"{what}_model"] - span[f"{what}_cbo"]).abs().idxmax())
+    return _within(
+        f"{label}, worst year {years[0]}-{years[1]} (FY{worst})",
+        float(span.loc[worst, f"{what}_model"]),
+        float(span.loc[worst, f"{what}_cbo"]),
+        tolerance,
+        "%" if what == "rate" else "% of GDP",
+        BEO if what == "rate" else LTBO,
+    )
+
+
 def cbo_checks(comparison: pd.DataFrame) -> list[Check]:
     """Check the baseline against CBO (see the module's docstring for the tolerances)."""
-    checks = []
-    for first, last, tolerance in ((2026, 2035, 2.0), (2036, 2055, 5.0)):
-        span = comparison.loc[first:last]
-        gap = span["debt_model"] - span["debt_cbo"]
-        worst = int(gap.abs().idxmax())
-        checks.append(
-            _within(
-                f"debt/GDP, worst year {first}-{last} (FY{worst})",
-                float(span.loc[worst, "debt_model"]),
-                float(span.loc[worst, "debt_cbo"]),
-                tolerance,
-                "% of GDP",
-                LTBO,
-            )
-        )
+    checks = [
+        _worst_year(comparison, "debt", "debt/GDP", (2026, 2035), DEBT_TOLERANCE_TO_2035),
+        _worst_year(comparison, "debt", "debt/GDP", (2036, 2055), DEBT_TOLERANCE_AFTER_2035),
+    ]
     for year in (2035, 2055):
         checks.append(
             _within(
                 f"net interest FY{year}",
                 float(comparison.loc[year, "interest_model"]),
                 float(comparison.loc[year, "interest_cbo"]),
-                0.3,
+                INTEREST_TOLERANCE,
                 "% of GDP",
                 BEO if year <= 2035 else LTBO,
             )
         )
-    span = comparison.loc[2026:2035]
-    gap = span["rate_model"] - span["rate_cbo"]
-    worst = int(gap.abs().idxmax())
     checks.append(
-        _within(
-            f"average rate on the debt, worst year 2026-2035 (FY{worst})",
-            float(span.loc[worst, "rate_model"]),
-            float(span.loc[worst, "rate_cbo"]),
-            0.25,
-            "%",
-            BEO,
-        )
+        _worst_year(comparison, "rate", "average rate on the debt", (2026, 2035), RATE_TOLERANCE)
     )
     return checks
 
@@ -178,35 +183,24 @@ def backtest_checks(table: pd.DataFrame, start: int, end: int) -> list[Check]:
     """Check a historical-yield backtest (see the module's docstring for the tolerances)."""
     source = "Treasury and OMB via FRED and OMB Table 7.1 (models/data/history_2000_2025.csv)"
 
-    def share(variable: str, years: range) -> Check:
+    def share(variable: str, years: range, tolerance: float) -> Check:
         rows = table[(table["variable"] == variable) & table["year"].isin(list(years))]
         model, actual = float(rows["model"].sum()), float(rows["actual"].sum())
         label = f"FY{years[0]}" if len(years) == 1 else f"summed FY{years[0]}-{years[-1]}"
         name = variable.replace("_", " ")
-        return Check(
+        return _within(
             f"backtest {start}-{end}: {name} {label}",
             model,
             actual,
-            0.9 * actual,
-            1.1 * actual,
+            tolerance * actual,
             "billion USD",
             source,
         )
 
-    debt = share("debt_held_by_public", range(end, end + 1))
-    debt = Check(
-        debt.check,
-        debt.model,
-        debt.reference,
-        0.97 * debt.reference,
-        1.03 * debt.reference,
-        debt.units,
-        debt.source,
-    )
     return [
-        debt,
-        share("net_interest", range(start + 1, end + 1)),
-        share("net_interest", range(end, end + 1)),
+        share("debt_held_by_public", range(end, end + 1), BACKTEST_DEBT_TOLERANCE),
+        share("net_interest", range(start + 1, end + 1), BACKTEST_INTEREST_TOLERANCE),
+        share("net_interest", range(end, end + 1), BACKTEST_INTEREST_TOLERANCE),
     ]
 
 
@@ -262,28 +256,19 @@ def price_impact_checks(impact: dict[str, float]) -> list[Check]:
     """Check the price impact against the literature's ranges (see the module's docstring)."""
     beltran = "Beltran, Kretchmer, Marquez and Thomas (2013); KC Fed Economic Bulletin (2025)"
     gagnon = "Gagnon, Raskin, Remache and Sack (2011); Ihrig et al. (2012) -34bp to -100bp"
-    return [
-        Check(
-            "$100bn sold within a month: peak", impact["sale_peak"], 50.0, 40.0, 60.0, "bp", beltran
-        ),
-        Check(
+    experiments = (
+        ("$100bn sold within a month: peak", "sale_peak", SALE_PEAK, beltran),
+        (
             "$100bn sold within a month: one year on",
-            impact["sale_after_one_year"],
-            20.0,
-            10.0,
-            30.0,
-            "bp",
+            "sale_after_one_year",
+            SALE_ONE_YEAR_ON,
             beltran,
         ),
-        Check(
-            "$1.7T bought over a year: deepest fall",
-            impact["programme_trough"],
-            -75.0,
-            -100.0,
-            -50.0,
-            "bp",
-            gagnon,
-        ),
+        ("$1.7T bought over a year: deepest fall", "programme_trough", PROGRAMME_TROUGH, gagnon),
+    )
+    return [
+        Check(label, impact[key], *reference, "bp", source)
+        for label, key, reference, source in experiments
     ]
 
 
