@@ -275,7 +275,7 @@ def _check_controls(values: Mapping[str, float]) -> None:
     start, end = values["initial_time"], values["final_time"]
     _require(
         end >= start + saveper,
-        f"final_time = {end:g} is less than one saving interval (saveper = {saveper:g} year) "
+        f"final_time = {exact(end)} is less than one saving interval (saveper = {saveper:g} year) "
         f"after initial_time = {start:g}; nearest valid value: {exact(start + saveper)}",
     )
 

@@ -250,15 +250,14 @@ def _swap(scratch: Path, target: Path) -> None:
     try:
         if aside is not None:
             os.replace(target, aside / target.name)
-        try:
-            os.replace(scratch, target)
-        except BaseException:
-            if aside is not None and (aside / target.name).exists():
-                os.replace(aside / target.name, target)
-            raise
-    finally:
-        if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
+        os.replace(scratch, target)
+    except BaseException:
+        if aside is not None and (aside / target.name).exists():
+            os.replace(aside / target.name, target)
+            aside.rmdir()
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def atomic_file(target: Path, write: Callable[[Path], None]) -> None:

@@ -147,7 +147,7 @@ def locate(scenario: str, directory: Path = SCENARIO_DIR) -> tuple[str, Path]:
 def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
     """Find the scenario that ``base = raw`` names: a file beside ``beside``, else a shipped one."""
     if not isinstance(raw, str) or not NAME_PATTERN.fullmatch(raw):
-        shown = _shown(raw) if isinstance(raw, str) else repr(raw)
+        shown = repr(_shown(raw) if isinstance(raw, str) else raw)
         raise InputError(
             f"{where}: base = {shown} must name a shipped scenario or a file beside this one, "
             "by its name without a path or .toml (letters, digits, '_' or '-')"
