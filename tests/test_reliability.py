@@ -179,19 +179,24 @@ def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, 
     assert _tree(out) == []
 
 
-def _swap_many(target: str, tag: str, times: int) -> None:
-    for i in range(times):
+def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:
+    time.sleep(max(0.0, start_at - time.time()))  # both processes start together
+    swaps = 0
+    while time.time() < start_at + seconds:
         with results.atomic_folder(Path(target)) as folder:
-            (folder / "who.txt").write_text(f"{tag} {i}")
+            (folder / "who.txt").write_text(f"{tag} {swaps}")
+        swaps += 1
+    return swaps
 
 
 def test_concurrent_folder_swaps_neither_fail_nor_leave_scratch(tmp_path):
     target = tmp_path / "out" / "article"
     target.parent.mkdir()
+    start_at = time.time() + 1.0
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
-        jobs = [pool.submit(_swap_many, str(target), tag, 150) for tag in ("a", "b")]
-        for job in jobs:
-            job.result()  # re-raises a FileNotFoundError or "Directory not empty" race
+        jobs = [pool.submit(_swap_many, str(target), tag, start_at, 1.5) for tag in "ab"]
+        # re-raises a FileNotFoundError or "Directory not empty" from a race
+        assert all(job.result() > 10 for job in jobs)
     assert _tree(tmp_path / "out") == ["article", "article/who.txt"]
 
 
