@@ -11,6 +11,7 @@ mapping from year to value that pysd interpolates linearly and holds flat beyond
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -305,6 +306,38 @@ def _check_stocks(values: Mapping[str, float]) -> None:
     )
 
 
+_SUGGESTION = re.compile(r"^(?P<name>\w+) = .*nearest valid value: (?P<value>\S+)$", re.S)
+
+
+def _accepted_suggestion(
+    table: ParameterTable, overrides: Mapping[str, Value], error: InputError
+) -> InputError:
+    """Return ``error`` with a suggested value that the other checks accept too.
+
+    A value outside a parameter's own range is answered with the nearest bound, which a check
+    between parameters may refuse in turn (a sale of 100,000 is more than Japan holds): follow
+    the suggestions for the same parameter until one is accepted, or another parameter is at
+    fault.
+    """
+    found = _SUGGESTION.match(str(error))
+    if found is None:
+        return error
+    name, value = found["name"], found["value"]
+    trial = dict(overrides)
+    for _ in range(4):
+        trial[name] = float(value)
+        try:
+            _validate(table, trial)
+            break
+        except InputError as again:
+            further = _SUGGESTION.match(str(again))
+            if further is None or further["name"] != name:
+                break
+            value = further["value"]
+    message = str(error)
+    return InputError(message[: message.rindex(found["value"])] + value)
+
+
 def validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str, Value]:
     """Check overrides against the table and return the full, valid set of parameter values.
 
@@ -325,8 +358,16 @@ def validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str,
     InputError
         On an unknown name, a non-finite or out-of-range value, a time series for a parameter that
         is not a driver, or inconsistent values (a sale larger than the holdings, a time step
-        that is not a power of two, a final time before the start).
+        that is not a power of two, a final time before the start). A suggested "nearest valid
+        value" is one that the other checks accept too.
     """
+    try:
+        return _validate(table, overrides)
+    except InputError as error:
+        raise _accepted_suggestion(table, overrides, error) from None
+
+
+def _validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str, Value]:
     values: dict[str, Value] = dict(table.defaults())
     final_time = None
     for name, value in overrides.items():
