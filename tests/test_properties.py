@@ -80,15 +80,18 @@ def _check(status: int, err: str, allowed: tuple[int, ...] = (0, 2, 3)) -> None:
 
 
 def _check_contained(before: dict[Path, bool], root: Path, out: Path, status: int) -> None:
-    """New paths lie in the output folder (or are folders leading to it); after a refusal there
-    is no new file at all."""
+    """New paths lie in the output folder (or are folders on the way to it, as ``0`` in
+    ``0/../out``); after a refusal there is no new file at all."""
+    on_the_way = set()
     if status == 0:
+        on_the_way = {p.resolve() for p in [out, *out.parents]}  # lexical, then resolved
         out = out.resolve()
     for path, is_dir in _snapshot(root).items():
         if path in before:
             continue
         if status == 0:
-            assert path == out or out in path.parents or (is_dir and path in out.parents), path
+            inside = path == out or out in path.parents
+            assert inside or (is_dir and (path in out.parents or path in on_the_way)), path
         else:
             assert is_dir or path.name == LOCK_NAME, f"a refused command wrote {path}"
 

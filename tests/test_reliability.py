@@ -122,6 +122,18 @@ def test_an_explicit_toml_path_runs_into_its_stem_and_nowhere_else(tmp_path, cap
     ]
 
 
+def test_an_output_folder_named_tilde_is_not_the_home_folder(tmp_path, capsys, monkeypatch):
+    # netCDF4 and pandas expand a leading ~ in the paths they are given (found by hypothesis).
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["run", "baseline", "--final-time", "2026", "--out", "~"])
+    assert status == 0, capsys.readouterr().err
+    assert list(home.iterdir()) == []
+    assert (tmp_path / "~" / "baseline" / "results.nc").is_file()
+
+
 @pytest.mark.parametrize(
     "base", ['"/etc/hostname"', '"../x"', '"sub/x"', '"x.toml"', "5", '["a"]', '""']
 )

@@ -531,8 +531,8 @@ class _Staging:
     """
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}diagrams-", dir=folder))
+        self.folder = folder.absolute()  # renderers must not expand a leading ~
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}diagrams-", dir=self.folder))
         self.names: list[str] = []
 
     def __enter__(self) -> _Staging:

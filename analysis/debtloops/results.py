@@ -229,7 +229,9 @@ def atomic_folder(target: Path):
     The parent folder's lock (:func:`output_lock`) is held throughout, so two writers cannot
     swap the same folder at once. On any error, an interruption included, the temporary folder is
     removed and ``target`` is left as it was. The folder's mode follows the umask, like its files.
+    The folder yielded is an absolute path: netCDF4 and pandas would expand a leading ``~``.
     """
+    target = target.absolute()
     with output_lock(target.parent):
         prefix = f"{SCRATCH_PREFIX}{target.name}-"
         scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
@@ -263,8 +265,10 @@ def _swap(scratch: Path, target: Path) -> None:
 def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     """Write a file through ``write(temporary_path)`` and rename it to ``target`` when done.
 
-    The file's mode follows the umask; on any error the temporary file is removed.
+    The file's mode follows the umask; on any error the temporary file is removed. ``write`` gets
+    an absolute path, since netCDF4 and pandas would expand a leading ``~``.
     """
+    target = target.absolute()
     handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}{target.name}-", dir=target.parent)
     os.close(handle)
     scratch = Path(name)
