@@ -5,6 +5,7 @@ Each numbered failure of the issue has a test here that failed before the fix; t
 headers give the number."""
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import signal
@@ -167,9 +168,9 @@ def test_a_file_named_like_the_reference_is_refused(tmp_path, capsys):
 # ---- 2. one writer per output folder -----------------------------------------------------------
 
 
-def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, monkeypatch):
-    out = tmp_path / "out"
-    out.mkdir()
+@contextlib.contextmanager
+def _held(out: Path):
+    """Hold ``out``'s lock in another process for as long as the block runs."""
     hold = (
         "import time; from filelock import FileLock; "
         f"lock = FileLock({str(out / LOCK_NAME)!r}); lock.acquire(); "
@@ -180,15 +181,41 @@ def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, 
     ) as holder:
         try:
             assert holder.stdout.readline().strip() == "held"
-            monkeypatch.setattr(results, "LOCK_TIMEOUT", 0.5)
-            started = time.perf_counter()
-            status, err = _main(capsys, "run", "article", "--final-time", "2027", "--out", str(out))
-            waited = time.perf_counter() - started
+            yield
         finally:
             holder.kill()
+
+
+def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(results, "LOCK_TIMEOUT", 0.5)
+    with _held(out):
+        started = time.perf_counter()
+        status, err = _main(capsys, "run", "article", "--final-time", "2027", "--out", str(out))
+        waited = time.perf_counter() - started
     _assert_refused(status, err, f"output folder {out} is in use", "waited 0.5 s")
     assert waited < 10
     assert _tree(out) == []
+
+
+@pytest.mark.parametrize("command", ["sweep", "analyze", "diagram"])
+def test_sweep_analyze_and_diagram_take_the_lock_too(tmp_path, capsys, monkeypatch, command):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sweep.nc").write_text("a sweep being written")
+    spec = _spec(tmp_path)
+    args = {
+        "sweep": ["sweep", str(spec), "--out", str(tmp_path / "sweep_out"), "--quiet"],
+        "analyze": ["analyze", str(out)],
+        "diagram": ["diagram", "--out", str(out)],
+    }[command]
+    folder = tmp_path / "sweep_out" if command == "sweep" else out
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setattr(results, "LOCK_TIMEOUT", 0.2)
+    with _held(folder):
+        status, err = _main(capsys, *args)
+    _assert_refused(status, err, f"output folder {folder} is in use")
 
 
 def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:
