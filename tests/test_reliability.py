@@ -135,6 +135,14 @@ def test_an_output_folder_named_tilde_is_not_the_home_folder(tmp_path, capsys, m
     assert (tmp_path / "~" / "baseline" / "results.nc").is_file()
 
 
+def test_an_output_folder_the_netcdf_library_cannot_write_is_refused(tmp_path, capsys):
+    # netCDF-C refuses a path with a backslash (found by hypothesis).
+    out = tmp_path / "back\\slash"
+    status, err = _main(capsys, "run", "baseline", "--final-time", "2026", "--out", str(out))
+    _assert_refused(status, err, "cannot write under a path that holds a backslash")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     "base", ['"/etc/hostname"', '"../x"', '"sub/x"', '"x.toml"', "5", '["a"]', '""']
 )

@@ -152,6 +152,11 @@ def prepare_output_folder(out_dir: Path) -> None:
     InputError
         Naming the folder and the reason, before anything is written.
     """
+    if "\\" in str(out_dir.absolute()):
+        raise InputError(
+            f"output folder {out_dir}: the netCDF library cannot write under a path that holds a "
+            "backslash (\\); choose another folder"
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     try:
