@@ -355,6 +355,17 @@ def test_a_bad_or_unreachable_scheduler_exits_2_before_writing(tmp_path, capsys,
     assert not out.exists()
 
 
+def test_a_refused_scheduler_leaves_no_client_behind_for_later_writes(tmp_path, capsys):
+    # A half-made Dask client used to stay the process's default, and xarray's netCDF writer
+    # then asked it for a lock.
+    spec = _spec(tmp_path)
+    args = ["sweep", str(spec), "--out", str(tmp_path / "s"), "--scheduler", "inproc://nowhere/1"]
+    status, err = _main(capsys, *args)
+    _assert_refused(status, err, "cannot reach the Dask scheduler")
+    status = cli.main(["run", "baseline", "--final-time", "2026", "--out", str(tmp_path / "o")])
+    assert status == 0, capsys.readouterr().err
+
+
 def test_a_closed_pipe_exits_quietly():
     # As in `debtloops list | head -1` once head has gone: every write finds the pipe closed.
     read, write = os.pipe()
@@ -567,7 +578,9 @@ def test_a_cluster_without_workers_fails_within_the_timeout(tmp_path, capsys, mo
     monkeypatch.setattr(sweep, "POLL_INTERVAL", 0.1)
     spec = _spec(tmp_path)
     out = tmp_path / "out"
-    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=None
+    ) as cluster:
         started = time.perf_counter()
         status, err = _main(
             capsys,

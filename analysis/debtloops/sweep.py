@@ -65,6 +65,8 @@ MIN_CHUNKS = 20
 MIN_CHUNK_SIZE = 25
 #: ... and at most this many.
 MAX_CHUNK_SIZE = 2500
+#: The address schemes of a scheduler on the network.
+NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler [s].
 CONNECT_TIMEOUT = 10.0
 #: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
@@ -367,13 +369,17 @@ def _connect(scheduler: str) -> Iterator[object]:
 
     from distributed import Client
     from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
 
     try:
         # Check the address and that something listens there before Dask's client tries.
         scheme, location = parse_address(scheduler)
-        if scheme in ("tcp", "tls"):
-            socket.create_connection(parse_host_port(location), timeout=CONNECT_TIMEOUT).close()
-        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
+        get_backend(scheme)
+        if scheme not in NETWORK_SCHEMES:
+            raise ValueError(f"a scheduler is reached over {', '.join(NETWORK_SCHEMES)}")
+        socket.create_connection(parse_host_port(location), timeout=CONNECT_TIMEOUT).close()
+        # Not the process's default client: a failed one would be left behind for xarray to use.
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s", set_as_default=False)
     except (OSError, ValueError, TypeError) as error:
         raise InputError(
             f"cannot reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT:g} s "
@@ -387,21 +393,23 @@ def _run_on_cluster(
     client, tasks: Sequence[int], call: Callable[[int], str], sizes: dict[int, int], progress
 ) -> None:
     """Run the chunks on a cluster; stop if it has had no worker for :data:`WORKER_TIMEOUT`."""
-    from distributed import wait
-
     futures = {client.submit(call, index, pure=False): index for index in tasks}
     pending = set(futures)
     idle_since: float | None = None
+    checked = time.monotonic()
     while pending:
-        try:
-            done, pending = wait(pending, timeout=POLL_INTERVAL, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            done = set()
+        done = [future for future in pending if future.done()]
         for future in done:
+            pending.discard(future)
             future.result()
             progress.advance(sizes[futures[future]])
         if not pending:
             break
+        if not done:
+            time.sleep(0.05)
+        if time.monotonic() - checked < POLL_INTERVAL:
+            continue
+        checked = time.monotonic()
         try:
             workers = len(client.nthreads())
         except OSError as error:
