@@ -579,7 +579,7 @@ def test_a_cluster_without_workers_fails_within_the_timeout(tmp_path, capsys, mo
     spec = _spec(tmp_path)
     out = tmp_path / "out"
     with LocalCluster(
-        n_workers=0, processes=False, protocol="tcp://", dashboard_address=None
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0"
     ) as cluster:
         started = time.perf_counter()
         status, err = _main(
