@@ -163,6 +163,25 @@ def test_base_prefers_a_file_beside_then_a_shipped_scenario(tmp_path):
     assert scenario.chain == ("baseline", "article", "sibling", "mine")
     assert scenario.overrides["japan_sale_amount"] == 7.0
     assert scenario.name == "mine" and scenario.path == tmp_path / "mine.toml"
+    (tmp_path / "article.toml").write_text('base = "article"\n[set]\njapan_sale_amount = 9.0\n')
+    tweaked = load_scenario(str(tmp_path / "article.toml"))  # its own name: the shipped one
+    assert tweaked.chain == ("baseline", "article", "article")
+    assert tweaked.overrides["japan_sale_amount"] == 9.0
+
+
+def test_two_scenarios_that_would_share_an_output_folder_are_refused(tmp_path, capsys):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.toml").write_text('base = "article"\n')
+    out = tmp_path / "out"
+    status, err = _main(
+        capsys, "run", str(tmp_path / "a/x.toml"), str(tmp_path / "b/x.toml"), "--out", str(out)
+    )
+    _assert_refused(status, err, "would both write to", "rename one of the files")
+    (tmp_path / "article.toml").write_text('base = "article"\n')
+    status, err = _main(capsys, "run", "article", str(tmp_path / "article.toml"), "--out", str(out))
+    _assert_refused(status, err, "would both write to")
+    assert not out.exists()
 
 
 def test_a_file_named_like_the_reference_is_refused(tmp_path, capsys):

@@ -18,8 +18,8 @@ from ``--set``.
 A scenario is named on the command line either by a shipped name (``models/scenarios/NAME.toml``) or
 by an explicit path to a ``.toml`` file; its name, which is also the name of its output folder, is
 the file's stem and must be 1 to 64 letters, digits, ``_`` or ``-``. ``base`` names a scenario the
-same way but without a path: a file beside the scenario file if there is one, else a shipped
-scenario. Nothing else is ever read.
+same way but without a path: a file beside the scenario file if there is one (other than the file
+itself), else a shipped scenario. Nothing else is ever read.
 
 Order of application, later winning: the parameter table's defaults, then each scenario of the
 ``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides, then
@@ -153,7 +153,7 @@ def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, 
             "by its name without a path or .toml (letters, digits, '_' or '-')"
         )
     local = beside.parent / f"{raw}.toml"
-    if local.is_file():
+    if local.is_file() and local.resolve() != beside.resolve():  # a file's own name: shipped
         return raw, local
     shipped = list_scenarios(directory)
     if raw in shipped:
