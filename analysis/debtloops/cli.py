@@ -91,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
     sweep.add_argument("--out", type=_path, required=True, metavar="DIR")
     sweep.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
-    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a dask.distributed scheduler, tcp://HOST:PORT; the sweep stops, keeping its chunks, "
+        "after 60 s without any worker",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument(
         "--chunk-size",
