@@ -245,6 +245,31 @@ def test_sweep_analyze_and_diagram_take_the_lock_too(tmp_path, capsys, monkeypat
     _assert_refused(status, err, f"output folder {folder} is in use")
 
 
+@pytest.mark.slow
+def test_two_runs_into_one_folder_leave_one_run_s_results_not_a_mix(tmp_path):
+    out = tmp_path / "out"
+    spreads = ("0.004", "0.016")
+    commands = [
+        CLI
+        + ["run", "article", "--final-time", "2030", "--set", f"term_spread={s}", "--out", str(out)]
+        for s in spreads
+    ]
+    runs = [
+        subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+    ]
+    errors = [run.communicate(timeout=120)[1].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    with xr.open_dataset(out / "article" / "results.nc") as ds:
+        peak = 100 * float(ds["market_yield"].max())
+        spread = json.loads(ds.attrs["parameters"])["term_spread"]
+    headlines = (out / "headlines.csv").read_text().splitlines()
+    columns = headlines[0].split(",")
+    row = dict(zip(columns, headlines[1].split(","), strict=True))
+    assert float(row["peak 10y yield [%]"]) == pytest.approx(peak)  # the same writer for both
+    assert f"{spread:g}" in spreads
+    assert [p.name for p in out.iterdir() if p.name.startswith(SCRATCH_PREFIX)] == []
+
+
 def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:
     time.sleep(max(0.0, start_at - time.time()))  # both processes start together
     swaps = 0
