@@ -53,8 +53,8 @@ CASES = {
     ),
     "NaN constant": (["article", "--set", "term_spread=nan"], "term_spread: nan is not a finite"),
     "time series for a constant": (
-        ["article", "--set", "term_spread=2025:0.01,2030:0.02"],
-        "term_spread is a constant, not a driver",
+        ["article", "--set", "foreign_official_share=2025:0.4,2030:0.5"],
+        "foreign_official_share is a constant, not a driver",
     ),
     "malformed override": (["article", "--set", "term_spread"], "expected NAME=VALUE"),
     "time constant below its valid minimum": (
@@ -83,11 +83,11 @@ def test_bad_input_exits_2_and_writes_nothing(case, tmp_path, capsys):
 def test_a_run_that_goes_negative_exits_3_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     status = cli.main(
-        ["run", "article", "--set", "fed_baseline_net_purchases=-10000", "--out", str(out)]
+        ["run", "article", "--set", "fed_baseline_net_purchases=10000", "--out", str(out)]
     )
     err = capsys.readouterr().err
     assert status == 3
-    assert "fed_holdings went negative" in err and "at time" in err
+    assert "domestic_private_holdings went negative" in err and "at time" in err
     assert _files(out) == []
 
 

@@ -79,7 +79,7 @@ def test_interest_bill_in_dollars():
 
 
 # ---------------------------------------------------------------------------------------------
-# facts-2025.md section 10
+# Bond and debt arithmetic: price, yield and duration of annual-coupon bonds
 # ---------------------------------------------------------------------------------------------
 
 

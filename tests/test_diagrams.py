@@ -181,7 +181,7 @@ def canon(renderer, cld):
 def test_dot_parses_back_with_every_variable_link_and_sign(graph, polarities, principal, canon):
     nodes, edges, _ = canon
     markers = {diagrams.marker_id(loop) for loop in principal}
-    assert len(markers) == 15
+    assert len(markers) == 16
     assert set(nodes) == set(graph.nodes) | markers
     signs = {(a, b): attrs.get("label") for a, b, attrs in edges if a in graph and b in graph}
     assert set(signs) == set(graph.edges)
@@ -203,6 +203,7 @@ def test_stocks_are_boxes_and_every_mechanism_has_a_named_marker(graph, principa
     assert [loop.id for loop in principal] == [
         *(f"R{i}" for i in range(1, 8)),
         *(f"B{i}" for i in range(8, 16)),
+        "R16",
     ]
     for loop in principal:
         marker = nodes[diagrams.marker_id(loop)]
@@ -416,7 +417,7 @@ def test_write_all_writes_every_diagram(tmp_path, graph, polarities, loops, fake
     out = tmp_path / "diagrams"
     written = diagrams.write_all(out, graph, polarities, loops)
     expected = FIXED.union(*(_loop_files(loop.id) for loop in loops))
-    assert len(loops) == 82
+    assert len(loops) == 127
     assert _names(out) == expected
     assert sorted(p.name for p in written) == sorted(expected)
     assert all(p.parent == out for p in written)

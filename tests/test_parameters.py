@@ -57,8 +57,8 @@ def test_a_broken_table_is_refused(tmp_path):
 def test_drivers_take_time_series_and_constants_do_not(table):
     values = validate(table, {"primary_deficit_share_of_gdp": {2025.0: 0.02, 2040.0: 0.03}})
     assert values["primary_deficit_share_of_gdp"] == {2025.0: 0.02, 2040.0: 0.03}
-    with pytest.raises(InputError, match="term_spread is a constant, not a driver"):
-        validate(table, {"term_spread": {2025.0: 0.01}})
+    with pytest.raises(InputError, match="foreign_official_share is a constant, not a driver"):
+        validate(table, {"foreign_official_share": {2025.0: 0.4}})
 
 
 def test_validate_fills_every_default(table):

@@ -85,8 +85,8 @@ def test_simlin_finds_no_unit_problem_in_the_model():
 def test_the_unit_check_reports_a_broken_copy(tmp_path):
     text = MODEL_FILE.read_text(encoding="utf-8")
     broken = text.replace(
-        "net borrowing=\n\tdeficit\n\t~\tbillion_USD/year\n",
-        "net borrowing=\n\tdeficit\n\t~\tbillion_USD\n",
+        "net borrowing=\n\tdeficit + other means of financing\n\t~\tbillion_USD/year\n",
+        "net borrowing=\n\tdeficit + other means of financing\n\t~\tbillion_USD\n",
     )
     assert broken != text
     copy = tmp_path / MODEL_FILE.name
@@ -116,24 +116,32 @@ def test_known_link_polarities_from_simlin(static_polarities, baseline_polaritie
     assert baseline_polarities[("debt held by public", "debt to GDP")] == "+"
 
 
+# Links Simlin draws for an INITIAL() value, which pysd's graph folds away (a constant after the
+# start): INITIAL(market yield) in representative bond coupon, INITIAL(debt to GDP) and
+# INITIAL(interest to revenue) in the unanchored references of the fiscal risk premium.
+INITIAL_LINKS = {
+    ("market yield", "representative bond coupon"),
+    ("debt to GDP", "reference debt to GDP"),
+    ("interest to revenue", "reference interest to revenue"),
+}
+
+
 def test_simlin_draws_the_links_of_the_causal_graph():
     graph = causal_graph()
     simlin_links = set(link_polarities())
-    # The one extra link is INITIAL(market yield) in representative bond coupon (see below).
-    assert simlin_links - set(graph.edges) == {("market yield", "representative bond coupon")}
+    # The only extra links are the INITIAL() ones (see below).
+    assert simlin_links - set(graph.edges) == INITIAL_LINKS
     assert set(graph.edges) <= simlin_links
     with_constants = causal_graph(include_constants=True)
-    assert set(link_polarities(include_constants=True)) - set(with_constants.edges) == {
-        ("market yield", "representative bond coupon")
-    }
+    assert set(link_polarities(include_constants=True)) - set(with_constants.edges) == INITIAL_LINKS
 
 
 def test_measured_and_simlin_polarities_agree(static_polarities, baseline_polarities):
     measured = measure_polarities(causal_graph(), ["baseline"])
-    # The only entry is structural: Simlin links market yield to representative bond coupon
-    # because of INITIAL(market yield); pysd's graph folds INITIAL() away (a constant after the
-    # start). No link has definite and opposite signs in the two engines.
-    expected = [("market yield", "representative bond coupon", "absent", "?")]
+    # The only entries are structural: Simlin links the INITIAL() values (INITIAL_LINKS); pysd's
+    # graph folds INITIAL() away (a constant after the start). No link has definite and opposite
+    # signs in the two engines.
+    expected = sorted((source, target, "absent", "?") for source, target in INITIAL_LINKS)
     assert polarity_disagreements(measured) == expected
     assert polarity_disagreements(measured, static_polarities) == expected
     assert polarity_disagreements(measured, baseline_polarities) == expected

@@ -159,7 +159,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
     spec = _spec(
         tmp_path,
         """\
-        # failing: some samples drain the Fed below zero
+        # failing: some samples have the Fed buy more than domestic private investors hold
         # Intent: test failure handling.
         # Source: test.
         scenarios = ["baseline"]
@@ -172,7 +172,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
         seed = 0
 
         [uncertainties.fed_baseline_net_purchases]
-        range = [-2000.0, 300.0]
+        range = [-300.0, 9000.0]
         """,
     )
     report = sweep.run_sweep(spec, tmp_path / "out", quiet=True)
@@ -180,7 +180,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
         errors = ds["error"].values
         failed = errors != ""
         assert report.failed == failed.sum() == 2
-        assert all("fed_holdings went negative" in e for e in errors[failed])
+        assert all("domestic_private_holdings went negative" in e for e in errors[failed])
         assert np.isnan(ds["debt_to_gdp"].values[failed]).all()
         assert np.isfinite(ds["debt_to_gdp"].values[~failed]).all()
 

@@ -85,7 +85,7 @@ def test_core_uncertainty_loads_and_builds_an_lhs_design(table):
         assert (u.low, u.high) == (table[u.name].low, table[u.name].high)
     result = design(spec)
     assert isinstance(result, Design)
-    assert result.values.shape == (1000, 11)
+    assert result.values.shape == (1000, 13)
     assert result.values.dtype == np.float64
     assert result.n_design == 1000
     assert result.names == tuple(u.name for u in spec.uncertainties)
@@ -98,11 +98,11 @@ def test_sobol_debt_loads_and_builds_a_saltelli_design(table):
     assert spec.outcomes == OUTCOMES
     assert (spec.method, spec.samples, spec.seed) == ("sobol", 1024, 20252)
     assert spec.calc_second_order is False
-    assert len(spec.uncertainties) == 8
+    assert len(spec.uncertainties) == 9
     assert "yield_seeking_sensitivity" in {u.name for u in spec.uncertainties}
     result = design(spec)
-    assert result.values.shape == (1024 * (8 + 2), 8)
-    assert result.n_design == 1024 * 10
+    assert result.values.shape == (1024 * (9 + 2), 9)
+    assert result.n_design == 1024 * 11
 
 
 @pytest.mark.parametrize("name", ["core_uncertainty", "sobol_debt"])
@@ -234,8 +234,8 @@ def test_unit_problem(table):
     spec = shipped("sobol_debt", table)
     problem = unit_problem(spec)
     assert problem["names"] == [u.name for u in spec.uncertainties]
-    assert problem["num_vars"] == 8
-    assert problem["bounds"] == [[0.0, 1.0]] * 8
+    assert problem["num_vars"] == 9
+    assert problem["bounds"] == [[0.0, 1.0]] * 9
 
 
 # ---- levers --------------------------------------------------------------------------------
@@ -317,10 +317,10 @@ def test_triangular_peaks_at_the_default(tmp_path, table):
 
 
 def test_triangular_mode_is_clipped_into_the_range(tmp_path, table):
-    u, x = one_uncertainty(tmp_path, table, 'distribution = "triangular"\nrange = [0.06, 0.08]\n')
-    assert table["portfolio_balance_sensitivity"].value < 0.06
-    assert u.mode == 0.06
-    assert np.mean(x) == pytest.approx((0.06 + 0.06 + 0.08) / 3, rel=2e-3)
+    u, x = one_uncertainty(tmp_path, table, 'distribution = "triangular"\nrange = [0.5, 0.6]\n')
+    assert table["portfolio_balance_sensitivity"].value < 0.5
+    assert u.mode == 0.5
+    assert np.mean(x) == pytest.approx((0.5 + 0.5 + 0.6) / 3, rel=2e-3)
 
 
 def test_lognormal_median_is_the_geometric_midpoint(tmp_path, table):
@@ -686,7 +686,7 @@ def test_final_time_beyond_valid_range(tmp_path, table):
     bad(
         tmp_path,
         table,
-        r"final_time = 2300 year is outside its valid range \[2025.06, 2200\]",
+        r"final_time = 2300 year is outside its valid range \[2000.06, 2200\]",
         top=TOP + "final_time = 2300.0\n",
     )
 

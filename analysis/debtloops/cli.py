@@ -4,6 +4,8 @@
 ``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweep`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
+``debtloops backtest`` run from a past fiscal year with the drivers as they happened
+``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
 ``debtloops list``     show the scenarios and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
@@ -123,6 +125,29 @@ def _parser() -> argparse.ArgumentParser:
     diagram.add_argument("--loop", metavar="NAME", help="draw only this loop (id or name)")
     diagram.add_argument("--out", type=_path, required=True, metavar="DIR")
 
+    backtest = commands.add_parser(
+        "backtest", help="run from a past fiscal year with historical drivers; compare with history"
+    )
+    backtest.add_argument(
+        "--start", type=int, default=2015, metavar="YEAR", help="first fiscal year (2000-2024)"
+    )
+    backtest.add_argument(
+        "--end", type=int, default=2025, metavar="YEAR", help="last fiscal year (up to 2025)"
+    )
+    backtest.add_argument(
+        "--yields",
+        choices=("historical", "endogenous"),
+        default="historical",
+        help="the 10-year yield as it happened over the funds rate, or the model's own "
+        "(default: historical)",
+    )
+    backtest.add_argument("--out", type=_path, required=True, metavar="DIR")
+
+    validate = commands.add_parser(
+        "validate", help="the fidelity report: CBO, backtest, price impact, the article"
+    )
+    validate.add_argument("--out", type=_path, required=True, metavar="DIR")
+
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
@@ -196,6 +221,27 @@ def _diagram(args: argparse.Namespace) -> None:
     print(f"{len(written)} files in {args.out}/ in {elapsed:.1f} s (scenario {args.scenario})")
 
 
+def _backtest(args: argparse.Namespace) -> None:
+    from debtloops.backtest import format_backtest, tracking, write_backtest
+
+    table = write_backtest(args.out, args.start, args.end, args.yields)
+    print(format_backtest(table))
+    rms, worst = tracking(table, "market_yield")
+    print(
+        f"\n10-year yield ({args.yields}): root-mean-square gap {rms:.2f} points, "
+        f"largest {worst:.2f}; results in {args.out}/backtest.csv and backtest.png"
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from debtloops.fidelity import format_checks, write_report
+
+    checks = write_report(args.out)
+    print(format_checks(checks))
+    print(f"report in {args.out}/validation.csv, cbo_baseline.png, backtest.png")
+    return 0 if all(check.passed for check in checks) else 1
+
+
 def _list() -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
@@ -250,9 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 2 for bad input, 3 for a failed run, 4 for a sweep
-        whose cluster lost every worker, 130 on Ctrl-C, 141 when standard output is closed
-        early, and 1 for an internal error (with a traceback).
+        The exit status: 0 on success, 1 when a fidelity check fails or for an internal error
+        (with a traceback), 2 for bad input, 3 for a failed run, 4 for a sweep whose cluster lost
+        every worker, 130 on Ctrl-C, and 141 when standard output is closed early.
     """
     try:
         args = _parser().parse_args(argv)
@@ -267,6 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _analyze(args)
         elif args.command == "diagram":
             _diagram(args)
+        elif args.command == "backtest":
+            _backtest(args)
+        elif args.command == "validate":
+            status = _validate(args)
+            sys.stdout.flush()
+            return status
         elif args.command == "list":
             _list()
         elif args.command == "build":

@@ -40,6 +40,7 @@ HOLDINGS = (
 #: Stocks that can never be negative: a run in which one is stops with an error.
 NON_NEGATIVE_STOCKS = (
     "debt_held_by_public",
+    "bills_outstanding",
     *HOLDINGS,
     "nominal_gdp",
     "dollar_index",
@@ -56,6 +57,7 @@ SIGNED_STOCKS = (
     "interest_on_coupons",
     "cumulative_net_interest",
     "fiscal_consolidation",
+    "private_absorption_beyond_baseline",
 )
 
 

@@ -299,6 +299,12 @@ def cld_dot(
         # minlen=0 and a heavy weight put the marker in its anchor's row, right beside it.
         tie = _attrs(style="invis", weight="20", minlen="0")
         lines.append(f"  {_quote(anchor)} -> {_quote(node)} {tie};")
+    # An invisible cluster keeps each anchor and its markers together, so that no other variable
+    # comes between them.
+    for number, anchor in enumerate(dict.fromkeys(anchors[loop.id] for loop in markers)):
+        members = [marker_id(loop) for loop in markers if anchors[loop.id] == anchor]
+        names = "; ".join(_quote(name) for name in [anchor, *members])
+        lines.append(f"  subgraph cluster_marker_{number} {{ peripheries=0; {names}; }}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

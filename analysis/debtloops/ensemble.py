@@ -38,7 +38,7 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures import abstract_model as am
 from pysd.translators.vensim.vensim_file import VensimFile
 
-from debtloops.model import _fingerprint
+from debtloops.model import _fingerprint, start
 from debtloops.parameters import CONTROLS, Value
 from debtloops.paths import BUILD_DIR, MODEL_FILE
 
@@ -214,9 +214,11 @@ def simulate(
             params[name] = lambda a=array: a
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_CALLABLE_WARNING, category=UserWarning)
+        start(model, params, float(values["initial_time"]))  # type: ignore[arg-type]
         frame = model.run(
             params=params,
             return_columns=list(outcomes),
+            initial_condition="current",
             final_time=float(values["final_time"]),  # type: ignore[arg-type]
             time_step=float(values["time_step"]),  # type: ignore[arg-type]
             saveper=float(values["saveper"]),  # type: ignore[arg-type]

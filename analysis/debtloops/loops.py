@@ -176,7 +176,9 @@ class _Probe:
 
 
 def measure_polarities(
-    graph: nx.DiGraph, scenarios: Sequence[str] = ("baseline",)
+    graph: nx.DiGraph,
+    scenarios: Sequence[str] = ("baseline",),
+    overrides: Mapping[str, Value] | None = None,
 ) -> dict[tuple[str, str], str]:
     """Measure the polarity of every link of ``graph`` along runs of the given scenarios.
 
@@ -186,6 +188,9 @@ def measure_polarities(
         A graph from :func:`causal_graph`.
     scenarios : sequence of str
         The scenarios whose runs give the operating points; signs are pooled over all of them.
+    overrides : mapping, optional
+        Parameter values applied to every one of those runs (numbers, or year -> value series for
+        drivers), e.g. to reach an operating point that no shipped scenario reaches.
 
     Returns
     -------
@@ -196,7 +201,7 @@ def measure_polarities(
     stocks = {py[n] for n, kind in graph.nodes(data="kind") if kind == STOCK}
     pooled: dict[tuple[str, str], list[int]] = {edge: [] for edge in graph.edges}
     for scenario in scenarios:
-        probe = _Probe(scenario)
+        probe = _Probe(scenario, overrides)
         times = probe.frame.index.to_numpy()[::POINT_STRIDE]
         for target in graph.nodes:
             sources = [s for s in graph.predecessors(target)]

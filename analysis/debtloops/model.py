@@ -129,12 +129,29 @@ def _pysd_params(values: Mapping[str, Value]) -> dict[str, object]:
     return params
 
 
+def start(
+    model: pysd.py_backend.model.Model, params: Mapping[str, object], initial_time: float
+) -> None:
+    """Set a loaded model's parameters and initialise its stocks at ``initial_time`` [year].
+
+    pysd's own ``initial_condition=(time, {})`` moves the clock but keeps the stocks it computed
+    at the .mdl's INITIAL TIME; here the clock moves first, so that every initial value, drivers
+    included, is evaluated at the start. Run the model next with ``initial_condition="current"``.
+    """
+    model.set_components(dict(params))
+    model.time.set_control_vars(initial_time=initial_time)
+    model.initialize()
+
+
 def run_loaded(model: pysd.py_backend.model.Model, values: Mapping[str, Value]) -> pd.DataFrame:
     """Run an already loaded model with a full set of parameter values; return pysd's frame."""
+    params = _pysd_params(values)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
+        start(model, params, float(values["initial_time"]))  # type: ignore[arg-type]
         return model.run(
-            params=_pysd_params(values),
+            params=params,
+            initial_condition="current",
             final_time=float(values["final_time"]),  # type: ignore[arg-type]
             time_step=float(values["time_step"]),  # type: ignore[arg-type]
             saveper=float(values["saveper"]),  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from debtloops import model
+from debtloops import data, model
 from debtloops.contract import NON_NEGATIVE_STOCKS, display_units
 from debtloops.errors import InputError, SimulationError
 from debtloops.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
@@ -81,11 +81,53 @@ def prepare(
     if final_time is not None:
         merged["final_time"] = final_time
     try:
-        values = validate(table, merged)
+        values = validate(table, {**data_layers(scenario, merged, table), **merged})
     except InputError as error:
         raise InputError(f"scenario '{scenario.name}': {error}") from None
     drivers = frozenset(p.name for p in table.of_kind("driver"))
     return PreparedRun(scenario=scenario, values=values, drivers=drivers)
+
+
+def data_layers(
+    scenario: Scenario, merged: Mapping[str, Value], table: ParameterTable
+) -> dict[str, Value]:
+    """Return the values that lie under a scenario's own overrides.
+
+    They are the historical initial state when the run starts before the table's start year, then
+    the data layer the scenario names: a scenario on CBO's data that starts before FY2025 replays
+    history up to FY2025 and follows CBO after.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    merged : mapping
+        Its overrides and the caller's, which may set ``initial_time`` [year].
+    table : ParameterTable
+        The parameter table.
+
+    Returns
+    -------
+    dict
+        Parameter values, to be overridden by ``merged``.
+
+    Raises
+    ------
+    InputError
+        If the start year is not a fiscal year of the historical dataset.
+    """
+    default_start = table["initial_time"].value
+    start = merged.get("initial_time", default_start)
+    if isinstance(start, Mapping):
+        raise InputError("initial_time is a constant, not a driver: give one number")
+    start = table["initial_time"].check(start)
+    layers: dict[str, Value] = {}
+    if start != default_start:
+        layers.update(data.initial_state(start))  # type: ignore[arg-type]
+    if scenario.data is not None:
+        defaults = {p.name: p.value for p in table.values()}
+        layers.update(data.layer(scenario.data, start, defaults))  # type: ignore[arg-type]
+    return layers
 
 
 def check_run(frame: pd.DataFrame, stocks: Sequence[str]) -> None:

@@ -4,6 +4,7 @@ A scenario file ``models/scenarios/NAME.toml`` starts with a comment header givi
 the source of its numbers, then holds overrides only::
 
     base = "baseline"            # optional: the scenario this one builds on
+    data = "cbo_2025"            # optional: a data layer (debtloops.data) under the overrides
 
     [set]                        # constants
     japan_sale_amount = 120.0
@@ -21,9 +22,10 @@ the file's stem and must be 1 to 64 letters, digits, ``_`` or ``-``. ``base`` na
 same way but without a path: a file beside the scenario file if there is one (other than the file
 itself), else a shipped scenario. Nothing else is ever read.
 
-Order of application, later winning: the parameter table's defaults, then each scenario of the
-``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides, then
-``--final-time``.
+Order of application, later winning: the parameter table's defaults, then the historical initial
+state when the run starts before FY2025, then the data layer the chain names, then each scenario of
+the ``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides,
+then ``--final-time``.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debtloops.data import LAYERS
 from debtloops.errors import InputError, closest, unknown_name
 from debtloops.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
-SECTIONS = ("base", "set", "series")
+SECTIONS = ("base", "data", "set", "series")
 #: A scenario's name, which is also its output folder's name: safe in any file system.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 #: Results keep each scenario file's text up to this size [bytes]; its SHA-256 is kept always.
@@ -63,6 +66,9 @@ class Scenario:
         The merged overrides, by parameter name.
     path : Path, optional
         The scenario's file.
+    data : str or None
+        The data layer the scenario runs on (see :mod:`debtloops.data`): the nearest one named
+        in the chain, or None.
     """
 
     name: str
@@ -70,6 +76,7 @@ class Scenario:
     text: str
     overrides: dict[str, Value] = field(default_factory=dict)
     path: Path | None = None
+    data: str | None = None
 
 
 def list_scenarios(directory: Path = SCENARIO_DIR) -> list[str]:
@@ -251,8 +258,13 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         where = f"scenario file {step_path.name}"
         current = _base(data["base"], step_path, directory, where) if "base" in data else None
     overrides: dict[str, Value] = {}
+    layer: str | None = None
     for file, data in zip(reversed(paths), reversed(files), strict=True):
         where = f"scenario file {file.name}"
+        if "data" in data:
+            if data["data"] not in LAYERS:
+                raise unknown_name(f"data layer in {where}", str(data["data"]), LAYERS)
+            layer = data["data"]
         for key, value in data.get("set", {}).items():
             if isinstance(value, Mapping):
                 raise InputError(f"{where}: '{key}' under [set] must be a number; use [series]")
@@ -267,6 +279,7 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         text="\n".join(reversed(texts)),
         overrides=overrides,
         path=path,
+        data=layer,
     )
 
 

@@ -1,0 +1,301 @@
+"""Backtest: run the model from a past fiscal year with the drivers as they happened.
+
+The run starts from the historical state at the end of FY``start`` (debt, holdings, the effective
+rate, GDP, the dollar) and takes the primary deficit, revenue, other means of financing, GDP,
+the federal funds rate, the bill share and the net purchases of Japan, China, other foreign holders
+and the Fed from the historical dataset (:func:`debtloops.data.history_layer`). Two ways to get the
+10-year yield:
+
+``historical``
+    The yield's spread over the funds rate is the historical one and the yield premia are off, so
+    the run tests the fiscal arithmetic: issuance, rollover and interest.
+``endogenous``
+    The spread holds its average over the ten fiscal years up to the start (what was known then)
+    and the yield premia respond to the flows and the debt, priced on levels against the start:
+    the run shows how far the model's own yield tracks the actual one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from debtloops import data
+from debtloops.errors import InputError
+from debtloops.parameters import Value, load_parameters, validate
+from debtloops.runner import PreparedRun, execute
+from debtloops.scenarios import Scenario
+
+YIELD_MODES = ("historical", "endogenous")
+#: Years over which the endogenous run's term spread is averaged, up to the start [year].
+SPREAD_WINDOW = 10
+#: The premia that the historical-yield run switches off.
+PREMIA_OFF = {
+    "portfolio_balance_sensitivity": 0.0,
+    "flow_effect_sensitivity": 0.0,
+    "risk_premium_debt_sensitivity": 0.0,
+    "risk_premium_interest_sensitivity": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Compared:
+    """How a model variable is compared with a historical series.
+
+    Attributes
+    ----------
+    variable : str
+        The model variable (pysd name).
+    series : str
+        The historical series.
+    how : str
+        ``"end"`` (value at the end of the fiscal year), ``"flow"`` (the fiscal year's total, from
+        the cumulative stock ``cumulative_<variable>``) or ``"mean"`` (the fiscal-year average).
+    scale : float
+        Multiplies the model's value into the series' units.
+    units : str
+        The units of both columns.
+    """
+
+    variable: str
+    series: str
+    how: str
+    scale: float
+    units: str
+
+
+COMPARED = (
+    Compared("debt_held_by_public", "debt_held_by_public", "end", 1.0, "billion USD"),
+    Compared("net_interest", "net_interest", "flow", 1.0, "billion USD"),
+    Compared("japan_holdings", "japan_holdings", "end", 1.0, "billion USD"),
+    Compared("china_holdings", "china_holdings", "end", 1.0, "billion USD"),
+    Compared("fed_holdings", "fed_treasury_holdings", "end", 1.0, "billion USD"),
+    Compared("market_yield", "gs10_fy_avg", "mean", data.PERCENT, "percent"),
+    Compared("debt_to_gdp", "debt_to_gdp", "end", data.PERCENT, "percent of GDP"),
+)
+
+
+def fiscal_year_value(run: xr.Dataset, variable: str, how: str, year: int) -> float:
+    """Return a model variable for one fiscal year, measured like the data.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        One run over ``time`` [year].
+    variable : str
+        The variable; for ``how="flow"`` the run must hold ``cumulative_<variable>``.
+    how : str
+        ``"end"``, ``"flow"`` or ``"mean"`` (see :class:`Compared`).
+    year : int
+        The fiscal year [year]: it runs from ``year - 1`` to ``year`` on the model's clock.
+
+    Returns
+    -------
+    float
+        The value in the variable's units (a flow summed over the year [units x year]).
+    """
+    if how == "end":
+        return float(run[variable].sel(time=float(year)))
+    if how == "flow":
+        cumulative = run[f"cumulative_{variable}"]
+        return float(cumulative.sel(time=float(year)) - cumulative.sel(time=float(year - 1)))
+    times = run["time"].values
+    inside = (times > year - 1) & (times <= year)
+    return float(run[variable].values[inside].mean())
+
+
+def prepare_backtest(start: int, end: int, yields: str = "historical") -> PreparedRun:
+    """Validate a backtest's inputs and return the run, without running it.
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year], within FY2000-FY2025, ``start`` < ``end``.
+    yields : str
+        ``"historical"`` or ``"endogenous"``.
+
+    Returns
+    -------
+    PreparedRun
+        The run: its values are the table's defaults under the historical data layer.
+
+    Raises
+    ------
+    InputError
+        On a start or end outside the dataset, an end before the start, an unknown mode, or a
+        missing or malformed data file.
+    """
+    if yields not in YIELD_MODES:
+        raise InputError(f"unknown yields mode '{yields}'; choose one of {', '.join(YIELD_MODES)}")
+    layer: dict[str, Value] = dict(data.history_layer(start, end))  # type: ignore[arg-type]
+    if yields == "historical":
+        layer.update(PREMIA_OFF)
+    else:
+        history = data.history()
+        spread = history.series("gs10_fy_avg") - history.series("fedfunds_fy_avg")
+        window = spread[(spread.index > start - SPREAD_WINDOW) & (spread.index <= start)]
+        layer["term_spread"] = float(window.mean()) / data.PERCENT
+    table = load_parameters()
+    values = validate(table, layer)
+    scenario = Scenario(
+        name=f"backtest_{start}_{end}_{yields}",
+        chain=(),
+        text=f"# backtest from FY{start} to FY{end}, {yields} 10-year yield (history data layer)",
+        overrides=dict(layer),
+        data="history",
+    )
+    drivers = frozenset(p.name for p in table.of_kind("driver"))
+    return PreparedRun(scenario=scenario, values=values, drivers=drivers)
+
+
+def compare(run: xr.Dataset, start: int, end: int) -> pd.DataFrame:
+    """Set a backtest run beside what happened.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        The backtest run.
+    start, end : int
+        Its first and last fiscal years [year].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variable, year, model, actual, units``: each variable of :data:`COMPARED` for
+        FY``start`` to FY``end`` (flows from FY``start`` + 1); ``actual`` is NaN where the
+        dataset has no value.
+    """
+    history = data.history()
+    rows = []
+    for item in COMPARED:
+        if item.series == "debt_to_gdp":
+            ratio = history.series("debt_held_by_public") / history.series("gdp_fy")
+            actual = ratio * data.PERCENT
+        else:
+            actual = history.series(item.series)
+        first = start if item.how == "end" else start + 1
+        for year in range(first, end + 1):
+            model = fiscal_year_value(run, item.variable, item.how, year) * item.scale
+            rows.append((item.variable, year, model, float(actual.get(year, np.nan)), item.units))
+    return pd.DataFrame(rows, columns=["variable", "year", "model", "actual", "units"])
+
+
+def run_backtest(
+    start: int, end: int, yields: str = "historical"
+) -> tuple[xr.Dataset, pd.DataFrame]:
+    """Run a backtest and compare it with history.
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year].
+    yields : str
+        ``"historical"`` or ``"endogenous"``.
+
+    Returns
+    -------
+    run : xarray.Dataset
+        The labelled run.
+    table : pandas.DataFrame
+        The comparison (see :func:`compare`).
+    """
+    run = execute(prepare_backtest(start, end, yields))
+    return run, compare(run, start, end)
+
+
+def relative_error(table: pd.DataFrame, variable: str, years: range) -> float:
+    """Return (model - actual) / actual of a variable summed over some fiscal years [1]."""
+    rows = table[(table["variable"] == variable) & table["year"].isin(list(years))]
+    return float(rows["model"].sum() / rows["actual"].sum() - 1.0)
+
+
+def tracking(table: pd.DataFrame, variable: str) -> tuple[float, float]:
+    """Return the root-mean-square and the largest absolute gap of a variable [its units]."""
+    rows = table[table["variable"] == variable].dropna()
+    gap = (rows["model"] - rows["actual"]).to_numpy()
+    return float(np.sqrt(np.mean(gap**2))), float(np.max(np.abs(gap)))
+
+
+#: The variables the backtest figure shows, with their panel titles.
+PANELS = {
+    "debt_held_by_public": "Debt held by the public",
+    "net_interest": "Net interest (fiscal year)",
+    "market_yield": "10-year yield (fiscal-year mean)",
+    "japan_holdings": "Japan's holdings",
+    "china_holdings": "China's holdings",
+    "fed_holdings": "Federal Reserve holdings",
+}
+
+
+def plot_backtest(table: pd.DataFrame, path: Path, label: str) -> None:
+    """Draw each compared variable, model against actual, one panel each.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`compare`.
+    path : Path
+        The PNG to write.
+    label : str
+        How the run got its 10-year yield, for the title.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
+    for axis, (variable, title) in zip(axes.flat, PANELS.items(), strict=True):
+        rows = table[table["variable"] == variable]
+        axis.plot(rows["year"], rows["actual"], "ko-", ms=3, label="actual")
+        axis.plot(rows["year"], rows["model"], color="C0", label="debtloops")
+        axis.set_title(title, fontsize=10)
+        axis.set_ylabel(rows["units"].iloc[0], fontsize=8)
+        axis.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
+    first, last = int(table["year"].min()), int(table["year"].max())
+    fig.suptitle(f"Backtest FY{first}-FY{last} with the drivers as they happened ({label})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
+def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataFrame:
+    """Run a backtest and write ``backtest.csv`` and ``backtest.png`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder; created if missing.
+    start, end : int
+        First and last fiscal years [year].
+    yields : str
+        ``"historical"`` or ``"endogenous"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The comparison (see :func:`compare`).
+    """
+    from debtloops.results import atomic_file, prepare_output_folder
+
+    prepared = prepare_backtest(start, end, yields)
+    prepare_output_folder(out_dir)
+    table = compare(execute(prepared), start, end)
+    atomic_file(out_dir / "backtest.csv", lambda path: table.to_csv(path, index=False))
+    atomic_file(
+        out_dir / "backtest.png", lambda path: plot_backtest(table, path, f"{yields} 10-year yield")
+    )
+    return table
+
+
+def format_backtest(table: pd.DataFrame) -> str:
+    """Format the comparison for printing: a row per fiscal year, model beside actual."""
+    wide = table.pivot(index="year", columns="variable", values=["model", "actual"])
+    columns = [name for name in PANELS if name in wide["model"].columns]
+    shown = pd.DataFrame(index=wide.index)
+    for name in columns:
+        shown[f"{name} model"] = wide["model"][name]
+        shown[f"{name} actual"] = wide["actual"][name]
+    return shown.round(2).to_string()

@@ -1,0 +1,479 @@
+"""The data the model is anchored to: CBO's 2025 projections and the history of FY2000-FY2025.
+
+Two CSV files in ``models/data/`` hold the series, one row per series and fiscal year, each with
+its units and source (described in the ``.md`` file beside each):
+
+* ``cbo_2025.csv``: CBO's Long-Term Budget Outlook 2025 and January 2025 Budget and Economic
+  Outlook: the inputs of the baseline (primary deficit, revenue, GDP, rates) and its targets
+  (debt, net interest, the average rate);
+* ``history_2000_2025.csv``: what happened: debt held by the public, interest, deficits, GDP,
+  holdings by holder, yields, the dollar.
+
+This module turns them into parameter values for the model, a *data layer* that a scenario names
+with ``data = "cbo_2025"`` or ``data = "history"``. No equation of the model is written here: the
+conversions are of units and of timing only.
+
+Timing. Fiscal year (FY) t runs from t-1 to t on the model's clock (2025.0 is the end of FY2025).
+A flow of FY t becomes a driver that holds its value from t-1 to just before t (a step); a stock
+or ratio at the end of FY t is a point at t, interpolated linearly between year ends. The model's
+GDP stock at time t equals FY t's GDP; within FY t it grows exponentially at ln(G_t / G_{t-1}), so
+a flow F_t given as a share s of the GDP stock adds up over the year to s times the logarithmic mean
+of G_{t-1} and G_t: the share is F_t over that mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from debtloops.errors import InputError, unknown_name
+from debtloops.paths import DATA_DIR
+
+CBO_FILE = DATA_DIR / "cbo_2025.csv"
+HISTORY_FILE = DATA_DIR / "history_2000_2025.csv"
+CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source")
+HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
+#: The first and last fiscal years of the historical dataset [year].
+FIRST_YEAR, LAST_YEAR = 2000, 2025
+#: The fiscal year whose end is CBO's starting point [year].
+CBO_START = 2025
+#: A step driver holds FY t's value up to this long before t [year]; much less than a time step.
+STEP_EDGE = 1e-6
+PERCENT = 100.0
+#: The data layers a scenario may name.
+LAYERS = ("cbo_2025", "history")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One of the data files, read and checked.
+
+    Attributes
+    ----------
+    path : Path
+        The CSV file.
+    frame : pandas.DataFrame
+        Its rows, ``fiscal_year`` as int and ``value`` as float.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+
+    def series(self, name: str, publication: str | None = None) -> pd.Series:
+        """Return one series by fiscal year.
+
+        Parameters
+        ----------
+        name : str
+            The series' name in the file.
+        publication : str, optional
+            For CBO's file: the publication to take it from (``"LTBO 2025"`` or
+            ``"BEO Jan 2025"``); by default every row of the series (a year that both give
+            takes the later row).
+
+        Returns
+        -------
+        pandas.Series
+            Values [the series' units] indexed by fiscal year [year], sorted.
+
+        Raises
+        ------
+        InputError
+            If the file has no such series.
+        """
+        rows = self.frame[self.frame["series"] == name]
+        if publication is not None:
+            rows = rows[rows["publication"] == publication]
+        if rows.empty:
+            raise unknown_name(f"series in {self.path.name}", name, set(self.frame["series"]))
+        values = rows.groupby("fiscal_year")["value"].last()
+        return values.sort_index()
+
+    def units(self, name: str) -> str:
+        """Return the units of a series, as the file states them."""
+        return str(self.frame.loc[self.frame["series"] == name, "units"].iloc[0])
+
+
+def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
+    """Read a data file and check it.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    columns : tuple of str
+        The header it must have.
+
+    Returns
+    -------
+    Dataset
+        The checked rows.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, its header differs, a year or value is not a number, a series has
+        more than one unit, or a series gives a year twice (for one publication).
+    """
+    if not path.is_file():
+        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader, ()))
+        if header != columns:
+            raise InputError(
+                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
+                f"expected {', '.join(columns)}"
+            )
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if len(row) != len(columns):
+                raise InputError(
+                    f"data file {path}, line {number}: {len(row)} fields, expected {len(columns)}"
+                )
+            record = dict(zip(columns, row, strict=True))
+            try:
+                record["fiscal_year"] = int(record["fiscal_year"])
+                record["value"] = float(record["value"])
+            except ValueError:
+                raise InputError(
+                    f"data file {path}, line {number}: year '{row[1]}' or value '{row[2]}' "
+                    "is not a number"
+                ) from None
+            if not math.isfinite(record["value"]):
+                raise InputError(f"data file {path}, line {number}: the value is not finite")
+            rows.append(record)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    units = frame.groupby("series")["units"].nunique()
+    if (units > 1).any():
+        raise InputError(f"data file {path}: series {units[units > 1].index[0]} has two units")
+    key = ["series", "fiscal_year"] + (["publication"] if "publication" in columns else [])
+    twice = frame.duplicated(key)
+    if twice.any():
+        first = frame[twice].iloc[0]
+        raise InputError(
+            f"data file {path}: series {first['series']} gives FY{first['fiscal_year']} twice"
+        )
+    return Dataset(path=path, frame=frame)
+
+
+@cache
+def cbo() -> Dataset:
+    """Return CBO's 2025 projections (``models/data/cbo_2025.csv``)."""
+    return read_dataset(CBO_FILE, CBO_COLUMNS)
+
+
+@cache
+def history() -> Dataset:
+    """Return the historical dataset, FY2000-FY2025 (``models/data/history_2000_2025.csv``)."""
+    return read_dataset(HISTORY_FILE, HISTORY_COLUMNS)
+
+
+def steps(values: pd.Series) -> dict[float, float]:
+    """Turn fiscal-year values into a step driver.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One value per fiscal year [any units], indexed by fiscal year.
+
+    Returns
+    -------
+    dict
+        Year [year] -> value: FY t's value holds from t-1 to ``STEP_EDGE`` before t.
+    """
+    points: dict[float, float] = {}
+    for year, value in values.sort_index().items():
+        points[float(year) - 1.0] = float(value)
+        points[float(year) - STEP_EDGE] = float(value)
+    return points
+
+
+def year_ends(values: pd.Series) -> dict[float, float]:
+    """Turn end-of-fiscal-year values into a driver interpolated between year ends."""
+    return {float(year): float(value) for year, value in values.sort_index().items()}
+
+
+def growth_rates(gdp: pd.Series) -> pd.Series:
+    """Continuous growth rate of GDP over each fiscal year [1/year]: ln(G_t / G_{t-1})."""
+    return (gdp / gdp.shift(1)).apply(math.log).dropna()
+
+
+def flow_shares(flow: pd.Series, gdp: pd.Series) -> pd.Series:
+    """Express fiscal-year flows as shares of the model's GDP stock over the year [1].
+
+    Parameters
+    ----------
+    flow : pandas.Series
+        The flow of each fiscal year [billion USD].
+    gdp : pandas.Series
+        Fiscal-year GDP [billion USD], with the year before the first flow.
+
+    Returns
+    -------
+    pandas.Series
+        F_t over the logarithmic mean of G_{t-1} and G_t, for the years both give.
+    """
+    previous = gdp.shift(1)
+    log_mean = (gdp - previous) / growth_rates(gdp)
+    same = (gdp - previous).abs() < 1e-9 * gdp
+    log_mean[same] = gdp[same]
+    return (flow / log_mean).dropna()
+
+
+def _span(values: pd.Series, first: int, last: int) -> pd.Series:
+    return values[(values.index >= first) & (values.index <= last)]
+
+
+def cbo_layer() -> dict[str, object]:
+    """Parameter values that make the model run CBO's 2025 baseline.
+
+    The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them; after the last
+    published year a driver holds its last value (beyond 2035 only the LTBO's 2055 figures are in
+    the data, and the primary deficit, revenue and the expected interest burden are interpolated
+    between 2035 and 2055). The initial debt and GDP are CBO's for the end of FY2025, and the
+    initial effective rate is CBO's FY2025 net interest over the mean of the debt at the ends of
+    FY2024 and FY2025.
+
+    Returns
+    -------
+    dict
+        Parameter name -> number or year -> value series, in the model's units.
+    """
+    data = cbo()
+    beo, ltbo = "BEO Jan 2025", "LTBO 2025"
+    gdp = data.series("nominal_gdp", beo)
+    debt = data.series("debt_held_by_public", beo)
+    interest = data.series("net_interest", beo)
+    primary = data.series("primary_deficit", beo)
+    revenue = data.series("revenue", beo)
+    funds = data.series("fed_funds_rate_pct", beo) / PERCENT
+    ten_year = data.series("ten_year_yield_pct", beo) / PERCENT
+    other = (debt - debt.shift(1)) - data.series("total_deficit", beo)
+    years = (CBO_START + 1, int(gdp.index.max()))
+    long_primary = data.series("primary_deficit_pct_gdp", ltbo) / PERCENT
+    long_revenue = data.series("revenue_pct_gdp", ltbo) / PERCENT
+    long_interest = data.series("net_interest_pct_gdp", ltbo) / PERCENT
+    primary_share = _span(flow_shares(primary, gdp), *years)
+    revenue_share = _span(flow_shares(revenue, gdp), *years)
+    burden = _span(interest / revenue, CBO_START, years[1])
+    later = long_primary.index[long_primary.index > years[1]]
+    # After the ten-year window: the LTBO's figures as shares of the year's GDP; the growth of
+    # GDP within the year is not known there, so no timing adjustment is made.
+    primary_share = pd.concat([primary_share, long_primary[later]])
+    revenue_share = pd.concat([revenue_share, long_revenue[long_revenue.index > years[1]]])
+    long_burden = long_interest / long_revenue.reindex(long_interest.index)
+    burden = pd.concat([burden, long_burden[long_burden.index > years[1]].dropna()])
+    return {
+        "initial_debt_held_by_public": float(debt[CBO_START]),
+        "initial_nominal_gdp": float(gdp[CBO_START]),
+        "initial_effective_interest_rate": float(
+            interest[CBO_START] / ((debt[CBO_START] + debt[CBO_START - 1]) / 2)
+        ),
+        "primary_deficit_share_of_gdp": steps(primary_share),
+        "revenue_share_of_gdp": steps(revenue_share),
+        "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
+        "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
+        "fed_policy_rate_path": steps(_span(funds, *years)),
+        "term_spread": steps(_span(ten_year - funds, *years)),
+        "expected_debt_to_gdp": year_ends(
+            data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT
+        ),
+        "expected_interest_to_revenue": year_ends(burden),
+    }
+
+
+def initial_state(year: int) -> dict[str, float]:
+    """Return the model's initial state at the end of a fiscal year, from the historical dataset.
+
+    Parameters
+    ----------
+    year : int
+        A fiscal year from FY2000 to FY2025 [year].
+
+    Returns
+    -------
+    dict
+        The ``initial_*`` parameters, the bill share and the dollar index, in the model's units.
+        Holdings are TIC's September values (foreign) and the Fed's at the end of the fiscal year;
+        whatever the debt exceeds them by is domestic private holdings, by the model's definition.
+
+    Raises
+    ------
+    InputError
+        If the year is outside the dataset.
+    """
+    _check_year(year, "start year")
+    data = history()
+
+    def at(name: str) -> float:
+        values = data.series(name)
+        if year not in values.index:
+            raise InputError(f"the historical dataset has no {name} for FY{year}")
+        return float(values[year])
+
+    # The Treasury's statement copy starts in January 2001: FY2000 keeps the table's bill share.
+    shares = data.series("bill_share_marketable")
+    bill_share = (
+        {"bill_share_of_debt": at("bill_share_marketable") / PERCENT} if year in shares else {}
+    )
+    return {
+        "initial_debt_held_by_public": at("debt_held_by_public"),
+        "initial_nominal_gdp": at("gdp_fy"),
+        "initial_japan_holdings": at("japan_holdings"),
+        "initial_china_holdings": at("china_holdings"),
+        "initial_total_foreign_holdings": at("foreign_holdings_total"),
+        "initial_fed_holdings": at("fed_treasury_holdings"),
+        "initial_effective_interest_rate": at("avg_rate_on_dhp") / PERCENT,
+        "initial_dollar_index": at("dollar_broad_spliced_sep"),
+        **bill_share,
+    }
+
+
+def _check_year(year: float, what: str) -> None:
+    if not float(year).is_integer() or not FIRST_YEAR <= year <= LAST_YEAR:
+        nearest = min(max(round(year), FIRST_YEAR), LAST_YEAR)
+        raise InputError(
+            f"{what} {year:g} is not a fiscal year of the historical dataset "
+            f"(FY{FIRST_YEAR}-FY{LAST_YEAR}); nearest valid value: {nearest}"
+        )
+
+
+def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
+    """Parameter values that replay history from the end of FY``start`` to the end of FY``end``.
+
+    The drivers are what happened in FY``start``+1 to FY``end``: the primary deficit, revenue and
+    other means of financing as shares of GDP, GDP growth, the federal funds rate, the 10-year
+    yield's spread over it, net purchases by Japan, China, other foreign holders and the Fed, and
+    debt/GDP and interest/revenue as the path markets saw.
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year]; ``start`` < ``end``.
+
+    Returns
+    -------
+    dict
+        Parameter name -> number or year -> value series, in the model's units.
+    """
+    _check_year(start, "start year")
+    _check_year(end, "end year")
+    if end <= start:
+        raise InputError(f"end year {end} is not after the start year {start}")
+    data = history()
+    years = (start + 1, end)
+    gdp = data.series("gdp_fy")
+    debt = data.series("debt_held_by_public")
+    revenue = data.series("revenue")
+    japan, china = data.series("japan_holdings"), data.series("china_holdings")
+    others = data.series("foreign_holdings_total") - japan - china
+    funds = data.series("fedfunds_fy_avg") / PERCENT
+    ten_year = data.series("gs10_fy_avg") / PERCENT
+    layer: dict[str, object] = {
+        **initial_state(start),
+        "initial_time": float(start),
+        "final_time": float(end),
+        "primary_deficit_share_of_gdp": steps(
+            _span(flow_shares(data.series("primary_deficit"), gdp), *years)
+        ),
+        "revenue_share_of_gdp": steps(_span(flow_shares(revenue, gdp), *years)),
+        "other_means_of_financing_share_of_gdp": steps(
+            _span(flow_shares(data.series("other_means_of_financing"), gdp), *years)
+        ),
+        "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
+        "fed_policy_rate_path": steps(_span(funds, *years)),
+        "term_spread": steps(_span(ten_year - funds, *years)),
+        "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
+        "china_baseline_net_purchases": steps(_span(china.diff(), *years)),
+        "other_foreign_purchase_share": steps(_span(flow_shares(others.diff(), gdp), *years)),
+        "fed_baseline_net_purchases": steps(
+            _span(data.series("fed_treasury_holdings").diff(), *years)
+        ),
+        "bill_share_of_debt": year_ends(
+            _span(data.series("bill_share_marketable") / PERCENT, start, end)
+        ),
+        "expected_debt_to_gdp": year_ends(_span(debt / gdp, start, end)),
+        "expected_interest_to_revenue": year_ends(
+            _span(data.series("net_interest") / revenue, start, end)
+        ),
+    }
+    return layer
+
+
+#: Drivers that only the history gives; after FY2025 they return to the table's default.
+HISTORY_ONLY = (
+    "japan_baseline_net_purchases",
+    "china_baseline_net_purchases",
+    "other_foreign_purchase_share",
+    "fed_baseline_net_purchases",
+)
+
+
+def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, object]:
+    """Parameter values that replay history from FY``start`` to FY2025, then follow CBO.
+
+    Parameters
+    ----------
+    start : int
+        The first fiscal year [year], before CBO's start.
+    defaults : mapping
+        The parameter table's default values: the drivers that only the history gives return to
+        them after FY2025.
+
+    Returns
+    -------
+    dict
+        The historical initial state and, for each driver, the history's steps up to the end of
+        FY2025 followed by CBO's; the expected path is the actual one, then CBO's.
+    """
+    history = history_layer(start, CBO_START)
+    projected = cbo_layer()
+    layer: dict[str, object] = {
+        name: value for name, value in history.items() if name not in ("final_time",)
+    }
+    for name, series in projected.items():
+        if isinstance(series, dict):
+            past = history.get(name, {})
+            assert isinstance(past, dict)
+            layer[name] = {**past, **{year: v for year, v in series.items() if year >= CBO_START}}
+    for name in HISTORY_ONLY:
+        past = history[name]
+        assert isinstance(past, dict)
+        layer[name] = {**past, float(CBO_START): float(defaults[name])}
+    return layer
+
+
+def layer(
+    name: str, initial_time: float = CBO_START, defaults: Mapping[str, float] | None = None
+) -> Mapping[str, object]:
+    """Return a named data layer.
+
+    Parameters
+    ----------
+    name : str
+        ``"cbo_2025"``: CBO's baseline, replayed from history when the run starts before FY2025
+        (see :func:`history_then_cbo`); or ``"history"``: history from the start to FY2025.
+    initial_time : float
+        The start year [year].
+    defaults : mapping, optional
+        The parameter table's defaults, needed when ``cbo_2025`` starts before FY2025.
+
+    Returns
+    -------
+    mapping
+        Parameter name -> value.
+    """
+    if name == "cbo_2025":
+        if initial_time == CBO_START:
+            return cbo_layer()
+        return history_then_cbo(int(initial_time), defaults or {})
+    if name == "history":
+        return history_layer(int(initial_time))
+    raise unknown_name("data layer", name, LAYERS)

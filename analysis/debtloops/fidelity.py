@@ -1,0 +1,451 @@
+"""The fidelity report: the model against CBO, history, the price-impact literature and the article.
+
+Every check has a reference and a tolerance fixed from the reference's own uncertainty (or from
+the range the literature reports), never from the model's result:
+
+* **CBO**: the baseline against CBO's Long-Term Budget Outlook 2025: debt held by the public
+  within 2 points of GDP in every year 2026-2035 and 5 points in 2036-2055; net interest within
+  0.3 points of GDP in 2035 and 2055; the average rate on the debt within 0.25 points of CBO's
+  in 2026-2035. CBO's ratios are debt at the end of a fiscal year over that year's GDP and a
+  fiscal year's interest over the same GDP; the model's are measured the same way.
+* **Backtest** from FY2015 to FY2025 with historical drivers and yields: debt held by the public
+  in FY2025 within 3% of the actual value, net interest summed over FY2016-2025 and in FY2025
+  within 10%.
+* **Price impact**: a $100bn sale by Japan within one month peaks at 40-60bp on the 10-year yield
+  and still lifts it by 10-30bp a year after it starts (Beltran, Kretchmer, Marquez and Thomas
+  2013); a $1.7T purchase programme over one year lowers the yield by 50-100bp at its deepest
+  (Gagnon, Raskin, Remache and Sack 2011).
+* **The article's arithmetic**: a $100, 3%, one-year bond bought at $90 yields 14.4%; $10bn of
+  new debt costs $0.3bn a year at 3% and $1.44bn at 14.4%, in the bond maths and in the model's
+  ``article_stress`` run, where new notes and bonds pay 14.4%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from debtloops import backtest, bonds, data
+from debtloops.runner import run_scenario
+
+BASIS_POINTS = 10_000.0
+#: The backtest the report runs [fiscal years].
+BACKTEST_START, BACKTEST_END = 2015, 2025
+#: A sale within one month: one sixteenth of a year, a whole number of the largest time steps.
+SALE_SIZE, SALE_DURATION, SALE_START = 100.0, 0.0625, 2026.0
+#: A purchase programme [billion USD over one year], from the start of FY2027.
+PROGRAMME_SIZE, PROGRAMME_START = 1700.0, 2026.0
+#: Resolution of the price-impact runs [year]: the time step, so the peak is not missed.
+FINE_SAVEPER = 0.0625
+#: Tolerances, each from its reference (see the module's docstring): CBO's debt path [points of
+#: GDP] to 2035 and after, its net interest [points of GDP] and average rate [points]; the
+#: backtest's debt and net interest [relative].
+DEBT_TOLERANCE_TO_2035, DEBT_TOLERANCE_AFTER_2035 = 2.0, 5.0
+INTEREST_TOLERANCE, RATE_TOLERANCE = 0.3, 0.25
+BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
+#: The literature's estimate and range for each price-impact experiment [bp]: estimate, low, high.
+SALE_PEAK = (50.0, 40.0, 60.0)
+SALE_ONE_YEAR_ON = (20.0, 10.0, 30.0)
+PROGRAMME_TROUGH = (-75.0, -100.0, -50.0)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the fidelity report.
+
+    Attributes
+    ----------
+    check : str
+        What is compared.
+    model, reference : float
+        The model's value and the reference's, in ``units``.
+    low, high : float
+        The accepted range, in ``units``.
+    units : str
+        Units of the three numbers.
+    source : str
+        Where the reference comes from.
+    """
+
+    check: str
+    model: float
+    reference: float
+    low: float
+    high: float
+    units: str
+    source: str
+
+    @property
+    def passed(self) -> bool:
+        """Whether the model's value lies in the accepted range."""
+        return self.low <= self.model <= self.high
+
+    @property
+    def tolerance(self) -> str:
+        """The accepted range as text."""
+        return f"[{_number(self.low)}, {_number(self.high)}]"
+
+
+def _number(value: float) -> str:
+    """Format a number as the report prints it: thousands separated, else four digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _within(check, model, reference, tolerance, units, source) -> Check:
+    return Check(
+        check, model, reference, reference - tolerance, reference + tolerance, units, source
+    )
+
+
+LTBO = "CBO LTBO 2025 (cbo.gov/publication/61270)"
+BEO = "CBO Budget and Economic Outlook Jan 2025 (cbo.gov/publication/60870)"
+
+
+def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
+    """Set the baseline beside CBO's paths, by fiscal year.
+
+    Parameters
+    ----------
+    baseline : xarray.Dataset
+        The ``baseline`` run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by fiscal year 2026-2055: ``debt_model``, ``debt_cbo`` [percent of GDP],
+        ``interest_model``, ``interest_cbo`` [percent of GDP], ``rate_model``, ``rate_cbo``
+        [percent]; CBO's columns are NaN where CBO publishes no value.
+    """
+    cbo = data.cbo()
+    years = range(data.CBO_START + 1, int(float(baseline["time"][-1])) + 1)
+    rows = {}
+    for year in years:
+        gdp = backtest.fiscal_year_value(baseline, "nominal_gdp", "end", year)
+        debt = backtest.fiscal_year_value(baseline, "debt_held_by_public", "end", year)
+        before = backtest.fiscal_year_value(baseline, "debt_held_by_public", "end", year - 1)
+        interest = backtest.fiscal_year_value(baseline, "net_interest", "flow", year)
+        rows[year] = {
+            "debt_model": data.PERCENT * debt / gdp,
+            "interest_model": data.PERCENT * interest / gdp,
+            "rate_model": data.PERCENT * interest / ((debt + before) / 2),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame["debt_cbo"] = cbo.series("debt_held_by_public_pct_gdp", "LTBO 2025")
+    frame["interest_cbo"] = cbo.series("net_interest_pct_gdp")
+    frame["rate_cbo"] = cbo.series("average_rate_on_debt_pct")
+    frame.index.name = "fiscal_year"
+    return frame
+
+
+def _worst_year(
+    comparison: pd.DataFrame, what: str, label: str, years: tuple[int, int], tolerance: float
+) -> Check:
+    """Check the year of a span where the model is furthest from CBO."""
+    span = comparison.loc[years[0] : years[1]]
+    worst = int((span[f"{what}_model"] - span[f"{what}_cbo"]).abs().idxmax())
+    return _within(
+        f"{label}, worst year {years[0]}-{years[1]} (FY{worst})",
+        float(span.loc[worst, f"{what}_model"]),
+        float(span.loc[worst, f"{what}_cbo"]),
+        tolerance,
+        "%" if what == "rate" else "% of GDP",
+        BEO if what == "rate" else LTBO,
+    )
+
+
+def cbo_checks(comparison: pd.DataFrame) -> list[Check]:
+    """Check the baseline against CBO (see the module's docstring for the tolerances)."""
+    checks = [
+        _worst_year(comparison, "debt", "debt/GDP", (2026, 2035), DEBT_TOLERANCE_TO_2035),
+        _worst_year(comparison, "debt", "debt/GDP", (2036, 2055), DEBT_TOLERANCE_AFTER_2035),
+    ]
+    for year in (2035, 2055):
+        checks.append(
+            _within(
+                f"net interest FY{year}",
+                float(comparison.loc[year, "interest_model"]),
+                float(comparison.loc[year, "interest_cbo"]),
+                INTEREST_TOLERANCE,
+                "% of GDP",
+                BEO if year <= 2035 else LTBO,
+            )
+        )
+    checks.append(
+        _worst_year(comparison, "rate", "average rate on the debt", (2026, 2035), RATE_TOLERANCE)
+    )
+    return checks
+
+
+def backtest_checks(table: pd.DataFrame, start: int, end: int) -> list[Check]:
+    """Check a historical-yield backtest (see the module's docstring for the tolerances)."""
+    source = "Treasury and OMB via FRED and OMB Table 7.1 (models/data/history_2000_2025.csv)"
+
+    def share(variable: str, years: range, tolerance: float) -> Check:
+        rows = table[(table["variable"] == variable) & table["year"].isin(list(years))]
+        model, actual = float(rows["model"].sum()), float(rows["actual"].sum())
+        label = f"FY{years[0]}" if len(years) == 1 else f"summed FY{years[0]}-{years[-1]}"
+        name = variable.replace("_", " ")
+        return _within(
+            f"backtest {start}-{end}: {name} {label}",
+            model,
+            actual,
+            tolerance * actual,
+            "billion USD",
+            source,
+        )
+
+    return [
+        share("debt_held_by_public", range(end, end + 1), BACKTEST_DEBT_TOLERANCE),
+        share("net_interest", range(start + 1, end + 1), BACKTEST_INTEREST_TOLERANCE),
+        share("net_interest", range(end, end + 1), BACKTEST_INTEREST_TOLERANCE),
+    ]
+
+
+def _extra_yield(run: xr.Dataset, baseline: xr.Dataset) -> xr.DataArray:
+    return (run["market_yield"] - baseline["market_yield"]) * BASIS_POINTS
+
+
+def price_impact() -> dict[str, float]:
+    """Run the literature's two experiments against the baseline.
+
+    Returns
+    -------
+    dict
+        ``sale_peak`` and ``sale_after_one_year``: the extra 10-year yield of a $100bn sale by
+        Japan within one month, at its peak and a year after the sale starts [bp];
+        ``programme_trough``: the largest fall of the yield during and after a $1.7T Fed
+        purchase programme over one year [bp, negative].
+    """
+    fine = {"saveper": FINE_SAVEPER}
+    baseline = run_scenario("baseline", overrides=fine)
+    sale = run_scenario(
+        "baseline",
+        overrides={
+            **fine,
+            "japan_sale_amount": SALE_SIZE,
+            "japan_sale_start": SALE_START,
+            "japan_sale_duration": SALE_DURATION,
+        },
+    )
+    end = PROGRAMME_START + 1.0 - data.STEP_EDGE
+    programme = run_scenario(
+        "baseline",
+        overrides={
+            **fine,
+            "fed_baseline_net_purchases": {
+                PROGRAMME_START - 1.0: 0.0,
+                PROGRAMME_START - data.STEP_EDGE: 0.0,
+                PROGRAMME_START: PROGRAMME_SIZE,
+                end: PROGRAMME_SIZE,
+                PROGRAMME_START + 1.0: 0.0,
+            },
+        },
+    )
+    sale_extra = _extra_yield(sale, baseline)
+    return {
+        "sale_peak": float(sale_extra.max()),
+        "sale_after_one_year": float(sale_extra.sel(time=SALE_START + 1.0)),
+        "programme_trough": float(_extra_yield(programme, baseline).min()),
+    }
+
+
+def price_impact_checks(impact: dict[str, float]) -> list[Check]:
+    """Check the price impact against the literature's ranges (see the module's docstring)."""
+    beltran = "Beltran, Kretchmer, Marquez and Thomas (2013); KC Fed Economic Bulletin (2025)"
+    gagnon = "Gagnon, Raskin, Remache and Sack (2011); Ihrig et al. (2012) -34bp to -100bp"
+    experiments = (
+        ("$100bn sold within a month: peak", "sale_peak", SALE_PEAK, beltran),
+        (
+            "$100bn sold within a month: one year on",
+            "sale_after_one_year",
+            SALE_ONE_YEAR_ON,
+            beltran,
+        ),
+        ("$1.7T bought over a year: deepest fall", "programme_trough", PROGRAMME_TROUGH, gagnon),
+    )
+    return [
+        Check(label, impact[key], *reference, "bp", source)
+        for label, key, reference, source in experiments
+    ]
+
+
+def article_checks() -> list[Check]:
+    """Check the seed article's worked numbers, in the bond maths and in the model."""
+    article = "the seed article (a $100, 3%, one-year bond; $10bn of new debt)"
+    stress = run_scenario("article_stress")
+    window = stress["stress_window"] > 0
+    issued = stress["coupon_issuance"].where(window)
+    added = stress["coupon_interest_added"].where(window)
+    per_ten = float((added / issued * 10.0).max())
+    exact = 1e-9
+    return [
+        Check(
+            "yield of the $100 bond bought at $90",
+            bonds.one_year_bond_yield(90.0) * 100,
+            13 / 90 * 100,
+            13 / 90 * 100 - exact,
+            13 / 90 * 100 + exact,
+            "%",
+            article,
+        ),
+        Check(
+            "interest on $10bn at 3%",
+            bonds.annual_interest_cost(10.0, 0.03),
+            0.3,
+            0.3 - exact,
+            0.3 + exact,
+            "billion USD a year",
+            article,
+        ),
+        Check(
+            "interest on $10bn at 14.4%",
+            bonds.annual_interest_cost(10.0, 0.144),
+            1.44,
+            1.44 - exact,
+            1.44 + exact,
+            "billion USD a year",
+            article,
+        ),
+        Check(
+            "model: interest on $10bn of new notes in article_stress",
+            per_ten,
+            1.44,
+            1.44 - exact,
+            1.44 + exact,
+            "billion USD a year",
+            article,
+        ),
+    ]
+
+
+def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
+    """Run every check.
+
+    Returns
+    -------
+    checks : list of Check
+        The report's lines.
+    comparison : pandas.DataFrame
+        The baseline beside CBO (:func:`cbo_comparison`).
+    history : pandas.DataFrame
+        The FY2015-2025 backtest beside history (:func:`debtloops.backtest.compare`).
+    """
+    comparison = cbo_comparison(run_scenario("baseline"))
+    _, history = backtest.run_backtest(BACKTEST_START, BACKTEST_END, "historical")
+    checks = [
+        *cbo_checks(comparison),
+        *backtest_checks(history, BACKTEST_START, BACKTEST_END),
+        *price_impact_checks(price_impact()),
+        *article_checks(),
+    ]
+    return checks, comparison, history
+
+
+def checks_table(checks: list[Check]) -> pd.DataFrame:
+    """Return the checks as a table: check, model, reference, tolerance, units, pass, source."""
+    rows = [
+        {
+            "check": c.check,
+            "model": c.model,
+            "reference": c.reference,
+            "tolerance": c.tolerance,
+            "units": c.units,
+            "pass": c.passed,
+            "source": c.source,
+        }
+        for c in checks
+    ]
+    return pd.DataFrame(rows)
+
+
+def format_checks(checks: list[Check]) -> str:
+    """Format the checks for printing: one line each, with PASS or FAIL."""
+    lines = [f"{'check':<58} {'model':>10} {'reference':>10}  {'tolerance':<20} pass"]
+    for c in checks:
+        lines.append(
+            f"{c.check:<58} {_number(c.model):>10} {_number(c.reference):>10}  {c.tolerance:<20} "
+            f"{'PASS' if c.passed else 'FAIL'}"
+        )
+    failed = sum(not c.passed for c in checks)
+    lines.append(f"\nchecks: {len(checks) - failed} within tolerance, {failed} outside")
+    return "\n".join(lines)
+
+
+def plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
+    """Draw the baseline against CBO's debt and net interest paths, with the tolerance bands.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        From :func:`cbo_comparison`.
+    path : Path
+        The PNG to write.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (debt, interest) = plt.subplots(1, 2, figsize=(11, 4.2))
+    years = comparison.index.to_numpy()
+    cbo_debt = comparison["debt_cbo"]
+    band = pd.Series(5.0, index=comparison.index).where(comparison.index > 2035, 2.0)
+    debt.fill_between(
+        years,
+        cbo_debt - band,
+        cbo_debt + band,
+        color="0.85",
+        label="tolerance (±2, then ±5 points)",
+    )
+    debt.plot(years, cbo_debt, "k--", label="CBO, LTBO 2025")
+    debt.plot(years, comparison["debt_model"], color="C0", label="debtloops baseline")
+    debt.set_title("Debt held by the public")
+    debt.set_ylabel("% of GDP (end of fiscal year)")
+    interest.plot(years, comparison["interest_model"], color="C0", label="debtloops baseline")
+    known = comparison["interest_cbo"].dropna()
+    interest.errorbar(
+        known.index,
+        known,
+        yerr=0.3,
+        fmt="ko",
+        ms=4,
+        capsize=3,
+        label="CBO (±0.3 points at 2035 and 2055)",
+    )
+    interest.set_title("Net interest")
+    interest.set_ylabel("% of GDP (fiscal year)")
+    for axis in (debt, interest):
+        axis.set_xlabel("fiscal year")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle("The baseline against CBO's long-term projection, every market feedback on")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)
+
+
+def write_report(out_dir: Path) -> list[Check]:
+    """Run every check and write ``validation.csv``, ``cbo_baseline.png`` and ``backtest.png``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder; created if missing.
+
+    Returns
+    -------
+    list of Check
+        The checks, in the order printed.
+    """
+    from debtloops.results import atomic_file, prepare_output_folder
+
+    prepare_output_folder(out_dir)
+    checks, comparison, history = run_checks()
+    table = checks_table(checks)
+    atomic_file(out_dir / "validation.csv", lambda path: table.to_csv(path, index=False))
+    atomic_file(out_dir / "cbo_baseline.png", lambda path: plot_cbo(comparison, path))
+    atomic_file(
+        out_dir / "backtest.png",
+        lambda path: backtest.plot_backtest(history, path, "historical 10-year yield"),
+    )
+    return checks

@@ -1,0 +1,166 @@
+"""The shipped data: CBO's projections, the history, their checks, and runs from any start year."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from debtloops import cli, data, run_scenario
+from debtloops.contract import HOLDINGS
+from debtloops.errors import InputError
+
+FILES = [(data.CBO_FILE, data.CBO_COLUMNS), (data.HISTORY_FILE, data.HISTORY_COLUMNS)]
+
+
+@pytest.mark.parametrize(("path", "columns"), FILES)
+def test_every_row_has_units_and_a_source(path, columns):
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == columns
+    assert all(row["units"].strip() and row["source"].strip() for row in rows)
+    dataset = data.read_dataset(path, columns)
+    assert dataset.frame["series"].nunique() >= 10
+
+
+def test_no_file_refers_to_the_shared_folder():
+    for path, _ in FILES:
+        assert "shared/" not in path.read_text(encoding="utf-8")
+        assert "shared/" not in path.with_suffix(".md").read_text(encoding="utf-8")
+
+
+def test_cbo_layer_gives_every_driver_for_every_projected_year():
+    layer = data.cbo_layer()
+    for name in (
+        "primary_deficit_share_of_gdp",
+        "revenue_share_of_gdp",
+        "nominal_gdp_growth_path",
+        "fed_policy_rate_path",
+        "term_spread",
+        "other_means_of_financing_share_of_gdp",
+    ):
+        years = {int(round(year)) for year in layer[name]}
+        assert set(range(2025, 2035)) <= years, name
+    assert min(layer["expected_debt_to_gdp"]) == 2025.0
+    assert max(layer["expected_debt_to_gdp"]) == 2055.0
+
+
+def test_a_step_driver_holds_each_fiscal_years_value_over_that_year():
+    import pandas as pd
+
+    points = data.steps(pd.Series({2026: 0.02, 2027: 0.03}))
+    years = sorted(points)
+    assert years[0] == 2025.0 and points[2025.0] == 0.02
+    assert points[2026.0] == 0.03
+    assert max(y for y in years if points[y] == 0.02) == pytest.approx(2026.0, abs=1e-5)
+
+
+def test_flow_shares_reproduce_the_flow_over_the_models_gdp_path():
+    import pandas as pd
+
+    gdp = pd.Series({2024: 100.0, 2025: 110.0})
+    share = data.flow_shares(pd.Series({2025: 5.0}), gdp)[2025]
+    growth = np.log(1.1)
+    # the GDP stock grows from 100 to 110 exponentially; the share times its integral is the flow
+    integral = 100.0 * (np.exp(growth) - 1.0) / growth
+    assert share * integral == pytest.approx(5.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("year", range(data.FIRST_YEAR, data.LAST_YEAR + 1))
+def test_the_initial_state_of_every_year_leaves_private_holdings_non_negative(year):
+    state = data.initial_state(year)
+    named = state["initial_japan_holdings"] + state["initial_china_holdings"]
+    assert 0 < named <= state["initial_total_foreign_holdings"]
+    assert (
+        state["initial_total_foreign_holdings"] + state["initial_fed_holdings"]
+        < state["initial_debt_held_by_public"]
+    )
+    assert 0 < state["initial_effective_interest_rate"] < 0.1
+
+
+@pytest.mark.parametrize("start", [2000, 2005, 2010, 2015, 2020, 2024])
+def test_the_baseline_runs_from_any_start_year_through_history_then_cbo(start):
+    ds = run_scenario("baseline", overrides={"initial_time": float(start)}, final_time=2035.0)
+    assert float(ds["time"][0]) == start
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=0)
+    history = data.history()
+    assert float(ds["debt_held_by_public"].sel(time=float(start))) == pytest.approx(
+        history.series("debt_held_by_public")[start]
+    )
+    actual = history.series("fed_treasury_holdings")[2025]
+    assert float(ds["fed_holdings"].sel(time=2025.0)) == pytest.approx(actual, rel=1e-6)
+
+
+def test_a_start_outside_the_history_is_refused_with_the_nearest_year():
+    with pytest.raises(InputError, match="nearest valid value: 2000"):
+        run_scenario("baseline", overrides={"initial_time": 1999.0})
+
+
+def _written(folder):
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "1999"], "start year 1999 is not a fiscal year .* nearest valid value: 2000"),
+        (["--start", "2015", "--end", "2026"], "end year 2026 .* nearest valid value: 2025"),
+        (["--start", "2020", "--end", "2018"], "end year 2018 is not after the start year 2020"),
+        (["--start", "2025"], "end year 2025 is not after the start year 2025"),
+    ],
+)
+def test_backtest_refuses_bad_years(tmp_path, capsys, args, message):
+    import re
+
+    out = tmp_path / "out"
+    assert cli.main(["backtest", *args, "--out", str(out)]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert _written(out) == []
+
+
+@pytest.fixture
+def history_file(tmp_path, monkeypatch):
+    path = tmp_path / "history.csv"
+    monkeypatch.setattr(data, "HISTORY_FILE", path)
+    data.history.cache_clear()
+    yield path
+    data.history.cache_clear()
+
+
+def test_a_missing_data_file_is_named(tmp_path, capsys, history_file):
+    out = tmp_path / "out"
+    assert cli.main(["backtest", "--out", str(out)]) == 2
+    assert "history.csv is missing" in capsys.readouterr().err
+    assert _written(out) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("series,year,value\n", "the header is series, year, value; expected series"),
+        (
+            "series,fiscal_year,value,units,basis,source\ngdp_fy,2015,lots,$bn,x,y\n",
+            "line 2: year '2015' or value 'lots' is not a number",
+        ),
+        (
+            "series,fiscal_year,value,units,basis,source\ngdp_fy,2015,1,$bn,x\n",
+            "line 2: 5 fields, expected 6",
+        ),
+        (
+            "series,fiscal_year,value,units,basis,source\ngdp_fy,2015,1,$bn,x,y\n"
+            "gdp_fy,2015,2,$bn,x,y\n",
+            "gives FY2015 twice",
+        ),
+        (
+            "series,fiscal_year,value,units,basis,source\ngdp_fy,2015,1,$bn,x,y\n"
+            "gdp_fy,2016,2,$tn,x,y\n",
+            "has two units",
+        ),
+    ],
+)
+def test_a_malformed_data_file_is_refused(tmp_path, capsys, history_file, text, message):
+    history_file.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["backtest", "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert _written(out) == []

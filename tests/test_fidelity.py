@@ -1,0 +1,181 @@
+"""Fidelity: the baseline against CBO, the backtest against history, price impact, the article.
+
+The tolerances are the references' own (see debtloops.fidelity): they are written out here again,
+so that loosening one in the module fails a test.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import run
+
+from debtloops import backtest, cli, fidelity
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return fidelity.cbo_comparison(run("baseline"))
+
+
+def test_baseline_debt_within_2_points_of_cbo_to_2035_and_5_after(comparison):
+    gap = comparison["debt_model"] - comparison["debt_cbo"]
+    assert gap.loc[2026:2035].abs().max() <= 2.0
+    assert gap.loc[2036:2055].abs().max() <= 5.0
+    assert comparison.loc[2026:2055, "debt_cbo"].notna().all()
+
+
+@pytest.mark.parametrize("year", [2035, 2055])
+def test_baseline_net_interest_within_03_points_of_cbo(comparison, year):
+    row = comparison.loc[year]
+    assert abs(row["interest_model"] - row["interest_cbo"]) <= 0.3
+
+
+def test_baseline_average_rate_within_025_points_of_cbo(comparison):
+    span = comparison.loc[2026:2035]
+    assert (span["rate_model"] - span["rate_cbo"]).abs().max() <= 0.25
+
+
+def test_premia_are_near_zero_in_the_anchored_baseline_and_not_in_the_unanchored():
+    anchored = run("baseline")["yield_premium"].sel(time=2055.0)
+    unanchored = run("unanchored")["yield_premium"].sel(time=2055.0)
+    assert abs(float(anchored)) < 0.001  # under 10bp: only the small deviations from CBO
+    assert float(unanchored) > 0.01  # the level premia of the old model: over 100bp
+
+
+def test_unanchored_debt_ends_above_the_anchored_baseline():
+    assert float(run("unanchored")["debt_to_gdp"].sel(time=2055.0)) > float(
+        run("baseline")["debt_to_gdp"].sel(time=2055.0)
+    )
+
+
+@pytest.fixture(scope="module")
+def history_table():
+    _, table = backtest.run_backtest(2015, 2025, "historical")
+    return table
+
+
+def test_backtest_debt_within_3_percent_in_2025(history_table):
+    assert (
+        abs(backtest.relative_error(history_table, "debt_held_by_public", range(2025, 2026)))
+        <= 0.03
+    )
+
+
+def test_backtest_net_interest_within_10_percent(history_table):
+    assert abs(backtest.relative_error(history_table, "net_interest", range(2016, 2026))) <= 0.10
+    assert abs(backtest.relative_error(history_table, "net_interest", range(2025, 2026))) <= 0.10
+
+
+def test_backtest_replays_the_fed_and_china_as_they_happened(history_table):
+    for variable in ("fed_holdings", "china_holdings"):
+        rows = history_table[history_table["variable"] == variable]
+        np.testing.assert_allclose(rows["model"], rows["actual"], rtol=1e-6)
+
+
+def test_backtest_historical_yield_tracks_the_10_year(history_table):
+    rms, _ = backtest.tracking(history_table, "market_yield")
+    assert rms < 0.1  # percentage points: the spread is historical, the premia are off
+
+
+def test_backtest_table_has_the_contract_columns(history_table):
+    assert list(history_table.columns) == ["variable", "year", "model", "actual", "units"]
+    assert {
+        "debt_held_by_public",
+        "net_interest",
+        "japan_holdings",
+        "china_holdings",
+        "fed_holdings",
+        "market_yield",
+    } <= set(history_table["variable"])
+
+
+@pytest.mark.parametrize("start", [2000, 2008, 2020, 2024])
+def test_backtests_from_other_years_keep_holdings_adding_to_the_debt(start):
+    prepared = backtest.prepare_backtest(start, 2025, "endogenous")
+    ds = backtest.execute(prepared)
+    holders = [
+        "japan_holdings",
+        "china_holdings",
+        "other_foreign_holdings",
+        "fed_holdings",
+        "domestic_private_holdings",
+    ]
+    total = sum(ds[name] for name in holders)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=0)
+    assert float(ds["time"][0]) == start
+
+
+@pytest.fixture(scope="module")
+def impact():
+    return fidelity.price_impact()
+
+
+def test_a_100bn_sale_in_a_month_peaks_at_40_to_60bp(impact):
+    assert 40.0 <= impact["sale_peak"] <= 60.0
+
+
+def test_a_100bn_sale_still_lifts_the_yield_10_to_30bp_a_year_on(impact):
+    assert 10.0 <= impact["sale_after_one_year"] <= 30.0
+
+
+def test_a_17tn_purchase_programme_lowers_the_yield_50_to_100bp(impact):
+    assert -100.0 <= impact["programme_trough"] <= -50.0
+
+
+def test_the_price_impact_is_concave_in_the_amount():
+    small = run("baseline", japan_sale_amount=100.0, japan_sale_duration=0.0625)
+    large = run("baseline", japan_sale_amount=1000.0, japan_sale_duration=0.0625)
+    base = run("baseline")
+    lift_small = float((small["market_yield"] - base["market_yield"]).max())
+    lift_large = float((large["market_yield"] - base["market_yield"]).max())
+    assert lift_small < lift_large < 10 * lift_small / 2
+
+
+def test_every_check_of_the_report_passes_and_names_its_source():
+    checks, _, _ = fidelity.run_checks()
+    assert len(checks) >= 15
+    failing = [c.check for c in checks if not c.passed]
+    assert failing == []
+    assert all(c.source for c in checks)
+
+
+def test_validate_writes_the_table_and_figures_and_exits_0(tmp_path, capsys):
+    status = cli.main(["validate", "--out", str(tmp_path / "v")])
+    printed = capsys.readouterr().out
+    assert status == 0
+    table = pd.read_csv(tmp_path / "v" / "validation.csv")
+    assert list(table.columns) == [
+        "check",
+        "model",
+        "reference",
+        "tolerance",
+        "units",
+        "pass",
+        "source",
+    ]
+    assert table["pass"].all()
+    assert (tmp_path / "v" / "cbo_baseline.png").stat().st_size > 10_000
+    assert (tmp_path / "v" / "backtest.png").stat().st_size > 10_000
+    assert "PASS" in printed
+
+
+def test_validate_exits_1_when_a_check_fails(tmp_path, monkeypatch, capsys):
+    failing = fidelity.Check("a check that fails", 2.0, 1.0, 0.9, 1.1, "1", "test")
+    real = fidelity.run_checks
+
+    def with_a_failure():
+        checks, comparison, history = real()
+        return [*checks, failing], comparison, history
+
+    monkeypatch.setattr(fidelity, "run_checks", with_a_failure)
+    assert cli.main(["validate", "--out", str(tmp_path / "v")]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_backtest_command_writes_csv_and_figure(tmp_path, capsys):
+    out = tmp_path / "bt"
+    assert cli.main(["backtest", "--start", "2015", "--end", "2025", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table.columns) == ["variable", "year", "model", "actual", "units"]
+    assert (out / "backtest.png").is_file()
+    assert "root-mean-square" in capsys.readouterr().out
