@@ -165,7 +165,8 @@ def prepare_output_folder(out_dir: Path) -> None:
         reason = getattr(error, "strerror", None) or str(error)
         raise InputError(f"cannot create output folder {out_dir}: {reason}") from None
     try:
-        Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}check-", dir=out_dir)).rmdir()
+        # Not under SCRATCH_PREFIX: a lock holder clearing stale scratch must not remove it.
+        Path(tempfile.mkdtemp(prefix=".debtloops-check-", dir=out_dir)).rmdir()
     except OSError as error:
         raise InputError(f"output folder {out_dir} is not writable: {error.strerror}") from None
 
