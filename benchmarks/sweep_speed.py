@@ -23,7 +23,7 @@ import numpy as np
 
 from debtloops import model
 from debtloops.runner import prepare
-from debtloops.sweep import run_sweep
+from debtloops.sweep import MAX_CHUNK_SIZE, run_sweep
 
 PLAIN_LOOP_SAMPLES = 40
 SPEC = """\
@@ -61,8 +61,10 @@ def sweep_rate(samples: int, folder: Path) -> tuple[float, float]:
     """Return the sweep path's samples per second, with and without the one-off translation."""
     spec = folder / f"speed_{samples}.toml"
     spec.write_text(textwrap.dedent(SPEC.format(samples=samples)))
-    first = run_sweep(spec, folder / f"first_{samples}", quiet=True)
-    second = run_sweep(spec, folder / f"second_{samples}", quiet=True)
+    # Large chunks, as before the default of at least 20 chunks: the speed of the path itself.
+    size = min(samples, MAX_CHUNK_SIZE)
+    first = run_sweep(spec, folder / f"first_{samples}", quiet=True, chunk_size=size)
+    second = run_sweep(spec, folder / f"second_{samples}", quiet=True, chunk_size=size)
     return samples / first.seconds, samples / second.seconds
 
 

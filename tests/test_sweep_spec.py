@@ -671,12 +671,13 @@ def test_lever_not_a_list(tmp_path, table):
     bad(tmp_path, table, "must be a list of values", levers="fed_backstop_switch = 1.0\n")
 
 
-@pytest.mark.parametrize("year", ["2025.0", "2020.0"])
+@pytest.mark.parametrize("year", ["2025.0", "2020.0", "2025.0625"])
 def test_final_time_not_after_the_start(tmp_path, table, year):
     bad(
         tmp_path,
         table,
-        f"final_time = {float(year):g} is not after the initial time 2025",
+        f"final_time = {float(year):g} is less than one saving interval .* initial time 2025; "
+        r"nearest valid value: 2025\.25",
         top=TOP + f"final_time = {year}\n",
     )
 

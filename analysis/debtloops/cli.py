@@ -10,26 +10,49 @@
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
 Bad input exits with status 2 before anything runs or is written; a run that reaches an impossible
-state (a negative stock, NaN) exits with status 3 and writes nothing.
+state (a negative stock, NaN) exits with status 3 and writes nothing; a sweep whose Dask cluster has
+lost every worker exits with status 4, keeping its finished chunks. Ctrl-C exits with status 130 and
+one line saying what was kept; a closed pipe (``debtloops list | head -1``) exits quietly with 141.
+Anything else is a bug: it shows a traceback, asks for a report, and exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from debtloops import model
-from debtloops.errors import DebtloopsError
+from debtloops.errors import DebtloopsError, InputError
 from debtloops.parameters import Value, load_parameters
-from debtloops.results import format_headlines, write_results
-from debtloops.runner import execute, prepare
+from debtloops.paths import SCENARIO_DIR
+from debtloops.results import LOCK_TIMEOUT, format_headlines, output_lock, write_results
+from debtloops.runner import PreparedRun, execute, prepare
 from debtloops.scenarios import describe, list_scenarios, parse_assignment
 
 REFERENCE = "baseline"
+#: The longest file name and path that the command line accepts [bytes].
+NAME_MAX, PATH_MAX = 255, 4096
+INTERRUPTED, BROKEN_PIPE = 130, 141
+
+
+def _path(text: str) -> Path:
+    """Check a folder or file given on the command line before anything uses it."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a folder, e.g. outputs")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("the path holds a NUL character")
+    size = len(os.fsencode(text))
+    if size > PATH_MAX or any(len(os.fsencode(part)) > NAME_MAX for part in Path(text).parts):
+        raise argparse.ArgumentTypeError(
+            f"the path is too long (at most {NAME_MAX} bytes a name, {PATH_MAX} in all)"
+        )
+    return Path(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run scenarios and write their results")
-    run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names")
+    run.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="a shipped scenario name (see `debtloops list`) or the path of a .toml scenario "
+        "file; results go to DIR/<name or file stem>/",
+    )
     run.add_argument("--final-time", type=float, metavar="YEAR", help="last year simulated")
     run.add_argument(
         "--set",
@@ -50,19 +79,37 @@ def _parser() -> argparse.ArgumentParser:
         help="override a parameter in every scenario of the run (the baseline reference too); "
         "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
     )
-    run.add_argument("--out", type=Path, default=Path("outputs"), metavar="DIR")
+    run.add_argument(
+        "--out",
+        type=_path,
+        default=Path("outputs"),
+        metavar="DIR",
+        help=f"output folder (default: outputs); a second writer waits {LOCK_TIMEOUT:g} s",
+    )
 
     commands.add_parser("list", help="show the scenarios and the parameters")
 
     sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.nc")
-    sweep.add_argument("spec", type=Path, metavar="SPEC", help="sweep specification (TOML)")
-    sweep.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
+    sweep.add_argument("--out", type=_path, required=True, metavar="DIR")
     sweep.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
-    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a dask.distributed scheduler, tcp://HOST:PORT; the sweep stops, keeping its chunks, "
+        "after 60 s without any worker",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="samples per chunk, the unit kept when a sweep is interrupted (default: at least 20 "
+        "chunks of 25 to 2,500 samples)",
+    )
 
     analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")
-    analyze.add_argument("folder", type=Path, metavar="DIR", help="a folder holding sweep.nc")
+    analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.nc")
     analyze.add_argument(
         "--over-time",
         action="append",
@@ -76,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     diagram.add_argument("--scenario", default="baseline", metavar="S", help="default: baseline")
     diagram.add_argument("--loop", metavar="NAME", help="draw only this loop (id or name)")
-    diagram.add_argument("--out", type=Path, required=True, metavar="DIR")
+    diagram.add_argument("--out", type=_path, required=True, metavar="DIR")
 
     backtest = commands.add_parser(
         "backtest", help="run from a past fiscal year with historical drivers; compare with history"
@@ -94,38 +141,60 @@ def _parser() -> argparse.ArgumentParser:
         help="the 10-year yield as it happened over the funds rate, or the model's own "
         "(default: historical)",
     )
-    backtest.add_argument("--out", type=Path, required=True, metavar="DIR")
+    backtest.add_argument("--out", type=_path, required=True, metavar="DIR")
 
     validate = commands.add_parser(
         "validate", help="the fidelity report: CBO, backtest, price impact, the article"
     )
-    validate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    validate.add_argument("--out", type=_path, required=True, metavar="DIR")
 
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
 
 
-def _run(args: argparse.Namespace) -> None:
+def _prepare_all(args: argparse.Namespace) -> tuple[dict[str, PreparedRun], PreparedRun]:
+    """Validate every scenario asked for, then the reference, and their output folder names."""
     overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
     table = load_parameters()
-    names = list(dict.fromkeys(args.scenarios))
-    prepared = {
-        name: prepare(name, overrides, args.final_time, table)
-        for name in dict.fromkeys([REFERENCE, *names])
-    }
+    prepared: dict[str, PreparedRun] = {}
+    for scenario in dict.fromkeys(args.scenarios):
+        run = prepare(scenario, overrides, args.final_time, table)
+        name, path = run.scenario.name, run.scenario.path
+        if name in prepared and prepared[name].scenario.path.resolve() != path.resolve():
+            raise InputError(
+                f"scenarios {prepared[name].scenario.path} and {path} would both write to "
+                f"{args.out}/{name}/; rename one of the files"
+            )
+        shipped = SCENARIO_DIR / f"{REFERENCE}.toml"
+        if name == REFERENCE and path.resolve() != shipped.resolve():
+            raise InputError(
+                f"scenario file {path} is named '{REFERENCE}', like the shipped reference "
+                "scenario every run is compared with; rename the file"
+            )
+        prepared[name] = run
+    reference = prepared.get(REFERENCE) or prepare(REFERENCE, overrides, args.final_time, table)
+    return prepared, reference
+
+
+def _run(args: argparse.Namespace) -> None:
+    prepared, reference = _prepare_all(args)
     started = time.perf_counter()
     results = {name: execute(run) for name, run in prepared.items()}
+    baseline = results.get(REFERENCE) or execute(reference)
     elapsed = time.perf_counter() - started
-    rows = write_results(args.out, {name: results[name] for name in names}, results[REFERENCE])
+    rows = write_results(args.out, results, baseline)
     print(format_headlines(rows))
-    print(f"\n{len(prepared)} runs in {elapsed:.2f} s; results in {args.out}/")
+    count = len(prepared) + (REFERENCE not in prepared)
+    print(f"\n{count} runs in {elapsed:.2f} s; results in {args.out}/")
 
 
 def _sweep(args: argparse.Namespace) -> None:
     from debtloops.sweep import run_sweep
 
-    report = run_sweep(args.spec, args.out, args.workers, args.scheduler, args.quiet)
+    report = run_sweep(
+        args.spec, args.out, args.workers, args.scheduler, args.quiet, args.chunk_size
+    )
     print(
         f"{report.samples} samples ({report.computed} computed now) in {report.seconds:.1f} s; "
         f"{report.failed} failed; results in {report.path}"
@@ -135,7 +204,11 @@ def _sweep(args: argparse.Namespace) -> None:
 def _analyze(args: argparse.Namespace) -> None:
     from debtloops.sweep_analysis import analyze
 
-    path = analyze(args.folder, over_time=args.over_time)
+    if not (args.folder / "sweep.nc").is_file():
+        path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
+    else:
+        with output_lock(args.folder):
+            path = analyze(args.folder, over_time=args.over_time)
     print(f"analysis in {path} and PNG figures in {args.folder}/")
 
 
@@ -185,6 +258,33 @@ def _list() -> None:
         )
 
 
+def _kept(args: argparse.Namespace) -> str:
+    """Say what an interrupted command kept."""
+    if args.command == "sweep":
+        try:
+            chunks = len(list((args.out / "chunks").glob("chunk_*.nc")))
+        except OSError:
+            chunks = 0
+        return (
+            f"{chunks} finished chunk(s) kept in {args.out}/chunks/; run the same command again "
+            "to resume"
+        )
+    folder = getattr(args, "out", None) or getattr(args, "folder", None)
+    if args.command in ("run", "diagram", "analyze") and folder is not None:
+        return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
+    return "nothing was written"
+
+
+def _quiet_broken_pipe() -> int:
+    """Point standard output at /dev/null so that the final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -196,10 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 1 when a fidelity check fails, 2 for bad input, 3 for a
-        failed run.
+        The exit status: 0 on success, 1 when a fidelity check fails or for an internal error
+        (with a traceback), 2 for bad input, 3 for a failed run, 4 for a sweep whose cluster lost
+        every worker, 130 on Ctrl-C, and 141 when standard output is closed early.
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error that argparse has reported
+        return done.code if isinstance(done.code, int) else 2
     try:
         if args.command == "run":
             _run(args)
@@ -212,14 +316,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "backtest":
             _backtest(args)
         elif args.command == "validate":
-            return _validate(args)
+            status = _validate(args)
+            sys.stdout.flush()
+            return status
         elif args.command == "list":
             _list()
         elif args.command == "build":
             print(model.build(force=args.force))
+        sys.stdout.flush()
     except DebtloopsError as error:
         print(f"debtloops: error: {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        print(f"\ndebtloops: interrupted; {_kept(args)}", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except Exception:
+        traceback.print_exc()
+        print(
+            "debtloops: internal error: this is a bug, not a mistake of yours; please report it "
+            "with the command line and the traceback above",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -31,7 +31,7 @@ import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.loops import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
-from debtloops.results import prepare_output_folder
+from debtloops.results import SCRATCH_PREFIX, prepare_output_folder
 
 MINUS = "\u2212"
 #: How each measured polarity is printed on a link.
@@ -537,8 +537,8 @@ class _Staging:
     """
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.scratch = Path(tempfile.mkdtemp(prefix=".diagrams-", dir=folder))
+        self.folder = folder.absolute()  # renderers must not expand a leading ~
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}diagrams-", dir=self.folder))
         self.names: list[str] = []
 
     def __enter__(self) -> _Staging:

@@ -22,6 +22,35 @@ class SimulationError(DebtloopsError):
     exit_code = 3
 
 
+class ExecutionError(DebtloopsError):
+    """The computation could not finish (every Dask worker is gone); what finished is kept."""
+
+    exit_code = 4
+
+
+def exact(value: float) -> str:
+    """Format a number so that typing it back gives the same float.
+
+    Suggested values ("nearest valid value: ...") must be accepted when typed as shown, which
+    ``:g`` does not promise (2025.0625 prints as 2025.06).
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+        The shortest of ``:g``, 15 significant digits or ``repr`` that reads back as ``value``.
+    """
+    number = float(value)
+    for text in (f"{number:g}", f"{number:.15g}"):
+        if float(text) == number:
+            return text
+    return repr(number)
+
+
 def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Return the valid names closest to a misspelt one, best first.
 

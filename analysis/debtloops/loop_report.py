@@ -34,7 +34,7 @@ from debtloops.loops import (
     measure_polarities,
     read_inventory,
 )
-from debtloops.results import atomic_file, prepare_output_folder
+from debtloops.results import atomic_file, output_lock
 from debtloops.runner import prepare
 from debtloops.scenarios import list_scenarios
 
@@ -75,7 +75,12 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     inventory = read_inventory()
     if loop is not None:
         diagrams.select_loop(inventory, loop)
-    prepare_output_folder(out_dir)
+    with output_lock(out_dir):
+        return _measure_and_write(out_dir, scenario, loop, inventory)
+
+
+def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory) -> list[Path]:
+    """Run the scenario, score and draw its loops into ``out_dir``, whose lock the caller holds."""
     values = prepare(scenario).values
     graph = causal_graph()
     measured = measure_polarities(graph, [scenario])

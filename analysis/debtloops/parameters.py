@@ -11,13 +11,14 @@ mapping from year to value that pysd interpolates linearly and holds flat beyond
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from debtloops.errors import InputError, unknown_name
+from debtloops.errors import InputError, exact, unknown_name
 from debtloops.paths import PARAMETER_TABLE
 
 KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
@@ -39,7 +40,8 @@ CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
 LARGEST_TIME_STEP = 1.0 / 16.0
 SMALLEST_TIME_STEP = 1.0 / 1024.0
 
-#: A time series: year [year] -> value [the parameter's units], years strictly increasing.
+#: A time series: year [year] -> value [the parameter's units]; read with :func:`series_from_pairs`,
+#: which refuses a year given twice and sorts the years.
 TimeSeries = Mapping[float, float]
 Value = float | TimeSeries
 
@@ -104,7 +106,7 @@ class Parameter:
             nearest = min(max(number, self.valid_min), self.valid_max)
             raise InputError(
                 f"{self.name} = {number:g} {self.units} is outside its valid range "
-                f"[{self.valid_min:g}, {self.valid_max:g}]; nearest valid value: {nearest:g}"
+                f"[{self.valid_min:g}, {self.valid_max:g}]; nearest valid value: {exact(nearest)}"
             )
         return number
 
@@ -193,6 +195,42 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     return ParameterTable({name: _entry(name, entry, path) for name, entry in raw.items()})
 
 
+def series_from_pairs(name: str, pairs: Iterable[tuple[object, object]]) -> dict[float, object]:
+    """Read a time series from (year, value) pairs, the same way for TOML and for ``--set``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for messages.
+    pairs : iterable of (year, value)
+        The entries in the order given; years as numbers or text [year].
+
+    Returns
+    -------
+    dict
+        Value by year, the years as floats in increasing order; the values as given (they are
+        checked against the parameter's range by :func:`validate`).
+
+    Raises
+    ------
+    InputError
+        If a year is not a finite number or is given twice (``2030`` and ``2030.0`` are the same
+        year).
+    """
+    series: dict[float, object] = {}
+    for year, value in pairs:
+        try:
+            when = float(year)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(f"{name}: year '{year}' is not a number") from None
+        if not math.isfinite(when):
+            raise InputError(f"{name}: year {when} is not a finite number")
+        if when in series:
+            raise InputError(f"{name}: year {exact(when)} is given twice in the time series")
+        series[when] = value
+    return dict(sorted(series.items()))
+
+
 def _check_series(param: Parameter, series: TimeSeries) -> dict[float, float]:
     if param.kind != "driver":
         drivers = "see `debtloops list` for the drivers"
@@ -200,20 +238,11 @@ def _check_series(param: Parameter, series: TimeSeries) -> dict[float, float]:
     if not series:
         raise InputError(f"{param.name}: the time series is empty")
     checked: dict[float, float] = {}
-    for year, value in series.items():
+    for when, value in series_from_pairs(param.name, series.items()).items():
         try:
-            when = float(year)
-        except (TypeError, ValueError):
-            raise InputError(f"{param.name}: year '{year}' is not a number") from None
-        if not math.isfinite(when):
-            raise InputError(f"{param.name}: year {when} is not a finite number")
-        try:
-            checked[when] = param.check(value)
+            checked[when] = param.check(value)  # type: ignore[arg-type]
         except InputError as error:
             raise InputError(f"{error} (in the time series, at year {when:g})") from None
-    years = list(checked)
-    if years != sorted(years):
-        raise InputError(f"{param.name}: the years of the time series must increase")
     return checked
 
 
@@ -233,20 +262,22 @@ def _check_controls(values: Mapping[str, float]) -> None:
     _require(
         is_power and SMALLEST_TIME_STEP <= step <= LARGEST_TIME_STEP,
         f"time_step = {step:g} year must be a power of two between 1/1024 and 1/16 year; "
-        f"nearest valid value: {_nearest_power_of_two_step(step):g}",
-    )
-    start, end = values["initial_time"], values["final_time"]
-    _require(
-        end >= start + step,
-        f"final_time = {end:g} is not after initial_time = {start:g}; "
-        f"nearest valid value: {start + 1:g}",
+        f"nearest valid value: {exact(_nearest_power_of_two_step(step))}",
     )
     saveper = values["saveper"]
     ratio = saveper / step
     _require(
         saveper >= step and ratio.is_integer(),
         f"saveper = {saveper:g} year must be a whole multiple of time_step = {step:g}; "
-        f"nearest valid value: {max(round(ratio), 1) * step:g}",
+        f"nearest valid value: {exact(max(round(ratio), 1) * step)}",
+    )
+    # A run saves at least two points, the start and one saving interval later; with fewer the
+    # headlines would have no horizon to speak of.
+    start, end = values["initial_time"], values["final_time"]
+    _require(
+        end >= start + saveper,
+        f"final_time = {exact(end)} is less than one saving interval (saveper = {saveper:g} year) "
+        f"after initial_time = {start:g}; nearest valid value: {exact(start + saveper)}",
     )
 
 
@@ -256,14 +287,14 @@ def _check_stocks(values: Mapping[str, float]) -> None:
         _require(
             sale <= held,
             f"{holder}_sale_amount = {sale:g} billion_USD is more than {holder.capitalize()} holds "
-            f"(initial_{holder}_holdings = {held:g}); nearest valid value: {held:g}",
+            f"(initial_{holder}_holdings = {held:g}); nearest valid value: {exact(held)}",
         )
     named = values["initial_japan_holdings"] + values["initial_china_holdings"]
     foreign = values["initial_total_foreign_holdings"]
     _require(
         named <= foreign,
         f"initial_total_foreign_holdings = {foreign:g} is less than Japan's and China's holdings "
-        f"together ({named:g}); nearest valid value: {named:g}",
+        f"together ({named:g}); nearest valid value: {exact(named)}",
     )
     official = foreign + values["initial_fed_holdings"]
     debt = values["initial_debt_held_by_public"]
@@ -271,8 +302,40 @@ def _check_stocks(values: Mapping[str, float]) -> None:
         official <= debt,
         f"initial_debt_held_by_public = {debt:g} is less than foreign and Fed holdings together "
         f"({official:g}), leaving domestic private holdings negative; nearest valid value: "
-        f"{official:g}",
+        f"{exact(official)}",
     )
+
+
+_SUGGESTION = re.compile(r"^(?P<name>\w+) = .*nearest valid value: (?P<value>\S+)$", re.S)
+
+
+def _accepted_suggestion(
+    table: ParameterTable, overrides: Mapping[str, Value], error: InputError
+) -> InputError:
+    """Return ``error`` with a suggested value that the other checks accept too.
+
+    A value outside a parameter's own range is answered with the nearest bound, which a check
+    between parameters may refuse in turn (a sale of 100,000 is more than Japan holds): follow
+    the suggestions for the same parameter until one is accepted, or another parameter is at
+    fault.
+    """
+    found = _SUGGESTION.match(str(error))
+    if found is None:
+        return error
+    name, value = found["name"], found["value"]
+    trial = dict(overrides)
+    for _ in range(4):
+        trial[name] = float(value)
+        try:
+            _validate(table, trial)
+            break
+        except InputError as again:
+            further = _SUGGESTION.match(str(again))
+            if further is None or further["name"] != name:
+                break
+            value = further["value"]
+    message = str(error)
+    return InputError(message[: message.rindex(found["value"])] + value)
 
 
 def validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str, Value]:
@@ -295,16 +358,38 @@ def validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str,
     InputError
         On an unknown name, a non-finite or out-of-range value, a time series for a parameter that
         is not a driver, or inconsistent values (a sale larger than the holdings, a time step
-        that is not a power of two, a final time before the start).
+        that is not a power of two, a final time before the start). A suggested "nearest valid
+        value" is one that the other checks accept too.
     """
+    try:
+        return _validate(table, overrides)
+    except InputError as error:
+        raise _accepted_suggestion(table, overrides, error) from None
+
+
+def _validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str, Value]:
     values: dict[str, Value] = dict(table.defaults())
+    final_time = None
     for name, value in overrides.items():
         param = table[name]
         if isinstance(value, Mapping):
             values[name] = _check_series(param, value)
+        elif name == "final_time" and _is_finite_number(value):
+            # Its own range is checked after the other controls, so that a final time too close
+            # to the start is answered with a value that the controls also accept.
+            values[name] = final_time = float(value)  # type: ignore[arg-type]
         else:
             values[name] = param.check(value)  # type: ignore[arg-type]
     constants = {k: v for k, v in values.items() if isinstance(v, float)}
     _check_controls(constants)
+    if final_time is not None:
+        table["final_time"].check(final_time)
     _check_stocks(constants)
     return values
+
+
+def _is_finite_number(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False

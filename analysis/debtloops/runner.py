@@ -55,7 +55,7 @@ def prepare(
     Parameters
     ----------
     name : str
-        The scenario's name.
+        The scenario's name, or a path to its ``.toml`` file.
     overrides : mapping, optional
         Values that replace the scenario's, by parameter name (numbers, or year -> value mappings
         for drivers).
@@ -83,7 +83,7 @@ def prepare(
     try:
         values = validate(table, {**data_layers(scenario, merged, table), **merged})
     except InputError as error:
-        raise InputError(f"scenario '{name}': {error}") from None
+        raise InputError(f"scenario '{scenario.name}': {error}") from None
     drivers = frozenset(p.name for p in table.of_kind("driver"))
     return PreparedRun(scenario=scenario, values=values, drivers=drivers)
 

@@ -12,7 +12,15 @@ the source of its numbers, then holds overrides only::
     [series]                     # drivers given as year -> value, interpolated linearly
     primary_deficit_share_of_gdp = { "2025" = 0.02, "2035" = 0.03, "2035.5" = 0.04 }
 
-Quote the years: TOML reads an unquoted ``2035.5`` as a dotted key.
+Quote the years: TOML reads an unquoted ``2035.5`` as a dotted key. A year given twice
+(``"2030"`` and ``"2030.0"`` are the same year) is refused; the years are sorted, as they are
+from ``--set``.
+
+A scenario is named on the command line either by a shipped name (``models/scenarios/NAME.toml``) or
+by an explicit path to a ``.toml`` file; its name, which is also the name of its output folder, is
+the file's stem and must be 1 to 64 letters, digits, ``_`` or ``-``. ``base`` names a scenario the
+same way but without a path: a file beside the scenario file if there is one (other than the file
+itself), else a shipped scenario. Nothing else is ever read.
 
 Order of application, later winning: the parameter table's defaults, then the historical initial
 state when the run starts before FY2025, then the data layer the chain names, then each scenario of
@@ -22,17 +30,23 @@ then ``--final-time``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtloops.data import LAYERS
-from debtloops.errors import InputError, unknown_name
-from debtloops.parameters import Value
+from debtloops.errors import InputError, closest, unknown_name
+from debtloops.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
 SECTIONS = ("base", "data", "set", "series")
+#: A scenario's name, which is also its output folder's name: safe in any file system.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+#: Results keep each scenario file's text up to this size [bytes]; its SHA-256 is kept always.
+MAX_TEXT_KEPT = 65_536
 
 
 @dataclass(frozen=True)
@@ -46,9 +60,12 @@ class Scenario:
     chain : tuple of str
         The scenarios applied, root first, this one last.
     text : str
-        The files' texts in the order applied, for provenance.
+        The files' texts in the order applied, each under a line with its path and SHA-256, for
+        provenance; a file larger than :data:`MAX_TEXT_KEPT` bytes is kept as that line only.
     overrides : dict
         The merged overrides, by parameter name.
+    path : Path, optional
+        The scenario's file.
     data : str or None
         The data layer the scenario runs on (see :mod:`debtloops.data`): the nearest one named
         in the chain, or None.
@@ -58,6 +75,7 @@ class Scenario:
     chain: tuple[str, ...]
     text: str
     overrides: dict[str, Value] = field(default_factory=dict)
+    path: Path | None = None
     data: str | None = None
 
 
@@ -75,34 +93,128 @@ def describe(name: str, directory: Path = SCENARIO_DIR) -> str:
     return ""
 
 
-def _read(name: str, directory: Path) -> tuple[dict, str]:
-    path = directory / f"{name}.toml"
-    if not path.is_file():
-        raise unknown_name("scenario", name, list_scenarios(directory))
-    text = path.read_text(encoding="utf-8")
+def _shown(text: str, width: int = 60) -> str:
+    """Return ``text`` shortened for a message."""
+    return text if len(text) <= width else f"{text[: width - 3]}..."
+
+
+def _is_path(scenario: str) -> bool:
+    return scenario.endswith(".toml") or "/" in scenario or "\\" in scenario
+
+
+def locate(scenario: str, directory: Path = SCENARIO_DIR) -> tuple[str, Path]:
+    """Find a scenario given as a shipped name or as a path to a ``.toml`` file.
+
+    Parameters
+    ----------
+    scenario : str
+        A name from ``directory`` (see :func:`list_scenarios`), or a path ending in ``.toml``.
+    directory : Path
+        Where the shipped scenarios are.
+
+    Returns
+    -------
+    tuple of (str, Path)
+        The scenario's name (the file's stem, also the name of its output folder) and its file.
+
+    Raises
+    ------
+    InputError
+        If the name is not shipped, the path does not end in ``.toml`` or is not a readable file,
+        or the file's stem is not a valid name; the message gives the closest shipped names.
+    """
+    shipped = list_scenarios(directory)
+    if not _is_path(scenario):
+        if scenario not in shipped:
+            error = unknown_name("scenario", _shown(scenario), shipped)
+            raise InputError(f"{error} (or give the path to a .toml file)")
+        return scenario, directory / f"{scenario}.toml"
+    path = Path(scenario)
+    if path.suffix != ".toml":
+        raise InputError(
+            f"scenario '{_shown(scenario)}' is neither a shipped scenario name nor a path to a "
+            f".toml file; give NAME (closest: {', '.join(closest(path.name, shipped))}) or "
+            "PATH.toml"
+        )
+    if not NAME_PATTERN.fullmatch(path.stem):
+        raise InputError(
+            f"scenario file '{_shown(scenario)}': its name '{_shown(path.stem)}' becomes the name "
+            "of its output folder and must be 1 to 64 letters, digits, '_' or '-'; rename the file"
+        )
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"cannot read scenario file {_shown(scenario)}: {reason}") from None
+    if not found:
+        raise InputError(f"no scenario file at {_shown(scenario)}")
+    return path.stem, path
+
+
+def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
+    """Find the scenario that ``base = raw`` names: a file beside ``beside``, else a shipped one."""
+    if not isinstance(raw, str) or not NAME_PATTERN.fullmatch(raw):
+        shown = repr(_shown(raw) if isinstance(raw, str) else raw)
+        raise InputError(
+            f"{where}: base = {shown} must name a shipped scenario or a file beside this one, "
+            "by its name without a path or .toml (letters, digits, '_' or '-')"
+        )
+    local = beside.parent / f"{raw}.toml"
+    if local.is_file() and local.resolve() != beside.resolve():  # a file's own name: shipped
+        return raw, local
+    shipped = list_scenarios(directory)
+    if raw in shipped:
+        return raw, directory / f"{raw}.toml"
+    choices = sorted({*shipped, *list_scenarios(beside.parent)})
+    raise InputError(f"{where}: {unknown_name('base scenario', raw, choices)}")
+
+
+def _read(path: Path) -> tuple[dict, str]:
+    where = f"scenario file {_shown(str(path))}"
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {where}: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{where} is not UTF-8 text (byte {error.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"scenario file {path}: {error}") from None
+        raise InputError(f"{where}: {error}") from None
     extra = set(data) - set(SECTIONS)
     if extra:
         raise InputError(
-            f"scenario file {path}: unknown section(s) {', '.join(sorted(extra))}; "
+            f"{where}: unknown section(s) {', '.join(sorted(map(_shown, extra)))}; "
             f"expected {', '.join(SECTIONS)}"
         )
-    return data, text
+    for section in ("set", "series"):
+        if section in data and not isinstance(data[section], Mapping):
+            raise InputError(f"{where}: '{section}' must be a table, [{section}] NAME = ...")
+    digest = hashlib.sha256(raw).hexdigest()
+    header = f"# ---- {path.name} (sha256 {digest}) ----"
+    if len(raw) > MAX_TEXT_KEPT:
+        kept = f"{header}\n# text not kept: {len(raw):,} bytes, more than {MAX_TEXT_KEPT:,}\n"
+    else:
+        kept = f"{header}\n{text}"
+    return data, kept
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _series(name: str, raw: object, where: str) -> dict[float, float]:
     if not isinstance(raw, Mapping):
         raise InputError(f"{where}: series '{name}' must be a table of year = value")
-    series: dict[float, float] = {}
     for year, value in raw.items():
-        try:
-            series[float(year)] = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: series '{name}' has a bad entry {year} = {value}") from None
-    return dict(sorted(series.items()))
+        if not _number(value):
+            raise InputError(f"{where}: series '{name}' has a bad entry {year} = {value!r}")
+    try:
+        return series_from_pairs(name, raw.items())  # type: ignore[return-value]
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
 
 
 def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
@@ -111,9 +223,9 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     Parameters
     ----------
     name : str
-        The scenario's name.
+        The scenario's name, or a path to its ``.toml`` file (see :func:`locate`).
     directory : Path
-        Where the scenario files are.
+        Where the shipped scenario files are.
 
     Returns
     -------
@@ -123,25 +235,32 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     Raises
     ------
     InputError
-        If the scenario or one of its bases does not exist, the chain loops, or a file is malformed.
-        Parameter names and values are checked later, by :func:`debtloops.parameters.validate`.
+        If the scenario or one of its bases does not exist or names a path, the chain loops, or a
+        file is malformed. Parameter names and values are checked later, by
+        :func:`debtloops.parameters.validate`.
     """
+    scenario_name, path = locate(name, directory)
     chain: list[str] = []
+    paths: list[Path] = []
     texts: list[str] = []
     files: list[dict] = []
-    current: str | None = name
+    current: tuple[str, Path] | None = (scenario_name, path)
     while current is not None:
-        if current in chain:
-            raise InputError(f"scenario '{name}': its base chain loops ({' -> '.join(chain)})")
-        data, text = _read(current, directory)
-        chain.append(current)
-        texts.append(f"# ---- {current}.toml ----\n{text}")
+        step, step_path = current
+        if step_path.resolve() in paths:
+            looped = " -> ".join([*chain, step])
+            raise InputError(f"scenario '{scenario_name}': its base chain loops ({looped})")
+        data, text = _read(step_path)
+        chain.append(step)
+        paths.append(step_path.resolve())
+        texts.append(text)
         files.append(data)
-        current = data.get("base")
+        where = f"scenario file {step_path.name}"
+        current = _base(data["base"], step_path, directory, where) if "base" in data else None
     overrides: dict[str, Value] = {}
     layer: str | None = None
-    for scenario, data in zip(reversed(chain), reversed(files), strict=True):
-        where = f"scenario file {scenario}.toml"
+    for file, data in zip(reversed(paths), reversed(files), strict=True):
+        where = f"scenario file {file.name}"
         if "data" in data:
             if data["data"] not in LAYERS:
                 raise unknown_name(f"data layer in {where}", str(data["data"]), LAYERS)
@@ -149,14 +268,17 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         for key, value in data.get("set", {}).items():
             if isinstance(value, Mapping):
                 raise InputError(f"{where}: '{key}' under [set] must be a number; use [series]")
+            if not _number(value):
+                raise InputError(f"{where}: [set] {key} = {value!r} is not a number")
             overrides[key] = value
         for key, value in data.get("series", {}).items():
             overrides[key] = _series(key, value, where)
     return Scenario(
-        name=name,
+        name=scenario_name,
         chain=tuple(reversed(chain)),
         text="\n".join(reversed(texts)),
         overrides=overrides,
+        path=path,
         data=layer,
     )
 
@@ -177,18 +299,29 @@ def parse_assignment(text: str) -> tuple[str, Value]:
     Raises
     ------
     InputError
-        If the text is not of either form or holds something other than numbers.
+        If the text is not of either form, holds something other than numbers, or gives a year
+        twice. The years of a series are sorted, as in a scenario file.
     """
+    shown = _shown(text)
     name, sep, raw = text.partition("=")
     name, raw = name.strip(), raw.strip()
     if not sep or not name or not raw:
-        raise InputError(f"--set '{text}': expected NAME=VALUE or NAME=YEAR:VALUE,YEAR:VALUE")
+        raise InputError(f"--set '{shown}': expected NAME=VALUE or NAME=YEAR:VALUE,YEAR:VALUE")
     try:
         if ":" in raw:
-            pairs = (item.split(":") for item in raw.split(","))
-            series = {float(year): float(value) for year, value in pairs}
-            return name, series
+            pairs = []
+            for item in raw.split(","):
+                year, colon, value = item.partition(":")
+                if not colon or ":" in value:
+                    raise ValueError(item)
+                pairs.append((year.strip(), float(value)))
+            try:
+                return name, series_from_pairs(name, pairs)  # type: ignore[return-value]
+            except InputError as error:
+                raise InputError(f"--set '{shown}': {error}") from None
         value = float(raw)
     except ValueError:
-        raise InputError(f"--set '{text}': '{raw}' is not a number or a YEAR:VALUE list") from None
+        raise InputError(
+            f"--set '{shown}': '{_shown(raw)}' is not a number or a YEAR:VALUE list"
+        ) from None
     return name, value

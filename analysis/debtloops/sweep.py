@@ -6,8 +6,13 @@ design in chunks of samples, each chunk as one ensemble simulation per scenario
 processes with ``--workers N``, or on an existing ``dask.distributed`` cluster with
 ``--scheduler ADDRESS``. Every chunk is written to ``DIR/chunks/`` as soon as it finishes, by a
 temporary file and a rename, so an interrupted sweep keeps what it finished and running the same
-command again computes only the missing chunks. When all are done they are joined into
-``DIR/sweep.nc``:
+command again computes only the missing chunks, with a result identical bit for bit to an
+uninterrupted run. By default a sweep is split into at least :data:`MIN_CHUNKS` chunks (of
+:data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE` samples), so a killed sweep loses at most about
+5% of its samples. The folder is locked while the sweep runs
+(:func:`debtloops.results.output_lock`). On a cluster, a sweep that has had no worker for
+:data:`WORKER_TIMEOUT` seconds stops with a message, keeping its finished chunks. When all are
+done they are joined into ``DIR/sweep.nc``:
 
 - dimensions ``sample`` x ``time``, plus ``scenario`` when the specification names several;
 - one coordinate on ``sample`` per sampled input, named as in the parameter table;
@@ -23,12 +28,13 @@ The baseline is run alongside each chunk, with the same sampled values, to give 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +43,36 @@ import xarray as xr
 
 from debtloops import ensemble
 from debtloops.contract import NON_NEGATIVE_STOCKS, display_units
-from debtloops.errors import InputError
+from debtloops.errors import ExecutionError, InputError
 from debtloops.model import describe, load
 from debtloops.parameters import CROSS_CHECKED, ParameterTable, Value, load_parameters, validate
 from debtloops.provenance import provenance_attrs
-from debtloops.results import atomic_file
+from debtloops.results import (
+    LOCK_NAME,
+    SCRATCH_PREFIX,
+    atomic_file,
+    output_lock,
+    remove_stale_scratch,
+)
 from debtloops.runner import prepare
 from debtloops.scenarios import list_scenarios
 from debtloops.sweep_spec import Design, SweepSpec, design, load_spec
 
 REFERENCE = "baseline"
-DEFAULT_CHUNK_SIZE = 2500
+#: The default chunk size splits a sweep into at least this many chunks...
+MIN_CHUNKS = 20
+#: ... of at least this many samples (smaller sweeps are one chunk) ...
+MIN_CHUNK_SIZE = 25
+#: ... and at most this many.
+MAX_CHUNK_SIZE = 2500
+#: The address schemes of a scheduler on the network.
+NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: How long to connect to a Dask scheduler [s].
+CONNECT_TIMEOUT = 10.0
+#: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
+WORKER_TIMEOUT = 60.0
+#: How often the cluster is checked for workers while chunks run [s].
+POLL_INTERVAL = 1.0
 INTEREST = "cumulative_net_interest"
 EXTRA_INTEREST = "extra_interest"
 SPEC_COPY = "sweep_spec.toml"
@@ -101,7 +126,7 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     spec_path : Path
         The sweep specification (TOML).
     chunk_size : int, optional
-        Samples per chunk; by default up to :data:`DEFAULT_CHUNK_SIZE`.
+        Samples per chunk; by default :func:`default_chunk_size`.
     table : ParameterTable, optional
         The parameter table.
 
@@ -118,18 +143,41 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     table = table or load_parameters()
     if not spec_path.is_file():
         raise InputError(f"no sweep specification at {spec_path}")
-    variables = set(describe(load()).units)
-    spec = load_spec(spec_path, table, list_scenarios(), variables)
+    kinds = describe(load()).kinds
+    varying = [name for name, kind in kinds.items() if kind not in ("Constant", "None")]
+    constants = [name for name, kind in kinds.items() if kind in ("Constant", "None")]
+    spec = load_spec(spec_path, table, list_scenarios(), varying, constants)
     the_design = design(spec)
     runs = tuple(dict.fromkeys([*spec.scenarios, REFERENCE]))
     base_values = {
         name: prepare(name, final_time=spec.final_time, table=table).values for name in runs
     }
-    size = chunk_size or min(DEFAULT_CHUNK_SIZE, the_design.values.shape[0])
-    if size < 1:
-        raise InputError(f"chunk size must be at least 1, got {size}")
+    if chunk_size is not None and chunk_size < 1:
+        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
+    size = chunk_size or default_chunk_size(the_design.values.shape[0])
     internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
     return SweepPlan(spec, the_design, runs, base_values, size, internal)
+
+
+def default_chunk_size(n_samples: int) -> int:
+    """Return the default samples per chunk for a sweep of ``n_samples``.
+
+    At least :data:`MIN_CHUNKS` chunks, each of :data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE`
+    samples: a killed sweep loses at most one chunk per worker, about 5% of its samples, while
+    each chunk stays large enough to run fast as one ensemble simulation.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples in the design.
+
+    Returns
+    -------
+    int
+        Samples per chunk, at least 1 and at most ``n_samples`` (or 1 if that is 0).
+    """
+    size = min(MAX_CHUNK_SIZE, max(MIN_CHUNK_SIZE, math.ceil(n_samples / MIN_CHUNKS)))
+    return max(1, min(size, n_samples))
 
 
 def _row_errors(plan_: SweepPlan, run: str, rows: np.ndarray) -> list[str]:
@@ -260,12 +308,15 @@ def run_chunk(spec_path: str, out_dir: str, index: int, chunk_size: int) -> str:
 
 
 class Progress:
-    """A one-line progress bar on standard error: samples done, rate and time left."""
+    """A one-line progress bar on standard error: samples done, rate and time left.
+
+    Samples found done by an earlier call (``already``) count towards the bar but not the rate.
+    """
 
     WIDTH = 30
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.quiet, self.done = total, quiet, 0
+    def __init__(self, total: int, quiet: bool, already: int = 0) -> None:
+        self.total, self.quiet, self.done, self.already = total, quiet, already, already
         self.started = time.perf_counter()
 
     def advance(self, samples: int) -> None:
@@ -274,7 +325,7 @@ class Progress:
         if self.quiet or samples == 0:
             return
         elapsed = time.perf_counter() - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        rate = (self.done - self.already) / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else float("nan")
         filled = int(self.WIDTH * self.done / self.total)
         bar = "#" * filled + "." * (self.WIDTH - filled)
@@ -286,24 +337,94 @@ class Progress:
         sys.stderr.flush()
 
 
-def _check_folder(out_dir: Path, spec_text: str, chunk_size: int) -> None:
-    """Refuse an output folder that holds a different sweep; claim an empty one."""
+def _check_folder(out_dir: Path, spec_text: str, chunk_size: int) -> bool:
+    """Refuse an output folder that holds a different sweep; say whether it holds this one.
+
+    Call it holding the folder's lock; the caller claims an empty folder with :func:`_claim`.
+    """
     stored = out_dir / SPEC_COPY
     signature = f"# chunk_size = {chunk_size}\n{spec_text}"
-    if stored.exists():
-        if stored.read_text(encoding="utf-8") != signature:
+    if stored.is_file():
+        if stored.read_text(encoding="utf-8", errors="replace") != signature:
             raise InputError(
                 f"{out_dir} holds a different sweep (its {SPEC_COPY} differs from this "
                 "specification or chunk size); choose another --out folder or remove it"
             )
-        return
-    if out_dir.exists() and any(out_dir.iterdir()):
+        return True
+    ours = (LOCK_NAME, SCRATCH_PREFIX)
+    if any(not p.name.startswith(ours) for p in out_dir.iterdir()):
         raise InputError(f"{out_dir} is not empty and holds no sweep; choose another --out folder")
+    return False
+
+
+def _claim(out_dir: Path, spec_text: str, chunk_size: int) -> None:
+    signature = f"# chunk_size = {chunk_size}\n{spec_text}"
+    atomic_file(out_dir / SPEC_COPY, lambda path: path.write_text(signature, encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str) -> Iterator[object]:
+    """Connect to a Dask scheduler, or refuse its address; nothing is written before this."""
+    import socket
+
+    from distributed import Client
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(f"cannot create output folder {out_dir}: {error.strerror}") from None
-    atomic_file(stored, lambda path: path.write_text(signature, encoding="utf-8"))
+        # Check the address and that something listens there before Dask's client tries.
+        scheme, location = parse_address(scheduler)
+        get_backend(scheme)
+        if scheme not in NETWORK_SCHEMES:
+            raise ValueError(f"a scheduler is reached over {', '.join(NETWORK_SCHEMES)}")
+        socket.create_connection(parse_host_port(location), timeout=CONNECT_TIMEOUT).close()
+        # Not the process's default client: a failed one would be left behind for xarray to use.
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s", set_as_default=False)
+    except (OSError, ValueError, TypeError) as error:
+        raise InputError(
+            f"cannot reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT:g} s "
+            f"({type(error).__name__}: {error}); give its address as tcp://HOST:PORT"
+        ) from None
+    with client:
+        yield client
+
+
+def _run_on_cluster(
+    client, tasks: Sequence[int], call: Callable[[int], str], sizes: dict[int, int], progress
+) -> None:
+    """Run the chunks on a cluster; stop if it has had no worker for :data:`WORKER_TIMEOUT`."""
+    futures = {client.submit(call, index, pure=False): index for index in tasks}
+    pending = set(futures)
+    idle_since: float | None = None
+    checked = time.monotonic()
+    while pending:
+        done = [future for future in pending if future.done()]
+        for future in done:
+            pending.discard(future)
+            future.result()
+            progress.advance(sizes[futures[future]])
+        if not pending:
+            break
+        if not done:
+            time.sleep(0.05)
+        if time.monotonic() - checked < POLL_INTERVAL:
+            continue
+        checked = time.monotonic()
+        try:
+            workers = len(client.nthreads())
+        except OSError as error:
+            raise ExecutionError(
+                f"lost the Dask scheduler ({error}); the finished chunks are kept, run the same "
+                "command again to resume"
+            ) from None
+        now = time.monotonic()
+        idle_since = None if workers else (idle_since or now)
+        if idle_since is not None and now - idle_since >= WORKER_TIMEOUT:
+            raise ExecutionError(
+                f"the Dask cluster has had no worker for {WORKER_TIMEOUT:g} s with "
+                f"{len(pending)} chunk(s) left; the finished chunks are kept, run the same "
+                "command again to resume"
+            )
 
 
 def _execute(
@@ -312,20 +433,10 @@ def _execute(
     sizes: dict[int, int],
     progress: Progress,
     workers: int,
-    scheduler: str | None,
+    client: object | None,
 ) -> None:
-    if scheduler:
-        from distributed import Client, as_completed
-
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as error:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
-        with client:
-            futures = {client.submit(call, index, pure=False): index for index in tasks}
-            for future in as_completed(futures):
-                future.result()
-                progress.advance(sizes[futures[future]])
+    if client is not None:
+        _run_on_cluster(client, tasks, call, sizes, progress)
         return
     if workers <= 1:
         for index in tasks:
@@ -441,7 +552,7 @@ def run_sweep(
     quiet : bool
         Hide the progress bar.
     chunk_size : int, optional
-        Samples per chunk.
+        Samples per chunk; :func:`default_chunk_size` by default.
 
     Returns
     -------
@@ -451,30 +562,41 @@ def run_sweep(
     Raises
     ------
     InputError
-        On an invalid specification, an output folder holding another sweep, fewer than one
-        worker, or an unreachable scheduler; nothing is run or written then.
+        On an invalid specification, an output folder that is a file, holds another sweep or
+        is in use, fewer than one worker, a chunk size below 1, or an unreachable scheduler;
+        nothing is run or written then.
+    ExecutionError
+        If the cluster has had no worker for :data:`WORKER_TIMEOUT` seconds; the finished chunks
+        are kept.
     """
     started = time.perf_counter()
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     plan_ = plan(spec_path, chunk_size)
-    _check_folder(out_dir, plan_.spec.text, plan_.chunk_size)
-    target = out_dir / "sweep.nc"
-    sizes = {
-        i: min(plan_.chunk_size, plan_.n_samples - i * plan_.chunk_size)
-        for i in range(plan_.n_chunks)
-    }
-    missing = [i for i in range(plan_.n_chunks) if not _chunk_path(out_dir, i).is_file()]
-    computed = 0
-    if not target.is_file():
-        progress = Progress(plan_.n_samples, quiet)
-        progress.advance(plan_.n_samples - sum(sizes[i] for i in missing))
-        call = _ChunkCall(str(spec_path.resolve()), str(out_dir.resolve()), plan_.chunk_size)
-        _execute(missing, call, sizes, progress, workers, scheduler)
-        computed = sum(sizes[i] for i in missing)
-        dataset = _assemble(plan_, out_dir)
-        atomic_file(target, lambda path: dataset.to_netcdf(path))
-        shutil.rmtree(out_dir / CHUNK_DIR, ignore_errors=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_connect(scheduler)) if scheduler else None
+        stack.enter_context(output_lock(out_dir))
+        if not _check_folder(out_dir, plan_.spec.text, plan_.chunk_size):
+            _claim(out_dir, plan_.spec.text, plan_.chunk_size)
+        remove_stale_scratch(out_dir / CHUNK_DIR)
+        target = out_dir / "sweep.nc"
+        sizes = {
+            i: min(plan_.chunk_size, plan_.n_samples - i * plan_.chunk_size)
+            for i in range(plan_.n_chunks)
+        }
+        missing = [i for i in range(plan_.n_chunks) if not _chunk_path(out_dir, i).is_file()]
+        computed = 0
+        if not target.is_file():
+            already = plan_.n_samples - sum(sizes[i] for i in missing)
+            progress = Progress(plan_.n_samples, quiet, already)
+            call = _ChunkCall(str(spec_path.resolve()), str(out_dir.resolve()), plan_.chunk_size)
+            _execute(missing, call, sizes, progress, workers, client)
+            computed = sum(sizes[i] for i in missing)
+            dataset = _assemble(plan_, out_dir)
+            atomic_file(target, lambda path: dataset.to_netcdf(path))
+            shutil.rmtree(out_dir / CHUNK_DIR, ignore_errors=True)
     with xr.open_dataset(target) as result:
         failed_mask = result["error"] != ""
         if "scenario" in failed_mask.dims:

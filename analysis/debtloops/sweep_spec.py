@@ -5,8 +5,9 @@ comment header, ``# name: one-line intent`` followed by ``# Intent:`` and ``# So
 holds::
 
     scenarios = ["article", "japan_full"]     # scenario names (models/scenarios/*.toml)
-    outcomes = ["debt_to_gdp", "market_yield"] # model output variables to record
-    final_time = 2055.0                        # optional [year]; default: the table's final_time
+    outcomes = ["debt_to_gdp", "market_yield"] # model variables that change over time, to record
+    final_time = 2055.0                        # optional [year]; default: the table's final_time,
+                                               # at least one saving interval after the start
 
     [sampler]
     method = "lhs"          # grid | monte_carlo | lhs | sobol | morris
@@ -66,7 +67,7 @@ from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 from scipy import stats
 
-from debtloops.errors import InputError, closest, unknown_name
+from debtloops.errors import InputError, closest, exact, unknown_name
 from debtloops.parameters import Parameter, ParameterTable
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
@@ -228,7 +229,12 @@ def _check_keys(found: Iterable[str], allowed: tuple[str, ...], what: str, where
 
 
 def _names(
-    data: Mapping[str, object], key: str, kind: str, valid: list[str], where: _Where
+    data: Mapping[str, object],
+    key: str,
+    kind: str,
+    valid: list[str],
+    where: _Where,
+    constants: Iterable[str] = (),
 ) -> tuple[str, ...]:
     raw = data[key]
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
@@ -236,7 +242,14 @@ def _names(
     if not raw:
         raise where.error(f"'{key}' is empty; list at least one {kind}")
     seen: set[str] = set()
+    fixed = set(constants)
     for name in raw:
+        if name in fixed:
+            hint = ", ".join(closest(name, valid))
+            raise where.error(
+                f"{kind} '{name}' is a constant of the model, not a variable that changes over "
+                f"time; did you mean: {hint}?"
+            )
         if name not in valid:
             raise where.unknown(kind, name, valid)
         if name in seen:
@@ -253,11 +266,13 @@ def _final_time(data: Mapping[str, object], table: ParameterTable, where: _Where
     if not _is_number(raw) or not math.isfinite(raw):  # type: ignore[arg-type]
         raise where.error(f"final_time must be a finite number of years, got {raw!r}")
     start = table["initial_time"].value if "initial_time" in table else 2025.0
+    saveper = table["saveper"].value if "saveper" in table else 0.25
     value = float(raw)  # type: ignore[arg-type]
-    if value <= start:
+    if value < start + saveper:
         raise where.error(
-            f"final_time = {value:g} is not after the initial time {start:g}; "
-            f"the table's default is {param.value:g}"
+            f"final_time = {value:g} is less than one saving interval ({saveper:g} year) after "
+            f"the initial time {start:g}; nearest valid value: {exact(start + saveper)} "
+            f"(the table's default is {param.value:g})"
         )
     try:
         return param.check(value)
@@ -405,7 +420,11 @@ def _lever(name: str, raw: object, param: Parameter, where: _Where) -> tuple[flo
 
 
 def load_spec(
-    path: Path, table: ParameterTable, scenarios: Iterable[str], outcomes: Iterable[str]
+    path: Path,
+    table: ParameterTable,
+    scenarios: Iterable[str],
+    outcomes: Iterable[str],
+    constants: Iterable[str] = (),
 ) -> SweepSpec:
     """Read and check a sweep specification.
 
@@ -418,7 +437,9 @@ def load_spec(
     scenarios : iterable of str
         The valid scenario names.
     outcomes : iterable of str
-        The valid outcome names: the model's variable names.
+        The valid outcome names: the model's variables that change over time.
+    constants : iterable of str, optional
+        The model's constants, refused as outcomes with their own message.
 
     Returns
     -------
@@ -443,7 +464,7 @@ def load_spec(
         if key not in data:
             raise where.error(f"missing '{key}' (required: {', '.join(REQUIRED_KEYS)})")
     scenario_names = _names(data, "scenarios", "scenario", list(scenarios), where)
-    outcome_names = _names(data, "outcomes", "outcome", list(outcomes), where)
+    outcome_names = _names(data, "outcomes", "outcome", list(outcomes), where, constants)
     final_time = _final_time(data, table, where)
 
     raw_uncertainties = data["uncertainties"]
