@@ -193,7 +193,7 @@ def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_s
     with xr.open_dataset(pooled.path) as ds:
         xr.testing.assert_identical(expected, ds.load())
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         report = sweep.run_sweep(
             small_spec,

@@ -11,20 +11,27 @@ load_parameters, list_scenarios, load_scenario
     The parameter table and the scenario files.
 """
 
-from debtloops.errors import DebtloopsError, InputError, SimulationError
-from debtloops.parameters import ParameterTable, load_parameters
-from debtloops.runner import run_scenario, run_scenarios
-from debtloops.scenarios import Scenario, list_scenarios, load_scenario
+import importlib
 
-__all__ = [
-    "DebtloopsError",
-    "InputError",
-    "ParameterTable",
-    "Scenario",
-    "SimulationError",
-    "list_scenarios",
-    "load_parameters",
-    "load_scenario",
-    "run_scenario",
-    "run_scenarios",
-]
+#: The public names and the modules that define them, imported on first use so that the command
+#: line can start (and answer Ctrl-C) before the numerical libraries load.
+_EXPORTS = {
+    "DebtloopsError": "debtloops.errors",
+    "InputError": "debtloops.errors",
+    "SimulationError": "debtloops.errors",
+    "ParameterTable": "debtloops.parameters",
+    "load_parameters": "debtloops.parameters",
+    "run_scenario": "debtloops.runner",
+    "run_scenarios": "debtloops.runner",
+    "Scenario": "debtloops.scenarios",
+    "list_scenarios": "debtloops.scenarios",
+    "load_scenario": "debtloops.scenarios",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'debtloops' has no attribute '{name}'")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

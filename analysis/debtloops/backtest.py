@@ -267,7 +267,7 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     Parameters
     ----------
     out_dir : Path
-        The output folder; created if missing.
+        The output folder; created if missing and locked while the files are written.
     start, end : int
         First and last fiscal years [year].
     yields : str
@@ -278,15 +278,14 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     pandas.DataFrame
         The comparison (see :func:`compare`).
     """
-    from debtloops.results import atomic_file, prepare_output_folder
+    from debtloops.results import atomic_file, output_lock
 
     prepared = prepare_backtest(start, end, yields)
-    prepare_output_folder(out_dir)
     table = compare(execute(prepared), start, end)
-    atomic_file(out_dir / "backtest.csv", lambda path: table.to_csv(path, index=False))
-    atomic_file(
-        out_dir / "backtest.png", lambda path: plot_backtest(table, path, f"{yields} 10-year yield")
-    )
+    label = f"{yields} 10-year yield"
+    with output_lock(out_dir):
+        atomic_file(out_dir / "backtest.csv", lambda path: table.to_csv(path, index=False))
+        atomic_file(out_dir / "backtest.png", lambda path: plot_backtest(table, path, label))
     return table
 
 

@@ -430,22 +430,22 @@ def write_report(out_dir: Path) -> list[Check]:
     Parameters
     ----------
     out_dir : Path
-        The output folder; created if missing.
+        The output folder; created if missing and locked while the files are written.
 
     Returns
     -------
     list of Check
         The checks, in the order printed.
     """
-    from debtloops.results import atomic_file, prepare_output_folder
+    from debtloops.results import atomic_file, output_lock
 
-    prepare_output_folder(out_dir)
     checks, comparison, history = run_checks()
     table = checks_table(checks)
-    atomic_file(out_dir / "validation.csv", lambda path: table.to_csv(path, index=False))
-    atomic_file(out_dir / "cbo_baseline.png", lambda path: plot_cbo(comparison, path))
-    atomic_file(
-        out_dir / "backtest.png",
-        lambda path: backtest.plot_backtest(history, path, "historical 10-year yield"),
-    )
+    with output_lock(out_dir):
+        atomic_file(out_dir / "validation.csv", lambda path: table.to_csv(path, index=False))
+        atomic_file(out_dir / "cbo_baseline.png", lambda path: plot_cbo(comparison, path))
+        atomic_file(
+            out_dir / "backtest.png",
+            lambda path: backtest.plot_backtest(history, path, "historical 10-year yield"),
+        )
     return checks
