@@ -227,6 +227,11 @@ def flow_shares(flow: pd.Series, gdp: pd.Series) -> pd.Series:
     return (flow / log_mean).dropna()
 
 
+def _continuous(percent: float) -> float:
+    """Turn a yearly growth rate in percent into a continuous rate [1/year]."""
+    return math.log1p(percent / PERCENT)
+
+
 def _span(values: pd.Series, first: int, last: int) -> pd.Series:
     return values[(values.index >= first) & (values.index <= last)]
 
@@ -282,6 +287,10 @@ def cbo_layer() -> dict[str, object]:
         "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "term_spread": steps(_span(ten_year - funds, *years)),
+        "expected_long_yield": steps(_span(ten_year, *years)),
+        "expected_inflation": steps(
+            _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
+        ),
         "expected_debt_to_gdp": year_ends(
             data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT
         ),
@@ -390,6 +399,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "term_spread": steps(_span(ten_year - funds, *years)),
+        "expected_long_yield": steps(_span(ten_year, *years)),
         "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
         "china_baseline_net_purchases": steps(_span(china.diff(), *years)),
         "other_foreign_purchase_share": steps(_span(flow_shares(others.diff(), gdp), *years)),
