@@ -7,8 +7,9 @@ and the Fed from the historical dataset (:func:`debtloops.data.history_layer`). 
 10-year yield:
 
 ``historical``
-    The yield's spread over the funds rate is the historical one and the yield premia are off, so
-    the run tests the fiscal arithmetic: issuance, rollover and interest.
+    The yield's spread over the funds rate is the historical one and the feedbacks on yields, the
+    policy rate and GDP are off, so the run tests the fiscal arithmetic: issuance, rollover and
+    interest.
 ``endogenous``
     The spread holds its average over the ten fiscal years up to the start (what was known then)
     and the yield premia respond to the flows and the debt, priced on levels against the start:
@@ -33,12 +34,20 @@ from debtloops.scenarios import Scenario
 YIELD_MODES = ("historical", "endogenous")
 #: Years over which the endogenous run's term spread is averaged, up to the start [year].
 SPREAD_WINDOW = 10
-#: The premia that the historical-yield run switches off.
-PREMIA_OFF = {
+#: The feedbacks that the historical-yield run switches off, so that yields, the policy rate and GDP
+#: are the historical ones: the yield premia, the policy rule, the growth drag and the inflation
+#: channels.
+FEEDBACKS_OFF = {
     "portfolio_balance_sensitivity": 0.0,
     "flow_effect_sensitivity": 0.0,
     "risk_premium_debt_sensitivity": 0.0,
     "risk_premium_interest_sensitivity": 0.0,
+    "inflation_response": 0.0,
+    "output_gap_response": 0.0,
+    "gdp_sensitivity_to_real_yield": 0.0,
+    "qe_inflation_sensitivity": 0.0,
+    "dollar_pass_through": 0.0,
+    "phillips_curve_slope": 0.0,
 }
 
 
@@ -133,7 +142,7 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
         raise InputError(f"unknown yields mode '{yields}'; choose one of {', '.join(YIELD_MODES)}")
     layer: dict[str, Value] = dict(data.history_layer(start, end))  # type: ignore[arg-type]
     if yields == "historical":
-        layer.update(PREMIA_OFF)
+        layer.update(FEEDBACKS_OFF)
     else:
         history = data.history()
         spread = history.series("gs10_fy_avg") - history.series("fedfunds_fy_avg")

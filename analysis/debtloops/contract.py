@@ -26,6 +26,10 @@ OUTPUT_UNITS: dict[str, str] = {
     "interest_to_revenue": "1",
     "bond_price_index": "index",
     "em_stress_index": "1",
+    "real_gdp_growth": "1/year",
+    "inflation": "1/year",
+    "price_level": "index",
+    "output_gap": "1",
 }
 
 #: The holders whose stocks add up to the debt held by the public.
@@ -42,7 +46,10 @@ NON_NEGATIVE_STOCKS = (
     "debt_held_by_public",
     "bills_outstanding",
     *HOLDINGS,
-    "nominal_gdp",
+    "baseline_nominal_gdp",
+    "price_level",
+    "baseline_price_level",
+    "perceived_dollar_index",
     "dollar_index",
     "recent_official_sales",
     "recent_fed_purchases",
@@ -58,6 +65,7 @@ SIGNED_STOCKS = (
     "cumulative_net_interest",
     "fiscal_consolidation",
     "private_absorption_beyond_baseline",
+    "real_gdp_deviation",
 )
 
 

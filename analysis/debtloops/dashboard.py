@@ -1,4 +1,4 @@
-"""The dashboard: one scenario against the baseline, six panels, saved as a PNG.
+"""The dashboard: one scenario against the baseline, eight panels, saved as a PNG.
 
 Uses matplotlib's object-oriented API with the Agg canvas, so no display or pyplot state is needed.
 """
@@ -15,7 +15,7 @@ from debtloops.contract import HOLDINGS
 
 PERCENT = 100.0
 THOUSAND = 1000.0
-FIGURE_SIZE = (13.0, 7.5)  # [inch]
+FIGURE_SIZE = (17.0, 7.5)  # [inch]
 DPI = 150
 
 #: (variable, title, scale applied to the values, axis label)
@@ -26,6 +26,8 @@ _PANELS = (
     (None, "Holdings by holder", 1.0 / THOUSAND, "trillion USD"),
     ("dollar_index", "Broad dollar index", 1.0, "index"),
     ("bond_price_index", "Bond price index (10-year)", 1.0, "index, start = 100"),
+    ("output_gap", "Real GDP against the baseline's path", PERCENT, "%"),
+    ("inflation", "Inflation (GDP prices)", PERCENT, "% per year"),
 )
 
 _HOLDER_LABELS = {
@@ -54,7 +56,7 @@ def plot_dashboard(
     name = scenario.attrs.get("scenario", "scenario")
     figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(2, 3)
+    axes = figure.subplots(2, 4)
     for ax, (variable, panel_title, scale, label) in zip(axes.flat, _PANELS, strict=True):
         if variable is None:
             for index, holder in enumerate(HOLDINGS):

@@ -57,6 +57,10 @@ class Headline:
         Interest paid from the start to the horizon, less the baseline's [billion USD].
     dollar_trough : float
         Lowest value of the dollar index [index].
+    real_gdp_horizon : float
+        Real GDP against the baseline's in the horizon year, less the baseline's own [1].
+    peak_inflation : float
+        Highest inflation of the run [1/year].
     """
 
     scenario: str
@@ -68,6 +72,8 @@ class Headline:
     peak_extra_yield: float
     extra_interest: float
     dollar_trough: float
+    real_gdp_horizon: float
+    peak_inflation: float
 
 
 def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
@@ -105,6 +111,10 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         peak_extra_yield=float((scenario["market_yield"] - baseline["market_yield"]).max()),
         extra_interest=float(interest - reference),
         dollar_trough=float(scenario["dollar_index"].min()),
+        real_gdp_horizon=float(
+            scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)
+        ),
+        peak_inflation=float(scenario["inflation"].max()),
     )
 
 
@@ -121,6 +131,10 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
             r.extra_interest for r in rows
         ],
         "dollar trough [index]": [r.dollar_trough for r in rows],
+        f"real GDP {first.horizon_year:.0f} vs baseline [%]": [
+            100 * r.real_gdp_horizon for r in rows
+        ],
+        "peak inflation [%]": [100 * r.peak_inflation for r in rows],
     }
     return pd.DataFrame(columns, index=pd.Index([r.scenario for r in rows], name="scenario"))
 
