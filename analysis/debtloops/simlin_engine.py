@@ -35,22 +35,33 @@ Link polarities (:func:`link_polarities`, :func:`polarity_disagreements`)
     ``causal_graph()``. One structural difference remains and is reported, not hidden: Simlin
     draws ``market yield -> representative bond coupon`` for ``INITIAL(market yield)``, a
     dependency the pysd graph folds away because an ``INITIAL()`` value is constant after the start
-    (the link is in no loop).
+    (the link is in no loop). A stock whose ``INTEG`` has an expression rather than a flow variable
+    (``price level = INTEG(price level * inflation, ...)``) gets a flow that Simlin synthesises,
+    ``<stock>_net_flow``, which the .mdl does not name; pysd's graph has the expression's inputs as
+    the stock's inputs. So Simlin's ``inflation -> price_level_net_flow -> price_level`` is folded
+    into ``inflation -> price level`` (the sign of the first link times the sign of the second),
+    and ``price_level -> price_level_net_flow``, the stock's dependency on itself, is dropped as
+    :func:`debtloops.loops.causal_graph` drops it.
 
 Loop dominance (:func:`loop_dominance`)
-    The model's largest strongly connected component (62 variables) is above Simlin's gate for
-    exhaustive loop enumeration, so LTM resolves to *discovery* mode, in which only pinned loops
-    are scored. Every loop asked for is pinned with ``set_loop_name(id, variables)`` inside
-    ``Model.edit()``; Simlin recovers each cycle from its variables and scores it. Simlin's scored
-    loops are matched back to the inventory by their set of links. The score is Simlin's relative
-    loop score (``Sim.get_relative_loop_score``): the loop's signed share of the total absolute
-    loop score of its *cycle partition* (a group of stocks connected by feedback), in [-1, 1].
-    Pinned loops in one partition are normalised against each other; as the inventory lists every
-    loop of the model, that is the full Loops That Matter normalisation. Scores are comparable only
-    within a partition: a loop alone in its partition (``R7``, GDP compounding) reads +-1 whenever
-    it is active, by construction. LTM scores need a change since the previous step, so the first
-    saved step has none; Simlin reports 0 there, and any other undefined (NaN) score is set to 0
-    the same way (no share of the partition's activity), counted in the attrs.
+    The model's largest strongly connected component is above Simlin's gate for exhaustive loop
+    enumeration, so LTM resolves to *discovery* mode, in which only pinned loops are scored. Every
+    loop asked for is pinned with ``set_loop_name(id, variables)`` inside ``Model.edit()``; Simlin
+    recovers each cycle from its variables and scores it. A loop into a stock with a synthesised
+    flow is pinned with that flow inserted before the stock. Simlin's scored loops are matched back
+    to the inventory by their set of links, the synthesised flows folded away again. Simlin names a
+    pinned loop by its set of variables, so of two loops with the same variables in different
+    orders only the first is pinned. The score is Simlin's relative loop score
+    (``Sim.get_relative_loop_score``): the loop's signed share of the total absolute loop score of
+    its *cycle partition* (a group of stocks connected by feedback), in [-1, 1]. Pinned loops in
+    one partition are normalised against each other; when every loop of the model is pinned
+    (``debtloops diagram`` pins the named loops and every family's loops), that is the full Loops
+    That Matter normalisation; with fewer pinned, a score is a share among those pinned. Scores
+    are comparable only within a partition: a loop alone in its partition (``R7``, the baseline's
+    GDP compounding) reads +-1 whenever it is active, by construction. LTM scores need a change
+    since the previous step, so the first saved step has none; Simlin reports 0 there, and any
+    other undefined (NaN) score is set to 0 the same way (no share of the partition's activity),
+    counted in the attrs.
 """
 
 from __future__ import annotations
@@ -122,6 +133,41 @@ def _to_ident(name: str) -> str:
     if name not in idents:
         raise unknown_name("variable", name, idents)
     return idents[name]
+
+
+def _synthesised_flows(model: simlin.Model) -> dict[str, tuple[str, int]]:
+    """Return the flows Simlin adds for stocks integrating an expression: stock and sign by flow.
+
+    A stock whose ``INTEG`` is an expression gets a flow ``<stock>_net_flow`` that the .mdl does not
+    name. The sign is +1 for an inflow of the stock, -1 for an outflow.
+    """
+    names = _mdl_names()
+    flows = {f for f in model.get_var_names(simlin.VARTYPE_FLOW) if f not in names}
+    stocks = set(model.get_var_names(simlin.VARTYPE_STOCK))
+    found: dict[str, tuple[str, int]] = {}
+    for link in model.get_links():
+        if link.from_var in flows and link.to_var in stocks:
+            found[link.from_var] = (link.to_var, -1 if str(link.polarity) == "-" else 1)
+    return found
+
+
+def _fold_links(
+    polarities: Mapping[tuple[str, str], str], synthesised: Mapping[str, tuple[str, int]]
+) -> dict[tuple[str, str], str]:
+    """Fold ``a -> <stock>_net_flow -> stock`` into ``a -> stock``; drop the stock's self-link."""
+    flip = {"+": "-", "-": "+"}
+    folded: dict[tuple[str, str], str] = {}
+    for (source, target), sign in polarities.items():
+        if source in synthesised:
+            continue
+        if target in synthesised:
+            stock, direction = synthesised[target]
+            if source == stock:
+                continue
+            folded[(source, stock)] = sign if direction > 0 else flip.get(sign, sign)
+        else:
+            folded[(source, target)] = sign
+    return folded
 
 
 def _graphical_function(series: Mapping[float, float]) -> simlin.GraphicalFunction:
@@ -297,6 +343,7 @@ def link_polarities(
             key = (link.from_var, link.to_var)
             if polarities.get(key) == "?":
                 polarities[key] = _score_sign(link.score)
+    polarities = _fold_links(polarities, _synthesised_flows(model))
     return {(_to_mdl(a), _to_mdl(b)): sign for (a, b), sign in polarities.items()}
 
 
@@ -350,30 +397,38 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
         signed share of its cycle partition's loop activity at each saved step (``time`` [year]).
         Coordinates on ``loop``: the inventory ``name`` and ``polarity``, Simlin's runtime
         ``simlin_polarity`` (R, B, Rux, Bux or U) and the ``partition`` index. Loops Simlin does
-        not score are left out and named in ``attrs["unscored"]``.
+        not score are left out and named in ``attrs["unscored"]``; so is a loop with the same
+        variables as an earlier one in ``loops`` (the same variables in another order), which
+        Simlin cannot tell apart from it and so is not pinned.
 
     Raises
     ------
     ValueError
-        If no loop is given, or two loops have the same variables (Simlin could not tell them
-        apart).
+        If no loop is given.
     InputError
         If a loop names a variable the model does not have.
     """
     if not loops:
         raise ValueError("no loops to score")
-    seen: dict[frozenset[str], str] = {}
+    seen: set[frozenset[str]] = set()
+    pinned = []
     for loop in loops:
         members = frozenset(loop.variables)
-        if members in seen:
-            raise ValueError(f"loops {seen[members]} and {loop.id} have the same variables")
-        seen[members] = loop.id
+        if members not in seen:
+            seen.add(members)
+            pinned.append(loop)
     model, overrides = _prepared_model(values)
+    synthesised = _synthesised_flows(model)
+    inflow_of = {stock: flow for flow, (stock, _) in synthesised.items()}
     with model.edit() as (_, patch):
-        for loop in loops:
-            patch.set_loop_name(
-                loop.id, [_to_ident(v) for v in loop.variables], description=loop.name
-            )
+        for loop in pinned:
+            idents: list[str] = []
+            for name in loop.variables:
+                ident = _to_ident(name)
+                if ident in inflow_of:
+                    idents.append(inflow_of[ident])
+                idents.append(ident)
+            patch.set_loop_name(loop.id, idents, description=loop.name)
     # Model.run() is not used: on this model it would warn that LTM fell back to discovery
     # whenever no loop is pinned; the Sim is driven directly and its mode is recorded instead.
     sim = model.simulate(overrides=overrides, enable_ltm=True)
@@ -382,10 +437,11 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     if mode == simlin.LtmMode.DISABLED:
         raise RuntimeError("Simlin did not enable LTM for this run")
     run = sim.get_run()
-    by_key = {loop.key: loop for loop in loops}
+    by_key = {loop.key: loop for loop in pinned}
     scored: dict[str, simlin.Loop] = {}
     for found in run.loops:
-        entry = by_key.get(loop_key([_to_mdl(v) for v in found.variables]))
+        members = [_to_mdl(v) for v in found.variables if v not in synthesised]
+        entry = by_key.get(loop_key(members))
         if entry is None or found.behavior_time_series is None:
             continue
         if entry.id not in scored or found.name == entry.id:
