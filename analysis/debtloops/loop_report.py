@@ -3,11 +3,13 @@
 Writes into ``--out DIR``:
 
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
-  (see :mod:`debtloops.diagrams`);
-- ``loops.csv`` and ``loops.json``: each loop's id, name, polarity stated by the inventory and
+  for each *named* loop of the inventory (see :mod:`debtloops.diagrams`);
+- ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
+  :func:`debtloops.loops.assign_families`): its id (the named loop's, or the family's id and an
+  index, ``T.12``), family, name, polarity stated by the inventory (named loops only) and
   measured on the scenario's run, variables, length, and mean and peak absolute loop score;
-- ``dominance.nc`` (loop x time scores from Simlin's Loops That Matter), ``dominance.png`` and
-  ``dominance.csv`` (which loop dominates in which period);
+- ``dominance.nc`` (loop x time scores from Simlin's Loops That Matter, every loop pinned),
+  ``dominance.png`` and ``dominance.csv`` (which loop dominates in which period);
 - ``polarity_check.csv``: links whose polarity Simlin reports differently from the measurement.
 
 Link polarities are measured on the scenario's run; a link that is dormant there (its source has no
@@ -27,11 +29,13 @@ import numpy as np
 from debtloops import diagrams, simlin_engine
 from debtloops.errors import InputError, unknown_name
 from debtloops.loops import (
+    assign_families,
     causal_graph,
     find_loops,
+    label_loops,
     loop_polarity,
-    match_inventory,
     measure_polarities,
+    read_families,
     read_inventory,
 )
 from debtloops.results import atomic_file, output_lock
@@ -57,7 +61,8 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     scenario : str
         The scenario whose run gives the operating points and loop scores.
     loop : str, optional
-        Draw only this loop's highlighted diagram (an inventory id or name).
+        Draw only this loop's highlighted diagram (a named loop's id or name); by default one
+        diagram per named loop. Loops in families get no diagram of their own.
 
     Returns
     -------
@@ -86,23 +91,36 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
     measured = measure_polarities(graph, [scenario])
     pooled = measure_polarities(graph, list_scenarios())
     shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
-    check = match_inventory(find_loops(graph), inventory)
-    if check.unnamed or check.missing:
+    families = read_families()
+    assignment = assign_families(find_loops(graph), inventory, families)
+    if not assignment.complete:
         raise InputError(
             "models/README.md is out of date with the model: "
-            f"{len(check.unnamed)} loop(s) unnamed, {len(check.missing)} named but absent"
+            f"{len(assignment.unassigned)} loop(s) neither named nor in a family, "
+            f"{len(assignment.missing)} named but absent, "
+            f"{len(assignment.empty)} famil(ies) matching no loop"
         )
-    dominance = simlin_engine.loop_dominance(values, inventory)
+    labelled = label_loops(assignment, families, pooled)
+    named_ids = {entry.id for entry in inventory}
+    family_of = {
+        f"{family_id}.{index}": family_id
+        for family_id, members in assignment.families.items()
+        for index in range(1, len(members) + 1)
+    }
+    dominance = simlin_engine.loop_dominance(values, labelled)
     magnitude = np.abs(dominance["score"])
+    scored_ids = set(dominance["loop"].values)
     rows = []
-    for variables, entry in sorted(check.matched.items(), key=lambda item: item[1].id):
-        scored = entry.id in dominance["loop"].values
+    for entry in labelled:
+        named = entry.id in named_ids
+        scored = entry.id in scored_ids
         rows.append(
             {
                 "id": entry.id,
+                "family": family_of.get(entry.id, ""),
                 "name": entry.name,
-                "polarity": entry.polarity,
-                "measured_polarity": loop_polarity(variables, measured),
+                "polarity": entry.polarity if named else "",
+                "measured_polarity": loop_polarity(entry.variables, measured),
                 "variables": " -> ".join(entry.variables),
                 "length": len(entry.variables),
                 "mean_abs_score": float(magnitude.sel(loop=entry.id).mean()) if scored else "",
@@ -113,7 +131,18 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
     targets = {
         "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
         "loops.json": lambda p: p.write_text(
-            json.dumps({"scenario": scenario, "loops": rows}, indent=2), encoding="utf-8"
+            json.dumps(
+                {
+                    "scenario": scenario,
+                    "families": [
+                        {"id": f.id, "name": f.name, "links": [list(link) for link in f.links]}
+                        for f in families
+                    ],
+                    "loops": rows,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
         ),
         "dominance.nc": lambda p: dominance.to_netcdf(p),
         "dominance.csv": lambda p: simlin_engine.dominance_table(dominance).to_csv(p, index=False),
