@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from debtloops import cli
-from debtloops.loops import read_inventory
+from debtloops.loops import loop_key, read_families, read_inventory
 from debtloops.results import LOCK_NAME
 
 
@@ -42,27 +42,46 @@ def test_the_command_writes_tables_dominance_and_diagrams(report):
     assert not [n for n in names if n.startswith(".") and n != LOCK_NAME]
 
 
-def test_loops_csv_and_json_describe_every_inventory_loop(report):
+def test_loops_csv_and_json_describe_every_loop_of_the_model(report):
     with (report / "loops.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     inventory = {entry.id: entry for entry in read_inventory()}
-    assert {row["id"] for row in rows} == set(inventory)
+    families = read_families()
+    # every loop once: the named loops by their ids, then each family's loops numbered from 1
+    expected = [*sorted(inventory)]
+    expected += [f"{f.id}.{i}" for f in families for i in range(1, f.loops + 1)]
+    assert [row["id"] for row in rows] == expected
+    assert len({row["variables"] for row in rows}) == len(rows)
     for row in rows:
-        entry = inventory[row["id"]]
-        assert row["name"] == entry.name and row["polarity"] == entry.polarity
         assert row["measured_polarity"] in {"R", "B", "0", "?"}
-        assert int(row["length"]) == len(entry.variables)
-        assert float(row["peak_abs_score"]) >= float(row["mean_abs_score"]) >= 0.0
+        assert int(row["length"]) == len(row["variables"].split(" -> "))
+        if row["mean_abs_score"]:
+            assert float(row["peak_abs_score"]) >= float(row["mean_abs_score"]) >= 0.0
+        entry = inventory.get(row["id"])
+        if entry is not None:
+            assert row["family"] == "" and row["name"] == entry.name
+            assert row["polarity"] == entry.polarity
+            assert row["variables"] == " -> ".join(entry.variables)
+            assert row["mean_abs_score"] != ""  # every named loop is scored
+        else:
+            family = next(f for f in families if f.id == row["family"])
+            assert row["id"].startswith(f"{family.id}.") and row["name"] == family.name
+            assert row["polarity"] == ""
+            assert set(family.links) <= loop_key(row["variables"].split(" -> "))
     snowball = next(row for row in rows if row["id"] == "R1")
     assert snowball["measured_polarity"] == "R"
     data = json.loads((report / "loops.json").read_text())
     assert data["scenario"] == "japan_full" and len(data["loops"]) == len(rows)
+    assert [f["id"] for f in data["families"]] == [f.id for f in families]
 
 
 def test_dominance_is_a_loop_by_time_dataset(report):
+    with (report / "loops.csv").open() as handle:
+        scored = {row["id"] for row in csv.DictReader(handle) if row["mean_abs_score"]}
     with xr.open_dataset(report / "dominance.nc") as ds:
         assert ds["score"].dims == ("loop", "time")
-        assert set(ds["loop"].values) == {entry.id for entry in read_inventory()}
+        assert set(ds["loop"].values) == scored
+        assert {entry.id for entry in read_inventory()} <= scored
         assert bool(abs(ds["score"]).max() <= 1.0)
     table = (report / "dominance.csv").read_text().splitlines()
     assert table[0].startswith("start,end,loop")

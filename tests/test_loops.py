@@ -1,6 +1,7 @@
-"""The causal graph, measured link polarities and the loop inventory."""
+"""The causal graph, measured link polarities and the loop inventory: named loops and families."""
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -8,12 +9,16 @@ from debtloops import list_scenarios
 from debtloops.loops import (
     CONSTANT,
     STOCK,
+    Family,
+    NamedLoop,
+    assign_families,
     causal_graph,
     find_loops,
+    label_loops,
     loop_key,
     loop_polarity,
-    match_inventory,
     measure_polarities,
+    read_families,
     read_inventory,
 )
 from debtloops.model import describe, load
@@ -30,28 +35,65 @@ def pooled(graph):
     return measure_polarities(graph, list_scenarios())
 
 
-# Links that no shipped scenario activates: the bill-share gap stays at zero while the target share
-# is constant; other foreign holders never become net sellers nor reach the cap at their holdings.
+# Links that no shipped scenario activates at its operating points: the bill-share gap stays at zero
+# while the target share is constant; other foreign holders never reach the cap at their holdings;
+# the Fed backstop's yield spike passes its threshold in fed_backstop only briefly, between the
+# yearly operating points; neither the Fed's nor other foreign holders' purchases come near the cap
+# at what domestic private holders could sell within the private sale time.
 DORMANT_IN_SCENARIOS = {
     ("bill share gap", "bill issuance"),
-    ("other foreign net demand", "other foreign sales"),
     ("other foreign holdings", "other foreign sales"),
+    ("yield spike", "fed backstop purchases"),
+    ("domestic private holdings", "fed net purchases"),
+    ("domestic private holdings", "other foreign purchases"),
 }
-# A run that activates them: the target bill share moves, and other foreign demand is negative
-# enough for other foreign holders to sell out.
-ACTIVATING_RUN = (
-    "baseline",
-    {
-        "bill_share_of_debt": {2026.0: 0.2154, 2030.0: 0.25, 2040.0: 0.2},
-        "other_foreign_purchase_share": -0.1,
-    },
-)
+# Runs that activate them, each with the links it is used for: the target bill share moves, and
+# other foreign demand is negative enough for other foreign holders to sell out; the backstop's
+# threshold is low enough for the spike of fed_backstop to pass it for years, and its purchases
+# reach the cap at private holdings; other foreign demand is high and private holders slow sellers.
+ACTIVATING_RUNS = [
+    (
+        "baseline",
+        {
+            "bill_share_of_debt": {2026.0: 0.2154, 2030.0: 0.25, 2040.0: 0.2},
+            "other_foreign_purchase_share": -0.1,
+        },
+        {("bill share gap", "bill issuance"), ("other foreign holdings", "other foreign sales")},
+    ),
+    (
+        "fed_backstop",
+        {"fed_backstop_threshold": 0.001},
+        {
+            ("yield spike", "fed backstop purchases"),
+            ("domestic private holdings", "fed net purchases"),
+        },
+    ),
+    (
+        "baseline",
+        {"private_sale_time": 10.0, "other_foreign_purchase_share": 0.1},
+        {("domestic private holdings", "other foreign purchases")},
+    ),
+]
 
 
 @pytest.fixture(scope="module")
 def activated(graph):
-    scenario, overrides = ACTIVATING_RUN
-    return measure_polarities(graph, [scenario], overrides)
+    found = {}
+    for scenario, overrides, links in ACTIVATING_RUNS:
+        measured = measure_polarities(graph, [scenario], overrides)
+        found.update({link: measured[link] for link in links})
+    return found
+
+
+@pytest.fixture(scope="module")
+def completed(pooled, activated):
+    """Polarities over the shipped scenarios, with the dormant links from the activating runs."""
+    return {**pooled, **activated}
+
+
+@pytest.fixture(scope="module")
+def assignment(graph):
+    return assign_families(find_loops(graph), read_inventory(), read_families())
 
 
 def test_the_graph_has_exactly_the_mdl_variables():
@@ -116,38 +158,157 @@ def test_a_dormant_link_is_reported_as_such(graph):
     assert measured[("yield spike", "fed backstop purchases")] == "0"
 
 
-def test_the_inventory_names_every_loop_and_no_other(graph):
-    check = match_inventory(find_loops(graph), read_inventory())
-    assert check.unnamed == [], f"loops the inventory does not name: {check.unnamed}"
-    assert check.missing == [], f"inventory loops not in the model: {check.missing}"
+def test_every_loop_is_named_or_in_exactly_one_family(graph, assignment):
+    loops = find_loops(graph)
+    unassigned = assignment.unassigned
+    assert unassigned == [], f"{len(unassigned)} loops neither named nor in a family: {unassigned}"
+    assert assignment.missing == [], f"named loops not in the model: {assignment.missing}"
+    assert assignment.empty == [], f"families that match no loop: {assignment.empty}"
+    assert assignment.complete
+    named = list(assignment.named)
+    in_families = [loop for members in assignment.families.values() for loop in members]
+    assert sorted(named + in_families) == sorted(loops)
+    assert len(set(named + in_families)) == len(loops)
     ids = [entry.id for entry in read_inventory()]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(set(ids)) == len(named)
+    # the named set stays small enough to draw and read, one diagram per named loop
+    assert len(named) <= 150
 
 
-def test_the_inventory_classifies_every_loop_as_measured(graph, pooled, activated):
-    check = match_inventory(find_loops(graph), read_inventory())
+def test_each_family_loop_is_in_the_first_family_whose_rule_it_matches(assignment):
+    families = read_families()
+    for family in families:
+        for loop in assignment.families[family.id]:
+            first = next(f for f in families if f.matches(loop))
+            assert first.id == family.id
+    # no family's loop is a named loop
+    named = {loop_key(loop) for loop in assignment.named}
+    assert not any(
+        loop_key(loop) in named for members in assignment.families.values() for loop in members
+    )
+
+
+def test_the_named_loops_have_the_measured_polarity(graph, pooled, activated, assignment):
     wrong = [
         (entry.id, entry.polarity, loop_polarity(loop, pooled))
-        for loop, entry in check.matched.items()
+        for loop, entry in assignment.named.items()
         if loop_polarity(loop, pooled) in ("R", "B")
         and loop_polarity(loop, pooled) != entry.polarity
     ]
     assert wrong == []
     # every link of every loop is active, with one sign, somewhere in the shipped scenarios, except
-    # exactly the links listed as dormant there, which the activating run measures instead
-    on_loops = set().union(*(loop_key(loop) for loop in check.matched))
+    # exactly the links listed as dormant there, which the activating runs measure instead
+    loops = find_loops(graph)
+    on_loops = set().union(*(loop_key(loop) for loop in loops))
     assert {link for link in on_loops if pooled[link] not in "+-"} == DORMANT_IN_SCENARIOS
-    assert all(activated[link] in "+-" for link in DORMANT_IN_SCENARIOS)
-    completed = {**pooled, **{link: activated[link] for link in DORMANT_IN_SCENARIOS}}
-    classes = {e.id: loop_polarity(loop, completed) for loop, e in check.matched.items()}
+    assert set(activated) == DORMANT_IN_SCENARIOS
+    assert all(sign in "+-" for sign in activated.values())
+    completed = {**pooled, **activated}
+    classes = {e.id: loop_polarity(loop, completed) for loop, e in assignment.named.items()}
     unclassified = [loop_id for loop_id, polarity in classes.items() if polarity not in "RB"]
     assert unclassified == []
     wrong = [
         (e.id, e.polarity, classes[e.id])
-        for e in check.matched.values()
+        for e in assignment.named.values()
         if classes[e.id] != e.polarity
     ]
     assert wrong == []
+
+
+def test_the_family_counts_are_as_measured(assignment, completed):
+    families = read_families()
+    measured = {
+        fid: Counter(loop_polarity(loop, completed) for loop in members)
+        for fid, members in assignment.families.items()
+    }
+    # every family loop has one polarity once the dormant links are measured where active
+    assert all(set(counts) <= {"R", "B"} for counts in measured.values()), measured
+    stated = {f.id: (f.loops, f.reinforcing, f.balancing) for f in families}
+    found = {
+        fid: (len(assignment.families[fid]), counts["R"], counts["B"])
+        for fid, counts in measured.items()
+    }
+    assert found == stated
+
+
+def test_every_model_loop_gets_one_label(graph, assignment, completed):
+    families = read_families()
+    labelled = label_loops(assignment, families, completed)
+    assert len(labelled) == len(find_loops(graph))
+    assert len({loop.id for loop in labelled}) == len(labelled)
+    assert {loop.key for loop in labelled} == {loop_key(loop) for loop in find_loops(graph)}
+    by_id = {loop.id: loop for loop in labelled}
+    assert by_id["R1"].name == "interest snowball (bills)"
+    first_t = by_id["T.1"]
+    assert first_t.name == next(f.name for f in families if f.id == "T")
+    assert first_t.variables == assignment.families["T"][0]
+    assert first_t.polarity == loop_polarity(first_t.variables, completed)
+
+
+# --- the family rule on a small made-up model ---------------------------------------------------
+
+_ABC = ("a", "b", "c")
+_ABD = ("a", "b", "d")
+_XY = ("x", "y")
+_AE = ("a", "e")
+
+
+def _family(family_id, *links):
+    return Family(family_id, f"family {family_id}", tuple(links), 0, 0, 0)
+
+
+def test_the_first_matching_family_wins_and_named_loops_are_left_out():
+    named = [NamedLoop("R1", "one", "R", ("b", "c", "a"))]  # the loop a → b → c, listed from b
+    families = [_family("F", ("a", "b")), _family("H", ("a", "b"), ("b", "d")), _family("K", _AE)]
+    result = assign_families([_ABC, _ABD, _XY, _AE], named, families[:1] + families[2:])
+    assert result.named == {_ABC: named[0]}
+    assert result.families == {"F": [_ABD], "K": [_AE]}
+    assert result.unassigned == [_XY]
+    assert not result.complete
+    # H's rule matches a → b → d, but F comes first and takes it, so H is empty
+    result = assign_families([_ABC, _ABD, _AE], named, families)
+    assert result.families == {"F": [_ABD], "H": [], "K": [_AE]}
+    assert result.empty == [families[1]]
+    assert not result.complete
+    # in the other order H takes it, and F matches nothing
+    result = assign_families([_ABC, _ABD, _AE], named, [families[1], families[0], families[2]])
+    assert result.families["H"] == [_ABD] and result.empty == [families[0]]
+
+
+def test_a_named_loop_that_does_not_exist_is_missing():
+    ghost = NamedLoop("B9", "ghost", "B", ("a", "c"))
+    result = assign_families([_ABC, _AE], [ghost], [_family("F", ("a", "b")), _family("K", _AE)])
+    assert result.missing == [ghost]
+    assert not result.complete
+    result = assign_families([_ABC, _AE], [], [_family("F", ("a", "b")), _family("K", _AE)])
+    assert result.complete
+
+
+def test_family_ids_must_be_unique_and_not_named_ids():
+    with pytest.raises(ValueError, match="repeat"):
+        assign_families([_ABC], [], [_family("F", ("a", "b")), _family("F", ("b", "c"))])
+    named = [NamedLoop("F", "one", "R", _ABC)]
+    with pytest.raises(ValueError, match="both a family and a named loop"):
+        assign_families([_ABC], named, [_family("F", ("a", "b"))])
+
+
+def test_read_families_parses_rules_counts_and_order(tmp_path):
+    text = (
+        "# inventory\n\n| id | name | rule | loops | R | B |\n|---|---|---|---|---|---|\n"
+        "| T | Taylor | every other loop through `inflation → fed policy rate` | 3 | 2 | 1 |\n"
+        "| G | growth | through `a b → c` and `c → d e` | 1 | 0 | 1 |\n\nafter\n"
+    )
+    path = tmp_path / "README.md"
+    path.write_text(text, encoding="utf-8")
+    families = read_families(path)
+    assert [f.id for f in families] == ["T", "G"]
+    assert families[0].links == (("inflation", "fed policy rate"),)
+    assert families[1].links == (("a b", "c"), ("c", "d e"))
+    assert (families[0].loops, families[0].reinforcing, families[0].balancing) == (3, 2, 1)
+    assert families[1].matches(("a b", "c", "d e")) and not families[1].matches(("a b", "c"))
+    path.write_text(text.replace("`a b → c` and `c → d e`", "anything"), encoding="utf-8")
+    with pytest.raises(ValueError, match="names no link"):
+        read_families(path)
 
 
 @pytest.mark.parametrize(
@@ -161,13 +322,20 @@ def test_the_inventory_classifies_every_loop_as_measured(graph, pooled, activate
         ("Fed backstop", "B"),
         ("fiscal consolidation", "B"),
         ("holdings run out", "B"),
+        ("growth drag", "R"),
+        ("real-rate spiral", "R"),
+        ("Taylor rule on inflation", "B"),
+        ("Taylor rule on the output gap", "B"),
+        ("imported inflation", "B"),
+        ("QE inflation", "R"),
     ],
 )
-def test_the_required_loops_are_named_and_classified(name, polarity, graph, pooled):
-    check = match_inventory(find_loops(graph), read_inventory())
+def test_the_required_loops_are_named_and_classified(name, polarity, assignment, completed):
     pattern = re.compile(rf"^{re.escape(name)}( \(|$)")
-    named = [(loop, e) for loop, e in check.matched.items() if pattern.match(e.name)]
+    named = [(loop, e) for loop, e in assignment.named.items() if pattern.match(e.name)]
     assert named, f"no loop named {name}"
     principal = [(loop, e) for loop, e in named if e.id[1:].isdigit()]
     assert principal and all(e.polarity == polarity for _, e in principal)
-    assert all(loop_polarity(loop, pooled) == polarity for loop, _ in principal)
+    # measured over the shipped scenarios, with the activating runs for the dormant links (the Fed
+    # backstop and QE inflation loops run through one)
+    assert all(loop_polarity(loop, completed) == polarity for loop, _ in principal)

@@ -6,7 +6,16 @@ import pytest
 
 from debtloops import list_scenarios
 from debtloops import model as pysd_engine
-from debtloops.loops import causal_graph, measure_polarities, read_inventory
+from debtloops.loops import (
+    NamedLoop,
+    assign_families,
+    causal_graph,
+    find_loops,
+    label_loops,
+    measure_polarities,
+    read_families,
+    read_inventory,
+)
 from debtloops.paths import MODEL_FILE
 from debtloops.runner import prepare
 from debtloops.simlin_engine import (
@@ -136,6 +145,14 @@ def test_simlin_draws_the_links_of_the_causal_graph():
     assert set(link_polarities(include_constants=True)) - set(with_constants.edges) == INITIAL_LINKS
 
 
+def test_simlin_flows_for_an_integ_expression_are_folded_into_the_stock(static_polarities):
+    # price level = INTEG(price level * inflation, ...): Simlin adds price_level_net_flow, which the
+    # .mdl does not name; its links become inflation -> price level, the self-link is dropped
+    assert static_polarities[("inflation", "price level")] == "+"
+    assert ("price level", "price level") not in static_polarities
+    assert not [link for link in static_polarities if any("net_flow" in v for v in link)]
+
+
 def test_measured_and_simlin_polarities_agree(static_polarities, baseline_polarities):
     measured = measure_polarities(causal_graph(), ["baseline"])
     # The only entries are structural: Simlin links the INITIAL() values (INITIAL_LINKS); pysd's
@@ -154,19 +171,64 @@ def test_measured_and_simlin_polarities_agree(static_polarities, baseline_polari
 
 
 @pytest.fixture(scope="module")
-def dominance():
-    return loop_dominance(prepare("japan_full").values, read_inventory())
+def labelled():
+    """Every loop of the model, named or in a family, as ``debtloops diagram`` pins them."""
+    graph = causal_graph()
+    families = read_families()
+    assignment = assign_families(find_loops(graph), read_inventory(), families)
+    return label_loops(assignment, families, measure_polarities(graph, list_scenarios()))
 
 
-def test_loop_dominance_scores_every_inventory_loop(dominance):
+@pytest.fixture(scope="module")
+def dominance(labelled):
+    return loop_dominance(prepare("japan_full").values, labelled)
+
+
+def test_loop_dominance_scores_every_loop_of_the_model(dominance, labelled):
     inventory = read_inventory()
     assert dominance["score"].dims == ("loop", "time")
-    assert list(dominance["loop"].values) == [loop.id for loop in inventory]
-    assert list(dominance["name"].values) == [loop.name for loop in inventory]
-    assert list(dominance["polarity"].values) == [loop.polarity for loop in inventory]
-    assert dominance.attrs["unscored"] == ""
+    unscored = [u for u in dominance.attrs["unscored"].split(", ") if u]
+    # every named loop is scored, with the inventory's name and polarity, first and in id order
+    named = sorted(inventory, key=lambda loop: loop.id)
+    assert list(dominance["loop"].values[: len(named)]) == [loop.id for loop in named]
+    assert list(dominance["name"].values[: len(named)]) == [loop.name for loop in named]
+    assert list(dominance["polarity"].values[: len(named)]) == [loop.polarity for loop in named]
+    # the only loops left out are those with the same variables as an earlier one, in another
+    # order, which Simlin cannot tell apart (it names a pinned loop by its variables)
+    first: dict[frozenset[str], str] = {}
+    twins = []
+    for loop in labelled:
+        members = frozenset(loop.variables)
+        if members in first:
+            twins.append(loop.id)
+        first.setdefault(members, loop.id)
+    assert unscored == twins
+    assert len(unscored) < 10
+    assert list(dominance["loop"].values) == [lp.id for lp in labelled if lp.id not in unscored]
+    # loops into the price level, whose INTEG is an expression, are pinned through Simlin's
+    # synthesised flow and scored
+    through_prices = [lp.id for lp in labelled if "price level" in lp.variables]
+    assert through_prices and set(through_prices) <= set(dominance["loop"].values)
     assert dominance.attrs["ltm_mode"] == "discovery"
     assert dominance.attrs["simlin_version"]
+
+
+def test_loop_dominance_of_the_named_loops_alone():
+    inventory = read_inventory()
+    alone = loop_dominance(prepare("japan_full").values, inventory)
+    assert list(alone["loop"].values) == [loop.id for loop in inventory]
+    assert alone.attrs["unscored"] == ""
+
+
+def test_a_loop_with_the_same_variables_as_an_earlier_one_is_not_pinned():
+    loops = read_inventory()[:3]
+    first = loops[0]
+    twin = NamedLoop("X1", "twin", first.polarity, first.variables[::-1])
+    scored = loop_dominance(prepare("baseline").values, [*loops, twin])
+    assert list(scored["loop"].values) == [loop.id for loop in loops]
+    assert scored.attrs["unscored"] == "X1"
+    with pytest.raises(ValueError, match="no loops"):
+        loop_dominance(prepare("baseline").values, [])
 
 
 def test_loop_scores_are_finite_bounded_and_on_the_run_time_axis(dominance):
@@ -179,8 +241,13 @@ def test_loop_scores_are_finite_bounded_and_on_the_run_time_axis(dominance):
     for _, group in dominance.groupby("partition"):
         total = np.abs(group["score"].to_numpy()).sum(axis=0)
         assert np.all(np.isclose(total, 1.0, atol=1e-9) | (total == 0.0))
-    # A loop Simlin classifies as definitely reinforcing or balancing is the inventory's polarity.
-    definite = dominance["simlin_polarity"].isin(["R", "B"])
+    # A loop Simlin classifies as definitely reinforcing or balancing has the polarity the
+    # inventory states (named loops) or that is measured over the shipped scenarios (families;
+    # "0" where a link of the loop is dormant in all of them, which is no classification).
+    definite = dominance["simlin_polarity"].isin(["R", "B"]) & dominance["polarity"].isin(
+        ["R", "B"]
+    )
+    assert int(definite.sum()) > 100
     assert (dominance["simlin_polarity"][definite] == dominance["polarity"][definite]).all()
 
 
