@@ -85,7 +85,7 @@ def test_core_uncertainty_loads_and_builds_an_lhs_design(table):
         assert (u.low, u.high) == (table[u.name].low, table[u.name].high)
     result = design(spec)
     assert isinstance(result, Design)
-    assert result.values.shape == (1000, 13)
+    assert result.values.shape == (1000, 18)
     assert result.values.dtype == np.float64
     assert result.n_design == 1000
     assert result.names == tuple(u.name for u in spec.uncertainties)
@@ -98,11 +98,11 @@ def test_sobol_debt_loads_and_builds_a_saltelli_design(table):
     assert spec.outcomes == OUTCOMES
     assert (spec.method, spec.samples, spec.seed) == ("sobol", 1024, 20252)
     assert spec.calc_second_order is False
-    assert len(spec.uncertainties) == 9
+    assert len(spec.uncertainties) == 10
     assert "yield_seeking_sensitivity" in {u.name for u in spec.uncertainties}
     result = design(spec)
-    assert result.values.shape == (1024 * (9 + 2), 9)
-    assert result.n_design == 1024 * 11
+    assert result.values.shape == (1024 * (10 + 2), 10)
+    assert result.n_design == 1024 * 12
 
 
 @pytest.mark.parametrize("name", ["core_uncertainty", "sobol_debt"])
@@ -234,8 +234,8 @@ def test_unit_problem(table):
     spec = shipped("sobol_debt", table)
     problem = unit_problem(spec)
     assert problem["names"] == [u.name for u in spec.uncertainties]
-    assert problem["num_vars"] == 9
-    assert problem["bounds"] == [[0.0, 1.0]] * 9
+    assert problem["num_vars"] == 10
+    assert problem["bounds"] == [[0.0, 1.0]] * 10
 
 
 # ---- levers --------------------------------------------------------------------------------

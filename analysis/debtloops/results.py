@@ -59,8 +59,8 @@ class Headline:
         Lowest value of the dollar index [index].
     real_gdp_horizon : float
         Real GDP against the baseline's in the horizon year, less the baseline's own [1].
-    peak_inflation : float
-        Highest inflation of the run [1/year].
+    peak_extra_inflation : float
+        Largest excess of inflation over the baseline's at the same time [1/year].
     """
 
     scenario: str
@@ -73,7 +73,7 @@ class Headline:
     extra_interest: float
     dollar_trough: float
     real_gdp_horizon: float
-    peak_inflation: float
+    peak_extra_inflation: float
 
 
 def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
@@ -114,7 +114,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         real_gdp_horizon=float(
             scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)
         ),
-        peak_inflation=float(scenario["inflation"].max()),
+        peak_extra_inflation=float((scenario["inflation"] - baseline["inflation"]).max()),
     )
 
 
@@ -134,7 +134,7 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
         f"real GDP {first.horizon_year:.0f} vs baseline [%]": [
             100 * r.real_gdp_horizon for r in rows
         ],
-        "peak inflation [%]": [100 * r.peak_inflation for r in rows],
+        "peak extra inflation [pp]": [100 * r.peak_extra_inflation for r in rows],
     }
     return pd.DataFrame(columns, index=pd.Index([r.scenario for r in rows], name="scenario"))
 
