@@ -276,23 +276,32 @@ def loop_key(loop: Sequence[str]) -> frozenset[tuple[str, str]]:
     return frozenset(zip(loop, [*loop[1:], loop[0]], strict=True))
 
 
-def read_inventory(path: Path = INVENTORY) -> list[NamedLoop]:
-    """Read the ``| id | name | polarity | variables |`` table of the loop inventory."""
-    loops = []
+def _table_rows(path: Path, header: re.Pattern[str]) -> list[list[str]]:
+    """Return the cells of each row of the Markdown table whose header line matches ``header``."""
+    rows = []
     in_table = False
     for line in path.read_text(encoding="utf-8").splitlines():
-        if re.match(r"^\|\s*id\s*\|\s*name\s*\|\s*polarity\s*\|\s*variables\s*\|", line):
+        if header.match(line):
             in_table = True
             continue
         if in_table and line.startswith("|---"):
             continue
         if in_table and line.startswith("|"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            loop_id, name, polarity, variables = cells
-            loops.append(NamedLoop(loop_id, name, polarity, tuple(variables.split(_ARROW))))
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
         elif in_table:
             break
-    return loops
+    return rows
+
+
+_INVENTORY_HEADER = re.compile(r"^\|\s*id\s*\|\s*name\s*\|\s*polarity\s*\|\s*variables\s*\|")
+
+
+def read_inventory(path: Path = INVENTORY) -> list[NamedLoop]:
+    """Read the ``| id | name | polarity | variables |`` table of the loop inventory."""
+    return [
+        NamedLoop(loop_id, name, polarity, tuple(variables.split(_ARROW)))
+        for loop_id, name, polarity, variables in _table_rows(path, _INVENTORY_HEADER)
+    ]
 
 
 @dataclass(frozen=True)
@@ -384,24 +393,13 @@ def read_families(path: Path = INVENTORY) -> list[Family]:
         a whole number.
     """
     families = []
-    in_table = False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if _FAMILY_HEADER.match(line):
-            in_table = True
-            continue
-        if in_table and line.startswith("|---"):
-            continue
-        if in_table and line.startswith("|"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            family_id, name, rule, count, reinforcing, balancing = cells
-            links = tuple((a.strip(), b.strip()) for a, b in _RULE_LINK.findall(rule))
-            if not links:
-                raise ValueError(f"family {family_id}: its rule names no link: {rule!r}")
-            families.append(
-                Family(family_id, name, links, int(count), int(reinforcing), int(balancing))
-            )
-        elif in_table:
-            break
+    for family_id, name, rule, count, reinforcing, balancing in _table_rows(path, _FAMILY_HEADER):
+        links = tuple((a.strip(), b.strip()) for a, b in _RULE_LINK.findall(rule))
+        if not links:
+            raise ValueError(f"family {family_id}: its rule names no link: {rule!r}")
+        families.append(
+            Family(family_id, name, links, int(count), int(reinforcing), int(balancing))
+        )
     return families
 
 
