@@ -7,8 +7,8 @@ Run with ``make bench`` or ``.venv/bin/python benchmarks/run_speed.py``. The goa
 import statistics
 import time
 
-from debtloops import model
-from debtloops.runner import execute, prepare
+from debtloops.model import engine
+from debtloops.model.run import execute, prepare
 
 REPEATS = 20
 
@@ -23,10 +23,10 @@ def _seconds(action, repeats: int) -> list[float]:
 
 
 def main() -> None:
-    translate = _seconds(lambda: model.build(force=True), 1)[0]
-    load = _seconds(model.load, REPEATS)
+    translate = _seconds(lambda: engine.build(force=True), 1)[0]
+    load = _seconds(engine.load, REPEATS)
     run = prepare("japan_full")
-    simulate = _seconds(lambda: model.simulate(run.values), REPEATS)
+    simulate = _seconds(lambda: engine.simulate(run.values), REPEATS)
     full = _seconds(lambda: execute(run), REPEATS)
     rows = [
         ("translate the .mdl (once)", translate, ""),

@@ -3,7 +3,7 @@
 Measured in one run on the same machine:
 
 * the plain loop: the translated model loaded once, then one ``model.run`` per sample;
-* the project's sweep path (``debtloops.sweep.run_sweep``, one process) at 1,000 and 10,000
+* the project's sweep path (``debtloops.sweeps.execute.run_sweep``, one process) at 1,000 and 10,000
   samples of the full model over 30 years. Each sample is run in ``japan_full`` and, as the
   reference for the extra interest, in the baseline: two simulations per sample, against one in
   the plain loop.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from debtloops import model
-from debtloops.runner import prepare
-from debtloops.sweep import MAX_CHUNK_SIZE, run_sweep
+from debtloops.model import engine
+from debtloops.model.run import prepare
+from debtloops.sweeps.execute import MAX_CHUNK_SIZE, run_sweep
 
 PLAIN_LOOP_SAMPLES = 40
 SPEC = """\
@@ -48,12 +48,12 @@ seed = 1
 def plain_loop_rate() -> float:
     """Return the samples per second of one pysd run per sample, model loaded once."""
     values = dict(prepare("japan_full").values)
-    pysd_model = model.load()
+    pysd_model = engine.load()
     rng = np.random.default_rng(1)
     started = time.perf_counter()
     for _ in range(PLAIN_LOOP_SAMPLES):
         values["portfolio_balance_sensitivity"] = float(rng.uniform(0.3, 0.6))
-        model.run_loaded(pysd_model, values)
+        engine.run_loaded(pysd_model, values)
     return PLAIN_LOOP_SAMPLES / (time.perf_counter() - started)
 
 

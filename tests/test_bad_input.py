@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from debtloops import cli, results
+from debtloops import cli, io, outputs
 
 
 def _files(folder):
     """Everything in ``folder`` but the (empty) lock file that every writer leaves."""
     if not folder.exists():
         return []
-    found = (p.relative_to(folder) for p in folder.rglob("*") if p.name != results.LOCK_NAME)
+    found = (p.relative_to(folder) for p in folder.rglob("*") if p.name != io.LOCK_NAME)
     return sorted(found)
 
 
@@ -105,7 +105,7 @@ def test_a_crash_while_writing_leaves_no_half_result(tmp_path, monkeypatch, caps
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(results, "plot_dashboard", explode)
+    monkeypatch.setattr(outputs, "plot_dashboard", explode)
     assert cli.main(["run", "article", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: disk full" in err and "please report it" in err
@@ -117,7 +117,7 @@ def test_an_existing_result_survives_a_failed_rewrite(tmp_path, monkeypatch, cap
     assert cli.main(["run", "article", "--final-time", "2030", "--out", str(out)]) == 0
     before = (out / "article" / "results.csv").read_bytes()
     before_names = sorted(p.name for p in (out / "article").iterdir())
-    monkeypatch.setattr(results, "plot_dashboard", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(outputs, "plot_dashboard", lambda *a, **k: 1 / 0)
     assert cli.main(["run", "article", "--out", str(out)]) == 1
     assert "ZeroDivisionError" in capsys.readouterr().err
     assert (out / "article" / "results.csv").read_bytes() == before

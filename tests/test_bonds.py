@@ -1,4 +1,5 @@
-"""Tests for debtloops.bonds: the seed article's arithmetic and annual-coupon bond maths."""
+"""Tests for debtloops.validation.bonds: the seed article's arithmetic and annual-coupon bond
+maths."""
 
 import itertools
 import math
@@ -6,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from debtloops.bonds import (
+from debtloops.validation.bonds import (
     annual_interest_cost,
     coupon_bond_price,
     coupon_bond_yield,

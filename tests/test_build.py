@@ -2,7 +2,7 @@
 
 import shutil
 
-from debtloops.model import build
+from debtloops.model.engine import build
 from debtloops.paths import MODEL_FILE
 
 

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from debtloops import cli, load_parameters, run_scenarios
-from debtloops.contract import OUTPUT_UNITS
-from debtloops.dashboard import DPI, FIGURE_SIZE
+from debtloops.figures.dashboard import DPI, FIGURE_SIZE
+from debtloops.model.contract import OUTPUT_UNITS
 
 
 @pytest.fixture(scope="module")

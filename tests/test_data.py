@@ -5,9 +5,10 @@ import csv
 import numpy as np
 import pytest
 
-from debtloops import cli, data, run_scenario
-from debtloops.contract import HOLDINGS
+from debtloops import cli, run_scenario
 from debtloops.errors import InputError
+from debtloops.model import data
+from debtloops.model.contract import HOLDINGS
 
 FILES = [(data.CBO_FILE, data.CBO_COLUMNS), (data.HISTORY_FILE, data.HISTORY_COLUMNS)]
 

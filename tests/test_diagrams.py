@@ -13,9 +13,9 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-from debtloops import diagrams
 from debtloops.errors import InputError
-from debtloops.loops import FLOW, STOCK, causal_graph, measure_polarities, read_inventory
+from debtloops.figures import diagrams
+from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities, read_inventory
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.

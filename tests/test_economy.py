@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from tests.conftest import run
 
-from debtloops import data
-from debtloops.runner import prepare
+from debtloops.model import data
+from debtloops.model.run import prepare
 
 EDGE = data.STEP_EDGE
 SHOCK_START = 2026.0

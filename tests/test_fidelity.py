@@ -1,6 +1,7 @@
 """Fidelity: the baseline against CBO, the backtest against history, price impact, the article.
 
-The tolerances are the references' own (see debtloops.fidelity): they are written out here again,
+The tolerances are the references' own (see debtloops.validation.fidelity): they are written out
+here again,
 so that loosening one in the module fails a test.
 """
 
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 from tests.conftest import run
 
-from debtloops import backtest, cli, fidelity
+from debtloops import cli
+from debtloops.validation import backtest, fidelity
 
 
 @pytest.fixture(scope="module")

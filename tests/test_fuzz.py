@@ -8,9 +8,10 @@ in every shipped scenario through the ensemble path, which matches single runs t
 import numpy as np
 import pytest
 
-from debtloops import ensemble, list_scenarios, load_parameters
-from debtloops.contract import HOLDINGS, NON_NEGATIVE_STOCKS
-from debtloops.runner import prepare
+from debtloops import list_scenarios, load_parameters
+from debtloops.model import ensemble
+from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS
+from debtloops.model.run import prepare
 
 DRAWS = 1_000
 KINDS = ("uncertainty", "driver", "lever", "initial")

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from debtloops import list_scenarios
-from debtloops.loops import (
+from debtloops.loops.graph import (
     CONSTANT,
     STOCK,
     Family,
@@ -21,8 +21,8 @@ from debtloops.loops import (
     read_families,
     read_inventory,
 )
-from debtloops.model import describe, load
-from debtloops.parameters import CONTROLS
+from debtloops.model.engine import describe, load
+from debtloops.model.parameters import CONTROLS
 
 
 @pytest.fixture(scope="module")

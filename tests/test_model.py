@@ -9,9 +9,9 @@ import pytest
 from conftest import run
 
 from debtloops import SimulationError, list_scenarios, run_scenario
-from debtloops.bonds import coupon_bond_price, one_year_bond_yield
-from debtloops.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
-from debtloops.model import describe, load
+from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
+from debtloops.model.engine import describe, load
+from debtloops.validation.bonds import coupon_bond_price, one_year_bond_yield
 
 EXPECTED = Path(__file__).parent / "expected"
 JAPAN = 1189.3  # initial_japan_holdings in the table; checked below

@@ -5,8 +5,8 @@ import math
 import pytest
 
 from debtloops import InputError, load_parameters
-from debtloops.model import describe, load
-from debtloops.parameters import CONTROLS, KINDS, LARGEST_TIME_STEP, validate
+from debtloops.model.engine import describe, load
+from debtloops.model.parameters import CONTROLS, KINDS, LARGEST_TIME_STEP, validate
 
 
 @pytest.fixture(scope="module")

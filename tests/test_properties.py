@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from debtloops import cli
 from debtloops.errors import InputError
-from debtloops.parameters import load_parameters, validate
-from debtloops.results import LOCK_NAME
-from debtloops.scenarios import list_scenarios
+from debtloops.io import LOCK_NAME
+from debtloops.model.parameters import load_parameters, validate
+from debtloops.model.scenarios import list_scenarios
 
 TABLE = load_parameters()
 NAMES = list(TABLE)

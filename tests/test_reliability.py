@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from debtloops import cli, results, sweep
+from debtloops import cli, io
 from debtloops.errors import InputError
-from debtloops.parameters import load_parameters, validate
-from debtloops.results import LOCK_NAME, SCRATCH_PREFIX
-from debtloops.runner import prepare
-from debtloops.scenarios import MAX_TEXT_KEPT, load_scenario
+from debtloops.io import LOCK_NAME, SCRATCH_PREFIX
+from debtloops.model.parameters import load_parameters, validate
+from debtloops.model.run import prepare
+from debtloops.model.scenarios import MAX_TEXT_KEPT, load_scenario
+from debtloops.sweeps import execute
 
 SMALL_SPEC = """\
     # small: a sweep for the tests
@@ -216,7 +217,7 @@ def _held(out: Path):
 def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    monkeypatch.setattr(results, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(io, "LOCK_TIMEOUT", 0.5)
     with _held(out):
         started = time.perf_counter()
         status, err = _main(capsys, "run", "article", "--final-time", "2027", "--out", str(out))
@@ -239,7 +240,7 @@ def test_sweep_analyze_and_diagram_take_the_lock_too(tmp_path, capsys, monkeypat
     }[command]
     folder = tmp_path / "sweep_out" if command == "sweep" else out
     folder.mkdir(exist_ok=True)
-    monkeypatch.setattr(results, "LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(io, "LOCK_TIMEOUT", 0.2)
     with _held(folder):
         status, err = _main(capsys, *args)
     _assert_refused(status, err, f"output folder {folder} is in use")
@@ -274,7 +275,7 @@ def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:
     time.sleep(max(0.0, start_at - time.time()))  # both processes start together
     swaps = 0
     while time.time() < start_at + seconds:
-        with results.atomic_folder(Path(target)) as folder:
+        with io.atomic_folder(Path(target)) as folder:
             (folder / "who.txt").write_text(f"{tag} {swaps}")
         swaps += 1
     return swaps
@@ -305,8 +306,8 @@ def test_a_failed_swap_puts_the_old_folder_back_and_leaves_no_scratch(tmp_path, 
             raise OSError(28, "No space left on device")
         real(src, dst)
 
-    monkeypatch.setattr(results.os, "replace", fail_on_the_new_folder)
-    with pytest.raises(OSError, match="No space"), results.atomic_folder(target) as folder:
+    monkeypatch.setattr(io.os, "replace", fail_on_the_new_folder)
+    with pytest.raises(OSError, match="No space"), io.atomic_folder(target) as folder:
         (folder / "new.txt").write_text("new")
     assert _tree(tmp_path) == ["article", "article/old.txt"]
 
@@ -326,9 +327,9 @@ def test_scratch_left_by_a_killed_writer_is_removed_by_the_next_run(tmp_path, ca
 def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path):
     out = tmp_path / "out"
     slow_write = (
-        "import sys, time; from debtloops import cli, results; "
-        "real = results.plot_dashboard; "
-        "results.plot_dashboard = lambda *a: (real(*a), print('writing', flush=True), "
+        "import sys, time; from debtloops import cli, outputs; "
+        "real = outputs.plot_dashboard; "
+        "outputs.plot_dashboard = lambda *a: (real(*a), print('writing', flush=True), "
         "time.sleep(60)); sys.exit(cli.main(sys.argv[1:]))"
     )
     args = [sys.executable, "-c", slow_write, "run", "article", "--final-time", "2027"]
@@ -463,7 +464,7 @@ def test_unsorted_years_are_sorted_the_same_way_from_toml_and_the_command_line(t
     path = tmp_path / "unsorted.toml"
     path.write_text('[series]\nprimary_deficit_share_of_gdp = { "2040" = 0.03, "2025" = 0.02 }\n')
     from_file = prepare(str(path)).values["primary_deficit_share_of_gdp"]
-    from debtloops.scenarios import parse_assignment
+    from debtloops.model.scenarios import parse_assignment
 
     _, series = parse_assignment("primary_deficit_share_of_gdp=2040:0.03,2025:0.02")
     from_line = prepare("baseline", {"primary_deficit_share_of_gdp": series})
@@ -530,9 +531,9 @@ def test_results_keep_a_large_scenario_file_by_hash_only(tmp_path, capsys):
     ("samples", "size"), [(1, 1), (12, 12), (100, 25), (1000, 50), (10_240, 512), (10**6, 2500)]
 )
 def test_the_default_chunk_size_gives_at_least_20_chunks_within_bounds(samples, size):
-    assert sweep.default_chunk_size(samples) == size
+    assert execute.default_chunk_size(samples) == size
     chunks = -(-samples // size)
-    assert chunks >= 20 or size == sweep.MIN_CHUNK_SIZE or size == samples
+    assert chunks >= 20 or size == execute.MIN_CHUNK_SIZE or size == samples
 
 
 def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):
@@ -550,8 +551,8 @@ def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):
 
 def test_the_rate_counts_only_samples_computed_in_this_call(capsys, monkeypatch):
     clock = iter([100.0, 102.0])
-    monkeypatch.setattr(sweep.time, "perf_counter", lambda: next(clock))
-    progress = sweep.Progress(total=1000, quiet=False, already=900)
+    monkeypatch.setattr(execute.time, "perf_counter", lambda: next(clock))
+    progress = execute.Progress(total=1000, quiet=False, already=900)
     progress.advance(50)
     bar = capsys.readouterr().err
     assert "950/1000 samples, 25/s, 2 s left" in bar
@@ -587,9 +588,9 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
             process.kill()
     kept = len(list((out / "chunks").glob("chunk_*.nc")))
     assert 1 <= kept < 10
-    resumed = sweep.run_sweep(spec, out, quiet=True, chunk_size=4)
+    resumed = execute.run_sweep(spec, out, quiet=True, chunk_size=4)
     assert resumed.computed == 40 - 4 * kept
-    whole = sweep.run_sweep(spec, tmp_path / "whole", quiet=True, chunk_size=4)
+    whole = execute.run_sweep(spec, tmp_path / "whole", quiet=True, chunk_size=4)
     with xr.open_dataset(resumed.path) as a, xr.open_dataset(whole.path) as b:
         xr.testing.assert_identical(a.load(), b.load())
     assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
@@ -618,8 +619,8 @@ def test_a_sweep_interrupted_with_ctrl_c_exits_130_saying_what_was_kept(tmp_path
 def test_a_cluster_without_workers_fails_within_the_timeout(tmp_path, capsys, monkeypatch):
     from distributed import LocalCluster
 
-    monkeypatch.setattr(sweep, "WORKER_TIMEOUT", 1.0)
-    monkeypatch.setattr(sweep, "POLL_INTERVAL", 0.1)
+    monkeypatch.setattr(execute, "WORKER_TIMEOUT", 1.0)
+    monkeypatch.setattr(execute, "POLL_INTERVAL", 0.1)
     spec = _spec(tmp_path)
     out = tmp_path / "out"
     with LocalCluster(

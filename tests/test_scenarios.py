@@ -5,9 +5,9 @@ import re
 import pytest
 
 from debtloops import InputError, list_scenarios, load_scenario
-from debtloops.parameters import validate
+from debtloops.model.parameters import validate
+from debtloops.model.run import prepare
 from debtloops.paths import SCENARIO_DIR
-from debtloops.runner import prepare
 
 REQUIRED = {
     "baseline",

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from debtloops import list_scenarios
-from debtloops import model as pysd_engine
-from debtloops.loops import (
+from debtloops.loops.graph import (
     NamedLoop,
     assign_families,
     causal_graph,
@@ -16,9 +15,9 @@ from debtloops.loops import (
     read_families,
     read_inventory,
 )
-from debtloops.paths import MODEL_FILE
-from debtloops.runner import prepare
-from debtloops.simlin_engine import (
+from debtloops.model import engine as pysd_engine
+from debtloops.model.run import prepare
+from debtloops.model.simlin import (
     dominance_table,
     link_polarities,
     loop_dominance,
@@ -27,6 +26,7 @@ from debtloops.simlin_engine import (
     simulate,
     unit_issues,
 )
+from debtloops.paths import MODEL_FILE
 
 RELATIVE = 1e-6
 # Only where pysd's value is exactly 0 (e.g. a stock that starts empty) is an absolute floor used.

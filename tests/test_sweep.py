@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from debtloops import cli, ensemble, model, sweep
-from debtloops.runner import prepare
+from debtloops import cli
+from debtloops.model import engine, ensemble
+from debtloops.model.run import prepare
+from debtloops.sweeps import execute
 
 OUTCOMES = ["debt_to_gdp", "market_yield", "interest_to_revenue", "dollar_index"]
 
@@ -50,7 +52,7 @@ def small_spec(tmp_path_factory):
 @pytest.fixture(scope="module")
 def serial(small_spec, tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "sweep"
-    report = sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+    report = execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
     with xr.open_dataset(report.path) as ds:
         return report, ds.load()
 
@@ -76,7 +78,7 @@ def test_the_ensemble_matches_single_runs():
     for k in range(3):
         values = dict(base.values)
         values.update({name: float(column[k]) for name, column in sampled.items()})
-        alone, _ = model.simulate(values)
+        alone, _ = engine.simulate(values)
         np.testing.assert_array_equal(times, alone.index.to_numpy())
         for name in names:
             np.testing.assert_allclose(together[name][k], alone[name], rtol=1e-9, atol=1e-12)
@@ -115,18 +117,18 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
             "fed_backstop_switch",
         ]
     }
-    alone, _ = model.simulate(prepare("japan_full", overrides, final_time=2035.0).values)
+    alone, _ = engine.simulate(prepare("japan_full", overrides, final_time=2035.0).values)
     np.testing.assert_allclose(
         row["market_yield"].sel(scenario="japan_full"), alone["market_yield"], rtol=1e-9
     )
-    reference, _ = model.simulate(prepare("baseline", overrides, final_time=2035.0).values)
+    reference, _ = engine.simulate(prepare("baseline", overrides, final_time=2035.0).values)
     extra = alone["cumulative_net_interest"] - reference["cumulative_net_interest"]
     np.testing.assert_allclose(row["extra_interest"].sel(scenario="japan_full"), extra, rtol=1e-9)
 
 
 def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path):
     _, first = serial
-    again = sweep.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
+    again = execute.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
     with xr.open_dataset(again.path) as second:
         xr.testing.assert_identical(first, second.load())
 
@@ -134,7 +136,7 @@ def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path
 def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp_path, monkeypatch):
     _, uninterrupted = serial
     out = tmp_path / "resumed"
-    real = sweep.run_chunk
+    real = execute.run_chunk
     done = []
 
     def interrupt_after_one(*args):
@@ -143,13 +145,13 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp
         done.append(real(*args))
         return done[-1]
 
-    monkeypatch.setattr(sweep, "run_chunk", interrupt_after_one)
+    monkeypatch.setattr(execute, "run_chunk", interrupt_after_one)
     with pytest.raises(KeyboardInterrupt):
-        sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+        execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
     assert sorted(p.name for p in (out / "chunks").iterdir()) == ["chunk_00000.nc"]
     assert not (out / "sweep.nc").exists()
-    monkeypatch.setattr(sweep, "run_chunk", real)
-    report = sweep.run_sweep(small_spec, out, quiet=True, chunk_size=10)
+    monkeypatch.setattr(execute, "run_chunk", real)
+    report = execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
     assert report.computed == 14  # only the two missing chunks ran
     with xr.open_dataset(report.path) as resumed:
         xr.testing.assert_identical(uninterrupted, resumed.load())
@@ -175,7 +177,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
         range = [-0.2, 0.1]
         """,
     )
-    report = sweep.run_sweep(spec, tmp_path / "out", quiet=True)
+    report = execute.run_sweep(spec, tmp_path / "out", quiet=True)
     with xr.open_dataset(report.path) as ds:
         errors = ds["error"].values
         failed = errors != ""
@@ -189,13 +191,13 @@ def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_s
     from distributed import LocalCluster
 
     _, expected = serial
-    pooled = sweep.run_sweep(small_spec, tmp_path / "pool", workers=2, quiet=True, chunk_size=10)
+    pooled = execute.run_sweep(small_spec, tmp_path / "pool", workers=2, quiet=True, chunk_size=10)
     with xr.open_dataset(pooled.path) as ds:
         xr.testing.assert_identical(expected, ds.load())
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
-        report = sweep.run_sweep(
+        report = execute.run_sweep(
             small_spec,
             tmp_path / "cluster",
             scheduler=cluster.scheduler_address,

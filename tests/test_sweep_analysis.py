@@ -13,8 +13,8 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from SALib.test_functions import Ishigami
 
-from debtloops import sweep_analysis as sa
 from debtloops.errors import InputError
+from debtloops.sweeps import analysis as sa
 
 UNITS = {
     "debt_to_gdp": ("1", "debt held by the public / GDP"),

@@ -9,7 +9,7 @@ from SALib.sample import sobol as salib_sobol
 
 from debtloops import InputError, list_scenarios
 from debtloops.paths import MODELS_DIR
-from debtloops.sweep_spec import (
+from debtloops.sweeps.spec import (
     DISTRIBUTIONS,
     SAMPLERS,
     Design,

@@ -19,13 +19,13 @@ _EXPORTS = {
     "DebtloopsError": "debtloops.errors",
     "InputError": "debtloops.errors",
     "SimulationError": "debtloops.errors",
-    "ParameterTable": "debtloops.parameters",
-    "load_parameters": "debtloops.parameters",
-    "run_scenario": "debtloops.runner",
-    "run_scenarios": "debtloops.runner",
-    "Scenario": "debtloops.scenarios",
-    "list_scenarios": "debtloops.scenarios",
-    "load_scenario": "debtloops.scenarios",
+    "ParameterTable": "debtloops.model.parameters",
+    "load_parameters": "debtloops.model.parameters",
+    "run_scenario": "debtloops.model.run",
+    "run_scenarios": "debtloops.model.run",
+    "Scenario": "debtloops.model.scenarios",
+    "list_scenarios": "debtloops.model.scenarios",
+    "load_scenario": "debtloops.model.scenarios",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -1,7 +1,7 @@
 """The ``debtloops`` command line.
 
 ``debtloops run``      run scenarios and write results, dashboards and a headline table
-``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweep`)
+``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweeps.execute`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
@@ -27,13 +27,14 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from debtloops import model
 from debtloops.errors import DebtloopsError, InputError
-from debtloops.parameters import Value, load_parameters
+from debtloops.io import LOCK_TIMEOUT, output_lock
+from debtloops.model import engine
+from debtloops.model.parameters import Value, load_parameters
+from debtloops.model.run import PreparedRun, execute, prepare
+from debtloops.model.scenarios import describe, list_scenarios, parse_assignment
+from debtloops.outputs import format_headlines, write_results
 from debtloops.paths import SCENARIO_DIR
-from debtloops.results import LOCK_TIMEOUT, format_headlines, output_lock, write_results
-from debtloops.runner import PreparedRun, execute, prepare
-from debtloops.scenarios import describe, list_scenarios, parse_assignment
 
 REFERENCE = "baseline"
 #: The longest file name and path that the command line accepts [bytes].
@@ -190,7 +191,7 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from debtloops.sweep import run_sweep
+    from debtloops.sweeps.execute import run_sweep
 
     report = run_sweep(
         args.spec, args.out, args.workers, args.scheduler, args.quiet, args.chunk_size
@@ -202,7 +203,7 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> None:
-    from debtloops.sweep_analysis import analyze
+    from debtloops.sweeps.analysis import analyze
 
     if not (args.folder / "sweep.nc").is_file():
         path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
@@ -213,7 +214,7 @@ def _analyze(args: argparse.Namespace) -> None:
 
 
 def _diagram(args: argparse.Namespace) -> None:
-    from debtloops.loop_report import write_loop_report
+    from debtloops.loops.report import write_loop_report
 
     started = time.perf_counter()
     written = write_loop_report(args.out, args.scenario, args.loop)
@@ -222,7 +223,7 @@ def _diagram(args: argparse.Namespace) -> None:
 
 
 def _backtest(args: argparse.Namespace) -> None:
-    from debtloops.backtest import format_backtest, tracking, write_backtest
+    from debtloops.validation.backtest import format_backtest, tracking, write_backtest
 
     table = write_backtest(args.out, args.start, args.end, args.yields)
     print(format_backtest(table))
@@ -234,7 +235,7 @@ def _backtest(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from debtloops.fidelity import format_checks, write_report
+    from debtloops.validation.fidelity import format_checks, write_report
 
     checks = write_report(args.out)
     print(format_checks(checks))
@@ -322,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "list":
             _list()
         elif args.command == "build":
-            print(model.build(force=args.force))
+            print(engine.build(force=args.force))
         sys.stdout.flush()
     except DebtloopsError as error:
         print(f"debtloops: error: {error}", file=sys.stderr)

@@ -44,7 +44,8 @@ Here ``d`` is the number of uncertainties. Every distribution lives on ``[low, h
 Only parameters of kind ``control`` (simulation time) and ``definition`` (unit conversions) may not
 be swept. A parameter is either an uncertainty or a lever, not both. Every value is checked against
 the table's valid range when the file is read. Values that must agree with each other (a sale no
-larger than the holdings, say) are checked by :func:`debtloops.parameters.validate` when each run
+larger than the holdings, say) are checked by :func:`debtloops.model.parameters.validate` when each
+run
 is set up.
 
 The design (:func:`design`) crosses the lever combinations (outer) with the uncertainty design
@@ -68,7 +69,7 @@ from SALib.sample import sobol as salib_sobol
 from scipy import stats
 
 from debtloops.errors import InputError, closest, exact, unknown_name
-from debtloops.parameters import Parameter, ParameterTable
+from debtloops.model.parameters import Parameter, ParameterTable
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
 SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris")

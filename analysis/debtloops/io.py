@@ -1,4 +1,4 @@
-"""Headline outcomes and the files a run writes, each written atomically.
+"""Writing output folders safely: one writer per folder, and every file written atomically.
 
 Every command that writes into an output folder holds the folder's lock (:func:`output_lock`, a
 ``filelock`` on ``DIR/.debtloops.lock``, released by the system even if the process is killed), so
@@ -12,16 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-import xarray as xr
 from filelock import FileLock, Timeout
 
-from debtloops.dashboard import plot_dashboard
 from debtloops.errors import InputError
 
 #: The lock file inside an output folder: an empty file that stays; the lock is the system's
@@ -31,117 +27,6 @@ LOCK_NAME = ".debtloops.lock"
 LOCK_TIMEOUT = 10.0
 #: Temporary files and folders start with this; a later writer removes any that are left.
 SCRATCH_PREFIX = ".debtloops-tmp-"
-
-#: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
-HEADLINE_HORIZON = 10.0
-BASIS_POINTS = 10_000.0
-
-
-@dataclass(frozen=True)
-class Headline:
-    """The outcomes printed after a run.
-
-    Attributes
-    ----------
-    scenario : str
-        The scenario's name.
-    horizon_year, final_year : float
-        The year ``HEADLINE_HORIZON`` years after the start, and the last year [year].
-    debt_to_gdp_horizon, debt_to_gdp_final : float
-        Debt held by the public over GDP in those years [1].
-    peak_market_yield : float
-        Highest 10-year market yield of the run [1/year].
-    peak_extra_yield : float
-        Largest excess of the market yield over the baseline's at the same time [1/year].
-    extra_interest : float
-        Interest paid from the start to the horizon, less the baseline's [billion USD].
-    dollar_trough : float
-        Lowest value of the dollar index [index].
-    real_gdp_horizon : float
-        Real GDP against the baseline's in the horizon year, less the baseline's own [1].
-    peak_extra_inflation : float
-        Largest excess of inflation over the baseline's at the same time [1/year].
-    """
-
-    scenario: str
-    horizon_year: float
-    final_year: float
-    debt_to_gdp_horizon: float
-    debt_to_gdp_final: float
-    peak_market_yield: float
-    peak_extra_yield: float
-    extra_interest: float
-    dollar_trough: float
-    real_gdp_horizon: float
-    peak_extra_inflation: float
-
-
-def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
-    """Return the saved time ``years`` after the start, or the last one if the run is shorter."""
-    start = float(dataset["time"][0])
-    target = min(start + years, float(dataset["time"][-1]))
-    return float(dataset["time"].sel(time=target, method="nearest"))
-
-
-def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
-    """Compute a scenario's headline outcomes against the baseline.
-
-    Parameters
-    ----------
-    name : str
-        The scenario's name.
-    scenario, baseline : xarray.Dataset
-        The two runs, over the same times.
-
-    Returns
-    -------
-    Headline
-        The outcomes.
-    """
-    when = horizon_time(scenario)
-    interest = scenario["cumulative_net_interest"].sel(time=when)
-    reference = baseline["cumulative_net_interest"].sel(time=when)
-    return Headline(
-        scenario=name,
-        horizon_year=when,
-        final_year=float(scenario["time"][-1]),
-        debt_to_gdp_horizon=float(scenario["debt_to_gdp"].sel(time=when)),
-        debt_to_gdp_final=float(scenario["debt_to_gdp"][-1]),
-        peak_market_yield=float(scenario["market_yield"].max()),
-        peak_extra_yield=float((scenario["market_yield"] - baseline["market_yield"]).max()),
-        extra_interest=float(interest - reference),
-        dollar_trough=float(scenario["dollar_index"].min()),
-        real_gdp_horizon=float(
-            scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)
-        ),
-        peak_extra_inflation=float((scenario["inflation"] - baseline["inflation"]).max()),
-    )
-
-
-def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
-    """Return the headlines as a table with readable column names and units."""
-    first = rows[0]
-    start = first.horizon_year - HEADLINE_HORIZON
-    columns = {
-        f"debt/GDP {first.horizon_year:.0f} [%]": [100 * r.debt_to_gdp_horizon for r in rows],
-        f"debt/GDP {first.final_year:.0f} [%]": [100 * r.debt_to_gdp_final for r in rows],
-        "peak 10y yield [%]": [100 * r.peak_market_yield for r in rows],
-        "peak extra yield [bp]": [BASIS_POINTS * r.peak_extra_yield for r in rows],
-        f"extra interest {start:.0f}-{first.horizon_year:.0f} [$bn]": [
-            r.extra_interest for r in rows
-        ],
-        "dollar trough [index]": [r.dollar_trough for r in rows],
-        f"real GDP {first.horizon_year:.0f} vs baseline [%]": [
-            100 * r.real_gdp_horizon for r in rows
-        ],
-        "peak extra inflation [pp]": [100 * r.peak_extra_inflation for r in rows],
-    }
-    return pd.DataFrame(columns, index=pd.Index([r.scenario for r in rows], name="scenario"))
-
-
-def format_headlines(rows: Sequence[Headline]) -> str:
-    """Return the headline table as aligned text for the terminal."""
-    return headline_table(rows).to_string(float_format=lambda x: f"{x:,.1f}")
 
 
 def current_umask() -> int:
@@ -299,37 +184,3 @@ def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
-
-
-def write_results(
-    out_dir: Path, runs: dict[str, xr.Dataset], baseline: xr.Dataset
-) -> list[Headline]:
-    """Write every scenario's results and dashboard, and the headline table.
-
-    Each scenario goes to ``out_dir/<scenario>/`` (``results.nc``, ``results.csv``,
-    ``dashboard.png``), written in a temporary folder and renamed into place; ``headlines.csv`` goes
-    to ``out_dir``.
-
-    Parameters
-    ----------
-    out_dir : Path
-        The output folder; created if missing, and locked while writing (:func:`output_lock`).
-    runs : dict
-        The results by scenario name.
-    baseline : xarray.Dataset
-        The reference run for the dashboards and headlines.
-
-    Returns
-    -------
-    list of Headline
-        One per scenario, in the order given.
-    """
-    rows = [headline(name, run, baseline) for name, run in runs.items()]
-    with output_lock(out_dir):
-        for name, run in runs.items():
-            with atomic_folder(out_dir / name) as folder:
-                run.to_netcdf(folder / "results.nc")
-                run.to_dataframe().to_csv(folder / "results.csv")
-                plot_dashboard(run, baseline, folder / "dashboard.png")
-        atomic_file(out_dir / "headlines.csv", lambda path: headline_table(rows).to_csv(path))
-    return rows

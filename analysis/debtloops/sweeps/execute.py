@@ -2,7 +2,8 @@
 
 ``debtloops sweep SPEC --out DIR`` validates the specification, builds its design, and runs the
 design in chunks of samples, each chunk as one ensemble simulation per scenario
-(:mod:`debtloops.ensemble`). Chunks run through Dask: in this process with one worker, in a pool of
+(:mod:`debtloops.model.ensemble`). Chunks run through Dask: in this process with one worker, in a
+pool of
 processes with ``--workers N``, or on an existing ``dask.distributed`` cluster with
 ``--scheduler ADDRESS``. Every chunk is written to ``DIR/chunks/`` as soon as it finishes, by a
 temporary file and a rename, so an interrupted sweep keeps what it finished and running the same
@@ -41,22 +42,22 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from debtloops import ensemble
-from debtloops.contract import NON_NEGATIVE_STOCKS, display_units
 from debtloops.errors import ExecutionError, InputError
-from debtloops.model import describe, load
-from debtloops.parameters import CROSS_CHECKED, ParameterTable, Value, load_parameters, validate
-from debtloops.provenance import provenance_attrs
-from debtloops.results import (
-    LOCK_NAME,
-    SCRATCH_PREFIX,
-    atomic_file,
-    output_lock,
-    remove_stale_scratch,
+from debtloops.io import LOCK_NAME, SCRATCH_PREFIX, atomic_file, output_lock, remove_stale_scratch
+from debtloops.model import ensemble
+from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units
+from debtloops.model.engine import describe, load
+from debtloops.model.parameters import (
+    CROSS_CHECKED,
+    ParameterTable,
+    Value,
+    load_parameters,
+    validate,
 )
-from debtloops.runner import prepare
-from debtloops.scenarios import list_scenarios
-from debtloops.sweep_spec import Design, SweepSpec, design, load_spec
+from debtloops.model.run import prepare
+from debtloops.model.scenarios import list_scenarios
+from debtloops.provenance import provenance_attrs
+from debtloops.sweeps.spec import Design, SweepSpec, design, load_spec
 
 REFERENCE = "baseline"
 #: The default chunk size splits a sweep into at least this many chunks...

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from debtloops import data, model
-from debtloops.contract import NON_NEGATIVE_STOCKS, display_units
 from debtloops.errors import InputError, SimulationError
-from debtloops.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
+from debtloops.model import data, engine
+from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units
+from debtloops.model.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
+from debtloops.model.scenarios import Scenario, load_scenario
 from debtloops.provenance import provenance_attrs
-from debtloops.scenarios import Scenario, load_scenario
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,13 @@ def _json_value(value: Value) -> float | dict[str, float]:
     return float(value)
 
 
-def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: model.ModelInfo) -> xr.Dataset:
+def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) -> xr.Dataset:
     """Label a run as an xarray Dataset with units, long names and provenance.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The run, as returned by :func:`debtloops.model.simulate`.
+        The run, as returned by :func:`debtloops.model.engine.simulate`.
     run : PreparedRun
         What was run.
     info : ModelInfo
@@ -225,7 +225,7 @@ def execute(run: PreparedRun) -> xr.Dataset:
     SimulationError
         If a value turns NaN or infinite, or a stock that cannot be negative goes negative.
     """
-    frame, info = model.simulate(run.values)
+    frame, info = engine.simulate(run.values)
     try:
         check_run(frame, info.stocks)
     except SimulationError as error:

@@ -62,8 +62,8 @@ from SALib.analyze import sobol as salib_sobol
 from scipy.stats import rankdata
 
 from debtloops.errors import DebtloopsError, InputError
-from debtloops.parameters import load_parameters
-from debtloops.results import atomic_file
+from debtloops.io import atomic_file
+from debtloops.model.parameters import load_parameters
 
 DPI = 150
 PERCENT = 100.0

@@ -3,7 +3,8 @@
 The run starts from the historical state at the end of FY``start`` (debt, holdings, the effective
 rate, GDP, the dollar) and takes the primary deficit, revenue, other means of financing, GDP,
 the federal funds rate, the bill share and the net purchases of Japan, China, other foreign holders
-and the Fed from the historical dataset (:func:`debtloops.data.history_layer`). Two ways to get the
+and the Fed from the historical dataset (:func:`debtloops.model.data.history_layer`). Two ways to
+get the
 10-year yield:
 
 ``historical``
@@ -25,11 +26,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from debtloops import data
 from debtloops.errors import InputError
-from debtloops.parameters import Value, load_parameters, validate
-from debtloops.runner import PreparedRun, execute
-from debtloops.scenarios import Scenario
+from debtloops.model import data
+from debtloops.model.parameters import Value, load_parameters, validate
+from debtloops.model.run import PreparedRun, execute
+from debtloops.model.scenarios import Scenario
 
 YIELD_MODES = ("historical", "endogenous")
 #: Years over which the endogenous run's term spread is averaged, up to the start [year].
@@ -287,7 +288,7 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     pandas.DataFrame
         The comparison (see :func:`compare`).
     """
-    from debtloops.results import atomic_file, output_lock
+    from debtloops.io import atomic_file, output_lock
 
     prepared = prepare_backtest(start, end, yields)
     table = compare(execute(prepared), start, end)

@@ -3,9 +3,10 @@
 Writes into ``--out DIR``:
 
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
-  for each *named* loop of the inventory (see :mod:`debtloops.diagrams`);
+  for each *named* loop of the inventory (see :mod:`debtloops.figures.diagrams`);
 - ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
-  :func:`debtloops.loops.assign_families`): its id (the named loop's, or the family's id and an
+  :func:`debtloops.loops.graph.assign_families`): its id (the named loop's, or the family's id and
+  an
   index, ``T.12``), family, name, polarity stated by the inventory (named loops only) and
   measured on the scenario's run, variables, length, and mean and peak absolute loop score;
 - ``dominance.nc`` (loop x time scores from Simlin's Loops That Matter, every loop pinned),
@@ -26,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from debtloops import diagrams, simlin_engine
 from debtloops.errors import InputError, unknown_name
-from debtloops.loops import (
+from debtloops.figures import diagrams
+from debtloops.io import atomic_file, output_lock
+from debtloops.loops.graph import (
     assign_families,
     causal_graph,
     find_loops,
@@ -38,9 +40,9 @@ from debtloops.loops import (
     read_families,
     read_inventory,
 )
-from debtloops.results import atomic_file, output_lock
-from debtloops.runner import prepare
-from debtloops.scenarios import list_scenarios
+from debtloops.model import simlin as simlin_engine
+from debtloops.model.run import prepare
+from debtloops.model.scenarios import list_scenarios
 
 
 def _csv_text(rows: list[dict[str, object]]) -> str:

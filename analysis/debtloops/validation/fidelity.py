@@ -29,8 +29,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from debtloops import backtest, bonds, data
-from debtloops.runner import run_scenario
+from debtloops.model import data
+from debtloops.model.run import run_scenario
+from debtloops.validation import backtest, bonds
 
 BASIS_POINTS = 10_000.0
 #: The backtest the report runs [fiscal years].
@@ -336,7 +337,7 @@ def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
     comparison : pandas.DataFrame
         The baseline beside CBO (:func:`cbo_comparison`).
     history : pandas.DataFrame
-        The FY2015-2025 backtest beside history (:func:`debtloops.backtest.compare`).
+        The FY2015-2025 backtest beside history (:func:`debtloops.validation.backtest.compare`).
     """
     comparison = cbo_comparison(run_scenario("baseline"))
     _, history = backtest.run_backtest(BACKTEST_START, BACKTEST_END, "historical")
@@ -442,7 +443,7 @@ def write_report(out_dir: Path) -> list[Check]:
     list of Check
         The checks, in the order printed.
     """
-    from debtloops.results import atomic_file, output_lock
+    from debtloops.io import atomic_file, output_lock
 
     checks, comparison, history = run_checks()
     table = checks_table(checks)

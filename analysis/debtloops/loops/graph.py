@@ -29,10 +29,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from debtloops import model as model_module
-from debtloops.parameters import CONTROLS, Value
+from debtloops.model import engine as model_module
+from debtloops.model.parameters import CONTROLS, Value
+from debtloops.model.run import prepare
 from debtloops.paths import MODELS_DIR
-from debtloops.runner import prepare
 
 INVENTORY = MODELS_DIR / "README.md"
 STOCK, FLOW, AUXILIARY, CONSTANT = "stock", "flow", "auxiliary", "constant"

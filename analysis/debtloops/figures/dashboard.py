@@ -11,7 +11,7 @@ import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from debtloops.contract import HOLDINGS
+from debtloops.model.contract import HOLDINGS
 
 PERCENT = 100.0
 THOUSAND = 1000.0

@@ -7,7 +7,8 @@ project that :func:`simlin.load` returns.
 Names
     Simlin's canonical identifiers are the snake_case names pysd uses (``debt_held_by_public``),
     so run results keep those column names; links and loops are mapped back to the .mdl names
-    through pysd's ``Real Name`` table (:func:`debtloops.model.describe`). An identifier missing
+    through pysd's ``Real Name`` table (:func:`debtloops.model.engine.describe`). An identifier
+    missing
     from that table is an error, not something dropped quietly.
 
 Runs (:func:`simulate`)
@@ -28,8 +29,10 @@ Link polarities (:func:`link_polarities`, :func:`polarity_disagreements`)
     is resolved by the sign of Simlin's own LTM link scores along that run when every non-zero score
     has the same sign (a link score carries the sign of the target's partial change per change of
     the source). Flow -> stock links need no translation: Simlin draws one per inflow (``+``) and
-    outflow (``-``), which are exactly the stock inputs of :func:`debtloops.loops.causal_graph`
-    and the signs :func:`debtloops.loops.measure_polarities` finds for them (the partial effect of
+    outflow (``-``), which are exactly the stock inputs of
+    :func:`debtloops.loops.graph.causal_graph`
+    and the signs :func:`debtloops.loops.graph.measure_polarities` finds for them (the partial
+    effect of
     a flow on the stock's net rate); neither engine draws a link from a stock's initial-value
     equation. Constants (variables with no inputs) are left out unless asked for, as in
     ``causal_graph()``. One structural difference remains and is reported, not hidden: Simlin
@@ -41,7 +44,7 @@ Link polarities (:func:`link_polarities`, :func:`polarity_disagreements`)
     the stock's inputs. So Simlin's ``inflation -> price_level_net_flow -> price_level`` is folded
     into ``inflation -> price level`` (the sign of the first link times the sign of the second),
     and ``price_level -> price_level_net_flow``, the stock's dependency on itself, is dropped as
-    :func:`debtloops.loops.causal_graph` drops it.
+    :func:`debtloops.loops.graph.causal_graph` drops it.
 
 Loop dominance (:func:`loop_dominance`)
     The model's largest strongly connected component is above Simlin's gate for exhaustive loop
@@ -79,12 +82,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from simlin.errors import ErrorCode, ErrorKind, UnitErrorKind
 
-from debtloops import model as model_module
 from debtloops.errors import InputError, unknown_name
-from debtloops.loops import NamedLoop, loop_key
-from debtloops.parameters import CONTROLS, Value
+from debtloops.io import atomic_file
+from debtloops.loops.graph import NamedLoop, loop_key
+from debtloops.model import engine as model_module
+from debtloops.model.parameters import CONTROLS, Value
 from debtloops.paths import MODEL_FILE
-from debtloops.results import atomic_file
 
 SIMLIN_VERSION = simlin.__version__
 #: Simlin's time builtins, which its results carry beside the model's variables.
@@ -236,7 +239,7 @@ def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> pd.DataFram
     Parameters
     ----------
     values : mapping
-        Parameter values by pysd name, as in ``debtloops.runner.prepare(name).values``: numbers
+        Parameter values by pysd name, as in ``debtloops.model.run.prepare(name).values``: numbers
         [the parameter's units], or year [year] -> value mappings for drivers given as time
         series; the controls ``initial_time``, ``final_time``, ``time_step`` and ``saveper``
         [year] set the run's time axis.
@@ -356,7 +359,7 @@ def polarity_disagreements(
     Parameters
     ----------
     measured : mapping
-        ``(source, target) -> sign`` from :func:`debtloops.loops.measure_polarities`.
+        ``(source, target) -> sign`` from :func:`debtloops.loops.graph.measure_polarities`.
     polarities : mapping, optional
         Simlin's polarities; :func:`link_polarities` without constants (the links of
         ``causal_graph()``) by default.
@@ -388,7 +391,8 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     values : mapping
         A scenario's parameter values (see :func:`simulate`).
     loops : sequence of NamedLoop
-        The loops to score, e.g. :func:`debtloops.loops.read_inventory`; each is pinned in Simlin.
+        The loops to score, e.g. :func:`debtloops.loops.graph.read_inventory`; each is pinned in
+        Simlin.
 
     Returns
     -------

@@ -4,7 +4,7 @@ A scenario file ``models/scenarios/NAME.toml`` starts with a comment header givi
 the source of its numbers, then holds overrides only::
 
     base = "baseline"            # optional: the scenario this one builds on
-    data = "cbo_2025"            # optional: a data layer (debtloops.data) under the overrides
+    data = "cbo_2025"            # optional: a data layer (debtloops.model.data) under the overrides
 
     [set]                        # constants
     japan_sale_amount = 120.0
@@ -37,9 +37,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from debtloops.data import LAYERS
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.parameters import Value, series_from_pairs
+from debtloops.model.data import LAYERS
+from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
 SECTIONS = ("base", "data", "set", "series")
@@ -67,7 +67,7 @@ class Scenario:
     path : Path, optional
         The scenario's file.
     data : str or None
-        The data layer the scenario runs on (see :mod:`debtloops.data`): the nearest one named
+        The data layer the scenario runs on (see :mod:`debtloops.model.data`): the nearest one named
         in the chain, or None.
     """
 
@@ -237,7 +237,7 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     InputError
         If the scenario or one of its bases does not exist or names a path, the chain loops, or a
         file is malformed. Parameter names and values are checked later, by
-        :func:`debtloops.parameters.validate`.
+        :func:`debtloops.model.parameters.validate`.
     """
     scenario_name, path = locate(name, directory)
     chain: list[str] = []

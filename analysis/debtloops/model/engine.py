@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pysd
 
-from debtloops.parameters import CONTROLS, Value
+from debtloops.model.parameters import CONTROLS, Value
 from debtloops.paths import BUILD_DIR, MODEL_FILE
 
 # pysd says so, as a UserWarning, each time a constant is given as a time series; that is how
@@ -164,7 +164,7 @@ def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> tuple[pd.Da
     Parameters
     ----------
     values : mapping
-        Every parameter's value, as returned by :func:`debtloops.parameters.validate`.
+        Every parameter's value, as returned by :func:`debtloops.model.parameters.validate`.
     mdl : Path
         The Vensim model file.
 

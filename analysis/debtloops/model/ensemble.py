@@ -38,8 +38,8 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures import abstract_model as am
 from pysd.translators.vensim.vensim_file import VensimFile
 
-from debtloops.model import _fingerprint, start
-from debtloops.parameters import CONTROLS, Value
+from debtloops.model.engine import _fingerprint, start
+from debtloops.model.parameters import CONTROLS, Value
 from debtloops.paths import BUILD_DIR, MODEL_FILE
 
 SAMPLE_DIM = "sample"
@@ -182,7 +182,7 @@ def simulate(
     ----------
     values : mapping
         Every parameter's value for the chunk, as returned by
-        :func:`debtloops.parameters.validate` (numbers, or year -> value series for drivers).
+        :func:`debtloops.model.parameters.validate` (numbers, or year -> value series for drivers).
     sampled : mapping of str to numpy.ndarray
         Parameters that differ between the runs: one value per run [the parameter's units]. All
         arrays have the chunk's length.

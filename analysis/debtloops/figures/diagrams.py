@@ -1,6 +1,7 @@
 """Diagrams of the model's structure: causal-loop and stock-and-flow diagrams.
 
-The diagrams are built from the causal graph of :mod:`debtloops.loops` and written as Graphviz DOT
+The diagrams are built from the causal graph of :mod:`debtloops.loops.graph` and written as
+Graphviz DOT
 text, rendered to SVG and PNG by Graphviz ``dot`` or, when no system Graphviz is installed, by the
 ``graphviz-pure`` command (``pip install graphviz-pure``), which takes the same command line.
 
@@ -30,8 +31,8 @@ from pathlib import Path
 import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
-from debtloops.loops import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
-from debtloops.results import SCRATCH_PREFIX, prepare_output_folder
+from debtloops.io import SCRATCH_PREFIX, prepare_output_folder
+from debtloops.loops.graph import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
 
 MINUS = "\u2212"
 #: How each measured polarity is printed on a link.
@@ -233,11 +234,11 @@ def cld_dot(
     Parameters
     ----------
     graph : networkx.DiGraph
-        The causal graph from :func:`debtloops.loops.causal_graph`.
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping
         ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
     loops : sequence of NamedLoop
-        The loop inventory, from :func:`debtloops.loops.read_inventory`.
+        The loop inventory, from :func:`debtloops.loops.graph.read_inventory`.
     highlight : NamedLoop, optional
         A loop to show on its own.
 
@@ -355,9 +356,10 @@ def stock_flow_dot(
     Parameters
     ----------
     graph : networkx.DiGraph
-        The causal graph from :func:`debtloops.loops.causal_graph`.
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping, optional
-        Link polarities as from :func:`debtloops.loops.measure_polarities`; a flow whose link to
+        Link polarities as from :func:`debtloops.loops.graph.measure_polarities`; a flow whose link
+        to
         a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
 
     Returns
@@ -473,7 +475,7 @@ def mermaid(
     Parameters
     ----------
     graph : networkx.DiGraph
-        The causal graph from :func:`debtloops.loops.causal_graph`.
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping
         ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
     loops : sequence of NamedLoop
@@ -654,7 +656,7 @@ def write_all(
     out_dir : Path
         The output folder; created if missing.
     graph : networkx.DiGraph
-        The causal graph from :func:`debtloops.loops.causal_graph`.
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping
         ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
     loops : sequence of NamedLoop
