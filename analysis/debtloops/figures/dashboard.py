@@ -1,4 +1,4 @@
-"""The dashboard: one scenario against the baseline, eight panels, saved as a PNG.
+"""The dashboard: one scenario against the baseline, nine panels, saved as a PNG.
 
 Uses matplotlib's object-oriented API with the Agg canvas, so no display or pyplot state is needed.
 """
@@ -11,32 +11,30 @@ import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from debtloops.figures.labels import HOLDER_NAMES, LABELS, PER_THOUSAND, Label
 from debtloops.model.contract import HOLDINGS
 
-PERCENT = 100.0
-THOUSAND = 1000.0
-FIGURE_SIZE = (17.0, 7.5)  # [inch]
+FIGURE_SIZE = (15.0, 10.5)  # [inch]
 DPI = 150
 
-#: (variable, title, scale applied to the values, axis label)
-_PANELS = (
-    ("debt_to_gdp", "Debt held by the public / GDP", PERCENT, "% of GDP"),
-    ("market_yield", "10-year market yield", PERCENT, "% per year"),
-    ("interest_to_revenue", "Net interest / revenue", PERCENT, "% of revenue"),
-    (None, "Holdings by holder", 1.0 / THOUSAND, "trillion USD"),
-    ("dollar_index", "Broad dollar index", 1.0, "index"),
-    ("bond_price_index", "Bond price index (10-year)", 1.0, "index, start = 100"),
-    ("output_gap", "Real GDP against the baseline's path", PERCENT, "%"),
-    ("inflation", "Inflation (GDP prices)", PERCENT, "% per year"),
-)
+#: The two official foreign holders the scenarios are about, shown in billions on their own axis:
+#: on the axis of all holdings, Japan's $1.2T would be a line along the bottom.
+SELLERS = ("japan_holdings", "china_holdings")
+#: The other holders, in trillions.
+LARGE_HOLDERS = tuple(holder for holder in HOLDINGS if holder not in SELLERS)
 
-_HOLDER_LABELS = {
-    "japan_holdings": "Japan",
-    "china_holdings": "China",
-    "other_foreign_holdings": "other foreign",
-    "fed_holdings": "Federal Reserve",
-    "domestic_private_holdings": "domestic private",
-}
+#: The panels in reading order: a variable, or a group of holders with its label.
+_PANELS: tuple[str | tuple[tuple[str, ...], Label], ...] = (
+    "debt_to_gdp",
+    "market_yield",
+    "interest_to_revenue",
+    (SELLERS, Label("Japan's and China's holdings", "billion USD")),
+    (LARGE_HOLDERS, Label("Other holders", "trillion USD", PER_THOUSAND)),
+    "dollar_index",
+    "bond_price_index",
+    "output_gap",
+    "inflation",
+)
 
 
 def plot_dashboard(
@@ -56,33 +54,37 @@ def plot_dashboard(
     name = scenario.attrs.get("scenario", "scenario")
     figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(2, 4)
-    for ax, (variable, panel_title, scale, label) in zip(axes.flat, _PANELS, strict=True):
-        if variable is None:
-            for index, holder in enumerate(HOLDINGS):
-                color = f"C{index}"
+    axes = figure.subplots(3, 3)
+    for ax, panel in zip(axes.flat, _PANELS, strict=True):
+        if isinstance(panel, tuple):
+            holders, shown = panel
+            for holder in holders:
+                color = f"C{HOLDINGS.index(holder)}"
                 ax.plot(
                     scenario["time"],
-                    scenario[holder] * scale,
+                    scenario[holder] * shown.scale,
                     color=color,
-                    label=_HOLDER_LABELS[holder],
+                    label=HOLDER_NAMES[holder],
                 )
-                ax.plot(baseline["time"], baseline[holder] * scale, color=color, linestyle="--")
-            ax.legend(fontsize="small", loc="upper left")
+                ax.plot(
+                    baseline["time"], baseline[holder] * shown.scale, color=color, linestyle="--"
+                )
+            ax.legend(fontsize="small", loc="best")
         else:
-            ax.plot(scenario["time"], scenario[variable] * scale, color="C3", label=name)
+            shown = LABELS[panel]
+            ax.plot(scenario["time"], scenario[panel] * shown.scale, color="C3", label=name)
             ax.plot(
                 baseline["time"],
-                baseline[variable] * scale,
+                baseline[panel] * shown.scale,
                 color="0.35",
                 linestyle="--",
                 label="baseline",
             )
-            if variable == "debt_to_gdp":
+            if panel == "debt_to_gdp":
                 ax.legend(fontsize="small", loc="upper left")
-        ax.set_title(panel_title, fontsize="medium")
-        ax.set_ylabel(label)
-        ax.set_xlabel("year")
+        ax.set_title(shown.title, fontsize="medium")
+        ax.set_ylabel(shown.units)
+        ax.set_xlabel("end of fiscal year")
         ax.grid(alpha=0.3)
     figure.suptitle(title or f"{name} (solid) against the baseline (dashed)")
     figure.savefig(path, dpi=DPI, format="png")
