@@ -32,11 +32,10 @@ from debtloops.io import LOCK_TIMEOUT, output_lock
 from debtloops.model import engine
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare
-from debtloops.model.scenarios import describe, list_scenarios, parse_assignment
+from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
 from debtloops.outputs import format_headlines, write_results
 from debtloops.paths import SCENARIO_DIR
 
-REFERENCE = "baseline"
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
 INTERRUPTED, BROKEN_PIPE = 130, 141

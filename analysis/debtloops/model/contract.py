@@ -5,6 +5,10 @@ checks that each name exists with these units. Units are written as in the .mdl 
 spelt ``billion USD`` and the dimensionless ``dmnl`` spelt ``1``.
 """
 
+from collections.abc import Mapping
+
+import numpy as np
+
 OUTPUT_UNITS: dict[str, str] = {
     "debt_held_by_public": "billion USD",
     "japan_holdings": "billion USD",
@@ -85,3 +89,40 @@ def display_units(mdl_units: str) -> str:
     if mdl_units.strip().lower() == "dmnl":
         return "1"
     return mdl_units.replace("billion_USD", "billion USD")
+
+
+def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[str]:
+    """Name each run's earliest impossible value: NaN, infinite, or a negative stock that cannot be.
+
+    The one check of a run's values, for single runs and for every sample of an ensemble.
+
+    Parameters
+    ----------
+    values : mapping of str to numpy.ndarray
+        Each variable's values, shape (runs, times) [its units].
+    times : numpy.ndarray
+        The saved times [year].
+
+    Returns
+    -------
+    list of str
+        One entry per run: ``''`` when every value is possible, else the variable, what is wrong
+        and the earliest time at which it is (the first variable given wins a tie).
+    """
+    n_runs = len(next(iter(values.values())))
+    earliest = np.full(n_runs, len(times))
+    problems = [""] * n_runs
+    for name, data in values.items():
+        data = np.asarray(data, dtype=float).reshape(n_runs, -1)
+        bad = ~np.isfinite(data)
+        if name in NON_NEGATIVE_STOCKS:
+            with np.errstate(invalid="ignore"):
+                bad |= data < 0
+        step = np.where(bad.any(axis=1), bad.argmax(axis=1), len(times))
+        for run in np.flatnonzero(step < earliest):
+            earliest[run] = step[run]
+            value = data[run, step[run]]
+            what = f"went negative ({value:g})" if np.isfinite(value) else f"is {value}"
+            kind = "stock " if np.isfinite(value) else ""
+            problems[run] = f"{kind}{name} {what} at time {times[step[run]]:g}"
+    return problems

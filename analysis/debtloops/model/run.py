@@ -13,13 +13,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
 from debtloops.errors import InputError, SimulationError
 from debtloops.model import data, engine
-from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units
+from debtloops.model.contract import display_units, value_problems
 from debtloops.model.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
 from debtloops.model.scenarios import Scenario, load_scenario
 from debtloops.provenance import provenance_attrs
@@ -130,15 +129,13 @@ def data_layers(
     return layers
 
 
-def check_run(frame: pd.DataFrame, stocks: Sequence[str]) -> None:
+def check_run(frame: pd.DataFrame) -> None:
     """Stop on the first impossible value of a run.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         The run, indexed by time [year].
-    stocks : sequence of str
-        The model's stocks.
 
     Raises
     ------
@@ -147,17 +144,10 @@ def check_run(frame: pd.DataFrame, stocks: Sequence[str]) -> None:
         stock that cannot be negative is.
     """
     numeric = frame.select_dtypes(include="number")
-    problems = ~np.isfinite(numeric.to_numpy())
-    guarded = [numeric.columns.get_loc(name) for name in stocks if name in NON_NEGATIVE_STOCKS]
-    with np.errstate(invalid="ignore"):
-        problems[:, guarded] |= numeric.iloc[:, guarded].to_numpy() < 0
-    if not problems.any():
-        return
-    row, col = np.argwhere(problems)[0]  # row-major: the earliest time comes first
-    name, value, when = numeric.columns[col], numeric.iloc[row, col], numeric.index[row]
-    if np.isfinite(value):
-        raise SimulationError(f"stock {name} went negative ({value:g}) at time {when:g}")
-    raise SimulationError(f"{name} is {value} at time {when:g}")
+    values = {name: numeric[name].to_numpy()[None, :] for name in numeric.columns}
+    (problem,) = value_problems(values, numeric.index.to_numpy())
+    if problem:
+        raise SimulationError(problem)
 
 
 def _json_value(value: Value) -> float | dict[str, float]:
@@ -227,7 +217,7 @@ def execute(run: PreparedRun) -> xr.Dataset:
     """
     frame, info = engine.simulate(run.values)
     try:
-        check_run(frame, info.stocks)
+        check_run(frame)
     except SimulationError as error:
         raise SimulationError(f"scenario '{run.scenario.name}': {error}") from None
     return to_dataset(frame, run, info)

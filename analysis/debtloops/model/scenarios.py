@@ -42,6 +42,9 @@ from debtloops.model.data import LAYERS
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
+#: The scenario every other is compared with: the headlines, dashboards and sweeps' extra interest.
+REFERENCE = "baseline"
+
 SECTIONS = ("base", "data", "set", "series")
 #: A scenario's name, which is also its output folder's name: safe in any file system.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")

@@ -45,7 +45,7 @@ import xarray as xr
 from debtloops.errors import ExecutionError, InputError
 from debtloops.io import LOCK_NAME, SCRATCH_PREFIX, atomic_file, output_lock, remove_stale_scratch
 from debtloops.model import ensemble
-from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units
+from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
 from debtloops.model.engine import describe, load
 from debtloops.model.parameters import (
     CROSS_CHECKED,
@@ -55,11 +55,10 @@ from debtloops.model.parameters import (
     validate,
 )
 from debtloops.model.run import prepare
-from debtloops.model.scenarios import list_scenarios
+from debtloops.model.scenarios import REFERENCE, list_scenarios
 from debtloops.provenance import provenance_attrs
 from debtloops.sweeps.spec import Design, SweepSpec, design, load_spec
 
-REFERENCE = "baseline"
 #: The default chunk size splits a sweep into at least this many chunks...
 MIN_CHUNKS = 20
 #: ... of at least this many samples (smaller sweeps are one chunk) ...
@@ -199,25 +198,6 @@ def _row_errors(plan_: SweepPlan, run: str, rows: np.ndarray) -> list[str]:
     return errors
 
 
-def _outcome_errors(results: dict[str, np.ndarray], times: np.ndarray) -> list[str]:
-    """Name the first NaN, infinite value or negative stock of each sample, or give ''."""
-    n = next(iter(results.values())).shape[0]
-    errors = [""] * n
-    for name, values in results.items():
-        bad = ~np.isfinite(values)
-        if name in NON_NEGATIVE_STOCKS:
-            with np.errstate(invalid="ignore"):
-                bad |= values < 0
-        for sample in np.flatnonzero(bad.any(axis=1)):
-            if errors[sample]:
-                continue
-            step = int(np.argmax(bad[sample]))
-            value = values[sample, step]
-            what = f"went negative ({value:g})" if np.isfinite(value) else f"is {value}"
-            errors[sample] = f"{name} {what} at time {times[step]:g}"
-    return errors
-
-
 def _chunk_path(out_dir: Path, index: int) -> Path:
     return out_dir / CHUNK_DIR / f"chunk_{index:05d}.nc"
 
@@ -261,7 +241,7 @@ def run_chunk(spec_path: str, out_dir: str, index: int, chunk_size: int) -> str:
         sampled = {name: ok_rows[:, j] for j, name in enumerate(plan_.design.names)}
         try:
             times, values = ensemble.simulate(plan_.base_values[run], sampled, plan_.internal)
-            found = _outcome_errors(values, times)
+            found = value_problems(values, times)
         except Exception as error:  # noqa: BLE001 - a failed chunk is recorded, the sweep goes on
             found = [f"{type(error).__name__}: {error}"] * plan_.chunk_size
             values = None
