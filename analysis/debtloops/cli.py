@@ -6,6 +6,7 @@
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
+``debtloops calibrate`` estimate parameters from history (least squares and MCMC)
 ``debtloops list``     show the scenarios and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
@@ -148,6 +149,59 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--out", type=_path, required=True, metavar="DIR")
 
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="estimate parameters from history: a least-squares fit and an MCMC posterior",
+    )
+    calibrate.add_argument(
+        "spec",
+        type=_path,
+        metavar="SPEC",
+        help="calibration specification (TOML), e.g. models/calibrations/history_2000_2019.toml",
+    )
+    calibrate.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="output folder: calibration.nc, figures, calibrated.toml, holdout.csv, "
+        "projections.csv",
+    )
+    calibrate.add_argument(
+        "--walkers", type=int, metavar="N", help="MCMC walkers (default: the spec's [sampler])"
+    )
+    calibrate.add_argument(
+        "--steps", type=int, metavar="N", help="MCMC steps per walker (default: the spec's)"
+    )
+    calibrate.add_argument(
+        "--burn", type=int, metavar="N", help="steps dropped as burn-in (default: the spec's)"
+    )
+    calibrate.add_argument(
+        "--seed", type=int, metavar="N", help="seed of the MCMC and the draws (default: the spec's)"
+    )
+    calibrate.add_argument(
+        "--engine",
+        choices=("simlin", "ensemble"),
+        help="simlin: one ~1 ms Simlin run per walker; ensemble: one vectorised pysd run per "
+        "batch of walkers (default: the spec's)",
+    )
+    calibrate.add_argument(
+        "--scenario",
+        default="japan_full",
+        metavar="SCENARIO",
+        help="scenario projected under prior and posterior draws (default: japan_full)",
+    )
+    calibrate.add_argument(
+        "--draws",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="draws from the prior and from the posterior for the projections (default: 1000)",
+    )
+    calibrate.add_argument(
+        "--no-projections", action="store_true", help="skip the prior/posterior projections"
+    )
+
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
@@ -242,6 +296,22 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if all(check.passed for check in checks) else 1
 
 
+def _calibrate(args: argparse.Namespace) -> None:
+    from debtloops.calibration.calibrate import calibrate, format_report, write_calibration
+
+    if args.draws < 1:
+        raise InputError(f"--draws {args.draws}: give at least 1 draw")
+    keys = ("walkers", "steps", "burn", "seed", "engine")
+    sampler = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    scenario = None if args.no_projections else args.scenario
+    result = calibrate(args.spec, sampler, scenario, args.draws)
+    written = write_calibration(result, args.out)
+    print(format_report(result))
+    for problem in result.posterior.problems:
+        print(f"debtloops: warning: MCMC diagnostic: {problem}", file=sys.stderr)
+    print(f"\n{len(written)} files in {args.out}/")
+
+
 def _list() -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
@@ -270,7 +340,7 @@ def _kept(args: argparse.Namespace) -> str:
             "to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
-    if args.command in ("run", "diagram", "analyze") and folder is not None:
+    if args.command in ("run", "diagram", "analyze", "calibrate") and folder is not None:
         return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
     return "nothing was written"
 
@@ -319,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _validate(args)
             sys.stdout.flush()
             return status
+        elif args.command == "calibrate":
+            _calibrate(args)
         elif args.command == "list":
             _list()
         elif args.command == "build":

@@ -1,0 +1,273 @@
+"""The calibration problem: the model run from history, measured like the data, and its likelihood.
+
+The run is a backtest (:func:`debtloops.validation.backtest.prepare_backtest`): it starts from the
+historical state at the end of FY``start`` and takes the drivers as they happened up to FY``end``;
+the specification's fixed values and the estimated parameters are set on top. Every run goes
+through the .mdl, in Simlin (one prepared in-memory model, about 1 ms a run) or in pysd's ensemble
+path (one vectorised run per batch); nothing of the model is restated here.
+
+Each fitted series is measured from the saved run by a linear operator (a row per fiscal year):
+``end`` picks the value at the year's end, ``mean`` averages the year's saved points (as the
+backtest does), ``change`` subtracts the previous year's end from the year's. The error model is
+Gaussian and independent across years and series, with one standard deviation per series, given
+or estimated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from debtloops.calibration.spec import CalibrationSpec
+from debtloops.errors import InputError
+from debtloops.model import data
+from debtloops.model.parameters import Value, load_parameters, validate
+from debtloops.validation.backtest import prepare_backtest
+
+FIT, HOLDOUT = "fit", "holdout"
+#: Tolerance for matching a saved time to a fiscal year's end [year].
+TIME_TOLERANCE = 1e-6
+#: The fewest fitted years a series needs [years].
+MIN_FITTED_YEARS = 2
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """One fitted series over the whole run: its years, the data and the measuring operator.
+
+    Attributes
+    ----------
+    years : numpy.ndarray
+        The fiscal years with data [year].
+    observed : numpy.ndarray
+        The data [the series' units].
+    fitted : numpy.ndarray of bool
+        True for the fit period's years, False for the held-out years.
+    operator : numpy.ndarray
+        Shape (years, saved times): the model's counterpart is ``operator @ (scale * sum of the
+        variables)``.
+    """
+
+    years: np.ndarray
+    observed: np.ndarray
+    fitted: np.ndarray
+    operator: np.ndarray
+
+
+def _operator(times: np.ndarray, years: np.ndarray, how: str) -> np.ndarray:
+    """Return the matrix that measures saved values as fiscal-year values (see module doc)."""
+    matrix = np.zeros((len(years), len(times)))
+
+    def at(year: float) -> int:
+        found = np.flatnonzero(np.abs(times - year) < TIME_TOLERANCE)
+        if found.size != 1:
+            raise InputError(f"the run saves no value at the end of FY{year:g}")
+        return int(found[0])
+
+    for row, year in enumerate(years):
+        if how == "end":
+            matrix[row, at(year)] = 1.0
+        elif how == "change":
+            matrix[row, at(year)] += 1.0
+            matrix[row, at(year - 1)] -= 1.0
+        else:
+            inside = (times > year - 1 + TIME_TOLERANCE) & (times <= year + TIME_TOLERANCE)
+            matrix[row, inside] = 1.0 / inside.sum()
+    return matrix
+
+
+class CalibrationProblem:
+    """The model against history for one specification.
+
+    Parameters
+    ----------
+    spec : CalibrationSpec
+        The checked specification.
+
+    Raises
+    ------
+    InputError
+        If a fitted series has fewer than two years of data in the fit period.
+    """
+
+    def __init__(self, spec: CalibrationSpec) -> None:
+        self.spec = spec
+        table = load_parameters()
+        prepared = prepare_backtest(spec.start, spec.end, spec.yields)
+        layer: dict[str, Value] = dict(prepared.scenario.overrides)
+        # The fit's settings, and the estimated parameters at their prior centres: a driver
+        # that the data layer gives as a series becomes one constant.
+        layer.update(spec.fixed)
+        layer.update({prior.name: prior.centre for prior in spec.priors})
+        self.values: dict[str, Value] = validate(table, layer)
+        self.defaults = {name: float(table[name].value) for name in spec.names}
+        saveper = float(self.values["saveper"])  # type: ignore[arg-type]
+        steps = round((spec.end - spec.start) / saveper)
+        self.times = spec.start + saveper * np.arange(steps + 1)
+        self.variables = sorted({v for item in spec.series for v in item.variables})
+        self.data = tuple(self._series_data(item) for item in spec.series)
+        self._model = None
+        self._overrides: dict[str, float] = {}
+        self.evaluations = 0
+
+    def _series_data(self, item) -> SeriesData:
+        observed = data.history().series(item.series)
+        if item.how == "change":  # the year's change, where both year ends are in the data
+            previous = observed.rename(lambda year: year + 1)
+            observed = (observed - previous.reindex(observed.index)).dropna()
+        first = self.spec.start if item.how == "end" else self.spec.start + 1
+        years = np.array(
+            [y for y in range(first, self.spec.end + 1) if y in observed.index], dtype=float
+        )
+        fitted = years <= self.spec.fit_end
+        if fitted.sum() < MIN_FITTED_YEARS:
+            raise InputError(
+                f"calibration {self.spec.path}: series {item.series} has "
+                f"{int(fitted.sum())} years of data in the fit period FY{first}-"
+                f"FY{self.spec.fit_end} (at least {MIN_FITTED_YEARS} needed); its data cover "
+                f"FY{int(observed.index.min())}-FY{int(observed.index.max())}"
+            )
+        return SeriesData(
+            years=years,
+            observed=observed.loc[years.astype(int)].to_numpy(dtype=float),
+            fitted=fitted,
+            operator=_operator(self.times, years, item.how),
+        )
+
+    # ---- runs --------------------------------------------------------------------------------
+    def _simlin(self):
+        if self._model is None:
+            from debtloops.model.simlin import prepared_model
+
+            self._model, self._overrides = prepared_model(self.values)
+        return self._model
+
+    def _measure(self, runs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Measure runs (variable -> array (runs, times)) as each series: (runs, years) each."""
+        measured = []
+        for item, series in zip(self.spec.series, self.data, strict=True):
+            total = sum(runs[v] for v in item.variables) * item.scale
+            measured.append(total @ series.operator.T)
+        return measured
+
+    def simulate(self, thetas: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the model for a batch of parameter sets.
+
+        Parameters
+        ----------
+        thetas : numpy.ndarray
+            Shape (runs, estimated parameters), in the order of ``spec.priors`` [their units].
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Each variable the series need, shape (runs, saved times); NaN where a run failed.
+        """
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        self.evaluations += len(thetas)
+        if self.spec.sampler.engine == "ensemble" and len(thetas) > 1:
+            from debtloops.model import ensemble
+
+            sampled = {name: thetas[:, i] for i, name in enumerate(self.spec.names)}
+            times, results = ensemble.simulate(self.values, sampled, self.variables)
+            if times.shape != self.times.shape or not np.allclose(times, self.times):
+                raise InputError("the ensemble run saved other times than expected")
+            return results
+        model = self._simlin()
+        out = {v: np.full((len(thetas), len(self.times)), np.nan) for v in self.variables}
+        for row, theta in enumerate(thetas):
+            overrides = {
+                **self._overrides,
+                **dict(zip(self.spec.names, map(float, theta), strict=True)),
+            }
+            try:
+                frame = model.run(overrides=overrides, analyze_loops=False).results
+            except Exception:  # noqa: BLE001 - a failed run is an impossible parameter set
+                continue
+            if len(frame) != len(self.times):
+                continue
+            for v in self.variables:
+                out[v][row] = frame[v].to_numpy(dtype=float)
+        return out
+
+    def predict(self, thetas: np.ndarray) -> list[np.ndarray]:
+        """Return the model's counterpart of each series, shape (runs, years) [series' units]."""
+        return self._measure(self.simulate(thetas))
+
+    # ---- likelihood --------------------------------------------------------------------------
+    @property
+    def noise_series(self) -> list[int]:
+        """Return the indices of the series whose noise scale is estimated."""
+        return [i for i, item in enumerate(self.spec.series) if item.estimated_noise]
+
+    def noise(self, log_noise: Sequence[float] = ()) -> np.ndarray:
+        """Return each series' noise scale, the estimated ones from ``log_noise`` [units]."""
+        scales = np.array([item.noise or np.nan for item in self.spec.series], dtype=float)
+        scales[self.noise_series] = np.exp(np.asarray(log_noise, dtype=float))
+        return scales
+
+    def standardised(self, predictions: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
+        """Return (model - data) / noise over the fit period, shape (runs, fitted points)."""
+        parts = [
+            (pred[:, series.fitted] - series.observed[series.fitted]) / scale
+            for pred, series, scale in zip(predictions, self.data, noise, strict=True)
+        ]
+        return np.concatenate(parts, axis=1)
+
+    def fitted_counts(self) -> np.ndarray:
+        """Return the number of fitted years of each series."""
+        return np.array([int(series.fitted.sum()) for series in self.data])
+
+    def log_prior(self, theta: np.ndarray) -> float:
+        """Return the log prior density of the parameters and log noise scales (up to a constant).
+
+        Estimated noise scales are log-uniform on their ``noise_range``.
+        """
+        count = len(self.spec.priors)
+        total = sum(
+            p.log_density(float(v)) for p, v in zip(self.spec.priors, theta[:count], strict=True)
+        )
+        for index, value in zip(self.noise_series, theta[count:], strict=True):
+            low, high = self.spec.series[index].noise_range  # type: ignore[misc]
+            if not math.log(low) <= value <= math.log(high):
+                return -math.inf
+        return float(total)
+
+    def log_likelihood(self, thetas: np.ndarray) -> np.ndarray:
+        """Return the Gaussian log-likelihood of a batch (model parameters, then log noises).
+
+        Parameters
+        ----------
+        thetas : numpy.ndarray
+            Shape (runs, parameters + estimated noise scales).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per run [log density]; -inf where the run failed.
+        """
+        thetas = np.atleast_2d(thetas)
+        count = len(self.spec.priors)
+        predictions = self.predict(thetas[:, :count])
+        result = np.empty(len(thetas))
+        counts = self.fitted_counts()
+        for row in range(len(thetas)):
+            noise = self.noise(thetas[row, count:])
+            z = self.standardised([p[row : row + 1] for p in predictions], noise)[0]
+            value = -0.5 * float(z @ z) - float(counts @ np.log(noise))
+            value -= 0.5 * counts.sum() * math.log(2 * math.pi)
+            result[row] = value if math.isfinite(value) else -math.inf
+        return result
+
+    def log_posterior(self, thetas: np.ndarray) -> np.ndarray:
+        """Return the log posterior of a batch (emcee's vectorised ``log_prob_fn``)."""
+        thetas = np.atleast_2d(thetas)
+        priors = np.array([self.log_prior(theta) for theta in thetas])
+        result = np.full(len(thetas), -math.inf)
+        inside = np.isfinite(priors)
+        if inside.any():
+            result[inside] = priors[inside] + self.log_likelihood(thetas[inside])
+        return result
