@@ -114,7 +114,7 @@ def _predictive(
     count = len(problem.spec.priors)
     model = _flat(problem.predict(draws[:, :count]))
     lengths = [len(d.years) for d in problem.data]
-    noise = np.stack([problem.noise(theta[count:]) for theta in draws])  # (draws, series)
+    noise = np.stack([problem.unpack(theta)[1] for theta in draws])  # (draws, series)
     scales = np.repeat(noise, lengths, axis=1)
     return model, model + scales * rng.standard_normal(model.shape)
 
@@ -206,6 +206,8 @@ def _dataset(
         "prior_spread": (("parameter",), np.array([p.spread for p in spec.priors])),
         "parameter_units": (("parameter",), np.array([table[n].units for n in names])),
         "noise_point": (("series",), fit.noise),
+        "rho_point": (("series",), fit.rho),
+        "series_errors": (("series",), np.array([item.errors for item in spec.series])),
         "noise_estimated": (
             ("series",),
             np.array([item.estimated_noise for item in spec.series], dtype=np.int8),
@@ -400,26 +402,33 @@ def format_report(result: CalibrationResult) -> str:
             }
         )
     estimates = pd.DataFrame(rows).set_index("parameter")
+
+    def median(prefix: str, series: str, given: float, transform=float) -> float:
+        name = f"{prefix}_{series}"
+        if name not in posterior.names:
+            return given
+        return transform(np.median(dataset["posterior"].sel(quantity=name).values))
+
+    series = [str(s) for s in dataset["series"].values]
     noise = pd.DataFrame(
         {
             "units": dataset["series_units"].values,
             "least squares": fit.noise,
             "posterior median": [
-                (
-                    float(np.exp(np.median(dataset["posterior"].sel(quantity=f"log_noise_{s}"))))
-                    if f"log_noise_{s}" in posterior.names
-                    else float(fit.noise[i])
-                )
-                for i, s in enumerate(dataset["series"].values)
+                median("log_noise", s, float(fit.noise[i]), np.exp) for i, s in enumerate(series)
+            ],
+            "rho least squares": fit.rho,
+            "rho posterior median": [
+                median("rho", s, float(fit.rho[i])) for i, s in enumerate(series)
             ],
         },
-        index=dataset["series"].values,
+        index=series,
     )
     parts = [
         "Estimates (5-95% posterior interval; least squares ± standard error):",
         estimates.to_string(float_format=lambda x: f"{x:.4g}"),
         "",
-        "Noise scales (standard deviation of each series' error):",
+        "Error model (each series' standard deviation, and lag-one autocorrelation):",
         noise.to_string(float_format=lambda x: f"{x:.4g}"),
         "",
         f"MCMC: {posterior.chain.shape[1]} walkers x {posterior.chain.shape[0]} steps "

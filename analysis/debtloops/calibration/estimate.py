@@ -5,17 +5,18 @@ Point fit (:func:`point_fit`)
     residuals divided by each series' noise scale; normal and lognormal priors enter as extra
     standardised residuals (a maximum a posteriori fit), uniform priors only as bounds. Estimated
     noise scales are found by iterating: fit, set each series' scale to the root-mean-square of
-    its residuals (within its ``noise_range``), fit again. Standard errors and the correlation
-    matrix come from the Jacobian at the optimum, ``cov = (J^T J)^-1``; a parameter at a bound of
-    its support has no meaningful standard error and is flagged.
+    its residuals (within its ``noise_range``) and each AR(1) series' autocorrelation to that of
+    its residuals, fit again (the residuals whitened with the autocorrelation). Standard errors
+    and the correlation matrix come from the Jacobian at the optimum, ``cov = (J^T J)^-1``; a
+    parameter at a bound of its support has no meaningful standard error and is flagged.
 
 Posterior (:func:`sample_posterior`)
     ``emcee``'s affine-invariant ensemble sampler with ``vectorize=True``: each step hands the
     whole batch of walkers to :meth:`CalibrationProblem.log_posterior`, one Simlin run per walker
     or one vectorised pysd run for all. The estimated noise scales are sampled too, as
-    logarithms. The walkers start in a small ball around the point fit. Diagnostics: the
-    integrated autocorrelation time of each quantity (the chain should be at least
-    :data:`TAU_MULTIPLE` times longer), the mean acceptance fraction (expected in
+    logarithms, and so are the AR(1) autocorrelations. The walkers start in a small ball around
+    the point fit. Diagnostics: the integrated autocorrelation time of each quantity (the chain
+    should be at least :data:`TAU_MULTIPLE` times longer), the mean acceptance fraction (expected in
     :data:`ACCEPTANCE_RANGE`) and the split R-hat computed across walkers after burn-in
     (approximate for an ensemble sampler, whose walkers are not independent; expected below
     :data:`RHAT_LIMIT`). A failed diagnostic is reported in ``problems``, never hidden.
@@ -28,9 +29,10 @@ from dataclasses import dataclass, field
 
 import emcee
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import OptimizeResult, least_squares
 
 from debtloops.calibration.problem import CalibrationProblem
+from debtloops.calibration.spec import RHO_MAX
 
 #: Iterations of the noise-scale update in the point fit.
 NOISE_ITERATIONS = 4
@@ -49,6 +51,10 @@ RHAT_LIMIT = 1.05
 START_BALL = 0.1
 #: Fallback starting width as a share of a prior's support, where a standard error is not usable.
 START_SHARE = 0.01
+#: Starting spread of the walkers' AR(1) autocorrelations [1].
+START_RHO = 0.02
+#: How far inside a bound the walkers start [the quantity's units].
+EDGE = 1e-9
 
 
 @dataclass
@@ -65,6 +71,8 @@ class PointFit:
         The parameters' correlation matrix.
     noise : numpy.ndarray
         Each series' noise scale, given or estimated [the series' units].
+    rho : numpy.ndarray
+        Each series' lag-one error autocorrelation (0 for independent errors).
     at_bound : numpy.ndarray of bool
         True where an estimate sits at a bound of its support.
     cost : float
@@ -80,6 +88,7 @@ class PointFit:
     errors: np.ndarray
     correlation: np.ndarray
     noise: np.ndarray
+    rho: np.ndarray
     at_bound: np.ndarray
     cost: float
     evaluations: int
@@ -93,7 +102,8 @@ class Posterior:
     Attributes
     ----------
     names : list of str
-        The sampled quantities: the parameters, then ``log_noise_<series>``.
+        The sampled quantities: the parameters, then ``log_noise_<series>``, then
+        ``rho_<series>``.
     chain : numpy.ndarray
         Shape (steps, walkers, quantities), burn-in included.
     log_posterior : numpy.ndarray
@@ -136,8 +146,10 @@ def _bounds(problem: CalibrationProblem) -> tuple[np.ndarray, np.ndarray]:
     return np.array([p.low for p in priors]), np.array([p.high for p in priors])
 
 
-def _residuals(problem: CalibrationProblem, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    z = problem.standardised(problem.predict(theta[None, :]), noise)[0]
+def _residuals(
+    problem: CalibrationProblem, theta: np.ndarray, noise: np.ndarray, rho: np.ndarray
+) -> np.ndarray:
+    z = problem.standardised(problem.predict(theta[None, :]), noise, rho)[0]
     penalties = [p.penalty(float(v)) for p, v in zip(problem.spec.priors, theta, strict=True)]
     extra = np.array([x for x in penalties if x is not None], dtype=float)
     out = np.concatenate([z, extra])
@@ -154,6 +166,20 @@ def _starts(problem: CalibrationProblem) -> list[np.ndarray]:
     return [np.clip(defaults, *inner), np.clip(centres, *inner)]
 
 
+def _least_squares(
+    problem: CalibrationProblem, start: np.ndarray, noise: np.ndarray, rho: np.ndarray
+) -> OptimizeResult:
+    low, high = _bounds(problem)
+    return least_squares(
+        lambda x: _residuals(problem, x, noise, rho),
+        start,
+        bounds=(low, high),
+        x_scale="jac",
+        diff_step=DIFF_STEP,
+        method="trf",
+    )
+
+
 def point_fit(problem: CalibrationProblem) -> PointFit:
     """Fit the parameters by weighted least squares (see the module's docstring).
 
@@ -165,38 +191,24 @@ def point_fit(problem: CalibrationProblem) -> PointFit:
     Returns
     -------
     PointFit
-        The estimates, standard errors, correlations and noise scales.
+        The estimates, standard errors, correlations, noise scales and autocorrelations.
     """
     low, high = _bounds(problem)
     before = problem.evaluations
-    noise = problem.noise([math.sqrt(a * b) for a, b in _noise_ranges(problem)])
+    iterations = NOISE_ITERATIONS if problem.noise_series or problem.ar1_series else 0
     best = None
     for start in _starts(problem):
+        noise, rho = _first_errors(problem)
         theta = start
-        for _ in range(NOISE_ITERATIONS if problem.noise_series else 1):
-            result = least_squares(
-                lambda x, n=noise: _residuals(problem, x, n),
-                theta,
-                bounds=(low, high),
-                x_scale="jac",
-                diff_step=DIFF_STEP,
-                method="trf",
-            )
-            theta = result.x
-            noise = _update_noise(problem, theta, noise)
-        result = least_squares(
-            lambda x, n=noise: _residuals(problem, x, n),
-            theta,
-            bounds=(low, high),
-            x_scale="jac",
-            diff_step=DIFF_STEP,
-            method="trf",
-        )
-        if best is None or _total_cost(problem, result.x, noise) < best[2]:
-            best = (result, noise.copy(), _total_cost(problem, result.x, noise))
-        noise = problem.noise([math.sqrt(a * b) for a, b in _noise_ranges(problem)])
+        for _ in range(iterations):
+            theta = _least_squares(problem, theta, noise, rho).x
+            noise, rho = _update_errors(problem, theta, noise, rho)
+        result = _least_squares(problem, theta, noise, rho)
+        cost = -float(problem.log_posterior(problem.pack(result.x, noise, rho)[None, :])[0])
+        if best is None or cost < best[3]:
+            best = (result, noise, rho, cost)
     assert best is not None
-    result, noise, _ = best
+    result, noise, rho, _ = best
     jacobian = result.jac
     covariance = np.linalg.pinv(jacobian.T @ jacobian)
     errors = np.sqrt(np.clip(np.diag(covariance), 0, None))
@@ -210,6 +222,7 @@ def point_fit(problem: CalibrationProblem) -> PointFit:
         errors=errors,
         correlation=correlation,
         noise=noise,
+        rho=rho,
         at_bound=at_bound,
         cost=float(result.cost),
         evaluations=problem.evaluations - before,
@@ -221,22 +234,30 @@ def _noise_ranges(problem: CalibrationProblem) -> list[tuple[float, float]]:
     return [problem.spec.series[i].noise_range for i in problem.noise_series]  # type: ignore[misc]
 
 
-def _update_noise(problem: CalibrationProblem, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Set each estimated noise scale to its series' root-mean-square residual, within range."""
-    predictions = problem.predict(theta[None, :])
-    updated = noise.copy()
+def _first_errors(problem: CalibrationProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Return the starting noise scales (geometric middle of each range) and rhos (0)."""
+    noise = problem.noise([math.log(math.sqrt(a * b)) for a, b in _noise_ranges(problem)])
+    return noise, np.zeros(len(problem.spec.series))
+
+
+def _update_errors(
+    problem: CalibrationProblem, theta: np.ndarray, noise: np.ndarray, rho: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Re-estimate the noise scales and AR(1) autocorrelations from the residuals of a fit.
+
+    Each estimated noise scale becomes its series' root-mean-square residual (within its range),
+    each AR(1) series' rho the lag-one autocorrelation of its residuals (within [0, RHO_MAX]).
+    """
+    gaps = problem.residuals(problem.predict(theta[None, :]))
+    noise, rho = noise.copy(), rho.copy()
     for index in problem.noise_series:
-        series = problem.data[index]
-        gap = predictions[index][0, series.fitted] - series.observed[series.fitted]
         low, high = problem.spec.series[index].noise_range  # type: ignore[misc]
-        updated[index] = float(np.clip(np.sqrt(np.mean(gap**2)), low, high))
-    return updated
-
-
-def _total_cost(problem: CalibrationProblem, theta: np.ndarray, noise: np.ndarray) -> float:
-    """Return the negative log-likelihood with the noise terms, to compare fits."""
-    log_noise = np.log(noise[problem.noise_series])
-    return -float(problem.log_posterior(np.concatenate([theta, log_noise])[None, :])[0])
+        noise[index] = float(np.clip(np.sqrt(np.mean(gaps[index][0] ** 2)), low, high))
+    for index in problem.ar1_series:
+        gap = gaps[index][0]
+        lagged = float(gap[1:] @ gap[:-1]) / float(gap @ gap) if np.any(gap) else 0.0
+        rho[index] = float(np.clip(lagged, 0.0, RHO_MAX))
+    return noise, rho
 
 
 def split_rhat(samples: np.ndarray) -> np.ndarray:
@@ -277,8 +298,10 @@ def _start_ball(
     log_noise = np.log(fit.noise[problem.noise_series])
     noise = log_noise + START_SHARE * rng.standard_normal((walkers, len(log_noise)))
     ranges = np.log(np.array(_noise_ranges(problem)).reshape(-1, 2))
-    noise = np.clip(noise, ranges[:, 0] + 1e-9, ranges[:, 1] - 1e-9)
-    return np.concatenate([params, noise], axis=1)
+    noise = np.clip(noise, ranges[:, 0] + EDGE, ranges[:, 1] - EDGE)
+    rho = fit.rho[problem.ar1_series]
+    rho = np.clip(rho + START_RHO * rng.standard_normal((walkers, len(rho))), EDGE, RHO_MAX - EDGE)
+    return np.concatenate([params, noise, rho], axis=1)
 
 
 def sample_posterior(
@@ -312,9 +335,7 @@ def sample_posterior(
     seed = settings.seed if seed is None else seed
     rng = np.random.default_rng(seed)
     start = _start_ball(problem, fit, walkers, rng)
-    names = [*problem.spec.names] + [
-        f"log_noise_{problem.spec.series[i].series}" for i in problem.noise_series
-    ]
+    names = problem.quantity_names
     before = problem.evaluations
     sampler = emcee.EnsembleSampler(walkers, start.shape[1], problem.log_posterior, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()

@@ -10,18 +10,20 @@ Each fitted series is measured from the saved run by a linear operator (a row pe
 ``end`` picks the value at the year's end, ``mean`` averages the year's saved points (as the
 backtest does), ``change`` subtracts the previous year's end from the year's. The error model is
 Gaussian and independent across years and series, with one standard deviation per series, given
-or estimated.
+or estimated,
+and, for a series with ``errors = "ar1"``, a lag-one autocorrelation of its yearly errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from debtloops.calibration.spec import CalibrationSpec
+from debtloops.calibration.spec import AR1, RHO_MAX, CalibrationSpec
 from debtloops.errors import InputError
 from debtloops.model import data
 from debtloops.model.parameters import Value, load_parameters, validate
@@ -130,12 +132,39 @@ class CalibrationProblem:
                 f"FY{self.spec.fit_end} (at least {MIN_FITTED_YEARS} needed); its data cover "
                 f"FY{int(observed.index.min())}-FY{int(observed.index.max())}"
             )
+        if item.errors == AR1 and np.any(np.diff(years[fitted]) != 1):
+            raise InputError(
+                f"calibration {self.spec.path}: series {item.series} has gaps in the fit period; "
+                'AR(1) errors need consecutive years (use errors = "independent")'
+            )
         return SeriesData(
             years=years,
             observed=observed.loc[years.astype(int)].to_numpy(dtype=float),
             fitted=fitted,
             operator=_operator(self.times, years, item.how),
         )
+
+    def with_observed(self, observed: Sequence[np.ndarray]) -> CalibrationProblem:
+        """Return a copy of the problem that fits other data, e.g. simulated with known values.
+
+        Parameters
+        ----------
+        observed : sequence of numpy.ndarray
+            One array per series, over the same years as its data [the series' units].
+
+        Returns
+        -------
+        CalibrationProblem
+            The same model, periods and error model against ``observed``.
+        """
+        copy = object.__new__(CalibrationProblem)
+        copy.__dict__.update(self.__dict__)
+        copy._model, copy._overrides, copy.evaluations = None, {}, 0
+        copy.data = tuple(
+            dataclasses.replace(series, observed=np.asarray(values, dtype=float))
+            for series, values in zip(self.data, observed, strict=True)
+        )
+        return copy
 
     # ---- runs --------------------------------------------------------------------------------
     def _simlin(self):
@@ -203,18 +232,74 @@ class CalibrationProblem:
         """Return the indices of the series whose noise scale is estimated."""
         return [i for i, item in enumerate(self.spec.series) if item.estimated_noise]
 
+    @property
+    def ar1_series(self) -> list[int]:
+        """Return the indices of the series whose errors follow an AR(1) process."""
+        return [i for i, item in enumerate(self.spec.series) if item.errors == AR1]
+
+    @property
+    def quantity_names(self) -> list[str]:
+        """Return the names of the sampled quantities: parameters, log noises, AR(1) rhos."""
+        series = self.spec.series
+        return [
+            *self.spec.names,
+            *(f"log_noise_{series[i].series}" for i in self.noise_series),
+            *(f"rho_{series[i].series}" for i in self.ar1_series),
+        ]
+
     def noise(self, log_noise: Sequence[float] = ()) -> np.ndarray:
         """Return each series' noise scale, the estimated ones from ``log_noise`` [units]."""
         scales = np.array([item.noise or np.nan for item in self.spec.series], dtype=float)
         scales[self.noise_series] = np.exp(np.asarray(log_noise, dtype=float))
         return scales
 
-    def standardised(self, predictions: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
-        """Return (model - data) / noise over the fit period, shape (runs, fitted points)."""
-        parts = [
-            (pred[:, series.fitted] - series.observed[series.fitted]) / scale
-            for pred, series, scale in zip(predictions, self.data, noise, strict=True)
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Split one vector of sampled quantities into parameters, noise scales and rhos.
+
+        Returns
+        -------
+        params : numpy.ndarray
+            The model parameters [their units].
+        noise : numpy.ndarray
+            Each series' noise scale (the error's marginal standard deviation) [units].
+        rho : numpy.ndarray
+            Each series' lag-one error autocorrelation; 0 for independent errors.
+        """
+        count, estimated = len(self.spec.priors), len(self.noise_series)
+        rho = np.zeros(len(self.spec.series))
+        rho[self.ar1_series] = theta[count + estimated :]
+        return theta[:count], self.noise(theta[count : count + estimated]), rho
+
+    def pack(self, params: np.ndarray, noise: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        """Join parameters, noise scales and rhos into one vector (inverse of :meth:`unpack`)."""
+        return np.concatenate(
+            [params, np.log(noise[self.noise_series]), rho[self.ar1_series]]
+        ).astype(float)
+
+    def residuals(self, predictions: list[np.ndarray]) -> list[np.ndarray]:
+        """Return model - data over the fit period, one (runs, fitted years) array per series."""
+        return [
+            pred[:, series.fitted] - series.observed[series.fitted]
+            for pred, series in zip(predictions, self.data, strict=True)
         ]
+
+    def standardised(
+        self, predictions: list[np.ndarray], noise: np.ndarray, rho: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the whitened residuals over the fit period, shape (runs, fitted points).
+
+        Independent errors: (model - data) / noise. AR(1) errors with marginal standard
+        deviation ``noise`` and autocorrelation ``rho``: the first year as before, each later
+        year's innovation ``(z_t - rho z_{t-1}) / sqrt(1 - rho^2)``; the sum of their squares is
+        the Gaussian likelihood's quadratic form.
+        """
+        rho = np.zeros(len(noise)) if rho is None else rho
+        parts = []
+        for gap, scale, r in zip(self.residuals(predictions), noise, rho, strict=True):
+            z = gap / scale
+            if r != 0.0:
+                z = np.concatenate([z[:, :1], (z[:, 1:] - r * z[:, :-1]) / math.sqrt(1 - r * r)], 1)
+            parts.append(z)
         return np.concatenate(parts, axis=1)
 
     def fitted_counts(self) -> np.ndarray:
@@ -222,27 +307,32 @@ class CalibrationProblem:
         return np.array([int(series.fitted.sum()) for series in self.data])
 
     def log_prior(self, theta: np.ndarray) -> float:
-        """Return the log prior density of the parameters and log noise scales (up to a constant).
+        """Return the log prior density of the sampled quantities (up to a constant).
 
-        Estimated noise scales are log-uniform on their ``noise_range``.
+        Estimated noise scales are log-uniform on their ``noise_range``; AR(1) autocorrelations
+        uniform on [0, :data:`RHO_MAX`].
         """
-        count = len(self.spec.priors)
+        count, estimated = len(self.spec.priors), len(self.noise_series)
         total = sum(
             p.log_density(float(v)) for p, v in zip(self.spec.priors, theta[:count], strict=True)
         )
-        for index, value in zip(self.noise_series, theta[count:], strict=True):
+        noises = theta[count : count + estimated]
+        for index, value in zip(self.noise_series, noises, strict=True):
             low, high = self.spec.series[index].noise_range  # type: ignore[misc]
             if not math.log(low) <= value <= math.log(high):
                 return -math.inf
+        if np.any(theta[count + estimated :] < 0) or np.any(theta[count + estimated :] > RHO_MAX):
+            return -math.inf
         return float(total)
 
     def log_likelihood(self, thetas: np.ndarray) -> np.ndarray:
-        """Return the Gaussian log-likelihood of a batch (model parameters, then log noises).
+        """Return the Gaussian log-likelihood of a batch of sampled quantities.
 
         Parameters
         ----------
         thetas : numpy.ndarray
-            Shape (runs, parameters + estimated noise scales).
+            Shape (runs, quantities): parameters, log noise scales, AR(1) rhos
+            (:attr:`quantity_names`).
 
         Returns
         -------
@@ -255,9 +345,10 @@ class CalibrationProblem:
         result = np.empty(len(thetas))
         counts = self.fitted_counts()
         for row in range(len(thetas)):
-            noise = self.noise(thetas[row, count:])
-            z = self.standardised([p[row : row + 1] for p in predictions], noise)[0]
+            _, noise, rho = self.unpack(thetas[row])
+            z = self.standardised([p[row : row + 1] for p in predictions], noise, rho)[0]
             value = -0.5 * float(z @ z) - float(counts @ np.log(noise))
+            value -= 0.5 * float((counts - 1) @ np.log1p(-(rho**2)))
             value -= 0.5 * counts.sum() * math.log(2 * math.pi)
             result[row] = value if math.isfinite(value) else -math.inf
         return result

@@ -26,6 +26,8 @@ header that says which parameters are estimated and why, then holds::
     scale = 100.0             # multiplies the model's value into the series' units; default 1
     noise = 0.5               # the error's standard deviation [the series' units] ...
     # noise = "estimate"      # ... or estimated, with noise_range = [low, high] (log-uniform)
+    errors = "ar1"            # independent (default) | ar1: the yearly errors' lag-one
+                              # autocorrelation is estimated (uniform prior on [0, 0.95])
 
     [sampler]                 # optional; the MCMC run (emcee)
     walkers = 32
@@ -61,11 +63,15 @@ PRIORS = ("uniform", "normal", "lognormal")
 MEASURES = ("end", "mean", "change")
 ENGINES = ("simlin", "ensemble")
 ESTIMATE = "estimate"
+INDEPENDENT, AR1 = "independent", "ar1"
+ERROR_MODELS = (INDEPENDENT, AR1)
+#: The largest lag-one autocorrelation of an AR(1) error; its prior is uniform on [0, RHO_MAX].
+RHO_MAX = 0.95
 TOP_LEVEL_KEYS = ("period", "run", "fixed", "parameters", "series", "sampler")
 PERIOD_KEYS = ("start", "fit_end", "end")
 RUN_KEYS = ("yields",)
 PARAMETER_KEYS = ("prior", "bounds", "mean", "sd", "median", "sigma")
-SERIES_KEYS = ("variables", "how", "scale", "noise", "noise_range")
+SERIES_KEYS = ("variables", "how", "scale", "noise", "noise_range", "errors")
 SAMPLER_KEYS = ("walkers", "steps", "burn", "seed", "engine")
 #: Kinds of parameter that cannot be estimated: simulation settings and unit definitions.
 NOT_ESTIMABLE = ("control", "definition")
@@ -141,6 +147,8 @@ class FittedSeries:
         The error's standard deviation [the series' units]; None when estimated.
     noise_range : tuple of float or None
         The support of an estimated noise scale (log-uniform prior) [the series' units].
+    errors : str
+        ``independent`` across years, or ``ar1``: a lag-one autocorrelation, estimated.
     """
 
     series: str
@@ -150,6 +158,7 @@ class FittedSeries:
     units: str
     noise: float | None
     noise_range: tuple[float, float] | None
+    errors: str
 
     @property
     def estimated_noise(self) -> bool:
@@ -355,6 +364,9 @@ def _series(name: str, raw: object, where: str, known_variables: set[str]) -> Fi
                 f"{where}: series.{name}.noise = {noise:g} must be positive (a standard deviation "
                 f'in {history.units(name)}); give a positive number or "{ESTIMATE}"'
             )
+    errors = raw.get("errors", INDEPENDENT)
+    if errors not in ERROR_MODELS:
+        raise unknown_name(f"error model (errors) of series.{name}", str(errors), ERROR_MODELS)
     return FittedSeries(
         series=name,
         variables=tuple(str(v) for v in variables),
@@ -363,6 +375,7 @@ def _series(name: str, raw: object, where: str, known_variables: set[str]) -> Fi
         units=history.units(name),
         noise=noise,
         noise_range=noise_range,
+        errors=str(errors),
     )
 
 
@@ -463,12 +476,13 @@ def load_spec(
     known = model_variables()
     series = tuple(_series(name, value, where, known) for name, value in series_raw.items())
     for item in series:
-        if item.estimated_noise and fit_end - start < MIN_YEARS_FOR_NOISE:
+        if (item.estimated_noise or item.errors == AR1) and fit_end - start < MIN_YEARS_FOR_NOISE:
             raise InputError(
                 f"{where}: series.{item.series}: {fit_end - start} fitted years are too few to "
-                f"estimate a noise scale (at least {MIN_YEARS_FOR_NOISE}); give noise as a number"
+                f"estimate a noise scale or an autocorrelation (at least {MIN_YEARS_FOR_NOISE}); "
+                'give noise as a number and errors = "independent"'
             )
-    dimensions = len(priors) + sum(item.estimated_noise for item in series)
+    dimensions = len(priors) + sum(item.estimated_noise + (item.errors == AR1) for item in series)
     if sampler_overrides:
         sampler_raw = raw.get("sampler", {})
         if not isinstance(sampler_raw, Mapping):

@@ -1,0 +1,396 @@
+"""Calibration to history: the specification, the likelihood, the estimators and the command."""
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy import stats
+
+from debtloops.calibration import posterior_matrix
+from debtloops.calibration.estimate import point_fit, sample_posterior, split_rhat
+from debtloops.calibration.problem import CalibrationProblem
+from debtloops.calibration.spec import load_spec
+from debtloops.cli import main
+from debtloops.model.parameters import load_parameters
+from debtloops.model.run import execute, prepare
+from debtloops.paths import MODELS_DIR
+from debtloops.validation.backtest import fiscal_year_value, prepare_backtest
+
+SHIPPED = MODELS_DIR / "calibrations" / "history_2000_2019.toml"
+#: The share of coverage checks that may fail by chance before a test fails: the count of
+#: intervals holding the true value must reach this quantile of Binomial(checks, nominal).
+FALSE_ALARM = 0.01
+
+SERIES = """
+[series.gs10_fy_avg]
+variables = ["market_yield"]
+how = "mean"
+scale = 100.0
+noise = {gs10}
+
+[series.dollar_broad_spliced_fy_avg]
+variables = ["dollar_index"]
+how = "mean"
+noise = {dollar}
+
+[series.foreign_holdings_total]
+variables = ["japan_holdings", "china_holdings", "other_foreign_holdings"]
+how = "change"
+noise = {foreign}
+"""
+
+
+def small_spec(
+    tmp_path: Path,
+    start: int = 2000,
+    fit_end: int = 2012,
+    end: int | None = None,
+    gs10: object = 0.2,
+    dollar: object = 2.0,
+    foreign: object = 40.0,
+    extra: str = "",
+    walkers: int = 12,
+    steps: int = 40,
+    burn: int = 10,
+    name: str = "small.toml",
+) -> Path:
+    """Write a three-parameter specification with given noise scales."""
+    text = f"""# small: a test calibration
+[period]
+start = {start}
+fit_end = {fit_end}
+end = {end or fit_end}
+
+[fixed]
+premia_anchor_switch = 0.0
+inflation_response = 0.0
+output_gap_response = 0.0
+gdp_sensitivity_to_real_yield = 0.0
+
+[parameters.yield_seeking_sensitivity]
+[parameters.portfolio_balance_sensitivity]
+[parameters.dollar_rate_sensitivity]
+{extra}
+{SERIES.format(gs10=gs10, dollar=dollar, foreign=foreign)}
+[sampler]
+walkers = {walkers}
+steps = {steps}
+burn = {burn}
+seed = 7
+"""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def synthetic(problem: CalibrationProblem, truth: np.ndarray, seed: int) -> CalibrationProblem:
+    """Return the problem against data simulated with ``truth`` plus the given noise."""
+    rng = np.random.default_rng(seed)
+    predictions = problem.predict(truth[None, :])
+    noise = problem.noise()
+    observed = [
+        p[0] + scale * rng.standard_normal(p.shape[1])
+        for p, scale in zip(predictions, noise, strict=True)
+    ]
+    return problem.with_observed(observed)
+
+
+def least_count(checks: int, nominal: float) -> int:
+    """Return the fewest covered checks that are not a false alarm at FALSE_ALARM."""
+    return int(stats.binom.ppf(FALSE_ALARM, checks, nominal))
+
+
+#: True values inside the table's ranges, away from their bounds [the parameters' units].
+TRUTH = np.array([1.3, 0.42, 4.3])
+
+
+# ---- the specification ---------------------------------------------------------------------------
+def test_shipped_spec_reads_and_names_few_identifiable_parameters():
+    spec = load_spec(SHIPPED)
+    table = load_parameters()
+    assert 3 <= len(spec.priors) <= 6
+    assert "yield_seeking_sensitivity" in spec.names
+    for prior in spec.priors:
+        assert table[prior.name].valid_min <= prior.low < prior.high <= table[prior.name].valid_max
+    assert spec.start < spec.fit_end < spec.end
+
+
+def test_measurement_matches_the_backtest(tmp_path):
+    """The fiscal-year operators measure a run as the backtest does (end, mean, change)."""
+    problem = CalibrationProblem(load_spec(small_spec(tmp_path)))
+    theta = np.array([[problem.values[n] for n in problem.spec.names]])
+    spec = problem.spec
+    backtest = prepare_backtest(spec.start, spec.end, spec.yields)
+    run = execute(dataclasses.replace(backtest, values=problem.values))  # the same run, in pysd
+    runs = {v: run[v].values[None, :] for v in problem.variables}
+    measured = problem._measure(runs)
+    for item, series, values in zip(problem.spec.series, problem.data, measured, strict=True):
+        for year, value in zip(series.years, values[0], strict=True):
+            total = sum(
+                fiscal_year_value(run, v, "end" if item.how == "change" else item.how, int(year))
+                for v in item.variables
+            )
+            if item.how == "change":
+                total -= sum(
+                    fiscal_year_value(run, v, "end", int(year) - 1) for v in item.variables
+                )
+            assert value == pytest.approx(total * item.scale, rel=1e-12, abs=1e-9)
+    simlin = problem.predict(theta)
+    for pysd_values, simlin_values in zip(measured, simlin, strict=True):
+        np.testing.assert_allclose(simlin_values, pysd_values, rtol=1e-6, atol=1e-6)
+
+
+def test_ensemble_engine_agrees_with_simlin(tmp_path):
+    problem = CalibrationProblem(load_spec(small_spec(tmp_path), sampler_overrides={"walkers": 6}))
+    thetas = np.array([[0.5, 0.35, 3.5], [2.0, 0.55, 4.5], [1.0, 0.45, 4.0]])
+    simlin = problem.predict(thetas)
+    ensemble = CalibrationProblem(
+        load_spec(small_spec(tmp_path), sampler_overrides={"engine": "ensemble", "walkers": 6})
+    ).predict(thetas)
+    for a, b in zip(simlin, ensemble, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+# ---- the likelihood and reproducibility ----------------------------------------------------------
+def test_likelihood_is_finite_and_the_fit_reproducible():
+    spec = load_spec(SHIPPED, sampler_overrides={"steps": 12, "burn": 2})
+    problem = CalibrationProblem(spec)
+    theta = np.array([[problem.defaults[n] for n in spec.names]])
+    log_noise = np.log([np.sqrt(np.prod(spec.series[i].noise_range)) for i in problem.noise_series])
+    values = problem.log_likelihood(np.concatenate([theta, log_noise[None, :]], axis=1))
+    assert np.isfinite(values).all()
+    fit = point_fit(problem)
+    again = point_fit(CalibrationProblem(spec))
+    np.testing.assert_array_equal(fit.values, again.values)
+    first = sample_posterior(problem, fit)
+    second = sample_posterior(CalibrationProblem(spec), fit)
+    np.testing.assert_array_equal(first.chain, second.chain)
+    assert np.isfinite(first.log_posterior).all()
+    other = sample_posterior(problem, fit, seed=spec.sampler.seed + 1)
+    assert not np.array_equal(first.chain, other.chain)
+
+
+def test_outside_the_prior_the_posterior_is_impossible(tmp_path):
+    problem = CalibrationProblem(load_spec(small_spec(tmp_path)))
+    inside = np.array([[1.0, 0.45, 4.0]])
+    outside = np.array([[3.5, 0.45, 4.0]])  # yield_seeking_sensitivity's range is [0, 3]
+    assert np.isfinite(problem.log_posterior(inside)).all()
+    assert problem.log_posterior(outside)[0] == -np.inf
+
+
+def test_split_rhat_tells_agreeing_chains_from_disagreeing_ones():
+    rng = np.random.default_rng(3)
+    agreeing = rng.standard_normal((400, 8, 1))
+    disagreeing = agreeing + np.arange(8)[None, :, None]
+    assert split_rhat(agreeing)[0] < 1.05
+    assert split_rhat(disagreeing)[0] > 1.5
+
+
+# ---- recovery of known parameters ----------------------------------------------------------------
+def test_least_squares_recovers_known_parameters_within_their_intervals(tmp_path):
+    """Over several noise seeds, +-1.96 standard errors hold the true values ~95% of the time."""
+    problem = CalibrationProblem(load_spec(small_spec(tmp_path)))
+    seeds = range(8)
+    covered = checks = 0
+    for seed in seeds:
+        fit = point_fit(synthetic(problem, TRUTH, seed))
+        assert not fit.at_bound.any()
+        covered += int(np.sum(np.abs(fit.values - TRUTH) <= 1.96 * fit.errors))
+        checks += len(TRUTH)
+        assert fit.errors.max() > 0
+    assert covered >= least_count(checks, 0.95), f"{covered}/{checks} intervals hold the truth"
+
+
+@pytest.mark.slow
+def test_mcmc_recovers_known_parameters_within_their_credible_intervals(tmp_path):
+    """Over several noise seeds, the 90% posterior intervals hold the true values."""
+    spec = load_spec(small_spec(tmp_path, walkers=16, steps=500, burn=150))
+    problem = CalibrationProblem(spec)
+    covered = checks = 0
+    for seed in range(4):
+        data = synthetic(problem, TRUTH, 100 + seed)
+        fit = point_fit(data)
+        draws = sample_posterior(data, fit, seed=seed).draws()
+        low, high = np.quantile(draws[:, : len(TRUTH)], [0.05, 0.95], axis=0)
+        covered += int(np.sum((low <= TRUTH) & (TRUTH <= high)))
+        checks += len(TRUTH)
+    assert covered >= least_count(checks, 0.90), f"{covered}/{checks} intervals hold the truth"
+
+
+def test_estimated_noise_recovers_the_simulated_scale(tmp_path):
+    """With the noise estimated, the point fit's scale is near the one the data were made with."""
+    path = small_spec(
+        tmp_path,
+        fit_end=2019,
+        gs10='"estimate"\nnoise_range = [0.01, 5.0]',
+        dollar='"estimate"\nnoise_range = [0.1, 50.0]',
+    )
+    problem = CalibrationProblem(load_spec(path))
+    made_with = np.array([0.2, 2.0, 40.0])
+    given = problem.with_observed(
+        [
+            p[0] + s * np.random.default_rng(5).standard_normal(p.shape[1])
+            for p, s in zip(problem.predict(TRUTH[None, :]), made_with, strict=True)
+        ]
+    )
+    fit = point_fit(given)
+    years = problem.fitted_counts()
+    # A sample standard deviation of n points is within about 3/sqrt(2n) of the truth (3 sigma).
+    tolerance = 3 / np.sqrt(2 * years[:2])
+    assert np.all(np.abs(fit.noise[:2] / made_with[:2] - 1) < tolerance)
+    assert fit.noise[2] == 40.0
+
+
+# ---- the command ---------------------------------------------------------------------------------
+def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, capsys):
+    spec = small_spec(tmp_path, fit_end=2015, end=2019, walkers=8, steps=30, burn=10)
+    out = tmp_path / "out"
+    status = main(["calibrate", str(spec), "--out", str(out), "--draws", "12"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    for name in (
+        "calibration.nc",
+        "fit.png",
+        "pairs.png",
+        "prior_posterior.png",
+        "calibrated.toml",
+        "holdout.csv",
+        "projections.csv",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert "Held out (FY2016-FY2019)" in printed
+    with xr.open_dataset(out / "calibration.nc") as dataset:
+        assert dataset.sizes["draw"] == 8 * 20
+        assert dataset.sizes["quantity"] == 3
+        medians = dataset["posterior_median"].to_series()
+        assert np.isfinite(dataset["log_likelihood"].values).all()
+        assert set(dataset["obs_year"].values[dataset["obs_fitted"].values == 0]) == {
+            2016,
+            2017,
+            2018,
+            2019,
+        }
+    calibrated = tomllib.loads((out / "calibrated.toml").read_text())
+    assert calibrated["base"] == "baseline"
+    for name, value in calibrated["set"].items():
+        assert value == pytest.approx(medians[name], rel=1e-12)
+    child = out / "on_calibrated.toml"
+    child.write_text(
+        '# on_calibrated: test\nbase = "calibrated"\n[set]\njapan_sale_amount = 100.0\n'
+    )
+    values = prepare(str(child)).values
+    assert values["yield_seeking_sensitivity"] == pytest.approx(
+        medians["yield_seeking_sensitivity"]
+    )
+    assert values["japan_sale_amount"] == 100.0
+    names, matrix = posterior_matrix(out, count=50, seed=1)
+    assert names == list(calibrated["set"])
+    assert matrix.shape == (50, len(names))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"series": "gs10_fy_avgx"}, "unknown series"),
+        ({"bounds": "[-1.0, 3.0]"}, "outside its valid range"),
+        ({"start": 1995}, "not a fiscal year of the historical dataset"),
+        ({"noise": 0.0}, "must be positive"),
+        ({"noise": -1.0}, "must be positive"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, change, message):
+    path = small_spec(tmp_path, start=change.get("start", 2000), gs10=change.get("noise", 0.2))
+    text = path.read_text()
+    if "series" in change:
+        text = text.replace("[series.gs10_fy_avg]", f"[series.{change['series']}]")
+    if "bounds" in change:
+        text = text.replace(
+            "[parameters.yield_seeking_sensitivity]",
+            f"[parameters.yield_seeking_sensitivity]\nbounds = {change['bounds']}",
+        )
+    path.write_text(text)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert not out.exists()
+
+
+def test_unknown_scenario_and_bad_sampler_are_refused_before_any_run(tmp_path, capsys):
+    path = small_spec(tmp_path)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--scenario", "japan_fulll"]) == 2
+    assert "japan_full" in capsys.readouterr().err
+    assert main(["calibrate", str(path), "--out", str(out), "--walkers", "3"]) == 2
+    assert "nearest valid value" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_period_without_data_is_refused(tmp_path):
+    """FY2000's bill share is missing: fitting it from FY2000 alone leaves too few years."""
+    path = small_spec(tmp_path)
+    text = path.read_text().replace(
+        "[series.gs10_fy_avg]",
+        '[series.bill_share_marketable]\nvariables = ["bill_share_of_debt"]\nnoise = 1.0\n\n'
+        "[series.gs10_fy_avg]",
+    )
+    text = text.replace("fit_end = 2012", "fit_end = 2001")
+    path.write_text(text)
+    with pytest.raises(Exception, match="years of data in the fit period"):
+        CalibrationProblem(load_spec(path))
+
+
+def test_ar1_likelihood_is_the_multivariate_normal_density(tmp_path):
+    """Whitening plus the determinant terms give the exact density of AR(1) errors."""
+    path = small_spec(
+        tmp_path,
+        gs10='"estimate"\nnoise_range = [0.01, 5.0]\nerrors = "ar1"',
+        foreign='40.0\nerrors = "ar1"',
+    )
+    problem = CalibrationProblem(load_spec(path))
+    assert problem.quantity_names[-3:] == [
+        "log_noise_gs10_fy_avg",
+        "rho_gs10_fy_avg",
+        "rho_foreign_holdings_total",
+    ]
+    params = np.array([1.0, 0.45, 4.0])
+    noise = np.array([0.7, 2.0, 40.0])
+    rho = np.array([0.6, 0.0, 0.3])
+    theta = problem.pack(params, noise, rho)
+    np.testing.assert_allclose(problem.unpack(theta)[1], noise)
+    expected = 0.0
+    for gap, scale, r in zip(
+        problem.residuals(problem.predict(params[None, :])), noise, rho, strict=True
+    ):
+        lags = np.abs(np.subtract.outer(np.arange(gap.shape[1]), np.arange(gap.shape[1])))
+        covariance = scale**2 * r**lags
+        expected += stats.multivariate_normal(cov=covariance).logpdf(gap[0])
+    assert problem.log_likelihood(theta[None, :])[0] == pytest.approx(expected, rel=1e-10)
+    outside = problem.pack(params, noise, np.array([0.99, 0.0, 0.3]))
+    assert problem.log_posterior(outside[None, :])[0] == -np.inf
+
+
+def test_ar1_point_fit_finds_autocorrelated_errors(tmp_path):
+    """Errors simulated with rho = 0.7 are found to be autocorrelated; independent ones are not."""
+    path = small_spec(
+        tmp_path, fit_end=2019, gs10='"estimate"\nnoise_range = [0.01, 5.0]\nerrors = "ar1"'
+    )
+    problem = CalibrationProblem(load_spec(path))
+    predictions = problem.predict(TRUTH[None, :])
+    found = {}
+    for rho in (0.0, 0.7):
+        rng = np.random.default_rng(11)
+        shocks = rng.standard_normal(predictions[0].shape[1])
+        errors = np.empty_like(shocks)
+        errors[0] = shocks[0]
+        for t in range(1, len(shocks)):
+            errors[t] = rho * errors[t - 1] + np.sqrt(1 - rho**2) * shocks[t]
+        observed = [predictions[0][0] + 0.2 * errors, predictions[1][0], predictions[2][0]]
+        found[rho] = point_fit(problem.with_observed(observed)).rho[0]
+    # The lag-one autocorrelation of n = 19 points has a standard error of about 1/sqrt(n).
+    tolerance = 2.5 / np.sqrt(problem.fitted_counts()[0])
+    assert found[0.0] < tolerance
+    assert abs(found[0.7] - 0.7) < tolerance
