@@ -158,9 +158,10 @@ def test_ensemble_engine_agrees_with_simlin(tmp_path):
 def test_likelihood_is_finite_and_the_fit_reproducible():
     spec = load_spec(SHIPPED, sampler_overrides={"steps": 12, "burn": 2})
     problem = CalibrationProblem(spec)
-    theta = np.array([[problem.defaults[n] for n in spec.names]])
-    log_noise = np.log([np.sqrt(np.prod(spec.series[i].noise_range)) for i in problem.noise_series])
-    values = problem.log_likelihood(np.concatenate([theta, log_noise[None, :]], axis=1))
+    params = np.array([problem.defaults[n] for n in spec.names])
+    noise = np.array([np.sqrt(np.prod(item.noise_range)) for item in spec.series])
+    rho = np.full(len(spec.series), 0.5)
+    values = problem.log_likelihood(problem.pack(params, noise, rho)[None, :])
     assert np.isfinite(values).all()
     fit = point_fit(problem)
     again = point_fit(CalibrationProblem(spec))
@@ -207,7 +208,7 @@ def test_least_squares_recovers_known_parameters_within_their_intervals(tmp_path
 @pytest.mark.slow
 def test_mcmc_recovers_known_parameters_within_their_credible_intervals(tmp_path):
     """Over several noise seeds, the 90% posterior intervals hold the true values."""
-    spec = load_spec(small_spec(tmp_path, walkers=16, steps=500, burn=150))
+    spec = load_spec(small_spec(tmp_path, walkers=12, steps=300, burn=100))
     problem = CalibrationProblem(spec)
     covered = checks = 0
     for seed in range(4):

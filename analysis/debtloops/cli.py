@@ -187,16 +187,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument(
         "--scenario",
-        default="japan_full",
         metavar="SCENARIO",
-        help="scenario projected under prior and posterior draws (default: japan_full)",
+        help="scenario projected under prior and posterior draws (default: the spec's "
+        "[projection], else japan_full)",
     )
     calibrate.add_argument(
         "--draws",
         type=int,
-        default=1000,
         metavar="N",
-        help="draws from the prior and from the posterior for the projections (default: 1000)",
+        help="draws from the prior and from the posterior for the projections (default: the "
+        "spec's, else 1000)",
     )
     calibrate.add_argument(
         "--no-projections", action="store_true", help="skip the prior/posterior projections"
@@ -299,12 +299,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> None:
     from debtloops.calibration.calibrate import calibrate, format_report, write_calibration
 
-    if args.draws < 1:
-        raise InputError(f"--draws {args.draws}: give at least 1 draw")
     keys = ("walkers", "steps", "burn", "seed", "engine")
     sampler = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
-    scenario = None if args.no_projections else args.scenario
-    result = calibrate(args.spec, sampler, scenario, args.draws)
+    keys = ("scenario", "draws")
+    projection = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    if args.no_projections:
+        projection["scenario"] = None
+    result = calibrate(args.spec, sampler, projection)
     written = write_calibration(result, args.out)
     print(format_report(result))
     for problem in result.posterior.problems:

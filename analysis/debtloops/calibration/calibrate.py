@@ -18,7 +18,9 @@ an output folder, each file atomically under the folder's lock:
     The error on the held-out years, the defaults against the calibration (see
     :func:`holdout_table`).
 ``projections.csv``
-    A scenario's debt/GDP at the end and peak yield under prior and posterior draws
+    A scenario's debt/GDP at the end and peak yield under prior and posterior draws of the
+    calibrated behavioural parameters, the others at the scenario's values, and again with the
+    specification's ``[projection] others`` drawn uniformly on their ranges under both
     (:func:`debtloops.calibration.posterior.projection_bands`).
 """
 
@@ -41,6 +43,7 @@ from debtloops.calibration.posterior import (
     draw_prior,
     projected_names,
     projection_bands,
+    uniform_draws,
 )
 from debtloops.calibration.problem import CalibrationProblem
 from debtloops.calibration.spec import CalibrationSpec, load_spec
@@ -51,9 +54,6 @@ from debtloops.model.parameters import load_parameters
 BAND_DRAWS = 200
 #: The band's quantiles [1] and the predictive interval checked on the held-out years.
 BAND = (0.05, 0.5, 0.95)
-#: The projection scenario by default, and the draws run from the prior and the posterior.
-PROJECTION_SCENARIO = "japan_full"
-PROJECTION_DRAWS = 1000
 
 
 @dataclass
@@ -257,11 +257,27 @@ def _dataset(
     return dataset
 
 
+def _projections(result_spec: CalibrationSpec, dataset: xr.Dataset, rng: np.random.Generator):
+    """Run the projection scenario under prior and posterior draws (see the module's doc)."""
+    projection = result_spec.projection
+    names = projected_names(result_spec.names)
+    columns = [result_spec.names.index(n) for n in names]
+    posterior = dataset["posterior"].values[:, columns]
+    chosen = posterior[rng.choice(len(posterior), size=projection.draws)]
+    prior = draw_prior([result_spec.priors[i] for i in columns], projection.draws, rng)
+    draws = {"prior": (names, prior), "posterior": (names, chosen)}
+    if projection.others:
+        others = list(projection.others)
+        extra = uniform_draws(others, projection.draws, rng)
+        draws["prior, with others"] = (names + others, np.hstack([prior, extra]))
+        draws["posterior, with others"] = (names + others, np.hstack([chosen, extra]))
+    return projection_bands(str(projection.scenario), draws)
+
+
 def calibrate(
     spec_path: Path,
     sampler: Mapping[str, object] | None = None,
-    scenario: str | None = PROJECTION_SCENARIO,
-    projection_draws: int = PROJECTION_DRAWS,
+    projection: Mapping[str, object] | None = None,
 ) -> CalibrationResult:
     """Run a calibration: point fit, posterior, held-out check and projections, in memory.
 
@@ -269,13 +285,9 @@ def calibrate(
     ----------
     spec_path : Path
         The specification (TOML).
-    sampler : mapping, optional
-        Replaces the specification's ``[sampler]`` keys (walkers, steps, burn, seed, engine);
-        checked like the file's.
-    scenario : str or None
-        The scenario projected under prior and posterior draws; None skips the projections.
-    projection_draws : int
-        Draws from each of the prior and the posterior for the projections.
+    sampler, projection : mapping, optional
+        Replace the specification's ``[sampler]`` keys (walkers, steps, burn, seed, engine) and
+        ``[projection]`` keys (scenario, None to skip, draws, others); checked like the file's.
 
     Returns
     -------
@@ -289,9 +301,9 @@ def calibrate(
     """
     from debtloops.model.run import prepare
 
-    spec = load_spec(spec_path, sampler_overrides=sampler)
-    if scenario is not None:
-        prepare(scenario)  # refuses an unknown or invalid scenario before the long work
+    spec = load_spec(spec_path, sampler_overrides=sampler, projection_overrides=projection)
+    if spec.projection.scenario is not None:
+        prepare(spec.projection.scenario)  # refuses a bad scenario before the long work
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     problem = CalibrationProblem(spec)
@@ -304,16 +316,13 @@ def calibrate(
     started = time.perf_counter()
     dataset = _dataset(problem, fit, posterior, rng)
     holdout = holdout_table(dataset)
+    seconds["bands"] = time.perf_counter() - started
     projections = None
-    if scenario is not None:
-        names = projected_names(spec.names)
-        columns = [spec.names.index(n) for n in names]
-        draws = dataset["posterior"].values[:, columns]
-        chosen = draws[rng.choice(len(draws), size=min(projection_draws, len(draws)))]
-        prior = dataset["prior_draws"].values[: len(chosen), columns]
-        projections = projection_bands(scenario, names, prior, chosen)
-        dataset.attrs["projection_scenario"] = scenario
-    seconds["bands and projections"] = time.perf_counter() - started
+    if spec.projection.scenario is not None:
+        started = time.perf_counter()
+        projections = _projections(spec, dataset, rng)
+        dataset.attrs["projection_scenario"] = spec.projection.scenario
+        seconds["projections"] = time.perf_counter() - started
     return CalibrationResult(spec, fit, posterior, dataset, holdout, projections, seconds)
 
 
@@ -445,7 +454,8 @@ def format_report(result: CalibrationResult) -> str:
         parts += [
             "",
             f"{dataset.attrs['projection_scenario']} under prior and posterior draws of "
-            f"{', '.join(projected_names(result.spec.names))} (others at their defaults):",
+            f"{', '.join(projected_names(result.spec.names))}; 'with others' also draws "
+            f"{', '.join(result.spec.projection.others) or 'nothing'} from their ranges:",
             result.projections.to_string(float_format=lambda x: f"{x:.4g}"),
         ]
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())

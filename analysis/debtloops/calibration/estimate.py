@@ -342,7 +342,8 @@ def sample_posterior(
     sampler.run_mcmc(start, steps, progress=False)
     chain = sampler.get_chain()
     log_posterior = sampler.get_log_prob()
-    tau = np.asarray(sampler.get_autocorr_time(tol=0), dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a chain that never moved: NaN
+        tau = np.asarray(sampler.get_autocorr_time(tol=0), dtype=float)
     acceptance = float(np.mean(sampler.acceptance_fraction))
     rhat = split_rhat(chain[burn:])
     problems = []

@@ -2,14 +2,14 @@
 
 :func:`posterior_matrix` is the hook for sensitivity sweeps (``[sampler] method = "posterior"``):
 it returns posterior draws of the calibrated behavioural parameters as a parameter matrix.
-:func:`projection_bands` runs a scenario (``japan_full`` by default) over prior draws and over
-posterior draws, in Simlin, and returns the 5-95% bands of debt/GDP at the end and of the peak
-10-year yield.
+:func:`projection_bands` runs a scenario (``japan_full`` by default) over sets of draws (prior and
+posterior, with or without other uncertain parameters drawn from their ranges), in Simlin, and
+returns the 5-95% bands of debt/GDP at the end and of the peak 10-year yield.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -121,35 +121,41 @@ def posterior_matrix(
 
 
 def projection_bands(
-    scenario: str, names: Sequence[str], prior: np.ndarray, posterior: np.ndarray
+    scenario: str, draws: Mapping[str, tuple[Sequence[str], np.ndarray]]
 ) -> pd.DataFrame:
-    """Run a scenario over prior and posterior draws and return the bands of two outcomes.
+    """Run a scenario over sets of parameter draws and return the bands of two outcomes.
 
     Parameters
     ----------
     scenario : str
         A scenario name or file (see :func:`debtloops.model.run.prepare`).
-    names : sequence of str
-        The parameters drawn; every other value is the scenario's.
-    prior, posterior : numpy.ndarray
-        Draws, shape (draws, parameters) [the parameters' units].
+    draws : mapping
+        A label (e.g. ``"posterior"``) -> (the parameters drawn, their draws of shape
+        (draws, parameters) [the parameters' units]); every other value is the scenario's. A
+        driver drawn is held constant, as in a sweep.
 
     Returns
     -------
     pandas.DataFrame
-        Rows ``(outcome, distribution)``; columns ``p5, p50, p95`` and ``runs`` (the runs that
+        Rows ``(outcome, draws)``; columns ``p5, p50, p95`` and ``runs`` (the runs that
         finished); outcomes ``debt/GDP <final year> [%]`` and ``peak 10y yield [%]``.
     """
     from debtloops.model.run import prepare
     from debtloops.model.simlin import prepared_model
 
     prepared = prepare(scenario)
-    model, overrides = prepared_model(prepared.values)
-    final = float(prepared.values["final_time"])  # type: ignore[arg-type]
+    table = load_parameters()
+    values = dict(prepared.values)
+    for names, _ in draws.values():
+        for name in names:
+            if isinstance(values[name], Mapping):  # a driver's path becomes a constant
+                values[name] = float(table[name].value)
+    model, overrides = prepared_model(values)
+    final = float(values["final_time"])  # type: ignore[arg-type]
     rows = []
-    for distribution, draws in (("prior", prior), ("posterior", posterior)):
+    for label_, (names, matrix) in draws.items():
         debt, peak = [], []
-        for theta in draws:
+        for theta in matrix:
             changes = dict(zip(names, map(float, theta), strict=True))
             try:
                 frame = model.run(overrides={**overrides, **changes}, analyze_loops=False).results
@@ -160,8 +166,16 @@ def projection_bands(
             if np.isfinite(end) and np.isfinite(top):
                 debt.append(end)
                 peak.append(top)
-        for outcome, values in ((f"debt/GDP {final:g} [%]", debt), ("peak 10y yield [%]", peak)):
-            quantiles = np.quantile(values, BAND) if values else [np.nan] * len(BAND)
-            rows.append((outcome, distribution, *quantiles, len(values)))
-    frame = pd.DataFrame(rows, columns=["outcome", "distribution", "p5", "p50", "p95", "runs"])
-    return frame.set_index(["outcome", "distribution"])
+        for outcome, values_ in ((f"debt/GDP {final:g} [%]", debt), ("peak 10y yield [%]", peak)):
+            quantiles = np.quantile(values_, BAND) if values_ else [np.nan] * len(BAND)
+            rows.append((outcome, label_, *quantiles, len(values_)))
+    frame = pd.DataFrame(rows, columns=["outcome", "draws", "p5", "p50", "p95", "runs"])
+    return frame.set_index(["outcome", "draws"]).sort_index(level=0, sort_remaining=False)
+
+
+def uniform_draws(names: Sequence[str], count: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw parameters uniformly on the table's ranges, shape (count, names) [their units]."""
+    table = load_parameters()
+    lows = np.array([table[name].low for name in names])
+    highs = np.array([table[name].high for name in names])
+    return lows + (highs - lows) * rng.uniform(size=(count, len(names)))

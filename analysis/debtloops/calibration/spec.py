@@ -29,6 +29,11 @@ header that says which parameters are estimated and why, then holds::
     errors = "ar1"            # independent (default) | ar1: the yearly errors' lag-one
                               # autocorrelation is estimated (uniform prior on [0, 0.95])
 
+    [projection]              # optional: a scenario under prior and under posterior draws
+    scenario = "japan_full"
+    draws = 1000
+    others = ["portfolio_market_depth"]   # also drawn, uniform on the table's range, under both
+
     [sampler]                 # optional; the MCMC run (emcee)
     walkers = 32
     steps = 3000
@@ -67,7 +72,8 @@ INDEPENDENT, AR1 = "independent", "ar1"
 ERROR_MODELS = (INDEPENDENT, AR1)
 #: The largest lag-one autocorrelation of an AR(1) error; its prior is uniform on [0, RHO_MAX].
 RHO_MAX = 0.95
-TOP_LEVEL_KEYS = ("period", "run", "fixed", "parameters", "series", "sampler")
+TOP_LEVEL_KEYS = ("period", "run", "fixed", "parameters", "series", "sampler", "projection")
+PROJECTION_KEYS = ("scenario", "draws", "others")
 PERIOD_KEYS = ("start", "fit_end", "end")
 RUN_KEYS = ("yields",)
 PARAMETER_KEYS = ("prior", "bounds", "mean", "sd", "median", "sigma")
@@ -78,6 +84,8 @@ NOT_ESTIMABLE = ("control", "definition")
 #: Default MCMC settings: 32 walkers x 3,000 steps, about 100,000 model evaluations.
 DEFAULT_WALKERS, DEFAULT_STEPS, DEFAULT_BURN, DEFAULT_SEED = 32, 3000, 1000, 20260101
 DEFAULT_ENGINE = "simlin"
+#: The projection run by default under prior and posterior draws, and the draws from each.
+DEFAULT_SCENARIO, DEFAULT_DRAWS = "japan_full", 1000
 #: The fewest fitted years that make a noise scale worth estimating [years].
 MIN_YEARS_FOR_NOISE = 5
 
@@ -178,6 +186,26 @@ class Sampler:
 
 
 @dataclass(frozen=True)
+class Projection:
+    """A scenario run under prior and posterior draws.
+
+    Attributes
+    ----------
+    scenario : str or None
+        A scenario name or file; None skips the projection.
+    draws : int
+        Draws from each distribution.
+    others : tuple of str
+        Further parameters drawn uniformly on the table's range under both (e.g. the rest of a
+        sweep's uncertainties), the same draws for prior and posterior.
+    """
+
+    scenario: str | None
+    draws: int
+    others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CalibrationSpec:
     """A checked calibration specification.
 
@@ -199,6 +227,8 @@ class CalibrationSpec:
         The fitted series, in the file's order.
     sampler : Sampler
         The MCMC settings.
+    projection : Projection
+        The projection under prior and posterior draws.
     """
 
     path: Path
@@ -211,6 +241,7 @@ class CalibrationSpec:
     priors: tuple[Prior, ...]
     series: tuple[FittedSeries, ...]
     sampler: Sampler
+    projection: Projection
 
     @property
     def names(self) -> list[str]:
@@ -405,6 +436,27 @@ def _sampler(raw: Mapping, where: str, dimensions: int) -> Sampler:
     return Sampler(int(walkers), int(steps), int(burn), int(seed), str(engine))
 
 
+def _projection(raw: Mapping, where: str, table: ParameterTable, estimated: set[str]) -> Projection:
+    projection = _table(raw, "projection", where, PROJECTION_KEYS)
+    scenario = projection.get("scenario", DEFAULT_SCENARIO)
+    if scenario is not None and not isinstance(scenario, str):
+        raise InputError(f"{where}: projection.scenario must be a scenario name or .toml path")
+    draws = projection.get("draws", DEFAULT_DRAWS)
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise InputError(f"{where}: projection.draws = {draws!r} must be a whole number >= 1")
+    others = projection.get("others", [])
+    if not isinstance(others, list):
+        raise InputError(f"{where}: projection.others must be a list of parameter names")
+    for name in others:
+        if name not in table:
+            raise unknown_name(f"parameter in projection.others of {where}", str(name), table)
+        if name in estimated:
+            raise InputError(f"{where}: projection.others names {name}, which is estimated")
+        if table[name].kind in NOT_ESTIMABLE:
+            raise InputError(f"{where}: projection.others: {name} is a {table[name].kind}")
+    return Projection(scenario, int(draws), tuple(str(name) for name in others))
+
+
 def model_variables() -> set[str]:
     """Return the names of the model's variables (pysd names), for checking a specification."""
     from debtloops.model import engine
@@ -416,6 +468,7 @@ def load_spec(
     path: Path,
     table: ParameterTable | None = None,
     sampler_overrides: Mapping[str, object] | None = None,
+    projection_overrides: Mapping[str, object] | None = None,
 ) -> CalibrationSpec:
     """Read and check a calibration specification.
 
@@ -425,8 +478,9 @@ def load_spec(
         The TOML file.
     table : ParameterTable, optional
         The parameter table; the project's by default.
-    sampler_overrides : mapping, optional
-        Replace keys of the file's ``[sampler]`` table (from the command line); checked alike.
+    sampler_overrides, projection_overrides : mapping, optional
+        Replace keys of the file's ``[sampler]`` and ``[projection]`` tables (from the command
+        line); checked alike.
 
     Returns
     -------
@@ -483,12 +537,14 @@ def load_spec(
                 'give noise as a number and errors = "independent"'
             )
     dimensions = len(priors) + sum(item.estimated_noise + (item.errors == AR1) for item in series)
-    if sampler_overrides:
-        sampler_raw = raw.get("sampler", {})
-        if not isinstance(sampler_raw, Mapping):
-            raise InputError(f"{where}: [sampler] must be a table")
-        raw = {**raw, "sampler": {**sampler_raw, **sampler_overrides}}
+    for key, overrides in (("sampler", sampler_overrides), ("projection", projection_overrides)):
+        if overrides:
+            section = raw.get(key, {})
+            if not isinstance(section, Mapping):
+                raise InputError(f"{where}: [{key}] must be a table")
+            raw = {**raw, key: {**section, **overrides}}
     sampler = _sampler(raw, where, dimensions)
+    projection = _projection(raw, where, table, {prior.name for prior in priors})
     return CalibrationSpec(
         path=path,
         text=text,
@@ -500,4 +556,5 @@ def load_spec(
         priors=priors,
         series=series,
         sampler=sampler,
+        projection=projection,
     )
