@@ -54,6 +54,10 @@ from debtloops.model.parameters import load_parameters
 BAND_DRAWS = 200
 #: The band's quantiles [1] and the predictive interval checked on the held-out years.
 BAND = (0.05, 0.5, 0.95)
+#: Prior draws kept in calibration.nc, at most (for the prior's figures and comparisons).
+PRIOR_DRAWS = 10_000
+#: netCDF compression of every variable (zlib level): the chain repeats rejected states.
+COMPRESSION = {"zlib": True, "complevel": 4}
 
 
 @dataclass
@@ -186,7 +190,7 @@ def _dataset(
     observations = _observations(problem)
     obs = ("obs",)
     series = [item.series for item in spec.series]
-    prior_draws = draw_prior(spec.priors, len(draws), rng)
+    prior_draws = draw_prior(spec.priors, min(PRIOR_DRAWS, len(draws)), rng)
     variables = {
         "posterior": (("draw", "quantity"), draws),
         "log_posterior": (("draw",), log_post),
@@ -372,7 +376,9 @@ def write_calibration(result: CalibrationResult, out_dir: Path) -> list[Path]:
 
     dataset = result.dataset
     writers = {
-        CALIBRATION_FILE: lambda path: dataset.to_netcdf(path),
+        CALIBRATION_FILE: lambda path: dataset.to_netcdf(
+            path, encoding={name: COMPRESSION for name in dataset.data_vars}
+        ),
         "fit.png": lambda path: figures.plot_fit(dataset, path),
         "pairs.png": lambda path: figures.plot_pairs(dataset, path),
         "prior_posterior.png": lambda path: figures.plot_prior_posterior(dataset, path),
