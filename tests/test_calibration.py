@@ -151,6 +151,7 @@ def test_ensemble_engine_agrees_with_simlin(tmp_path):
         load_spec(small_spec(tmp_path), sampler_overrides={"engine": "ensemble", "walkers": 6})
     ).predict(thetas)
     for a, b in zip(simlin, ensemble, strict=True):
+        assert a.shape == b.shape == (3, b.shape[1])
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
@@ -395,3 +396,16 @@ def test_ar1_point_fit_finds_autocorrelated_errors(tmp_path):
     tolerance = 2.5 / np.sqrt(problem.fitted_counts()[0])
     assert found[0.0] < tolerance
     assert abs(found[0.7] - 0.7) < tolerance
+
+
+def test_ensemble_engine_runs_the_mcmc_in_batches_of_the_walkers(tmp_path):
+    """Batches smaller than the walkers (proposals outside the priors) are padded, not rebuilt."""
+    spec = load_spec(
+        small_spec(tmp_path, walkers=8, steps=6, burn=2), sampler_overrides={"engine": "ensemble"}
+    )
+    problem = CalibrationProblem(spec)
+    fit = point_fit(CalibrationProblem(load_spec(small_spec(tmp_path))))
+    posterior = sample_posterior(problem, fit)
+    assert np.isfinite(posterior.log_posterior).all()
+    partial = problem.predict(np.array([[1.0, 0.45, 4.0]] * 3))
+    assert all(p.shape[0] == 3 for p in partial)

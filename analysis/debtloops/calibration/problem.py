@@ -200,11 +200,15 @@ class CalibrationProblem:
         if self.spec.sampler.engine == "ensemble" and len(thetas) > 1:
             from debtloops.model import ensemble
 
-            sampled = {name: thetas[:, i] for i, name in enumerate(self.spec.names)}
+            # One batch size per calibration, so that pysd translates the model once: a batch
+            # smaller than the walkers (some proposals fell outside the priors) is padded.
+            size = max(len(thetas), self.spec.sampler.walkers)
+            padded = np.vstack([thetas, np.repeat(thetas[-1:], size - len(thetas), axis=0)])
+            sampled = {name: padded[:, i] for i, name in enumerate(self.spec.names)}
             times, results = ensemble.simulate(self.values, sampled, self.variables)
             if times.shape != self.times.shape or not np.allclose(times, self.times):
                 raise InputError("the ensemble run saved other times than expected")
-            return results
+            return {name: values[: len(thetas)] for name, values in results.items()}
         model = self._simlin()
         out = {v: np.full((len(thetas), len(self.times)), np.nan) for v in self.variables}
         for row, theta in enumerate(thetas):
