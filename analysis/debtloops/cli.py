@@ -6,6 +6,8 @@
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
+``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
+``debtloops report``   one self-contained HTML report of scenarios (needs the ``app`` extra)
 ``debtloops list``     show the scenarios and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 
@@ -27,7 +29,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from debtloops.errors import DebtloopsError, InputError
+from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.io import LOCK_TIMEOUT, output_lock
 from debtloops.model import engine
 from debtloops.model.parameters import Value, load_parameters
@@ -39,6 +41,10 @@ from debtloops.paths import SCENARIO_DIR
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
 INTERRUPTED, BROKEN_PIPE = 130, 141
+#: The explorer's default TCP port (Bokeh's), and the largest port number.
+EXPLORE_PORT, PORT_MAX = 5006, 65535
+#: What to install when the web libraries are missing.
+APP_EXTRA = "pip install -e '.[app]' (or make, which installs it)"
 
 
 def _path(text: str) -> Path:
@@ -53,6 +59,17 @@ def _path(text: str) -> Path:
             f"the path is too long (at most {NAME_MAX} bytes a name, {PATH_MAX} in all)"
         )
     return Path(text)
+
+
+def _port(text: str) -> int:
+    """Check a TCP port given on the command line."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (1-{PORT_MAX})") from None
+    if not 1 <= port <= PORT_MAX:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-{PORT_MAX}")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,6 +165,63 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--out", type=_path, required=True, metavar="DIR")
 
+    explore = commands.add_parser(
+        "explore",
+        help="serve a live explorer at http://127.0.0.1:PORT/: sliders for the sale, the levers "
+        "and the uncertain parameters, headlines and charts that follow them",
+    )
+    explore.add_argument(
+        "--port",
+        type=_port,
+        default=EXPLORE_PORT,
+        metavar="N",
+        help=f"TCP port on 127.0.0.1 (default: {EXPLORE_PORT})",
+    )
+    explore.add_argument(
+        "--scenario",
+        default="japan_full",
+        metavar="S",
+        help="the shipped scenario the explorer opens on (default: japan_full)",
+    )
+    explore.add_argument(
+        "--show", action="store_true", help="open the page in the default web browser"
+    )
+
+    report = commands.add_parser(
+        "report",
+        help="write DIR/report.html: headlines, interactive charts, dashboards, loops, "
+        "validation and provenance in one file that opens offline",
+    )
+    report.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="a shipped scenario name or the path of a .toml scenario file",
+    )
+    report.add_argument(
+        "--sweep",
+        type=_path,
+        metavar="DIR",
+        help="a sweep folder after `debtloops analyze`: its tables and figures are included",
+    )
+    report.add_argument(
+        "--final-time", type=float, metavar="YEAR", help="last year simulated (default: 2055)"
+    )
+    report.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter in every scenario, the baseline reference too (as in run)",
+    )
+    report.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help=f"output folder for report.html; a second writer waits {LOCK_TIMEOUT:g} s",
+    )
+
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
     return parser
@@ -242,6 +316,32 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if all(check.passed for check in checks) else 1
 
 
+def _web_import(module: str):
+    """Import a module of :mod:`debtloops.app`, saying how to install the extra if it fails."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in ("panel", "bokeh"):
+            raise InputError(f"this command needs {error.name}: {APP_EXTRA}") from None
+        raise
+
+
+def _explore(args: argparse.Namespace) -> None:
+    if args.scenario not in list_scenarios():
+        raise unknown_name("scenario", args.scenario, list_scenarios())
+    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show)
+
+
+def _report(args: argparse.Namespace) -> None:
+    report = _web_import("debtloops.app.report")
+    prepared, reference = _prepare_all(args)
+    started = time.perf_counter()
+    path = report.write_report(args.out, prepared, reference, args.sweep)
+    print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
+
+
 def _list() -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
@@ -270,7 +370,7 @@ def _kept(args: argparse.Namespace) -> str:
             "to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
-    if args.command in ("run", "diagram", "analyze") and folder is not None:
+    if args.command in ("run", "diagram", "analyze", "report") and folder is not None:
         return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
     return "nothing was written"
 
@@ -319,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _validate(args)
             sys.stdout.flush()
             return status
+        elif args.command == "explore":
+            _explore(args)
+        elif args.command == "report":
+            _report(args)
         elif args.command == "list":
             _list()
         elif args.command == "build":

@@ -1,0 +1,320 @@
+"""``debtloops explore``: a live explorer of one sale, served by Panel on Bokeh at 127.0.0.1.
+
+Sliders and switches set the sale (holder, size, start, duration), the policy levers and the main
+uncertain parameters; their ranges are the parameter table's. When a slider is released (Panel's
+``value_throttled``) or a switch flips, :class:`debtloops.app.session.ExplorerSession` runs the
+settings afresh in Simlin, and the headlines, the charts and the scenario TOML are replaced in one
+batch. Loop dominance (Simlin's Loops That Matter over the inventory's named loops, about 0.15 s)
+follows on the next tick, so that it never delays the numbers. Each browser tab has its own session.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from functools import partial
+
+import panel as pn
+from bokeh.models import ColumnDataSource
+
+from debtloops.app import charts
+from debtloops.app.session import (
+    DEFAULT_BASE,
+    EXPLORER_SCENARIO,
+    HOLDERS,
+    LEVERS,
+    UNCERTAINTIES,
+    ExplorerSession,
+    dominant_years,
+    is_switch,
+    sale_parameters,
+)
+from debtloops.errors import DebtloopsError, InputError
+from debtloops.model.scenarios import list_scenarios
+from debtloops.outputs import headline_table
+
+#: The only interface the explorer listens on: it is a local tool, not a public service.
+LOCALHOST = "127.0.0.1"
+DEFAULT_PORT = 5006
+#: Positions along a slider's range (the step is the range over this).
+SLIDER_STEPS = 200
+#: How many loops the dominance chart shows.
+DOMINANCE_TOP = 8
+MILLISECONDS = 1000.0
+SIDEBAR_WIDTH = 330
+#: The page's title.
+TITLE = "debtloops explorer"
+
+_CSS = """
+.headlines { display: flex; flex-wrap: wrap; gap: 8px; font-family: sans-serif; }
+.headline { border: 1px solid #ccc; border-radius: 6px; padding: 6px 10px; min-width: 150px; }
+.headline .label { font-size: 11px; color: #555; }
+.headline .value { font-size: 22px; font-weight: 600; }
+.status { font-family: sans-serif; font-size: 12px; color: #444; }
+.status.error { color: #b00020; font-weight: 600; }
+"""
+
+
+def _label(session: ExplorerSession, name: str, shown: str | None = None) -> str:
+    param = session.table[name]
+    return f"{shown or name.replace('_', ' ')} [{param.units}]"
+
+
+def headline_html(outcome) -> str:
+    """Return the headline panel: each column of the headline table as a labelled number.
+
+    Each number is in an element with ``data-column`` set to the column's name in
+    :func:`debtloops.outputs.headline_table` (e.g. ``peak extra yield [bp]``), formatted as
+    ``debtloops run`` prints it.
+    """
+    row = headline_table([outcome.headline]).iloc[0]
+    cells = [
+        f'<div class="headline"><div class="label">{html.escape(column)}</div>'
+        f'<div class="value" data-column="{html.escape(column)}">{value:,.1f}</div></div>'
+        for column, value in row.items()
+    ]
+    return f'<div class="headlines">{"".join(cells)}</div>'
+
+
+class ExplorerApp:
+    """One browser tab of the explorer: its widgets, charts and session.
+
+    Parameters
+    ----------
+    base : str
+        The shipped scenario the tab opens on.
+    """
+
+    def __init__(self, base: str = DEFAULT_BASE) -> None:
+        self.session = ExplorerSession(base)
+        self.generation = 0
+        self.last_seconds = float("nan")
+        table = self.session.table
+        self.base = pn.widgets.Select(
+            name="start from scenario", options=list_scenarios(), value=base
+        )
+        self.holder = pn.widgets.RadioButtonGroup(
+            name="holder", options=list(HOLDERS), value=self._initial_holder()
+        )
+        self.sale = [
+            self._slider(name, shown)
+            for name, shown in zip(
+                sale_parameters(self.holder.value), ("sale size", "sale start", "sale duration"),
+                strict=True,
+            )
+        ]  # fmt: skip
+        self.levers = {
+            name: (
+                pn.widgets.Switch(name=name, value=bool(self.session.value(name)))
+                if is_switch(table, name)
+                else self._slider(name)
+            )
+            for name in LEVERS
+        }
+        self.uncertain = {name: self._slider(name) for name in UNCERTAINTIES}
+        for index, slider in enumerate(self.sale):
+            slider.param.watch(partial(self._on_sale, index), "value_throttled")
+        for name, widget in {**self.levers, **self.uncertain}.items():
+            event = "value" if isinstance(widget, pn.widgets.Switch) else "value_throttled"
+            widget.param.watch(partial(self._on_control, name), event)
+        self.holder.param.watch(self._on_holder, "value")
+        self.base.param.watch(self._on_base, "value")
+
+        self.headlines = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.status = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.toml = pn.widgets.TextAreaInput(
+            name="scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
+        )
+        self.copy = pn.widgets.Button(name="copy as scenario", button_type="primary")
+        self.copy.js_on_click(
+            args={"area": self.toml},
+            code="if (navigator.clipboard) { navigator.clipboard.writeText(area.value)"
+            ".catch(() => {}) }",
+        )
+        self.download = pn.widgets.FileDownload(
+            callback=self._toml_file, filename=f"{EXPLORER_SCENARIO}.toml", label="download .toml"
+        )
+        self.source = ColumnDataSource({})
+        self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.dominance_source = ColumnDataSource({"loop": [], "years": []})
+        self.dominance_chart = None
+        self.refresh()
+        self.figures = charts.explorer_figures(self.source)
+        self._update_dominance(self.generation)
+
+    def _initial_holder(self) -> str:
+        """Open on the holder whose sale the base scenario makes (the largest), else the first."""
+        sizes = {holder: self.session.value(sale_parameters(holder)[0]) for holder in HOLDERS}
+        return max(sizes, key=lambda holder: sizes[holder])
+
+    def _slider(self, name: str, shown: str | None = None) -> pn.widgets.FloatSlider:
+        param = self.session.table[name]
+        return pn.widgets.FloatSlider(
+            name=_label(self.session, name, shown),
+            start=param.low,
+            end=param.high,
+            step=(param.high - param.low) / SLIDER_STEPS,
+            value=self.session.value(name),
+            sizing_mode="stretch_width",
+        )
+
+    def _on_sale(self, index: int, event) -> None:
+        name = sale_parameters(self.holder.value)[index]
+        self._set(name, event.new)
+
+    def _on_control(self, name: str, event) -> None:
+        self._set(name, float(event.new))
+
+    def _set(self, name: str, value: float) -> None:
+        try:
+            self.session.set_value(name, value)
+        except DebtloopsError as error:
+            self._error(error)
+            return
+        self.refresh()
+
+    def _on_holder(self, event) -> None:
+        """Point the sale sliders at the chosen holder's parameters, at their current values."""
+        for slider, name in zip(self.sale, sale_parameters(event.new), strict=True):
+            param = self.session.table[name]
+            slider.param.update(
+                start=param.low,
+                end=param.high,
+                step=(param.high - param.low) / SLIDER_STEPS,
+                value=self.session.value(name),
+            )
+
+    def _on_base(self, event) -> None:
+        """Start again from another scenario: every control shows that scenario's value."""
+        self.session.set_base(event.new)
+        self.holder.value = self._initial_holder()
+        self._on_holder(type("Event", (), {"new": self.holder.value}))
+        for name, widget in {**self.levers, **self.uncertain}.items():
+            value = self.session.value(name)
+            widget.value = bool(value) if isinstance(widget, pn.widgets.Switch) else value
+        self.refresh()
+
+    def _toml_file(self):
+        import io
+
+        return io.StringIO(self.session.scenario_toml())
+
+    def _error(self, error: Exception) -> None:
+        self.status.object = f'<div class="status error">{html.escape(str(error))}</div>'
+
+    def refresh(self) -> None:
+        """Run the current settings and replace the headlines, charts and TOML in one batch."""
+        started = time.perf_counter()
+        try:
+            outcome = self.session.update()
+        except DebtloopsError as error:
+            self._error(error)
+            return
+        with pn.io.hold():
+            self.source.data = charts.explorer_columns(outcome.scenario, outcome.baseline)
+            self.headlines.object = headline_html(outcome)
+            self.toml.value = self.session.scenario_toml()
+            self.last_seconds = time.perf_counter() - started
+            self.status.object = (
+                f'<div class="status" id="update-time">updated in '
+                f"{self.last_seconds * MILLISECONDS:.0f} ms (validation, Simlin run, headlines; "
+                f"the run itself {outcome.seconds * MILLISECONDS:.0f} ms)</div>"
+            )
+        self.generation += 1
+        self.values = outcome.values
+        if self.dominance_chart is not None:
+            pn.state.execute(partial(self._update_dominance, self.generation), schedule=True)
+
+    def _update_dominance(self, generation: int) -> None:
+        """Score the loops of the latest run, unless a newer run has already replaced it."""
+        if generation != self.generation:
+            return
+        started = time.perf_counter()
+        try:
+            periods = self.session.dominance(self.values)
+        except DebtloopsError as error:
+            self.dominance_note.object = f'<div class="status error">{html.escape(str(error))}</div>'
+            return
+        years = dominant_years(periods)
+        data = charts.dominance_source_data(years, DOMINANCE_TOP)
+        if self.dominance_chart is None:
+            self.dominance_chart = charts.dominance_figure(years, DOMINANCE_TOP)
+            self.dominance_source = self.dominance_chart.renderers[0].data_source
+        else:
+            with pn.io.hold():
+                self.dominance_chart.y_range.factors = list(data["loop"])
+                self.dominance_source.data = data
+        seconds = time.perf_counter() - started
+        self.dominance_note.object = (
+            f'<div class="status">Loops That Matter (Simlin), the inventory\'s named loops, '
+            f"for the current settings: {seconds * MILLISECONDS:.0f} ms</div>"
+        )
+
+    def layout(self) -> pn.viewable.Viewable:
+        """Return the page: the controls on the left, the numbers and charts on the right."""
+        sidebar = pn.Column(
+            pn.pane.Markdown(f"## {TITLE}"),
+            self.base,
+            pn.pane.Markdown("### Sale"),
+            self.holder,
+            *self.sale,
+            pn.pane.Markdown("### Policy levers"),
+            *self.levers.values(),
+            pn.pane.Markdown("### Uncertain parameters"),
+            *self.uncertain.values(),
+            pn.pane.Markdown("### Scenario"),
+            pn.Row(self.copy, self.download),
+            self.toml,
+            width=SIDEBAR_WIDTH,
+        )
+        main = pn.Column(
+            pn.pane.Markdown(
+                "Headlines against the baseline (under the same uncertain parameters), as "
+                "`debtloops run` prints them"
+            ),
+            self.headlines,
+            self.status,
+            pn.GridBox(*[pn.pane.Bokeh(chart) for chart in self.figures], ncols=3),
+            pn.pane.Bokeh(self.dominance_chart),
+            self.dominance_note,
+        )
+        return pn.Row(sidebar, main)
+
+
+def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False) -> None:
+    """Serve the explorer at ``http://127.0.0.1:PORT/`` until interrupted.
+
+    Parameters
+    ----------
+    port : int
+        The TCP port, 1 to 65535; the websocket accepts only pages served from it.
+    base : str
+        The shipped scenario each new tab opens on.
+    show : bool
+        Open the page in the default browser.
+    """
+    pn.extension(inline=True)
+
+    def page() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
+        return ExplorerApp(base).layout()
+
+    try:
+        server = pn.serve(
+            {"/": page},
+            port=port,
+            address=LOCALHOST,
+            websocket_origin=[f"{LOCALHOST}:{port}", f"localhost:{port}"],
+            show=False,
+            start=False,
+            title=TITLE,
+            threaded=False,
+            verbose=False,
+        )
+    except OSError as error:
+        raise InputError(
+            f"cannot listen on {LOCALHOST}:{port}: {error.strerror}; choose another --port"
+        ) from None
+    print(f"debtloops explorer at http://{LOCALHOST}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    if show:
+        server.show("/")
+    server.io_loop.start()
