@@ -27,6 +27,7 @@ from debtloops.app.session import (
     ExplorerSession,
     dominant_years,
     is_switch,
+    loop_dominance_table,
     sale_parameters,
 )
 from debtloops.errors import DebtloopsError, InputError
@@ -58,6 +59,10 @@ _CSS = """
 def _label(session: ExplorerSession, name: str, shown: str | None = None) -> str:
     param = session.table[name]
     return f"{shown or name.replace('_', ' ')} [{param.units}]"
+
+
+def _error_html(error: Exception) -> str:
+    return f'<div class="status error">{html.escape(str(error))}</div>'
 
 
 def headline_html(outcome) -> str:
@@ -200,7 +205,7 @@ class ExplorerApp:
         return io.StringIO(self.session.scenario_toml())
 
     def _error(self, error: Exception) -> None:
-        self.status.object = f'<div class="status error">{html.escape(str(error))}</div>'
+        self.status.object = _error_html(error)
 
     def refresh(self) -> None:
         """Run the current settings and replace the headlines, charts and TOML in one batch."""
@@ -231,9 +236,9 @@ class ExplorerApp:
             return
         started = time.perf_counter()
         try:
-            periods = self.session.dominance(self.values)
+            periods = loop_dominance_table(self.values)
         except DebtloopsError as error:
-            self.dominance_note.object = f'<div class="status error">{html.escape(str(error))}</div>'
+            self.dominance_note.object = _error_html(error)
             return
         years = dominant_years(periods)
         data = charts.dominance_source_data(years, DOMINANCE_TOP)

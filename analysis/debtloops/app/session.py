@@ -2,11 +2,12 @@
 
 An explorer session holds a *base scenario* (a shipped one, ``japan_full`` by default) and the
 values the user has moved away from it. Each update validates the settings with
-:func:`debtloops.model.run.prepare` and runs them in Simlin (:func:`debtloops.model.simlin.simulate`,
-the same .mdl as pysd, equal to 1e-6). The reference is the ``baseline`` scenario under the same
-uncertain parameters (it is cached, so moving a sale or a lever costs one run); the headlines are
-those of :func:`debtloops.outputs.headline`. :func:`scenario_toml` writes the settings as a scenario
-file, so ``debtloops run`` reproduces what the explorer shows.
+:func:`debtloops.model.run.prepare` and runs them in Simlin
+(:func:`debtloops.model.simlin.simulate`, the same .mdl as pysd, equal to 1e-6). The reference is
+the ``baseline`` scenario under the same uncertain parameters (it is cached, so moving a sale or a
+lever costs one run); the headlines are those of :func:`debtloops.outputs.headline`.
+:func:`scenario_toml` writes the settings as a scenario file, so ``debtloops run`` reproduces what
+the explorer shows.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def is_switch(table: ParameterTable, name: str) -> bool:
 def _frame_to_dataset(frame: pd.DataFrame, name: str) -> xr.Dataset:
     """Label a Simlin run over ``time``, in one step (``Dataset.from_dataframe`` takes ~400 ms)."""
     variables = {column: ("time", frame[column].to_numpy(dtype=float)) for column in frame.columns}
-    time_axis = xr.DataArray(frame.index.to_numpy(dtype=float), dims="time", attrs={"units": "year"})
+    times = frame.index.to_numpy(dtype=float)
+    time_axis = xr.DataArray(times, dims="time", attrs={"units": "year"})
     return xr.Dataset(variables, coords={"time": time_axis}, attrs={"scenario": name})
 
 
@@ -233,22 +235,32 @@ class ExplorerSession:
         seconds = time.perf_counter() - started
         return Outcome(scenario, reference, row, run.values, seconds)
 
-    def dominance(self, values: Mapping[str, Value]) -> pd.DataFrame:
-        """Return which named loop dominates when, for a run's values.
-
-        Every loop of the inventory (``models/README.md``) is pinned and scored by Simlin's Loops
-        That Matter; the table is that of ``dominance_table`` (``start``, ``end`` [year],
-        ``loop``, ``name``, ``polarity``, ``mean_abs_score`` [1]).
-        """
-        from debtloops.loops.graph import read_inventory
-
-        module = _dominance_module()
-        scores = module.loop_dominance(values, read_inventory())
-        return module.dominance_table(scores)
-
     def scenario_toml(self) -> str:
         """Return the current settings as a scenario file (see :func:`scenario_toml`)."""
         return scenario_toml(self.base, self.overrides, self.table)
+
+
+def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
+    """Return which named loop dominates when, in a run with the given values.
+
+    Every loop of the inventory (``models/README.md``) is pinned and scored by Simlin's Loops That
+    Matter.
+
+    Parameters
+    ----------
+    values : mapping
+        A run's validated parameter values (:func:`debtloops.model.run.prepare`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of ``dominance_table``: ``start``, ``end`` [year], ``loop``, ``name``,
+        ``polarity``, ``mean_abs_score`` [1].
+    """
+    from debtloops.loops.graph import read_inventory
+
+    module = _dominance_module()
+    return module.dominance_table(module.loop_dominance(values, read_inventory()))
 
 
 def dominant_years(periods: pd.DataFrame) -> pd.Series:
@@ -317,7 +329,5 @@ def scenario_toml(base: str, overrides: Mapping[str, float], table: ParameterTab
     lines += [f'base = "{base}"', "", "[set]"]
     for name in table:
         if name in overrides:
-            lines.append(
-                f"{name} = {_toml_number(overrides[name])}  # [{table[name].units}]"
-            )
+            lines.append(f"{name} = {_toml_number(overrides[name])}  # [{table[name].units}]")
     return "\n".join(lines) + "\n"
