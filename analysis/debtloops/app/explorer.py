@@ -96,10 +96,10 @@ class ExplorerApp:
         self.last_seconds = float("nan")
         table = self.session.table
         self.base = pn.widgets.Select(
-            name="start from scenario", options=list_scenarios(), value=base
+            label="start from scenario", options=list_scenarios(), value=base
         )
         self.holder = pn.widgets.RadioButtonGroup(
-            name="holder", options=list(HOLDERS), value=self._initial_holder()
+            label="holder", options=list(HOLDERS), value=self._initial_holder()
         )
         self.sale = [
             self._slider(name, shown)
@@ -110,7 +110,7 @@ class ExplorerApp:
         ]  # fmt: skip
         self.levers = {
             name: (
-                pn.widgets.Switch(name=name, value=bool(self.session.value(name)))
+                pn.widgets.Switch(label=name, value=bool(self.session.value(name)))
                 if is_switch(table, name)
                 else self._slider(name)
             )
@@ -128,9 +128,9 @@ class ExplorerApp:
         self.headlines = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.status = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.toml = pn.widgets.TextAreaInput(
-            name="scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
+            label="scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
         )
-        self.copy = pn.widgets.Button(name="copy as scenario", button_type="primary")
+        self.copy = pn.widgets.Button(label="copy as scenario", color="primary")
         self.copy.js_on_click(
             args={"area": self.toml},
             code="if (navigator.clipboard) { navigator.clipboard.writeText(area.value)"
@@ -155,7 +155,7 @@ class ExplorerApp:
     def _slider(self, name: str, shown: str | None = None) -> pn.widgets.FloatSlider:
         param = self.session.table[name]
         return pn.widgets.FloatSlider(
-            name=_label(self.session, name, shown),
+            label=_label(self.session, name, shown),
             start=param.low,
             end=param.high,
             step=(param.high - param.low) / SLIDER_STEPS,
@@ -216,9 +216,9 @@ class ExplorerApp:
             self._error(error)
             return
         with pn.io.hold():
-            self.source.data = charts.explorer_columns(outcome.scenario, outcome.baseline)
             self.headlines.object = headline_html(outcome)
             self.toml.value = self.session.scenario_toml()
+            self.source.data = charts.explorer_columns(outcome.scenario, outcome.baseline)
             self.last_seconds = time.perf_counter() - started
             self.status.object = (
                 f'<div class="status" id="update-time">updated in '
