@@ -247,3 +247,26 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     printed = pd.read_csv(tmp_path / "out" / "headlines.csv", index_col="scenario")
     assert shown == f"{printed.loc['explorer', PEAK]:,.1f}"
+
+
+def test_loaded_simulator_runs_like_a_fresh_simulation():
+    from debtloops.model import simlin as simlin_engine
+
+    values = prepare("japan_full").values
+    loaded = simlin_engine.Simulator(values)
+    moved = {"japan_sale_amount": 321.0, "portfolio_balance_sensitivity": 0.52}
+    first = loaded.run(moved)
+    pd.testing.assert_frame_equal(first, simlin_engine.simulate({**values, **moved}))
+    pd.testing.assert_frame_equal(loaded.run(), simlin_engine.simulate(values))
+    pd.testing.assert_frame_equal(loaded.run(moved), first)
+    with pytest.raises(InputError, match="japan_sale_amount"):
+        loaded.run({"japan_sale_amout": 1.0})
+
+
+def test_quick_validation_equals_prepare(session):
+    session.set_base("gradual")
+    session.set_value("japan_sale_start", 2028.0)
+    session.set_value("yield_seeking_sensitivity", 2.0)
+    assert session.values() == session.prepared().values
+    session.set_value("japan_sale_amount", 1189.3)
+    assert session.values() == session.prepared().values

@@ -177,6 +177,7 @@ class ExplorerApp:
             self._error(error)
             return
         self.refresh()
+        self._schedule_dominance()
 
     def _on_holder(self, event) -> None:
         """Point the sale sliders at the chosen holder's parameters, at their current values."""
@@ -198,6 +199,7 @@ class ExplorerApp:
             value = self.session.value(name)
             widget.value = bool(value) if isinstance(widget, pn.widgets.Switch) else value
         self.refresh()
+        self._schedule_dominance()
 
     def _toml_file(self):
         import io
@@ -227,8 +229,10 @@ class ExplorerApp:
             )
         self.generation += 1
         self.values = outcome.values
-        if self.dominance_chart is not None:
-            pn.state.execute(partial(self._update_dominance, self.generation), schedule=True)
+
+    def _schedule_dominance(self) -> None:
+        """Score the loops on the server's next tick, after the numbers have gone to the page."""
+        pn.state.execute(partial(self._update_dominance, self.generation), schedule=True)
 
     def _update_dominance(self, generation: int) -> None:
         """Score the loops of the latest run, unless a newer run has already replaced it."""

@@ -23,7 +23,7 @@ import xarray as xr
 
 from debtloops.errors import InputError, unknown_name
 from debtloops.model import simlin as simlin_engine
-from debtloops.model.parameters import ParameterTable, Value, load_parameters
+from debtloops.model.parameters import ParameterTable, Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, check_run, prepare
 from debtloops.model.scenarios import REFERENCE, list_scenarios
 from debtloops.outputs import Headline, headline
@@ -96,7 +96,8 @@ def is_switch(table: ParameterTable, name: str) -> bool:
 
 def _frame_to_dataset(frame: pd.DataFrame, name: str) -> xr.Dataset:
     """Label a Simlin run over ``time``, in one step (``Dataset.from_dataframe`` takes ~400 ms)."""
-    variables = {column: ("time", frame[column].to_numpy(dtype=float)) for column in frame.columns}
+    array = frame.to_numpy(dtype=float)
+    variables = {column: ("time", array[:, i]) for i, column in enumerate(frame.columns)}
     times = frame.index.to_numpy(dtype=float)
     time_axis = xr.DataArray(times, dims="time", attrs={"units": "year"})
     return xr.Dataset(variables, coords={"time": time_axis}, attrs={"scenario": name})
@@ -154,6 +155,8 @@ class ExplorerSession:
             if name not in self.table:
                 raise unknown_name("explorer control", name, self.table)
         self._baselines = lru_cache(maxsize=BASELINE_CACHE)(self._baseline)
+        self.commit = git_commit()
+        self._reference = simlin_engine.Simulator(prepare(REFERENCE, table=self.table).values)
         self.set_base(base)
 
     def set_base(self, base: str) -> None:
@@ -168,6 +171,7 @@ class ExplorerSession:
             raise unknown_name("scenario", base, list_scenarios())
         self.base = base
         self.base_values = prepare(base, table=self.table).values
+        self._simulator = simlin_engine.Simulator(self.base_values)
         self.overrides: dict[str, float] = {}
 
     def value(self, name: str) -> float:
@@ -201,12 +205,20 @@ class ExplorerSession:
         }
 
     def prepared(self) -> PreparedRun:
-        """Validate the current settings (see :func:`debtloops.model.run.prepare`)."""
+        """Validate the current settings the long way (see :func:`debtloops.model.run.prepare`)."""
         return prepare(self.base, self.overrides, table=self.table)
 
+    def values(self) -> dict[str, Value]:
+        """Validate the current settings: the base scenario's prepared values and the overrides.
+
+        This equals ``prepared().values`` (the explorer moves no control that changes the data
+        layers, such as ``initial_time``), in 0.1 ms rather than the 20 ms of reading the layers.
+        """
+        return validate(self.table, {**self.base_values, **self.overrides})
+
     def _baseline(self, frozen: tuple[tuple[str, float], ...]) -> xr.Dataset:
-        values = prepare(REFERENCE, dict(frozen), table=self.table).values
-        frame = simlin_engine.simulate(values)
+        validate(self.table, dict(frozen))
+        frame = self._reference.run(dict(frozen))
         check_run(frame)
         return _frame_to_dataset(frame, REFERENCE)
 
@@ -226,18 +238,18 @@ class ExplorerSession:
             If a value turns NaN or a stock that cannot be negative does.
         """
         started = time.perf_counter()
-        run = self.prepared()
-        frame = simlin_engine.simulate(run.values)
+        values = self.values()
+        frame = self._simulator.run({name: values[name] for name in self.overrides})
         check_run(frame)
         scenario = _frame_to_dataset(frame, EXPLORER_SCENARIO)
         reference = self._baselines(tuple(sorted(self.uncertain_overrides().items())))
         row = headline(EXPLORER_SCENARIO, scenario, reference)
         seconds = time.perf_counter() - started
-        return Outcome(scenario, reference, row, run.values, seconds)
+        return Outcome(scenario, reference, row, values, seconds)
 
     def scenario_toml(self) -> str:
         """Return the current settings as a scenario file (see :func:`scenario_toml`)."""
-        return scenario_toml(self.base, self.overrides, self.table)
+        return scenario_toml(self.base, self.overrides, self.table, self.commit)
 
 
 def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
@@ -288,7 +300,9 @@ def _toml_number(value: float) -> str:
     return repr(float(value))
 
 
-def scenario_toml(base: str, overrides: Mapping[str, float], table: ParameterTable) -> str:
+def scenario_toml(
+    base: str, overrides: Mapping[str, float], table: ParameterTable, commit: str | None = None
+) -> str:
     """Write settings as a scenario file in the format of ``models/scenarios/*.toml``.
 
     Parameters
@@ -299,6 +313,8 @@ def scenario_toml(base: str, overrides: Mapping[str, float], table: ParameterTab
         Constants moved away from the base, by parameter name [their units].
     table : ParameterTable
         The parameter table, for the order and units of the values.
+    commit : str, optional
+        The git commit named in the header; the checked-out one by default.
 
     Returns
     -------
@@ -318,7 +334,7 @@ def scenario_toml(base: str, overrides: Mapping[str, float], table: ParameterTab
     lines = [
         f"# {EXPLORER_SCENARIO}: {base} with the settings chosen in the debtloops explorer.",
         "# Intent: a what-if explored with `debtloops explore`.",
-        f"# Source: debtloops explore, commit {git_commit()}; base scenario {base}.",
+        f"# Source: debtloops explore, commit {commit or git_commit()}; base scenario {base}.",
     ]
     if uncertain:
         options = " ".join(f"--set {name}={_toml_number(overrides[name])}" for name in uncertain)
