@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import time
 from functools import partial
+from typing import ClassVar
 
 import panel as pn
 from bokeh.models import ColumnDataSource
@@ -39,6 +40,9 @@ LOCALHOST = "127.0.0.1"
 DEFAULT_PORT = 5006
 #: Positions along a slider's range (the step is the range over this).
 SLIDER_STEPS = 200
+#: How long loop dominance waits after the numbers, so that they leave for the page first [ms]: on
+#: the next tick it would hold the server before their patch is written.
+DOMINANCE_DELAY = 50
 #: How many loops the dominance chart shows.
 DOMINANCE_TOP = 8
 MILLISECONDS = 1000.0
@@ -54,6 +58,22 @@ _CSS = """
 .status { font-family: sans-serif; font-size: 12px; color: #444; }
 .status.error { color: #b00020; font-weight: 600; }
 """
+
+
+class ReleaseSlider(pn.widgets.FloatSlider):
+    """A slider whose release is handled at once.
+
+    Panel holds a change from the browser for 50 ms (``_debounce``) to gather the next ones, unless
+    the property is a priority change; a release (``value_throttled``) is the last change of a drag.
+    """
+
+    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
+
+
+class PromptSwitch(pn.widgets.Switch):
+    """A switch whose flip is handled at once (see :class:`ReleaseSlider`)."""
+
+    _priority_changes: ClassVar[list[str]] = ["value"]
 
 
 def _label(session: ExplorerSession, name: str, shown: str | None = None) -> str:
@@ -110,7 +130,7 @@ class ExplorerApp:
         ]  # fmt: skip
         self.levers = {
             name: (
-                pn.widgets.Switch(label=name, value=bool(self.session.value(name)))
+                PromptSwitch(label=name, value=bool(self.session.value(name)))
                 if is_switch(table, name)
                 else self._slider(name)
             )
@@ -152,9 +172,9 @@ class ExplorerApp:
         sizes = {holder: self.session.value(sale_parameters(holder)[0]) for holder in HOLDERS}
         return max(sizes, key=lambda holder: sizes[holder])
 
-    def _slider(self, name: str, shown: str | None = None) -> pn.widgets.FloatSlider:
+    def _slider(self, name: str, shown: str | None = None) -> ReleaseSlider:
         param = self.session.table[name]
-        return pn.widgets.FloatSlider(
+        return ReleaseSlider(
             label=_label(self.session, name, shown),
             start=param.low,
             end=param.high,
@@ -231,8 +251,13 @@ class ExplorerApp:
         self.values = outcome.values
 
     def _schedule_dominance(self) -> None:
-        """Score the loops on the server's next tick, after the numbers have gone to the page."""
-        pn.state.execute(partial(self._update_dominance, self.generation), schedule=True)
+        """Score the loops a moment later, once the numbers have gone to the page."""
+        callback = partial(self._update_dominance, self.generation)
+        document = pn.state.curdoc
+        if document is None or document.session_context is None:
+            callback()  # no server: nothing to wait for
+        else:
+            document.add_timeout_callback(callback, DOMINANCE_DELAY)
 
     def _update_dominance(self, generation: int) -> None:
         """Score the loops of the latest run, unless a newer run has already replaced it."""
