@@ -16,7 +16,7 @@ from functools import partial
 from typing import ClassVar
 
 import panel as pn
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, PrintfTickFormatter
 
 from debtloops.app import charts
 from debtloops.app.session import (
@@ -38,6 +38,8 @@ from debtloops.outputs import headline_table
 #: The only interface the explorer listens on: it is a local tool, not a public service.
 LOCALHOST = "127.0.0.1"
 DEFAULT_PORT = 5006
+#: How a slider shows its value: four significant digits (the table's values span 1e-5 to 1e3).
+VALUE_FORMAT = "%.4g"
 #: Positions along a slider's range (the step is the range over this).
 SLIDER_STEPS = 200
 #: How long loop dominance waits after the numbers, so that they leave for the page first [ms]: on
@@ -130,7 +132,10 @@ class ExplorerApp:
         ]  # fmt: skip
         self.levers = {
             name: (
-                PromptSwitch(label=name, value=bool(self.session.value(name)))
+                PromptSwitch(
+                    label=name.removesuffix("_switch").replace("_", " "),
+                    value=bool(self.session.value(name)),
+                )
                 if is_switch(table, name)
                 else self._slider(name)
             )
@@ -180,6 +185,7 @@ class ExplorerApp:
             end=param.high,
             step=(param.high - param.low) / SLIDER_STEPS,
             value=self.session.value(name),
+            format=PrintfTickFormatter(format=VALUE_FORMAT),
             sizing_mode="stretch_width",
         )
 

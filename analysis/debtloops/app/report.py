@@ -72,7 +72,7 @@ h1 { margin-bottom: 4px; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 36px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-th { background: #f3f3f3; } td.text, th.text { text-align: left; }
+th { background: #f3f3f3; text-align: center; } td.text, th.text { text-align: left; }
 img, svg { max-width: 100%; height: auto; }
 pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 12px; }
 .fail { color: #b00020; font-weight: 600; } .note { color: #555; font-size: 13px; }
@@ -162,8 +162,13 @@ def _netcdf_tables(path: Path) -> str:
     """Return the small variables of a netCDF file as tables, and list the large ones."""
     parts = []
     large = []
+    scalars = []
     with xr.open_dataset(path) as data:
-        for name, variable in data.data_vars.items():
+        for name, full in data.data_vars.items():
+            variable = full.squeeze(drop=True)  # e.g. a sweep of one scenario
+            if variable.ndim == 0 and variable.dtype.kind in "fiub":
+                scalars.append(f"{name} = {variable.item():g}")
+                continue
             if variable.ndim == 0 or variable.ndim > 2 or variable.size > MAX_TABLE_CELLS:
                 large.append(f"{name} {dict(variable.sizes)}")
                 continue
@@ -176,6 +181,8 @@ def _netcdf_tables(path: Path) -> str:
             title = f"{name}" + (f" [{units}]" if units else "")
             parts.append(f"<details><summary>{_escape(title)}</summary>")
             parts.append(_table(frame, digits=3) + "</details>")
+    if scalars:
+        parts.append(f"<p>{_escape('; '.join(scalars))}</p>")
     if large:
         parts.append(
             f'<p class="note">Not shown (too large or not numeric): {_escape("; ".join(large))}</p>'
