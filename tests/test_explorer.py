@@ -215,7 +215,14 @@ def explorer_url():
 def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     browser, explorer_url, artefact, tmp_path
 ):
-    page = browser.new_page(viewport={"width": 1600, "height": 1300})
+    context = browser.new_context(
+        viewport={"width": 1600, "height": 1300}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    requested, problems = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(explorer_url)
     peak = page.locator(f'[data-column="{PEAK}"]')
     peak.wait_for(timeout=PAGE_TIMEOUT)
@@ -239,8 +246,14 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     text = page.locator("textarea").input_value()
     amount = tomllib.loads(text)["set"]["japan_sale_amount"]
     assert 0 < amount < 1189.3
+    page.get_by_role("button", name="copy as scenario").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
     page.screenshot(path=artefact("explorer.png"), full_page=True)
-    page.close()
+    context.close()
+    assert copied == text
+    assert problems == []
+    network = [url for url in requested if url.startswith(("http:", "https:", "ws:", "wss:"))]
+    assert network and [url for url in network if not url.startswith(explorer_url)] == []
 
     path = tmp_path / "explorer.toml"
     path.write_text(text, encoding="utf-8")
