@@ -147,6 +147,31 @@ def test_explorer_page_controls_follow_the_table(table):
     assert app.toml.value == app.session.scenario_toml()
 
 
+def test_choosing_another_scenario_resets_every_control():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("article")
+    app._set("portfolio_balance_sensitivity", 0.5)
+    first = app.headlines.object
+    app.base.value = "fed_backstop"
+    assert app.session.base == "fed_backstop" and app.session.overrides == {}
+    assert app.levers["fed_backstop_switch"].value is True
+    assert app.uncertain["portfolio_balance_sensitivity"].value == 0.45
+    assert app.sale[0].value == app.session.value("japan_sale_amount") == 1189.3
+    assert app.headlines.object != first
+    assert 'base = "fed_backstop"' in app.toml.value
+
+
+def test_a_refused_value_is_shown_and_changes_nothing():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    shown = app.headlines.object
+    app._set("japan_sale_duration", 0.0)
+    assert "japan_sale_duration" in app.status.object and "error" in app.status.object
+    assert app.session.overrides == {} and app.headlines.object == shown
+
+
 def test_explore_refuses_bad_input(capsys):
     assert main(["explore", "--port", "0"]) == 2
     assert "outside 1-65535" in capsys.readouterr().err
