@@ -11,6 +11,7 @@ follows on the next tick, so that it never delays the numbers. Each browser tab 
 from __future__ import annotations
 
 import html
+import io
 import time
 from functools import partial
 from typing import ClassVar
@@ -115,7 +116,6 @@ class ExplorerApp:
     def __init__(self, base: str = DEFAULT_BASE) -> None:
         self.session = ExplorerSession(base)
         self.generation = 0
-        self.last_seconds = float("nan")
         table = self.session.table
         self.base = pn.widgets.Select(
             label="start from scenario", options=list_scenarios(), value=base
@@ -166,7 +166,6 @@ class ExplorerApp:
         )
         self.source = ColumnDataSource({})
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
-        self.dominance_source = ColumnDataSource({"loop": [], "years": []})
         self.dominance_chart = None
         self.refresh()
         self.figures = charts.explorer_figures(self.source)
@@ -177,13 +176,19 @@ class ExplorerApp:
         sizes = {holder: self.session.value(sale_parameters(holder)[0]) for holder in HOLDERS}
         return max(sizes, key=lambda holder: sizes[holder])
 
-    def _slider(self, name: str, shown: str | None = None) -> ReleaseSlider:
+    def _slider_range(self, name: str) -> dict[str, float]:
+        """Return a slider's start, end and step for a parameter: its range in the table."""
         param = self.session.table[name]
+        return {
+            "start": param.low,
+            "end": param.high,
+            "step": (param.high - param.low) / SLIDER_STEPS,
+        }
+
+    def _slider(self, name: str, shown: str | None = None) -> ReleaseSlider:
         return ReleaseSlider(
             label=_label(self.session, name, shown),
-            start=param.low,
-            end=param.high,
-            step=(param.high - param.low) / SLIDER_STEPS,
+            **self._slider_range(name),
             value=self.session.value(name),
             format=PrintfTickFormatter(format=VALUE_FORMAT),
             sizing_mode="stretch_width",
@@ -206,30 +211,25 @@ class ExplorerApp:
         self._schedule_dominance()
 
     def _on_holder(self, event) -> None:
-        """Point the sale sliders at the chosen holder's parameters, at their current values."""
-        for slider, name in zip(self.sale, sale_parameters(event.new), strict=True):
-            param = self.session.table[name]
-            slider.param.update(
-                start=param.low,
-                end=param.high,
-                step=(param.high - param.low) / SLIDER_STEPS,
-                value=self.session.value(name),
-            )
+        self._show_holder(event.new)
+
+    def _show_holder(self, holder: str) -> None:
+        """Point the sale sliders at a holder's parameters, at their current values."""
+        for slider, name in zip(self.sale, sale_parameters(holder), strict=True):
+            slider.param.update(**self._slider_range(name), value=self.session.value(name))
 
     def _on_base(self, event) -> None:
         """Start again from another scenario: every control shows that scenario's value."""
         self.session.set_base(event.new)
         self.holder.value = self._initial_holder()
-        self._on_holder(type("Event", (), {"new": self.holder.value}))
+        self._show_holder(self.holder.value)
         for name, widget in {**self.levers, **self.uncertain}.items():
             value = self.session.value(name)
             widget.value = bool(value) if isinstance(widget, pn.widgets.Switch) else value
         self.refresh()
         self._schedule_dominance()
 
-    def _toml_file(self):
-        import io
-
+    def _toml_file(self) -> io.StringIO:
         return io.StringIO(self.session.scenario_toml())
 
     def _error(self, error: Exception) -> None:
@@ -247,10 +247,10 @@ class ExplorerApp:
             self.headlines.object = headline_html(outcome)
             self.toml.value = self.session.scenario_toml()
             self.source.data = charts.explorer_columns(outcome.scenario, outcome.baseline)
-            self.last_seconds = time.perf_counter() - started
+            seconds = time.perf_counter() - started
             self.status.object = (
                 f'<div class="status" id="update-time">updated in '
-                f"{self.last_seconds * MILLISECONDS:.0f} ms (validation, Simlin run, headlines; "
+                f"{seconds * MILLISECONDS:.0f} ms (validation, Simlin run, headlines; "
                 f"the run itself {outcome.seconds * MILLISECONDS:.0f} ms)</div>"
             )
         self.generation += 1
