@@ -1,11 +1,13 @@
 """What the explorer computes, without any web library: controls, fresh runs, headlines, TOML.
 
 An explorer session holds a *base scenario* (a shipped one, ``japan_full`` by default) and the
-values the user has moved away from it. Each update validates the settings with
-:func:`debtloops.model.run.prepare` and runs them in Simlin
-(:func:`debtloops.model.simlin.simulate`, the same .mdl as pysd, equal to 1e-6). The reference is
-the ``baseline`` scenario under the same uncertain parameters (it is cached, so moving a sale or a
-lever costs one run); the headlines are those of :func:`debtloops.outputs.headline`.
+values the user has moved away from it. The base is prepared once
+(:func:`debtloops.model.run.prepare`: defaults, data layer, scenario chain) and loaded once into
+Simlin (:class:`debtloops.model.simlin.Simulator`, the same .mdl as pysd, equal to 1e-6). Each
+update validates the base's values with the moved ones (:func:`debtloops.model.parameters.validate`,
+as ``prepare`` does) and runs the loaded model with the moved constants, in milliseconds. The
+reference is the ``baseline`` scenario under the same uncertain parameters (cached, so moving a
+sale or a lever costs one run); the headlines are those of :func:`debtloops.outputs.headline`.
 :func:`scenario_toml` writes the settings as a scenario file, so ``debtloops run`` reproduces what
 the explorer shows.
 """
@@ -156,7 +158,8 @@ class ExplorerSession:
                 raise unknown_name("explorer control", name, self.table)
         self._baselines = lru_cache(maxsize=BASELINE_CACHE)(self._baseline)
         self.commit = git_commit()
-        self._reference = simlin_engine.Simulator(prepare(REFERENCE, table=self.table).values)
+        self._reference_values = prepare(REFERENCE, table=self.table).values
+        self._reference = simlin_engine.Simulator(self._reference_values)
         self.set_base(base)
 
     def set_base(self, base: str) -> None:
@@ -217,8 +220,8 @@ class ExplorerSession:
         return validate(self.table, {**self.base_values, **self.overrides})
 
     def _baseline(self, frozen: tuple[tuple[str, float], ...]) -> xr.Dataset:
-        validate(self.table, dict(frozen))
-        frame = self._reference.run(dict(frozen))
+        values = validate(self.table, {**self._reference_values, **dict(frozen)})
+        frame = self._reference.run({name: values[name] for name, _ in frozen})
         check_run(frame)
         return _frame_to_dataset(frame, REFERENCE)
 
