@@ -308,3 +308,20 @@ def test_quick_validation_equals_prepare(session):
     assert session.values() == session.prepared().values
     session.set_value("japan_sale_amount", 1189.3)
     assert session.values() == session.prepared().values
+
+
+@pytest.mark.parametrize(
+    ("missing", "command"),
+    [("panel", ["explore"]), ("bokeh", ["report", "article", "--out", "never"])],
+)
+def test_without_the_app_extra_the_commands_say_what_to_install(missing, command, tmp_path):
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None; from debtloops.cli import main; "
+        f"sys.exit(main({command!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2
+    assert f"this command needs {missing}" in done.stderr and ".[app]" in done.stderr
+    assert not (tmp_path / "never").exists()
