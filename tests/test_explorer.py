@@ -204,6 +204,8 @@ _CHANGED = (
     f"([selector, old]) => {{ const el = ({_FIND})(selector); "
     "return el && el.textContent !== old; }"
 )
+#: True once Bokeh has rendered the page and has nothing left to do.
+IDLE = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 #: How long the page may take to appear the first time (Simlin warms up) [ms].
 PAGE_TIMEOUT = 90_000
 #: Where on its track the sale-size handle is dropped [share of the track's width].
@@ -251,6 +253,7 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     page.goto(explorer_url)
     peak = page.locator(f'[data-column="{PEAK}"]')
     peak.wait_for(timeout=PAGE_TIMEOUT)
+    page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
     before = peak.inner_text()
     track = page.locator(".noUi-target").first.bounding_box()
     handle = page.locator(".noUi-handle").first.bounding_box()
