@@ -328,3 +328,14 @@ def test_without_the_app_extra_the_commands_say_what_to_install(missing, command
     assert done.returncode == 2
     assert f"this command needs {missing}" in done.stderr and ".[app]" in done.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_no_browser_is_a_skip_here_and_a_failure_under_ci(monkeypatch):
+    from conftest import _no_browser
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run under CI: no Chromium"):
+        _no_browser("no Chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _no_browser("no Chromium")
