@@ -133,3 +133,12 @@ def test_report_opens_offline_without_requests_or_errors(browser, report, artefa
     assert requested == [url]
     assert problems == []
     assert plots >= 1
+
+
+def test_inline_bokeh_loads_nothing_even_after_panel_is_imported():
+    from debtloops.app.report import inline_bokeh
+
+    pytest.importorskip("panel")
+    text = inline_bokeh()
+    assert "Bokeh" in text and len(text) > 100_000
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", text)

@@ -53,6 +53,21 @@ REPORT_NAME = "report.html"
 #: Bokeh's JavaScript and CSS, inline; only the core library (the charts use no widgets, tables,
 #: WebGL or MathJax, which would add 3.7 MB).
 BOKEH_RESOURCES = Resources(mode="inline", components=["bokeh"])
+
+
+def inline_bokeh() -> str:
+    """Return Bokeh's library as inline ``<script>`` and ``<style>`` elements.
+
+    Written here rather than by ``Resources.render()``, whose template Panel replaces once it is
+    imported (in a notebook, say) with one that also loads a script by URL.
+    """
+    styles = "".join(f"<style>{css}</style>" for css in BOKEH_RESOURCES.css_raw)
+    scripts = "".join(
+        f'<script type="text/javascript">{js}</script>' for js in BOKEH_RESOURCES.js_raw
+    )
+    return styles + scripts
+
+
 #: Charts per row in the report's grid.
 CHART_COLUMNS = 3
 #: Loops shown per scenario in the dominance tables.
@@ -373,7 +388,7 @@ def build_report(
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>debtloops report</title>"
-        f"<style>{_STYLE}</style>{BOKEH_RESOURCES.render()}{script}</head>"
+        f"<style>{_STYLE}</style>{inline_bokeh()}{script}</head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
 
