@@ -14,8 +14,13 @@ from debtloops.paths import MODEL_FILE, PROJECT_ROOT
 PACKAGES = ("debtloops", "pysd", "xarray", "numpy", "pandas", "matplotlib", "netCDF4")
 
 
-def git_commit(root: Path = PROJECT_ROOT) -> str:
-    """Return the checked-out commit, with ``-dirty`` if the work tree differs, or ``unknown``."""
+def git_commit(root: Path | None = PROJECT_ROOT) -> str:
+    """Return the checked-out commit, with ``-dirty`` if the work tree differs, or ``unknown``.
+
+    An installed package (``root`` None) has no checkout: its version is in ``package_versions``.
+    """
+    if root is None:
+        return "unknown"
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
