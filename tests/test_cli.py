@@ -47,7 +47,7 @@ def test_run_records_provenance(article_run):
 
 def test_run_writes_csv_dashboard_and_headlines(article_run):
     csv = (article_run / "japan_full" / "results.csv").read_text().splitlines()
-    assert csv[0].startswith("time,") and "debt_to_gdp" in csv[0]
+    assert csv[0].startswith("time [year],date,") and "debt_to_gdp [1]" in csv[0]
     assert len(csv) == 1 + 121  # 2025 to 2055 every quarter
     image = matplotlib.image.imread(article_run / "japan_full" / "dashboard.png")
     assert image.shape[:2] == (round(FIGURE_SIZE[1] * DPI), round(FIGURE_SIZE[0] * DPI))

@@ -29,7 +29,6 @@ import textwrap
 import time
 import traceback
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 from debtloops.errors import DebtloopsError, InputError
@@ -40,6 +39,7 @@ from debtloops.model.run import PreparedRun, execute, prepare
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
 from debtloops.outputs import format_headlines, write_results
 from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
+from debtloops.provenance import package_version
 
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
@@ -67,11 +67,8 @@ def _path(text: str) -> Path:
 
 def version_text() -> str:
     """Return the package's version and the model file's short SHA-256, as ``--version`` prints."""
-    try:
-        version = metadata.version("debtloops")
-    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
-        version = "(not installed)"
-    return f"debtloops {version}, model {MODEL_FILE.name} {model_hash(MODEL_FILE)[:SHORT_HASH]}"
+    short = model_hash(MODEL_FILE)[:SHORT_HASH]
+    return f"debtloops {package_version()}, model {MODEL_FILE.name} {short}"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -18,6 +19,8 @@ from debtloops.io import atomic_file, atomic_folder, output_lock
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
 BASIS_POINTS = 10_000.0
+#: Decimals of the headline table, on the terminal and in ``headlines.csv``.
+HEADLINE_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,46 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
 
 def format_headlines(rows: Sequence[Headline]) -> str:
     """Return the headline table as aligned text for the terminal."""
-    return headline_table(rows).to_string(float_format=lambda x: f"{x:,.1f}")
+    return headline_table(rows).to_string(float_format=lambda x: f"{x:,.{HEADLINE_DECIMALS}f}")
+
+
+def write_headlines(path: Path, rows: Sequence[Headline]) -> None:
+    """Write the headline table as CSV, rounded as printed (no thousands separators)."""
+    headline_table(rows).to_csv(path, float_format=f"%.{HEADLINE_DECIMALS}f")
+
+
+def results_table(run: xr.Dataset) -> pd.DataFrame:
+    """Return a run as a table for ``results.csv``: one row per time, units in the headers.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        One scenario's results over ``time``, as :func:`debtloops.model.run.to_dataset` labels it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``time [year]``, then the column ``date`` (the calendar date, ``YYYY-MM-DD``), then
+        one column per variable named ``<name> [<units>]``, e.g. ``debt_to_gdp [1]``.
+    """
+    table = run.drop_vars("date", errors="ignore").to_dataframe()
+    table.columns = [f"{name} [{run[name].attrs.get('units', '1')}]" for name in table.columns]
+    table.index.name = f"time [{run['time'].attrs.get('units', 'year')}]"
+    if "date" in run.coords:
+        table.insert(0, "date", pd.DatetimeIndex(run["date"].to_numpy()).strftime("%Y-%m-%d"))
+    return table
+
+
+def netcdf_encoding(run: xr.Dataset) -> dict[str, dict[str, object]]:
+    """Return the netCDF encoding of a run: coordinates without ``_FillValue``, as CF asks.
+
+    Dates are written in the CF ``standard`` calendar (the Gregorian one, for these years).
+    """
+    encoding: dict[str, dict[str, object]] = {name: {"_FillValue": None} for name in run.coords}
+    for name, coordinate in run.coords.items():
+        if np.issubdtype(coordinate.dtype, np.datetime64):
+            encoding[name]["calendar"] = "standard"
+    return encoding
 
 
 def write_results(
@@ -154,8 +196,8 @@ def write_results(
     with output_lock(out_dir):
         for name, run in runs.items():
             with atomic_folder(out_dir / name) as folder:
-                run.to_netcdf(folder / "results.nc")
-                run.to_dataframe().to_csv(folder / "results.csv")
+                run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
+                results_table(run).to_csv(folder / "results.csv")
                 plot_dashboard(run, baseline, folder / "dashboard.png")
-        atomic_file(out_dir / "headlines.csv", lambda path: headline_table(rows).to_csv(path))
+        atomic_file(out_dir / "headlines.csv", lambda path: write_headlines(path, rows))
     return rows
