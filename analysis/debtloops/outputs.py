@@ -31,8 +31,11 @@ class Headline:
     ----------
     scenario : str
         The scenario's name.
+    start_year : float
+        The first year of the run [year].
     horizon_year, final_year : float
-        The year ``HEADLINE_HORIZON`` years after the start, and the last year [year].
+        The year ``HEADLINE_HORIZON`` years after the start (or the last year, if the run is
+        shorter), and the last year [year].
     debt_to_gdp_horizon, debt_to_gdp_final : float
         Debt held by the public over GDP in those years [1].
     peak_market_yield : float
@@ -50,6 +53,7 @@ class Headline:
     """
 
     scenario: str
+    start_year: float
     horizon_year: float
     final_year: float
     debt_to_gdp_horizon: float
@@ -89,6 +93,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
     reference = baseline["cumulative_net_interest"].sel(time=when)
     return Headline(
         scenario=name,
+        start_year=float(scenario["time"][0]),
         horizon_year=when,
         final_year=float(scenario["time"][-1]),
         debt_to_gdp_horizon=float(scenario["debt_to_gdp"].sel(time=when)),
@@ -107,7 +112,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
 def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
     """Return the headlines as a table with readable column names and units."""
     first = rows[0]
-    start = first.horizon_year - HEADLINE_HORIZON
+    start = first.start_year
     columns = {
         f"debt/GDP {first.horizon_year:.0f} [%]": [100 * r.debt_to_gdp_horizon for r in rows],
         f"debt/GDP {first.final_year:.0f} [%]": [100 * r.debt_to_gdp_final for r in rows],
