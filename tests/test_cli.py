@@ -168,8 +168,12 @@ def test_the_plain_xmile_export_is_the_mdl_as_written(tmp_path):
     np.testing.assert_allclose(exported.to_numpy(), original.to_numpy(), rtol=XMILE_TOLERANCE)
 
 
-def test_an_export_of_an_unknown_scenario_writes_nothing(tmp_path, capsys):
+def test_a_bad_export_writes_nothing(tmp_path, capsys):
     target = tmp_path / "model.stmx"
     assert cli.main(["export", "--out", str(target), "--scenario", "artcle"]) == 2
-    assert "article" in capsys.readouterr().err
+    assert "article" in capsys.readouterr().err  # the nearest name
+    assert cli.main(["export", "--out", str(target), "--final-time", "2040"]) == 2
+    assert "--scenario" in capsys.readouterr().err
+    assert cli.main(["export", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

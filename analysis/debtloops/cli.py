@@ -45,6 +45,8 @@ from debtloops.provenance import package_version
 NAME_MAX, PATH_MAX = 255, 4096
 INTERRUPTED, BROKEN_PIPE = 130, 141
 USAGE_ERROR = 2
+#: The formats ``debtloops export`` writes.
+EXPORT_FORMATS = ("xmile",)
 #: The widest line that ``debtloops list`` prints [characters].
 LIST_WIDTH = 100
 #: Indentation of wrapped descriptions and sources in ``debtloops list`` [characters].
@@ -188,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="write the model as XMILE, for Stella and Simlin's editor"
     )
     export.add_argument(
-        "--format", choices=("xmile",), default="xmile", help="file format (default: xmile)"
+        "--format", choices=EXPORT_FORMATS, default="xmile", help="file format (default: xmile)"
     )
     export.add_argument(
         "--out",
@@ -333,6 +335,12 @@ def _list() -> None:
 def _export(args: argparse.Namespace) -> None:
     from debtloops.model.xmile import write_xmile
 
+    if args.final_time is not None and args.scenario is None:
+        raise InputError("--final-time sets a scenario's last year; give --scenario too")
+    if args.out.is_dir():
+        raise InputError(
+            f"{args.out} is a folder; give the file to write, e.g. {args.out}/model.stmx"
+        )
     path = write_xmile(args.out, args.scenario, args.final_time)
     what = f"scenario {args.scenario}" if args.scenario else MODEL_FILE.name
     print(f"{what} written as {args.format.upper()} to {path}")

@@ -23,9 +23,6 @@ from debtloops.model.run import prepare
 from debtloops.model.simlin import _prepared_model
 from debtloops.paths import MODEL_FILE
 
-#: The export formats, by the name ``debtloops export --format`` takes.
-FORMATS = ("xmile",)
-
 
 def xmile_bytes(scenario: str | None = None, final_time: float | None = None) -> bytes:
     """Return the model as an XMILE document.
