@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import debtloops
 from debtloops import cli, paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,7 @@ def test_version_names_the_package_and_the_model_hash():
     assert done.returncode == 0, done.stderr
     short = paths.model_hash(paths.MODEL_FILE)[: paths.SHORT_HASH]
     assert re.fullmatch(rf"debtloops \S+, model treasury_dumping\.mdl {short}\n", done.stdout)
+    assert done.stdout.startswith(f"debtloops {debtloops.__version__},")
 
 
 def test_no_command_prints_the_help_as_a_usage_error():
