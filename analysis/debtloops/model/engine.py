@@ -1,8 +1,10 @@
 """Translate the .mdl with pysd (once), load it, and simulate it.
 
 The steps are separate, as in pysd: :func:`build` translates ``models/treasury_dumping.mdl`` into
-Python under ``models/.build/`` and records the .mdl's hash and the pysd version beside it; later
-calls reuse that translation until either changes. :func:`simulate` runs a fresh copy of the
+Python in the translation cache (:data:`debtloops.paths.BUILD_DIR`: ``models/.build/`` in a writable
+checkout, else ``$DEBTLOOPS_CACHE`` or the user's cache folder, see :mod:`debtloops.paths`) and
+records the .mdl's hash and the pysd version beside it; later calls reuse that translation until
+either changes. :func:`simulate` runs a fresh copy of the
 translated model with a full set of parameter values. No equation of the model is written in
 Python.
 """
