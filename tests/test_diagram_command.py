@@ -8,7 +8,7 @@ import xarray as xr
 
 from debtloops import cli
 from debtloops.io import LOCK_NAME
-from debtloops.loops.graph import loop_key, read_families, read_inventory
+from debtloops.loops.inventory import loop_key, read_families, read_inventory
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import pytest
 
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
-from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities, read_inventory
+from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities
+from debtloops.loops.inventory import read_inventory
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.

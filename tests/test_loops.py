@@ -9,15 +9,17 @@ from debtloops import list_scenarios
 from debtloops.loops.graph import (
     CONSTANT,
     STOCK,
+    causal_graph,
+    find_loops,
+    loop_polarity,
+    measure_polarities,
+)
+from debtloops.loops.inventory import (
     Family,
     NamedLoop,
     assign_families,
-    causal_graph,
-    find_loops,
     label_loops,
     loop_key,
-    loop_polarity,
-    measure_polarities,
     read_families,
     read_inventory,
 )

@@ -32,7 +32,8 @@ import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.io import SCRATCH_PREFIX, prepare_output_folder
-from debtloops.loops.graph import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
+from debtloops.loops.graph import CONSTANT, FLOW, STOCK, measure_polarities
+from debtloops.loops.inventory import NamedLoop
 
 MINUS = "\u2212"
 #: How each measured polarity is printed on a link.
@@ -238,7 +239,7 @@ def cld_dot(
     polarities : mapping
         ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
     loops : sequence of NamedLoop
-        The loop inventory, from :func:`debtloops.loops.graph.read_inventory`.
+        The loop inventory, from :func:`debtloops.loops.inventory.read_inventory`.
     highlight : NamedLoop, optional
         A loop to show on its own.
 
