@@ -1,9 +1,9 @@
 """Diagrams of the model's structure: causal-loop and stock-and-flow diagrams.
 
-The diagrams are built from the causal graph of :mod:`debtloops.loops.graph` and written as
-Graphviz DOT
-text, rendered to SVG and PNG by Graphviz ``dot`` or, when no system Graphviz is installed, by the
-``graphviz-pure`` command (``pip install graphviz-pure``), which takes the same command line.
+The diagrams are built from the causal graph of :mod:`debtloops.loops.graph`, written as Graphviz
+DOT text with the ``graphviz`` package (:class:`graphviz.Digraph`), and rendered to SVG and PNG by
+Graphviz ``dot`` or, when no system Graphviz is installed, by the ``graphviz-pure`` command
+(``pip install graphviz-pure``), which takes the same command line.
 
 * :func:`cld_dot` draws the causal-loop diagram: every link with its polarity, and a marker for
   each principal mechanism of the loop inventory (or, with ``highlight``, one loop drawn over a
@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import graphviz
 import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
@@ -42,6 +43,8 @@ SIGN_TEXT = {"+": "+", "-": MINUS, "?": "?", "0": "0"}
 PRINCIPAL_ID = re.compile(r"[RB]\d+")
 #: Prefix of the node ids of loop markers, which no .mdl name starts with.
 MARKER_PREFIX = "loop "
+#: Prefix of the node ids of the clouds of the stock-and-flow diagram.
+CLOUD_PREFIX = "cloud, "
 FONT = "Helvetica"
 #: Largest drawing of a whole-model diagram, width and height [inch]; larger ones are scaled down.
 PAGE_INCHES = (20, 20)
@@ -101,28 +104,13 @@ def marker_id(loop: NamedLoop) -> str:
     return f"{MARKER_PREFIX}{loop.id}"
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _Html(str):
-    """An HTML-like label, written between angle brackets instead of quotes."""
-
-
-def _attrs(**values: object) -> str:
-    parts = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        if isinstance(value, _Html):
-            parts.append(f"{key}=<{value}>")
-        else:
-            parts.append(f"{key}={_quote(str(value))}")
-    return "[" + ", ".join(parts) + "]"
+def _html_label(inner: str) -> str:
+    """Return an HTML-like label: the ``graphviz`` package writes ``<...>`` unquoted."""
+    return f"<{inner}>"
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -144,10 +132,10 @@ def _links(loop: NamedLoop) -> list[tuple[str, str]]:
     return list(zip(v, [*v[1:], v[0]], strict=True))
 
 
-def _marker_label(loop: NamedLoop, name: str) -> _Html:
+def _marker_label(loop: NamedLoop, name: str) -> str:
     """Return a marker's label: the id large and bold, the name below it over short lines."""
     lines = "<BR/>".join(_html(line) for line in _wrap(name, 16))
-    return _Html(
+    return _html_label(
         f'<FONT POINT-SIZE="16"><B>{_html(loop.id)}</B></FONT><BR/>'
         f'<FONT POINT-SIZE="11">{lines}</FONT>'
     )
@@ -172,8 +160,9 @@ def _anchors(graph: nx.DiGraph, markers: Sequence[NamedLoop]) -> dict[str, str]:
     return chosen
 
 
-def _header(name: str, **graph_attrs: object) -> list[str]:
-    settings: dict[str, object] = {
+def _digraph(name: str, **graph_attrs: str) -> graphviz.Digraph:
+    """Return an empty diagram with the project's fonts and spacing, ``graph_attrs`` on top."""
+    settings = {
         "fontname": FONT,
         "rankdir": "TB",
         "splines": "true",
@@ -185,15 +174,15 @@ def _header(name: str, **graph_attrs: object) -> list[str]:
         "size": f"{PAGE_INCHES[0]},{PAGE_INCHES[1]}",
     }
     settings.update(graph_attrs)
-    return [
-        f"digraph {_quote(name)} {{",
-        "  graph " + _attrs(**settings) + ";",
-        "  node " + _attrs(fontname=FONT, fontsize="11") + ";",
-        "  edge " + _attrs(fontname=FONT, fontsize="11", arrowsize="0.7") + ";",
-    ]
+    return graphviz.Digraph(
+        name,
+        graph_attr=settings,
+        node_attr={"fontname": FONT, "fontsize": "11"},
+        edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.7"},
+    )
 
 
-def _node_style(kind: str) -> dict[str, object]:
+def _node_style(kind: str) -> dict[str, str]:
     if kind == STOCK:
         return {"shape": "box", "penwidth": "1.4", "margin": "0.12,0.06"}
     if kind == FLOW:
@@ -203,8 +192,8 @@ def _node_style(kind: str) -> dict[str, object]:
     return {"shape": "plaintext", "margin": "0.04,0.02"}
 
 
-def _edge_style(sign: str) -> dict[str, object]:
-    style: dict[str, object] = {
+def _edge_style(sign: str) -> dict[str, str]:
+    style: dict[str, str] = {
         "label": SIGN_TEXT.get(sign, "?"),
         "fontsize": "16",
     }
@@ -249,10 +238,10 @@ def cld_dot(
         The diagram in the DOT language.
     """
     if highlight is None:
-        lines = _header("causal loop diagram")
+        dot = _digraph("causal loop diagram")
     else:
         title = f"{highlight.id}  {highlight.name}  ({_polarity_word(highlight.polarity)})"
-        lines = _header(
+        dot = _digraph(
             f"loop {highlight.id}", label=title, labelloc="t", fontsize="40", fontcolor="black"
         )
     on_loop = set(highlight.variables) if highlight else set()
@@ -267,7 +256,7 @@ def cld_dot(
                     style.update(shape="box", style="rounded")
             else:
                 style.update(color=FAINT, fontcolor="grey65", penwidth="0.6")
-        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+        dot.node(name, **style)
     for source, target in sorted(graph.edges):
         sign = polarities.get((source, target), "?")
         style = _edge_style(sign)
@@ -278,37 +267,34 @@ def cld_dot(
                 )
             else:
                 style.update(color=FAINT, fontcolor="grey70", penwidth="0.5")
-        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(**style)};")
+        dot.edge(source, target, **style)
     markers = principal_loops(loops) if highlight is None else [highlight]
     markers = [m for m in markers if all(v in graph for v in m.variables)]
     anchors = _anchors(graph, markers)
     for loop in markers:
         name = mechanism_name(loop) if highlight is None else loop.name
         loop_colour = _loop_colour(loop.polarity)
-        node = marker_id(loop)
-        style = {
-            "shape": "circle",
-            "label": _marker_label(loop, name),
-            "color": loop_colour,
-            "fontcolor": loop_colour,
-            "style": "filled",
-            "fillcolor": "white",
-            "penwidth": "1.6",
-            "margin": "0.02",
-        }
-        lines.append(f"  {_quote(node)} {_attrs(**style)};")
-        anchor = anchors[loop.id]
+        dot.node(
+            marker_id(loop),
+            shape="circle",
+            label=_marker_label(loop, name),
+            color=loop_colour,
+            fontcolor=loop_colour,
+            style="filled",
+            fillcolor="white",
+            penwidth="1.6",
+            margin="0.02",
+        )
         # minlen=0 and a heavy weight put the marker in its anchor's row, right beside it.
-        tie = _attrs(style="invis", weight="20", minlen="0")
-        lines.append(f"  {_quote(anchor)} -> {_quote(node)} {tie};")
+        dot.edge(anchors[loop.id], marker_id(loop), style="invis", weight="20", minlen="0")
     # An invisible cluster keeps each anchor and its markers together, so that no other variable
     # comes between them.
     for number, anchor in enumerate(dict.fromkeys(anchors[loop.id] for loop in markers)):
-        members = [marker_id(loop) for loop in markers if anchors[loop.id] == anchor]
-        names = "; ".join(_quote(name) for name in [anchor, *members])
-        lines.append(f"  subgraph cluster_marker_{number} {{ peripheries=0; {names}; }}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        with dot.subgraph(name=f"cluster_marker_{number}") as cluster:
+            cluster.attr(peripheries="0")
+            for member in [anchor, *(marker_id(m) for m in markers if anchors[m.id] == anchor)]:
+                cluster.node(member)
+    return dot.source
 
 
 def _polarity_word(polarity: str) -> str:
@@ -360,8 +346,7 @@ def stock_flow_dot(
         The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping, optional
         Link polarities as from :func:`debtloops.loops.graph.measure_polarities`; a flow whose link
-        to
-        a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
+        to a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
 
     Returns
     -------
@@ -375,7 +360,7 @@ def stock_flow_dot(
     piped = {(f, s) for f, (drains, fills) in pipes.items() for s in drains + fills}
     links = sorted((a, b) for a, b in graph.edges if kinds.get(b) == FLOW and (a, b) not in piped)
     drivers = {a for a, _ in links if kinds.get(a) not in (STOCK, FLOW)}
-    lines = _header(
+    dot = _digraph(
         "stock and flow diagram",
         rankdir="LR",
         nodesep="0.22",
@@ -410,34 +395,42 @@ def stock_flow_dot(
         "color": "grey50",
     }
     for name in sorted(n for n, kind in kinds.items() if kind == STOCK):
-        style = {"shape": "box", "penwidth": "1.8", "fontsize": "12", "margin": "0.14,0.08"}
-        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+        dot.node(name, shape="box", penwidth="1.8", fontsize="12", margin="0.14,0.08")
     for name in sorted(drivers):
-        lines.append(f"  {_quote(name)} {_attrs(**_node_style(kinds[name]))};")
+        dot.node(name, **_node_style(kinds[name]))
     for flow, (drains, fills) in pipes.items():
         caption = f"{flow} (name)"
-        lines.append(f"  {_quote(flow)} {_attrs(**valve)};")
-        lines.append(f"  {_quote(caption)} {_attrs(shape='plaintext', label=flow, margin='0')};")
-        lines.append(f"  {{ rank=same; {_quote(flow)}; {_quote(caption)}; }}")
-        lines.append(f"  {_quote(flow)} -> {_quote(caption)} [style=invis];")
-        sources = drains or [f"cloud: source of {flow}"]
-        sinks = fills or [f"cloud: sink of {flow}"]
+        dot.node(flow, **valve)
+        dot.node(caption, shape="plaintext", label=flow, margin="0")
+        with dot.subgraph() as row:
+            row.attr(rank="same")
+            row.node(flow)
+            row.node(caption)
+        dot.edge(flow, caption, style="invis")
+        sources = drains or [cloud_id("source", flow)]
+        sinks = fills or [cloud_id("sink", flow)]
         for end in sources + sinks:
-            if end.startswith("cloud: "):
-                lines.append(f"  {_quote(end)} {_attrs(**cloud)};")
+            if end.startswith(CLOUD_PREFIX):
+                dot.node(end, **cloud)
         for source in sources:
-            lines.append(
-                f"  {_quote(source)} -> {_quote(flow)} {_attrs(arrowhead='none', **pipe)};"
-            )
+            dot.edge(source, flow, arrowhead="none", **pipe)
         for sink in sinks:
-            lines.append(f"  {_quote(flow)} -> {_quote(sink)} {_attrs(**pipe)};")
+            dot.edge(flow, sink, **pipe)
     for source, target in links:
         # A stock's links to flows close loops; leaving them out of the ranking keeps every pipe
         # running from left to right.
         loose = "false" if kinds.get(source) == STOCK else None
-        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(constraint=loose, **info)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        dot.edge(source, target, constraint=loose, **info)
+    return dot.source
+
+
+def cloud_id(end: str, flow: str) -> str:
+    """Return the node id of the cloud at one end of a flow, e.g. ``cloud, sink of japan sales``.
+
+    A colon would make DOT read the rest as a port, so the id has none; it shares its prefix with
+    no .mdl name.
+    """
+    return f"{CLOUD_PREFIX}{end} of {flow}"
 
 
 def _mermaid_ids(graph: nx.DiGraph) -> dict[str, str]:
