@@ -13,11 +13,30 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pydot
 import pytest
+from dormant_links import measure_dormant_links
 
+from debtloops import list_scenarios
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
 from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities
 from debtloops.loops.inventory import read_inventory
+
+# The overview: at most this many variables, names at least this large on an A4 page [point].
+OVERVIEW_MOST_VARIABLES = 25
+A4_SMALLEST_FONT_POINTS = 10
+# What the seed article's chain and its responses need in the overview: the sale, the yield, the
+# interest, the deficit and the debt, the dollar, the Fed and fiscal consolidation.
+ARTICLE_CHAIN = [
+    "japan sales",
+    "discovered yield",
+    "net interest",
+    "deficit",
+    "debt held by public",
+    "dollar index",
+    "fed policy rate",
+    "recent fed purchases",
+    "fiscal consolidation",
+]
 
 # pydot 4.0.1, the latest, builds its DOT grammar with pyparsing names that pyparsing 3.3 deprecates
 # (setParseAction, ...); the warning is about pydot's own code, so it alone is let through here.
@@ -342,8 +361,9 @@ def _names(folder):
     return {path.name for path in folder.iterdir()}
 
 
+OVERVIEW = {"overview.dot", "overview.svg", "overview.png"}
 FIXED = {"cld.dot", "cld.svg", "cld.png", "stock_flow.dot", "stock_flow.svg", "stock_flow.png"}
-FIXED |= {"cld.mmd"}
+FIXED |= {"cld.mmd"} | OVERVIEW
 
 
 def _loop_files(loop_id):
@@ -370,6 +390,7 @@ def test_write_all_writes_every_diagram(tmp_path, graph, polarities, loops, fake
     assert len(loops) == NAMED_LOOPS
     assert _names(out) == expected
     assert sorted(p.name for p in written) == sorted(expected)
+    assert [p.name for p in written[:3]] == ["overview.dot", "overview.svg", "overview.png"]
     assert all(p.parent == out for p in written)
     assert (out / "cld.mmd").read_text(encoding="utf-8").startswith("flowchart LR")
 
@@ -440,3 +461,112 @@ def test_renderer_prefers_system_dot_then_graphviz_pure(tmp_path, monkeypatch):
     assert diagrams.find_renderer() == [str(beside)]
     monkeypatch.setattr(diagrams.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert diagrams.find_renderer() == ["/usr/bin/dot"]
+
+
+# --- the overview -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def completed(graph):
+    """Polarities over the shipped scenarios, with the dormant links measured where they act."""
+    return {**measure_polarities(graph, list_scenarios()), **measure_dormant_links(graph)}
+
+
+@pytest.fixture(scope="module")
+def overview(graph, completed, loops):
+    return diagrams.overview_graph(graph, completed, loops)
+
+
+@pytest.fixture(scope="module")
+def overview_text(overview):
+    return diagrams.overview_dot(overview)
+
+
+def _stretches(loop, kept, polarities):
+    """Cut a loop at its kept variables: (from, to, sign of the stretch) in the loop's order."""
+    start = next(i for i, name in enumerate(loop) if name in kept)
+    ordered = [*loop[start:], *loop[:start]]
+    found, source, minus = [], ordered[0], 0
+    for a, b in itertools.pairwise([*ordered, ordered[0]]):
+        minus += polarities[(a, b)] == "-"
+        if b in kept:
+            found.append((source, b, "-" if minus % 2 else "+"))
+            source, minus = b, 0
+    return found
+
+
+def test_the_overview_shows_every_principal_loop_with_its_polarity(
+    graph, completed, principal, overview, overview_text
+):
+    nodes, edges, _ = parse_dot(overview_text)
+    assert set(nodes) == set(overview.nodes)
+    assert len(nodes) <= OVERVIEW_MOST_VARIABLES < graph.number_of_nodes() / 4
+    assert set(ARTICLE_CHAIN) <= set(nodes)
+    drawn = {(a, b, attrs["label"]) for a, b, attrs in edges}
+    assert len(drawn) == len(edges)  # one arrow per sign of a link
+    assert len(principal) == len(PRINCIPAL_IDS)
+    for loop in principal:
+        links = itertools.pairwise([*loop.variables, loop.variables[0]])
+        assert all(completed[link] in "+-" for link in links), loop.id
+        stretches = _stretches(loop.variables, set(nodes), completed)
+        for a, b, sign in stretches:
+            assert (a, b, diagrams.SIGN_TEXT[sign]) in drawn, (loop.id, a, b, sign)
+        minus = sum(sign == "-" for _, _, sign in stretches)
+        assert ("B" if minus % 2 else "R") == loop.polarity, loop.id
+    # every arrow drawn is a stretch of some principal loop, with one of its link's signs
+    for a, b, attrs in edges:
+        assert attrs["label"] in {diagrams.SIGN_TEXT[s] for s in overview.edges[a, b]["signs"]}
+        assert overview.edges[a, b]["loops"]
+    # the stocks are boxes, the other variables are not
+    for name, kind in overview.nodes(data="kind"):
+        assert (nodes[name].get("shape") == "box") == (kind == STOCK), name
+
+
+def test_parallel_paths_of_both_signs_are_drawn_as_two_arrows(overview, overview_text):
+    _, edges, _ = parse_dot(overview_text)
+    both = [(a, b) for a, b, signs in overview.edges(data="signs") if {"+", "-"} <= signs]
+    assert both  # bills rolled over (+) and retired (-)
+    for a, b in both:
+        assert sorted(attrs["label"] for x, y, attrs in edges if (x, y) == (a, b))[:2] == sorted(
+            ["+", diagrams.MINUS]
+        )
+    assert diagrams.drawn_signs({"0", "+"}) == ["+"] and diagrams.drawn_signs({"0"}) == ["0"]
+
+
+def test_the_overview_reads_on_one_a4_page(renderer, overview_text):
+    layout = json.loads(run_renderer(renderer, overview_text, "json"))
+    left, bottom, right, top = (float(v) for v in layout["bb"].split(","))
+    width, height = right - left, top - bottom
+    page = [72 * side for side in diagrams.A4_PRINTABLE_INCHES]  # inch -> pt
+    # the drawing printed as large as fits, upright or turned, never enlarged
+    fit = min(
+        1.0, max(min(page[0] / width, page[1] / height), min(page[1] / width, page[0] / height))
+    )
+    boxes = _label_boxes(layout)
+    sizes = [size for *_, size in _font_sizes(layout)]
+    assert sizes and min(sizes) * fit >= A4_SMALLEST_FONT_POINTS, (min(sizes), fit)
+    drawn = {text for owner, text, *_ in boxes if owner.startswith("node ")}
+    assert {name.split()[0] for name in ARTICLE_CHAIN} <= {t.split()[0] for t in drawn}
+    clashes = [
+        (a[:2], b[:2])
+        for a, b in itertools.combinations(boxes, 2)
+        if a[0] != b[0] and a[2] < b[4] and b[2] < a[4] and a[3] < b[5] and b[3] < a[5]
+    ]
+    assert clashes == []
+
+
+def _font_sizes(layout):
+    """Return (owner, size) for every text the renderer draws, in points."""
+    found = []
+    items = [("graph", layout)] + [(f"item {i}", item) for i, item in enumerate(layout["objects"])]
+    items += [(f"edge {edge['_gvid']}", edge) for edge in layout.get("edges", [])]
+    for owner, item in items:
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_", "_xldraw_"):
+            ops = item.get(key, [])
+            size = None
+            for op in ops:
+                if op["op"] == "F":
+                    size = op["size"]
+                elif op["op"] == "T":
+                    found.append((owner, size))
+    return found

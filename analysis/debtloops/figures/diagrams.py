@@ -5,6 +5,8 @@ DOT text with the ``graphviz`` package (:class:`graphviz.Digraph`), and rendered
 Graphviz ``dot`` or, when no system Graphviz is installed, by the ``graphviz-pure`` command
 (``pip install graphviz-pure``), which takes the same command line.
 
+* :func:`overview_dot` draws the overview: the principal loops over about twenty variables,
+  contracted from the causal graph (:func:`overview_graph`), to be read on one A4 page.
 * :func:`cld_dot` draws the causal-loop diagram: every link with its polarity, and a marker for
   each principal mechanism of the loop inventory (or, with ``highlight``, one loop drawn over a
   faint copy of the whole model).
@@ -33,7 +35,15 @@ import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.io import SCRATCH_PREFIX, prepare_output_folder
-from debtloops.loops.graph import CONSTANT, FLOW, STOCK, measure_polarities
+from debtloops.loops.graph import (
+    CONSTANT,
+    FLOW,
+    STOCK,
+    contract,
+    contracted_loop,
+    loop_cut,
+    measure_polarities,
+)
 from debtloops.loops.inventory import NamedLoop
 
 MINUS = "\u2212"
@@ -55,6 +65,34 @@ SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_DPI = 300
 #: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
 RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
+#: The variables the overview keeps first, in the order of the seed article's chain: the sale, the
+#: fiscal risk premium, interest, the deficit and the debt; then the dollar, the Fed's responses,
+#: fiscal consolidation and the economy. :func:`overview_graph` adds the stocks needed so that
+#: every loop of the model passes through a kept variable: the yield found by trading
+#: (``discovered yield``), the holders' stocks, the interest on coupons and the baseline's GDP.
+OVERVIEW_VARIABLES = (
+    "japan sales",
+    "recent official sales",
+    "fiscal risk premium",
+    "interest on bills",
+    "net interest",
+    "deficit",
+    "debt held by public",
+    "bills outstanding",
+    "dollar index",
+    "yield spike",
+    "fed policy rate",
+    "recent fed purchases",
+    "fiscal consolidation",
+    "inflation",
+    "real GDP deviation",
+)
+#: The printable part of an A4 page, width and height [inch]: 210 x 297 mm less 1 cm margins.
+A4_PRINTABLE_INCHES = (7.48, 10.91)
+#: The overview's file names, before the suffix.
+OVERVIEW_STEM = "overview"
+#: Size of the overview's variable names [point] before it is fitted to the page.
+OVERVIEW_FONT_POINTS = 14
 
 
 def find_renderer() -> list[str]:
@@ -160,9 +198,9 @@ def _anchors(graph: nx.DiGraph, markers: Sequence[NamedLoop]) -> dict[str, str]:
     return chosen
 
 
-def _digraph(name: str, **graph_attrs: str) -> graphviz.Digraph:
+def _digraph(name: str, **graph_attrs: str | None) -> graphviz.Digraph:
     """Return an empty diagram with the project's fonts and spacing, ``graph_attrs`` on top."""
-    settings = {
+    settings: dict[str, str | None] = {
         "fontname": FONT,
         "rankdir": "TB",
         "splines": "true",
@@ -176,7 +214,7 @@ def _digraph(name: str, **graph_attrs: str) -> graphviz.Digraph:
     settings.update(graph_attrs)
     return graphviz.Digraph(
         name,
-        graph_attr=settings,
+        graph_attr={key: value for key, value in settings.items() if value is not None},
         node_attr={"fontname": FONT, "fontsize": "11"},
         edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.7"},
     )
@@ -299,6 +337,129 @@ def cld_dot(
 
 def _polarity_word(polarity: str) -> str:
     return {"R": "reinforcing", "B": "balancing"}.get(polarity, polarity)
+
+
+def overview_graph(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str], loops: Sequence[NamedLoop]
+) -> nx.DiGraph:
+    """Return the overview of the model: its principal loops over a few variables.
+
+    The variables of :data:`OVERVIEW_VARIABLES` are kept, with the stocks that
+    :func:`debtloops.loops.graph.loop_cut` adds so that every loop passes through a kept variable;
+    every chain of other variables between two kept ones is contracted into one link
+    (:func:`debtloops.loops.graph.contract`) whose signs are the products along its paths. Of the
+    contracted graph, the overview keeps the links that carry a principal loop of the inventory
+    (:func:`principal_loops`) and the variables they join, so it follows the .mdl as it changes.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    loops : sequence of NamedLoop
+        The loop inventory.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The overview's variables (with their attributes from ``graph``) and links, each link with
+        the ``signs`` of all its paths and the ``loops``, the ids of the principal loops it carries.
+
+    Raises
+    ------
+    ValueError
+        If a variable of :data:`OVERVIEW_VARIABLES` is not in ``graph``, or a principal loop is.
+    """
+    kept = loop_cut(graph, OVERVIEW_VARIABLES)
+    contracted = contract(graph, polarities, kept)
+    carried: dict[tuple[str, str], list[str]] = {}
+    for loop in principal_loops(loops):
+        for source, target, _ in contracted_loop(loop.variables, kept, polarities):
+            carried.setdefault((source, target), []).append(loop.id)
+    overview = nx.DiGraph(contracted.edge_subgraph(carried))
+    for link, ids in carried.items():
+        overview.edges[link]["loops"] = ids
+    return overview
+
+
+def drawn_signs(signs: Iterable[str]) -> list[str]:
+    """Return the arrows a contracted link is drawn with: one per sign of its active paths.
+
+    Parallel paths whose signs disagree are both drawn, one arrow each, so that every loop shows
+    its own sign; a link whose every path is dormant is one dashed ``0`` arrow.
+
+    Parameters
+    ----------
+    signs : iterable of str
+        The signs of a link's paths (``+``, ``-``, ``?``, ``0``).
+
+    Returns
+    -------
+    list of str
+        The signs to draw, in the order ``+``, ``-``, ``?``; ``["0"]`` if there is no other.
+    """
+    found = set(signs)
+    return [sign for sign in ("+", "-", "?") if sign in found] or ["0"]
+
+
+def overview_dot(overview: nx.DiGraph) -> str:
+    """Return the overview causal-loop diagram as DOT text, sized to be read on an A4 page.
+
+    Stocks are boxes and other variables plain text, every name in 14-point type. Each link is
+    drawn once per sign of its paths (:func:`drawn_signs`), labelled ``+``, ``−``, ``?`` or a
+    dashed ``0``. The title and a note say, in plain words, what the diagram shows.
+
+    Parameters
+    ----------
+    overview : networkx.DiGraph
+        From :func:`overview_graph`.
+
+    Returns
+    -------
+    str
+        The diagram in the DOT language.
+    """
+    signs = {sign for _, _, found in overview.edges(data="signs") for sign in drawn_signs(found)}
+    text = OVERVIEW_NOTE + (" " + OVERVIEW_DORMANT_NOTE if "0" in signs else "")
+    note = "<BR/>".join(_html(line) for line in _wrap(text, OVERVIEW_NOTE_CHARACTERS))
+    label = _html_label(
+        f'<FONT POINT-SIZE="{OVERVIEW_FONT_POINTS + 4}"><B>{_html(OVERVIEW_TITLE)}</B></FONT>'
+        f'<BR/><FONT POINT-SIZE="{OVERVIEW_FONT_POINTS}">{note}</FONT>'
+    )
+    dot = _digraph(
+        "overview",
+        label=label,
+        labelloc="t",
+        fontsize=str(OVERVIEW_FONT_POINTS),
+        size=None,
+        nodesep="0.2",
+        ranksep="0.3",
+    )
+    dot.attr("node", fontsize=str(OVERVIEW_FONT_POINTS))
+    dot.attr("edge", fontsize=str(OVERVIEW_FONT_POINTS), arrowsize="0.8")
+    for name, kind in sorted(overview.nodes(data="kind")):
+        style = _node_style(kind)
+        style.pop("fontsize", None)
+        dot.node(name, label="\\n".join(_wrap(name, 14)), **style)
+    for source, target, data in sorted(overview.edges(data=True)):
+        for sign in drawn_signs(data["signs"]):
+            style = _edge_style(sign)
+            style["fontsize"] = str(OVERVIEW_FONT_POINTS + 2)
+            dot.edge(source, target, **style)
+    return dot.source
+
+
+#: The overview's title and the line under it.
+OVERVIEW_TITLE = "How a sale of Treasuries feeds back: the model's principal loops"
+OVERVIEW_NOTE = (
+    "Each arrow is a chain of the model's equations: + when its two ends move the same way, "
+    "\u2212 when they move opposite ways. Boxes are stocks. Drawn from the model itself; every "
+    "variable and link is in cld.svg."
+)
+OVERVIEW_DORMANT_NOTE = "A dashed 0 is a chain that no shipped scenario sets in motion."
+#: Longest line of the note under the overview's title [characters].
+OVERVIEW_NOTE_CHARACTERS = 80
 
 
 def _flow_stocks(
@@ -640,10 +801,12 @@ def write_all(
 ) -> list[Path]:
     """Write every diagram of the model to ``out_dir``.
 
-    The files are ``cld.dot``, ``cld.svg`` and ``cld.png`` (the causal-loop diagram),
-    ``stock_flow.dot/.svg/.png``, ``cld.mmd`` (Mermaid) and ``loop_<id>.dot/.svg/.png`` with each
-    loop highlighted. The arguments and the folder are checked before anything is written, and
-    the files are moved into place only once all are rendered.
+    The files are, first, ``overview.dot``, ``overview.svg`` and ``overview.png`` (the overview
+    of the principal loops, :func:`overview_graph`), then ``cld.dot/.svg/.png`` (the causal-loop
+    diagram of the whole model), ``stock_flow.dot/.svg/.png``, ``cld.mmd`` (Mermaid) and
+    ``loop_<id>.dot/.svg/.png`` with each loop highlighted. The arguments and the folder are
+    checked before anything is written, and the files are moved into place only once all are
+    rendered.
 
     Parameters
     ----------
@@ -675,7 +838,9 @@ def write_all(
     command = find_renderer()
     prepare_output_folder(out_dir)
     images = ("svg", "png")
+    overview = overview_dot(overview_graph(graph, polarities, loops))
     diagrams: list[tuple[str, str, Sequence[str]]] = [
+        (OVERVIEW_STEM, overview, images),
         ("cld", cld_dot(graph, polarities, loops), images),
         ("stock_flow", stock_flow_dot(graph, polarities), images),
     ]

@@ -7,6 +7,7 @@ inventory of ``models/README.md``; titles and units come from :mod:`debtloops.fi
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ PLOT_DPI = 300
 FIGURE_INCHES = (11, 5.5)
 #: Longest loop name in the legend [characters]; longer names are cut with an ellipsis.
 LEGEND_NAME_CHARACTERS = 60
+#: Longest line of the chart's subtitle [characters].
+SUBTITLE_CHARACTERS = 110
 #: The x axis: model time is the end of a fiscal year.
 TIME_AXIS = "end of fiscal year"
 SHARE = label("loop_share")
@@ -98,7 +101,7 @@ def dominance_figure(
     ]
     if rest.size:
         layers.append(share[rest].sum(axis=0))
-        names.append(f"all {rest.size} other loops")
+        names.append(f"all {rest.size:,} other loops")
     figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -108,12 +111,15 @@ def dominance_figure(
     axes.set_xlabel(TIME_AXIS)
     axes.set_ylabel(SHARE.with_units())
     left_out = ds.sizes["loop"] - sub.sizes["loop"]
-    note = f"Loops That Matter scores computed by Simlin, among the {sub.sizes['loop']:,} loops "
-    note += "that join the model's main stocks"
+    note = (
+        f"Each loop's share of the activity of the {sub.sizes['loop']:,} loops that join the "
+        "model's main stocks (Loops That Matter scores, computed by Simlin)"
+    )
     if left_out:
-        note += f"; {left_out:,} loops of smaller groups of stocks not shown"
+        note += f"; {left_out:,} loops of smaller groups of stocks are not shown"
     figure.suptitle(
-        f"Which feedback loops drive the model, {scenario}\n{note}",
+        f"Which feedback loops drive the model, {scenario}\n"
+        + textwrap.fill(note, SUBTITLE_CHARACTERS),
         fontsize=11,
     )
     handles, legend_labels = axes.get_legend_handles_labels()

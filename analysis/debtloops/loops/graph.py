@@ -232,3 +232,159 @@ def loop_polarity(loop: Sequence[str], polarities: Mapping[tuple[str, str], str]
     if "0" in signs:
         return "0"
     return "B" if signs.count("-") % 2 else "R"
+
+
+def sign_product(first: str, second: str) -> str:
+    """Return the sign of a path of two links: ``0`` if either is dormant, ``?`` if either is."""
+    if "0" in (first, second):
+        return "0"
+    if "?" in (first, second):
+        return "?"
+    return "+" if first == second else "-"
+
+
+def contract(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str], kept: Iterable[str]
+) -> nx.DiGraph:
+    """Contract every path through variables not kept into one link between kept variables.
+
+    A link ``a -> b`` of the result stands for every path from ``a`` to ``b`` in ``graph`` whose
+    inner variables are all outside ``kept``; its sign along one path is the product of the
+    path's link signs (:func:`sign_product`). Every loop of ``graph`` through at least one kept
+    variable becomes a closed walk of the result with the same polarity, provided each of its
+    contracted links has one sign; a loop through one kept variable becomes a link from that
+    variable to itself.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A causal graph, from :func:`causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    kept : iterable of str
+        The variables to keep. Every loop of ``graph`` must pass through one of them, so that no
+        path between kept variables can go round a loop (:func:`loop_cut` finds such a set).
+
+    Returns
+    -------
+    networkx.DiGraph
+        The kept variables, with their attributes from ``graph``, and one link per pair joined
+        by a path, with attributes ``signs`` (the set of the signs of its paths) and ``sign``:
+        ``+`` or ``-`` when every path that is not dormant has that sign, ``±`` when such paths
+        have both signs, ``?`` when one has an unknown sign, and ``0`` when every path is
+        dormant.
+
+    Raises
+    ------
+    ValueError
+        If a kept variable is not in ``graph``, or a loop avoids every kept variable.
+    """
+    kept = set(kept)
+    unknown = kept - set(graph)
+    if unknown:
+        raise ValueError(f"variables to keep that the graph does not have: {sorted(unknown)}")
+    rest = graph.subgraph(set(graph) - kept)
+    if not nx.is_directed_acyclic_graph(rest):
+        cycle = [a for a, _ in nx.find_cycle(rest)]
+        raise ValueError(f"a loop avoids every kept variable: {' -> '.join(cycle)}")
+    result = nx.DiGraph()
+    result.add_nodes_from((name, graph.nodes[name]) for name in kept)
+    for source in sorted(kept):
+        # (variable, sign of the path so far), over paths whose inner variables are not kept
+        frontier = [(target, polarities[(source, target)]) for target in graph.successors(source)]
+        seen = set(frontier)
+        while frontier:
+            name, sign = frontier.pop()
+            if name in kept:
+                if not result.has_edge(source, name):
+                    result.add_edge(source, name, signs=set())
+                result.edges[source, name]["signs"].add(sign)
+                continue
+            for target in graph.successors(name):
+                state = (target, sign_product(sign, polarities[(name, target)]))
+                if state not in seen:
+                    seen.add(state)
+                    frontier.append(state)
+    for _, _, data in result.edges(data=True):
+        data["signs"] = frozenset(data["signs"])
+        data["sign"] = _path_signs(data["signs"])
+    return result
+
+
+def _path_signs(signs: frozenset[str]) -> str:
+    active = signs - {"0"}
+    if not active:
+        return "0"
+    if "?" in active:
+        return "?"
+    return next(iter(active)) if len(active) == 1 else "±"
+
+
+def loop_cut(graph: nx.DiGraph, chosen: Iterable[str]) -> list[str]:
+    """Return ``chosen`` and, after it, the stocks needed so that every loop passes through one.
+
+    Every loop of a system-dynamics model passes through a stock, so adding the stocks of the
+    loops that avoid ``chosen`` (in name order, one at a time, until none is left) always ends.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A causal graph, from :func:`causal_graph`.
+    chosen : iterable of str
+        The variables picked first.
+
+    Returns
+    -------
+    list of str
+        ``chosen`` in its order, then the stocks added.
+    """
+    kept = list(dict.fromkeys(chosen))
+    stocks = sorted(n for n, kind in graph.nodes(data="kind") if kind == STOCK)
+    while True:
+        rest = graph.subgraph(set(graph) - set(kept))
+        try:
+            cycle = [a for a, _ in nx.find_cycle(rest)]
+        except nx.NetworkXNoCycle:
+            return kept
+        kept.append(next(name for name in stocks if name in cycle))
+
+
+def contracted_loop(
+    loop: Sequence[str], kept: Iterable[str], polarities: Mapping[tuple[str, str], str]
+) -> list[tuple[str, str, str]]:
+    """Return the links a loop becomes in :func:`contract`'s graph, with the loop's own signs.
+
+    Parameters
+    ----------
+    loop : sequence of str
+        The loop's variables in causal order.
+    kept : iterable of str
+        The kept variables of the contraction; the loop must pass through one of them.
+    polarities : mapping
+        ``(source, target) -> sign`` for every link of the loop.
+
+    Returns
+    -------
+    list of tuple
+        ``(source, target, sign)`` for each stretch of the loop from one kept variable to the
+        next, in the loop's order, ``sign`` being the product of the stretch's link signs; a loop
+        through one kept variable gives one link from it to itself.
+
+    Raises
+    ------
+    ValueError
+        If the loop passes through no kept variable.
+    """
+    kept = set(kept)
+    starts = [i for i, name in enumerate(loop) if name in kept]
+    if not starts:
+        raise ValueError(f"the loop passes through no kept variable: {' -> '.join(loop)}")
+    ordered = [*loop[starts[0] :], *loop[: starts[0]]]
+    stretches = []
+    source, sign = ordered[0], "+"
+    for name, target in zip(ordered, [*ordered[1:], ordered[0]], strict=True):
+        sign = sign_product(sign, polarities[(name, target)])
+        if target in kept:
+            stretches.append((source, target, sign))
+            source, sign = target, "+"
+    return stretches

@@ -2,6 +2,8 @@
 
 Writes into ``--out DIR``:
 
+- first ``overview.dot/.svg/.png``, the principal loops over about twenty variables, readable on
+  one A4 page (see :func:`debtloops.figures.diagrams.overview_graph`);
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
   for each *named* loop of the inventory (see :mod:`debtloops.figures.diagrams`);
 - ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
@@ -61,7 +63,7 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     Returns
     -------
     list of Path
-        The files written.
+        The files written, the overview diagram's first.
 
     Raises
     ------
@@ -121,7 +123,8 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
                 "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
             }
         )
-    written = []
+    # the diagrams first, the overview leading them, so that it is the first file written and named
+    written = diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
     targets = {
         "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
         "loops.json": lambda p: p.write_text(
@@ -151,5 +154,4 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
         written.append(out_dir / name)
     plot_dominance(dominance, out_dir / "dominance.png", scenario)
     written.append(out_dir / "dominance.png")
-    written += diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
     return written
