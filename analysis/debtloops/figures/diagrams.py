@@ -89,6 +89,18 @@ OVERVIEW_VARIABLES = (
 )
 #: The printable part of an A4 page, width and height [inch]: 210 x 297 mm less 1 cm margins.
 A4_PRINTABLE_INCHES = (7.48, 10.91)
+#: The overview's title and the line under it.
+OVERVIEW_TITLE = "How a sale of Treasuries feeds back: the model's principal loops"
+OVERVIEW_NOTE = (
+    "Each arrow is a chain of the model's equations: + when its two ends move the same way, "
+    "\u2212 when they move opposite ways. Boxes are stocks, amounts that build up over time. Drawn "
+    "from the model itself; every variable and link is in cld.svg."
+)
+OVERVIEW_DORMANT_NOTE = "A dashed 0 is a chain that none of the runs measured set in motion."
+#: Longest line of the note under the overview's title [characters].
+OVERVIEW_NOTE_CHARACTERS = 80
+#: Longest line of a variable's name in the overview [characters]; longer names are wrapped.
+OVERVIEW_NAME_CHARACTERS = 14
 #: The overview's file names, before the suffix.
 OVERVIEW_STEM = "overview"
 #: Size of the overview's variable names [point] before it is fitted to the page.
@@ -369,7 +381,7 @@ def overview_graph(
     Raises
     ------
     ValueError
-        If a variable of :data:`OVERVIEW_VARIABLES` is not in ``graph``, or a principal loop is.
+        If a variable of :data:`OVERVIEW_VARIABLES` is not in ``graph``.
     """
     kept = loop_cut(graph, OVERVIEW_VARIABLES)
     contracted = contract(graph, polarities, kept)
@@ -441,25 +453,13 @@ def overview_dot(overview: nx.DiGraph) -> str:
     for name, kind in sorted(overview.nodes(data="kind")):
         style = _node_style(kind)
         style.pop("fontsize", None)
-        dot.node(name, label="\\n".join(_wrap(name, 14)), **style)
+        dot.node(name, label="\\n".join(_wrap(name, OVERVIEW_NAME_CHARACTERS)), **style)
     for source, target, data in sorted(overview.edges(data=True)):
         for sign in drawn_signs(data["signs"]):
             style = _edge_style(sign)
             style["fontsize"] = str(OVERVIEW_FONT_POINTS + 2)
             dot.edge(source, target, **style)
     return dot.source
-
-
-#: The overview's title and the line under it.
-OVERVIEW_TITLE = "How a sale of Treasuries feeds back: the model's principal loops"
-OVERVIEW_NOTE = (
-    "Each arrow is a chain of the model's equations: + when its two ends move the same way, "
-    "\u2212 when they move opposite ways. Boxes are stocks. Drawn from the model itself; every "
-    "variable and link is in cld.svg."
-)
-OVERVIEW_DORMANT_NOTE = "A dashed 0 is a chain that no shipped scenario sets in motion."
-#: Longest line of the note under the overview's title [characters].
-OVERVIEW_NOTE_CHARACTERS = 80
 
 
 def _flow_stocks(
