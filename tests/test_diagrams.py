@@ -153,7 +153,8 @@ def canon(renderer, cld):
 
 
 def test_dot_parses_back_with_every_variable_link_and_sign(graph, polarities, principal, canon):
-    nodes, edges, _ = canon
+    nodes, edges, graph_attrs = canon
+    assert graph_attrs["label"] == diagrams.CLD_TITLE  # a title in plain words
     markers = {diagrams.marker_id(loop) for loop in principal}
     assert len(markers) == len(PRINCIPAL_IDS)
     assert set(nodes) == set(graph.nodes) | markers

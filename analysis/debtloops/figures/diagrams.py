@@ -89,6 +89,10 @@ OVERVIEW_VARIABLES = (
 )
 #: The printable part of an A4 page, width and height [inch]: 210 x 297 mm less 1 cm margins.
 A4_PRINTABLE_INCHES = (7.48, 10.91)
+#: The title of the causal-loop diagram of the whole model.
+CLD_TITLE = (
+    "The whole model: every variable, every causal link with its sign, and the principal loops"
+)
 #: The overview's title and the line under it.
 OVERVIEW_TITLE = "How a sale of Treasuries feeds back: the model's principal loops"
 OVERVIEW_NOTE = (
@@ -266,10 +270,10 @@ def cld_dot(
 
     Stocks are boxes, flows ellipses, auxiliaries plain text and constants (if the graph has them)
     small grey text. Every link carries its polarity: ``+``, ``−`` (a Unicode minus), ``?`` or a
-    dashed ``0``. Without ``highlight`` each principal mechanism (inventory ids without a suffix,
-    R1 to B15) has a circular marker with its id and name, tied by an invisible link beside a
-    variable of its loop. With ``highlight`` the model is drawn faint and that loop bold and
-    coloured, with its id and name as the title.
+    dashed ``0``. Without ``highlight`` the title is :data:`CLD_TITLE` and each principal
+    mechanism (inventory ids without a suffix, R1 to B24) has a circular marker with its id and
+    name, tied by an invisible link beside a variable of its loop. With ``highlight`` the model is
+    drawn faint and that loop bold and coloured, with its id and name as the title.
 
     Parameters
     ----------
@@ -288,7 +292,9 @@ def cld_dot(
         The diagram in the DOT language.
     """
     if highlight is None:
-        dot = _digraph("causal loop diagram")
+        dot = _digraph(
+            "causal loop diagram", label=CLD_TITLE, labelloc="t", fontsize="32", fontcolor="black"
+        )
     else:
         title = f"{highlight.id}  {highlight.name}  ({_polarity_word(highlight.polarity)})"
         dot = _digraph(
