@@ -275,6 +275,8 @@ def _diagram(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     written = write_loop_report(args.out, args.scenario, args.loop)
     elapsed = time.perf_counter() - started
+    overview = [path for path in written if path.stem == "overview" and path.suffix != ".dot"]
+    print("overview of the feedback loops: " + " and ".join(str(path) for path in overview))
     print(f"{len(written)} files in {args.out}/ in {elapsed:.1f} s (scenario {args.scenario})")
 
 

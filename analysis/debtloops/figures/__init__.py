@@ -3,5 +3,6 @@
 ``labels``      one table of titles, units and scales that every figure reads
 ``dashboard``   one scenario against the baseline
 ``validation``  the baseline against CBO, and the backtest against history
-``diagrams``    causal-loop and stock-and-flow diagrams (Graphviz DOT, SVG and PNG)
+``dominance``   which feedback loops drive a run (Loops That Matter shares)
+``diagrams``    causal-loop and stock-and-flow diagrams (Graphviz DOT, SVG and PNG), the overview
 """

@@ -20,7 +20,7 @@ from debtloops.io import atomic_file
 from debtloops.model.run import prepare
 
 # Simlin's loading of a run's values, shared with the Simlin engine rather than repeated here.
-from debtloops.model.simlin import _prepared_model
+from debtloops.model.simlin import prepared_model
 from debtloops.paths import MODEL_FILE
 
 
@@ -48,7 +48,7 @@ def xmile_bytes(scenario: str | None = None, final_time: float | None = None) ->
     if scenario is None:
         model = simlin.load(MODEL_FILE)
     else:
-        model, constants = _prepared_model(prepare(scenario, final_time=final_time).values)
+        model, constants = prepared_model(prepare(scenario, final_time=final_time).values)
         with model.edit() as (current, patch):
             for name, value in constants.items():
                 patch.upsert(dataclasses.replace(current[name], equation=repr(value)))
