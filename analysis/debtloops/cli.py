@@ -270,7 +270,7 @@ def _analyze(args: argparse.Namespace) -> None:
 
 
 def _diagram(args: argparse.Namespace) -> None:
-    from debtloops.loops.report import write_loop_report
+    from debtloops.loop_report import write_loop_report
 
     started = time.perf_counter()
     written = write_loop_report(args.out, args.scenario, args.loop)

@@ -3,5 +3,6 @@
 ``graph``      the causal graph, measured link polarities and its loops
 ``inventory``  the named loops and families of models/README.md, matched with the model's loops
 ``dominance``  Simlin's link polarities and Loops That Matter scores: which loops drive a run
-``report``     the loop table and dominance files that ``debtloops diagram`` writes
+
+They are drawn by :mod:`debtloops.figures` and written by :mod:`debtloops.loop_report`.
 """
