@@ -23,7 +23,7 @@ from debtloops.cli import main
 from debtloops.errors import InputError
 from debtloops.model.run import prepare, run_scenarios
 from debtloops.model.scenarios import load_scenario
-from debtloops.outputs import headline, headline_table
+from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
 
 pytest.importorskip("panel")
 
@@ -143,7 +143,7 @@ def test_explorer_page_controls_follow_the_table(table):
             table[name].value,
         )
     shown = headline_table([app.session.update().headline]).iloc[0]
-    assert f'data-column="{PEAK}">{shown[PEAK]:,.1f}<' in app.headlines.object
+    assert f'data-column="{PEAK}">{shown[PEAK]:,.{HEADLINE_DECIMALS}f}<' in app.headlines.object
     assert app.toml.value == app.session.scenario_toml()
 
 
@@ -287,7 +287,7 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     path.write_text(text, encoding="utf-8")
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     printed = pd.read_csv(tmp_path / "out" / "headlines.csv", index_col="scenario")
-    assert shown == f"{printed.loc['explorer', PEAK]:,.1f}"
+    assert shown == f"{printed.loc['explorer', PEAK]:,.{HEADLINE_DECIMALS}f}"
 
 
 def test_loaded_simulator_runs_like_a_fresh_simulation():

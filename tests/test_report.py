@@ -8,7 +8,7 @@ import pytest
 from debtloops.cli import main
 from debtloops.io import SCRATCH_PREFIX
 from debtloops.model.run import run_scenarios
-from debtloops.outputs import headline, headline_table
+from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
 from debtloops.provenance import git_commit
 
 pytest.importorskip("bokeh")
@@ -61,7 +61,7 @@ def test_report_holds_the_headlines_of_debtloops_run(report):
     rows = [headline(name, runs.sel(scenario=name), baseline) for name in SCENARIOS]
     table = headline_table(rows)
     for name in SCENARIOS:
-        cells = "".join(f"<td>{value:,.1f}</td>" for value in table.loc[name])
+        cells = "".join(f"<td>{value:,.{HEADLINE_DECIMALS}f}</td>" for value in table.loc[name])
         assert f'<td class="text">{name}</td>{cells}' in text
 
 

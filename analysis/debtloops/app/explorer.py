@@ -34,7 +34,7 @@ from debtloops.app.session import (
 )
 from debtloops.errors import DebtloopsError, InputError
 from debtloops.model.scenarios import list_scenarios
-from debtloops.outputs import headline_table
+from debtloops.outputs import HEADLINE_DECIMALS, headline_table
 
 #: The only interface the explorer listens on: it is a local tool, not a public service.
 LOCALHOST = "127.0.0.1"
@@ -98,7 +98,8 @@ def headline_html(outcome) -> str:
     row = headline_table([outcome.headline]).iloc[0]
     cells = [
         f'<div class="headline"><div class="label">{html.escape(column)}</div>'
-        f'<div class="value" data-column="{html.escape(column)}">{value:,.1f}</div></div>'
+        f'<div class="value" data-column="{html.escape(column)}">{value:,.{HEADLINE_DECIMALS}f}'
+        "</div></div>"
         for column, value in row.items()
     ]
     return f'<div class="headlines">{"".join(cells)}</div>'

@@ -11,8 +11,8 @@ The file holds, for the scenarios asked for (each against the baseline, as ``deb
   long in each scenario (Simlin's Loops That Matter);
 - with ``--sweep DIR``, what ``debtloops analyze`` wrote into the folder: every PNG, every CSV, and
   the small tables of its netCDF files;
-- the validation table of ``debtloops validate`` (:mod:`debtloops.validation.fidelity`) and its CBO
-  figure;
+- what ``debtloops validate`` writes (:mod:`debtloops.validation.fidelity`): the checks and the
+  CBO and backtest figures;
 - the provenance: git commit, the model file's hash, package versions, each scenario's chain, text
   and parameter values.
 
@@ -42,11 +42,12 @@ from debtloops.errors import InputError
 from debtloops.figures import diagrams
 from debtloops.figures.dashboard import plot_dashboard
 from debtloops.io import atomic_file, output_lock
-from debtloops.loops.graph import causal_graph, loop_polarity, measure_polarities, read_inventory
+from debtloops.loops.graph import causal_graph, loop_polarity, measure_polarities
+from debtloops.loops.inventory import read_inventory
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import REFERENCE
-from debtloops.outputs import headline, headline_table
+from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
 from debtloops.provenance import provenance_attrs
 
 REPORT_NAME = "report.html"
@@ -274,23 +275,28 @@ def loops_section(runs: Mapping[str, PreparedRun]) -> str:
 
 
 def validation_section() -> str:
-    """Return the fidelity checks of ``debtloops validate`` and the baseline against CBO."""
-    from debtloops.validation.fidelity import checks_table, plot_cbo, run_checks
+    """Return what ``debtloops validate`` writes: the fidelity checks and their two figures."""
+    from debtloops.validation.fidelity import write_report as write_validation
 
-    checks, comparison, _ = run_checks()
-    table = checks_table(checks)
-    failed = int((~table["pass"]).sum())
+    with tempfile.TemporaryDirectory(prefix="debtloops-validation-") as folder:
+        checks = write_validation(Path(folder))
+        table = pd.read_csv(Path(folder) / "validation.csv")
+        figures = {
+            name: (Path(folder) / name).read_bytes()
+            for name in ("cbo_baseline.png", "backtest.png")
+        }
+    failed = sum(not check.passed for check in checks)
     verdict = (
-        f'<p class="fail">{failed} of {len(table)} checks outside their tolerance.</p>'
+        f'<p class="fail">{failed} of {len(checks)} checks outside their tolerance.</p>'
         if failed
-        else f"<p>All {len(table)} checks within their tolerance.</p>"
+        else f"<p>All {len(checks)} checks within their tolerance.</p>"
     )
-    png = _drawn(lambda path: plot_cbo(comparison, path), ".png")
+    images = "".join(_png(data, name) for name, data in figures.items())
     return (
         "<h2>Validation</h2>"
-        '<p class="note">The checks of <code>debtloops validate</code>: the baseline against CBO, '
+        '<p class="note">What <code>debtloops validate</code> writes: the baseline against CBO, '
         "the FY2015-2025 backtest, price impact against the literature, the article.</p>"
-        f"{verdict}{_table(table, index=False, digits=3)}{_png(png, 'baseline against CBO')}"
+        f"{verdict}{_table(table, index=False, digits=3)}{images}"
     )
 
 
@@ -373,7 +379,7 @@ def build_report(
         f'<p class="note">Scenarios {_escape(", ".join(runs))} against the baseline; written '
         f"{written}.</p>",
         "<h2>Headlines</h2>",
-        _table(headline_table(rows)),
+        _table(headline_table(rows), digits=HEADLINE_DECIMALS),
         "<h2>Charts</h2>",
         '<p class="note">Hover for values; drag to pan, wheel or box to zoom (all charts '
         "together); click a legend entry to hide that scenario.</p>",

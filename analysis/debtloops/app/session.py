@@ -272,7 +272,7 @@ def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
         The table of ``dominance_table``: ``start``, ``end`` [year], ``loop``, ``name``,
         ``polarity``, ``mean_abs_score`` [1].
     """
-    from debtloops.loops.graph import read_inventory
+    from debtloops.loops.inventory import read_inventory
 
     module = _dominance_module()
     return module.dominance_table(module.loop_dominance(values, read_inventory()))
