@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import emcee
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -49,6 +50,7 @@ from debtloops.calibration.problem import CalibrationProblem
 from debtloops.calibration.spec import CalibrationSpec, load_spec
 from debtloops.errors import exact
 from debtloops.model.parameters import load_parameters
+from debtloops.provenance import provenance_attrs
 
 #: Posterior draws run over the whole period for the bands and the held-out check.
 BAND_DRAWS = 200
@@ -260,6 +262,8 @@ def _dataset(
             "diagnostic_problems": "\n".join(posterior.problems) or "none",
             "point_fit_message": fit.message,
             "model_evaluations": fit.evaluations + posterior.evaluations,
+            "emcee_version": emcee.__version__,
+            **provenance_attrs(),
         }
     )
     return dataset
