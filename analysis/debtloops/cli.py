@@ -89,10 +89,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="show the scenarios and the parameters")
 
-    sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.nc")
+    sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.zarr")
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
     sweep.add_argument("--out", type=_path, required=True, metavar="DIR")
-    sweep.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
+    sweep.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local Dask worker processes"
+    )
     sweep.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -109,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")
-    analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.nc")
+    analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.zarr")
     analyze.add_argument(
         "--over-time",
         action="append",
@@ -204,7 +206,7 @@ def _sweep(args: argparse.Namespace) -> None:
 def _analyze(args: argparse.Namespace) -> None:
     from debtloops.sweeps.analysis import analyze
 
-    if not (args.folder / "sweep.nc").is_file():
+    if not (args.folder / "sweep.zarr").is_dir():
         path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
     else:
         with output_lock(args.folder):
@@ -261,13 +263,15 @@ def _list() -> None:
 def _kept(args: argparse.Namespace) -> str:
     """Say what an interrupted command kept."""
     if args.command == "sweep":
+        from debtloops.sweeps.store import done_chunks, store_path
+
         try:
-            chunks = len(list((args.out / "chunks").glob("chunk_*.nc")))
-        except OSError:
+            chunks = int(done_chunks(store_path(args.out)).sum())
+        except (OSError, ValueError):
             chunks = 0
         return (
-            f"{chunks} finished chunk(s) kept in {args.out}/chunks/; run the same command again "
-            "to resume"
+            f"{chunks} finished chunk(s) kept in {store_path(args.out)}; run the same command "
+            "again to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
     if args.command in ("run", "diagram", "analyze") and folder is not None:
