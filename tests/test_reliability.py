@@ -529,7 +529,7 @@ def test_results_keep_a_large_scenario_file_by_hash_only(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("samples", "size"),
-    [(1, 1), (12, 12), (100, 25), (1000, 50), (10_240, 512), (10**5, 5000), (10**6, 10_000)],
+    [(1, 1), (12, 12), (1000, 1000), (10_240, 2500), (10**5, 5000), (10**6, 10_000)],
 )
 def test_the_default_chunk_size_gives_at_least_20_chunks_within_bounds(samples, size):
     assert execute.default_chunk_size(samples) == size
