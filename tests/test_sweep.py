@@ -8,6 +8,7 @@ import xarray as xr
 
 from debtloops import cli
 from debtloops.errors import InputError
+from debtloops.figures.sweeps import parameter_label
 from debtloops.model import engine, ensemble
 from debtloops.model.run import prepare
 from debtloops.sweeps import execute, store
@@ -264,5 +265,7 @@ def test_analyze_runs_on_the_store_that_sweep_wrote(serial):
             analysis["debt_to_gdp_final"].values, ds["debt_to_gdp"].values[:, :, -1]
         )
         assert np.isfinite(analysis["spearman_rho"]).all()
+    for name in store.read_design(ds).names:  # every input has a readable name in the figures
+        assert "_" not in parameter_label(name, ds[name].attrs), name
     for name in ("tornado.png", "scatter.png", "fan_debt_to_gdp.png", "fan_market_yield.png"):
         assert (folder / name).stat().st_size > 10_000

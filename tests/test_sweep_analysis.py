@@ -660,3 +660,35 @@ def test_analyze_a_monte_carlo_sweep_ranks_by_rank_correlation(tmp_path):
     assert float(measure.sel(scenario="base", outcome="debt_to_gdp_final", parameter="a")) == (
         pytest.approx(1.0)
     )
+
+
+# --- Figure labels --------------------------------------------------------------------------------
+
+
+def test_outcomes_are_shown_in_plain_words_with_the_label_table_s_units():
+    for name in so.SCALAR_OUTCOMES:
+        shown = figures.outcome_label(name)
+        assert "_" not in shown.title and shown.units, name
+    debt = figures.outcome_label("debt_to_gdp_final")
+    assert debt.title == "Debt held by the public / GDP, at the end"
+    assert (debt.units, debt.scale) == ("% of GDP", 100.0)
+    assert figures.outcome_label("peak_market_yield").title == "10-year market yield, peak"
+
+
+def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units():
+    matures = {"long_name": "Average time until a note or bond matures.", "units": "year"}
+    assert figures.parameter_label("coupon_maturity_time", matures) == (
+        "Average time until a note or bond matures [year]"
+    )
+    slope = {
+        "long_name": "Slope of the portfolio-balance premium for small amounts: yield rise per "
+        "unit of GDP shifted onto private investors.",
+        "units": "1/year",
+    }
+    assert figures.parameter_label("portfolio_balance_sensitivity", slope) == (
+        "Slope of the portfolio-balance premium for small amounts [1/year]"
+    )
+    long = {"long_name": "word " * 40, "units": "1"}
+    shown = figures.parameter_label("x", long)
+    assert len(shown) <= figures.MAX_LABEL_CHARS + len("... [1]") and shown.endswith("... [1]")
+    assert figures.parameter_label("fed_backstop_switch") == "Fed backstop switch"
