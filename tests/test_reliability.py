@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -690,3 +691,16 @@ def test_provenance_names_the_scenario_file_and_its_hash(tmp_path):
     scenario = load_scenario(str(path))
     assert json.dumps(scenario.chain) == '["baseline", "article", "mine"]'
     assert "# ---- mine.toml (sha256 " in scenario.text
+
+
+def test_a_sweep_s_dask_workers_keep_their_files_inside_the_output_folder(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "tmp"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))  # where Dask would otherwise write
+    out = tmp_path / "out"
+    execute.run_sweep(_spec(tmp_path), out, quiet=True, chunk_size=20)
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
+        "sweep.zarr",
+        "sweep_spec.toml",
+    ]

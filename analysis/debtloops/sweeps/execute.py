@@ -27,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -416,11 +418,17 @@ def _connect(scheduler: str) -> Iterator[object]:
 
 
 @contextlib.contextmanager
-def _local_client(workers: int) -> Iterator[object]:
-    """Start a local Dask cluster: ``workers`` processes, or one worker thread in this process."""
+def local_client(workers: int, scratch: Path) -> Iterator[object]:
+    """Start a local Dask cluster: ``workers`` processes, or one worker thread in this process.
+
+    The workers keep their files in ``scratch`` (inside the output folder, under the scratch
+    prefix), so nothing is written outside it.
+    """
+    import dask
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set({"temporary-directory": str(scratch)}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -433,11 +441,6 @@ def _local_client(workers: int) -> Iterator[object]:
         Client(cluster, set_as_default=False) as client,
     ):
         yield client
-
-
-def client_for(workers: int, scheduler: str | None) -> contextlib.AbstractContextManager:
-    """Return a context giving the sweep's Dask client: ``scheduler``'s, or a local cluster's."""
-    return _connect(scheduler) if scheduler else _local_client(workers)
 
 
 def run_chunks(client, tasks: list[ChunkTask], progress: tqdm) -> None:
@@ -558,10 +561,16 @@ def run_sweep(
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(client_for(workers, scheduler))
+        # A scheduler is reached before anything is written; a local cluster starts inside the
+        # locked folder, its workers' files in a scratch folder there.
+        client = stack.enter_context(_connect(scheduler)) if scheduler else None
         stack.enter_context(output_lock(out_dir))
         if not _check_folder(out_dir, plan_.design.spec.text, plan_.chunk_size):
             _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
+        if client is None:
+            scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
+            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            client = stack.enter_context(local_client(workers, scratch))
         if not target.is_dir():
             store.create(
                 target,
