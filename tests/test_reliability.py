@@ -530,12 +530,20 @@ def test_results_keep_a_large_scenario_file_by_hash_only(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("samples", "size"),
-    [(1, 1), (12, 12), (1000, 1000), (10_240, 2500), (10**5, 5000), (10**6, 10_000)],
+    [
+        (1, 1),
+        (12, 12),
+        (1000, 1000),
+        (10_240, 2500),
+        (50_000, 5000),
+        (10**5, 10_000),
+        (10**6, 10_000),
+    ],
 )
-def test_the_default_chunk_size_gives_at_least_20_chunks_within_bounds(samples, size):
+def test_the_default_chunk_size_gives_at_least_10_chunks_within_bounds(samples, size):
     assert execute.default_chunk_size(samples) == size
     chunks = -(-samples // size)
-    assert chunks >= 20 or size == execute.MIN_CHUNK_SIZE or size == samples
+    assert chunks >= execute.MIN_CHUNKS or size == execute.MIN_CHUNK_SIZE or size == samples
 
 
 def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):

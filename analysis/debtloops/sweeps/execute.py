@@ -15,7 +15,7 @@ chunks; running the same command again runs only the chunks not marked done, wit
 identical bit for bit to an uninterrupted run. The sweep is complete, and ``DIR/sweep.zarr`` its
 product, when every chunk is marked done. By default a sweep is split into at least
 :data:`MIN_CHUNKS` chunks (of :data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE` samples), so a
-killed sweep of 50,000 samples or more loses at most about 5% of its samples. The folder is locked
+killed sweep of 25,000 samples or more loses at most about 10% of its samples. The folder is locked
 while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a sweep that has had no
 worker for :data:`WORKER_TIMEOUT` seconds stops with a message, keeping its finished chunks.
 
@@ -57,7 +57,7 @@ from debtloops.sweeps import store
 from debtloops.sweeps.spec import Design, design, load_spec
 
 #: The default chunk size splits a sweep into at least this many chunks...
-MIN_CHUNKS = 20
+MIN_CHUNKS = 10
 #: ... of at least this many samples (smaller sweeps are one chunk: they take seconds, and an
 #: ensemble this large runs several times faster per sample than one of a few hundred) ...
 MIN_CHUNK_SIZE = 2_500
@@ -210,7 +210,7 @@ def default_chunk_size(n_samples: int) -> int:
     """Return the default samples per chunk for a sweep of ``n_samples``.
 
     At least :data:`MIN_CHUNKS` chunks, each of :data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE`
-    samples: a killed sweep loses at most one chunk per worker, about 5% of a large sweep's
+    samples: a killed sweep loses at most one chunk per worker, about 10% of a large sweep's
     samples, while each chunk stays large enough to run fast as one ensemble simulation.
 
     Parameters
