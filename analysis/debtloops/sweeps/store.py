@@ -15,7 +15,10 @@ xarray). The layout:
 - ``error`` (``scenario`` x ``sample``, text): empty for a sample that ran, else why it failed (an
   exception, a NaN, a negative stock); a failed sample's outcomes are NaN;
 - ``chunk_done`` (``chunk``): set once a chunk's samples are all written. **A sweep is complete
-  when every chunk is done**; :func:`open_sweep` refuses an incomplete store unless asked;
+  when every chunk is done**; :func:`open_sweep` refuses an incomplete store unless asked. zarr
+  writes each of its files under a temporary name and renames it into place, and the store itself
+  is laid out in a scratch folder renamed into place, so a killed sweep leaves whole files: a chunk
+  not marked done is simply run again;
 - attributes: the design as written by :meth:`debtloops.sweeps.spec.Design.to_attrs` (the spec's
   text and a JSON record of the checked specification and layout), the chunk size, the git commit
   and package versions.
