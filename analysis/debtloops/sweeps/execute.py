@@ -75,7 +75,6 @@ POLL_INTERVAL = 1.0
 #: How long to sleep between looks at the running chunks [s].
 WAIT_STEP = 0.05
 INTEREST = "cumulative_net_interest"
-EXTRA_INTEREST = store.EXTRA_INTEREST
 SPEC_COPY = "sweep_spec.toml"
 
 
@@ -192,7 +191,7 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
         name: {"units": display_units(info.units[name]), "long_name": info.comments[name]}
         for name in spec.outcomes
     }
-    variables[EXTRA_INTEREST] = {
+    variables[store.EXTRA_INTEREST] = {
         "units": "billion USD",
         "long_name": "Interest paid since the start less the baseline's, same sample.",
     }
@@ -336,7 +335,9 @@ def run_chunk(task: ChunkTask) -> int:
 
     outcomes = {name: np.stack([series(s, name) for s in task.scenarios]) for name in task.outcomes}
     reference = series(REFERENCE, INTEREST)
-    outcomes[EXTRA_INTEREST] = np.stack([series(s, INTEREST) - reference for s in task.scenarios])
+    outcomes[store.EXTRA_INTEREST] = np.stack(
+        [series(s, INTEREST) - reference for s in task.scenarios]
+    )
     reference_errors = results[REFERENCE][1]
     messages = [
         [
