@@ -31,7 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -286,8 +286,17 @@ def _row_errors(task: ChunkTask, run: str) -> list[str]:
     return errors
 
 
-def _simulate(task: ChunkTask, run: str) -> tuple[Mapping[str, np.ndarray] | None, list[str]]:
-    """Run one scenario of a chunk; return its values (None if the run failed) and row errors."""
+def _simulate(task: ChunkTask, run: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Run one scenario of a chunk.
+
+    Returns
+    -------
+    values : dict of str to numpy.ndarray
+        The outcomes and cumulative interest, shape ``(samples, times)`` [their units], NaN for a
+        sample that failed; the other variables read for the checks are dropped at once.
+    errors : list of str
+        Per sample, why it failed ("" if it ran).
+    """
     n = len(task.rows)
     # Pad the last chunk to the full size, so every chunk uses the same translated model.
     padded = np.concatenate([task.rows, np.repeat(task.rows[:1], task.size - n, axis=0)])
@@ -296,14 +305,26 @@ def _simulate(task: ChunkTask, run: str) -> tuple[Mapping[str, np.ndarray] | Non
         if message:
             padded[i] = task.rows[0]  # a placeholder; its results are discarded
     sampled = {name: padded[:, j] for j, name in enumerate(task.names)}
+    kept = dict.fromkeys([*task.outcomes, INTEREST])
+    values: dict[str, np.ndarray] | None = None
     try:
         times, values = ensemble.simulate(task.base_values[run], sampled, task.internal)
         if len(times) != task.n_times:
             raise ExecutionError(f"the run saved {len(times)} times, the store {task.n_times}")
         found = value_problems(values, times)
+        errors = [a or b for a, b in zip(row_errors, found, strict=True)][:n]
+        failed = np.array([bool(e) for e in errors], dtype=bool)
+        result = {name: np.array(values[name][:n], dtype=np.float64) for name in kept}
+        for array in result.values():
+            array[failed] = np.nan
     except Exception as error:  # noqa: BLE001 - a failed chunk is recorded, the sweep goes on
-        return None, [f"{type(error).__name__}: {error}"] * n
-    return values, [a or b for a, b in zip(row_errors, found, strict=True)][:n]
+        errors = [f"{type(error).__name__}: {error}"] * n
+        result = {name: np.full((n, task.n_times), np.nan) for name in kept}
+    values = None  # every variable read for the checks, dropped before the next run
+    # A loaded pysd model is a web of reference cycles holding the run's arrays; Python's cycle
+    # collector counts objects, not bytes, so without this dead models pile up run after run.
+    gc.collect()
+    return result, errors
 
 
 def run_chunk(task: ChunkTask) -> int:
@@ -319,19 +340,10 @@ def run_chunk(task: ChunkTask) -> int:
     int
         The number of samples that failed in at least one scenario [1].
     """
-    n = len(task.rows)
     results = {run: _simulate(task, run) for run in task.runs}
-    # A loaded pysd model is a web of reference cycles holding the chunk's arrays; Python's cycle
-    # collector counts objects, not bytes, so without this the dead models of many chunks pile up.
-    gc.collect()
 
     def series(run: str, name: str) -> np.ndarray:
-        values, errors = results[run]
-        if values is None:
-            return np.full((n, task.n_times), np.nan)
-        out = np.array(values[name][:n], dtype=np.float64)
-        out[[bool(e) for e in errors]] = np.nan
-        return out
+        return results[run][0][name]
 
     outcomes = {name: np.stack([series(s, name) for s in task.scenarios]) for name in task.outcomes}
     reference = series(REFERENCE, INTEREST)
