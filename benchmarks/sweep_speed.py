@@ -176,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size",
         type=int,
         metavar="C",
-        help="samples per chunk (default: the sweep's own, at least 10 chunks of at most 10,000)",
+        help="samples per chunk (default: the sweep's own, 10,000 or the whole sweep)",
     )
     parser.add_argument(
         "--analyze",

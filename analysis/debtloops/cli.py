@@ -106,8 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size",
         type=int,
         metavar="N",
-        help="samples per chunk, the unit kept when a sweep is interrupted (default: at least 10 "
-        "chunks of 2,500 to 10,000 samples; smaller sweeps are one chunk)",
+        help="samples per chunk, the unit kept when a sweep is interrupted (default: 10,000; "
+        "a smaller sweep is one chunk)",
     )
 
     analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")

@@ -13,11 +13,11 @@ processes (with one worker, a single worker thread inside this process), or an e
 with ``--scheduler ADDRESS`` (its workers must see ``DIR``). A killed sweep keeps its finished
 chunks; running the same command again runs only the chunks not marked done, with a result
 identical bit for bit to an uninterrupted run. The sweep is complete, and ``DIR/sweep.zarr`` its
-product, when every chunk is marked done. By default a sweep is split into at least
-:data:`MIN_CHUNKS` chunks (of :data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE` samples), so a
-killed sweep of 25,000 samples or more loses at most about 10% of its samples. The folder is locked
-while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a sweep that has had no
-worker for :data:`WORKER_TIMEOUT` seconds stops with a message, keeping its finished chunks.
+product, when every chunk is marked done. By default a chunk is :data:`MAX_CHUNK_SIZE` samples (a
+smaller sweep is one chunk), so a killed sweep loses at most one chunk per worker, a few seconds of
+work. The folder is locked while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a
+sweep that has had no worker for :data:`WORKER_TIMEOUT` seconds stops with a message, keeping its
+finished chunks.
 
 The baseline is run alongside each chunk, with the same sampled values, to give ``extra_interest``.
 """
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 import shutil
 import sys
 import tempfile
@@ -56,13 +55,9 @@ from debtloops.provenance import provenance_attrs
 from debtloops.sweeps import store
 from debtloops.sweeps.spec import Design, design, load_spec
 
-#: The default chunk size splits a sweep into at least this many chunks...
-MIN_CHUNKS = 10
-#: ... of at least this many samples (smaller sweeps are one chunk: they take seconds, and an
-#: ensemble this large runs several times faster per sample than one of a few hundred) ...
-MIN_CHUNK_SIZE = 2_500
-#: ... and at most this many: one ensemble simulation of this many runs vectorises well and holds
-#: about 50 MB of outcomes per scenario.
+#: Samples per chunk by default: one ensemble simulation of this many runs vectorises well (about
+#: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
+#: per scenario; a killed sweep loses at most one chunk per worker, a few seconds of work.
 MAX_CHUNK_SIZE = 10_000
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
@@ -208,10 +203,6 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
 def default_chunk_size(n_samples: int) -> int:
     """Return the default samples per chunk for a sweep of ``n_samples``.
 
-    At least :data:`MIN_CHUNKS` chunks, each of :data:`MIN_CHUNK_SIZE` to :data:`MAX_CHUNK_SIZE`
-    samples: a killed sweep loses at most one chunk per worker, about 10% of a large sweep's
-    samples, while each chunk stays large enough to run fast as one ensemble simulation.
-
     Parameters
     ----------
     n_samples : int
@@ -220,10 +211,9 @@ def default_chunk_size(n_samples: int) -> int:
     Returns
     -------
     int
-        Samples per chunk, at least 1 and at most ``n_samples`` (or 1 if that is 0).
+        :data:`MAX_CHUNK_SIZE`, or ``n_samples`` for a smaller sweep (at least 1).
     """
-    size = min(MAX_CHUNK_SIZE, max(MIN_CHUNK_SIZE, math.ceil(n_samples / MIN_CHUNKS)))
-    return max(1, min(size, n_samples))
+    return max(1, min(n_samples, MAX_CHUNK_SIZE))
 
 
 @dataclass(frozen=True)
