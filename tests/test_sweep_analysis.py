@@ -692,3 +692,8 @@ def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units(
     shown = figures.parameter_label("x", long)
     assert len(shown) <= figures.MAX_LABEL_CHARS + len("... [1]") and shown.endswith("... [1]")
     assert figures.parameter_label("fed_backstop_switch") == "Fed backstop switch"
+
+
+def test_bars_are_sorted_by_size_largest_first_and_nan_last():
+    order = figures.largest_first(np.array([0.1, np.nan, -0.7, 0.3, 0.1]))
+    assert list(order) == [2, 3, 0, 4, 1]

@@ -84,6 +84,11 @@ def outcome_label(name: str, scalars: xr.Dataset | None = None) -> Label:
     return Label(f"{source.title}, {REDUCTION_WORDS[spec.reduction]}", source.units, source.scale)
 
 
+def largest_first(values: np.ndarray) -> np.ndarray:
+    """Return the order that sorts bars by size: largest magnitude first, NaN last, ties stable."""
+    return np.argsort(-np.nan_to_num(np.abs(values), nan=-1.0), kind="stable")
+
+
 def _grid(n: int, columns: int) -> tuple[int, int]:
     cols = max(1, min(n, columns))
     return math.ceil(n / cols), cols
@@ -218,7 +223,7 @@ def plot_sobol(
     for ax, outcome in zip(axes, outcomes, strict=True):
         cell = data.sel(outcome=outcome)
         st = cell["ST"].values
-        order = np.argsort(-np.nan_to_num(st, nan=-1.0), kind="stable")
+        order = largest_first(st)
         positions = np.arange(order.size)
         if np.isnan(st).all():
             _empty(ax)
@@ -354,7 +359,7 @@ def plot_tornado(
             xlabel = f"Morris mu* [{shown.units}]"
         else:
             xlabel = measure.attrs["long_name"]
-        order = np.argsort(-np.nan_to_num(np.abs(values), nan=-1.0), kind="stable")
+        order = largest_first(values)
         shown_values = np.nan_to_num(values[order])
         colors = ["C3" if v < 0 else "C0" for v in shown_values]
         ax.barh(np.arange(order.size), shown_values, color=colors)
