@@ -5,7 +5,9 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import json  # noqa: E402
+import shutil  # noqa: E402
 from functools import cache  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
@@ -30,3 +32,67 @@ def run(name: str, **overrides) -> xr.Dataset:
 @pytest.fixture(scope="session")
 def table():
     return load_parameters()
+
+
+# ---- a real browser for the web front ends (debtloops[app]) ------------------------------------
+# Headless Chromium from the system (Debian: apt-get install -y chromium-headless-shell), driven
+# by Playwright with executable_path; Playwright's own browser download is not used. Without a
+# browser the browser tests are skipped, except under CI=true, where that is a failure.
+CHROMIUM_CANDIDATES = (
+    "/usr/bin/chromium-headless-shell",
+    "/usr/lib/chromium/chromium-headless-shell",
+    "/usr/lib/chromium/chrome-headless-shell",
+    "/usr/bin/chromium",
+    "/usr/lib/chromium/chromium",
+)
+#: Browser screenshots are kept here (git-ignored) for a person to look at.
+ARTEFACTS = Path(__file__).parent / "artefacts"
+
+
+def find_chromium() -> str | None:
+    """Return the path of a headless Chromium: $DEBTLOOPS_CHROMIUM, then the usual places."""
+    wanted = os.environ.get("DEBTLOOPS_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).is_file() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+
+
+def _no_browser(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright, for the whole session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser("playwright is not installed: pip install -e '.[app]'")
+    path = find_chromium()
+    if path is None:
+        _no_browser(
+            "no headless Chromium found; as root: apt-get install -y chromium-headless-shell "
+            "(or set DEBTLOOPS_CHROMIUM to its path)"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artefact():
+    """Return a function giving the path of a test artefact (a screenshot), and print it."""
+    ARTEFACTS.mkdir(exist_ok=True)
+
+    def path(name: str) -> Path:
+        target = ARTEFACTS / name
+        print(f"artefact: {target}")
+        return target
+
+    return path

@@ -1,18 +1,18 @@
-"""Tests for debtloops.validation.bonds: the seed article's arithmetic and annual-coupon bond
-maths."""
+"""Tests for debtloops.validation.bonds: the seed article's arithmetic, annual-coupon bond maths
+and the model's bond price index."""
 
 import itertools
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
+from conftest import run
 
 from debtloops.validation.bonds import (
     annual_interest_cost,
     coupon_bond_price,
     coupon_bond_yield,
-    macaulay_duration,
-    modified_duration,
     one_year_bond_price,
     one_year_bond_yield,
 )
@@ -80,7 +80,7 @@ def test_interest_bill_in_dollars():
 
 
 # ---------------------------------------------------------------------------------------------
-# Bond and debt arithmetic: price, yield and duration of annual-coupon bonds
+# Bond and debt arithmetic: price and yield of annual-coupon bonds
 # ---------------------------------------------------------------------------------------------
 
 
@@ -97,11 +97,6 @@ def test_facts_one_year_zero():
 
 def test_facts_ten_year_bond_at_five_percent():
     assert coupon_bond_price(0.05, 0.04, 10) == pytest.approx(92.28, rel=0, abs=5e-3)
-
-
-def test_facts_ten_year_bond_durations():
-    assert macaulay_duration(0.04, 0.04, 10) == pytest.approx(8.44, rel=0, abs=5e-3)
-    assert modified_duration(0.04, 0.04, 10) == pytest.approx(8.11, rel=0, abs=5e-3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,45 +217,24 @@ def test_yield_for_long_bond_whose_bracket_price_overflows():
 
 
 # ---------------------------------------------------------------------------------------------
-# Duration
+# The model's bond price index
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("years", MATURITIES)
-@pytest.mark.parametrize("yield_", [-0.005, 0.0, 0.03, 0.1, 0.5])
-def test_zero_coupon_duration_is_maturity(years, yield_):
-    assert macaulay_duration(yield_, 0.0, years) == pytest.approx(years, rel=1e-14)
-    assert modified_duration(yield_, 0.0, years) == pytest.approx(years / (1 + yield_), rel=1e-14)
-
-
-@pytest.mark.parametrize("coupon_rate", [0.01, 0.04, 0.08])
-def test_one_year_duration_is_one(coupon_rate):
-    assert macaulay_duration(0.05, coupon_rate, 1) == pytest.approx(1.0, rel=1e-15)
-
-
-@pytest.mark.parametrize("years", [2, 10, 30])
-def test_coupon_bond_duration_below_maturity(years):
-    d = macaulay_duration(0.04, 0.04, years)
-    assert 1.0 < d < years
-
-
-@pytest.mark.parametrize("years", MATURITIES)
-@pytest.mark.parametrize("coupon_rate", COUPON_RATES)
-@pytest.mark.parametrize("yield_", [-0.005, 0.0, 0.03, 0.05, 0.144, 0.5])
-def test_modified_duration_matches_one_basis_point_move(years, coupon_rate, yield_):
-    bp = 1e-4
-    up = coupon_bond_price(yield_ + bp, coupon_rate, years)
-    down = coupon_bond_price(yield_ - bp, coupon_rate, years)
-    price = coupon_bond_price(yield_, coupon_rate, years)
-    numerical = (down - up) / (2 * bp * price)
-    assert modified_duration(yield_, coupon_rate, years) == pytest.approx(numerical, rel=1e-3)
-
-
-def test_modified_is_macaulay_over_one_plus_yield():
-    for y in (-0.005, 0.0, 0.04, 0.3):
-        assert modified_duration(y, 0.05, 20) == pytest.approx(
-            macaulay_duration(y, 0.05, 20) / (1 + y), rel=1e-15
-        )
+@pytest.mark.parametrize("scenario", ["japan_full", "article_stress"])
+def test_the_yield_implied_by_the_bond_price_index_is_the_market_yield(scenario, table):
+    ds = run(scenario)
+    years = int(table["representative_bond_maturity"].value)
+    base = float(table["bond_price_index_base"].value)
+    coupon = float(ds["market_yield"][0])  # the representative bond is at par at the start
+    implied = [
+        coupon_bond_yield(float(index) / base * 100.0, coupon, years)
+        for index in ds["bond_price_index"]
+    ]
+    # the index is computed in double precision; 1e-12 of a price is about 1e-13 of a yield
+    np.testing.assert_allclose(implied, ds["market_yield"], rtol=0, atol=1e-11)
+    # not only at par: the yield moves by more than half a point in both runs
+    assert float(ds["market_yield"].max() - ds["market_yield"].min()) > 0.005
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,10 +268,6 @@ def test_non_finite_inputs_rejected(bad):
         coupon_bond_yield(bad, 0.04, 10)
     with pytest.raises(ValueError, match=r"years must be an integer >= 1"):
         coupon_bond_yield(95.0, 0.04, bad)
-    with pytest.raises(ValueError, match=r"yield_ must be a finite number"):
-        macaulay_duration(bad, 0.04, 10)
-    with pytest.raises(ValueError, match=r"yield_ must be a finite number"):
-        modified_duration(bad, 0.04, 10)
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.0, -90.0])
@@ -318,8 +288,6 @@ def test_non_positive_face_rejected(bad):
         coupon_bond_price(0.05, 0.04, 10, face=bad)
     with pytest.raises(ValueError, match=r"face must be > 0 \[USD per bond\]"):
         coupon_bond_yield(95.0, 0.04, 10, face=bad)
-    with pytest.raises(ValueError, match=r"face must be > 0 \[USD per bond\]"):
-        macaulay_duration(0.05, 0.04, 10, face=bad)
 
 
 @pytest.mark.parametrize("bad", [0, -1, -30, 2.5, 10.0, True, "10", None])
@@ -327,8 +295,6 @@ def test_bad_years_rejected(bad):
     for call in (
         lambda: coupon_bond_price(0.05, 0.04, bad),
         lambda: coupon_bond_yield(95.0, 0.04, bad),
-        lambda: macaulay_duration(0.05, 0.04, bad),
-        lambda: modified_duration(0.05, 0.04, bad),
     ):
         with pytest.raises(ValueError, match=r"years must be an integer >= 1"):
             call()
@@ -340,10 +306,6 @@ def test_yield_at_or_below_minus_one_rejected(bad):
         one_year_bond_price(bad)
     with pytest.raises(ValueError, match=r"yield_ must be > -1"):
         coupon_bond_price(bad, 0.04, 10)
-    with pytest.raises(ValueError, match=r"yield_ must be > -1"):
-        macaulay_duration(bad, 0.04, 10)
-    with pytest.raises(ValueError, match=r"yield_ must be > -1"):
-        modified_duration(bad, 0.04, 10)
 
 
 def test_negative_coupon_rate_rejected():
@@ -367,5 +329,3 @@ def test_unreachable_price_rejected(price, years):
 def test_overflowing_yield_rejected():
     with pytest.raises(ValueError, match=r"yield_ = -0\.99 is too close to -1"):
         coupon_bond_price(-0.99, 0.04, 200)
-    with pytest.raises(ValueError, match=r"yield_ = -0\.99 is too close to -1"):
-        macaulay_duration(-0.99, 0.04, 200)

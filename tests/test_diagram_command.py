@@ -1,6 +1,8 @@
 """``debtloops diagram``: loop tables, dominance and diagrams, and its bad input."""
 
+import contextlib
 import csv
+import io
 import json
 
 import pytest
@@ -8,19 +10,40 @@ import xarray as xr
 
 from debtloops import cli
 from debtloops.io import LOCK_NAME
-from debtloops.loops.graph import loop_key, read_families, read_inventory
+from debtloops.loops.inventory import loop_key, read_families, read_inventory
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def printed_and_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("diagram")
-    assert cli.main(["diagram", "--scenario", "japan_full", "--loop", "R1", "--out", str(out)]) == 0
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli.main(["diagram", "--scenario", "japan_full", "--loop", "R1", "--out", str(out)])
+    assert code == 0
+    return printed.getvalue(), out
+
+
+@pytest.fixture(scope="module")
+def report(printed_and_report):
+    return printed_and_report[1]
+
+
+def test_the_overview_is_named_first(printed_and_report):
+    printed, out = printed_and_report
+    first = printed.splitlines()[0]
+    assert (
+        first
+        == f"overview of the feedback loops: {out / 'overview.svg'} and {out / 'overview.png'}"
+    )
+    assert (out / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_command_writes_tables_dominance_and_diagrams(report):
     names = {p.name for p in report.iterdir()}
     expected = {
+        "overview.dot",
+        "overview.svg",
+        "overview.png",
         "loops.csv",
         "loops.json",
         "dominance.nc",

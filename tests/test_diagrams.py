@@ -11,11 +11,38 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import pydot
 import pytest
+from dormant_links import measure_dormant_links
 
+from debtloops import list_scenarios
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
-from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities, read_inventory
+from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities
+from debtloops.loops.inventory import read_inventory
+
+# The overview: at most this many variables, names at least this large on an A4 page [point].
+OVERVIEW_MOST_VARIABLES = 25
+A4_SMALLEST_FONT_POINTS = 10
+# What the seed article's chain and its responses need in the overview: the sale, the yield, the
+# interest, the deficit and the debt, the dollar, the Fed and fiscal consolidation.
+ARTICLE_CHAIN = [
+    "japan sales",
+    "discovered yield",
+    "net interest",
+    "deficit",
+    "debt held by public",
+    "dollar index",
+    "fed policy rate",
+    "recent fed purchases",
+    "fiscal consolidation",
+]
+
+# pydot 4.0.1, the latest, builds its DOT grammar with pyparsing names that pyparsing 3.3 deprecates
+# (setParseAction, ...); the warning is about pydot's own code, so it alone is let through here.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:'\\w+' deprecated - use:pyparsing.warnings.PyparsingDeprecationWarning"
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.
@@ -74,114 +101,42 @@ def run_renderer(renderer, dot_text, fmt):
     return done.stdout
 
 
-# --- reading DOT back --------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""(?P<space>\s+)
-      | (?P<string>"(?:[^"\\]|\\.)*")
-      | (?P<arrow>->|--)
-      | (?P<punct>[{}\[\];,=:])
-      | (?P<html><)
-      | (?P<id>[^\s{}\[\];,=:"<>]+)""",
-    re.VERBOSE | re.DOTALL,
-)
+# --- reading DOT back, with pydot ---------------------------------------------------------------
 
 
-def _tokens(text):
-    """Split DOT text into (kind, value) tokens; strings unquoted, HTML labels kept whole."""
-    found, at = [], 0
-    while at < len(text):
-        match = _TOKEN.match(text, at)
-        assert match, f"cannot read DOT at {text[at : at + 40]!r}"
-        kind = match.lastgroup
-        if kind == "html":
-            depth, end = 0, at
-            while True:
-                depth += {"<": 1, ">": -1}.get(text[end], 0)
-                end += 1
-                if depth == 0:
-                    break
-            found.append(("html", text[at + 1 : end - 1]))
-            at = end
-            continue
-        value = match.group()
-        if kind == "string":
-            value = value[1:-1].replace("\\\n", "").replace('\\"', '"')
-            kind = "id"
-        if kind != "space":
-            found.append((kind, value))
-        at = match.end()
-    return found
+def _unquote(text):
+    """Return a DOT id or value as written: quotes and an HTML label's outer brackets removed."""
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('\\"', '"')
+    if len(text) >= 2 and text[0] == "<" and text[-1] == ">":
+        return text[1:-1]
+    return text
 
 
 def parse_dot(text):
     """Return the nodes (name -> attributes), the edges (tail, head, attributes) and the
     top-level graph attributes of a DOT graph, with the nodes and edges of its subgraphs."""
-    tokens = _tokens(text)
-    start = tokens.index(("punct", "{"))
-    nodes, edges, graph_attrs = {}, [], {}
-    statement = []
+    graphs = pydot.graph_from_dot_data(text)
+    assert graphs and len(graphs) == 1, "not one DOT graph"
+    top = graphs[0]
+    nodes, edges = {}, []
+    graph_attrs = {k: _unquote(v) for d in top.get_graph_defaults() for k, v in d.items()}
 
-    def attributes(at):
-        attrs = {}
-        at += 1
-        while tokens[at] != ("punct", "]"):
-            key = tokens[at][1]
-            assert tokens[at + 1] == ("punct", "="), tokens[at : at + 3]
-            attrs[key] = tokens[at + 2][1]
-            at += 3
-            if tokens[at] in (("punct", ","), ("punct", ";")):
-                at += 1
-        return attrs, at + 1
-
-    def finish(items, top):
-        if not items:
-            return
-        names = [v for k, v in items if k in ("id", "html")]
-        attrs = next((v for k, v in items if k == "attrs"), {})
-        if names[0] in ("graph", "node", "edge") and len(names) == 1:
-            if names[0] == "graph" and top:
-                graph_attrs.update(attrs)
-            return
-        if any(k == "punct" and v == "=" for k, v in items):
-            if top:
-                graph_attrs[names[0]] = names[1]
-            return
-        chain, step = [], []
-        for kind, value in items:
-            if kind == "arrow":
-                chain.append(step)
-                step = []
-            elif kind in ("id", "html"):
-                step.append(value)
-        chain.append(step)
-        ends = [part[0] for part in chain]  # a port after ':' is not part of the name
-        if len(ends) == 1:
-            nodes.setdefault(ends[0], {}).update(attrs)
-            return
-        for tail, head in itertools.pairwise(ends):
+    def walk(graph):
+        for node in graph.get_nodes():
+            if node.get_name() in ("graph", "node", "edge"):  # defaults, not nodes
+                continue
+            attrs = {k: _unquote(v) for k, v in node.get_attributes().items()}
+            nodes.setdefault(_unquote(node.get_name()), {}).update(attrs)
+        for edge in graph.get_edges():
+            tail, head = _unquote(edge.get_source()), _unquote(edge.get_destination())
             nodes.setdefault(tail, {})
             nodes.setdefault(head, {})
-            edges.append((tail, head, attrs))
+            edges.append((tail, head, {k: _unquote(v) for k, v in edge.get_attributes().items()}))
+        for sub in graph.get_subgraphs():
+            walk(sub)
 
-    at, depth = start + 1, 1
-    while at < len(tokens):
-        kind, value = tokens[at]
-        if (kind, value) == ("punct", "["):
-            attrs, at = attributes(at)
-            statement.append(("attrs", attrs))
-            continue
-        if (kind, value) in (("punct", ";"), ("punct", "}")):
-            finish(statement, depth == 1)
-            statement = []
-            depth -= value == "}"
-        elif (kind, value) == ("punct", "{"):
-            statement = []  # an anonymous or named subgraph starts
-            depth += 1
-        elif (kind, value) != ("punct", ":"):
-            statement.append((kind, value))
-        at += 1
-    assert depth == 0, "unbalanced braces"
+    walk(top)
     return nodes, edges, graph_attrs
 
 
@@ -192,11 +147,14 @@ def label_text(label):
 
 @pytest.fixture(scope="module")
 def canon(renderer, cld):
-    return parse_dot(run_renderer(renderer, cld, "canon"))
+    """The causal-loop diagram as the renderer reads it back (``-Tcanon``) and as pydot reads it."""
+    assert run_renderer(renderer, cld, "canon").startswith('digraph "causal loop diagram"')
+    return parse_dot(cld)
 
 
 def test_dot_parses_back_with_every_variable_link_and_sign(graph, polarities, principal, canon):
-    nodes, edges, _ = canon
+    nodes, edges, graph_attrs = canon
+    assert graph_attrs["label"] == diagrams.CLD_TITLE  # a title in plain words
     markers = {diagrams.marker_id(loop) for loop in principal}
     assert len(markers) == len(PRINCIPAL_IDS)
     assert set(nodes) == set(graph.nodes) | markers
@@ -328,10 +286,10 @@ def test_each_marker_sits_next_to_a_variable_of_its_loop(graph, principal, layou
         assert on_loop <= closest + 1.0 and on_loop <= 2 * nodesep, (loop.id, on_loop, closest)
 
 
-def test_highlighted_loop_is_bold_over_a_faint_model(graph, polarities, loops, renderer):
+def test_highlighted_loop_is_bold_over_a_faint_model(graph, polarities, loops):
     loop = next(entry for entry in loops if entry.id == "B10b")
     nodes, edges, graph_attrs = parse_dot(
-        run_renderer(renderer, diagrams.cld_dot(graph, polarities, loops, highlight=loop), "canon")
+        diagrams.cld_dot(graph, polarities, loops, highlight=loop)
     )
     assert label_text(graph_attrs["label"]).startswith(f"B10b {loop.name}")
     links = set(itertools.pairwise([*loop.variables, loop.variables[0]]))
@@ -347,10 +305,8 @@ def test_highlighted_loop_is_bold_over_a_faint_model(graph, polarities, loops, r
     assert set(nodes) == set(graph.nodes) | {diagrams.marker_id(loop)}
 
 
-def test_stock_flow_diagram_has_pipes_valves_and_clouds(graph, polarities, renderer):
-    nodes, edges, _ = parse_dot(
-        run_renderer(renderer, diagrams.stock_flow_dot(graph, polarities), "canon")
-    )
+def test_stock_flow_diagram_has_pipes_valves_and_clouds(graph, polarities):
+    nodes, edges, _ = parse_dot(diagrams.stock_flow_dot(graph, polarities))
     pipes = {(a, b) for a, b, attrs in edges if attrs.get("color") == "black:white:black"}
     kinds = dict(graph.nodes(data="kind"))
     for name, kind in kinds.items():
@@ -367,8 +323,8 @@ def test_stock_flow_diagram_has_pipes_valves_and_clouds(graph, polarities, rende
         # Every flow here moves one stock, so its other end is a cloud.
         ends = {a for a, b in pipes if b == flow} | {b for a, b in pipes if a == flow}
         assert len(ends & set(clouds)) == 1, flow
-    drained = [("japan holdings", "japan sales"), ("japan sales", "cloud: sink of japan sales")]
-    filled = [("cloud: source of net borrowing", "net borrowing")]
+    drained = [("japan holdings", "japan sales"), ("japan sales", "cloud, sink of japan sales")]
+    filled = [("cloud, source of net borrowing", "net borrowing")]
     assert {*drained, *filled, ("net borrowing", "debt held by public")} <= pipes
     info = [(a, b) for a, b, attrs in edges if attrs.get("color") == "grey60"]
     assert ("deficit", "net borrowing") in info
@@ -406,8 +362,9 @@ def _names(folder):
     return {path.name for path in folder.iterdir()}
 
 
+OVERVIEW = {"overview.dot", "overview.svg", "overview.png"}
 FIXED = {"cld.dot", "cld.svg", "cld.png", "stock_flow.dot", "stock_flow.svg", "stock_flow.png"}
-FIXED |= {"cld.mmd"}
+FIXED |= {"cld.mmd"} | OVERVIEW
 
 
 def _loop_files(loop_id):
@@ -434,6 +391,7 @@ def test_write_all_writes_every_diagram(tmp_path, graph, polarities, loops, fake
     assert len(loops) == NAMED_LOOPS
     assert _names(out) == expected
     assert sorted(p.name for p in written) == sorted(expected)
+    assert [p.name for p in written[:3]] == ["overview.dot", "overview.svg", "overview.png"]
     assert all(p.parent == out for p in written)
     assert (out / "cld.mmd").read_text(encoding="utf-8").startswith("flowchart LR")
 
@@ -504,3 +462,112 @@ def test_renderer_prefers_system_dot_then_graphviz_pure(tmp_path, monkeypatch):
     assert diagrams.find_renderer() == [str(beside)]
     monkeypatch.setattr(diagrams.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert diagrams.find_renderer() == ["/usr/bin/dot"]
+
+
+# --- the overview -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def completed(graph):
+    """Polarities over the shipped scenarios, with the dormant links measured where they act."""
+    return {**measure_polarities(graph, list_scenarios()), **measure_dormant_links(graph)}
+
+
+@pytest.fixture(scope="module")
+def overview(graph, completed, loops):
+    return diagrams.overview_graph(graph, completed, loops)
+
+
+@pytest.fixture(scope="module")
+def overview_text(overview):
+    return diagrams.overview_dot(overview)
+
+
+def _stretches(loop, kept, polarities):
+    """Cut a loop at its kept variables: (from, to, sign of the stretch) in the loop's order."""
+    start = next(i for i, name in enumerate(loop) if name in kept)
+    ordered = [*loop[start:], *loop[:start]]
+    found, source, minus = [], ordered[0], 0
+    for a, b in itertools.pairwise([*ordered, ordered[0]]):
+        minus += polarities[(a, b)] == "-"
+        if b in kept:
+            found.append((source, b, "-" if minus % 2 else "+"))
+            source, minus = b, 0
+    return found
+
+
+def test_the_overview_shows_every_principal_loop_with_its_polarity(
+    graph, completed, principal, overview, overview_text
+):
+    nodes, edges, _ = parse_dot(overview_text)
+    assert set(nodes) == set(overview.nodes)
+    assert len(nodes) <= OVERVIEW_MOST_VARIABLES < graph.number_of_nodes() / 4
+    assert set(ARTICLE_CHAIN) <= set(nodes)
+    drawn = {(a, b, attrs["label"]) for a, b, attrs in edges}
+    assert len(drawn) == len(edges)  # one arrow per sign of a link
+    assert len(principal) == len(PRINCIPAL_IDS)
+    for loop in principal:
+        links = itertools.pairwise([*loop.variables, loop.variables[0]])
+        assert all(completed[link] in "+-" for link in links), loop.id
+        stretches = _stretches(loop.variables, set(nodes), completed)
+        for a, b, sign in stretches:
+            assert (a, b, diagrams.SIGN_TEXT[sign]) in drawn, (loop.id, a, b, sign)
+        minus = sum(sign == "-" for _, _, sign in stretches)
+        assert ("B" if minus % 2 else "R") == loop.polarity, loop.id
+    # every arrow drawn is a stretch of some principal loop, with one of its link's signs
+    for a, b, attrs in edges:
+        assert attrs["label"] in {diagrams.SIGN_TEXT[s] for s in overview.edges[a, b]["signs"]}
+        assert overview.edges[a, b]["loops"]
+    # the stocks are boxes, the other variables are not
+    for name, kind in overview.nodes(data="kind"):
+        assert (nodes[name].get("shape") == "box") == (kind == STOCK), name
+
+
+def test_parallel_paths_of_both_signs_are_drawn_as_two_arrows(overview, overview_text):
+    _, edges, _ = parse_dot(overview_text)
+    both = [(a, b) for a, b, signs in overview.edges(data="signs") if {"+", "-"} <= signs]
+    assert both  # bills rolled over (+) and retired (-)
+    for a, b in both:
+        assert sorted(attrs["label"] for x, y, attrs in edges if (x, y) == (a, b))[:2] == sorted(
+            ["+", diagrams.MINUS]
+        )
+    assert diagrams.drawn_signs({"0", "+"}) == ["+"] and diagrams.drawn_signs({"0"}) == ["0"]
+
+
+def test_the_overview_reads_on_one_a4_page(renderer, overview_text):
+    layout = json.loads(run_renderer(renderer, overview_text, "json"))
+    left, bottom, right, top = (float(v) for v in layout["bb"].split(","))
+    width, height = right - left, top - bottom
+    page = [72 * side for side in diagrams.A4_PRINTABLE_INCHES]  # inch -> pt
+    # the drawing printed as large as fits, upright or turned, never enlarged
+    fit = min(
+        1.0, max(min(page[0] / width, page[1] / height), min(page[1] / width, page[0] / height))
+    )
+    boxes = _label_boxes(layout)
+    sizes = [size for *_, size in _font_sizes(layout)]
+    assert sizes and min(sizes) * fit >= A4_SMALLEST_FONT_POINTS, (min(sizes), fit)
+    drawn = {text for owner, text, *_ in boxes if owner.startswith("node ")}
+    assert {name.split()[0] for name in ARTICLE_CHAIN} <= {t.split()[0] for t in drawn}
+    clashes = [
+        (a[:2], b[:2])
+        for a, b in itertools.combinations(boxes, 2)
+        if a[0] != b[0] and a[2] < b[4] and b[2] < a[4] and a[3] < b[5] and b[3] < a[5]
+    ]
+    assert clashes == []
+
+
+def _font_sizes(layout):
+    """Return (owner, size) for every text the renderer draws, in points."""
+    found = []
+    items = [("graph", layout)] + [(f"item {i}", item) for i, item in enumerate(layout["objects"])]
+    items += [(f"edge {edge['_gvid']}", edge) for edge in layout.get("edges", [])]
+    for owner, item in items:
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_", "_xldraw_"):
+            ops = item.get(key, [])
+            size = None
+            for op in ops:
+                if op["op"] == "F":
+                    size = op["size"]
+                elif op["op"] == "T":
+                    found.append((owner, size))
+    return found

@@ -3,21 +3,29 @@
 import re
 from collections import Counter
 
+import networkx as nx
 import pytest
+from dormant_links import DORMANT_IN_SCENARIOS, measure_dormant_links
 
 from debtloops import list_scenarios
 from debtloops.loops.graph import (
     CONSTANT,
     STOCK,
+    causal_graph,
+    contract,
+    contracted_loop,
+    find_loops,
+    loop_cut,
+    loop_polarity,
+    measure_polarities,
+    sign_product,
+)
+from debtloops.loops.inventory import (
     Family,
     NamedLoop,
     assign_families,
-    causal_graph,
-    find_loops,
     label_loops,
     loop_key,
-    loop_polarity,
-    measure_polarities,
     read_families,
     read_inventory,
 )
@@ -35,54 +43,9 @@ def pooled(graph):
     return measure_polarities(graph, list_scenarios())
 
 
-# Links that no shipped scenario activates at its operating points: the bill-share gap stays at zero
-# while the target share is constant; other foreign holders never reach the cap at their holdings;
-# the Fed backstop's yield spike passes its threshold in fed_backstop only briefly, between the
-# yearly operating points; neither the Fed's nor other foreign holders' purchases come near the cap
-# at what domestic private holders could sell within the private sale time.
-DORMANT_IN_SCENARIOS = {
-    ("bill share gap", "bill issuance"),
-    ("other foreign holdings", "other foreign sales"),
-    ("yield spike", "fed backstop purchases"),
-    ("domestic private holdings", "fed net purchases"),
-    ("domestic private holdings", "other foreign purchases"),
-}
-# Runs that activate them, each with the links it is used for: the target bill share moves, and
-# other foreign demand is negative enough for other foreign holders to sell out; the backstop's
-# threshold is low enough for the spike of fed_backstop to pass it for years, and its purchases
-# reach the cap at private holdings; other foreign demand is high and private holders slow sellers.
-ACTIVATING_RUNS = [
-    (
-        "baseline",
-        {
-            "bill_share_of_debt": {2026.0: 0.2154, 2030.0: 0.25, 2040.0: 0.2},
-            "other_foreign_purchase_share": -0.1,
-        },
-        {("bill share gap", "bill issuance"), ("other foreign holdings", "other foreign sales")},
-    ),
-    (
-        "fed_backstop",
-        {"fed_backstop_threshold": 0.001},
-        {
-            ("yield spike", "fed backstop purchases"),
-            ("domestic private holdings", "fed net purchases"),
-        },
-    ),
-    (
-        "baseline",
-        {"private_sale_time": 10.0, "other_foreign_purchase_share": 0.1},
-        {("domestic private holdings", "other foreign purchases")},
-    ),
-]
-
-
 @pytest.fixture(scope="module")
 def activated(graph):
-    found = {}
-    for scenario, overrides, links in ACTIVATING_RUNS:
-        measured = measure_polarities(graph, [scenario], overrides)
-        found.update({link: measured[link] for link in links})
-    return found
+    return measure_dormant_links(graph)
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +302,79 @@ def test_the_required_loops_are_named_and_classified(name, polarity, assignment,
     # measured over the shipped scenarios, with the activating runs for the dormant links (the Fed
     # backstop and QE inflation loops run through one)
     assert all(loop_polarity(loop, completed) == polarity for loop, _ in principal)
+
+
+# --- contracting chains of variables, on a small made-up model ---------------------------------
+
+
+def _toy(links, stocks=()):
+    graph = nx.DiGraph()
+    graph.add_edges_from((a, b) for a, b, _ in links)
+    nx.set_node_attributes(graph, {n: STOCK if n in stocks else "auxiliary" for n in graph}, "kind")
+    return graph, {(a, b): sign for a, b, sign in links}
+
+
+# s -> a -> b is negative, s -> c -> b positive and s -> d -> b dormant; b -> s closes the loops.
+_PARALLEL = [
+    ("s", "a", "+"),
+    ("a", "b", "-"),
+    ("s", "c", "-"),
+    ("c", "b", "-"),
+    ("s", "d", "0"),
+    ("d", "b", "+"),
+    ("b", "s", "-"),
+]
+
+
+def test_contract_multiplies_signs_along_paths_and_keeps_every_sign_of_parallel_ones():
+    graph, signs = _toy(_PARALLEL, stocks={"s"})
+    contracted = contract(graph, signs, {"s", "b"})
+    assert set(contracted.edges) == {("s", "b"), ("b", "s")}
+    assert contracted.edges["s", "b"]["signs"] == {"+", "-", "0"}
+    assert contracted.edges["s", "b"]["sign"] == "±"
+    assert (
+        contracted.edges["b", "s"]["signs"] == {"-"} and contracted.edges["b", "s"]["sign"] == "-"
+    )
+    assert contracted.nodes["s"]["kind"] == STOCK
+    # kept alone, s closes every loop on itself
+    alone = contract(graph, signs, {"s"})
+    assert set(alone.edges) == {("s", "s")}
+    assert alone.edges["s", "s"]["signs"] == {"+", "-", "0"}
+    # the loops, as the contraction shows them, with their own signs
+    assert contracted_loop(("s", "a", "b"), {"s", "b"}, signs) == [("s", "b", "-"), ("b", "s", "-")]
+    assert contracted_loop(("b", "s", "c"), {"s"}, signs) == [("s", "s", "-")]
+    assert contracted_loop(("s", "d", "b"), {"s"}, signs) == [("s", "s", "0")]
+    with pytest.raises(ValueError, match="no kept variable"):
+        contracted_loop(("s", "a", "b"), {"c"}, signs)
+
+
+def test_a_link_whose_paths_are_all_dormant_or_unknown_says_so():
+    graph, signs = _toy([("s", "a", "0"), ("a", "t", "+"), ("t", "u", "?"), ("u", "s", "+")])
+    contracted = contract(graph, signs, {"s", "t"})
+    assert contracted.edges["s", "t"]["sign"] == "0"
+    assert contracted.edges["t", "s"]["sign"] == "?"
+    assert [sign_product(a, b) for a, b in [("-", "-"), ("+", "-"), ("?", "-"), ("?", "0")]] == [
+        "+",
+        "-",
+        "?",
+        "0",
+    ]
+
+
+def test_loop_cut_adds_the_stocks_of_loops_that_avoid_the_chosen_variables():
+    # x -> y -> x avoids s; y is its stock
+    graph, signs = _toy(
+        [("s", "x", "+"), ("x", "s", "+"), ("x", "y", "+"), ("y", "x", "-")], stocks={"s", "y"}
+    )
+    with pytest.raises(ValueError, match="a loop avoids every kept variable"):
+        contract(graph, signs, {"s"})
+    with pytest.raises(ValueError, match="does not have: \\['z'\\]"):
+        contract(graph, signs, {"s", "z"})
+    kept = loop_cut(graph, ["s"])
+    assert kept == ["s", "y"]
+    assert set(contract(graph, signs, kept).edges) == {
+        ("s", "s"),
+        ("s", "y"),
+        ("y", "s"),
+        ("y", "y"),
+    }

@@ -267,7 +267,7 @@ def test_two_runs_into_one_folder_leave_one_run_s_results_not_a_mix(tmp_path):
     headlines = (out / "headlines.csv").read_text().splitlines()
     columns = headlines[0].split(",")
     row = dict(zip(columns, headlines[1].split(","), strict=True))
-    assert float(row["peak 10y yield [%]"]) == pytest.approx(peak)  # the same writer for both
+    assert float(row["peak 10y yield [%]"]) == round(peak, 1)  # the same writer for both
     assert f"{spread:g}" in spreads
     assert [p.name for p in out.iterdir() if p.name.startswith(SCRATCH_PREFIX)] == []
 

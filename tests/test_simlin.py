@@ -5,27 +5,24 @@ import numpy as np
 import pytest
 
 from debtloops import list_scenarios
-from debtloops.loops.graph import (
+from debtloops.figures.dominance import dominance_figure, legend_name, plot_dominance
+from debtloops.loops.dominance import (
+    dominance_table,
+    link_polarities,
+    loop_dominance,
+    polarity_disagreements,
+)
+from debtloops.loops.graph import causal_graph, find_loops, measure_polarities
+from debtloops.loops.inventory import (
     NamedLoop,
     assign_families,
-    causal_graph,
-    find_loops,
     label_loops,
-    measure_polarities,
     read_families,
     read_inventory,
 )
 from debtloops.model import engine as pysd_engine
 from debtloops.model.run import prepare
-from debtloops.model.simlin import (
-    dominance_table,
-    link_polarities,
-    loop_dominance,
-    plot_dominance,
-    polarity_disagreements,
-    simulate,
-    unit_issues,
-)
+from debtloops.model.simlin import simulate, unit_issues
 from debtloops.paths import MODEL_FILE
 
 RELATIVE = 1e-6
@@ -266,9 +263,38 @@ def test_dominance_table_periods_tile_the_run(dominance):
     assert None not in loops[1:]
 
 
+def test_the_dominance_chart_speaks_plain_words_and_names_loops_as_the_inventory(dominance):
+    figure = dominance_figure(dominance, "japan_full", top=6)
+    axes = figure.axes[0]
+    title = figure.get_suptitle()
+    assert title.startswith("Which feedback loops drive the model, japan_full\n")
+    assert "partition" not in title and "Simlin" in title
+    assert axes.get_ylabel() == "Share of the feedback loops' activity [%]"
+    assert axes.get_xlabel() == "end of fiscal year"
+    # shares in percent: the stacked layers of the main group of loops reach 100%
+    assert axes.get_ylim()[1] == pytest.approx(100.0)
+    entries = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert len(entries) == 7 and entries[0].startswith("all ") and entries[0].endswith(" loops")
+    named = {
+        legend_name(str(i), str(n), str(p))
+        for i, n, p in zip(
+            dominance["loop"].values,
+            dominance["name"].values,
+            dominance["polarity"].values,
+            strict=True,
+        )
+    }
+    assert set(entries[1:]) <= named
+    inventory = {loop.id: loop for loop in read_inventory()}
+    for entry in entries[1:]:
+        loop_id = entry.rsplit(": ", 1)[1].split(",")[0]
+        if loop_id in inventory:
+            assert entry.startswith(inventory[loop_id].name)
+
+
 def test_plot_dominance_writes_a_png(dominance, tmp_path):
     path = tmp_path / "dominance.png"
-    plot_dominance(dominance, path, top=6)
+    plot_dominance(dominance, path, "japan_full", top=6)
     image = matplotlib.image.imread(path)
     assert image.ndim == 3 and image.shape[0] > 1000 and image.shape[1] > 1000
     assert [p.name for p in tmp_path.iterdir()] == ["dominance.png"]

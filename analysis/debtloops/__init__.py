@@ -9,6 +9,11 @@ run_scenario, run_scenarios
     Run named scenarios, with overrides, and get xarray Datasets back.
 load_parameters, list_scenarios, load_scenario
     The parameter table and the scenario files.
+__version__
+    The installed version (``(not installed)`` when run from a bare checkout).
+
+The model files are installed with the package as ``debtloops.models`` (see
+:mod:`debtloops.paths`); ``python -m debtloops`` is the command line.
 """
 
 import importlib
@@ -32,6 +37,10 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> object:
     """Import a public name from its module on first use."""
+    if name == "__version__":
+        from debtloops.provenance import package_version
+
+        return package_version()
     if name not in _EXPORTS:
         raise AttributeError(f"module 'debtloops' has no attribute '{name}'")
     return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -6,8 +6,14 @@
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
+``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
+``debtloops report``   one self-contained HTML report of scenarios (needs the ``app`` extra)
 ``debtloops list``     show the scenarios and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
+``debtloops export``   write the model as XMILE, for Stella and Simlin's editor
+
+``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
+with no command prints the help on standard error and exits with status 2, as for any usage error.
 
 Bad input exits with status 2 before anything runs or is written; a run that reaches an impossible
 state (a negative stock, NaN) exits with status 3 and writes nothing; a sweep whose Dask cluster has
@@ -27,18 +33,30 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from debtloops.errors import DebtloopsError, InputError
+from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.io import LOCK_TIMEOUT, output_lock
 from debtloops.model import engine
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
 from debtloops.outputs import format_headlines, write_results
-from debtloops.paths import SCENARIO_DIR
+from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
+from debtloops.provenance import package_version
 
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
 INTERRUPTED, BROKEN_PIPE = 130, 141
+USAGE_ERROR = 2
+#: The formats ``debtloops export`` writes.
+EXPORT_FORMATS = ("xmile",)
+#: The widest line that ``debtloops list`` prints [characters].
+LIST_WIDTH = 100
+#: Indentation of wrapped descriptions and sources in ``debtloops list`` [characters].
+LIST_INDENT = 6
+#: The explorer's default TCP port (Bokeh's), and the largest port number.
+EXPLORE_PORT, PORT_MAX = 5006, 65535
+#: What to install when the web libraries are missing.
+APP_EXTRA = "pip install -e '.[app]' (or make, which installs it)"
 
 
 def _path(text: str) -> Path:
@@ -55,12 +73,38 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+def version_text() -> str:
+    """Return the package's version and the model file's short SHA-256, as ``--version`` prints."""
+    short = model_hash(MODEL_FILE)[:SHORT_HASH]
+    return f"debtloops {package_version()}, model {MODEL_FILE.name} {short}"
+
+
+def _port(text: str) -> int:
+    """Check a TCP port given on the command line."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (1-{PORT_MAX})") from None
+    if not 1 <= port <= PORT_MAX:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-{PORT_MAX}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="debtloops",
         description="What happens when a large foreign holder sells US Treasuries.",
+        epilog="Exit status: 0 done, 1 a failed fidelity check or a bug, 2 bad input or usage, "
+        "3 a failed run, 4 a sweep's cluster lost, 130 interrupted. `debtloops COMMAND --help` "
+        "describes a command.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="print the package's version and the model file's short SHA-256, then exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run scenarios and write their results")
     run.add_argument(
@@ -91,7 +135,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.zarr")
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
-    sweep.add_argument("--out", type=_path, required=True, metavar="DIR")
+    sweep.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="output folder for the sweep"
+    )
     sweep.add_argument(
         "--workers", type=int, default=1, metavar="N", help="local Dask worker processes"
     )
@@ -125,7 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     diagram.add_argument("--scenario", default="baseline", metavar="S", help="default: baseline")
     diagram.add_argument("--loop", metavar="NAME", help="draw only this loop (id or name)")
-    diagram.add_argument("--out", type=_path, required=True, metavar="DIR")
+    diagram.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="output folder for the report"
+    )
 
     backtest = commands.add_parser(
         "backtest", help="run from a past fiscal year with historical drivers; compare with history"
@@ -143,15 +191,98 @@ def _parser() -> argparse.ArgumentParser:
         help="the 10-year yield as it happened over the funds rate, or the model's own "
         "(default: historical)",
     )
-    backtest.add_argument("--out", type=_path, required=True, metavar="DIR")
+    backtest.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="output folder for the backtest"
+    )
 
     validate = commands.add_parser(
         "validate", help="the fidelity report: CBO, backtest, price impact, the article"
     )
-    validate.add_argument("--out", type=_path, required=True, metavar="DIR")
+    validate.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="output folder for the report"
+    )
+
+    explore = commands.add_parser(
+        "explore",
+        help="serve a live explorer at http://127.0.0.1:PORT/: sliders for the sale, the levers "
+        "and the uncertain parameters, headlines and charts that follow them",
+    )
+    explore.add_argument(
+        "--port",
+        type=_port,
+        default=EXPLORE_PORT,
+        metavar="N",
+        help=f"TCP port on 127.0.0.1 (default: {EXPLORE_PORT})",
+    )
+    explore.add_argument(
+        "--scenario",
+        default="japan_full",
+        metavar="S",
+        help="the shipped scenario the explorer opens on (default: japan_full)",
+    )
+    explore.add_argument(
+        "--show", action="store_true", help="open the page in the default web browser"
+    )
+
+    report = commands.add_parser(
+        "report",
+        help="write DIR/report.html: headlines, interactive charts, dashboards, loops, "
+        "validation and provenance in one file that opens offline",
+    )
+    report.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="a shipped scenario name or the path of a .toml scenario file",
+    )
+    report.add_argument(
+        "--sweep",
+        type=_path,
+        metavar="DIR",
+        help="a sweep folder after `debtloops analyze`: its tables and figures are included",
+    )
+    report.add_argument(
+        "--final-time", type=float, metavar="YEAR", help="last year simulated (default: 2055)"
+    )
+    report.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter in every scenario, the baseline reference too (as in run)",
+    )
+    report.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help=f"output folder for report.html; a second writer waits {LOCK_TIMEOUT:g} s",
+    )
 
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
+
+    export = commands.add_parser(
+        "export", help="write the model as XMILE, for Stella and Simlin's editor"
+    )
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="xmile", help="file format (default: xmile)"
+    )
+    export.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="FILE",
+        help="the file to write, e.g. treasury_dumping.stmx (Stella) or .xmile",
+    )
+    export.add_argument(
+        "--scenario",
+        metavar="S",
+        help="write this scenario's values into the model (default: the .mdl as written)",
+    )
+    export.add_argument(
+        "--final-time", type=float, metavar="YEAR", help="last year simulated, with --scenario"
+    )
     return parser
 
 
@@ -215,11 +346,13 @@ def _analyze(args: argparse.Namespace) -> None:
 
 
 def _diagram(args: argparse.Namespace) -> None:
-    from debtloops.loops.report import write_loop_report
+    from debtloops.loop_report import write_loop_report
 
     started = time.perf_counter()
     written = write_loop_report(args.out, args.scenario, args.loop)
     elapsed = time.perf_counter() - started
+    overview = [path for path in written if path.stem == "overview" and path.suffix != ".dot"]
+    print("overview of the feedback loops: " + " and ".join(str(path) for path in overview))
     print(f"{len(written)} files in {args.out}/ in {elapsed:.1f} s (scenario {args.scenario})")
 
 
@@ -244,20 +377,77 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if all(check.passed for check in checks) else 1
 
 
+def _wrapped(text: str) -> str:
+    """Wrap a description or source under its row, at most ``LIST_WIDTH`` characters a line."""
+    indent = " " * LIST_INDENT
+    return textwrap.fill(
+        text,
+        width=LIST_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+
+
+def _web_import(module: str):
+    """Import a module of :mod:`debtloops.app`, saying how to install the extra if it fails."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in ("panel", "bokeh"):
+            raise InputError(f"this command needs {error.name}: {APP_EXTRA}") from None
+        raise
+
+
+def _explore(args: argparse.Namespace) -> None:
+    if args.scenario not in list_scenarios():
+        raise unknown_name("scenario", args.scenario, list_scenarios())
+    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show)
+
+
+def _report(args: argparse.Namespace) -> None:
+    report = _web_import("debtloops.app.report")
+    prepared, reference = _prepare_all(args)
+    started = time.perf_counter()
+    path = report.write_report(args.out, prepared, reference, args.sweep)
+    print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
+
+
 def _list() -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
-        print(f"  {name:<16} {describe(name)}")
-    print("\nParameters (models/parameters.toml):")
-    header = f"  {'name':<36} {'value':>10}  {'units':<22} {'range':<22} {'kind':<12} source"
-    print(header)
-    for param in load_parameters().values():
-        span = f"[{param.low:g}, {param.high:g}]"
-        source = textwrap.shorten(param.source, width=70, placeholder=" ...")
+        summary = describe(name).removeprefix(f"{name}:").strip()
+        print(f"  {name}")
+        print(_wrapped(summary))
+    print("\nParameters (models/parameters.toml): name, value, units, range and kind; then source")
+    params = list(load_parameters().values())
+    rows = [
+        (p.name, f"{p.value:g}", p.units, f"[{p.low:g}, {p.high:g}]", p.kind, p.source)
+        for p in params
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for name, value, units, span, kind, source in rows:
         print(
-            f"  {param.name:<36} {param.value:>10g}  {param.units:<22} {span:<22} "
-            f"{param.kind:<12} {source}"
+            f"  {name:<{widths[0]}} {value:>{widths[1]}} {units:<{widths[2]}} "
+            f"{span:<{widths[3]}} {kind}".rstrip()
         )
+        print(_wrapped(source))
+
+
+def _export(args: argparse.Namespace) -> None:
+    from debtloops.model.xmile import write_xmile
+
+    if args.final_time is not None and args.scenario is None:
+        raise InputError("--final-time sets a scenario's last year; give --scenario too")
+    if args.out.is_dir():
+        raise InputError(
+            f"{args.out} is a folder; give the file to write, e.g. {args.out}/model.stmx"
+        )
+    path = write_xmile(args.out, args.scenario, args.final_time)
+    what = f"scenario {args.scenario}" if args.scenario else MODEL_FILE.name
+    print(f"{what} written as {args.format.upper()} to {path}")
 
 
 def _kept(args: argparse.Namespace) -> str:
@@ -274,7 +464,7 @@ def _kept(args: argparse.Namespace) -> str:
             "again to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
-    if args.command in ("run", "diagram", "analyze") and folder is not None:
+    if args.command in ("run", "diagram", "analyze", "report") and folder is not None:
         return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
     return "nothing was written"
 
@@ -323,10 +513,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _validate(args)
             sys.stdout.flush()
             return status
+        elif args.command == "explore":
+            _explore(args)
+        elif args.command == "report":
+            _report(args)
         elif args.command == "list":
             _list()
         elif args.command == "build":
             print(engine.build(force=args.force))
+        elif args.command == "export":
+            _export(args)
+        else:  # no command: the help, as a usage error
+            _parser().print_help(sys.stderr)
+            return USAGE_ERROR
         sys.stdout.flush()
     except DebtloopsError as error:
         print(f"debtloops: error: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -18,6 +19,8 @@ from debtloops.io import atomic_file, atomic_folder, output_lock
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
 BASIS_POINTS = 10_000.0
+#: Decimals of the headline table, on the terminal and in ``headlines.csv``.
+HEADLINE_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,11 @@ class Headline:
     ----------
     scenario : str
         The scenario's name.
+    start_year : float
+        The first year of the run [year].
     horizon_year, final_year : float
-        The year ``HEADLINE_HORIZON`` years after the start, and the last year [year].
+        The year ``HEADLINE_HORIZON`` years after the start (or the last year, if the run is
+        shorter), and the last year [year].
     debt_to_gdp_horizon, debt_to_gdp_final : float
         Debt held by the public over GDP in those years [1].
     peak_market_yield : float
@@ -47,6 +53,7 @@ class Headline:
     """
 
     scenario: str
+    start_year: float
     horizon_year: float
     final_year: float
     debt_to_gdp_horizon: float
@@ -86,6 +93,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
     reference = baseline["cumulative_net_interest"].sel(time=when)
     return Headline(
         scenario=name,
+        start_year=float(scenario["time"][0]),
         horizon_year=when,
         final_year=float(scenario["time"][-1]),
         debt_to_gdp_horizon=float(scenario["debt_to_gdp"].sel(time=when)),
@@ -104,7 +112,7 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
 def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
     """Return the headlines as a table with readable column names and units."""
     first = rows[0]
-    start = first.horizon_year - HEADLINE_HORIZON
+    start = first.start_year
     columns = {
         f"debt/GDP {first.horizon_year:.0f} [%]": [100 * r.debt_to_gdp_horizon for r in rows],
         f"debt/GDP {first.final_year:.0f} [%]": [100 * r.debt_to_gdp_final for r in rows],
@@ -124,7 +132,46 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
 
 def format_headlines(rows: Sequence[Headline]) -> str:
     """Return the headline table as aligned text for the terminal."""
-    return headline_table(rows).to_string(float_format=lambda x: f"{x:,.1f}")
+    return headline_table(rows).to_string(float_format=lambda x: f"{x:,.{HEADLINE_DECIMALS}f}")
+
+
+def write_headlines(path: Path, rows: Sequence[Headline]) -> None:
+    """Write the headline table as CSV, rounded as printed (no thousands separators)."""
+    headline_table(rows).to_csv(path, float_format=f"%.{HEADLINE_DECIMALS}f")
+
+
+def results_table(run: xr.Dataset) -> pd.DataFrame:
+    """Return a run as a table for ``results.csv``: one row per time, units in the headers.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        One scenario's results over ``time``, as :func:`debtloops.model.run.to_dataset` labels it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``time [year]``, then the column ``date`` (the calendar date, ``YYYY-MM-DD``), then
+        one column per variable named ``<name> [<units>]``, e.g. ``debt_to_gdp [1]``.
+    """
+    table = run.drop_vars("date", errors="ignore").to_dataframe()
+    table.columns = [f"{name} [{run[name].attrs.get('units', '1')}]" for name in table.columns]
+    table.index.name = f"time [{run['time'].attrs.get('units', 'year')}]"
+    if "date" in run.coords:
+        table.insert(0, "date", pd.DatetimeIndex(run["date"].to_numpy()).strftime("%Y-%m-%d"))
+    return table
+
+
+def netcdf_encoding(run: xr.Dataset) -> dict[str, dict[str, object]]:
+    """Return the netCDF encoding of a run: coordinates without ``_FillValue``, as CF asks.
+
+    Dates are written in the CF ``standard`` calendar (the Gregorian one, for these years).
+    """
+    encoding: dict[str, dict[str, object]] = {name: {"_FillValue": None} for name in run.coords}
+    for name, coordinate in run.coords.items():
+        if np.issubdtype(coordinate.dtype, np.datetime64):
+            encoding[name]["calendar"] = "standard"
+    return encoding
 
 
 def write_results(
@@ -154,8 +201,8 @@ def write_results(
     with output_lock(out_dir):
         for name, run in runs.items():
             with atomic_folder(out_dir / name) as folder:
-                run.to_netcdf(folder / "results.nc")
-                run.to_dataframe().to_csv(folder / "results.csv")
+                run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
+                results_table(run).to_csv(folder / "results.csv")
                 plot_dashboard(run, baseline, folder / "dashboard.png")
-        atomic_file(out_dir / "headlines.csv", lambda path: headline_table(rows).to_csv(path))
+        atomic_file(out_dir / "headlines.csv", lambda path: write_headlines(path, rows))
     return rows

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from debtloops.paths import MODEL_FILE, PROJECT_ROOT
+from debtloops.paths import MODEL_FILE, PROJECT_ROOT, model_hash
 
 PACKAGES = ("debtloops", "pysd", "xarray", "numpy", "pandas", "matplotlib", "netCDF4")
 
 
-def git_commit(root: Path = PROJECT_ROOT) -> str:
-    """Return the checked-out commit, with ``-dirty`` if the work tree differs, or ``unknown``."""
+def git_commit(root: Path | None = PROJECT_ROOT) -> str:
+    """Return the checked-out commit, with ``-dirty`` if the work tree differs, or ``unknown``.
+
+    An installed package (``root`` None) has no checkout: its version is in ``package_versions``.
+    """
+    if root is None:
+        return "unknown"
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -30,6 +34,14 @@ def git_commit(root: Path = PROJECT_ROOT) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{commit}-dirty" if status else commit
+
+
+def package_version() -> str:
+    """Return the installed version of debtloops, or ``(not installed)`` for a bare checkout."""
+    try:
+        return metadata.version("debtloops")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def package_versions() -> dict[str, str]:
@@ -58,7 +70,7 @@ def provenance_attrs(mdl: Path = MODEL_FILE) -> dict[str, str]:
     """
     return {
         "model_file": mdl.name,
-        "model_sha256": hashlib.sha256(mdl.read_bytes()).hexdigest(),
+        "model_sha256": model_hash(mdl),
         "git_commit": git_commit(),
         "package_versions": json.dumps(package_versions(), sort_keys=True),
     }

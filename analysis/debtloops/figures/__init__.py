@@ -1,6 +1,9 @@
-"""Every figure: dashboards, sweep charts, dominance charts and causal-loop diagrams.
+"""Every figure: dashboards, validation charts, sweep charts, dominance charts and diagrams.
 
-``dashboard``  one scenario against the baseline
-``diagrams``   causal-loop and stock-and-flow diagrams (Graphviz DOT, SVG and PNG)
-``sweeps``     a sweep's fan charts, Sobol and Morris charts, tornado and scatter plots
+``labels``      one table of titles, units and scales that every figure reads
+``dashboard``   one scenario against the baseline
+``validation``  the baseline against CBO, and the backtest against history
+``dominance``   which feedback loops drive a run (Loops That Matter shares)
+``diagrams``    causal-loop and stock-and-flow diagrams (Graphviz DOT, SVG and PNG), the overview
+``sweeps``      a sweep's fan charts, Sobol and Morris charts, tornado and scatter plots
 """

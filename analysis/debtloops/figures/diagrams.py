@@ -1,10 +1,12 @@
 """Diagrams of the model's structure: causal-loop and stock-and-flow diagrams.
 
-The diagrams are built from the causal graph of :mod:`debtloops.loops.graph` and written as
-Graphviz DOT
-text, rendered to SVG and PNG by Graphviz ``dot`` or, when no system Graphviz is installed, by the
-``graphviz-pure`` command (``pip install graphviz-pure``), which takes the same command line.
+The diagrams are built from the causal graph of :mod:`debtloops.loops.graph`, written as Graphviz
+DOT text with the ``graphviz`` package (:class:`graphviz.Digraph`), and rendered to SVG and PNG by
+Graphviz ``dot`` or, when no system Graphviz is installed, by the ``graphviz-pure`` command
+(``pip install graphviz-pure``), which takes the same command line.
 
+* :func:`overview_dot` draws the overview: the principal loops over about twenty variables,
+  contracted from the causal graph (:func:`overview_graph`), to be read on one A4 page.
 * :func:`cld_dot` draws the causal-loop diagram: every link with its polarity, and a marker for
   each principal mechanism of the loop inventory (or, with ``highlight``, one loop drawn over a
   faint copy of the whole model).
@@ -28,11 +30,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import graphviz
 import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.io import SCRATCH_PREFIX, prepare_output_folder
-from debtloops.loops.graph import CONSTANT, FLOW, STOCK, NamedLoop, measure_polarities
+from debtloops.loops.graph import (
+    CONSTANT,
+    FLOW,
+    STOCK,
+    contract,
+    contracted_loop,
+    loop_cut,
+    measure_polarities,
+)
+from debtloops.loops.inventory import NamedLoop
 
 MINUS = "\u2212"
 #: How each measured polarity is printed on a link.
@@ -41,6 +53,8 @@ SIGN_TEXT = {"+": "+", "-": MINUS, "?": "?", "0": "0"}
 PRINCIPAL_ID = re.compile(r"[RB]\d+")
 #: Prefix of the node ids of loop markers, which no .mdl name starts with.
 MARKER_PREFIX = "loop "
+#: Prefix of the node ids of the clouds of the stock-and-flow diagram.
+CLOUD_PREFIX = "cloud, "
 FONT = "Helvetica"
 #: Largest drawing of a whole-model diagram, width and height [inch]; larger ones are scaled down.
 PAGE_INCHES = (20, 20)
@@ -51,6 +65,50 @@ SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_DPI = 300
 #: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
 RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
+#: The variables the overview keeps first, in the order of the seed article's chain: the sale, the
+#: fiscal risk premium, interest, the deficit and the debt; then the dollar, the Fed's responses,
+#: fiscal consolidation and the economy. :func:`overview_graph` adds the stocks needed so that
+#: every loop of the model passes through a kept variable: the yield found by trading
+#: (``discovered yield``), the holders' stocks, the interest on coupons and the baseline's GDP.
+OVERVIEW_VARIABLES = (
+    "japan sales",
+    "recent official sales",
+    "fiscal risk premium",
+    "interest on bills",
+    "net interest",
+    "deficit",
+    "debt held by public",
+    "bills outstanding",
+    "dollar index",
+    "yield spike",
+    "fed policy rate",
+    "recent fed purchases",
+    "fiscal consolidation",
+    "inflation",
+    "real GDP deviation",
+)
+#: The printable part of an A4 page, width and height [inch]: 210 x 297 mm less 1 cm margins.
+A4_PRINTABLE_INCHES = (7.48, 10.91)
+#: The title of the causal-loop diagram of the whole model.
+CLD_TITLE = (
+    "The whole model: every variable, every causal link with its sign, and the principal loops"
+)
+#: The overview's title and the line under it.
+OVERVIEW_TITLE = "How a sale of Treasuries feeds back: the model's principal loops"
+OVERVIEW_NOTE = (
+    "Each arrow is a chain of the model's equations: + when its two ends move the same way, "
+    "\u2212 when they move opposite ways. Boxes are stocks, amounts that build up over time. Drawn "
+    "from the model itself; every variable and link is in cld.svg."
+)
+OVERVIEW_DORMANT_NOTE = "A dashed 0 is a chain that none of the runs measured set in motion."
+#: Longest line of the note under the overview's title [characters].
+OVERVIEW_NOTE_CHARACTERS = 80
+#: Longest line of a variable's name in the overview [characters]; longer names are wrapped.
+OVERVIEW_NAME_CHARACTERS = 14
+#: The overview's file names, before the suffix.
+OVERVIEW_STEM = "overview"
+#: Size of the overview's variable names [point] before it is fitted to the page.
+OVERVIEW_FONT_POINTS = 14
 
 
 def find_renderer() -> list[str]:
@@ -100,28 +158,13 @@ def marker_id(loop: NamedLoop) -> str:
     return f"{MARKER_PREFIX}{loop.id}"
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _Html(str):
-    """An HTML-like label, written between angle brackets instead of quotes."""
-
-
-def _attrs(**values: object) -> str:
-    parts = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        if isinstance(value, _Html):
-            parts.append(f"{key}=<{value}>")
-        else:
-            parts.append(f"{key}={_quote(str(value))}")
-    return "[" + ", ".join(parts) + "]"
+def _html_label(inner: str) -> str:
+    """Return an HTML-like label: the ``graphviz`` package writes ``<...>`` unquoted."""
+    return f"<{inner}>"
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -143,10 +186,10 @@ def _links(loop: NamedLoop) -> list[tuple[str, str]]:
     return list(zip(v, [*v[1:], v[0]], strict=True))
 
 
-def _marker_label(loop: NamedLoop, name: str) -> _Html:
+def _marker_label(loop: NamedLoop, name: str) -> str:
     """Return a marker's label: the id large and bold, the name below it over short lines."""
     lines = "<BR/>".join(_html(line) for line in _wrap(name, 16))
-    return _Html(
+    return _html_label(
         f'<FONT POINT-SIZE="16"><B>{_html(loop.id)}</B></FONT><BR/>'
         f'<FONT POINT-SIZE="11">{lines}</FONT>'
     )
@@ -171,8 +214,9 @@ def _anchors(graph: nx.DiGraph, markers: Sequence[NamedLoop]) -> dict[str, str]:
     return chosen
 
 
-def _header(name: str, **graph_attrs: object) -> list[str]:
-    settings: dict[str, object] = {
+def _digraph(name: str, **graph_attrs: str | None) -> graphviz.Digraph:
+    """Return an empty diagram with the project's fonts and spacing, ``graph_attrs`` on top."""
+    settings: dict[str, str | None] = {
         "fontname": FONT,
         "rankdir": "TB",
         "splines": "true",
@@ -184,15 +228,15 @@ def _header(name: str, **graph_attrs: object) -> list[str]:
         "size": f"{PAGE_INCHES[0]},{PAGE_INCHES[1]}",
     }
     settings.update(graph_attrs)
-    return [
-        f"digraph {_quote(name)} {{",
-        "  graph " + _attrs(**settings) + ";",
-        "  node " + _attrs(fontname=FONT, fontsize="11") + ";",
-        "  edge " + _attrs(fontname=FONT, fontsize="11", arrowsize="0.7") + ";",
-    ]
+    return graphviz.Digraph(
+        name,
+        graph_attr={key: value for key, value in settings.items() if value is not None},
+        node_attr={"fontname": FONT, "fontsize": "11"},
+        edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.7"},
+    )
 
 
-def _node_style(kind: str) -> dict[str, object]:
+def _node_style(kind: str) -> dict[str, str]:
     if kind == STOCK:
         return {"shape": "box", "penwidth": "1.4", "margin": "0.12,0.06"}
     if kind == FLOW:
@@ -202,8 +246,8 @@ def _node_style(kind: str) -> dict[str, object]:
     return {"shape": "plaintext", "margin": "0.04,0.02"}
 
 
-def _edge_style(sign: str) -> dict[str, object]:
-    style: dict[str, object] = {
+def _edge_style(sign: str) -> dict[str, str]:
+    style: dict[str, str] = {
         "label": SIGN_TEXT.get(sign, "?"),
         "fontsize": "16",
     }
@@ -226,10 +270,10 @@ def cld_dot(
 
     Stocks are boxes, flows ellipses, auxiliaries plain text and constants (if the graph has them)
     small grey text. Every link carries its polarity: ``+``, ``−`` (a Unicode minus), ``?`` or a
-    dashed ``0``. Without ``highlight`` each principal mechanism (inventory ids without a suffix,
-    R1 to B15) has a circular marker with its id and name, tied by an invisible link beside a
-    variable of its loop. With ``highlight`` the model is drawn faint and that loop bold and
-    coloured, with its id and name as the title.
+    dashed ``0``. Without ``highlight`` the title is :data:`CLD_TITLE` and each principal
+    mechanism (inventory ids without a suffix, R1 to B24) has a circular marker with its id and
+    name, tied by an invisible link beside a variable of its loop. With ``highlight`` the model is
+    drawn faint and that loop bold and coloured, with its id and name as the title.
 
     Parameters
     ----------
@@ -238,7 +282,7 @@ def cld_dot(
     polarities : mapping
         ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
     loops : sequence of NamedLoop
-        The loop inventory, from :func:`debtloops.loops.graph.read_inventory`.
+        The loop inventory, from :func:`debtloops.loops.inventory.read_inventory`.
     highlight : NamedLoop, optional
         A loop to show on its own.
 
@@ -248,10 +292,12 @@ def cld_dot(
         The diagram in the DOT language.
     """
     if highlight is None:
-        lines = _header("causal loop diagram")
+        dot = _digraph(
+            "causal loop diagram", label=CLD_TITLE, labelloc="t", fontsize="32", fontcolor="black"
+        )
     else:
         title = f"{highlight.id}  {highlight.name}  ({_polarity_word(highlight.polarity)})"
-        lines = _header(
+        dot = _digraph(
             f"loop {highlight.id}", label=title, labelloc="t", fontsize="40", fontcolor="black"
         )
     on_loop = set(highlight.variables) if highlight else set()
@@ -266,7 +312,7 @@ def cld_dot(
                     style.update(shape="box", style="rounded")
             else:
                 style.update(color=FAINT, fontcolor="grey65", penwidth="0.6")
-        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+        dot.node(name, **style)
     for source, target in sorted(graph.edges):
         sign = polarities.get((source, target), "?")
         style = _edge_style(sign)
@@ -277,41 +323,149 @@ def cld_dot(
                 )
             else:
                 style.update(color=FAINT, fontcolor="grey70", penwidth="0.5")
-        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(**style)};")
+        dot.edge(source, target, **style)
     markers = principal_loops(loops) if highlight is None else [highlight]
     markers = [m for m in markers if all(v in graph for v in m.variables)]
     anchors = _anchors(graph, markers)
     for loop in markers:
         name = mechanism_name(loop) if highlight is None else loop.name
         loop_colour = _loop_colour(loop.polarity)
-        node = marker_id(loop)
-        style = {
-            "shape": "circle",
-            "label": _marker_label(loop, name),
-            "color": loop_colour,
-            "fontcolor": loop_colour,
-            "style": "filled",
-            "fillcolor": "white",
-            "penwidth": "1.6",
-            "margin": "0.02",
-        }
-        lines.append(f"  {_quote(node)} {_attrs(**style)};")
-        anchor = anchors[loop.id]
+        dot.node(
+            marker_id(loop),
+            shape="circle",
+            label=_marker_label(loop, name),
+            color=loop_colour,
+            fontcolor=loop_colour,
+            style="filled",
+            fillcolor="white",
+            penwidth="1.6",
+            margin="0.02",
+        )
         # minlen=0 and a heavy weight put the marker in its anchor's row, right beside it.
-        tie = _attrs(style="invis", weight="20", minlen="0")
-        lines.append(f"  {_quote(anchor)} -> {_quote(node)} {tie};")
+        dot.edge(anchors[loop.id], marker_id(loop), style="invis", weight="20", minlen="0")
     # An invisible cluster keeps each anchor and its markers together, so that no other variable
     # comes between them.
     for number, anchor in enumerate(dict.fromkeys(anchors[loop.id] for loop in markers)):
-        members = [marker_id(loop) for loop in markers if anchors[loop.id] == anchor]
-        names = "; ".join(_quote(name) for name in [anchor, *members])
-        lines.append(f"  subgraph cluster_marker_{number} {{ peripheries=0; {names}; }}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        with dot.subgraph(name=f"cluster_marker_{number}") as cluster:
+            cluster.attr(peripheries="0")
+            for member in [anchor, *(marker_id(m) for m in markers if anchors[m.id] == anchor)]:
+                cluster.node(member)
+    return dot.source
 
 
 def _polarity_word(polarity: str) -> str:
     return {"R": "reinforcing", "B": "balancing"}.get(polarity, polarity)
+
+
+def overview_graph(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str], loops: Sequence[NamedLoop]
+) -> nx.DiGraph:
+    """Return the overview of the model: its principal loops over a few variables.
+
+    The variables of :data:`OVERVIEW_VARIABLES` are kept, with the stocks that
+    :func:`debtloops.loops.graph.loop_cut` adds so that every loop passes through a kept variable;
+    every chain of other variables between two kept ones is contracted into one link
+    (:func:`debtloops.loops.graph.contract`) whose signs are the products along its paths. Of the
+    contracted graph, the overview keeps the links that carry a principal loop of the inventory
+    (:func:`principal_loops`) and the variables they join, so it follows the .mdl as it changes.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The causal graph from :func:`debtloops.loops.graph.causal_graph`.
+    polarities : mapping
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    loops : sequence of NamedLoop
+        The loop inventory.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The overview's variables (with their attributes from ``graph``) and links, each link with
+        the ``signs`` of all its paths and the ``loops``, the ids of the principal loops it carries.
+
+    Raises
+    ------
+    ValueError
+        If a variable of :data:`OVERVIEW_VARIABLES` is not in ``graph``.
+    """
+    kept = loop_cut(graph, OVERVIEW_VARIABLES)
+    contracted = contract(graph, polarities, kept)
+    carried: dict[tuple[str, str], list[str]] = {}
+    for loop in principal_loops(loops):
+        for source, target, _ in contracted_loop(loop.variables, kept, polarities):
+            carried.setdefault((source, target), []).append(loop.id)
+    overview = nx.DiGraph(contracted.edge_subgraph(carried))
+    for link, ids in carried.items():
+        overview.edges[link]["loops"] = ids
+    return overview
+
+
+def drawn_signs(signs: Iterable[str]) -> list[str]:
+    """Return the arrows a contracted link is drawn with: one per sign of its active paths.
+
+    Parallel paths whose signs disagree are both drawn, one arrow each, so that every loop shows
+    its own sign; a link whose every path is dormant is one dashed ``0`` arrow.
+
+    Parameters
+    ----------
+    signs : iterable of str
+        The signs of a link's paths (``+``, ``-``, ``?``, ``0``).
+
+    Returns
+    -------
+    list of str
+        The signs to draw, in the order ``+``, ``-``, ``?``; ``["0"]`` if there is no other.
+    """
+    found = set(signs)
+    return [sign for sign in ("+", "-", "?") if sign in found] or ["0"]
+
+
+def overview_dot(overview: nx.DiGraph) -> str:
+    """Return the overview causal-loop diagram as DOT text, sized to be read on an A4 page.
+
+    Stocks are boxes and other variables plain text, every name in 14-point type. Each link is
+    drawn once per sign of its paths (:func:`drawn_signs`), labelled ``+``, ``−``, ``?`` or a
+    dashed ``0``. The title and a note say, in plain words, what the diagram shows.
+
+    Parameters
+    ----------
+    overview : networkx.DiGraph
+        From :func:`overview_graph`.
+
+    Returns
+    -------
+    str
+        The diagram in the DOT language.
+    """
+    signs = {sign for _, _, found in overview.edges(data="signs") for sign in drawn_signs(found)}
+    text = OVERVIEW_NOTE + (" " + OVERVIEW_DORMANT_NOTE if "0" in signs else "")
+    note = "<BR/>".join(_html(line) for line in _wrap(text, OVERVIEW_NOTE_CHARACTERS))
+    label = _html_label(
+        f'<FONT POINT-SIZE="{OVERVIEW_FONT_POINTS + 4}"><B>{_html(OVERVIEW_TITLE)}</B></FONT>'
+        f'<BR/><FONT POINT-SIZE="{OVERVIEW_FONT_POINTS}">{note}</FONT>'
+    )
+    dot = _digraph(
+        "overview",
+        label=label,
+        labelloc="t",
+        fontsize=str(OVERVIEW_FONT_POINTS),
+        size=None,
+        nodesep="0.2",
+        ranksep="0.3",
+    )
+    dot.attr("node", fontsize=str(OVERVIEW_FONT_POINTS))
+    dot.attr("edge", fontsize=str(OVERVIEW_FONT_POINTS), arrowsize="0.8")
+    for name, kind in sorted(overview.nodes(data="kind")):
+        style = _node_style(kind)
+        style.pop("fontsize", None)
+        dot.node(name, label="\\n".join(_wrap(name, OVERVIEW_NAME_CHARACTERS)), **style)
+    for source, target, data in sorted(overview.edges(data=True)):
+        for sign in drawn_signs(data["signs"]):
+            style = _edge_style(sign)
+            style["fontsize"] = str(OVERVIEW_FONT_POINTS + 2)
+            dot.edge(source, target, **style)
+    return dot.source
 
 
 def _flow_stocks(
@@ -359,8 +513,7 @@ def stock_flow_dot(
         The causal graph from :func:`debtloops.loops.graph.causal_graph`.
     polarities : mapping, optional
         Link polarities as from :func:`debtloops.loops.graph.measure_polarities`; a flow whose link
-        to
-        a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
+        to a stock is ``-`` drains it, any other fills it. Measured in the baseline if not given.
 
     Returns
     -------
@@ -374,7 +527,7 @@ def stock_flow_dot(
     piped = {(f, s) for f, (drains, fills) in pipes.items() for s in drains + fills}
     links = sorted((a, b) for a, b in graph.edges if kinds.get(b) == FLOW and (a, b) not in piped)
     drivers = {a for a, _ in links if kinds.get(a) not in (STOCK, FLOW)}
-    lines = _header(
+    dot = _digraph(
         "stock and flow diagram",
         rankdir="LR",
         nodesep="0.22",
@@ -409,34 +562,42 @@ def stock_flow_dot(
         "color": "grey50",
     }
     for name in sorted(n for n, kind in kinds.items() if kind == STOCK):
-        style = {"shape": "box", "penwidth": "1.8", "fontsize": "12", "margin": "0.14,0.08"}
-        lines.append(f"  {_quote(name)} {_attrs(**style)};")
+        dot.node(name, shape="box", penwidth="1.8", fontsize="12", margin="0.14,0.08")
     for name in sorted(drivers):
-        lines.append(f"  {_quote(name)} {_attrs(**_node_style(kinds[name]))};")
+        dot.node(name, **_node_style(kinds[name]))
     for flow, (drains, fills) in pipes.items():
         caption = f"{flow} (name)"
-        lines.append(f"  {_quote(flow)} {_attrs(**valve)};")
-        lines.append(f"  {_quote(caption)} {_attrs(shape='plaintext', label=flow, margin='0')};")
-        lines.append(f"  {{ rank=same; {_quote(flow)}; {_quote(caption)}; }}")
-        lines.append(f"  {_quote(flow)} -> {_quote(caption)} [style=invis];")
-        sources = drains or [f"cloud: source of {flow}"]
-        sinks = fills or [f"cloud: sink of {flow}"]
+        dot.node(flow, **valve)
+        dot.node(caption, shape="plaintext", label=flow, margin="0")
+        with dot.subgraph() as row:
+            row.attr(rank="same")
+            row.node(flow)
+            row.node(caption)
+        dot.edge(flow, caption, style="invis")
+        sources = drains or [cloud_id("source", flow)]
+        sinks = fills or [cloud_id("sink", flow)]
         for end in sources + sinks:
-            if end.startswith("cloud: "):
-                lines.append(f"  {_quote(end)} {_attrs(**cloud)};")
+            if end.startswith(CLOUD_PREFIX):
+                dot.node(end, **cloud)
         for source in sources:
-            lines.append(
-                f"  {_quote(source)} -> {_quote(flow)} {_attrs(arrowhead='none', **pipe)};"
-            )
+            dot.edge(source, flow, arrowhead="none", **pipe)
         for sink in sinks:
-            lines.append(f"  {_quote(flow)} -> {_quote(sink)} {_attrs(**pipe)};")
+            dot.edge(flow, sink, **pipe)
     for source, target in links:
         # A stock's links to flows close loops; leaving them out of the ranking keeps every pipe
         # running from left to right.
         loose = "false" if kinds.get(source) == STOCK else None
-        lines.append(f"  {_quote(source)} -> {_quote(target)} {_attrs(constraint=loose, **info)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        dot.edge(source, target, constraint=loose, **info)
+    return dot.source
+
+
+def cloud_id(end: str, flow: str) -> str:
+    """Return the node id of the cloud at one end of a flow, e.g. ``cloud, sink of japan sales``.
+
+    A colon would make DOT read the rest as a port, so the id has none; it shares its prefix with
+    no .mdl name.
+    """
+    return f"{CLOUD_PREFIX}{end} of {flow}"
 
 
 def _mermaid_ids(graph: nx.DiGraph) -> dict[str, str]:
@@ -646,10 +807,12 @@ def write_all(
 ) -> list[Path]:
     """Write every diagram of the model to ``out_dir``.
 
-    The files are ``cld.dot``, ``cld.svg`` and ``cld.png`` (the causal-loop diagram),
-    ``stock_flow.dot/.svg/.png``, ``cld.mmd`` (Mermaid) and ``loop_<id>.dot/.svg/.png`` with each
-    loop highlighted. The arguments and the folder are checked before anything is written, and
-    the files are moved into place only once all are rendered.
+    The files are, first, ``overview.dot``, ``overview.svg`` and ``overview.png`` (the overview
+    of the principal loops, :func:`overview_graph`), then ``cld.dot/.svg/.png`` (the causal-loop
+    diagram of the whole model), ``stock_flow.dot/.svg/.png``, ``cld.mmd`` (Mermaid) and
+    ``loop_<id>.dot/.svg/.png`` with each loop highlighted. The arguments and the folder are
+    checked before anything is written, and the files are moved into place only once all are
+    rendered.
 
     Parameters
     ----------
@@ -681,7 +844,9 @@ def write_all(
     command = find_renderer()
     prepare_output_folder(out_dir)
     images = ("svg", "png")
+    overview = overview_dot(overview_graph(graph, polarities, loops))
     diagrams: list[tuple[str, str, Sequence[str]]] = [
+        (OVERVIEW_STEM, overview, images),
         ("cld", cld_dot(graph, polarities, loops), images),
         ("stock_flow", stock_flow_dot(graph, polarities), images),
     ]

@@ -67,6 +67,8 @@ LABELS: dict[str, Label] = {
     "other_foreign_holdings": Label("Other foreign holdings", "billion USD"),
     "fed_holdings": Label("Federal Reserve holdings", "billion USD"),
     "domestic_private_holdings": Label("Domestic private holdings", "billion USD"),
+    # Loops That Matter: a loop's |relative loop score|, its share of the loops' activity
+    "loop_share": Label("Share of the feedback loops' activity", "%", PERCENT),
 }
 
 #: The holders' names in legends.

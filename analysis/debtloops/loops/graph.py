@@ -10,21 +10,15 @@
   when the sign never changes, ``?`` when it does, and ``0`` when the source has no effect at any
   operating point (the link is dormant in the runs measured, behind a switch or a MIN/MAX).
 * :func:`find_loops` lists the simple cycles; :func:`loop_polarity` multiplies link signs.
-* :func:`read_inventory` reads the named loops of ``models/README.md`` and :func:`match_inventory`
-  compares them with the model's loops.
-* :func:`read_families` reads the loop families of ``models/README.md``: rules that assign every
-  loop the inventory does not name to one family (the first family whose rule matches), and
-  :func:`assign_families` applies them; :func:`label_loops` gives every loop of the model an id,
-  the named loop's or its family's id and an index (``T.12``).
+
+The loop inventory of ``models/README.md`` (named loops and families) is read and matched in
+:mod:`debtloops.loops.inventory`.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -32,16 +26,13 @@ import numpy as np
 from debtloops.model import engine as model_module
 from debtloops.model.parameters import CONTROLS, Value
 from debtloops.model.run import prepare
-from debtloops.paths import MODELS_DIR
 
-INVENTORY = MODELS_DIR / "README.md"
 STOCK, FLOW, AUXILIARY, CONSTANT = "stock", "flow", "auxiliary", "constant"
 # Relative nudge of a source, and the smallest relative change of the target counted as an effect.
 NUDGE = 1e-6
 EFFECT_TOLERANCE = 1e-9
 # Operating points: every this many saved steps of a run (yearly at the default quarterly output).
 POINT_STRIDE = 4
-_ARROW = " → "
 
 
 def causal_graph(include_constants: bool = False) -> nx.DiGraph:
@@ -243,269 +234,157 @@ def loop_polarity(loop: Sequence[str], polarities: Mapping[tuple[str, str], str]
     return "B" if signs.count("-") % 2 else "R"
 
 
-@dataclass(frozen=True)
-class NamedLoop:
-    """A loop of the inventory in ``models/README.md``.
-
-    Attributes
-    ----------
-    id : str
-        Short id, e.g. ``R1b``.
-    name : str
-        The loop's name.
-    polarity : str
-        ``R`` or ``B`` as the inventory states it.
-    variables : tuple of str
-        The variables in causal order.
-    """
-
-    id: str
-    name: str
-    polarity: str
-    variables: tuple[str, ...]
-
-    @property
-    def key(self) -> frozenset[tuple[str, str]]:
-        """The loop's links, which identify it whatever variable it is listed from."""
-        v = self.variables
-        return frozenset(zip(v, [*v[1:], v[0]], strict=True))
+def sign_product(first: str, second: str) -> str:
+    """Return the sign of a path of two links: ``0`` if either is dormant, ``?`` if either is."""
+    if "0" in (first, second):
+        return "0"
+    if "?" in (first, second):
+        return "?"
+    return "+" if first == second else "-"
 
 
-def loop_key(loop: Sequence[str]) -> frozenset[tuple[str, str]]:
-    """Return the set of links of a loop, independent of where it is listed from."""
-    return frozenset(zip(loop, [*loop[1:], loop[0]], strict=True))
+def contract(
+    graph: nx.DiGraph, polarities: Mapping[tuple[str, str], str], kept: Iterable[str]
+) -> nx.DiGraph:
+    """Contract every path through variables not kept into one link between kept variables.
 
-
-def _table_rows(path: Path, header: re.Pattern[str]) -> list[list[str]]:
-    """Return the cells of each row of the Markdown table whose header line matches ``header``."""
-    rows = []
-    in_table = False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if header.match(line):
-            in_table = True
-            continue
-        if in_table and line.startswith("|---"):
-            continue
-        if in_table and line.startswith("|"):
-            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
-        elif in_table:
-            break
-    return rows
-
-
-_INVENTORY_HEADER = re.compile(r"^\|\s*id\s*\|\s*name\s*\|\s*polarity\s*\|\s*variables\s*\|")
-
-
-def read_inventory(path: Path = INVENTORY) -> list[NamedLoop]:
-    """Read the ``| id | name | polarity | variables |`` table of the loop inventory."""
-    return [
-        NamedLoop(loop_id, name, polarity, tuple(variables.split(_ARROW)))
-        for loop_id, name, polarity, variables in _table_rows(path, _INVENTORY_HEADER)
-    ]
-
-
-@dataclass(frozen=True)
-class InventoryCheck:
-    """How the model's loops compare with the inventory.
-
-    Attributes
-    ----------
-    matched : dict
-        Model loop -> the inventory entry naming it.
-    unnamed : list
-        Model loops the inventory does not name.
-    missing : list
-        Inventory entries that are not loops of the model.
-    """
-
-    matched: dict[tuple[str, ...], NamedLoop]
-    unnamed: list[tuple[str, ...]]
-    missing: list[NamedLoop]
-
-
-def match_inventory(
-    loops: Sequence[tuple[str, ...]], inventory: Sequence[NamedLoop]
-) -> InventoryCheck:
-    """Pair the model's loops with the inventory's entries by their links."""
-    by_key = {entry.key: entry for entry in inventory}
-    matched = {loop: by_key[loop_key(loop)] for loop in loops if loop_key(loop) in by_key}
-    unnamed = [loop for loop in loops if loop_key(loop) not in by_key]
-    found = {loop_key(loop) for loop in loops}
-    missing = [entry for entry in inventory if entry.key not in found]
-    return InventoryCheck(matched, unnamed, missing)
-
-
-#: The links of a family rule: each written in backticks as ``source → target``.
-_RULE_LINK = re.compile(r"`([^`]+?) → ([^`]+?)`")
-_FAMILY_HEADER = re.compile(r"^\|\s*id\s*\|\s*name\s*\|\s*rule\s*\|\s*loops\s*\|\s*R\s*\|\s*B\s*\|")
-
-
-@dataclass(frozen=True)
-class Family:
-    """A family of loops in ``models/README.md``: the loops through all of the rule's links.
-
-    Attributes
-    ----------
-    id : str
-        Short id, e.g. ``T``; its loops are labelled ``T.1``, ``T.2``, ...
-    name : str
-        The family's name.
-    links : tuple of (str, str)
-        The links of the rule: a loop belongs to the family when it passes through every one of
-        them (and no named loop and no earlier family has it).
-    loops : int
-        The number of loops the inventory states the family has.
-    reinforcing : int
-        How many of them the inventory states are reinforcing (measured, not asserted per loop).
-    balancing : int
-        How many of them the inventory states are balancing.
-    """
-
-    id: str
-    name: str
-    links: tuple[tuple[str, str], ...]
-    loops: int
-    reinforcing: int
-    balancing: int
-
-    def matches(self, loop: Sequence[str]) -> bool:
-        """Return whether ``loop`` passes through every link of the rule."""
-        return set(self.links) <= loop_key(loop)
-
-
-def read_families(path: Path = INVENTORY) -> list[Family]:
-    """Read the ``| id | name | rule | loops | R | B |`` table of loop families, in rule order.
+    A link ``a -> b`` of the result stands for every path from ``a`` to ``b`` in ``graph`` whose
+    inner variables are all outside ``kept``; its sign along one path is the product of the
+    path's link signs (:func:`sign_product`). Every loop of ``graph`` through at least one kept
+    variable becomes a closed walk of the result with the same polarity, provided each of its
+    contracted links has one sign; a loop through one kept variable becomes a link from that
+    variable to itself.
 
     Parameters
     ----------
-    path : Path
-        The inventory, ``models/README.md`` by default.
-
-    Returns
-    -------
-    list of Family
-        The families in the order of the table, which is the order their rules are tried.
-
-    Raises
-    ------
-    ValueError
-        If a rule names no link (written in backticks as ``source → target``) or a count is not
-        a whole number.
-    """
-    families = []
-    for family_id, name, rule, count, reinforcing, balancing in _table_rows(path, _FAMILY_HEADER):
-        links = tuple((a.strip(), b.strip()) for a, b in _RULE_LINK.findall(rule))
-        if not links:
-            raise ValueError(f"family {family_id}: its rule names no link: {rule!r}")
-        families.append(
-            Family(family_id, name, links, int(count), int(reinforcing), int(balancing))
-        )
-    return families
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Every loop of the model, named by the inventory or assigned to a family.
-
-    Attributes
-    ----------
-    named : dict
-        Model loop -> the inventory entry naming it.
-    families : dict
-        Family id -> its loops, in the order of :func:`find_loops`; every family appears.
-    unassigned : list
-        Model loops neither named nor matched by any family.
-    missing : list
-        Inventory entries that are not loops of the model.
-    empty : list
-        Families whose rule matches no loop left after the named loops and earlier families.
-    """
-
-    named: dict[tuple[str, ...], NamedLoop]
-    families: dict[str, list[tuple[str, ...]]]
-    unassigned: list[tuple[str, ...]]
-    missing: list[NamedLoop]
-    empty: list[Family]
-
-    @property
-    def complete(self) -> bool:
-        """Whether every loop is named or in a family, and every entry and family is used."""
-        return not (self.unassigned or self.missing or self.empty)
-
-
-def assign_families(
-    loops: Sequence[tuple[str, ...]],
-    inventory: Sequence[NamedLoop],
-    families: Sequence[Family],
-) -> Assignment:
-    """Name the model's loops from the inventory and put every other loop in one family.
-
-    Parameters
-    ----------
-    loops : sequence of tuple of str
-        The model's loops, from :func:`find_loops`.
-    inventory : sequence of NamedLoop
-        The named loops, from :func:`read_inventory`.
-    families : sequence of Family
-        The families, from :func:`read_families`, in the order their rules are tried: a loop
-        the inventory does not name goes to the first family whose rule it matches.
-
-    Returns
-    -------
-    Assignment
-        The named loops, each family's loops, and what is left over or missing.
-
-    Raises
-    ------
-    ValueError
-        If two families have the same id, or a family id is also a named loop's id.
-    """
-    ids = [family.id for family in families]
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"family ids repeat: {ids}")
-    clashes = set(ids) & {entry.id for entry in inventory}
-    if clashes:
-        raise ValueError(f"ids used by both a family and a named loop: {sorted(clashes)}")
-    check = match_inventory(loops, inventory)
-    members: dict[str, list[tuple[str, ...]]] = {family.id: [] for family in families}
-    unassigned = []
-    for loop in check.unnamed:
-        family = next((f for f in families if f.matches(loop)), None)
-        if family is None:
-            unassigned.append(loop)
-        else:
-            members[family.id].append(loop)
-    empty = [family for family in families if not members[family.id]]
-    return Assignment(check.matched, members, unassigned, check.missing, empty)
-
-
-def label_loops(
-    assignment: Assignment,
-    families: Sequence[Family],
-    polarities: Mapping[tuple[str, str], str],
-) -> list[NamedLoop]:
-    """Return every assigned loop as a :class:`NamedLoop`: named loops, then families' loops.
-
-    Parameters
-    ----------
-    assignment : Assignment
-        From :func:`assign_families`.
-    families : sequence of Family
-        The families of that assignment.
+    graph : networkx.DiGraph
+        A causal graph, from :func:`causal_graph`.
     polarities : mapping
-        Link polarities, from :func:`measure_polarities`; a family loop's ``polarity`` is the one
-        they give it (``R``, ``B``, ``?`` or ``0``), as the inventory states none.
+        ``(source, target) -> "+" | "-" | "?" | "0"`` for every link of ``graph``.
+    kept : iterable of str
+        The variables to keep. Every loop of ``graph`` must pass through one of them, so that no
+        path between kept variables can go round a loop (:func:`loop_cut` finds such a set).
 
     Returns
     -------
-    list of NamedLoop
-        Named loops as the inventory has them (sorted by id), then each family's loops in rule
-        order, with id ``<family id>.<index>`` (from 1, in the order of :func:`find_loops`), the
-        family's name, and variables as :func:`find_loops` lists them.
+    networkx.DiGraph
+        The kept variables, with their attributes from ``graph``, and one link per pair joined
+        by a path, with attributes ``signs`` (the set of the signs of its paths) and ``sign``:
+        ``+`` or ``-`` when every path that is not dormant has that sign, ``±`` when such paths
+        have both signs, ``?`` when one has an unknown sign, and ``0`` when every path is
+        dormant.
+
+    Raises
+    ------
+    ValueError
+        If a kept variable is not in ``graph``, or a loop avoids every kept variable.
     """
-    labelled = sorted(assignment.named.values(), key=lambda entry: entry.id)
-    for family in families:
-        for index, loop in enumerate(assignment.families.get(family.id, []), start=1):
-            polarity = loop_polarity(loop, polarities)
-            labelled.append(NamedLoop(f"{family.id}.{index}", family.name, polarity, loop))
-    return labelled
+    kept = set(kept)
+    unknown = kept - set(graph)
+    if unknown:
+        raise ValueError(f"variables to keep that the graph does not have: {sorted(unknown)}")
+    rest = graph.subgraph(set(graph) - kept)
+    if not nx.is_directed_acyclic_graph(rest):
+        cycle = [a for a, _ in nx.find_cycle(rest)]
+        raise ValueError(f"a loop avoids every kept variable: {' -> '.join(cycle)}")
+    result = nx.DiGraph()
+    result.add_nodes_from((name, graph.nodes[name]) for name in kept)
+    for source in sorted(kept):
+        # (variable, sign of the path so far), over paths whose inner variables are not kept
+        frontier = [(target, polarities[(source, target)]) for target in graph.successors(source)]
+        seen = set(frontier)
+        while frontier:
+            name, sign = frontier.pop()
+            if name in kept:
+                if not result.has_edge(source, name):
+                    result.add_edge(source, name, signs=set())
+                result.edges[source, name]["signs"].add(sign)
+                continue
+            for target in graph.successors(name):
+                state = (target, sign_product(sign, polarities[(name, target)]))
+                if state not in seen:
+                    seen.add(state)
+                    frontier.append(state)
+    for _, _, data in result.edges(data=True):
+        data["signs"] = frozenset(data["signs"])
+        data["sign"] = _path_signs(data["signs"])
+    return result
+
+
+def _path_signs(signs: frozenset[str]) -> str:
+    active = signs - {"0"}
+    if not active:
+        return "0"
+    if "?" in active:
+        return "?"
+    return next(iter(active)) if len(active) == 1 else "±"
+
+
+def loop_cut(graph: nx.DiGraph, chosen: Iterable[str]) -> list[str]:
+    """Return ``chosen`` and, after it, the stocks needed so that every loop passes through one.
+
+    Every loop of a system-dynamics model passes through a stock, so adding the stocks of the
+    loops that avoid ``chosen`` (in name order, one at a time, until none is left) always ends.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A causal graph, from :func:`causal_graph`.
+    chosen : iterable of str
+        The variables picked first.
+
+    Returns
+    -------
+    list of str
+        ``chosen`` in its order, then the stocks added.
+    """
+    kept = list(dict.fromkeys(chosen))
+    stocks = sorted(n for n, kind in graph.nodes(data="kind") if kind == STOCK)
+    while True:
+        rest = graph.subgraph(set(graph) - set(kept))
+        try:
+            cycle = [a for a, _ in nx.find_cycle(rest)]
+        except nx.NetworkXNoCycle:
+            return kept
+        kept.append(next(name for name in stocks if name in cycle))
+
+
+def contracted_loop(
+    loop: Sequence[str], kept: Iterable[str], polarities: Mapping[tuple[str, str], str]
+) -> list[tuple[str, str, str]]:
+    """Return the links a loop becomes in :func:`contract`'s graph, with the loop's own signs.
+
+    Parameters
+    ----------
+    loop : sequence of str
+        The loop's variables in causal order.
+    kept : iterable of str
+        The kept variables of the contraction; the loop must pass through one of them.
+    polarities : mapping
+        ``(source, target) -> sign`` for every link of the loop.
+
+    Returns
+    -------
+    list of tuple
+        ``(source, target, sign)`` for each stretch of the loop from one kept variable to the
+        next, in the loop's order, ``sign`` being the product of the stretch's link signs; a loop
+        through one kept variable gives one link from it to itself.
+
+    Raises
+    ------
+    ValueError
+        If the loop passes through no kept variable.
+    """
+    kept = set(kept)
+    starts = [i for i, name in enumerate(loop) if name in kept]
+    if not starts:
+        raise ValueError(f"the loop passes through no kept variable: {' -> '.join(loop)}")
+    ordered = [*loop[starts[0] :], *loop[: starts[0]]]
+    stretches = []
+    source, sign = ordered[0], "+"
+    for name, target in zip(ordered, [*ordered[1:], ordered[0]], strict=True):
+        sign = sign_product(sign, polarities[(name, target)])
+        if target in kept:
+            stretches.append((source, target, sign))
+            source, sign = target, "+"
+    return stretches

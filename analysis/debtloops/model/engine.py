@@ -1,20 +1,21 @@
 """Translate the .mdl with pysd (once), load it, and simulate it.
 
 The steps are separate, as in pysd: :func:`build` translates ``models/treasury_dumping.mdl`` into
-Python under ``models/.build/`` and records the .mdl's hash and the pysd version beside it; later
-calls reuse that translation until either changes. :func:`simulate` runs a fresh copy of the
+Python in the translation cache (:data:`debtloops.paths.BUILD_DIR`: ``models/.build/`` in a writable
+checkout, else ``$DEBTLOOPS_CACHE`` or the user's cache folder, see :mod:`debtloops.paths`) and
+records the .mdl's hash and the pysd version beside it; later calls reuse that translation until
+either changes. :func:`simulate` runs a fresh copy of the
 translated model with a full set of parameter values. No equation of the model is written in
 Python.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pandas as pd
 import pysd
 
 from debtloops.model.parameters import CONTROLS, Value
-from debtloops.paths import BUILD_DIR, MODEL_FILE
+from debtloops.paths import BUILD_DIR, MODEL_FILE, model_hash
 
 # pysd says so, as a UserWarning, each time a constant is given as a time series; that is how
 # drivers are meant to be given here, so this one warning is expected and silenced around the run.
@@ -30,15 +31,67 @@ _SERIES_WARNING = "Replacing a constant value with a time-dependent value"
 
 
 def _fingerprint(mdl: Path) -> str:
-    digest = hashlib.sha256(mdl.read_bytes()).hexdigest()
-    return f"{digest} pysd-{pysd.__version__}\n"
+    return f"{model_hash(mdl)} pysd-{pysd.__version__}\n"
+
+
+def cached_translation(
+    name: str,
+    translate: Callable[[Path], Path],
+    mdl: Path = MODEL_FILE,
+    build_dir: Path = BUILD_DIR,
+    force: bool = False,
+) -> Path:
+    """Return a translation of the .mdl from the cache, making it first unless a current one exists.
+
+    The one translation cache, for single runs and ensembles alike. A translation is current when
+    the .mdl's hash and the pysd version recorded beside it match. It is made in a temporary folder
+    and moved into place, so concurrent callers and interrupted builds never leave a half-written
+    model.
+
+    Parameters
+    ----------
+    name : str
+        The translation's name in the cache: ``build_dir/<name>.py``.
+    translate : callable
+        Translates a copy of the .mdl (named ``<name>.mdl`` in a scratch folder) and returns the
+        Python file it wrote.
+    mdl : Path
+        The Vensim model file.
+    build_dir : Path
+        The cache folder.
+    force : bool
+        Translate even if the cached translation is current.
+
+    Returns
+    -------
+    Path
+        The translated Python file.
+    """
+    target = build_dir / f"{name}.py"
+    stamp = build_dir / f"{name}.fingerprint"
+    fingerprint = _fingerprint(mdl)
+    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        return target
+    build_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
+    try:
+        copy = scratch / f"{name}.mdl"
+        shutil.copyfile(mdl, copy)
+        os.replace(translate(copy), target)
+        (scratch / stamp.name).write_text(fingerprint)
+        os.replace(scratch / stamp.name, stamp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _translate(copy: Path) -> Path:
+    pysd.read_vensim(str(copy), initialize=False)
+    return copy.with_suffix(".py")
 
 
 def build(mdl: Path = MODEL_FILE, build_dir: Path = BUILD_DIR, force: bool = False) -> Path:
     """Translate the .mdl to Python unless an up-to-date translation exists.
-
-    The translation is made in a temporary folder and moved into place, so concurrent callers and
-    interrupted builds never leave a half-written model.
 
     Parameters
     ----------
@@ -52,26 +105,9 @@ def build(mdl: Path = MODEL_FILE, build_dir: Path = BUILD_DIR, force: bool = Fal
     Returns
     -------
     Path
-        The translated Python file.
+        The translated Python file (see :func:`cached_translation`).
     """
-    target = build_dir / mdl.with_suffix(".py").name
-    stamp = build_dir / f"{mdl.stem}.fingerprint"
-    fingerprint = _fingerprint(mdl)
-    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
-        return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
-    try:
-        copy = scratch / mdl.name
-        shutil.copyfile(mdl, copy)
-        pysd.read_vensim(str(copy), initialize=False)
-        os.replace(copy.with_suffix(".py"), target)
-        stamp_tmp = scratch / stamp.name
-        stamp_tmp.write_text(fingerprint)
-        os.replace(stamp_tmp, stamp)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return cached_translation(mdl.stem, _translate, mdl, build_dir, force)
 
 
 def load(mdl: Path = MODEL_FILE) -> pysd.py_backend.model.Model:

@@ -22,9 +22,7 @@ Two shims make that code fast and correct:
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import tempfile
+import functools
 import types
 import warnings
 from collections.abc import Mapping, Sequence
@@ -38,7 +36,7 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures import abstract_model as am
 from pysd.translators.vensim.vensim_file import VensimFile
 
-from debtloops.model.engine import _fingerprint, start
+from debtloops.model.engine import cached_translation, start
 from debtloops.model.parameters import CONTROLS, Value
 from debtloops.paths import BUILD_DIR, MODEL_FILE
 
@@ -118,28 +116,17 @@ def build(size: int, mdl: Path = MODEL_FILE, build_dir: Path = BUILD_DIR) -> Pat
     Path
         The translated Python file.
     """
-    stem = f"{mdl.stem}_ensemble_{size}"
-    target = build_dir / f"{stem}.py"
-    stamp = build_dir / f"{stem}.fingerprint"
-    fingerprint = _fingerprint(mdl)
-    if target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
-        return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
-    try:
-        copy = scratch / f"{stem}.mdl"
-        shutil.copyfile(mdl, copy)
-        parsed = VensimFile(copy)
-        parsed.parse()
-        abstract = parsed.get_abstract_model()
-        _add_sample_dimension(abstract, size)
-        built = ModelBuilder(abstract).build_model()
-        os.replace(built, target)
-        (scratch / stamp.name).write_text(fingerprint)
-        os.replace(scratch / stamp.name, stamp)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return cached_translation(
+        f"{mdl.stem}_ensemble_{size}", functools.partial(_translate, size=size), mdl, build_dir
+    )
+
+
+def _translate(copy: Path, size: int) -> Path:
+    parsed = VensimFile(copy)
+    parsed.parse()
+    abstract = parsed.get_abstract_model()
+    _add_sample_dimension(abstract, size)
+    return Path(ModelBuilder(abstract).build_model())
 
 
 def _zidz(numerator, denominator):

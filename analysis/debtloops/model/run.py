@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
+import pysd
 import xarray as xr
 
 from debtloops.errors import InputError, SimulationError
@@ -21,7 +24,27 @@ from debtloops.model import data, engine
 from debtloops.model.contract import display_units, value_problems
 from debtloops.model.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
 from debtloops.model.scenarios import Scenario, load_scenario
-from debtloops.provenance import provenance_attrs
+from debtloops.paths import MODEL_FILE, SHORT_HASH, model_hash
+from debtloops.provenance import package_version, provenance_attrs
+
+#: The metadata conventions that results files follow.
+CONVENTIONS = "CF-1.10"
+#: Month and day on which a US fiscal year ends: 2025.0 is the end of FY2025, 30 September 2025.
+FISCAL_YEAR_END = (9, 30)
+#: Prefix of the attributes that hold one parameter's value each (``param_term_spread``).
+PARAM_PREFIX = "param_"
+#: Significant digits of a driver's values in its ``param_`` text (exact values: ``parameters``).
+ATTRIBUTE_DIGITS = 12
+TIME_CONVENTION = (
+    "time is the decimal fiscal year [year]: 2025.0 is the end of fiscal year 2025, 30 September "
+    "2025, and 2025.25 is a quarter of the following fiscal year's days later. The coordinate date "
+    "holds the calendar day in which each time falls."
+)
+REFERENCES = (
+    "Every parameter's value, units, range and source: models/parameters.toml of the debtloops "
+    "project (the param_* attributes hold the values of this run); the data: models/data/*.md; "
+    "the model's feedback loops: models/README.md; the equations: models/treasury_dumping.mdl."
+)
 
 
 @dataclass(frozen=True)
@@ -150,10 +173,79 @@ def check_run(frame: pd.DataFrame) -> None:
         raise SimulationError(problem)
 
 
+def _number_text(number: float) -> str:
+    """Write a number in the fewest digits that read back exactly (``2026``, ``2025.9999``)."""
+    return np.format_float_positional(float(number), trim="-")
+
+
 def _json_value(value: Value) -> float | dict[str, float]:
     if isinstance(value, Mapping):
-        return {f"{year:g}": float(v) for year, v in value.items()}
+        return {_number_text(year): float(v) for year, v in value.items()}
     return float(value)
+
+
+def _attribute_value(value: Value) -> float | str:
+    """Return a parameter's value as a netCDF attribute: a number, or ``year: value, ...`` text."""
+    if isinstance(value, Mapping):
+        return ", ".join(
+            f"{_number_text(year)}: {float(v):.{ATTRIBUTE_DIGITS}g}" for year, v in value.items()
+        )
+    return float(value)
+
+
+def fiscal_dates(times: np.ndarray) -> np.ndarray:
+    """Return the calendar dates that decimal fiscal years stand for.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        Decimal fiscal years [year]: ``Y.0`` is the end of fiscal year Y (30 September of Y), and
+        ``Y + f`` lies the fraction ``f`` of fiscal year Y + 1's days after it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[ns]`` dates: the calendar day in which each time falls (midnight).
+    """
+    years = np.floor(np.asarray(times, dtype=float))
+    month, day = FISCAL_YEAR_END
+    ends = pd.to_datetime({"year": years.astype(int), "month": month, "day": day})
+    next_ends = pd.to_datetime({"year": years.astype(int) + 1, "month": month, "day": day})
+    offsets = (next_ends - ends) * (np.asarray(times, dtype=float) - years)
+    # to the second first, so that the float error of ``times - years`` cannot cross midnight
+    return (ends + offsets).dt.round("s").dt.floor("D").to_numpy(dtype="datetime64[ns]")
+
+
+def convention_attrs(run: PreparedRun) -> dict[str, str | float]:
+    """Return a run's global attributes after the CF conventions, and its parameter values.
+
+    Parameters
+    ----------
+    run : PreparedRun
+        What was run.
+
+    Returns
+    -------
+    dict
+        ``Conventions``, ``title``, ``history``, ``source``, ``references``, ``comment`` (the time
+        convention), and ``param_<name>`` for every parameter: a number in the parameter's units,
+        or ``year: value, ...`` text for a driver given as a time series.
+    """
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    short = model_hash(MODEL_FILE)[:SHORT_HASH]
+    version = package_version()
+    attrs: dict[str, str | float] = {
+        "Conventions": CONVENTIONS,
+        "title": f"debtloops projection: {run.scenario.name}",
+        "history": f"{stamp} debtloops {version}: scenario {run.scenario.name} simulated",
+        "source": f"debtloops {version}, system-dynamics model {MODEL_FILE.name} ({short}), "
+        f"simulated with pysd {pysd.__version__}",
+        "references": REFERENCES,
+        "comment": TIME_CONVENTION,
+    }
+    for name, value in run.values.items():
+        attrs[f"{PARAM_PREFIX}{name}"] = _attribute_value(value)
+    return attrs
 
 
 def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) -> xr.Dataset:
@@ -171,7 +263,10 @@ def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) ->
     Returns
     -------
     xarray.Dataset
-        Every variable that changes over time (and every driver) over ``time`` [year].
+        Every variable that changes over time (and every driver) over ``time`` [year], with the
+        calendar date of each time as the coordinate ``date`` (:func:`fiscal_dates`); the global
+        attributes of :func:`convention_attrs`, the scenario, the parameters as JSON
+        (``parameters``) and the provenance.
     """
     keep = [
         name
@@ -185,16 +280,26 @@ def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) ->
             dims="time",
             attrs={"units": display_units(info.units[name]), "long_name": info.comments[name]},
         )
-    time = xr.DataArray(frame.index.to_numpy(dtype=float), dims="time", attrs={"units": "year"})
+    times = frame.index.to_numpy(dtype=float)
+    time = xr.DataArray(
+        times,
+        dims="time",
+        attrs={"units": "year", "long_name": "decimal fiscal year (2025.0 = 30 September 2025)"},
+    )
+    date = xr.DataArray(
+        fiscal_dates(times),
+        dims="time",
+        attrs={"standard_name": "time", "long_name": "calendar date of the fiscal-year time"},
+    )
     attrs = {
-        "title": f"debtloops projection: {run.scenario.name}",
+        **convention_attrs(run),
         "scenario": run.scenario.name,
         "scenario_chain": " -> ".join(run.scenario.chain),
         "scenario_text": run.scenario.text,
         "parameters": json.dumps({k: _json_value(v) for k, v in run.values.items()}),
         **provenance_attrs(),
     }
-    return xr.Dataset(data, coords={"time": time}, attrs=attrs)
+    return xr.Dataset(data, coords={"time": time, "date": date}, attrs=attrs)
 
 
 def execute(run: PreparedRun) -> xr.Dataset:
@@ -276,11 +381,15 @@ def run_scenarios(
     table = load_parameters()
     prepared = [prepare(name, overrides, final_time, table) for name in names]
     runs = [execute(run) for run in prepared]
-    per_run = ("scenario", "title", "scenario_chain", "scenario_text", "parameters")
+    per_run = ("scenario", "title", "history", "scenario_chain", "scenario_text", "parameters")
     stacked = xr.concat(
         [run.drop_attrs(deep=False) for run in runs], dim=pd.Index(list(names), name="scenario")
     )
     for key in ("scenario_text", "parameters"):
         stacked[key] = xr.DataArray([run.attrs[key] for run in runs], dims="scenario")
-    stacked.attrs = {k: v for k, v in runs[0].attrs.items() if k not in per_run}
+    stacked.attrs = {
+        k: v
+        for k, v in runs[0].attrs.items()
+        if k not in per_run and not k.startswith(PARAM_PREFIX)
+    }
     return stacked

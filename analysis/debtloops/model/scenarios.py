@@ -88,12 +88,24 @@ def list_scenarios(directory: Path = SCENARIO_DIR) -> list[str]:
 
 
 def describe(name: str, directory: Path = SCENARIO_DIR) -> str:
-    """Return the first line of a scenario's header comment, without the leading ``#``."""
+    """Return the summary that opens a scenario's header comment, without the ``#`` marks.
+
+    The summary is the header's first paragraph, up to a blank comment line or a labelled line
+    such as ``Intent:`` or ``Source:``, joined into one line, so that no sentence is cut.
+    """
     path = directory / f"{name}.toml"
+    summary: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        text = line.lstrip("# ").strip()
+        if not line.startswith("#"):
+            if summary or line.strip():
+                break
+            continue
+        if summary and (not text or re.match(r"[A-Z][a-z]+:\s", text)):
+            break
+        if text:
+            summary.append(text)
+    return " ".join(summary)
 
 
 def _shown(text: str, width: int = 60) -> str:

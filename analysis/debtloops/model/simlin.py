@@ -1,4 +1,4 @@
-"""Simlin as a second engine: runs, unit check, link polarities and loop dominance (LTM).
+"""Simlin as a second engine: runs and unit check.
 
 Simlin (the ``pysimlin`` package) reads ``models/treasury_dumping.mdl`` itself; nothing here
 restates an equation, and the .mdl is never changed: every edit below is made to the in-memory
@@ -8,8 +8,7 @@ Names
     Simlin's canonical identifiers are the snake_case names pysd uses (``debt_held_by_public``),
     so run results keep those column names; links and loops are mapped back to the .mdl names
     through pysd's ``Real Name`` table (:func:`debtloops.model.engine.describe`). An identifier
-    missing
-    from that table is an error, not something dropped quietly.
+    missing from that table is an error, not something dropped quietly.
 
 Runs (:func:`simulate`)
     Constants are Simlin overrides (``Model.run(overrides=...)``, which also re-evaluates the
@@ -22,69 +21,24 @@ Unit check (:func:`unit_issues`)
     ``Model.check_units()`` reports only unit *definition* errors; unit *mismatches* arrive as
     warnings among the project's errors (what ``Model.check()`` prints). Both are collected.
 
-Link polarities (:func:`link_polarities`, :func:`polarity_disagreements`)
-    Simlin's static polarity of each link (``Model.get_links()``): ``+``, ``-``, or ``?`` where the
-    equation's monotonicity cannot be proved (a power with a variable exponent, ``MIN``/``MAX``,
-    ``STEP``, a ratio whose denominator also varies, ...). Given a scenario's values, a ``?`` link
-    is resolved by the sign of Simlin's own LTM link scores along that run when every non-zero score
-    has the same sign (a link score carries the sign of the target's partial change per change of
-    the source). Flow -> stock links need no translation: Simlin draws one per inflow (``+``) and
-    outflow (``-``), which are exactly the stock inputs of
-    :func:`debtloops.loops.graph.causal_graph`
-    and the signs :func:`debtloops.loops.graph.measure_polarities` finds for them (the partial
-    effect of
-    a flow on the stock's net rate); neither engine draws a link from a stock's initial-value
-    equation. Constants (variables with no inputs) are left out unless asked for, as in
-    ``causal_graph()``. One structural difference remains and is reported, not hidden: Simlin
-    draws ``market yield -> representative bond coupon`` for ``INITIAL(market yield)``, a
-    dependency the pysd graph folds away because an ``INITIAL()`` value is constant after the start
-    (the link is in no loop). A stock whose ``INTEG`` has an expression rather than a flow variable
-    (``price level = INTEG(price level * inflation, ...)``) gets a flow that Simlin synthesises,
-    ``<stock>_net_flow``, which the .mdl does not name; pysd's graph has the expression's inputs as
-    the stock's inputs. So Simlin's ``inflation -> price_level_net_flow -> price_level`` is folded
-    into ``inflation -> price level`` (the sign of the first link times the sign of the second),
-    and ``price_level -> price_level_net_flow``, the stock's dependency on itself, is dropped as
-    :func:`debtloops.loops.graph.causal_graph` drops it.
-
-Loop dominance (:func:`loop_dominance`)
-    The model's largest strongly connected component is above Simlin's gate for exhaustive loop
-    enumeration, so LTM resolves to *discovery* mode, in which only pinned loops are scored. Every
-    loop asked for is pinned with ``set_loop_name(id, variables)`` inside ``Model.edit()``; Simlin
-    recovers each cycle from its variables and scores it. A loop into a stock with a synthesised
-    flow is pinned with that flow inserted before the stock. Simlin's scored loops are matched back
-    to the inventory by their set of links, the synthesised flows folded away again. Simlin names a
-    pinned loop by its set of variables, so of two loops with the same variables in different
-    orders only the first is pinned. The score is Simlin's relative loop score
-    (``Sim.get_relative_loop_score``): the loop's signed share of the total absolute loop score of
-    its *cycle partition* (a group of stocks connected by feedback), in [-1, 1]. Pinned loops in
-    one partition are normalised against each other; when every loop of the model is pinned
-    (``debtloops diagram`` pins the named loops and every family's loops), that is the full Loops
-    That Matter normalisation; with fewer pinned, a score is a share among those pinned. Scores
-    are comparable only within a partition: a loop alone in its partition (``R7``, the baseline's
-    GDP compounding) reads +-1 whenever it is active, by construction. LTM scores need a change
-    since the previous step, so the first saved step has none; Simlin reports 0 there, and any
-    other undefined (NaN) score is set to 0 the same way (no share of the partition's activity),
-    counted in the attrs.
+Loop dominance
+    Simlin's link polarities and its Loops That Matter scores are in
+    :mod:`debtloops.loops.dominance`, which uses :func:`prepared_model`, :func:`synthesised_flows`
+    and the name maps :func:`mdl_name` and :func:`simlin_ident` from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import simlin
-import xarray as xr
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from simlin.errors import ErrorCode, ErrorKind, UnitErrorKind
 
 from debtloops.errors import InputError, unknown_name
-from debtloops.io import atomic_file
-from debtloops.loops.graph import NamedLoop, loop_key
 from debtloops.model import engine as model_module
 from debtloops.model.parameters import CONTROLS, Value
 from debtloops.paths import MODEL_FILE
@@ -105,10 +59,6 @@ _UNIT_CODES = frozenset(
         ErrorCode.DUPLICATE_UNIT,
     }
 )
-_DEFINITE = ("+", "-")
-ABSENT = "absent"
-PLOT_DPI = 300
-OTHER = "other"
 
 
 @functools.cache
@@ -118,7 +68,8 @@ def _mdl_names() -> dict[str, str]:
     return {py: real for py, real in info.real_names.items() if py not in CONTROLS}
 
 
-def _to_mdl(ident: str) -> str:
+def mdl_name(ident: str) -> str:
+    """Return the .mdl name of a Simlin identifier, or raise KeyError if it has none."""
     names = _mdl_names()
     if ident not in names:
         raise KeyError(f"Simlin variable '{ident}' has no .mdl name in pysd's translation")
@@ -131,14 +82,15 @@ def _idents() -> dict[str, str]:
     return {real: ident for ident, real in _mdl_names().items()}
 
 
-def _to_ident(name: str) -> str:
+def simlin_ident(name: str) -> str:
+    """Return the Simlin identifier of a .mdl variable, or raise InputError naming close ones."""
     idents = _idents()
     if name not in idents:
         raise unknown_name("variable", name, idents)
     return idents[name]
 
 
-def _synthesised_flows(model: simlin.Model) -> dict[str, tuple[str, int]]:
+def synthesised_flows(model: simlin.Model) -> dict[str, tuple[str, int]]:
     """Return the flows Simlin adds for stocks integrating an expression: stock and sign by flow.
 
     A stock whose ``INTEG`` is an expression gets a flow ``<stock>_net_flow`` that the .mdl does not
@@ -152,25 +104,6 @@ def _synthesised_flows(model: simlin.Model) -> dict[str, tuple[str, int]]:
         if link.from_var in flows and link.to_var in stocks:
             found[link.from_var] = (link.to_var, -1 if str(link.polarity) == "-" else 1)
     return found
-
-
-def _fold_links(
-    polarities: Mapping[tuple[str, str], str], synthesised: Mapping[str, tuple[str, int]]
-) -> dict[tuple[str, str], str]:
-    """Fold ``a -> <stock>_net_flow -> stock`` into ``a -> stock``; drop the stock's self-link."""
-    flip = {"+": "-", "-": "+"}
-    folded: dict[tuple[str, str], str] = {}
-    for (source, target), sign in polarities.items():
-        if source in synthesised:
-            continue
-        if target in synthesised:
-            stock, direction = synthesised[target]
-            if source == stock:
-                continue
-            folded[(source, stock)] = sign if direction > 0 else flip.get(sign, sign)
-        else:
-            folded[(source, target)] = sign
-    return folded
 
 
 def _graphical_function(series: Mapping[float, float]) -> simlin.GraphicalFunction:
@@ -189,10 +122,29 @@ def _graphical_function(series: Mapping[float, float]) -> simlin.GraphicalFuncti
     )
 
 
-def _prepared_model(
+def prepared_model(
     values: Mapping[str, Value], mdl: Path = MODEL_FILE
 ) -> tuple[simlin.Model, dict[str, float]]:
-    """Load the .mdl into memory and apply the controls and driver series; return the overrides."""
+    """Load the .mdl into memory with the controls and driver series applied.
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter values by pysd name (see :func:`simulate`).
+    mdl : Path
+        The Vensim model file; it is read, never written.
+
+    Returns
+    -------
+    tuple
+        The in-memory :class:`simlin.Model` and the constant overrides [the parameters' units]
+        to pass to ``Model.run`` or ``Model.simulate``.
+
+    Raises
+    ------
+    InputError
+        If a value names no variable of the model, or a series is given for a non-constant.
+    """
     model = simlin.load(mdl)
     fields = {
         "start": "initial_time",
@@ -233,6 +185,52 @@ def _prepared_model(
     return model, overrides
 
 
+class Simulator:
+    """The model loaded once with a run's time axis and driver series, to run with new constants.
+
+    Loading the .mdl and applying the series takes about 20 ms; a run of the loaded model about
+    2 ms, which is what the explorer needs to follow a slider.
+
+    Parameters
+    ----------
+    values : mapping
+        A full set of parameter values, as for :func:`simulate`.
+    mdl : Path
+        The Vensim model file; it is read, never written.
+
+    Raises
+    ------
+    InputError
+        If a value names no variable of the model, or a series is given for a non-constant.
+    """
+
+    def __init__(self, values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> None:
+        self._model, self._constants = prepared_model(values, mdl)
+
+    def run(self, constants: Mapping[str, float] | None = None) -> pd.DataFrame:
+        """Run the loaded model, with ``constants`` [their units] replacing the values it holds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`simulate` returns.
+
+        Raises
+        ------
+        InputError
+            If a constant names no constant of the model (a driver given as a series included).
+        """
+        for name in constants or {}:
+            if name not in self._constants:
+                raise unknown_name("constant", name, self._constants)
+        overrides = {**self._constants, **{k: float(v) for k, v in (constants or {}).items()}}
+        frame = self._model.run(overrides=overrides, analyze_loops=False).results
+        columns = [name for name in frame.columns if name not in _BUILTINS]
+        frame = frame[columns].copy()
+        frame.index = pd.Index(frame.index.to_numpy(dtype=float), name="time")
+        return frame
+
+
 def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> pd.DataFrame:
     """Run the model in Simlin with a full set of parameter values.
 
@@ -257,13 +255,7 @@ def simulate(values: Mapping[str, Value], mdl: Path = MODEL_FILE) -> pd.DataFram
     InputError
         If a value names no variable of the model, or a series is given for a non-constant.
     """
-    model, overrides = _prepared_model(values, mdl)
-    run = model.run(overrides=overrides, analyze_loops=False)
-    frame = run.results
-    columns = [name for name in frame.columns if name not in _BUILTINS]
-    frame = frame[columns].copy()
-    frame.index = pd.Index(frame.index.to_numpy(dtype=float), name="time")
-    return frame
+    return Simulator(values, mdl).run()
 
 
 def unit_issues(mdl: Path = MODEL_FILE) -> list[str]:
@@ -294,331 +286,3 @@ def unit_issues(mdl: Path = MODEL_FILE) -> list[str]:
         if is_unit:
             found.append(f"{detail.variable_name or '(model)'}: {detail.details or detail.message}")
     return list(dict.fromkeys(found))
-
-
-def _score_sign(score: np.ndarray | None) -> str:
-    if score is None:
-        return "?"
-    finite = score[np.isfinite(score)]
-    nonzero = finite[finite != 0]
-    if nonzero.size == 0:
-        return "?"
-    if (nonzero > 0).all():
-        return "+"
-    if (nonzero < 0).all():
-        return "-"
-    return "?"
-
-
-def link_polarities(
-    values: Mapping[str, Value] | None = None, include_constants: bool = False
-) -> dict[tuple[str, str], str]:
-    """Return Simlin's polarity of every causal link, keyed by .mdl names.
-
-    Parameters
-    ----------
-    values : mapping, optional
-        A scenario's parameter values (see :func:`simulate`). Without them the polarities are
-        Simlin's static analysis alone; with them, a link the static analysis leaves ``?`` takes
-        the sign of its LTM link scores along that run when every non-zero score has one sign.
-    include_constants : bool
-        Also return the links out of constants (variables with no inputs).
-
-    Returns
-    -------
-    dict
-        ``(source, target) -> "+" | "-" | "?"``.
-    """
-    model, overrides = _prepared_model(values or {})
-    links = model.get_links()
-    targets = {link.to_var for link in links}
-    stocks = set(model.get_var_names(simlin.VARTYPE_STOCK))
-    constants = {link.from_var for link in links} - targets - stocks
-    polarities: dict[tuple[str, str], str] = {}
-    for link in links:
-        if link.from_var in constants and not include_constants:
-            continue
-        polarities[(link.from_var, link.to_var)] = str(link.polarity)
-    if values is not None and "?" in polarities.values():
-        sim = model.simulate(overrides=overrides, enable_ltm=True)
-        sim.run_to_end()
-        for link in sim.get_links():
-            key = (link.from_var, link.to_var)
-            if polarities.get(key) == "?":
-                polarities[key] = _score_sign(link.score)
-    polarities = _fold_links(polarities, _synthesised_flows(model))
-    return {(_to_mdl(a), _to_mdl(b)): sign for (a, b), sign in polarities.items()}
-
-
-def polarity_disagreements(
-    measured: Mapping[tuple[str, str], str],
-    polarities: Mapping[tuple[str, str], str] | None = None,
-) -> list[tuple[str, str, str, str]]:
-    """List the links on which the measured polarities and Simlin's differ.
-
-    Parameters
-    ----------
-    measured : mapping
-        ``(source, target) -> sign`` from :func:`debtloops.loops.graph.measure_polarities`.
-    polarities : mapping, optional
-        Simlin's polarities; :func:`link_polarities` without constants (the links of
-        ``causal_graph()``) by default.
-
-    Returns
-    -------
-    list of tuple
-        ``(source, target, measured, simlin)``, sorted: every link where both signs are definite
-        (``+``/``-``) and differ, and every link only one engine draws, with ``"absent"`` for the
-        other side.
-    """
-    simlin_signs = link_polarities() if polarities is None else polarities
-    found = []
-    for link in sorted(set(measured) | set(simlin_signs)):
-        ours = measured.get(link, ABSENT)
-        theirs = simlin_signs.get(link, ABSENT)
-        structural = ABSENT in (ours, theirs)
-        conflicting = ours in _DEFINITE and theirs in _DEFINITE and ours != theirs
-        if structural or conflicting:
-            found.append((link[0], link[1], ours, theirs))
-    return found
-
-
-def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> xr.Dataset:
-    """Score the given loops over a run with Simlin's Loops That Matter implementation.
-
-    Parameters
-    ----------
-    values : mapping
-        A scenario's parameter values (see :func:`simulate`).
-    loops : sequence of NamedLoop
-        The loops to score, e.g. :func:`debtloops.loops.graph.read_inventory`; each is pinned in
-        Simlin.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``score`` (``loop``, ``time``): Simlin's relative loop score [1], in [-1, 1], the loop's
-        signed share of its cycle partition's loop activity at each saved step (``time`` [year]).
-        Coordinates on ``loop``: the inventory ``name`` and ``polarity``, Simlin's runtime
-        ``simlin_polarity`` (R, B, Rux, Bux or U) and the ``partition`` index. Loops Simlin does
-        not score are left out and named in ``attrs["unscored"]``; so is a loop with the same
-        variables as an earlier one in ``loops`` (the same variables in another order), which
-        Simlin cannot tell apart from it and so is not pinned.
-
-    Raises
-    ------
-    ValueError
-        If no loop is given.
-    InputError
-        If a loop names a variable the model does not have.
-    """
-    if not loops:
-        raise ValueError("no loops to score")
-    seen: set[frozenset[str]] = set()
-    pinned = []
-    for loop in loops:
-        members = frozenset(loop.variables)
-        if members not in seen:
-            seen.add(members)
-            pinned.append(loop)
-    model, overrides = _prepared_model(values)
-    synthesised = _synthesised_flows(model)
-    inflow_of = {stock: flow for flow, (stock, _) in synthesised.items()}
-    with model.edit() as (_, patch):
-        for loop in pinned:
-            idents: list[str] = []
-            for name in loop.variables:
-                ident = _to_ident(name)
-                if ident in inflow_of:
-                    idents.append(inflow_of[ident])
-                idents.append(ident)
-            patch.set_loop_name(loop.id, idents, description=loop.name)
-    # Model.run() is not used: on this model it would warn that LTM fell back to discovery
-    # whenever no loop is pinned; the Sim is driven directly and its mode is recorded instead.
-    sim = model.simulate(overrides=overrides, enable_ltm=True)
-    sim.run_to_end()
-    mode = sim.get_ltm_mode()
-    if mode == simlin.LtmMode.DISABLED:
-        raise RuntimeError("Simlin did not enable LTM for this run")
-    run = sim.get_run()
-    by_key = {loop.key: loop for loop in pinned}
-    scored: dict[str, simlin.Loop] = {}
-    for found in run.loops:
-        members = [_to_mdl(v) for v in found.variables if v not in synthesised]
-        entry = by_key.get(loop_key(members))
-        if entry is None or found.behavior_time_series is None:
-            continue
-        if entry.id not in scored or found.name == entry.id:
-            scored[entry.id] = found
-    kept = [loop for loop in loops if loop.id in scored]
-    time = run.results.index.to_numpy(dtype=float)
-    raw = np.array([scored[loop.id].behavior_time_series for loop in kept], dtype=float)
-    undefined = ~np.isfinite(raw)
-    score = np.where(undefined, 0.0, raw)
-    partitions = model.loop_partitions
-    data = xr.DataArray(
-        score,
-        dims=("loop", "time"),
-        attrs={
-            "units": "1",
-            "long_name": "relative loop score (share of the cycle partition's loop activity)",
-        },
-    )
-    coords = {
-        "loop": [loop.id for loop in kept],
-        "name": ("loop", [loop.name for loop in kept]),
-        "polarity": ("loop", [loop.polarity for loop in kept]),
-        "simlin_polarity": ("loop", [str(scored[loop.id].polarity) for loop in kept]),
-        "partition": ("loop", [_partition(scored[loop.id]) for loop in kept]),
-        "time": xr.DataArray(time, dims="time", attrs={"units": "year"}),
-    }
-    attrs = {
-        "title": "Loops That Matter: relative loop scores from Simlin",
-        "engine": "simlin",
-        "simlin_version": SIMLIN_VERSION,
-        "ltm_mode": str(mode),
-        "method": (
-            "each loop pinned with set_loop_name() in Model.edit(); relative loop score from "
-            "Sim.get_relative_loop_score(), normalised within the loop's cycle partition"
-        ),
-        "undefined_scores": (
-            "the first saved step has no previous step, so no LTM score; Simlin reports 0 there; "
-            "any other non-finite score is also set to 0"
-        ),
-        "nonfinite_replaced": int(undefined.sum()),
-        "partitions": "; ".join(
-            f"{index}: {', '.join(_to_mdl(s) for s in part.stocks)}"
-            for index, part in enumerate(partitions)
-        ),
-        "unscored": ", ".join(loop.id for loop in loops if loop.id not in scored),
-    }
-    return xr.Dataset({"score": data}, coords=coords, attrs=attrs)
-
-
-def _partition(loop: simlin.Loop) -> int:
-    return -1 if loop.partition is None else int(loop.partition)
-
-
-def _main_loops(ds: xr.Dataset, partition: int | None) -> xr.Dataset:
-    """Select the loops of one cycle partition: the one with the most loops by default."""
-    if "partition" not in ds.coords:
-        return ds
-    parts = ds["partition"].to_numpy()
-    if partition is None:
-        values, counts = np.unique(parts, return_counts=True)
-        partition = int(values[np.argmax(counts)])
-    selected = ds.isel(loop=np.flatnonzero(parts == partition))
-    if selected.sizes["loop"] == 0:
-        raise InputError(f"no loop in partition {partition}")
-    return selected
-
-
-def dominance_table(ds: xr.Dataset, partition: int | None = None) -> pd.DataFrame:
-    """Return the periods in which one loop has the largest share of its partition's activity.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        A result of :func:`loop_dominance`.
-    partition : int, optional
-        The cycle partition whose loops compete; the one with the most loops by default. Scores
-        of different partitions are not comparable.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per period, in time order: ``start`` and ``end`` [year] (a period ends where the
-        next starts; the last ends at the final time, so the periods tile the run), the dominant
-        ``loop`` id, its ``name`` and ``polarity``, and its ``mean_abs_score`` [1] over the period.
-        Where no loop is active (every score 0, as at the first step) ``loop`` is ``None``.
-    """
-    sub = _main_loops(ds, partition)
-    magnitude = np.abs(sub["score"].to_numpy())
-    time = sub["time"].to_numpy()
-    best = magnitude.argmax(axis=0)
-    active = magnitude.max(axis=0) > 0
-    ids = sub["loop"].to_numpy()
-    names = sub["name"].to_numpy()
-    polarities = sub["polarity"].to_numpy()
-    winners = [int(b) if a else -1 for b, a in zip(best, active, strict=True)]
-    rows = []
-    start = 0
-    for step in range(1, len(time) + 1):
-        if step < len(time) and winners[step] == winners[start]:
-            continue
-        which = winners[start]
-        end = time[step] if step < len(time) else time[-1]
-        rows.append(
-            {
-                "start": float(time[start]),
-                "end": float(end),
-                "loop": None if which < 0 else str(ids[which]),
-                "name": None if which < 0 else str(names[which]),
-                "polarity": None if which < 0 else str(polarities[which]),
-                "mean_abs_score": 0.0 if which < 0 else float(magnitude[which, start:step].mean()),
-            }
-        )
-        start = step
-    return pd.DataFrame(
-        rows, columns=["start", "end", "loop", "name", "polarity", "mean_abs_score"]
-    )
-
-
-def plot_dominance(ds: xr.Dataset, path: Path, top: int = 8, partition: int | None = None) -> None:
-    """Plot the loops' shares of activity over time as a stacked area chart (PNG, 300 dpi).
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        A result of :func:`loop_dominance`.
-    path : Path
-        The PNG to write; written to a temporary file and renamed into place.
-    top : int
-        How many loops to show, those with the largest mean ``|score|``; the rest are summed as
-        "other".
-    partition : int, optional
-        The cycle partition to plot; the one with the most loops by default, whose ``|score|``
-        values sum to 1 at every active step.
-    """
-    if top < 1:
-        raise InputError(f"top must be at least 1, got {top}")
-    sub = _main_loops(ds, partition)
-    magnitude = np.abs(sub["score"].to_numpy())
-    time = sub["time"].to_numpy()
-    order = np.argsort(-magnitude.mean(axis=1), kind="stable")
-    shown = order[:top]
-    rest = order[top:]
-    layers = [magnitude[i] for i in shown]
-    labels = [f"{sub['loop'].values[i]} {sub['name'].values[i]}" for i in shown]
-    if rest.size:
-        layers.append(magnitude[rest].sum(axis=0))
-        labels.append(f"{OTHER} ({rest.size} loops)")
-    figure = Figure(figsize=(10, 5.5), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.stackplot(time, np.vstack(layers), labels=labels, alpha=0.9)
-    axes.set_xlim(time[0], time[-1])
-    axes.set_ylim(0, max(1.0, float(np.vstack(layers).sum(axis=0).max())))
-    axes.set_xlabel("time [year]")
-    axes.set_ylabel("|relative loop score| [1]")
-    shown_partition = int(sub["partition"].values[0]) if "partition" in sub.coords else None
-    others = ds.sizes["loop"] - sub.sizes["loop"]
-    note = f"{sub.sizes['loop']} loops"
-    if shown_partition is not None:
-        note = f"cycle partition {shown_partition}, {note}"
-    if others:
-        note += f"; {others} loop(s) in other partitions not shown"
-    figure.suptitle(
-        f"Loop dominance: Simlin {ds.attrs.get('simlin_version', '')} Loops That Matter "
-        f"({ds.attrs.get('ltm_mode', '')} mode, pinned loops)\n{note}",
-        fontsize=10,
-    )
-    handles, legend_labels = axes.get_legend_handles_labels()
-    axes.legend(
-        handles[::-1],
-        legend_labels[::-1],
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        fontsize=8,
-    )
-    atomic_file(Path(path), lambda target: figure.savefig(target, dpi=PLOT_DPI, format="png"))

@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from debtloops.errors import InputError
+from debtloops.figures.validation import plot_backtest
 from debtloops.model import data
 from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
@@ -230,45 +231,20 @@ def tracking(table: pd.DataFrame, variable: str) -> tuple[float, float]:
     return float(np.sqrt(np.mean(gap**2))), float(np.max(np.abs(gap)))
 
 
-#: The variables the backtest figure shows, with their panel titles.
-PANELS = {
-    "debt_held_by_public": "Debt held by the public",
-    "net_interest": "Net interest (fiscal year)",
-    "market_yield": "10-year yield (fiscal-year mean)",
-    "japan_holdings": "Japan's holdings",
-    "china_holdings": "China's holdings",
-    "fed_holdings": "Federal Reserve holdings",
-}
+#: The variables the backtest figure and the printed table show, in reading order.
+SHOWN = (
+    "debt_held_by_public",
+    "net_interest",
+    "market_yield",
+    "japan_holdings",
+    "china_holdings",
+    "fed_holdings",
+)
 
 
-def plot_backtest(table: pd.DataFrame, path: Path, label: str) -> None:
-    """Draw each compared variable, model against actual, one panel each.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`compare`.
-    path : Path
-        The PNG to write.
-    label : str
-        How the run got its 10-year yield, for the title.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
-    for axis, (variable, title) in zip(axes.flat, PANELS.items(), strict=True):
-        rows = table[table["variable"] == variable]
-        axis.plot(rows["year"], rows["actual"], "ko-", ms=3, label="actual")
-        axis.plot(rows["year"], rows["model"], color="C0", label="debtloops")
-        axis.set_title(title, fontsize=10)
-        axis.set_ylabel(rows["units"].iloc[0], fontsize=8)
-        axis.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
-    first, last = int(table["year"].min()), int(table["year"].max())
-    fig.suptitle(f"Backtest FY{first}-FY{last} with the drivers as they happened ({label})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+def plot(table: pd.DataFrame, path: Path, how: str) -> None:
+    """Draw :data:`SHOWN`, model against actual (see :func:`debtloops.figures.validation`)."""
+    plot_backtest(table, path, how, SHOWN)
 
 
 def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataFrame:
@@ -295,14 +271,14 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     label = f"{yields} 10-year yield"
     with output_lock(out_dir):
         atomic_file(out_dir / "backtest.csv", lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / "backtest.png", lambda path: plot_backtest(table, path, label))
+        atomic_file(out_dir / "backtest.png", lambda path: plot(table, path, label))
     return table
 
 
 def format_backtest(table: pd.DataFrame) -> str:
     """Format the comparison for printing: a row per fiscal year, model beside actual."""
     wide = table.pivot(index="year", columns="variable", values=["model", "actual"])
-    columns = [name for name in PANELS if name in wide["model"].columns]
+    columns = [name for name in SHOWN if name in wide["model"].columns]
     shown = pd.DataFrame(index=wide.index)
     for name in columns:
         shown[f"{name} model"] = wide["model"][name]

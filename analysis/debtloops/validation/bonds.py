@@ -1,4 +1,4 @@
-"""Bond arithmetic: the seed article's worked example and annual-coupon bond maths.
+"""Bond arithmetic: the seed article's worked example and the model's representative bond.
 
 The seed article explains the sell-off with a one-year bond: $100 face value, a 3% coupon, so
 $103 at maturity. Bought at $100 it yields 3%; dumped down to $90 it yields 13/90, about 14.4%.
@@ -6,27 +6,28 @@ It then prices the damage as the yearly interest on $10bn of new debt: $0.3bn at
 at 14.4%. :func:`one_year_bond_yield`, :func:`one_year_bond_price` and
 :func:`annual_interest_cost` reproduce those numbers.
 
-The model's bond price index stands for longer bonds, so the module also gives the price, the
-yield to maturity and the Macaulay and modified durations of a bond with annual coupons and a
-whole number of years to maturity. They are used to cross-check the index: a yield change
-``dy`` should move a bond's price by about ``-modified_duration * dy`` in relative terms.
+The model's ``bond price index`` is the price of a representative 10-year bond with annual
+coupons, marked at the market yield. :func:`coupon_bond_price` gives that price independently of
+the .mdl and :func:`coupon_bond_yield` inverts it (with :func:`scipy.optimize.brentq`); the tests
+check the model's index against both (``tests/test_model.py``, ``tests/test_bonds.py``).
 
-Every function is pure, uses only the standard library, and raises ``ValueError`` naming the
-offending argument and its valid range when an input is outside that range.
+Every function is pure and raises ``ValueError`` naming the offending argument and its valid
+range when an input is outside that range.
 
 Conventions: rates and yields are fractions per year (0.03 is 3%), compounded once a year;
 prices and face values are in USD per bond; maturities and durations are in years.
 """
 
 import math
+import sys
 from numbers import Integral
+
+from scipy.optimize import brentq
 
 __all__ = [
     "annual_interest_cost",
     "coupon_bond_price",
     "coupon_bond_yield",
-    "macaulay_duration",
-    "modified_duration",
     "one_year_bond_price",
     "one_year_bond_yield",
 ]
@@ -34,11 +35,11 @@ __all__ = [
 # Bracket searched for a yield to maturity [fraction per year].
 _YIELD_BRACKET_LOW = -0.99
 _YIELD_BRACKET_HIGH = 10.0
-# The yield search stops once the price is matched this closely [USD per bond].
-_PRICE_TOLERANCE = 1e-12
-# Halvings of the bracket after which the search stops even if the tolerance was not met; by then
-# the bracket is far narrower than the spacing of floating-point numbers near any yield.
-_MAX_BISECTIONS = 400
+# The yield search stops once the yield is known this closely [fraction per year]; at 1e-15 a
+# 30-year bond's price is matched to about 1e-12 USD per bond.
+_YIELD_TOLERANCE = 1e-15
+# Iterations allowed to brentq, which needs about 50 at the tolerance above.
+_MAX_ITERATIONS = 200
 # Below this |yield| [fraction per year] the annuity factor uses its Taylor expansion around 0.
 _SMALL_YIELD = 1e-12
 
@@ -255,10 +256,9 @@ def coupon_bond_price(yield_: float, coupon_rate: float, years: int, face: float
 def coupon_bond_yield(price: float, coupon_rate: float, years: int, face: float = 100.0) -> float:
     """Return the yield to maturity at which an annual-coupon bond is worth ``price``.
 
-    Solves ``coupon_bond_price(y, coupon_rate, years, face) == price`` by bisection on
-    ``y`` in [-0.99, 10]. With non-negative coupons the price falls strictly as the yield
-    rises, so the root is unique. The search stops when the price is matched to within
-    1e-12 USD per bond, or when the bracket can no longer be split in floating point.
+    Solves ``coupon_bond_price(y, coupon_rate, years, face) == price`` for ``y`` in [-0.99, 10]
+    with Brent's method (:func:`scipy.optimize.brentq`), to within 1e-15 in the yield. With
+    non-negative coupons the price falls strictly as the yield rises, so the root is unique.
 
     Parameters
     ----------
@@ -287,119 +287,25 @@ def coupon_bond_yield(price: float, coupon_rate: float, years: int, face: float 
     _require_bond(coupon_rate, years, face)
 
     def excess(yield_: float) -> float:
-        # Model price minus target; an overflowing price is above any finite target.
+        # Model price minus target; an overflowing price counts as the largest float, above any
+        # finite target, so the bracket keeps its sign change.
         try:
             return _price(yield_, coupon_rate, years, face) - price
         except OverflowError:
-            return math.inf
+            return sys.float_info.max
 
     low, high = _YIELD_BRACKET_LOW, _YIELD_BRACKET_HIGH
     excess_low, excess_high = excess(low), excess(high)
     if excess_low < 0 or excess_high > 0:
-        highest = excess_low + price
-        lowest = excess_high + price
         raise ValueError(
             f"price = {price!r} [USD per bond] is not reachable: with yield_ in "
-            f"[{low}, {high}] [fraction per year] this bond is worth between {lowest!r} and "
-            f"{highest!r} [USD per bond]"
+            f"[{low}, {high}] [fraction per year] this bond is worth between "
+            f"{excess_high + price!r} and {excess_low + price!r} [USD per bond]"
         )
-    if abs(excess_low) <= _PRICE_TOLERANCE:
+    if excess_low == 0:
         return low
-    if abs(excess_high) <= _PRICE_TOLERANCE:
+    if excess_high == 0:
         return high
-
-    # Invariant: excess(low) > 0 > excess(high), since the price decreases with the yield.
-    best, best_gap = low, abs(excess_low)
-    for _ in range(_MAX_BISECTIONS):
-        middle = low + (high - low) / 2
-        if not low < middle < high:
-            break
-        gap = excess(middle)
-        if abs(gap) < best_gap:
-            best, best_gap = middle, abs(gap)
-        if abs(gap) <= _PRICE_TOLERANCE:
-            break
-        if gap > 0:
-            low = middle
-        else:
-            high = middle
-    return best
-
-
-def macaulay_duration(yield_: float, coupon_rate: float, years: int, face: float = 100.0) -> float:
-    """Return the Macaulay duration of an annual-coupon bond.
-
-    The present-value-weighted mean time to the bond's cash flows:
-    ``sum(t * CF_t * (1 + y)**-t) / P``. A zero-coupon bond's duration equals its maturity.
-
-    Parameters
-    ----------
-    yield_ : float
-        Annual yield to maturity, compounded yearly [fraction per year]; must be > -1.
-    coupon_rate : float
-        Coupon as a share of face value, paid at the end of each year [fraction per year];
-        must be >= 0.
-    years : int
-        Years to maturity [years]; an integer >= 1.
-    face : float
-        Face value repaid at maturity [USD per bond]; must be > 0.
-
-    Returns
-    -------
-    float
-        Macaulay duration [years].
-
-    Raises
-    ------
-    ValueError
-        If an argument is not finite or is outside its valid range, or if ``yield_`` is so close
-        to -1 that the discounted cash flows overflow.
-    """
-    _require_yield(yield_)
-    _require_bond(coupon_rate, years, face)
-    coupon = coupon_rate * face
-    weighted = 0.0
-    value = 0.0
-    try:
-        for t in range(1, years + 1):
-            cash = coupon + (face if t == years else 0.0)
-            present = cash * _discount(yield_, t)
-            value += present
-            weighted += t * present
-    except OverflowError:
-        raise _overflow_error(yield_, years) from None
-    if not math.isfinite(weighted):
-        raise _overflow_error(yield_, years)
-    return weighted / value
-
-
-def modified_duration(yield_: float, coupon_rate: float, years: int, face: float = 100.0) -> float:
-    """Return the modified duration of an annual-coupon bond.
-
-    ``macaulay_duration / (1 + y)``, which equals ``-(dP/dy) / P``: a small yield change ``dy``
-    changes the price by about ``-modified_duration * dy`` in relative terms.
-
-    Parameters
-    ----------
-    yield_ : float
-        Annual yield to maturity, compounded yearly [fraction per year]; must be > -1.
-    coupon_rate : float
-        Coupon as a share of face value, paid at the end of each year [fraction per year];
-        must be >= 0.
-    years : int
-        Years to maturity [years]; an integer >= 1.
-    face : float
-        Face value repaid at maturity [USD per bond]; must be > 0.
-
-    Returns
-    -------
-    float
-        Modified duration [years].
-
-    Raises
-    ------
-    ValueError
-        If an argument is not finite or is outside its valid range, or if ``yield_`` is so close
-        to -1 that the discounted cash flows overflow.
-    """
-    return macaulay_duration(yield_, coupon_rate, years, face) / (1 + yield_)
+    return float(
+        brentq(excess, low, high, xtol=_YIELD_TOLERANCE, maxiter=_MAX_ITERATIONS, full_output=False)
+    )

@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from debtloops.figures.validation import plot_cbo
 from debtloops.model import data
 from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, bonds
@@ -48,6 +49,8 @@ POLICY_RULE_OFF = {"inflation_response": 0.0, "output_gap_response": 0.0}
 #: GDP] to 2035 and after, its net interest [points of GDP] and average rate [points]; the
 #: backtest's debt and net interest [relative].
 DEBT_TOLERANCE_TO_2035, DEBT_TOLERANCE_AFTER_2035 = 2.0, 5.0
+#: The last year of CBO's ten-year outlook; the long-term outlook's tolerance applies after it.
+CBO_LAST_YEAR = 2035
 INTEREST_TOLERANCE, RATE_TOLERANCE = 0.3, 0.25
 BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
 #: The literature's estimate and range for each price-impact experiment [bp]: estimate, low, high.
@@ -380,54 +383,13 @@ def format_checks(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
-def plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
-    """Draw the baseline against CBO's debt and net interest paths, with the tolerance bands.
-
-    Parameters
-    ----------
-    comparison : pandas.DataFrame
-        From :func:`cbo_comparison`.
-    path : Path
-        The PNG to write.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, (debt, interest) = plt.subplots(1, 2, figsize=(11, 4.2))
-    years = comparison.index.to_numpy()
-    cbo_debt = comparison["debt_cbo"]
-    band = pd.Series(5.0, index=comparison.index).where(comparison.index > 2035, 2.0)
-    debt.fill_between(
-        years,
-        cbo_debt - band,
-        cbo_debt + band,
-        color="0.85",
-        label="tolerance (±2, then ±5 points)",
+def _plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
+    """Draw the CBO comparison with this module's tolerances."""
+    after = comparison.index > CBO_LAST_YEAR
+    debt_band = pd.Series(DEBT_TOLERANCE_TO_2035, index=comparison.index).where(
+        ~after, DEBT_TOLERANCE_AFTER_2035
     )
-    debt.plot(years, cbo_debt, "k--", label="CBO, LTBO 2025")
-    debt.plot(years, comparison["debt_model"], color="C0", label="debtloops baseline")
-    debt.set_title("Debt held by the public")
-    debt.set_ylabel("% of GDP (end of fiscal year)")
-    interest.plot(years, comparison["interest_model"], color="C0", label="debtloops baseline")
-    known = comparison["interest_cbo"].dropna()
-    interest.errorbar(
-        known.index,
-        known,
-        yerr=0.3,
-        fmt="ko",
-        ms=4,
-        capsize=3,
-        label="CBO (±0.3 points at 2035 and 2055)",
-    )
-    interest.set_title("Net interest")
-    interest.set_ylabel("% of GDP (fiscal year)")
-    for axis in (debt, interest):
-        axis.set_xlabel("fiscal year")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    fig.suptitle("The baseline against CBO's long-term projection, every market feedback on")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
-    plt.close(fig)
+    plot_cbo(comparison, path, debt_band, INTEREST_TOLERANCE)
 
 
 def write_report(out_dir: Path) -> list[Check]:
@@ -449,9 +411,9 @@ def write_report(out_dir: Path) -> list[Check]:
     table = checks_table(checks)
     with output_lock(out_dir):
         atomic_file(out_dir / "validation.csv", lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / "cbo_baseline.png", lambda path: plot_cbo(comparison, path))
+        atomic_file(out_dir / "cbo_baseline.png", lambda path: _plot_cbo(comparison, path))
         atomic_file(
             out_dir / "backtest.png",
-            lambda path: backtest.plot_backtest(history, path, "historical 10-year yield"),
+            lambda path: backtest.plot(history, path, "historical 10-year yield"),
         )
     return checks

@@ -2,12 +2,13 @@
 
 Writes into ``--out DIR``:
 
+- first ``overview.dot/.svg/.png``, the principal loops over about twenty variables, readable on
+  one A4 page (see :func:`debtloops.figures.diagrams.overview_graph`);
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
   for each *named* loop of the inventory (see :mod:`debtloops.figures.diagrams`);
 - ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
-  :func:`debtloops.loops.graph.assign_families`): its id (the named loop's, or the family's id and
-  an
-  index, ``T.12``), family, name, polarity stated by the inventory (named loops only) and
+  :func:`debtloops.loops.inventory.assign_families`): its id (the named loop's, or the family's id
+  and an index, ``T.12``), family, name, polarity stated by the inventory (named loops only) and
   measured on the scenario's run, variables, length, and mean and peak absolute loop score;
 - ``dominance.nc`` (loop x time scores from Simlin's Loops That Matter, every loop pinned),
   ``dominance.png`` and ``dominance.csv`` (which loop dominates in which period);
@@ -29,18 +30,11 @@ import numpy as np
 
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import diagrams
+from debtloops.figures.dominance import plot_dominance
 from debtloops.io import atomic_file, output_lock
-from debtloops.loops.graph import (
-    assign_families,
-    causal_graph,
-    find_loops,
-    label_loops,
-    loop_polarity,
-    measure_polarities,
-    read_families,
-    read_inventory,
-)
-from debtloops.model import simlin as simlin_engine
+from debtloops.loops.dominance import dominance_table, loop_dominance, polarity_disagreements
+from debtloops.loops.graph import causal_graph, find_loops, loop_polarity, measure_polarities
+from debtloops.loops.inventory import assign_families, label_loops, read_families, read_inventory
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import list_scenarios
 
@@ -69,7 +63,7 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     Returns
     -------
     list of Path
-        The files written.
+        The files written, the overview diagram's first.
 
     Raises
     ------
@@ -109,7 +103,7 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
         for family_id, members in assignment.families.items()
         for index in range(1, len(members) + 1)
     }
-    dominance = simlin_engine.loop_dominance(values, labelled)
+    dominance = loop_dominance(values, labelled)
     magnitude = np.abs(dominance["score"])
     scored_ids = set(dominance["loop"].values)
     rows = []
@@ -129,7 +123,8 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
                 "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
             }
         )
-    written = []
+    # the diagrams first, the overview leading them, so that it is the first file written and named
+    written = diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
     targets = {
         "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
         "loops.json": lambda p: p.write_text(
@@ -147,9 +142,9 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
             encoding="utf-8",
         ),
         "dominance.nc": lambda p: dominance.to_netcdf(p),
-        "dominance.csv": lambda p: simlin_engine.dominance_table(dominance).to_csv(p, index=False),
+        "dominance.csv": lambda p: dominance_table(dominance).to_csv(p, index=False),
     }
-    disagreements = simlin_engine.polarity_disagreements(measured)
+    disagreements = polarity_disagreements(measured)
     check_rows = [
         {"source": s, "target": t, "measured": m, "simlin": k} for s, t, m, k in disagreements
     ] or [{"source": "", "target": "", "measured": "", "simlin": ""}]
@@ -157,7 +152,6 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
     for name, write in targets.items():
         atomic_file(out_dir / name, write)
         written.append(out_dir / name)
-    simlin_engine.plot_dominance(dominance, out_dir / "dominance.png")
+    plot_dominance(dominance, out_dir / "dominance.png", scenario)
     written.append(out_dir / "dominance.png")
-    written += diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
     return written

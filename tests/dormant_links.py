@@ -1,0 +1,56 @@
+"""The links dormant in every shipped scenario, and runs that set them in motion.
+
+Shared by the tests of the loop inventory (``test_loops.py``) and of the diagrams
+(``test_diagrams.py``), which need every loop's polarity, the dormant links' included.
+"""
+
+from debtloops.loops.graph import measure_polarities
+
+# Links that no shipped scenario activates at its operating points: the bill-share gap stays at zero
+# while the target share is constant; other foreign holders never reach the cap at their holdings;
+# the Fed backstop's yield spike passes its threshold in fed_backstop only briefly, between the
+# yearly operating points; neither the Fed's nor other foreign holders' purchases come near the cap
+# at what domestic private holders could sell within the private sale time.
+DORMANT_IN_SCENARIOS = {
+    ("bill share gap", "bill issuance"),
+    ("other foreign holdings", "other foreign sales"),
+    ("yield spike", "fed backstop purchases"),
+    ("domestic private holdings", "fed net purchases"),
+    ("domestic private holdings", "other foreign purchases"),
+}
+# Runs that activate them, each with the links it is used for: the target bill share moves, and
+# other foreign demand is negative enough for other foreign holders to sell out; the backstop's
+# threshold is low enough for the spike of fed_backstop to pass it for years, and its purchases
+# reach the cap at private holdings; other foreign demand is high and private holders slow sellers.
+ACTIVATING_RUNS = [
+    (
+        "baseline",
+        {
+            "bill_share_of_debt": {2026.0: 0.2154, 2030.0: 0.25, 2040.0: 0.2},
+            "other_foreign_purchase_share": -0.1,
+        },
+        {("bill share gap", "bill issuance"), ("other foreign holdings", "other foreign sales")},
+    ),
+    (
+        "fed_backstop",
+        {"fed_backstop_threshold": 0.001},
+        {
+            ("yield spike", "fed backstop purchases"),
+            ("domestic private holdings", "fed net purchases"),
+        },
+    ),
+    (
+        "baseline",
+        {"private_sale_time": 10.0, "other_foreign_purchase_share": 0.1},
+        {("domestic private holdings", "other foreign purchases")},
+    ),
+]
+
+
+def measure_dormant_links(graph):
+    """Return the polarity of each link of ``DORMANT_IN_SCENARIOS``, measured in its runs."""
+    found = {}
+    for scenario, overrides, links in ACTIVATING_RUNS:
+        measured = measure_polarities(graph, [scenario], overrides)
+        found.update({link: measured[link] for link in links})
+    return found

@@ -1,0 +1,341 @@
+"""The live explorer: its session against `debtloops run`, its controls, its command, a browser."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+
+import pandas as pd
+import pytest
+
+from debtloops.app import session as explorer_session
+from debtloops.app.session import (
+    LEVERS,
+    UNCERTAINTIES,
+    ExplorerSession,
+    control_names,
+    sale_parameters,
+    scenario_toml,
+)
+from debtloops.cli import main
+from debtloops.errors import InputError
+from debtloops.model.run import prepare, run_scenarios
+from debtloops.model.scenarios import load_scenario
+from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
+
+pytest.importorskip("panel")
+
+PEAK = "peak extra yield [bp]"
+#: Engines agree to 1e-6 relative on every stock (README, Two engines agree).
+ENGINE_TOLERANCE = 1e-6
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= ENGINE_TOLERANCE * max(abs(a), abs(b), 1.0)
+
+
+def _pysd_headline(toml_path, overrides=None):
+    """The headline `debtloops run FILE [--set ...]` prints: the run and baseline in pysd."""
+    runs = run_scenarios([str(toml_path), "baseline"], overrides=overrides)
+    scenario = runs.sel(scenario=str(toml_path))
+    return headline("explorer", scenario, runs.sel(scenario="baseline"))
+
+
+@pytest.fixture(scope="module")
+def session():
+    return ExplorerSession("japan_full")
+
+
+def test_controls_are_parameters_of_the_right_kind(table):
+    for name in control_names():
+        assert name in table
+    assert {table[name].kind for name in LEVERS} == {"lever"}
+    assert {table[name].kind for name in UNCERTAINTIES} == {"uncertainty"}
+    for holder in explorer_session.HOLDERS:
+        assert {table[name].kind for name in sale_parameters(holder)} == {"scenario"}
+
+
+def test_session_matches_debtloops_run_through_its_toml(session, tmp_path):
+    session.set_base("japan_full")
+    before = session.update().headline
+    session.set_value("japan_sale_amount", 600.0)
+    session.set_value("japan_sale_duration", 3.0)
+    session.set_value("fed_backstop_switch", 1.0)
+    after = session.update().headline
+    assert after.peak_extra_yield != before.peak_extra_yield
+    path = tmp_path / "explorer.toml"
+    path.write_text(session.scenario_toml(), encoding="utf-8")
+    expected = _pysd_headline(path)
+    for field in ("peak_extra_yield", "extra_interest", "debt_to_gdp_horizon", "debt_to_gdp_final"):
+        assert _close(getattr(after, field), getattr(expected, field)), field
+
+
+def test_uncertain_values_move_the_baseline_too(session, tmp_path):
+    session.set_base("article")
+    session.set_value("portfolio_balance_sensitivity", 0.58)
+    outcome = session.update()
+    text = session.scenario_toml()
+    assert "--set portfolio_balance_sensitivity=0.58" in text
+    path = tmp_path / "explorer.toml"
+    path.write_text(text, encoding="utf-8")
+    expected = _pysd_headline(path, {"portfolio_balance_sensitivity": 0.58})
+    assert _close(outcome.headline.peak_extra_yield, expected.peak_extra_yield)
+    assert _close(outcome.headline.extra_interest, expected.extra_interest)
+    assert outcome.baseline["market_yield"].max() != session._baselines(())["market_yield"].max()
+
+
+def test_toml_reads_back_as_the_same_scenario(session, tmp_path):
+    session.set_base("fed_backstop")
+    session.set_value("china_sale_amount", 200.5)
+    session.set_value("fed_tightening_strength", 0.25)
+    text = session.scenario_toml()
+    data = tomllib.loads(text)
+    assert data["base"] == "fed_backstop"
+    assert data["set"] == {"china_sale_amount": 200.5, "fed_tightening_strength": 0.25}
+    path = tmp_path / "explorer.toml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_scenario(str(path))
+    assert loaded.chain == ("baseline", "japan_full", "fed_backstop", "explorer")
+    assert prepare(str(path)).values == session.prepared().values
+
+
+def test_moving_back_to_the_base_value_removes_the_override(session):
+    session.set_base("japan_full")
+    session.set_value("japan_sale_amount", 10.0)
+    assert session.overrides == {"japan_sale_amount": 10.0}
+    session.set_value("japan_sale_amount", session.base_values["japan_sale_amount"])
+    assert session.overrides == {}
+    assert (
+        "[set]\n" in session.scenario_toml() and "japan_sale_amount" not in session.scenario_toml()
+    )
+
+
+def test_bad_values_name_the_problem(session):
+    with pytest.raises(InputError, match="nearest valid value: 0"):
+        session.set_value("japan_sale_amount", -5.0)
+    with pytest.raises(InputError, match="japan_sale_amount"):
+        session.set_value("japan_sale_amout", 5.0)
+    with pytest.raises(InputError, match="japan_full"):
+        session.set_base("japan_ful")
+    with pytest.raises(InputError, match="holder"):
+        sale_parameters("Germany")
+    with pytest.raises(InputError, match="japan_full"):
+        scenario_toml("japan_fulll", {}, session.table)
+
+
+def test_explorer_page_controls_follow_the_table(table):
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_china")
+    assert app.holder.value in ("Japan", "China")
+    for slider, name in zip(app.sale, sale_parameters(app.holder.value), strict=True):
+        assert (slider.start, slider.end) == (table[name].low, table[name].high)
+        assert slider.value == app.session.value(name)
+    app.holder.value = "China" if app.holder.value == "Japan" else "Japan"
+    for slider, name in zip(app.sale, sale_parameters(app.holder.value), strict=True):
+        assert (slider.start, slider.end) == (table[name].low, table[name].high)
+    for name, slider in app.uncertain.items():
+        assert (slider.start, slider.end, slider.value) == (
+            table[name].low,
+            table[name].high,
+            table[name].value,
+        )
+    shown = headline_table([app.session.update().headline]).iloc[0]
+    assert f'data-column="{PEAK}">{shown[PEAK]:,.{HEADLINE_DECIMALS}f}<' in app.headlines.object
+    assert app.toml.value == app.session.scenario_toml()
+
+
+def test_choosing_another_scenario_resets_every_control():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("article")
+    app._set("portfolio_balance_sensitivity", 0.5)
+    first = app.headlines.object
+    app.base.value = "fed_backstop"
+    assert app.session.base == "fed_backstop" and app.session.overrides == {}
+    assert app.levers["fed_backstop_switch"].value is True
+    assert app.uncertain["portfolio_balance_sensitivity"].value == 0.45
+    assert app.sale[0].value == app.session.value("japan_sale_amount") == 1189.3
+    assert app.headlines.object != first
+    assert 'base = "fed_backstop"' in app.toml.value
+
+
+def test_a_refused_value_is_shown_and_changes_nothing():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    shown = app.headlines.object
+    app._set("japan_sale_duration", 0.0)
+    assert "japan_sale_duration" in app.status.object and "error" in app.status.object
+    assert app.session.overrides == {} and app.headlines.object == shown
+
+
+def test_explore_refuses_bad_input(capsys):
+    assert main(["explore", "--port", "0"]) == 2
+    assert "outside 1-65535" in capsys.readouterr().err
+    assert main(["explore", "--scenario", "japan_fll"]) == 2
+    assert "japan_full" in capsys.readouterr().err
+
+
+def test_core_cli_does_not_import_the_web_libraries():
+    code = "import sys, debtloops.cli; print(sorted({'panel', 'bokeh'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# ---- in a real browser --------------------------------------------------------------------------
+#: A small JavaScript function that finds an element through Panel's shadow roots.
+_FIND = """
+(selector) => {
+  const find = (root) => {
+    const hit = root.querySelector(selector);
+    if (hit) return hit;
+    for (const element of root.querySelectorAll('*')) {
+      if (element.shadowRoot) { const found = find(element.shadowRoot); if (found) return found; }
+    }
+    return null;
+  };
+  return find(document);
+}
+"""
+_CHANGED = (
+    f"([selector, old]) => {{ const el = ({_FIND})(selector); "
+    "return el && el.textContent !== old; }"
+)
+#: True once Bokeh has rendered the page and has nothing left to do.
+IDLE = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
+#: How long the page may take to appear the first time (Simlin warms up) [ms].
+PAGE_TIMEOUT = 90_000
+#: Where on its track the sale-size handle is dropped [share of the track's width].
+DROP_AT = 0.4
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def explorer_url():
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "debtloops.cli", "explore", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        line = server.stdout.readline()
+        assert f"127.0.0.1:{port}" in line, line
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()
+
+
+@pytest.mark.slow
+def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
+    browser, explorer_url, artefact, tmp_path
+):
+    context = browser.new_context(
+        viewport={"width": 1600, "height": 1300}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    requested, problems = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(explorer_url)
+    peak = page.locator(f'[data-column="{PEAK}"]')
+    peak.wait_for(timeout=PAGE_TIMEOUT)
+    page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+    before = peak.inner_text()
+    track = page.locator(".noUi-target").first.bounding_box()
+    handle = page.locator(".noUi-handle").first.bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(
+        track["x"] + DROP_AT * track["width"], handle["y"] + handle["height"] / 2, steps=8
+    )
+    started = time.perf_counter()
+    page.mouse.up()
+    page.wait_for_function(
+        _CHANGED, arg=[f'[data-column="{PEAK}"]', before], polling="raf", timeout=PAGE_TIMEOUT
+    )
+    wall = time.perf_counter() - started
+    print(f"slider release to new peak extra yield in the browser: {wall * 1000:.0f} ms")
+    shown = peak.inner_text()
+    assert shown != before
+    text = page.locator("textarea").input_value()
+    amount = tomllib.loads(text)["set"]["japan_sale_amount"]
+    assert 0 < amount < 1189.3
+    page.get_by_role("button", name="copy as scenario").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    page.screenshot(path=artefact("explorer.png"), full_page=True)
+    context.close()
+    assert copied == text
+    assert problems == []
+    network = [url for url in requested if url.startswith(("http:", "https:", "ws:", "wss:"))]
+    assert network and [url for url in network if not url.startswith(explorer_url)] == []
+
+    path = tmp_path / "explorer.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = pd.read_csv(tmp_path / "out" / "headlines.csv", index_col="scenario")
+    assert shown == f"{printed.loc['explorer', PEAK]:,.{HEADLINE_DECIMALS}f}"
+
+
+def test_loaded_simulator_runs_like_a_fresh_simulation():
+    from debtloops.model import simlin as simlin_engine
+
+    values = prepare("japan_full").values
+    loaded = simlin_engine.Simulator(values)
+    moved = {"japan_sale_amount": 321.0, "portfolio_balance_sensitivity": 0.52}
+    first = loaded.run(moved)
+    pd.testing.assert_frame_equal(first, simlin_engine.simulate({**values, **moved}))
+    pd.testing.assert_frame_equal(loaded.run(), simlin_engine.simulate(values))
+    pd.testing.assert_frame_equal(loaded.run(moved), first)
+    with pytest.raises(InputError, match="japan_sale_amount"):
+        loaded.run({"japan_sale_amout": 1.0})
+
+
+def test_quick_validation_equals_prepare(session):
+    session.set_base("gradual")
+    session.set_value("japan_sale_start", 2028.0)
+    session.set_value("yield_seeking_sensitivity", 2.0)
+    assert session.values() == session.prepared().values
+    session.set_value("japan_sale_amount", 1189.3)
+    assert session.values() == session.prepared().values
+
+
+@pytest.mark.parametrize(
+    ("missing", "command"),
+    [("panel", ["explore"]), ("bokeh", ["report", "article", "--out", "never"])],
+)
+def test_without_the_app_extra_the_commands_say_what_to_install(missing, command, tmp_path):
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None; from debtloops.cli import main; "
+        f"sys.exit(main({command!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2
+    assert f"this command needs {missing}" in done.stderr and ".[app]" in done.stderr
+    assert not (tmp_path / "never").exists()
+
+
+def test_no_browser_is_a_skip_here_and_a_failure_under_ci(monkeypatch):
+    from conftest import _no_browser
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run under CI: no Chromium"):
+        _no_browser("no Chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _no_browser("no Chromium")

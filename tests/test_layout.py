@@ -1,0 +1,69 @@
+"""The package's folders show its pipelines: each layer imports only from the layers below it.
+
+Layers, from the bottom: the shared helpers (errors, paths, io, provenance); ``model`` (parameters,
+scenarios, data, translation and runs); ``loops`` (the causal structure derived from the model);
+``figures`` (every plot and diagram, reading one table of labels); then the pipelines
+``validation``, ``sweeps``, ``calibration``, ``outputs`` (what a run writes) and ``loop_report``
+(what ``debtloops diagram`` writes), which use those below but not each other; and at the top the
+command line and the apps.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "debtloops"
+
+SHARED = {"errors", "paths", "io", "provenance"}
+#: What each part may import from the package, besides itself and the shared helpers.
+ALLOWED = {
+    "model": set(),
+    "loops": {"model"},
+    "figures": {"model", "loops"},
+    "validation": {"model", "figures"},
+    "sweeps": {"model", "figures"},
+    "calibration": {"model", "figures", "validation"},
+    "outputs": {"model", "figures"},
+    "loop_report": {"model", "loops", "figures"},
+}
+#: The top: free to import any part.
+TOP = {"cli", "entry", "__init__", "__main__", "app"}
+
+
+def _part(module: Path) -> str:
+    relative = module.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def _imported_parts(module: Path) -> set[str]:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    parts = set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            pieces = name.split(".")
+            if pieces[0] == "debtloops" and len(pieces) > 1:
+                parts.add(pieces[1])
+    return parts & ({path.stem for path in PACKAGE.iterdir()} | SHARED)
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _part(p) not in TOP)
+
+
+def test_every_part_of_the_package_has_a_place_in_the_layers():
+    parts = {_part(p) for p in PACKAGE.rglob("*.py")}
+    assert parts <= SHARED | set(ALLOWED) | TOP, parts - (SHARED | set(ALLOWED) | TOP)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_module_imports_only_from_the_layers_below_it(module):
+    part = _part(module)
+    allowed = SHARED | {part} | ALLOWED.get(part, set())
+    if part in SHARED:
+        allowed = SHARED
+    assert _imported_parts(module) <= allowed, _imported_parts(module) - allowed
