@@ -183,10 +183,12 @@ def test_sobol_confidence_intervals_are_reproducible(seed):
 def test_figures_from_a_one_scenario_sweep(ishigami_sweep, tmp_path):
     scalars = so.scalar_outcomes(ishigami_sweep)
     indices = si.sobol_indices(ishigami_sweep, scalars)
-    figures.plot_fan_chart(ishigami_sweep, "debt_to_gdp", tmp_path / "fan.png")
-    figures.plot_sobol(indices, tmp_path / "sobol.png", scenario="base")
-    figures.plot_tornado(ishigami_sweep, scalars, tmp_path / "tornado.png")
-    figures.plot_scatter(ishigami_sweep, scalars, tmp_path / "scatter.png", indices=indices)
+    measure = si.ranking(ishigami_sweep, scalars, indices)
+    rho = si.rank_correlations(ishigami_sweep, scalars)["rho"]
+    figures.plot_fan_chart(so.percentile_bands(ishigami_sweep, "debt_to_gdp"), tmp_path / "fan.png")
+    figures.plot_sobol(indices, tmp_path / "sobol.png", scalars, scenario="base")
+    figures.plot_tornado(measure, scalars, tmp_path / "tornado.png")
+    figures.plot_scatter(ishigami_sweep, scalars, measure, rho, tmp_path / "scatter.png")
     assert files_in(tmp_path) == ["fan.png", "scatter.png", "sobol.png", "tornado.png"]
     for name in files_in(tmp_path):
         assert_png(tmp_path / name)
@@ -666,13 +668,23 @@ def test_analyze_a_monte_carlo_sweep_ranks_by_rank_correlation(tmp_path):
 
 
 def test_outcomes_are_shown_in_plain_words_with_the_label_table_s_units():
-    for name in so.SCALAR_OUTCOMES:
-        shown = figures.outcome_label(name)
+    sweep = make_sweep(
+        {"a": [0.1, 0.2]},
+        {name: np.ones((2, 3)) for name in UNITS},
+        sampler="grid",
+        bounds=[(0.0, 1.0)],
+    )
+    scalars = so.scalar_outcomes(sweep)
+    assert set(scalars.data_vars) == set(so.SCALAR_OUTCOMES)
+    for name in scalars.data_vars:
+        shown = figures.outcome_label(name, scalars)
         assert "_" not in shown.title and shown.units, name
-    debt = figures.outcome_label("debt_to_gdp_final")
+    debt = figures.outcome_label("debt_to_gdp_final", scalars)
     assert debt.title == "Debt held by the public / GDP, at the end"
     assert (debt.units, debt.scale) == ("% of GDP", 100.0)
-    assert figures.outcome_label("peak_market_yield").title == "10-year market yield, peak"
+    assert figures.outcome_label("peak_market_yield", scalars).title == (
+        "10-year market yield, peak"
+    )
 
 
 def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units():

@@ -1,17 +1,19 @@
 """Figures of a sensitivity sweep: fan charts, Sobol and Morris charts, tornado and scatter plots.
 
-Titles and axis units come from :mod:`debtloops.figures.labels` (a scalar outcome reads as its
-source series, "at the end", "peak" or "trough"), and inputs are named by :func:`parameter_label`,
-a short phrase from the .mdl's description of the parameter with its units, so no figure shows a
-variable's code name. Every bar chart sorts its bars by size, largest at the top. Figures use
-matplotlib's object-oriented API with the Agg canvas and are written atomically.
+The figures draw what :mod:`debtloops.sweeps` computed (percentile bands, indices, the ranking
+measure); they compute nothing about the sweep themselves. Titles and axis units come from
+:mod:`debtloops.figures.labels` (a scalar outcome, described by its ``source`` and ``reduction``
+attributes, reads as its source series "at the end", "peak" or "trough"), and inputs are named by
+:func:`parameter_label`, a short phrase from the .mdl's description of the parameter with its units,
+so no figure shows a variable's code name. Every bar chart sorts its bars by size, largest at the
+top. Figures use matplotlib's object-oriented API with the Agg canvas and are written atomically.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +24,6 @@ from matplotlib.figure import Figure
 from debtloops.errors import InputError
 from debtloops.figures.labels import Label, label
 from debtloops.io import atomic_file
-from debtloops.sweeps.indices import rank_correlations, ranking
-from debtloops.sweeps.outcomes import SCALAR_OUTCOMES, percentile_bands, succeeded
-from debtloops.sweeps.spec import Design
-from debtloops.sweeps.store import read_design
 
 DPI = 150
 #: The longest parameter name shown, in characters; longer descriptions are cut at a word.
@@ -75,13 +73,18 @@ def parameter_label(name: str, attrs: dict | None = None) -> str:
 
 
 def outcome_label(name: str, scalars: xr.Dataset | None = None) -> Label:
-    """Return how a scalar outcome or a time series is shown: title, units and scale."""
-    spec = SCALAR_OUTCOMES.get(name)
-    if spec is None:
-        attrs = scalars[name].attrs if scalars is not None and name in scalars else {}
+    """Return how a scalar outcome or a time series is shown: title, units and scale.
+
+    A scalar outcome whose attributes name its ``source`` series and its ``reduction``
+    (``final``, ``max`` or ``min``) reads as that series' label with "at the end", "peak" or
+    "trough"; anything else is looked up in :data:`debtloops.figures.labels.LABELS`.
+    """
+    attrs = scalars[name].attrs if scalars is not None and name in scalars else {}
+    source, reduction = attrs.get("source"), attrs.get("reduction")
+    if source is None or reduction not in REDUCTION_WORDS:
         return label(name, attrs.get("long_name"), attrs.get("units"))
-    source = label(spec.source, spec.long_name, spec.units)
-    return Label(f"{source.title}, {REDUCTION_WORDS[spec.reduction]}", source.units, source.scale)
+    base = label(str(source), attrs.get("long_name"), attrs.get("units"))
+    return Label(f"{base.title}, {REDUCTION_WORDS[reduction]}", base.units, base.scale)
 
 
 def largest_first(values: np.ndarray) -> np.ndarray:
@@ -124,51 +127,43 @@ def _select(data, scenario: str, lever_combination: int):
     return data
 
 
-def _input_attrs(ds: xr.Dataset | None, name: str) -> dict:
-    if ds is not None and name in ds.coords:
-        return dict(ds[name].attrs)
-    return {}
-
-
-def _lever_text(design: Design, lever_combination: int) -> str:
-    """Return the lever settings shown, in words ("" without levers)."""
-    if not design.has_levers:
-        return ""
-    values = design.lever_values[lever_combination]
-    # A lever's description reads as a rule ("1 switches on ..."); its name in words is clearer.
-    settings = ", ".join(
-        f"{plain(name)} = {value:g}" for name, value in zip(design.spec.levers, values, strict=True)
-    )
-    return f"; levers: {settings}"
+def _lever_text(data: xr.Dataset | xr.DataArray) -> str:
+    """Return the lever settings of a selected lever combination, in words ("" without levers)."""
+    settings = [
+        f"{plain(str(c)[len('lever_') :])} = {data[c].item():g}"
+        for c in data.coords
+        if str(c).startswith("lever_") and c != "lever_combination"
+    ]
+    return "; levers: " + ", ".join(settings) if settings else ""
 
 
 def _empty(ax, text: str = NOT_AVAILABLE) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
 
 
-def plot_fan_chart(ds: xr.Dataset, variable: str, path: Path) -> None:
+def plot_fan_chart(bands: xr.DataArray, path: Path, pooled: bool = False) -> None:
     """Draw the 5-95% and 25-75% bands and the median of a time series, one panel per scenario.
 
-    Failed samples are left out; all lever combinations are pooled. Ratios and yields are shown
-    in percent.
+    Ratios and yields are shown in percent.
 
     Parameters
     ----------
-    ds : xarray.Dataset
-        The sweep.
-    variable : str
-        A time-series outcome, e.g. ``"debt_to_gdp"`` [1].
+    bands : xarray.DataArray
+        From :func:`debtloops.sweeps.outcomes.percentile_bands`: over ``scenario``,
+        ``percentile`` (5, 25, 50, 75 and 95) and ``time``, named after its variable, with its
+        ``units``, ``long_name`` and ``n_samples`` attributes.
     path : Path
         The PNG to write (atomically).
+    pooled : bool
+        Whether several lever settings were pooled (said in the title).
     """
-    design = read_design(ds)
-    bands = percentile_bands(ds, variable)
-    attrs = ds[variable].attrs
-    shown = label(variable, str(attrs.get("long_name", "")).rstrip(".") or None, attrs.get("units"))
+    attrs = bands.attrs
+    long_name = str(attrs.get("long_name", "")).rstrip(".") or None
+    shown = label(str(bands.name), long_name, attrs.get("units"))
     scenarios = [str(s) for s in bands["scenario"].values]
     figure, axes = _new_figure(len(scenarios), 3, (5.5, 4.0))
     time = bands["time"].values
-    for ax, scenario, used in zip(axes, scenarios, bands.attrs["n_samples"], strict=True):
+    for ax, scenario, used in zip(axes, scenarios, attrs["n_samples"], strict=True):
         band = bands.sel(scenario=scenario).values * shown.scale
         if used == 0:
             _empty(ax, "no sample ran")
@@ -181,21 +176,23 @@ def plot_fan_chart(ds: xr.Dataset, variable: str, path: Path) -> None:
         ax.set_xlabel("Year")
         ax.set_ylabel(shown.with_units())
         ax.grid(alpha=0.3)
-    pooled = ", all lever settings pooled" if design.has_levers else ""
-    figure.suptitle(f"{shown.title}: spread across the sweep's samples{pooled}")
+    note = ", all lever settings pooled" if pooled else ""
+    figure.suptitle(f"{shown.title}: spread across the sweep's samples{note}")
     _save(figure, path)
 
 
-def _parameter_names(indices: xr.Dataset, ds: xr.Dataset | None) -> list[str]:
-    return [parameter_label(str(p), _input_attrs(ds, str(p))) for p in indices["parameter"].values]
+def _parameter_names(data: xr.Dataset | xr.DataArray, inputs: Mapping | None) -> list[str]:
+    inputs = inputs or {}
+    return [parameter_label(str(p), inputs.get(str(p))) for p in data["parameter"].values]
 
 
 def plot_sobol(
     indices: xr.Dataset,
     path: Path,
+    scalars: xr.Dataset | None = None,
     scenario: str | None = None,
     lever_combination: int = 0,
-    ds: xr.Dataset | None = None,
+    inputs: Mapping[str, dict] | None = None,
 ) -> None:
     """Draw S1 and ST with their 95% intervals per parameter, one panel per outcome.
 
@@ -207,17 +204,19 @@ def plot_sobol(
         The result of :func:`debtloops.sweeps.indices.sobol_indices`.
     path : Path
         The PNG to write (atomically).
+    scalars : xarray.Dataset, optional
+        The scalar outcomes, for their titles and units.
     scenario : str, optional
         The scenario shown; the first one by default.
     lever_combination : int
         The lever combination shown, when the sweep has levers.
-    ds : xarray.Dataset, optional
-        The sweep, for the parameters' descriptions and units.
+    inputs : mapping of str to dict, optional
+        Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
     name = _pick_scenario([str(s) for s in indices["scenario"].values], scenario)
     data = _select(indices, name, lever_combination)
     outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(indices, ds)
+    parameters = _parameter_names(indices, inputs)
     figure, axes = _new_figure(len(outcomes), 2, (7.5, 0.5 * len(parameters) + 2.2))
     height = 0.38
     for ax, outcome in zip(axes, outcomes, strict=True):
@@ -243,16 +242,9 @@ def plot_sobol(
         ax.invert_yaxis()
         ax.axvline(0.0, color="0.3", linewidth=0.8)
         ax.set_xlabel("Sobol index [1]")
-        ax.set_title(f"{plain(name)}: {outcome_label(outcome).title}", fontsize="medium")
+        ax.set_title(f"{plain(name)}: {outcome_label(outcome, scalars).title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
-    levers = ""
-    if "lever_combination" in indices.dims:
-        settings = [
-            f"{plain(str(c)[len('lever_') :])} = {data[c].item():g}"
-            for c in data.coords
-            if str(c).startswith("lever_") and c != "lever_combination"
-        ]
-        levers = "; levers: " + ", ".join(settings)
+    levers = _lever_text(data)
     figure.suptitle(f"Sobol indices (first order and total, 95% intervals){levers}")
     _save(figure, path)
 
@@ -260,9 +252,10 @@ def plot_sobol(
 def plot_morris(
     indices: xr.Dataset,
     path: Path,
+    scalars: xr.Dataset | None = None,
     scenario: str | None = None,
     lever_combination: int = 0,
-    ds: xr.Dataset | None = None,
+    inputs: Mapping[str, dict] | None = None,
 ) -> None:
     """Draw Morris mu* against sigma, one labelled point per parameter, one panel per outcome.
 
@@ -272,21 +265,23 @@ def plot_morris(
         The result of :func:`debtloops.sweeps.indices.morris_indices`.
     path : Path
         The PNG to write (atomically).
+    scalars : xarray.Dataset, optional
+        The scalar outcomes, for their titles and units.
     scenario : str, optional
         The scenario shown; the first one by default.
     lever_combination : int
         The lever combination shown, when the sweep has levers.
-    ds : xarray.Dataset, optional
-        The sweep, for the parameters' descriptions.
+    inputs : mapping of str to dict, optional
+        Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
     name = _pick_scenario([str(s) for s in indices["scenario"].values], scenario)
     data = _select(indices, name, lever_combination)
     outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(indices, ds)
+    parameters = _parameter_names(indices, inputs)
     figure, axes = _new_figure(len(outcomes), 2, (6.5, 4.5))
     for ax, outcome in zip(axes, outcomes, strict=True):
         cell = data.sel(outcome=outcome)
-        shown = outcome_label(outcome)
+        shown = outcome_label(outcome, scalars)
         mu_star = cell["mu_star"].values * shown.scale
         sigma = cell["sigma"].values * shown.scale
         if np.isnan(mu_star).all():
@@ -312,44 +307,42 @@ def plot_morris(
         ax.grid(alpha=0.3)
     figure.suptitle(
         "Morris screening: elementary effects (outcome change over each input's full range), "
-        "mean absolute value against spread"
+        f"mean absolute value against spread{_lever_text(data)}"
     )
     _save(figure, path)
 
 
 def plot_tornado(
-    ds: xr.Dataset,
+    measure: xr.DataArray,
     scalars: xr.Dataset,
     path: Path,
     scenario: str | None = None,
     lever_combination: int = 0,
-    indices: xr.Dataset | None = None,
+    inputs: Mapping[str, dict] | None = None,
 ) -> None:
     """Draw the inputs' ranking measure as bars sorted by magnitude, one panel per outcome.
 
-    The measure is ST for a Sobol sweep, mu* for a Morris sweep, otherwise Spearman's rho.
-
     Parameters
     ----------
-    ds : xarray.Dataset
-        The sweep.
+    measure : xarray.DataArray
+        From :func:`debtloops.sweeps.indices.ranking`: ST, mu* or Spearman's rho over
+        ``scenario``, (``lever_combination``,) ``parameter`` and ``outcome``, with its ``measure``
+        and ``long_name`` attributes.
     scalars : xarray.Dataset
-        Its scalar outcomes.
+        The scalar outcomes, for their titles and units.
     path : Path
         The PNG to write (atomically).
     scenario : str, optional
         The scenario shown; the first one by default.
     lever_combination : int
         The lever combination shown, when the sweep has levers.
-    indices : xarray.Dataset, optional
-        Already computed indices, passed to :func:`debtloops.sweeps.indices.ranking`.
+    inputs : mapping of str to dict, optional
+        Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
-    design = read_design(ds)
-    measure = ranking(ds, scalars, indices)
-    name = _pick_scenario(list(design.spec.scenarios), scenario)
+    name = _pick_scenario([str(s) for s in measure["scenario"].values], scenario)
     data = _select(measure, name, lever_combination)
     outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(measure, ds)
+    parameters = _parameter_names(measure, inputs)
     figure, axes = _new_figure(len(outcomes), 2, (7.5, 0.45 * len(parameters) + 2.0))
     for ax, outcome in zip(axes, outcomes, strict=True):
         values = data.sel(outcome=outcome).values
@@ -371,10 +364,7 @@ def plot_tornado(
         ax.grid(alpha=0.3, axis="x")
         if np.isnan(values).all():
             _empty(ax, "not available")
-    figure.suptitle(
-        f"What drives each outcome: {measure.attrs['long_name']}"
-        f"{_lever_text(design, lever_combination)}"
-    )
+    figure.suptitle(f"What drives each outcome: {measure.attrs['long_name']}{_lever_text(data)}")
     _save(figure, path)
 
 
@@ -389,61 +379,59 @@ def _most_influential(values: np.ndarray, fallback: np.ndarray) -> int:
 def plot_scatter(
     ds: xr.Dataset,
     scalars: xr.Dataset,
+    measure: xr.DataArray,
+    rho: xr.DataArray,
     path: Path,
     scenario: str | None = None,
     lever_combination: int = 0,
-    indices: xr.Dataset | None = None,
 ) -> None:
     """Plot each scalar outcome against its most influential input, one panel per outcome.
 
-    The input is the one ranked first by :func:`debtloops.sweeps.indices.ranking`; failed samples
-    are left out, and at most :data:`MAX_SCATTER_POINTS` evenly spaced samples are drawn.
+    The input is the one ranked first by ``measure`` (by Spearman's ``rho`` where the measure is
+    NaN throughout); failed samples (non-empty ``error``) are left out, and at most
+    :data:`MAX_SCATTER_POINTS` evenly spaced samples are drawn.
 
     Parameters
     ----------
     ds : xarray.Dataset
-        The sweep.
+        The sweep: its ``error`` and its input coordinates on ``sample``, the lever combinations
+        in equal consecutive blocks of samples.
     scalars : xarray.Dataset
-        Its scalar outcomes.
+        Its scalar outcomes over ``scenario`` and ``sample``.
+    measure : xarray.DataArray
+        From :func:`debtloops.sweeps.indices.ranking`.
+    rho : xarray.DataArray
+        Spearman's rho, from :func:`debtloops.sweeps.indices.rank_correlations`.
     path : Path
         The PNG to write (atomically).
     scenario : str, optional
         The scenario shown; the first one by default.
     lever_combination : int
         The lever combination shown, when the sweep has levers.
-    indices : xarray.Dataset, optional
-        Already computed indices, passed to :func:`debtloops.sweeps.indices.ranking`.
     """
-    design = read_design(ds)
-    measure = ranking(ds, scalars, indices)
-    name = _pick_scenario(list(design.spec.scenarios), scenario)
+    name = _pick_scenario([str(s) for s in measure["scenario"].values], scenario)
     data = _select(measure, name, lever_combination)
-    rows = design.block(lever_combination)
-    ok = succeeded(ds).sel(scenario=name).values[rows]
+    fallback_all = _select(rho, name, lever_combination)
+    parameters = [str(p) for p in measure["parameter"].values]
+    block = ds.sizes["sample"] // measure.sizes.get("lever_combination", 1)
+    rows = slice(lever_combination * block, (lever_combination + 1) * block)
+    ok = (ds["error"].sel(scenario=name) == "").values[rows]
     stride = max(1, -(-int(ok.sum()) // MAX_SCATTER_POINTS))
-    rho = None
-    if measure.attrs["measure"] != "rho":
-        rho = _select(rank_correlations(ds, scalars)["rho"], name, lever_combination)
     outcomes = [str(o) for o in data["outcome"].values]
     figure, axes = _new_figure(len(outcomes), 2, (5.5, 4.2))
     for ax, outcome in zip(axes, outcomes, strict=True):
         values = data.sel(outcome=outcome).values
-        fallback = rho.sel(outcome=outcome).values if rho is not None else values
-        top = design.parameters[_most_influential(values, fallback)]
-        column = design.names.index(top)
-        x = design.values[rows, column][ok][::stride]
+        position = _most_influential(values, fallback_all.sel(outcome=outcome).values)
+        top = parameters[position]
+        x = ds[top].values[rows][ok][::stride]
         shown = outcome_label(outcome, scalars)
         y = scalars[outcome].sel(scenario=name).values[rows][ok][::stride] * shown.scale
         ax.scatter(x, y, s=8, alpha=0.5, color="C0", edgecolors="none")
-        ax.set_xlabel(parameter_label(top, _input_attrs(ds, top)), fontsize="small")
+        ax.set_xlabel(parameter_label(top, dict(ds[top].attrs)), fontsize="small")
         ax.set_ylabel(shown.with_units())
-        score = values[design.parameters.index(top)]
         symbol = {"ST": "ST", "mu_star": "mu*", "rho": "rho"}[measure.attrs["measure"]]
-        ax.set_title(f"{plain(name)} ({symbol} = {score:.2f})", fontsize="medium")
+        ax.set_title(f"{plain(name)} ({symbol} = {values[position]:.2f})", fontsize="medium")
         ax.grid(alpha=0.3)
     subset = f"; every {stride}th sample drawn" if stride > 1 else ""
-    figure.suptitle(
-        "Each outcome against its most influential input"
-        f"{_lever_text(design, lever_combination)}{subset}"
-    )
+    figure.suptitle(f"Each outcome against its most influential input{_lever_text(data)}{subset}")
     _save(figure, path)

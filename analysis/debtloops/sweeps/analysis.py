@@ -40,7 +40,7 @@ from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file
 from debtloops.sweeps import indices as si
-from debtloops.sweeps.outcomes import outcome_variables, scalar_outcomes
+from debtloops.sweeps.outcomes import outcome_variables, percentile_bands, scalar_outcomes
 from debtloops.sweeps.store import ERROR, STORE_NAME, open_sweep, read_design
 
 #: The time series drawn as fan charts by ``analyze``, when present.
@@ -134,15 +134,18 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
         "notes": " | ".join(notes),
     }
 
+    inputs = {name: dict(ds[name].attrs) for name in design.names}
     for variable in FAN_VARIABLES:
         if variable in ds.data_vars:
-            figures.plot_fan_chart(ds, variable, sweep_dir / f"fan_{variable}.png")
+            bands = percentile_bands(ds, variable)
+            figures.plot_fan_chart(bands, sweep_dir / f"fan_{variable}.png", design.has_levers)
     if method == "sobol":
-        figures.plot_sobol(indices, sweep_dir / "sobol.png", ds=ds)
+        figures.plot_sobol(indices, sweep_dir / "sobol.png", scalars, inputs=inputs)
     elif method == "morris":
-        figures.plot_morris(indices, sweep_dir / "morris.png", ds=ds)
-    figures.plot_tornado(ds, scalars, sweep_dir / "tornado.png", indices=indices)
-    figures.plot_scatter(ds, scalars, sweep_dir / "scatter.png", indices=indices)
+        figures.plot_morris(indices, sweep_dir / "morris.png", scalars, inputs=inputs)
+    measure = si.ranking(ds, scalars, indices)
+    figures.plot_tornado(measure, scalars, sweep_dir / "tornado.png", inputs=inputs)
+    figures.plot_scatter(ds, scalars, measure, correlations["rho"], sweep_dir / "scatter.png")
     target = sweep_dir / ANALYSIS_NAME
     atomic_file(target, lambda scratch: analysis.to_netcdf(scratch, format="NETCDF4"))
     return target

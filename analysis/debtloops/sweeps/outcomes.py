@@ -102,7 +102,8 @@ def scalar_outcomes(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset
         One variable per scalar outcome over ``scenario``, ``sample``, in the units of its source
         (debt/GDP [1], yield [1/year], extra interest [billion USD], dollar [index]), with the
-        sweep's sample coordinates, and ``units`` and ``long_name`` attributes.
+        sweep's sample coordinates, and ``units``, ``long_name``, ``source`` (the series) and
+        ``reduction`` (``final``, ``max`` or ``min``) attributes.
     """
     if ERROR not in ds.data_vars:
         raise InputError("sweep lacks the 'error' variable")
@@ -119,7 +120,12 @@ def scalar_outcomes(ds: xr.Dataset) -> xr.Dataset:
         else:
             value = series.min("time", skipna=False)
         value = value.where(ok)
-        value.attrs = {"units": spec.units, "long_name": spec.long_name}
+        value.attrs = {
+            "units": spec.units,
+            "long_name": spec.long_name,
+            "source": spec.source,
+            "reduction": spec.reduction,
+        }
         result[name] = value
     if not result:
         sources = ", ".join(spec.source for spec in SCALAR_OUTCOMES.values())
