@@ -375,7 +375,7 @@ def test_random_sweep_specs_run_or_exit_2_and_stay_contained(spec):
         _check(status, err, allowed=(0, 2))
         _check_contained(before, root, work / "out", status)
         if status == 0:
-            assert (work / "out" / "sweep.nc").is_file()
+            assert (work / "out" / "sweep.zarr").is_dir()
 
 
 # ---- random output paths ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from debtloops.io import LOCK_NAME, SCRATCH_PREFIX
 from debtloops.model.parameters import load_parameters, validate
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import MAX_TEXT_KEPT, load_scenario
-from debtloops.sweeps import execute
+from debtloops.sweeps import execute, store
 
 SMALL_SPEC = """\
     # small: a sweep for the tests
@@ -231,7 +232,7 @@ def test_a_second_writer_waits_then_exits_2_naming_the_folder(tmp_path, capsys, 
 def test_sweep_analyze_and_diagram_take_the_lock_too(tmp_path, capsys, monkeypatch, command):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "sweep.nc").write_text("a sweep being written")
+    (out / "sweep.zarr").mkdir()  # a sweep being written
     spec = _spec(tmp_path)
     args = {
         "sweep": ["sweep", str(spec), "--out", str(tmp_path / "sweep_out"), "--quiet"],
@@ -528,12 +529,19 @@ def test_results_keep_a_large_scenario_file_by_hash_only(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("samples", "size"), [(1, 1), (12, 12), (100, 25), (1000, 50), (10_240, 512), (10**6, 2500)]
+    ("samples", "size"),
+    [
+        (1, 1),
+        (12, 12),
+        (10_000, 10_000),
+        (10_001, 10_000),
+        (10**6, 10_000),
+    ],
 )
-def test_the_default_chunk_size_gives_at_least_20_chunks_within_bounds(samples, size):
+def test_the_default_chunk_size_is_the_largest_chunk_or_the_whole_sweep(samples, size):
     assert execute.default_chunk_size(samples) == size
     chunks = -(-samples // size)
-    assert chunks >= 20 or size == execute.MIN_CHUNK_SIZE or size == samples
+    assert size * (chunks - 1) < samples <= size * chunks
 
 
 def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):
@@ -549,13 +557,20 @@ def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):
     _assert_refused(status, err, "--chunk-size must be at least 1")
 
 
-def test_the_rate_counts_only_samples_computed_in_this_call(capsys, monkeypatch):
-    clock = iter([100.0, 102.0])
-    monkeypatch.setattr(execute.time, "perf_counter", lambda: next(clock))
-    progress = execute.Progress(total=1000, quiet=False, already=900)
-    progress.advance(50)
+def test_the_rate_counts_only_samples_computed_in_this_call(capsys):
+    with execute.progress_bar(total=1000, already=900, quiet=False) as progress:
+        progress.start_t -= 2.0  # two seconds ago
+        progress.update(50)
+        progress.refresh()
     bar = capsys.readouterr().err
-    assert "950/1000 samples, 25/s, 2 s left" in bar
+    assert "950/1000" in bar
+    assert "25.0" in bar and "samples/s" in bar  # 50 samples in 2 s, not 950
+
+
+def test_a_quiet_sweep_shows_no_progress_bar(capsys):
+    with execute.progress_bar(total=10, already=0, quiet=True) as progress:
+        progress.update(10)
+    assert capsys.readouterr().err == ""
 
 
 def _start_sweep(spec: Path, out: Path) -> subprocess.Popen:
@@ -567,9 +582,16 @@ def _start_sweep(spec: Path, out: Path) -> subprocess.Popen:
     )
 
 
+def _done(out: Path) -> int:
+    try:
+        return int(store.done_chunks(store.store_path(out)).sum())
+    except (OSError, ValueError, KeyError):  # the store is being laid out
+        return 0
+
+
 def _wait_for_a_chunk(process: subprocess.Popen, out: Path) -> None:
     deadline = time.monotonic() + 120
-    while not list((out / "chunks").glob("chunk_*.nc")):
+    while not _done(out):
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -586,15 +608,15 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
             process.wait()
         finally:
             process.kill()
-    kept = len(list((out / "chunks").glob("chunk_*.nc")))
+    kept = _done(out)
     assert 1 <= kept < 10
     resumed = execute.run_sweep(spec, out, quiet=True, chunk_size=4)
     assert resumed.computed == 40 - 4 * kept
     whole = execute.run_sweep(spec, tmp_path / "whole", quiet=True, chunk_size=4)
-    with xr.open_dataset(resumed.path) as a, xr.open_dataset(whole.path) as b:
+    with store.open_sweep(resumed.path) as a, store.open_sweep(whole.path) as b:
         xr.testing.assert_identical(a.load(), b.load())
     assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
-        "sweep.nc",
+        "sweep.zarr",
         "sweep_spec.toml",
     ]
 
@@ -675,3 +697,16 @@ def test_provenance_names_the_scenario_file_and_its_hash(tmp_path):
     scenario = load_scenario(str(path))
     assert json.dumps(scenario.chain) == '["baseline", "article", "mine"]'
     assert "# ---- mine.toml (sha256 " in scenario.text
+
+
+def test_a_sweep_s_dask_workers_keep_their_files_inside_the_output_folder(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "tmp"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))  # where Dask would otherwise write
+    out = tmp_path / "out"
+    execute.run_sweep(_spec(tmp_path), out, quiet=True, chunk_size=20)
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
+        "sweep.zarr",
+        "sweep_spec.toml",
+    ]

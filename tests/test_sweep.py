@@ -1,6 +1,5 @@
 """Sweeps: the ensemble matches single runs, results are labelled, reproducible and resumable."""
 
-import json
 import textwrap
 
 import numpy as np
@@ -8,9 +7,12 @@ import pytest
 import xarray as xr
 
 from debtloops import cli
+from debtloops.errors import InputError
+from debtloops.figures.sweeps import parameter_label
 from debtloops.model import engine, ensemble
 from debtloops.model.run import prepare
-from debtloops.sweeps import execute
+from debtloops.sweeps import execute, store
+from debtloops.sweeps.analysis import analyze
 
 OUTCOMES = ["debt_to_gdp", "market_yield", "interest_to_revenue", "dollar_index"]
 
@@ -53,7 +55,7 @@ def small_spec(tmp_path_factory):
 def serial(small_spec, tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "sweep"
     report = execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
-    with xr.open_dataset(report.path) as ds:
+    with store.open_sweep(report.path) as ds:
         return report, ds.load()
 
 
@@ -87,7 +89,9 @@ def test_the_ensemble_matches_single_runs():
 def test_sweep_dataset_is_labelled(serial, small_spec):
     report, ds = serial
     assert report.samples == 24 and report.failed == 0
-    assert dict(ds.sizes) == {"scenario": 2, "sample": 24, "time": 41}
+    assert report.path.name == "sweep.zarr"
+    assert dict(ds.sizes) == {"scenario": 2, "sample": 24, "time": 41, "chunk": 3}
+    assert ds[store.DONE].values.all()
     assert list(ds["scenario"].values) == ["article", "japan_full"]
     for name in ["portfolio_balance_sensitivity", "flow_effect_sensitivity", "fed_backstop_switch"]:
         assert ds[name].dims == ("sample",)
@@ -98,10 +102,12 @@ def test_sweep_dataset_is_labelled(serial, small_spec):
     assert ds["debt_to_gdp"].dims == ("scenario", "sample", "time")
     assert (ds["error"] == "").all()
     assert ds.attrs["spec"] == small_spec.read_text()
-    assert ds.attrs["sampler"] == "lhs" and ds.attrs["seed"] == 11
-    assert [u["name"] for u in json.loads(ds.attrs["uncertainties"])][0] == (
-        "portfolio_balance_sensitivity"
-    )
+    design = store.read_design(ds)
+    assert design.spec.method == "lhs" and design.spec.seed == 11
+    assert design.parameters[0] == "portfolio_balance_sensitivity"
+    assert design.describe(1) == "fed_backstop_switch = 1"
+    assert ds["coupon_maturity_time"].attrs["units"] == "year"
+    assert "matures" in ds["coupon_maturity_time"].attrs["long_name"]
     assert len(ds.attrs["git_commit"]) >= 7
 
 
@@ -129,7 +135,7 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
 def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path):
     _, first = serial
     again = execute.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
-    with xr.open_dataset(again.path) as second:
+    with store.open_sweep(again.path) as second:
         xr.testing.assert_identical(first, second.load())
 
 
@@ -137,23 +143,23 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp
     _, uninterrupted = serial
     out = tmp_path / "resumed"
     real = execute.run_chunk
-    done = []
 
-    def interrupt_after_one(*args):
-        if done:
-            raise KeyboardInterrupt
-        done.append(real(*args))
-        return done[-1]
+    def only_the_first(task):
+        if task.index:
+            raise RuntimeError("stopped")
+        return real(task)
 
-    monkeypatch.setattr(execute, "run_chunk", interrupt_after_one)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(execute, "run_chunk", only_the_first)
+    with pytest.raises(RuntimeError, match="stopped"):
         execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
-    assert sorted(p.name for p in (out / "chunks").iterdir()) == ["chunk_00000.nc"]
-    assert not (out / "sweep.nc").exists()
+    done = store.done_chunks(out / "sweep.zarr")
+    assert list(done[1:]) == [False, False]  # the chunks that failed are not marked done
+    with pytest.raises(InputError, match="incomplete"):
+        analyze(out)  # an incomplete store is not a result
     monkeypatch.setattr(execute, "run_chunk", real)
     report = execute.run_sweep(small_spec, out, quiet=True, chunk_size=10)
-    assert report.computed == 14  # only the two missing chunks ran
-    with xr.open_dataset(report.path) as resumed:
+    assert report.computed == 24 - 10 * int(done.sum())  # only the missing chunks ran
+    with store.open_sweep(report.path) as resumed:
         xr.testing.assert_identical(uninterrupted, resumed.load())
 
 
@@ -178,7 +184,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
         """,
     )
     report = execute.run_sweep(spec, tmp_path / "out", quiet=True)
-    with xr.open_dataset(report.path) as ds:
+    with store.open_sweep(report.path) as ds:
         errors = ds["error"].values
         failed = errors != ""
         assert report.failed == failed.sum() == 2
@@ -192,7 +198,7 @@ def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_s
 
     _, expected = serial
     pooled = execute.run_sweep(small_spec, tmp_path / "pool", workers=2, quiet=True, chunk_size=10)
-    with xr.open_dataset(pooled.path) as ds:
+    with store.open_sweep(pooled.path) as ds:
         xr.testing.assert_identical(expected, ds.load())
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
@@ -204,7 +210,7 @@ def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_s
             quiet=True,
             chunk_size=10,
         )
-    with xr.open_dataset(report.path) as ds:
+    with store.open_sweep(report.path) as ds:
         xr.testing.assert_identical(expected, ds.load())
 
 
@@ -239,3 +245,27 @@ def test_zero_workers_are_refused(small_spec, tmp_path, capsys):
     assert cli.main(["sweep", str(small_spec), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_analyze_runs_on_the_store_that_sweep_wrote(serial):
+    report, ds = serial
+    folder = report.path.parent
+    path = analyze(folder)
+    with xr.open_dataset(path) as analysis:
+        assert list(analysis["scenario"].values) == ["article", "japan_full"]
+        assert analysis["spearman_rho"].dims == (
+            "scenario",
+            "lever_combination",
+            "parameter",
+            "outcome",
+        )
+        np.testing.assert_array_equal(analysis["lever_fed_backstop_switch"].values, [0.0, 1.0])
+        # The scalar outcomes are the store's own series, reduced.
+        np.testing.assert_array_equal(
+            analysis["debt_to_gdp_final"].values, ds["debt_to_gdp"].values[:, :, -1]
+        )
+        assert np.isfinite(analysis["spearman_rho"]).all()
+    for name in store.read_design(ds).names:  # every input has a readable name in the figures
+        assert "_" not in parameter_label(name, ds[name].attrs), name
+    for name in ("tornado.png", "scatter.png", "fan_debt_to_gdp.png", "fan_market_yield.png"):
+        assert (folder / name).stat().st_size > 10_000

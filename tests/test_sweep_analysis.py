@@ -1,20 +1,29 @@
 """Sensitivity analysis of sweeps: checked on functions whose indices are known analytically, and on
-small synthetic sweeps written in the schema of ``sweep.nc``."""
+small synthetic sweeps written into a sweep store by the store's own functions."""
 
-import itertools
 import json
 import math
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+import zarr
 from matplotlib.image import imread
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from SALib.test_functions import Ishigami
 
 from debtloops.errors import InputError
+from debtloops.figures import sweeps as figures
+from debtloops.io import LOCK_NAME
 from debtloops.sweeps import analysis as sa
+from debtloops.sweeps import indices as si
+from debtloops.sweeps import outcomes as so
+from debtloops.sweeps import store
+from debtloops.sweeps.spec import SweepSpec, Uncertainty, with_levers
 
 UNITS = {
     "debt_to_gdp": ("1", "debt held by the public / GDP"),
@@ -35,68 +44,71 @@ def make_sweep(
     times=(0.0, 1.0, 2.0),
     scenarios=("base",),
     levers=None,
-    n_design=None,
     errors=None,
     seed=7,
     calc_second_order=False,
     morris_levels=4,
+    folder=None,
+    nan_failed=True,
 ):
-    """Build a sweep Dataset in the schema that ``sweep.nc`` follows.
+    """Write a sweep store through the store's own functions and open it as ``analyze`` does.
 
     ``inputs`` maps each uncertainty to its values over the design rows; the design is repeated
-    for every lever combination. ``outcomes`` maps a variable to an array (sample, time) or, with
-    several scenarios, (scenario, sample, time). ``errors`` is a list of (scenario index, sample)
-    of failed samples: their outcomes become NaN and their error message is set.
+    for every lever combination (:func:`with_levers`). ``outcomes`` maps a variable to an array
+    (sample, time) or, with several scenarios, (scenario, sample, time). ``errors`` is a list of
+    (scenario index, sample) of failed samples: their error message is set and, with
+    ``nan_failed``, their outcomes become NaN. The store goes to ``folder/sweep.zarr`` (a fresh
+    temporary folder by default).
     """
     levers = levers or {}
     names = list(inputs)
-    n_rows = len(next(iter(inputs.values())))
-    combos = list(itertools.product(*levers.values()))
-    n = n_rows * len(combos)
-    coords = {"sample": np.arange(n), "time": np.asarray(times, dtype=float)}
-    for name in names:
-        coords[name] = ("sample", np.tile(np.asarray(inputs[name], dtype=float), len(combos)))
-    for position, lever in enumerate(levers):
-        values = np.repeat([float(c[position]) for c in combos], n_rows)
-        coords[lever] = ("sample", values)
-    several = len(scenarios) > 1
-    dims = ("scenario", "sample", "time") if several else ("sample", "time")
-    if several:
-        coords["scenario"] = list(scenarios)
+    spec = SweepSpec(
+        name="synthetic",
+        text="# synthetic sweep written by the tests\n",
+        scenarios=tuple(scenarios),
+        outcomes=tuple(name for name in outcomes if name != store.EXTRA_INTEREST),
+        final_time=float(times[-1]),
+        method=sampler,
+        samples=len(next(iter(inputs.values()))),
+        seed=seed,
+        calc_second_order=calc_second_order,
+        morris_levels=morris_levels,
+        uncertainties=tuple(
+            Uncertainty(name, float(low), float(high), "uniform", float(low))
+            for name, (low, high) in zip(names, bounds, strict=True)
+        ),
+        levers={name: tuple(float(v) for v in values) for name, values in levers.items()},
+    )
+    design = with_levers(spec, np.column_stack([np.asarray(inputs[n], float) for n in names]))
+    n = design.n_samples
     data = {}
     for name, values in outcomes.items():
         values = np.array(values, dtype=float)
-        assert values.shape[-2] == n, (name, values.shape)
-        units, long_name = UNITS[name]
-        data[name] = (dims, values, {"units": units, "long_name": long_name})
-    error = np.full((len(scenarios), n), "", dtype=object)
+        if values.ndim == 2:
+            values = values[None]
+        assert values.shape[:2] == (len(scenarios), n), (name, values.shape)
+        data[name] = values
+    error = [[""] * n for _ in scenarios]
     for s, i in errors or []:
-        error[s, i] = "stock debt_held_by_public went negative at 2031"
-        for name in data:
-            array = data[name][1]
-            if several:
-                array[s, i] = np.nan
-            else:
-                array[i] = np.nan
-    data["error"] = (dims[:-1], error if several else error[0])
-    uncertainties = [
-        {"name": name, "low": low, "high": high, "distribution": "uniform"}
-        for name, (low, high) in zip(names, bounds, strict=True)
-    ]
-    attrs = {
-        "spec": "# synthetic sweep written by the tests\n",
-        "scenarios": json.dumps(list(scenarios)),
-        "sampler": sampler,
-        "seed": seed,
-        "uncertainties": json.dumps(uncertainties),
-        "levers": json.dumps(levers),
-        "n_design": n_design or n_rows,
-        "calc_second_order": int(calc_second_order),
-        "morris_levels": morris_levels,
-        "git_commit": "test",
-        "package_versions": "{}",
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+        error[s][i] = "stock debt_held_by_public went negative at 2031"
+        if nan_failed:
+            for values in data.values():
+                values[s, i] = np.nan
+    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(dir=_BASE[0]))
+    path = store.store_path(folder)
+    variables = {name: {"units": UNITS[name][0], "long_name": UNITS[name][1]} for name in data}
+    store.create(path, design, np.asarray(times, dtype=float), variables, chunk_size=n)
+    store.write_chunk(path, 0, 0, data, error)
+    return store.open_sweep(path)
+
+
+_BASE: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _store_folder(tmp_path_factory):
+    _BASE[:] = [tmp_path_factory.mktemp("stores")]
+    yield
 
 
 def constant_series(values, times=(0.0, 1.0, 2.0)):
@@ -114,8 +126,7 @@ ISHIGAMI_S1 = np.array([0.3139, 0.4424, 0.0])
 ISHIGAMI_ST = np.array([0.5576, 0.4424, 0.2437])
 
 
-@pytest.fixture(scope="module")
-def ishigami_sweep():
+def ishigami(seed=3, sampler="sobol"):
     names = ["x1", "x2", "x3"]
     x = sobol_sample.sample(
         problem(names, -math.pi, math.pi), 4096, calc_second_order=False, seed=11
@@ -124,18 +135,23 @@ def ishigami_sweep():
     return make_sweep(
         {name: x[:, i] for i, name in enumerate(names)},
         {"debt_to_gdp": constant_series(y), "extra_interest": constant_series(np.zeros(len(y)))},
-        sampler="sobol",
+        sampler=sampler,
         bounds=[(-math.pi, math.pi)] * 3,
-        seed=3,
+        seed=seed,
     )
+
+
+@pytest.fixture(scope="module")
+def ishigami_sweep():
+    return ishigami()
 
 
 def test_sobol_recovers_the_ishigami_indices(ishigami_sweep):
-    scalars = sa.scalar_outcomes(ishigami_sweep)
+    scalars = so.scalar_outcomes(ishigami_sweep)
     np.testing.assert_allclose(
-        scalars["debt_to_gdp_final"].values, ishigami_sweep["debt_to_gdp"].values[:, -1]
+        scalars["debt_to_gdp_final"].values[0], ishigami_sweep["debt_to_gdp"].values[0, :, -1]
     )
-    indices = sa.sobol_indices(ishigami_sweep, scalars)
+    indices = si.sobol_indices(ishigami_sweep, scalars)
     assert indices["S1"].dims == ("scenario", "parameter", "outcome")
     cell = indices.sel(scenario="base", outcome="debt_to_gdp_final")
     assert list(cell["parameter"].values) == ["x1", "x2", "x3"]
@@ -149,40 +165,42 @@ def test_sobol_recovers_the_ishigami_indices(ishigami_sweep):
 
 def test_sobol_of_a_constant_outcome_is_nan_without_warnings(ishigami_sweep):
     # extra_interest is zero everywhere: no variance to apportion.
-    indices = sa.sobol_indices(ishigami_sweep, sa.scalar_outcomes(ishigami_sweep))
+    indices = si.sobol_indices(ishigami_sweep, so.scalar_outcomes(ishigami_sweep))
     assert np.isnan(indices["ST"].sel(outcome="extra_interest_final")).all()
 
 
 @pytest.mark.parametrize("seed", [0, 3])
-def test_sobol_confidence_intervals_are_reproducible(ishigami_sweep, seed):
+def test_sobol_confidence_intervals_are_reproducible(seed):
     # SALib reads seed 0 as "no seed"; the analysis must still give the same intervals.
-    sweep = ishigami_sweep.assign_attrs(seed=seed)
-    scalars = sa.scalar_outcomes(sweep)
-    first = sa.sobol_indices(sweep, scalars)
-    second = sa.sobol_indices(sweep, scalars)
+    sweep = ishigami(seed=seed)
+    scalars = so.scalar_outcomes(sweep)
+    first = si.sobol_indices(sweep, scalars)
+    second = si.sobol_indices(sweep, scalars)
     np.testing.assert_array_equal(first["S1_conf"].values, second["S1_conf"].values)
     np.testing.assert_array_equal(first["ST_conf"].values, second["ST_conf"].values)
 
 
 def test_figures_from_a_one_scenario_sweep(ishigami_sweep, tmp_path):
-    scalars = sa.scalar_outcomes(ishigami_sweep)
-    indices = sa.sobol_indices(ishigami_sweep, scalars)
-    sa.plot_fan_chart(ishigami_sweep, "debt_to_gdp", tmp_path / "fan.png")
-    sa.plot_sobol(indices, tmp_path / "sobol.png", scenario="base")
-    sa.plot_tornado(ishigami_sweep, scalars, tmp_path / "tornado.png")
-    sa.plot_scatter(ishigami_sweep, scalars, tmp_path / "scatter.png", indices=indices)
+    scalars = so.scalar_outcomes(ishigami_sweep)
+    indices = si.sobol_indices(ishigami_sweep, scalars)
+    measure = si.ranking(ishigami_sweep, scalars, indices)
+    rho = si.rank_correlations(ishigami_sweep, scalars)["rho"]
+    figures.plot_fan_chart(so.percentile_bands(ishigami_sweep, "debt_to_gdp"), tmp_path / "fan.png")
+    figures.plot_sobol(indices, tmp_path / "sobol.png", scalars, scenario="base")
+    figures.plot_tornado(measure, scalars, tmp_path / "tornado.png")
+    figures.plot_scatter(ishigami_sweep, scalars, measure, rho, tmp_path / "scatter.png")
     assert files_in(tmp_path) == ["fan.png", "scatter.png", "sobol.png", "tornado.png"]
     for name in files_in(tmp_path):
         assert_png(tmp_path / name)
     with pytest.raises(InputError, match="unknown scenario 'japan'; valid: base"):
-        sa.plot_sobol(indices, tmp_path / "other.png", scenario="japan")
+        figures.plot_sobol(indices, tmp_path / "other.png", scenario="japan")
     assert not (tmp_path / "other.png").exists()
 
 
-def test_sobol_needs_a_sobol_sweep(ishigami_sweep):
-    sweep = ishigami_sweep.assign_attrs(sampler="lhs")
+def test_sobol_needs_a_sobol_sweep():
+    sweep = ishigami(sampler="lhs")
     with pytest.raises(InputError, match="sampled with 'sobol', not 'lhs'"):
-        sa.sobol_indices(sweep, sa.scalar_outcomes(sweep))
+        si.sobol_indices(sweep, so.scalar_outcomes(sweep))
 
 
 # --- Morris on a linear function ------------------------------------------------------------------
@@ -198,7 +216,7 @@ def test_morris_ranks_a_linear_function_by_its_slopes():
         sampler="morris",
         bounds=[(0.0, 1.0)] * 3,
     )
-    indices = sa.morris_indices(sweep, sa.scalar_outcomes(sweep))
+    indices = si.morris_indices(sweep, so.scalar_outcomes(sweep))
     assert indices["mu_star"].dims == ("scenario", "parameter", "outcome")
     mu_star = indices["mu_star"].sel(scenario="base", outcome="debt_to_gdp_final").values
     assert mu_star[0] > mu_star[1] > mu_star[2]
@@ -218,7 +236,7 @@ def test_morris_leaves_out_the_trajectories_of_failed_samples():
         bounds=[(0.0, 1.0)] * 3,
         errors=[(0, 5), (0, 6)],  # both in the second trajectory (rows 4 to 7)
     )
-    indices = sa.morris_indices(sweep, sa.scalar_outcomes(sweep))
+    indices = si.morris_indices(sweep, so.scalar_outcomes(sweep))
     mu_star = indices["mu_star"].sel(scenario="base", outcome="debt_to_gdp_final").values
     np.testing.assert_allclose(mu_star, [3.0, 1.0, 0.0], atol=1e-9)
     assert (
@@ -245,7 +263,7 @@ def monte_carlo_sweep(n=300, errors=None, seed=1):
 
 def test_rank_correlation_of_a_monotone_function():
     sweep = monte_carlo_sweep()
-    rho = sa.rank_correlations(sweep, sa.scalar_outcomes(sweep))["rho"]
+    rho = si.rank_correlations(sweep, so.scalar_outcomes(sweep))["rho"]
     assert rho.dims == ("scenario", "parameter", "outcome")
     cell = rho.sel(scenario="base", outcome="debt_to_gdp_final")
     assert cell.sel(parameter="a") == pytest.approx(1.0, abs=1e-12)
@@ -269,13 +287,13 @@ def test_scalar_outcomes_of_a_hand_made_sweep():
         bounds=[(0.0, 1.0)],
         times=times,
     )
-    scalars = sa.scalar_outcomes(sweep)
-    assert set(scalars.data_vars) == set(sa.SCALAR_OUTCOMES)
-    assert scalars["peak_market_yield"].dims == ("sample",)
-    np.testing.assert_allclose(scalars["debt_to_gdp_final"], [1.3, 0.85])
-    np.testing.assert_allclose(scalars["peak_market_yield"], [0.07, 0.06])
-    np.testing.assert_allclose(scalars["extra_interest_final"], [40.0, -2.0])
-    np.testing.assert_allclose(scalars["dollar_trough"], [118.0, 110.0])
+    scalars = so.scalar_outcomes(sweep)
+    assert set(scalars.data_vars) == set(so.SCALAR_OUTCOMES)
+    assert scalars["peak_market_yield"].dims == ("scenario", "sample")
+    np.testing.assert_allclose(scalars["debt_to_gdp_final"][0], [1.3, 0.85])
+    np.testing.assert_allclose(scalars["peak_market_yield"][0], [0.07, 0.06])
+    np.testing.assert_allclose(scalars["extra_interest_final"][0], [40.0, -2.0])
+    np.testing.assert_allclose(scalars["dollar_trough"][0], [118.0, 110.0])
     assert scalars["peak_market_yield"].attrs["units"] == "1/year"
     assert scalars["extra_interest_final"].attrs["units"] == "billion USD"
     assert "long_name" in scalars["dollar_trough"].attrs
@@ -289,7 +307,7 @@ def test_scalar_outcomes_skip_missing_sources():
         sampler="grid",
         bounds=[(0.0, 1.0)],
     )
-    assert set(sa.scalar_outcomes(sweep).data_vars) == {"debt_to_gdp_final", "extra_interest_final"}
+    assert set(so.scalar_outcomes(sweep).data_vars) == {"debt_to_gdp_final", "extra_interest_final"}
 
 
 # --- Failed samples -------------------------------------------------------------------------------
@@ -297,19 +315,21 @@ def test_scalar_outcomes_skip_missing_sources():
 
 def test_failed_samples_are_left_out_of_the_percentiles():
     values = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0], [4.0, 8.0], [5.0, 10.0]])
+    wild = values.copy()
+    wild[4] = 1e9
+    # A failed sample keeps a wild value here, so that only its error message excludes it.
     sweep = make_sweep(
         {"a": np.linspace(0.0, 1.0, 5)},
-        {"debt_to_gdp": values, "extra_interest": values},
+        {"debt_to_gdp": wild, "extra_interest": values},
         sampler="monte_carlo",
         bounds=[(0.0, 1.0)],
         times=(0.0, 1.0),
+        errors=[(0, 4)],
+        nan_failed=False,
     )
-    # A failed sample keeps a wild value here, so that only its error message excludes it.
-    sweep["error"][4] = "the run stopped"
-    sweep["debt_to_gdp"][4] = 1e9
-    bands = sa.percentile_bands(sweep, "debt_to_gdp")
+    bands = so.percentile_bands(sweep, "debt_to_gdp")
     assert bands.dims == ("scenario", "percentile", "time")
-    expected = np.percentile(values[:4], sa.FAN_PERCENTILES, axis=0)
+    expected = np.percentile(values[:4], so.FAN_PERCENTILES, axis=0)
     np.testing.assert_allclose(bands.sel(scenario="base").values, expected)
     assert bands.attrs["n_samples"] == [4]
 
@@ -322,14 +342,14 @@ def test_percentiles_are_nan_where_every_sample_failed():
         bounds=[(0.0, 1.0)],
         errors=[(0, 0), (0, 1)],
     )
-    assert np.isnan(sa.percentile_bands(sweep, "debt_to_gdp").values).all()
+    assert np.isnan(so.percentile_bands(sweep, "debt_to_gdp").values).all()
 
 
 def test_failed_samples_are_left_out_of_the_rank_correlations():
     sweep = monte_carlo_sweep(n=200, errors=[(0, 3), (0, 50), (0, 120)])
-    scalars = sa.scalar_outcomes(sweep)
+    scalars = so.scalar_outcomes(sweep)
     assert int(np.isnan(scalars["debt_to_gdp_final"]).sum()) == 3
-    result = sa.rank_correlations(sweep, scalars)
+    result = si.rank_correlations(sweep, scalars)
     assert int(result["n_samples"].sel(scenario="base")) == 197
     rho = result["rho"].sel(scenario="base", outcome="extra_interest_final")
     keep = np.ones(200, dtype=bool)
@@ -359,7 +379,7 @@ def test_a_failed_sample_makes_its_sobol_block_nan():
         levers={"fed_backstop_on": [0, 1]},
         errors=[(0, n_rows + 5)],  # a sample of the second block
     )
-    indices = sa.sobol_indices(sweep, sa.scalar_outcomes(sweep))
+    indices = si.sobol_indices(sweep, so.scalar_outcomes(sweep))
     assert indices["ST"].dims == ("scenario", "lever_combination", "parameter", "outcome")
     np.testing.assert_array_equal(indices["lever_fed_backstop_on"].values, [0, 1])
     assert np.isfinite(indices["ST"].isel(lever_combination=0)).all()
@@ -386,7 +406,7 @@ def test_sobol_over_time_is_nan_where_nothing_varies():
         bounds=[(0.0, 1.0)] * 2,
         times=times,
     )
-    result = sa.sobol_indices_over_time(sweep, "market_yield")
+    result = si.sobol_indices_over_time(sweep, "market_yield")
     assert result["ST"].dims == ("scenario", "parameter", "time")
     st = result["ST"].sel(scenario="base")
     assert np.isnan(st.sel(time=0.0)).all()
@@ -404,7 +424,7 @@ def test_sobol_over_time_rejects_an_unknown_variable():
         inputs, {"debt_to_gdp": y, "extra_interest": y}, sampler="sobol", bounds=[(0, 1)] * 2
     )
     with pytest.raises(InputError, match="'market_yeld'; valid: debt_to_gdp, extra_interest"):
-        sa.sobol_indices_over_time(sweep, "market_yeld")
+        si.sobol_indices_over_time(sweep, "market_yeld")
 
 
 # --- The whole analysis ---------------------------------------------------------------------------
@@ -445,13 +465,16 @@ def toy_sobol_inputs(n_base=32, seed=4):
 
 
 def write_sweep(folder, sweep):
+    """Put a copy of a synthetic sweep's store into ``folder/sweep.zarr``, as a sweep leaves it."""
     folder.mkdir(parents=True, exist_ok=True)
-    sweep.to_netcdf(folder / "sweep.nc")
+    shutil.copytree(sweep.encoding["source"], store.store_path(folder))
     return folder
 
 
 def files_in(folder):
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name != LOCK_NAME)
 
 
 def assert_png(path):
@@ -484,11 +507,11 @@ def test_analyze_writes_the_documented_files(tmp_path):
     folder = write_sweep(tmp_path / "sweep", sweep)
     path = sa.analyze(folder, over_time=["market_yield"])
     assert path == folder / "analysis.nc"
-    assert files_in(folder) == sorted(["analysis.nc", "sobol.png", "sweep.nc", *FIGURES])
+    assert files_in(folder) == sorted(["analysis.nc", "sobol.png", "sweep.zarr", *FIGURES])
     for name in ["sobol.png", *FIGURES]:
         assert_png(folder / name)
     with xr.open_dataset(path) as analysis:
-        for name in sa.SCALAR_OUTCOMES:
+        for name in so.SCALAR_OUTCOMES:
             assert analysis[name].dims == ("scenario", "sample")
         index_dims = ("scenario", "parameter", "outcome")
         for name in ("sobol_S1", "sobol_S1_conf", "sobol_ST", "sobol_ST_conf", "spearman_rho"):
@@ -496,14 +519,15 @@ def test_analyze_writes_the_documented_files(tmp_path):
         for name in ("S1", "S1_conf", "ST", "ST_conf"):
             assert analysis[f"sobol_market_yield_{name}"].dims == ("scenario", "parameter", "time")
         assert list(analysis["parameter"].values) == ["a", "b", "c"]
-        assert set(analysis["outcome"].values) == set(sa.SCALAR_OUTCOMES)
+        assert set(analysis["outcome"].values) == set(so.SCALAR_OUTCOMES)
         assert analysis["error"].values[0, 7] != ""
         assert np.isnan(analysis["debt_to_gdp_final"].values[0, 7])
         # The failed sample leaves the one Sobol block NaN; the rank correlations still work.
         assert np.isnan(analysis["sobol_ST"]).all()
         assert "1 failed samples" in analysis.attrs["notes"]
         assert np.isfinite(analysis["spearman_rho"].sel(outcome="extra_interest_final")).all()
-        assert analysis.attrs["sampler"] == "sobol"
+        assert store.read_design(analysis).spec.method == "sobol"
+        assert json.loads(analysis.attrs["design"])["sampler"]["seed"] == 0
 
 
 def test_analyze_sobol_indices_of_a_clean_sweep(tmp_path):
@@ -525,7 +549,7 @@ def test_analyze_sobol_indices_of_a_clean_sweep(tmp_path):
 
 def test_analyze_a_missing_folder_raises_and_writes_nothing(tmp_path):
     folder = tmp_path / "nowhere"
-    with pytest.raises(InputError, match="sweep.nc does not exist"):
+    with pytest.raises(InputError, match="sweep.zarr does not exist"):
         sa.analyze(folder)
     assert not folder.exists()
 
@@ -536,12 +560,12 @@ def test_analyze_a_sweep_without_its_attributes_raises_and_writes_nothing(tmp_pa
     sweep = make_sweep(
         inputs, toy_outcomes(inputs, times), sampler="sobol", bounds=TOY_BOUNDS, times=times
     )
-    del sweep.attrs["uncertainties"]
-    del sweep.attrs["n_design"]
     folder = write_sweep(tmp_path / "sweep", sweep)
-    with pytest.raises(InputError, match="lacks the attributes: uncertainties, n_design"):
+    group = zarr.open_group(store.store_path(folder), mode="r+")
+    group.attrs.put({k: v for k, v in group.attrs.asdict().items() if k not in ("spec", "design")})
+    with pytest.raises(InputError, match="lacks the attributes: spec, design"):
         sa.analyze(folder)
-    assert files_in(folder) == ["sweep.nc"]
+    assert files_in(folder) == ["sweep.zarr"]
 
 
 def test_analyze_rejects_an_unknown_over_time_variable(tmp_path):
@@ -557,7 +581,7 @@ def test_analyze_rejects_an_unknown_over_time_variable(tmp_path):
     assert "'debt_to_gpd'" in message
     for name in UNITS:
         assert name in message
-    assert files_in(folder) == ["sweep.nc"]
+    assert files_in(folder) == ["sweep.zarr"]
 
 
 def test_analyze_rejects_over_time_for_a_sweep_that_is_not_sobol(tmp_path):
@@ -565,7 +589,7 @@ def test_analyze_rejects_over_time_for_a_sweep_that_is_not_sobol(tmp_path):
     folder = write_sweep(tmp_path / "sweep", sweep)
     with pytest.raises(InputError, match="sampled with 'sobol', not 'monte_carlo'"):
         sa.analyze(folder, over_time=["debt_to_gdp"])
-    assert files_in(folder) == ["sweep.nc"]
+    assert files_in(folder) == ["sweep.zarr"]
 
 
 def test_analyze_two_scenarios_and_a_lever(tmp_path):
@@ -582,10 +606,10 @@ def test_analyze_two_scenarios_and_a_lever(tmp_path):
         levers={"fed_backstop_on": [0.0, 1.0]},
         errors=[(1, 3)],
     )
-    assert sweep.sizes == {"scenario": 2, "sample": 2 * len(inputs["a"]), "time": 4}
+    assert sweep["debt_to_gdp"].sizes == {"scenario": 2, "sample": 2 * len(inputs["a"]), "time": 4}
     folder = write_sweep(tmp_path / "sweep", sweep)
     sa.analyze(folder, over_time=["debt_to_gdp"])
-    assert files_in(folder) == sorted(["analysis.nc", "sobol.png", "sweep.nc", *FIGURES])
+    assert files_in(folder) == sorted(["analysis.nc", "sobol.png", "sweep.zarr", *FIGURES])
     with xr.open_dataset(folder / "analysis.nc") as analysis:
         dims = ("scenario", "lever_combination", "parameter", "outcome")
         assert analysis["sobol_ST"].dims == dims
@@ -615,7 +639,7 @@ def test_analyze_a_morris_sweep(tmp_path):
     )
     folder = write_sweep(tmp_path / "sweep", sweep)
     sa.analyze(folder)
-    assert files_in(folder) == sorted(["analysis.nc", "morris.png", "sweep.nc", *FIGURES])
+    assert files_in(folder) == sorted(["analysis.nc", "morris.png", "sweep.zarr", *FIGURES])
     assert_png(folder / "morris.png")
     with xr.open_dataset(folder / "analysis.nc") as analysis:
         for name in ("morris_mu_star", "morris_mu_star_conf", "morris_sigma"):
@@ -630,11 +654,58 @@ def test_analyze_a_monte_carlo_sweep_ranks_by_rank_correlation(tmp_path):
     folder = write_sweep(tmp_path / "sweep", monte_carlo_sweep(n=80))
     sa.analyze(folder)
     assert files_in(folder) == sorted(
-        ["analysis.nc", "fan_debt_to_gdp.png", "scatter.png", "sweep.nc", "tornado.png"]
+        ["analysis.nc", "fan_debt_to_gdp.png", "scatter.png", "sweep.zarr", "tornado.png"]
     )
     sweep = monte_carlo_sweep(n=80)
-    measure = sa.ranking(sweep, sa.scalar_outcomes(sweep))
+    measure = si.ranking(sweep, so.scalar_outcomes(sweep))
     assert measure.attrs["measure"] == "rho"
     assert float(measure.sel(scenario="base", outcome="debt_to_gdp_final", parameter="a")) == (
         pytest.approx(1.0)
     )
+
+
+# --- Figure labels --------------------------------------------------------------------------------
+
+
+def test_outcomes_are_shown_in_plain_words_with_the_label_table_s_units():
+    sweep = make_sweep(
+        {"a": [0.1, 0.2]},
+        {name: np.ones((2, 3)) for name in UNITS},
+        sampler="grid",
+        bounds=[(0.0, 1.0)],
+    )
+    scalars = so.scalar_outcomes(sweep)
+    assert set(scalars.data_vars) == set(so.SCALAR_OUTCOMES)
+    for name in scalars.data_vars:
+        shown = figures.outcome_label(name, scalars)
+        assert "_" not in shown.title and shown.units, name
+    debt = figures.outcome_label("debt_to_gdp_final", scalars)
+    assert debt.title == "Debt held by the public / GDP, at the end"
+    assert (debt.units, debt.scale) == ("% of GDP", 100.0)
+    assert figures.outcome_label("peak_market_yield", scalars).title == (
+        "10-year market yield, peak"
+    )
+
+
+def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units():
+    matures = {"long_name": "Average time until a note or bond matures.", "units": "year"}
+    assert figures.parameter_label("coupon_maturity_time", matures) == (
+        "Average time until a note or bond matures [year]"
+    )
+    slope = {
+        "long_name": "Slope of the portfolio-balance premium for small amounts: yield rise per "
+        "unit of GDP shifted onto private investors.",
+        "units": "1/year",
+    }
+    assert figures.parameter_label("portfolio_balance_sensitivity", slope) == (
+        "Slope of the portfolio-balance premium for small amounts [1/year]"
+    )
+    long = {"long_name": "word " * 40, "units": "1"}
+    shown = figures.parameter_label("x", long)
+    assert len(shown) <= figures.MAX_LABEL_CHARS + len("... [1]") and shown.endswith("... [1]")
+    assert figures.parameter_label("fed_backstop_switch") == "Fed backstop switch"
+
+
+def test_bars_are_sorted_by_size_largest_first_and_nan_last():
+    order = figures.largest_first(np.array([0.1, np.nan, -0.7, 0.3, 0.1]))
+    assert list(order) == [2, 3, 0, 4, 1]

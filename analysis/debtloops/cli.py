@@ -134,12 +134,14 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="show the scenarios and the parameters")
 
-    sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.nc")
+    sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.zarr")
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
     sweep.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the sweep"
     )
-    sweep.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
+    sweep.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local Dask worker processes"
+    )
     sweep.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -151,12 +153,12 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size",
         type=int,
         metavar="N",
-        help="samples per chunk, the unit kept when a sweep is interrupted (default: at least 20 "
-        "chunks of 25 to 2,500 samples)",
+        help="samples per chunk, the unit kept when a sweep is interrupted (default: 10,000; "
+        "a smaller sweep is one chunk)",
     )
 
     analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")
-    analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.nc")
+    analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.zarr")
     analyze.add_argument(
         "--over-time",
         action="append",
@@ -389,7 +391,7 @@ def _sweep(args: argparse.Namespace) -> None:
 def _analyze(args: argparse.Namespace) -> None:
     from debtloops.sweeps.analysis import analyze
 
-    if not (args.folder / "sweep.nc").is_file():
+    if not (args.folder / "sweep.zarr").is_dir():
         path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
     else:
         with output_lock(args.folder):
@@ -522,13 +524,15 @@ def _export(args: argparse.Namespace) -> None:
 def _kept(args: argparse.Namespace) -> str:
     """Say what an interrupted command kept."""
     if args.command == "sweep":
+        from debtloops.sweeps.store import done_chunks, store_path
+
         try:
-            chunks = len(list((args.out / "chunks").glob("chunk_*.nc")))
-        except OSError:
+            chunks = int(done_chunks(store_path(args.out)).sum())
+        except (OSError, ValueError):
             chunks = 0
         return (
-            f"{chunks} finished chunk(s) kept in {args.out}/chunks/; run the same command again "
-            "to resume"
+            f"{chunks} finished chunk(s) kept in {store_path(args.out)}; run the same command "
+            "again to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
     if args.command in ("run", "diagram", "analyze", "report", "calibrate") and folder is not None:

@@ -5,4 +5,5 @@
 ``validation``  the baseline against CBO, and the backtest against history
 ``dominance``   which feedback loops drive a run (Loops That Matter shares)
 ``diagrams``    causal-loop and stock-and-flow diagrams (Graphviz DOT, SVG and PNG), the overview
+``sweeps``      a sweep's fan charts, Sobol and Morris charts, tornado and scatter plots
 """

@@ -55,7 +55,9 @@ lever block the rows keep the sampler's own order, which Sobol and Morris analys
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -89,6 +91,8 @@ DEFAULT_MORRIS_LEVELS = 4
 UNIT_EPSILON = 1e-12
 #: Normal and lognormal are truncated this many standard deviations either side of the centre.
 TRUNCATION_SDS = 2.0
+#: The layout version of the ``design`` attribute written by :meth:`Design.to_attrs`.
+DESIGN_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,16 @@ class SweepSpec:
 
 @dataclass(frozen=True, eq=False)
 class Design:
-    """The sample design of a sweep: one row per model run and scenario.
+    """The sample design of a sweep, with the specification it was drawn from.
+
+    This is the one description of a sweep's layout: :func:`design` builds it from a
+    specification, :meth:`to_attrs` writes it into a result's attributes and
+    :meth:`from_attrs` reads it back, so nothing is re-derived on reading.
 
     Attributes
     ----------
+    spec : SweepSpec
+        The specification: scenarios, outcomes, sampler settings, uncertainties and levers.
     names : tuple of str
         The column names: the uncertainties, then the levers.
     values : numpy.ndarray
@@ -178,10 +188,137 @@ class Design:
         The lever combinations in row-block order, one value per lever; ``((),)`` with no levers.
     """
 
+    spec: SweepSpec
     names: tuple[str, ...]
     values: np.ndarray
     n_design: int
     lever_values: tuple[tuple[float, ...], ...]
+
+    @property
+    def n_samples(self) -> int:
+        """Rows of the design: model runs per scenario [1]."""
+        return int(self.values.shape[0])
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The uncertainties' names, in the sampler's factor order."""
+        return tuple(u.name for u in self.spec.uncertainties)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], ...]:
+        """Each uncertainty's ``(low, high)`` [its units]."""
+        return tuple((u.low, u.high) for u in self.spec.uncertainties)
+
+    @property
+    def has_levers(self) -> bool:
+        """Whether the sweep crosses its design with levers."""
+        return bool(self.spec.levers)
+
+    def block(self, index: int) -> slice:
+        """Return the rows of lever combination ``index``."""
+        return slice(index * self.n_design, (index + 1) * self.n_design)
+
+    def describe(self, index: int) -> str:
+        """Return the lever settings of combination ``index`` as text ("" without levers)."""
+        values = self.lever_values[index]
+        return ", ".join(
+            f"{name} = {value:g}" for name, value in zip(self.spec.levers, values, strict=True)
+        )
+
+    def to_attrs(self) -> dict[str, str]:
+        """Return the attributes that record this design in a result (see :meth:`from_attrs`).
+
+        Returns
+        -------
+        dict of str to str
+            ``spec`` (the file's text) and ``design`` (JSON: the checked specification, the
+            sampler settings, the column names, ``n_design`` and the lever combinations). The
+            values themselves travel as one coordinate per column on ``sample``.
+        """
+        spec = self.spec
+        record = {
+            "version": DESIGN_VERSION,
+            "name": spec.name,
+            "scenarios": list(spec.scenarios),
+            "outcomes": list(spec.outcomes),
+            "final_time": spec.final_time,
+            "sampler": {
+                "method": spec.method,
+                "samples": spec.samples,
+                "seed": spec.seed,
+                "calc_second_order": spec.calc_second_order,
+                "morris_levels": spec.morris_levels,
+            },
+            "uncertainties": [dataclasses.asdict(u) for u in spec.uncertainties],
+            "levers": {name: list(values) for name, values in spec.levers.items()},
+            "names": list(self.names),
+            "n_design": self.n_design,
+            "lever_values": [list(combination) for combination in self.lever_values],
+        }
+        return {"spec": spec.text, "design": json.dumps(record)}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, object], columns: Mapping[str, np.ndarray]) -> Design:
+        """Read a design written by :meth:`to_attrs`.
+
+        Parameters
+        ----------
+        attrs : mapping
+            A result's attributes, holding ``spec`` and ``design``.
+        columns : mapping of str to numpy.ndarray
+            The sampled values of each column, by name [each parameter's units].
+
+        Returns
+        -------
+        Design
+            The design as written.
+
+        Raises
+        ------
+        InputError
+            If an attribute or a column is missing or malformed, or the values do not have
+            ``n_design`` rows per lever combination.
+        """
+        missing = [key for key in ("spec", "design") if key not in attrs]
+        if missing:
+            raise InputError(f"sweep lacks the attributes: {', '.join(missing)}")
+        try:
+            record = json.loads(str(attrs["design"]))
+            sampler = record["sampler"]
+            if record["version"] != DESIGN_VERSION:
+                raise ValueError(f"version {record['version']}, expected {DESIGN_VERSION}")
+            spec = SweepSpec(
+                name=str(record["name"]),
+                text=str(attrs["spec"]),
+                scenarios=tuple(str(s) for s in record["scenarios"]),
+                outcomes=tuple(str(s) for s in record["outcomes"]),
+                final_time=float(record["final_time"]),
+                method=str(sampler["method"]),
+                samples=int(sampler["samples"]),
+                seed=int(sampler["seed"]),
+                calc_second_order=bool(sampler["calc_second_order"]),
+                morris_levels=int(sampler["morris_levels"]),
+                uncertainties=tuple(Uncertainty(**u) for u in record["uncertainties"]),
+                levers={str(k): tuple(float(v) for v in vs) for k, vs in record["levers"].items()},
+            )
+            names = tuple(str(n) for n in record["names"])
+            n_design = int(record["n_design"])
+            lever_values = tuple(tuple(float(v) for v in c) for c in record["lever_values"])
+        except (TypeError, KeyError, ValueError, AttributeError) as error:
+            raise InputError(f"sweep attribute 'design' is malformed ({error})") from None
+        if spec.method not in SAMPLERS:
+            raise InputError(f"unknown sampler '{spec.method}'; valid: {', '.join(SAMPLERS)}")
+        absent = [name for name in names if name not in columns]
+        if absent:
+            raise InputError(f"sweep lacks the sample coordinates: {', '.join(absent)}")
+        values = np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in names])
+        if n_design < 1 or n_design * len(lever_values) != values.shape[0]:
+            raise InputError(
+                f"sweep has {values.shape[0]} samples, not n_design ({n_design}) times "
+                f"{len(lever_values)} lever combinations"
+            )
+        values.flags.writeable = False
+        return cls(spec, names, values, n_design, lever_values)
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -592,15 +729,36 @@ def design(spec: SweepSpec) -> Design:
         and seed give the same design bit for bit.
     """
     unit = _unit_design(spec)
-    n_design = unit.shape[0]
     columns = [_inverse_cdf(u, unit[:, j]) for j, u in enumerate(spec.uncertainties)]
-    inner = np.column_stack(columns) if columns else np.empty((n_design, 0))
+    inner = np.column_stack(columns) if columns else np.empty((unit.shape[0], 0))
+    return with_levers(spec, inner)
+
+
+def with_levers(spec: SweepSpec, inner: np.ndarray) -> Design:
+    """Cross an uncertainty design with the specification's lever combinations.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The specification.
+    inner : numpy.ndarray
+        Shape ``(n_design, len(spec.uncertainties))``: the sampled values of the uncertainties
+        [each parameter's units], in the sampler's order.
+
+    Returns
+    -------
+    Design
+        Lever combinations (full factorial, first lever slowest) as the outer blocks, ``inner``
+        repeated within each.
+    """
+    inner = np.asarray(inner, dtype=np.float64)
+    n_design = inner.shape[0]
     combinations = tuple(itertools.product(*spec.levers.values()))
-    blocks = []
-    for combination in combinations:
-        lever_block = np.tile(np.asarray(combination, dtype=np.float64), (n_design, 1))
-        blocks.append(np.hstack([inner, lever_block]))
+    blocks = [
+        np.hstack([inner, np.tile(np.asarray(combination, dtype=np.float64), (n_design, 1))])
+        for combination in combinations
+    ]
     values = np.ascontiguousarray(np.vstack(blocks), dtype=np.float64)
     values.flags.writeable = False
     names = tuple(u.name for u in spec.uncertainties) + tuple(spec.levers)
-    return Design(names=names, values=values, n_design=n_design, lever_values=combinations)
+    return Design(spec, names, values, n_design, combinations)
