@@ -17,6 +17,7 @@ from debtloops.cli import main
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import execute, prepare
 from debtloops.paths import MODELS_DIR
+from debtloops.sweeps.store import open_sweep, store_path
 from debtloops.validation.backtest import fiscal_year_value, prepare_backtest
 
 SHIPPED = MODELS_DIR / "calibrations" / "history_2000_2019.toml"
@@ -291,6 +292,23 @@ def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, ca
     names, matrix = posterior_matrix(out, count=50, seed=1)
     assert names == list(calibrated["set"])
     assert matrix.shape == (50, len(names))
+
+    # the posterior as a sweep's sampling distribution, then the analysis of that sweep
+    uncertainties = "".join(f"[uncertainties.{name}]\n" for name in names)
+    sweep_spec = out / "posterior_sweep.toml"
+    sweep_spec.write_text(
+        "# posterior_sweep: test\n"
+        'scenarios = ["article"]\noutcomes = ["debt_to_gdp", "market_yield"]\n'
+        "final_time = 2030\n"
+        '[sampler]\nmethod = "posterior"\nsamples = 16\nseed = 3\ncalibration = "."\n'
+        + uncertainties
+    )
+    assert main(["sweep", str(sweep_spec), "--out", str(tmp_path / "sweep"), "--quiet"]) == 0
+    assert main(["analyze", str(tmp_path / "sweep")]) == 0
+    with open_sweep(store_path(tmp_path / "sweep")) as store:
+        swept = np.column_stack([store[name].values for name in names])
+    _, expected = posterior_matrix(out, count=16, seed=3)
+    np.testing.assert_array_equal(swept, expected)
 
 
 @pytest.mark.parametrize(

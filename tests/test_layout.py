@@ -3,9 +3,9 @@
 Layers, from the bottom: the shared helpers (errors, paths, io, provenance); ``model`` (parameters,
 scenarios, data, translation and runs); ``loops`` (the causal structure derived from the model);
 ``figures`` (every plot and diagram, reading one table of labels); then the pipelines
-``validation``, ``sweeps``, ``calibration``, ``outputs`` (what a run writes) and ``loop_report``
-(what ``debtloops diagram`` writes), which use those below but not each other; and at the top the
-command line and the apps.
+``validation``, ``calibration`` (which runs the backtest), ``sweeps`` (which may sample a
+calibration's posterior), ``outputs`` (what a run writes) and ``loop_report`` (what ``debtloops
+diagram`` writes); and at the top the command line and the apps.
 """
 
 import ast
@@ -22,8 +22,8 @@ ALLOWED = {
     "loops": {"model"},
     "figures": {"model", "loops"},
     "validation": {"model", "figures"},
-    "sweeps": {"model", "figures"},
     "calibration": {"model", "figures", "validation"},
+    "sweeps": {"model", "figures", "calibration"},
     "outputs": {"model", "figures"},
     "loop_report": {"model", "loops", "figures"},
 }

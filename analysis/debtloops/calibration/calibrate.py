@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from debtloops.calibration import figures
 from debtloops.calibration.estimate import PointFit, Posterior, point_fit, sample_posterior
 from debtloops.calibration.posterior import (
     CALIBRATION_FILE,
@@ -49,6 +48,7 @@ from debtloops.calibration.posterior import (
 from debtloops.calibration.problem import CalibrationProblem
 from debtloops.calibration.spec import CalibrationSpec, load_spec
 from debtloops.errors import exact
+from debtloops.figures import calibration as figures
 from debtloops.model.parameters import load_parameters
 from debtloops.provenance import provenance_attrs
 

@@ -10,7 +10,7 @@ holds::
                                                # at least one saving interval after the start
 
     [sampler]
-    method = "lhs"          # grid | monte_carlo | lhs | sobol | morris
+    method = "lhs"          # grid | monte_carlo | lhs | sobol | morris | posterior
     samples = 1000          # see below
     seed = 20251            # integer >= 0; the design is reproducible bit for bit from it
     calc_second_order = false   # sobol only; default false
@@ -29,7 +29,11 @@ What ``samples`` counts depends on the method:
 - ``monte_carlo`` and ``lhs``: the number of samples (>= 1);
 - ``sobol``: Saltelli's base sample size ``N``, a power of two >= 16; the design has
   ``N * (d + 2)`` rows, or ``N * (2 d + 2)`` with ``calc_second_order = true``;
-- ``morris``: the number of trajectories (>= 2); the design has ``N * (d + 1)`` rows.
+- ``morris``: the number of trajectories (>= 2); the design has ``N * (d + 1)`` rows;
+- ``posterior``: the number of draws (>= 1) from the posterior of a ``debtloops calibrate`` folder,
+  named by ``calibration = "DIR"`` in ``[sampler]`` (relative to the spec's folder); the
+  uncertainties must be the calibrated parameters, in the calibration's order, and their
+  distributions and ranges are then the posterior's.
 
 Here ``d`` is the number of uncertainties. Every distribution lives on ``[low, high]``:
 
@@ -74,11 +78,11 @@ from debtloops.errors import InputError, closest, exact, unknown_name
 from debtloops.model.parameters import Parameter, ParameterTable
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
-SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris")
+SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris", "posterior")
 
 TOP_LEVEL_KEYS = ("scenarios", "outcomes", "final_time", "sampler", "uncertainties", "levers")
 REQUIRED_KEYS = ("scenarios", "outcomes", "sampler", "uncertainties")
-SAMPLER_KEYS = ("method", "samples", "seed", "calc_second_order", "levels")
+SAMPLER_KEYS = ("method", "samples", "seed", "calc_second_order", "levels", "calibration")
 UNCERTAINTY_KEYS = ("distribution", "range")
 UNSWEEPABLE_KINDS = ("control", "definition")
 
@@ -163,6 +167,7 @@ class SweepSpec:
     morris_levels: int
     uncertainties: tuple[Uncertainty, ...]
     levers: dict[str, tuple[float, ...]]
+    calibration: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,6 +253,7 @@ class Design:
                 "seed": spec.seed,
                 "calc_second_order": spec.calc_second_order,
                 "morris_levels": spec.morris_levels,
+                "calibration": spec.calibration,
             },
             "uncertainties": [dataclasses.asdict(u) for u in spec.uncertainties],
             "levers": {name: list(values) for name, values in spec.levers.items()},
@@ -298,6 +304,7 @@ class Design:
                 seed=int(sampler["seed"]),
                 calc_second_order=bool(sampler["calc_second_order"]),
                 morris_levels=int(sampler["morris_levels"]),
+                calibration=sampler.get("calibration"),
                 uncertainties=tuple(Uncertainty(**u) for u in record["uncertainties"]),
                 levers={str(k): tuple(float(v) for v in vs) for k, vs in record["levers"].items()},
             )
@@ -441,6 +448,11 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
             f"unknown sampler method '{method}'; did you mean: {hint}? "
             f"(valid: {', '.join(SAMPLERS)})"
         )
+    if (method == "posterior") != ("calibration" in raw):
+        raise where.error(
+            '[sampler] method = "posterior" and calibration = "DIR" (a `debtloops calibrate` '
+            "output folder) go together"
+        )
     for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
         if key in raw and method != only:
             raise where.error(f"[sampler] '{key}' applies only to method = \"{only}\"")
@@ -456,7 +468,7 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
         )
     levels = raw.get("levels", DEFAULT_MORRIS_LEVELS)
     n = int(samples)  # type: ignore[call-overload]
-    if method in ("monte_carlo", "lhs") and n < 1:
+    if method in ("monte_carlo", "lhs", "posterior") and n < 1:
         raise where.error(f"[sampler] {method} needs samples >= 1, got {n}")
     if method == "grid":
         if n < 2:
@@ -490,6 +502,7 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
         "seed": int(seed),  # type: ignore[call-overload]
         "calc_second_order": second_order,
         "morris_levels": int(levels),  # type: ignore[call-overload]
+        "calibration": raw.get("calibration"),
     }
 
 
@@ -623,6 +636,8 @@ def load_spec(
         for name, raw in raw_levers.items()
     }
     sampler = _sampler(data, len(uncertainties), where)
+    if sampler["calibration"] is not None:
+        sampler["calibration"] = _calibration_folder(sampler["calibration"], path, where)
     return SweepSpec(
         name=path.stem,
         text=text,
@@ -634,9 +649,29 @@ def load_spec(
         seed=sampler["seed"],  # type: ignore[arg-type]
         calc_second_order=sampler["calc_second_order"],  # type: ignore[arg-type]
         morris_levels=sampler["morris_levels"],  # type: ignore[arg-type]
+        calibration=sampler["calibration"],  # type: ignore[arg-type]
         uncertainties=uncertainties,
         levers=levers,
     )
+
+
+def _calibration_folder(raw: object, spec_path: Path, where: _Where) -> str:
+    """Return a posterior sweep's calibration folder, relative paths read from the spec's folder."""
+    from debtloops.calibration.posterior import CALIBRATION_FILE
+
+    if not isinstance(raw, str) or not raw.strip():
+        raise where.error(
+            "[sampler] calibration must be the path of a `debtloops calibrate` folder"
+        )
+    folder = Path(raw).expanduser()
+    if not folder.is_absolute():
+        folder = spec_path.resolve().parent / folder
+    if not (folder / CALIBRATION_FILE).is_file():
+        raise where.error(
+            f"[sampler] calibration = {raw!r}: no {CALIBRATION_FILE} in {folder}; "
+            "run `debtloops calibrate SPEC --out DIR` first and give DIR"
+        )
+    return str(folder)
 
 
 # ---- the design ---------------------------------------------------------------------------------
@@ -728,10 +763,25 @@ def design(spec: SweepSpec) -> Design:
         uncertainty design, in the sampler's own order, the rows within each block. The same spec
         and seed give the same design bit for bit.
     """
+    if spec.method == "posterior":  # issue 12: draws from a calibration's posterior
+        return with_levers(spec, posterior_draws(spec))
     unit = _unit_design(spec)
     columns = [_inverse_cdf(u, unit[:, j]) for j, u in enumerate(spec.uncertainties)]
     inner = np.column_stack(columns) if columns else np.empty((unit.shape[0], 0))
     return with_levers(spec, inner)
+
+
+def posterior_draws(spec: SweepSpec) -> np.ndarray:
+    """Return ``spec.samples`` posterior draws of the uncertainties from ``spec.calibration``."""
+    from debtloops.calibration import posterior_matrix
+
+    names, draws = posterior_matrix(Path(str(spec.calibration)), spec.samples, spec.seed)
+    if list(names) != [u.name for u in spec.uncertainties]:
+        raise InputError(
+            f"sweep {spec.name}: a posterior sweep's uncertainties must be the calibrated "
+            f"parameters, in order: {', '.join(names)}"
+        )
+    return draws
 
 
 def with_levers(spec: SweepSpec, inner: np.ndarray) -> Design:
