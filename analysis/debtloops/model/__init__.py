@@ -8,4 +8,5 @@
 ``ensemble``    many parameter sets in one pysd simulation, for sweeps
 ``simlin``      Simlin as a second engine reading the same .mdl
 ``run``         a scenario from name to labelled xarray Dataset: validate, simulate, check
+``xmile``       the model as XMILE, for Stella and Simlin's editor (``debtloops export``)
 """
