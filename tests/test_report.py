@@ -89,14 +89,16 @@ def test_report_refuses_bad_input_and_writes_nothing(tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "sweep.nc").write_bytes(b"")
+    (empty / "sweep.zarr").mkdir()
     assert main(["report", "article", "--sweep", str(empty), "--out", str(out)]) == 2
     assert f"debtloops analyze {empty}" in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_sweep_folder_lists_what_analyze_wrote_not_the_store(tmp_path):
-    for name in ("sweep.nc", "analysis.nc", "fan_debt_to_gdp.png", "table.csv", "notes.txt"):
+    (tmp_path / "sweep.zarr").mkdir()
+    (tmp_path / "sweep.zarr" / "zarr.json").write_bytes(b"")
+    for name in ("analysis.nc", "fan_debt_to_gdp.png", "table.csv", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in check_sweep_folder(tmp_path)] == [
         "analysis.nc",

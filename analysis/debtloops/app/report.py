@@ -79,8 +79,6 @@ MAX_TABLE_CELLS = 2_000
 MAX_CSV_ROWS = 200
 #: What a sweep folder must hold for the report: the outputs of ``debtloops analyze``.
 SWEEP_PATTERNS = ("*.png", "*.csv", "*.nc")
-#: The raw sweep store, which the report does not read (``analyze`` summarises it).
-RAW_SWEEP_FILES = frozenset({"sweep.nc"})
 
 _STYLE = """
 body { font-family: sans-serif; margin: 24px auto; max-width: 1400px; color: #222; }
@@ -151,7 +149,7 @@ def check_sweep_folder(folder: Path) -> list[Path]:
     Returns
     -------
     list of Path
-        Its PNG, CSV and netCDF files, sorted, without the raw store ``sweep.nc``.
+        Its PNG, CSV and netCDF files, sorted; the raw store ``sweep.zarr`` (a folder) is not read.
 
     Raises
     ------
@@ -164,7 +162,7 @@ def check_sweep_folder(folder: Path) -> list[Path]:
         path
         for pattern in SWEEP_PATTERNS
         for path in folder.glob(pattern)
-        if path.name not in RAW_SWEEP_FILES and path.is_file()
+        if path.is_file()
     )
     if not found:
         raise InputError(
