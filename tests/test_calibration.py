@@ -310,6 +310,33 @@ def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, ca
     _, expected = posterior_matrix(out, count=16, seed=3)
     np.testing.assert_array_equal(swept, expected)
 
+    # Sobol indices under the posterior: each parameter from its marginal posterior
+    marginal = "".join(f'[uncertainties.{name}]\ndistribution = "posterior"\n' for name in names)
+    sobol_spec = out / "posterior_sobol.toml"
+    sobol_spec.write_text(
+        "# posterior_sobol: test\n"
+        'scenarios = ["article"]\noutcomes = ["debt_to_gdp", "market_yield"]\n'
+        "final_time = 2030\n"
+        '[sampler]\nmethod = "sobol"\nsamples = 16\nseed = 3\ncalibration = "."\n' + marginal
+    )
+    assert main(["sweep", str(sobol_spec), "--out", str(tmp_path / "sobol"), "--quiet"]) == 0
+    assert main(["analyze", str(tmp_path / "sobol")]) == 0
+    _, every_draw = posterior_matrix(out)
+    with open_sweep(store_path(tmp_path / "sobol")) as store:
+        for column, name in enumerate(names):
+            values = store[name].values
+            assert values.min() >= every_draw[:, column].min()
+            assert values.max() <= every_draw[:, column].max()
+    with xr.open_dataset(tmp_path / "sobol" / "analysis.nc") as analysis:
+        assert set(analysis["parameter"].values) == set(names)
+        assert np.isfinite(analysis["sobol_ST"].values).all()
+
+    # a posterior distribution needs a calibration folder
+    sobol_spec.write_text(sobol_spec.read_text().replace('calibration = "."\n', ""))
+    assert main(["sweep", str(sobol_spec), "--out", str(tmp_path / "none"), "--quiet"]) == 2
+    assert 'needs calibration = "DIR"' in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+
 
 @pytest.mark.parametrize(
     ("change", "message"),

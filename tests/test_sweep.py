@@ -1,5 +1,6 @@
 """Sweeps: the ensemble matches single runs, results are labelled, reproducible and resumable."""
 
+import os
 import textwrap
 
 import numpy as np
@@ -269,3 +270,11 @@ def test_analyze_runs_on_the_store_that_sweep_wrote(serial):
         assert "_" not in parameter_label(name, ds[name].attrs), name
     for name in ("tornado.png", "scatter.png", "fan_debt_to_gdp.png", "fan_market_yield.png"):
         assert (folder / name).stat().st_size > 10_000
+
+
+def test_by_default_a_sweep_uses_a_worker_per_core_but_no_more_than_its_chunks():
+    cores = os.cpu_count() or 1
+    assert execute.auto_workers(1) == 1
+    assert execute.auto_workers(0) == 1
+    assert execute.auto_workers(10**6) == cores
+    assert execute.auto_workers(2) == min(2, cores)

@@ -140,7 +140,12 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the sweep"
     )
     sweep.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="local Dask worker processes"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local Dask worker processes (default: one per core, at most one per chunk; "
+        "1 runs in this process)",
     )
     sweep.add_argument(
         "--scheduler",

@@ -159,10 +159,7 @@ def check_sweep_folder(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise InputError(f"--sweep {folder}: no such folder; give a folder of `debtloops sweep`")
     found = sorted(
-        path
-        for pattern in SWEEP_PATTERNS
-        for path in folder.glob(pattern)
-        if path.is_file()
+        path for pattern in SWEEP_PATTERNS for path in folder.glob(pattern) if path.is_file()
     )
     if not found:
         raise InputError(

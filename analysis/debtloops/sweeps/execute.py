@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import shutil
 import sys
 import tempfile
@@ -198,6 +199,22 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     return SweepPlan(
         the_design, runs, base_values, size, internal, times, variables, inputs, checked
     )
+
+
+def auto_workers(chunks: int) -> int:
+    """Return the local worker processes for ``chunks`` chunks: one per core, at most one a chunk.
+
+    Parameters
+    ----------
+    chunks : int
+        Chunks still to run.
+
+    Returns
+    -------
+    int
+        ``min(cores, chunks)``, at least 1; a single worker runs in this process.
+    """
+    return max(1, min(os.cpu_count() or 1, chunks))
 
 
 def default_chunk_size(n_samples: int) -> int:
@@ -519,7 +536,7 @@ class SweepReport:
 def run_sweep(
     spec_path: Path,
     out_dir: Path,
-    workers: int = 1,
+    workers: int | None = 1,
     scheduler: str | None = None,
     quiet: bool = False,
     chunk_size: int | None = None,
@@ -532,8 +549,9 @@ def run_sweep(
         The sweep specification.
     out_dir : Path
         The output folder: new or empty, or holding an unfinished run of the same sweep.
-    workers : int
-        Local worker processes; 1 runs in one worker thread of this process.
+    workers : int or None
+        Local worker processes; 1 runs in one worker thread of this process; None chooses
+        :func:`auto_workers`: one per core, at most one per chunk still to run.
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler to run the chunks on instead.
     quiet : bool
@@ -557,7 +575,7 @@ def run_sweep(
         are kept.
     """
     started = time.perf_counter()
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     plan_ = plan(spec_path, chunk_size)
     if out_dir.exists() and not out_dir.is_dir():
@@ -573,6 +591,11 @@ def run_sweep(
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            if workers is None:
+                to_run = plan_.n_chunks
+                if target.is_dir():
+                    to_run -= int(store.done_chunks(target).sum())
+                workers = auto_workers(to_run)
             client = stack.enter_context(local_client(workers, scratch))
         if not target.is_dir():
             store.create(

@@ -30,8 +30,8 @@ What ``samples`` counts depends on the method:
 - ``sobol``: Saltelli's base sample size ``N``, a power of two >= 16; the design has
   ``N * (d + 2)`` rows, or ``N * (2 d + 2)`` with ``calc_second_order = true``;
 - ``morris``: the number of trajectories (>= 2); the design has ``N * (d + 1)`` rows;
-- ``posterior``: the number of draws (>= 1) from the posterior of a ``debtloops calibrate`` folder,
-  named by ``calibration = "DIR"`` in ``[sampler]`` (relative to the spec's folder); the
+- ``posterior``: the number of draws (>= 1) from the joint posterior of a ``debtloops calibrate``
+  folder, named by ``calibration = "DIR"`` in ``[sampler]`` (relative to the spec's folder); the
   uncertainties must be the calibrated parameters, in the calibration's order, and their
   distributions and ranges are then the posterior's.
 
@@ -42,6 +42,9 @@ Here ``d`` is the number of uncertainties. Every distribution lives on ``[low, h
   range);
 - ``normal`` with mean ``(low + high) / 2`` and standard deviation ``(high - low) / 4``,
   truncated to ``[low, high]`` (two standard deviations either side);
+- ``posterior``: the parameter's marginal posterior from the ``calibration`` folder named in
+  ``[sampler]`` (as above), with any sampler: with ``sobol``, Sobol indices under the posterior
+  (the correlations between parameters are not kept);
 - ``lognormal`` with median ``sqrt(low * high)`` and log standard deviation ``ln(high / low) / 4``,
   truncated to ``[low, high]``; it needs ``low > 0``.
 
@@ -77,7 +80,7 @@ from scipy import stats
 from debtloops.errors import InputError, closest, exact, unknown_name
 from debtloops.model.parameters import Parameter, ParameterTable
 
-DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
+DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal", "posterior")
 SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris", "posterior")
 
 TOP_LEVEL_KEYS = ("scenarios", "outcomes", "final_time", "sampler", "uncertainties", "levers")
@@ -448,10 +451,10 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
             f"unknown sampler method '{method}'; did you mean: {hint}? "
             f"(valid: {', '.join(SAMPLERS)})"
         )
-    if (method == "posterior") != ("calibration" in raw):
+    if method == "posterior" and "calibration" not in raw:
         raise where.error(
-            '[sampler] method = "posterior" and calibration = "DIR" (a `debtloops calibrate` '
-            "output folder) go together"
+            '[sampler] method = "posterior" needs calibration = "DIR" (a `debtloops calibrate` '
+            "output folder)"
         )
     for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
         if key in raw and method != only:
@@ -636,6 +639,17 @@ def load_spec(
         for name, raw in raw_levers.items()
     }
     sampler = _sampler(data, len(uncertainties), where)
+    marginal = [u.name for u in uncertainties if u.distribution == "posterior"]
+    if sampler["calibration"] is None and marginal:
+        raise where.error(
+            f'{marginal[0]}: distribution = "posterior" needs calibration = "DIR" in '
+            "[sampler] (a `debtloops calibrate` output folder)"
+        )
+    if sampler["calibration"] is not None and not marginal and sampler["method"] != "posterior":
+        raise where.error(
+            '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
+            'with distribution = "posterior"; remove it or use one of them'
+        )
     if sampler["calibration"] is not None:
         sampler["calibration"] = _calibration_folder(sampler["calibration"], path, where)
     return SweepSpec(
@@ -766,7 +780,13 @@ def design(spec: SweepSpec) -> Design:
     if spec.method == "posterior":  # issue 12: draws from a calibration's posterior
         return with_levers(spec, posterior_draws(spec))
     unit = _unit_design(spec)
-    columns = [_inverse_cdf(u, unit[:, j]) for j, u in enumerate(spec.uncertainties)]
+    marginals = _posterior_marginals(spec)
+    columns = [
+        np.quantile(marginals[u.name], unit[:, j])
+        if u.distribution == "posterior"
+        else _inverse_cdf(u, unit[:, j])
+        for j, u in enumerate(spec.uncertainties)
+    ]
     inner = np.column_stack(columns) if columns else np.empty((unit.shape[0], 0))
     return with_levers(spec, inner)
 
@@ -782,6 +802,30 @@ def posterior_draws(spec: SweepSpec) -> np.ndarray:
             f"parameters, in order: {', '.join(names)}"
         )
     return draws
+
+
+def _posterior_marginals(spec: SweepSpec) -> dict[str, np.ndarray]:
+    """Return every posterior draw of each uncertainty whose distribution is ``posterior``.
+
+    A sampler's unit value ``u`` then maps to the ``u`` quantile of the parameter's marginal
+    posterior: the design keeps the sampler's structure (Saltelli's for Sobol indices) and each
+    parameter follows its posterior, though the posterior's correlations between parameters are
+    not kept (``method = "posterior"`` keeps them, without Sobol indices).
+    """
+    wanted = [u.name for u in spec.uncertainties if u.distribution == "posterior"]
+    if not wanted:
+        return {}
+    from debtloops.calibration import posterior_matrix
+
+    names, draws = posterior_matrix(Path(str(spec.calibration)))
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise InputError(
+            f'sweep {spec.name}: {missing[0]} has distribution = "posterior" but is not '
+            f"estimated by the calibration in {spec.calibration}; its parameters: "
+            f"{', '.join(names)}"
+        )
+    return {name: draws[:, names.index(name)] for name in wanted}
 
 
 def with_levers(spec: SweepSpec, inner: np.ndarray) -> Design:
