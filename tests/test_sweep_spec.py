@@ -125,7 +125,13 @@ def test_shipped_designs_stay_in_range(name, table):
 # ---- reproducibility ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", SAMPLERS)
+#: Samplers and distributions that need no calibration folder (the posterior ones are tested with a
+#: real calibration in test_calibration.py).
+FROM_THE_TABLE = [method for method in SAMPLERS if method != "posterior"]
+TABLE_DISTRIBUTIONS = [name for name in DISTRIBUTIONS if name != "posterior"]
+
+
+@pytest.mark.parametrize("method", FROM_THE_TABLE)
 def test_design_is_reproducible_and_depends_on_the_seed(tmp_path, table, method):
     samples = {"grid": 3, "sobol": 16, "morris": 4}.get(method, 20)
     first = load(write(tmp_path, sampler_text=sampler(method, samples, seed=7)), table)
@@ -330,7 +336,7 @@ def test_lognormal_median_is_the_geometric_midpoint(tmp_path, table):
     assert np.mean(x) > np.median(x)  # skewed right
 
 
-@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+@pytest.mark.parametrize("distribution", TABLE_DISTRIBUTIONS)
 def test_every_distribution_stays_in_range_at_the_unit_corners(tmp_path, table, distribution):
     # Morris samples the corners 0 and 1 of the unit cube exactly.
     u, x = one_uncertainty(
@@ -693,3 +699,17 @@ def test_final_time_beyond_valid_range(tmp_path, table):
 
 def test_final_time_not_a_number(tmp_path, table):
     bad(tmp_path, table, "final_time must be a finite number", top=TOP + 'final_time = "2055"\n')
+
+
+def test_posterior_sampling_needs_a_calibration_folder_that_exists(tmp_path, table):
+    with pytest.raises(InputError, match='needs calibration = "DIR"'):
+        load(write(tmp_path, sampler_text=sampler("posterior", 10)), table)
+    body = "[uncertainties.portfolio_balance_sensitivity]\ndistribution = \"posterior\"\n"
+    with pytest.raises(InputError, match='needs calibration = "DIR"'):
+        load(write(tmp_path, sampler_text=sampler("lhs", 10), uncertainties=body), table)
+    missing = sampler("posterior", 10, extra='calibration = "nowhere"\n')
+    with pytest.raises(InputError, match="no calibration.nc in .*run `debtloops calibrate"):
+        load(write(tmp_path, sampler_text=missing), table)
+    unused = sampler("lhs", 10, extra=f'calibration = "{tmp_path}"\n')
+    with pytest.raises(InputError, match="calibration is used only by"):
+        load(write(tmp_path, sampler_text=unused), table)

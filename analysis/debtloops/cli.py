@@ -31,7 +31,7 @@ import sys
 import textwrap
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
@@ -491,7 +491,7 @@ def _report(args: argparse.Namespace) -> None:
     print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
 
 
-def _list() -> None:
+def _list(args: argparse.Namespace | None = None) -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
         summary = describe(name).removeprefix(f"{name}:").strip()
@@ -510,6 +510,10 @@ def _list() -> None:
             f"{span:<{widths[3]}} {kind}".rstrip()
         )
         print(_wrapped(source))
+
+
+def _build(args: argparse.Namespace) -> None:
+    print(engine.build(force=args.force))
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -555,6 +559,23 @@ def _quiet_broken_pipe() -> int:
     return BROKEN_PIPE
 
 
+#: Each command's handler; it returns an exit status, or None for success.
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
+    "run": _run,
+    "sweep": _sweep,
+    "analyze": _analyze,
+    "diagram": _diagram,
+    "backtest": _backtest,
+    "validate": _validate,
+    "calibrate": _calibrate,
+    "explore": _explore,
+    "report": _report,
+    "list": _list,
+    "build": _build,
+    "export": _export,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -575,36 +596,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, or a usage error that argparse has reported
         return done.code if isinstance(done.code, int) else 2
     try:
-        if args.command == "run":
-            _run(args)
-        elif args.command == "sweep":
-            _sweep(args)
-        elif args.command == "analyze":
-            _analyze(args)
-        elif args.command == "diagram":
-            _diagram(args)
-        elif args.command == "backtest":
-            _backtest(args)
-        elif args.command == "validate":
-            status = _validate(args)
-            sys.stdout.flush()
-            return status
-        elif args.command == "calibrate":
-            _calibrate(args)
-        elif args.command == "explore":
-            _explore(args)
-        elif args.command == "report":
-            _report(args)
-        elif args.command == "list":
-            _list()
-        elif args.command == "build":
-            print(engine.build(force=args.force))
-        elif args.command == "export":
-            _export(args)
-        else:  # no command: the help, as a usage error
+        handler = _COMMANDS.get(args.command)
+        if handler is None:  # no command: the help, as a usage error
             _parser().print_help(sys.stderr)
             return USAGE_ERROR
+        status = handler(args)
         sys.stdout.flush()
+        if status:
+            return status
     except DebtloopsError as error:
         print(f"debtloops: error: {error}", file=sys.stderr)
         return error.exit_code
