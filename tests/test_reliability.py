@@ -438,7 +438,7 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_an_internal_error_shows_a_traceback_and_asks_for_a_report(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_list", lambda: {}["bug"])
+    monkeypatch.setitem(cli._COMMANDS, "list", lambda args: {}["bug"])
     status, err = _main(capsys, "list")
     assert status == 1
     assert "Traceback" in err and "KeyError" in err and "please report it" in err
