@@ -704,7 +704,7 @@ def test_final_time_not_a_number(tmp_path, table):
 def test_posterior_sampling_needs_a_calibration_folder_that_exists(tmp_path, table):
     with pytest.raises(InputError, match='needs calibration = "DIR"'):
         load(write(tmp_path, sampler_text=sampler("posterior", 10)), table)
-    body = "[uncertainties.portfolio_balance_sensitivity]\ndistribution = \"posterior\"\n"
+    body = '[uncertainties.portfolio_balance_sensitivity]\ndistribution = "posterior"\n'
     with pytest.raises(InputError, match='needs calibration = "DIR"'):
         load(write(tmp_path, sampler_text=sampler("lhs", 10), uncertainties=body), table)
     missing = sampler("posterior", 10, extra='calibration = "nowhere"\n')
