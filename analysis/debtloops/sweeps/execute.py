@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import shutil
 import sys
@@ -457,6 +458,9 @@ def local_client(workers: int, scratch: Path) -> Iterator[object]:
             # A chunk may hold several hundred MB at the largest chunk size; the nanny must not
             # pause or kill a worker for that.
             memory_limit=0,
+            # Dask's own log lines (a worker losing its scheduler on Ctrl-C, say) are not the
+            # user's to act on; what goes wrong reaches the user as this command's error.
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
