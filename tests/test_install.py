@@ -215,10 +215,7 @@ def test_the_wheel_runs_from_any_folder(tmp_path):
 def test_an_editable_install_reads_the_checkouts_models(tmp_path):
     python = _borrowing_venv(tmp_path / "venv")
     _pip("--python", str(python), "install", "--no-deps", "--quiet", "--editable", str(ROOT))
-    code = (
-        "import importlib.resources, debtloops.paths as p; "
-        "print(importlib.resources.files('debtloops.models'), p.MODELS_DIR)"
-    )
+    code = "import debtloops.paths as p; print(p.MODELS_DIR, p.MODEL_FILE.parent)"
     done = subprocess.run(
         [str(python), "-c", code],
         cwd=tmp_path,

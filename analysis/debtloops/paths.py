@@ -1,11 +1,10 @@
 """Where the project's model files live, and where pysd's translation of the model is cached.
 
 The model files (the .mdl, ``parameters.toml``, scenarios, sweeps, data and the loop inventory) have
-one copy, the repository's top-level ``models/`` folder. The wheel ships it as the package data
-``debtloops.models`` (``pyproject.toml`` maps the folder onto that package), and an editable install
-maps the same import name onto the checkout's folder, so both are found through
-:mod:`importlib.resources`. Code run straight from a checkout (``PYTHONPATH=analysis``) uses the
-``models/`` folder beside ``analysis/``.
+one copy, the repository's top-level ``models/`` folder, which holds data only (no Python). The
+wheel ships it as the package data ``debtloops.models`` (``pyproject.toml`` maps the folder onto
+that name, a namespace package), found through :mod:`importlib.resources`. Code run from a checkout
+(an editable install, or ``PYTHONPATH=analysis``) uses the ``models/`` folder beside ``analysis/``.
 
 pysd translates the .mdl into Python before it runs it. The translation goes to, in this order:
 
@@ -59,7 +58,10 @@ def find_models_dir() -> Path:
     if _is_checkout(_CHECKOUT):
         return _CHECKOUT / "models"
     try:
-        folder = Path(str(resources.files(MODELS_PACKAGE)))
+        # models/ holds data only, so the installed ``debtloops.models`` is a namespace package,
+        # whose files() is a MultiplexedPath: ask it for the model file, a concrete path.
+        model = resources.files(MODELS_PACKAGE).joinpath(MODEL_FILE_NAME)
+        folder = Path(str(model)).parent if isinstance(model, Path) else None
     except ModuleNotFoundError:
         folder = None
     if folder is None or not (folder / MODEL_FILE_NAME).is_file():
