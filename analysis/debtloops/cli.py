@@ -35,12 +35,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
-from debtloops.io import LOCK_TIMEOUT, output_lock
+from debtloops.io import (
+    LOCK_TIMEOUT,
+    check_export_file,
+    check_place,
+    check_targets,
+    output_lock,
+    set_command,
+)
 from debtloops.model import engine
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
-from debtloops.outputs import format_headlines, write_results
+from debtloops.outputs import HEADLINES_NAME, format_headlines, write_results
 from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
 from debtloops.provenance import package_version
 
@@ -371,6 +378,7 @@ def _prepare_all(args: argparse.Namespace) -> tuple[dict[str, PreparedRun], Prep
 
 def _run(args: argparse.Namespace) -> None:
     prepared, reference = _prepare_all(args)
+    check_targets(args.out, [*prepared, HEADLINES_NAME])
     started = time.perf_counter()
     results = {name: execute(run) for name, run in prepared.items()}
     baseline = results.get(REFERENCE) or execute(reference)
@@ -416,8 +424,14 @@ def _diagram(args: argparse.Namespace) -> None:
 
 
 def _backtest(args: argparse.Namespace) -> None:
-    from debtloops.validation.backtest import format_backtest, tracking, write_backtest
+    from debtloops.validation.backtest import (
+        OUTPUT_NAMES,
+        format_backtest,
+        tracking,
+        write_backtest,
+    )
 
+    check_targets(args.out, OUTPUT_NAMES)
     table = write_backtest(args.out, args.start, args.end, args.yields)
     print(format_backtest(table))
     rms, worst = tracking(table, "market_yield")
@@ -428,8 +442,9 @@ def _backtest(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from debtloops.validation.fidelity import format_checks, write_report
+    from debtloops.validation.fidelity import OUTPUT_NAMES, format_checks, write_report
 
+    check_targets(args.out, OUTPUT_NAMES)
     checks = write_report(args.out)
     print(format_checks(checks))
     print(f"report in {args.out}/validation.csv, cbo_baseline.png, backtest.png")
@@ -437,7 +452,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> None:
-    from debtloops.calibration.calibrate import calibrate, format_report, write_calibration
+    from debtloops.calibration.calibrate import (
+        OUTPUT_NAMES,
+        PROJECTIONS_FILE,
+        calibrate,
+        format_report,
+        write_calibration,
+    )
 
     keys = ("walkers", "steps", "burn", "seed", "engine")
     sampler = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
@@ -445,6 +466,8 @@ def _calibrate(args: argparse.Namespace) -> None:
     projection = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
     if args.no_projections:
         projection["scenario"] = None
+    skipped = {PROJECTIONS_FILE} if args.no_projections else set()
+    check_targets(args.out, [name for name in OUTPUT_NAMES if name not in skipped])
     result = calibrate(args.spec, sampler, projection)
     written = write_calibration(result, args.out)
     print(format_report(result))
@@ -486,6 +509,7 @@ def _explore(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     report = _web_import("debtloops.app.report")
     prepared, reference = _prepare_all(args)
+    check_targets(args.out, [report.REPORT_NAME])
     started = time.perf_counter()
     path = report.write_report(args.out, prepared, reference, args.sweep)
     print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
@@ -521,10 +545,7 @@ def _export(args: argparse.Namespace) -> None:
 
     if args.final_time is not None and args.scenario is None:
         raise InputError("--final-time sets a scenario's last year; give --scenario too")
-    if args.out.is_dir():
-        raise InputError(
-            f"{args.out} is a folder; give the file to write, e.g. {args.out}/model.stmx"
-        )
+    check_export_file(args.out)
     path = write_xmile(args.out, args.scenario, args.final_time)
     what = f"scenario {args.scenario}" if args.scenario else MODEL_FILE.name
     print(f"{what} written as {args.format.upper()} to {path}")
@@ -557,6 +578,16 @@ def _quiet_broken_pipe() -> int:
     except (OSError, ValueError, AttributeError):
         pass
     return BROKEN_PIPE
+
+
+def _check_places(args: argparse.Namespace) -> None:
+    """Refuse an output folder (or an export's folder) that is a root or a system folder."""
+    if args.command == "export":
+        check_place(args.out.absolute().parent, "export folder")
+    elif args.command == "analyze":
+        check_place(args.folder)
+    elif getattr(args, "out", None) is not None:
+        check_place(args.out)
 
 
 #: Each command's handler; it returns an exit status, or None for success.
@@ -600,6 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:  # no command: the help, as a usage error
             _parser().print_help(sys.stderr)
             return USAGE_ERROR
+        set_command(args.command)
+        _check_places(args)
         status = handler(args)
         sys.stdout.flush()
         if status:

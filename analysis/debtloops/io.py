@@ -1,19 +1,36 @@
-"""Writing output folders safely: one writer per folder, and every file written atomically.
+"""Writing output folders safely: one writer per folder, every file atomic, and only our own files.
 
 Every command that writes into an output folder holds the folder's lock (:func:`output_lock`, a
 ``filelock`` on ``DIR/.debtloops.lock``, released by the system even if the process is killed), so
 there is one writer per folder at a time; the empty lock file stays. Every file and folder is
 written under a temporary name starting with :data:`SCRATCH_PREFIX` and renamed into place when
 complete; whoever next takes the lock removes what a killed writer left under such names.
+
+An output folder is the user's folder: debtloops replaces only what it wrote itself. The folder's
+manifest, ``DIR/.debtloops-manifest.json`` (:data:`MANIFEST_NAME`), lists every file debtloops
+wrote there: its path relative to the folder, SHA-256, size in bytes and the command that wrote it.
+A folder that is rewritten in place piece by piece (a sweep's ``sweep.zarr``) is listed once, as a
+whole folder, by its device and inode numbers. A target that exists but is not listed, or whose
+content no longer matches its entry (the user edited it, or added a file to a result folder), is
+*foreign*: :func:`check_targets` refuses it with :class:`~debtloops.errors.InputError` (exit 2),
+both before a command runs and again, under the lock, just before a file is replaced. The manifest
+is rewritten atomically under the lock, re-read first so that writers one after another keep each
+other's entries; an entry accepts the old content as well as the new while a replacement is under
+way, so a writer killed between the rename and the manifest's update leaves a folder that the next
+run still recognises as its own.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -27,6 +44,36 @@ LOCK_NAME = ".debtloops.lock"
 LOCK_TIMEOUT = 10.0
 #: Temporary files and folders start with this; a later writer removes any that are left.
 SCRATCH_PREFIX = ".debtloops-tmp-"
+#: The record of what debtloops wrote in an output folder (see the module's docstring).
+MANIFEST_NAME = ".debtloops-manifest.json"
+#: The manifest's format version, written into it.
+MANIFEST_VERSION = 1
+#: How much of a file is read at a time while hashing it [bytes].
+HASH_BLOCK = 1 << 20
+#: The kinds of manifest entries: a file, hashed; a folder rewritten in place, owned whole.
+FILE, FOLDER = "file", "folder"
+#: Folders of the operating system that may not be an output folder, nor hold an export.
+SYSTEM_FOLDERS = frozenset(
+    Path(p)
+    for p in (
+        "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+        "/media", "/mnt", "/opt", "/proc", "/run", "/sbin", "/snap", "/srv", "/sys", "/usr",
+        "/usr/bin", "/usr/include", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec",
+        "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/local/sbin", "/usr/local/share",
+        "/usr/sbin", "/usr/share", "/usr/src", "/var", "/var/cache", "/var/lib", "/var/log",
+        "/var/mail", "/var/spool",
+    )
+)  # fmt: skip
+#: Trees of devices and kernel state: nothing inside them is an output folder or file.
+DEVICE_TREES = tuple(Path(p) for p in ("/dev", "/proc", "/sys"))
+
+#: The command whose writes are recorded in manifests; the command line sets it.
+_COMMAND: ContextVar[str] = ContextVar("debtloops_command", default="python")
+
+
+def set_command(name: str) -> None:
+    """Name the command whose files the manifests record from now on (e.g. ``"run"``)."""
+    _COMMAND.set(name)
 
 
 def current_umask() -> int:
@@ -43,6 +90,47 @@ def current_umask() -> int:
     return mask
 
 
+def check_place(path: Path, what: str = "output folder") -> Path:
+    """Refuse a path that is a file-system root, a system folder or inside a device tree.
+
+    The path is resolved first (``..`` and symbolic links), so no spelling reaches such a place.
+
+    Parameters
+    ----------
+    path : Path
+        The output folder, or the folder that will hold an exported file.
+    what : str
+        How to name it in the message.
+
+    Returns
+    -------
+    Path
+        The resolved path.
+
+    Raises
+    ------
+    InputError
+        Naming the place and asking for a folder of the user's own.
+    """
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError) as error:  # a symbolic-link loop
+        raise InputError(f"{what} {path} cannot be resolved: {error}") from None
+    shown = f"{path}" if str(path) == str(resolved) else f"{path} (that is, {resolved})"
+    if resolved == Path(resolved.anchor):
+        kind = "the root of the file system"
+    elif resolved in SYSTEM_FOLDERS:
+        kind = "a system folder"
+    elif any(resolved.is_relative_to(tree) for tree in DEVICE_TREES):
+        kind = "inside the system's device and kernel folders"
+    else:
+        return resolved
+    raise InputError(
+        f"{what} {shown} is {kind}; debtloops writes only into folders of your own: choose "
+        "another --out"
+    )
+
+
 def prepare_output_folder(out_dir: Path) -> None:
     """Create ``out_dir`` if needed and check that files can be written in it.
 
@@ -56,6 +144,7 @@ def prepare_output_folder(out_dir: Path) -> None:
             f"output folder {out_dir}: the netCDF library cannot write under a path that holds a "
             "backslash (\\); choose another folder"
         )
+    check_place(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     try:
@@ -127,23 +216,248 @@ def output_lock(out_dir: Path, timeout: float | None = None):
         lock.release()
 
 
+# ---- the manifest: what debtloops wrote ---------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's content, as 64 hex digits."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _identity(path: Path, kind: str) -> str:
+    """Return what a manifest entry of ``kind`` pins: a file's SHA-256, a folder's inode."""
+    if kind == FILE:
+        return file_sha256(path)
+    info = path.lstat()
+    return f"{info.st_dev}:{info.st_ino}"
+
+
+def _entry(path: Path, kind: str = FILE) -> dict[str, object]:
+    """Return the manifest entry of a file (or a folder owned whole) as it is now."""
+    entry: dict[str, object] = {"kind": kind, "command": _COMMAND.get()}
+    if kind == FILE:
+        entry["sha256"] = _identity(path, FILE)
+        entry["size"] = path.stat().st_size
+    else:
+        entry["inode"] = _identity(path, FOLDER)
+    return entry
+
+
+def _key(entry: Mapping[str, object]) -> str:
+    return "sha256" if entry.get("kind", FILE) == FILE else "inode"
+
+
+def _accepted(entry: Mapping[str, object]) -> list[str]:
+    """Return the identities an entry accepts: its own, and the one it replaces, if any."""
+    own = entry.get(_key(entry))
+    previous = entry.get("replaces", [])
+    return [value for value in [own, *previous] if isinstance(value, str)]
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    """Return the manifest's entries by path relative to ``folder``; empty if it has none.
+
+    A manifest that cannot be read or parsed counts as empty: nothing is then taken as ours.
+    """
+    try:
+        data = json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return {}
+    return {name: e for name, e in entries.items() if isinstance(e, dict) and "kind" in e}
+
+
+def _update_manifest(
+    folder: Path, entries: Mapping[str, dict], dropped: Iterable[str] = ()
+) -> None:
+    """Merge ``entries`` into the manifest, less ``dropped``; call it holding the folder's lock.
+
+    The manifest is re-read first, so entries another writer recorded meanwhile are kept, and
+    replaced atomically.
+    """
+    current = read_manifest(folder)
+    for name in dropped:
+        current.pop(name, None)
+    current.update(entries)
+    text = json.dumps(
+        {"format": "debtloops manifest", "version": MANIFEST_VERSION, "entries": current},
+        indent=1,
+        sort_keys=True,
+    )
+    handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}manifest-", dir=folder)
+    scratch = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+        os.chmod(scratch, 0o666 & ~current_umask())
+        os.replace(scratch, Path(folder) / MANIFEST_NAME)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+
+
+def _pending(new: Mapping[str, dict], old: Mapping[str, dict]) -> dict[str, dict]:
+    """Return entries for the moment of a replacement: each accepts the old content and the new."""
+    pending = {}
+    for name, entry in new.items():
+        before = old.get(name)
+        if before is None or before.get("kind") == entry["kind"]:
+            pending[name] = {**entry, "replaces": _accepted(before) if before else []}
+        else:
+            pending[name] = before  # a file becoming a folder: the old one stays ours until then
+    return pending
+
+
+def _under(entries: Mapping[str, dict], name: str) -> dict[str, dict]:
+    """Return the entries of ``name`` and of everything inside it."""
+    inside = f"{name}/"
+    return {key: e for key, e in entries.items() if key == name or key.startswith(inside)}
+
+
+def _foreign(folder: Path, name: str, entries: Mapping[str, dict]) -> str | None:
+    """Return the first path at or inside ``folder/name`` that debtloops did not write, or None.
+
+    A regular file is ours if its entry's SHA-256 matches; a folder listed whole, if it is still
+    the same folder (device and inode); any other folder, if everything inside it is ours and
+    debtloops wrote a file somewhere inside it. Links, devices, FIFOs and sockets are never ours.
+    """
+    path = folder / name
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    entry = entries.get(name)
+    if stat.S_ISREG(info.st_mode):
+        ours = (
+            entry is not None
+            and entry.get("kind") == FILE
+            and _identity(path, FILE) in _accepted(entry)
+        )
+        return None if ours else name
+    if not stat.S_ISDIR(info.st_mode):
+        return name
+    if entry is not None and entry.get("kind") == FOLDER:
+        return None if _identity(path, FOLDER) in _accepted(entry) else name
+    if not any(key.startswith(f"{name}/") for key in entries):
+        return name
+    for child in sorted(path.iterdir()):
+        found = _foreign(folder, f"{name}/{child.name}", entries)
+        if found is not None:
+            return found
+    return None
+
+
+def check_targets(folder: Path, names: Iterable[str]) -> None:
+    """Refuse to write ``folder/name`` for any name where something not written by debtloops is.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder; nothing is checked if it does not exist yet.
+    names : iterable of str
+        The files and folders a command is about to write, relative to ``folder``.
+
+    Raises
+    ------
+    InputError
+        Naming the first foreign path, why it counts as the user's, and what to do; nothing has
+        been written then.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise InputError(f"output folder {folder} is a file; choose a folder for --out")
+    entries = read_manifest(folder)
+    for name in names:
+        found = _foreign(folder, name, entries)
+        if found is not None:
+            raise _foreign_error(folder, found, entries)
+
+
+def _foreign_error(folder: Path, name: str, entries: Mapping[str, dict]) -> InputError:
+    path = folder / name
+    if not (folder / MANIFEST_NAME).is_file():
+        why = (
+            f"is not debtloops' to replace: {folder} has no {MANIFEST_NAME}, the record of what "
+            "debtloops wrote there (a folder of yours, or results of an older debtloops, which "
+            "kept no record)"
+        )
+    elif name in entries and not path.is_symlink():
+        why = "was changed after debtloops wrote it, so it is yours now and is not replaced"
+    else:
+        why = f"was not written by debtloops (it is not in {MANIFEST_NAME})"
+    return InputError(
+        f"{path} {why}; it is left as it is: choose another --out, or move or remove it yourself"
+    )
+
+
+# ---- atomic writers ------------------------------------------------------------------------------
+
+
+def _install(folder: Path, scratches: Mapping[str, Path], kinds: Mapping[str, str]) -> None:
+    """Rename each finished ``scratches[name]`` to ``folder/name`` and record it; lock held.
+
+    Every target is checked first; the manifest accepts old and new content while the renames
+    are under way, then lists the new content only.
+    """
+    check_targets(folder, scratches)
+    new: dict[str, dict] = {}
+    for name, scratch in scratches.items():
+        if kinds.get(name) == FOLDER:
+            new[name] = _entry(scratch, FOLDER)
+            continue
+        for path in [scratch, *sorted(scratch.rglob("*"))] if scratch.is_dir() else [scratch]:
+            if path.is_file() and not path.is_symlink():
+                inside = path.relative_to(scratch).as_posix()
+                new[name if inside == "." else f"{name}/{inside}"] = _entry(path)
+    old: dict[str, dict] = {}
+    manifest = read_manifest(folder)
+    for name in scratches:
+        old.update(_under(manifest, name))
+    _update_manifest(folder, _pending(new, old))
+    for name, scratch in scratches.items():
+        if scratch.is_dir():
+            _swap(scratch, folder / name)
+        else:
+            os.replace(scratch, folder / name)
+    _update_manifest(folder, new, dropped=set(old) - set(new))
+
+
 @contextmanager
-def atomic_folder(target: Path):
+def atomic_folder(target: Path, whole: bool = False):
     """Yield a temporary folder beside ``target`` that replaces ``target`` once the block succeeds.
 
     The parent folder's lock (:func:`output_lock`) is held throughout, so two writers cannot
-    swap the same folder at once. On any error, an interruption included, the temporary folder is
-    removed and ``target`` is left as it was. The folder's mode follows the umask, like its files.
-    The folder yielded is an absolute path: netCDF4 and pandas would expand a leading ``~``.
+    swap the same folder at once. ``target`` must be absent or debtloops' own
+    (:func:`check_targets`), checked before and after the block. On any error, an interruption
+    included, the temporary folder is removed and ``target`` is left as it was. The folder's mode
+    follows the umask, like its files. The folder yielded is an absolute path: netCDF4 and pandas
+    would expand a leading ``~``.
+
+    Parameters
+    ----------
+    target : Path
+        The folder to write.
+    whole : bool
+        Record the folder in the manifest as one entry (by its inode), not file by file: for a
+        folder rewritten in place later, such as a sweep's ``sweep.zarr``.
     """
     target = target.absolute()
     with output_lock(target.parent):
+        check_targets(target.parent, [target.name])
         prefix = f"{SCRATCH_PREFIX}{target.name}-"
         scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
         try:
             os.chmod(scratch, 0o777 & ~current_umask())  # mkdtemp makes it private
             yield scratch
-            _swap(scratch, target)
+            _install(target.parent, {target.name: scratch}, {target.name: FOLDER} if whole else {})
         finally:
             shutil.rmtree(scratch, ignore_errors=True)  # gone already if the swap succeeded
 
@@ -167,20 +481,66 @@ def _swap(scratch: Path, target: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+def install_files(folder: Path, scratches: Mapping[str, Path]) -> None:
+    """Move finished files into ``folder`` together, checked and recorded in its manifest.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder.
+    scratches : mapping of str to Path
+        For each name to write in ``folder``, the finished temporary file, in the same file system.
+
+    Raises
+    ------
+    InputError
+        If any target is foreign (:func:`check_targets`); nothing is moved then.
+    """
+    folder = Path(folder).absolute()
+    with output_lock(folder):
+        _install(folder, scratches, {})
+
+
 def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     """Write a file through ``write(temporary_path)`` and rename it to ``target`` when done.
 
-    The file's mode follows the umask; on any error the temporary file is removed. ``write`` gets
-    an absolute path, since netCDF4 and pandas would expand a leading ``~``.
+    The parent folder is locked; ``target`` must be absent or debtloops' own
+    (:func:`check_targets`), and is recorded in the folder's manifest. The file's mode follows
+    the umask; on any error the temporary file is removed. ``write`` gets an absolute path, since
+    netCDF4 and pandas would expand a leading ``~``.
     """
     target = target.absolute()
-    handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}{target.name}-", dir=target.parent)
-    os.close(handle)
-    scratch = Path(name)
-    try:
-        os.chmod(scratch, 0o666 & ~current_umask())  # mkstemp makes the file private
-        write(scratch)
-        os.replace(scratch, target)
-    except BaseException:
-        scratch.unlink(missing_ok=True)
-        raise
+    with output_lock(target.parent):
+        check_targets(target.parent, [target.name])
+        handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}{target.name}-", dir=target.parent)
+        os.close(handle)
+        scratch = Path(name)
+        try:
+            os.chmod(scratch, 0o666 & ~current_umask())  # mkstemp makes the file private
+            write(scratch)
+            _install(target.parent, {target.name: scratch}, {})
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+
+
+def check_export_file(path: Path) -> None:
+    """Refuse an export target that is not a regular file of debtloops' own, or absent.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a folder, a device, a FIFO, a socket or a link, a file debtloops did not
+        write (:func:`check_targets`), or its folder is a system folder (:func:`check_place`).
+    """
+    path = Path(path)
+    check_place(path.absolute().parent, "export folder")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the file to write, e.g. {path}/model.stmx")
+    if os.path.lexists(path) and not stat.S_ISREG(path.lstat().st_mode):
+        raise InputError(
+            f"{path} is not a regular file (a device, FIFO, socket or link); export writes "
+            "regular files only: choose another --out"
+        )
+    if path.parent.is_dir():
+        check_targets(path.parent, [path.name])

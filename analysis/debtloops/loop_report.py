@@ -31,12 +31,16 @@ import numpy as np
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import diagrams
 from debtloops.figures.dominance import plot_dominance
-from debtloops.io import atomic_file, output_lock
+from debtloops.io import atomic_file, check_targets, output_lock
 from debtloops.loops.dominance import dominance_table, loop_dominance, polarity_disagreements
 from debtloops.loops.graph import causal_graph, find_loops, loop_polarity, measure_polarities
 from debtloops.loops.inventory import assign_families, label_loops, read_families, read_inventory
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import list_scenarios
+
+#: The tables and the dominance chart written beside the diagrams.
+TABLE_NAMES = ("loops.csv", "loops.json", "dominance.nc", "dominance.csv", "polarity_check.csv")
+DOMINANCE_CHART = "dominance.png"
 
 
 def _csv_text(rows: list[dict[str, object]]) -> str:
@@ -76,6 +80,8 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     inventory = read_inventory()
     if loop is not None:
         diagrams.select_loop(inventory, loop)
+    names = [*diagrams.file_names(inventory, loop), *TABLE_NAMES, DOMINANCE_CHART]
+    check_targets(out_dir, names)  # before anything runs; again as each file is written
     with output_lock(out_dir):
         return _measure_and_write(out_dir, scenario, loop, inventory)
 
@@ -152,6 +158,6 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
     for name, write in targets.items():
         atomic_file(out_dir / name, write)
         written.append(out_dir / name)
-    plot_dominance(dominance, out_dir / "dominance.png", scenario)
-    written.append(out_dir / "dominance.png")
+    plot_dominance(dominance, out_dir / DOMINANCE_CHART, scenario)
+    written.append(out_dir / DOMINANCE_CHART)
     return written

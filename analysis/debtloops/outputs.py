@@ -1,10 +1,14 @@
 """What ``debtloops run`` writes: each scenario's results and dashboard, and the headline table.
 
 The headlines are the outcomes printed after a run, each scenario against the baseline.
+``headlines.csv`` keeps the rows of scenarios written earlier into the same folder: a run replaces
+the rows of its own scenarios only.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +18,15 @@ import pandas as pd
 import xarray as xr
 
 from debtloops.figures.dashboard import plot_dashboard
-from debtloops.io import atomic_file, atomic_folder, output_lock
+from debtloops.io import atomic_file, atomic_folder, check_targets, output_lock
 
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
 BASIS_POINTS = 10_000.0
 #: Decimals of the headline table, on the terminal and in ``headlines.csv``.
 HEADLINE_DECIMALS = 1
+#: The headline table of every scenario written into an output folder.
+HEADLINES_NAME = "headlines.csv"
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,47 @@ def format_headlines(rows: Sequence[Headline]) -> str:
     return headline_table(rows).to_string(float_format=lambda x: f"{x:,.{HEADLINE_DECIMALS}f}")
 
 
-def write_headlines(path: Path, rows: Sequence[Headline]) -> None:
-    """Write the headline table as CSV, rounded as printed (no thousands separators)."""
-    headline_table(rows).to_csv(path, float_format=f"%.{HEADLINE_DECIMALS}f")
+def merged_headlines(existing: Path, rows: Sequence[Headline]) -> str:
+    """Return ``headlines.csv``'s text with ``rows`` replacing or joining those in ``existing``.
+
+    The table is rounded as printed (no thousands separators).
+
+    Rows of other scenarios are kept as they are, in their order; this run's scenarios replace
+    their rows in place, and new ones follow. Columns are the new table's, then any other column
+    of the old file (a run of another length names its years differently), empty where a row
+    has no value.
+
+    Parameters
+    ----------
+    existing : Path
+        The folder's current ``headlines.csv``, if any.
+    rows : sequence of Headline
+        This run's headlines.
+
+    Returns
+    -------
+    str
+        The merged table as CSV.
+    """
+    text = headline_table(rows).to_csv(float_format=f"%.{HEADLINE_DECIMALS}f")
+    fresh = list(csv.DictReader(io.StringIO(text)))
+    columns = list(fresh[0])
+    try:
+        with open(existing, encoding="utf-8", newline="") as stream:
+            old = [row for row in csv.DictReader(stream) if row.get(columns[0])]
+    except (FileNotFoundError, UnicodeDecodeError, csv.Error):
+        old = []
+    by_name = {row[columns[0]]: row for row in fresh}
+    merged = [by_name.pop(row[columns[0]], row) for row in old] + list(by_name.values())
+    for row in old:
+        columns += [name for name in row if name is not None and name not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, restval="", extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    writer.writerows(merged)
+    return buffer.getvalue()
 
 
 def results_table(run: xr.Dataset) -> pd.DataFrame:
@@ -181,7 +225,8 @@ def write_results(
 
     Each scenario goes to ``out_dir/<scenario>/`` (``results.nc``, ``results.csv``,
     ``dashboard.png``), written in a temporary folder and renamed into place; ``headlines.csv`` goes
-    to ``out_dir``.
+    to ``out_dir``, keeping the rows of other scenarios written there (:func:`merged_headlines`).
+    Every target must be absent or debtloops' own (:func:`debtloops.io.check_targets`).
 
     Parameters
     ----------
@@ -199,10 +244,12 @@ def write_results(
     """
     rows = [headline(name, run, baseline) for name, run in runs.items()]
     with output_lock(out_dir):
+        check_targets(out_dir, [*runs, HEADLINES_NAME])
         for name, run in runs.items():
             with atomic_folder(out_dir / name) as folder:
                 run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
                 results_table(run).to_csv(folder / "results.csv")
                 plot_dashboard(run, baseline, folder / "dashboard.png")
-        atomic_file(out_dir / "headlines.csv", lambda path: write_headlines(path, rows))
+        text = merged_headlines(out_dir / HEADLINES_NAME, rows)  # read under the lock
+        atomic_file(out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8"))
     return rows

@@ -60,6 +60,18 @@ BAND = (0.05, 0.5, 0.95)
 PRIOR_DRAWS = 10_000
 #: netCDF compression of every variable (zlib level): the chain repeats rejected states.
 COMPRESSION = {"zlib": True, "complevel": 4}
+#: The projections under prior and posterior draws, written unless they are switched off.
+PROJECTIONS_FILE = "projections.csv"
+#: Every file :func:`write_calibration` may write into its output folder.
+OUTPUT_NAMES = (
+    CALIBRATION_FILE,
+    "fit.png",
+    "pairs.png",
+    "prior_posterior.png",
+    "calibrated.toml",
+    "holdout.csv",
+    PROJECTIONS_FILE,
+)
 
 
 @dataclass
@@ -393,7 +405,7 @@ def write_calibration(result: CalibrationResult, out_dir: Path) -> list[Path]:
     }
     if result.projections is not None:
         projections = result.projections
-        writers["projections.csv"] = lambda path: projections.to_csv(path)
+        writers[PROJECTIONS_FILE] = lambda path: projections.to_csv(path)
     written = []
     with output_lock(out_dir):
         for name, write in writers.items():

@@ -34,7 +34,7 @@ import graphviz
 import networkx as nx
 
 from debtloops.errors import DebtloopsError, InputError, unknown_name
-from debtloops.io import SCRATCH_PREFIX, prepare_output_folder
+from debtloops.io import SCRATCH_PREFIX, install_files, prepare_output_folder
 from debtloops.loops.graph import (
     CONSTANT,
     FLOW,
@@ -107,6 +107,10 @@ OVERVIEW_NOTE_CHARACTERS = 80
 OVERVIEW_NAME_CHARACTERS = 14
 #: The overview's file names, before the suffix.
 OVERVIEW_STEM = "overview"
+#: Each diagram of :func:`write_all` is written as DOT source and drawn in these formats.
+DIAGRAM_EXTENSIONS = ("dot", "svg", "png")
+#: The Mermaid text of the causal-loop diagram, beside the drawings.
+MERMAID_NAME = "cld.mmd"
 #: Size of the overview's variable names [point] before it is fitted to the page.
 OVERVIEW_FONT_POINTS = 14
 
@@ -696,7 +700,8 @@ class _Staging:
     """Files rendered into a hidden folder beside their targets, moved in place when all are done.
 
     Each file is renamed into its folder only once every file has been rendered, so a failure
-    leaves the targets as they were and no partial file behind.
+    leaves the targets as they were and no partial file behind; the files are checked against,
+    and recorded in, the folder's manifest (:func:`debtloops.io.install_files`).
     """
 
     def __init__(self, folder: Path) -> None:
@@ -710,8 +715,7 @@ class _Staging:
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         try:
             if error is None:
-                for name in self.names:
-                    os.replace(self.scratch / name, self.folder / name)
+                install_files(self.folder, {name: self.scratch / name for name in self.names})
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -798,6 +802,19 @@ def select_loop(loops: Sequence[NamedLoop], wanted: str) -> NamedLoop:
     raise unknown_name("loop", wanted, [loop.id for loop in loops] + [loop.name for loop in loops])
 
 
+def _stems(loops: Sequence[NamedLoop], only_loop: str | None) -> list[str]:
+    """Return the diagrams' file stems, the overview's first."""
+    chosen = [select_loop(loops, only_loop)] if only_loop is not None else list(loops)
+    return [OVERVIEW_STEM, "cld", "stock_flow", *(f"loop_{loop.id}" for loop in chosen)]
+
+
+def file_names(loops: Sequence[NamedLoop], only_loop: str | None = None) -> list[str]:
+    """Return the names of the files :func:`write_all` writes, for checking them beforehand."""
+    return [f"{stem}.{ext}" for stem in _stems(loops, only_loop) for ext in DIAGRAM_EXTENSIONS] + [
+        MERMAID_NAME
+    ]
+
+
 def write_all(
     out_dir: Path,
     graph: nx.DiGraph,
@@ -843,20 +860,20 @@ def write_all(
     chosen = [select_loop(loops, only_loop)] if only_loop is not None else list(loops)
     command = find_renderer()
     prepare_output_folder(out_dir)
-    images = ("svg", "png")
+    images = DIAGRAM_EXTENSIONS[1:]
     overview = overview_dot(overview_graph(graph, polarities, loops))
-    diagrams: list[tuple[str, str, Sequence[str]]] = [
-        (OVERVIEW_STEM, overview, images),
-        ("cld", cld_dot(graph, polarities, loops), images),
-        ("stock_flow", stock_flow_dot(graph, polarities), images),
+    texts = [
+        overview,
+        cld_dot(graph, polarities, loops),
+        stock_flow_dot(graph, polarities),
+        *(cld_dot(graph, polarities, loops, highlight=loop) for loop in chosen),
     ]
-    diagrams += [
-        (f"loop_{loop.id}", cld_dot(graph, polarities, loops, highlight=loop), images)
-        for loop in chosen
+    diagrams: list[tuple[str, str, Sequence[str]]] = [
+        (stem, text, images) for stem, text in zip(_stems(loops, only_loop), texts, strict=True)
     ]
     with _Staging(out_dir) as staging:
         written = _render_jobs(staging, diagrams, DEFAULT_DPI, command)
         text = mermaid(graph, polarities, loops)
-        staging.path("cld.mmd").write_text(text, encoding="utf-8")
-        written.append(out_dir / "cld.mmd")
+        staging.path(MERMAID_NAME).write_text(text, encoding="utf-8")
+        written.append(out_dir / MERMAID_NAME)
     return written

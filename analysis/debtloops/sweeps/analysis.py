@@ -38,7 +38,7 @@ import xarray as xr
 
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
-from debtloops.io import atomic_file
+from debtloops.io import atomic_file, check_targets
 from debtloops.sweeps import indices as si
 from debtloops.sweeps.outcomes import outcome_variables, percentile_bands, scalar_outcomes
 from debtloops.sweeps.store import ERROR, STORE_NAME, open_sweep, read_design
@@ -99,6 +99,9 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
         )
     if not os.access(sweep_dir, os.W_OK):
         raise InputError(f"sweep folder {sweep_dir} is not writable")
+    charts = [f"fan_{name}.png" for name in FAN_VARIABLES if name in ds.data_vars]
+    charts += [f"{method}.png"] if method in ("sobol", "morris") else []
+    check_targets(sweep_dir, [ANALYSIS_NAME, *charts, "tornado.png", "scatter.png"])
 
     scalars = scalar_outcomes(ds).compute()
     notes: list[str] = []

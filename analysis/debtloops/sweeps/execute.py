@@ -40,7 +40,14 @@ import numpy as np
 from tqdm import tqdm
 
 from debtloops.errors import ExecutionError, InputError
-from debtloops.io import LOCK_NAME, SCRATCH_PREFIX, atomic_file, output_lock
+from debtloops.io import (
+    LOCK_NAME,
+    MANIFEST_NAME,
+    SCRATCH_PREFIX,
+    atomic_file,
+    check_targets,
+    output_lock,
+)
 from debtloops.model import ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
 from debtloops.model.engine import describe, load, run_loaded
@@ -400,7 +407,7 @@ def _check_folder(out_dir: Path, spec_text: str, chunk_size: int) -> bool:
                 "specification or chunk size); choose another --out folder or remove it"
             )
         return True
-    ours = (LOCK_NAME, SCRATCH_PREFIX)
+    ours = (LOCK_NAME, MANIFEST_NAME, SCRATCH_PREFIX)
     if any(not p.name.startswith(ours) for p in out_dir.iterdir()):
         raise InputError(f"{out_dir} is not empty and holds no sweep; choose another --out folder")
     return False
@@ -585,11 +592,13 @@ def run_sweep(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
+    check_targets(out_dir, [SPEC_COPY, target.name])  # again below, under the lock
     with contextlib.ExitStack() as stack:
         # A scheduler is reached before anything is written; a local cluster starts inside the
         # locked folder, its workers' files in a scratch folder there.
         client = stack.enter_context(_connect(scheduler)) if scheduler else None
         stack.enter_context(output_lock(out_dir))
+        check_targets(out_dir, [SPEC_COPY, target.name])
         if not _check_folder(out_dir, plan_.design.spec.text, plan_.chunk_size):
             _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
         if client is None:

@@ -134,7 +134,7 @@ def create(
         **(attrs or {}),
     }
     path = Path(path)
-    with atomic_folder(path) as scratch:
+    with atomic_folder(path, whole=True) as scratch:  # owned whole: chunks are rewritten
         dataset.to_zarr(scratch, mode="w", compute=False, **_ZARR)
 
 

@@ -34,6 +34,8 @@ from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
 
 YIELD_MODES = ("historical", "endogenous")
+#: What ``debtloops backtest`` writes into its output folder: the table, then the chart.
+OUTPUT_NAMES = ("backtest.csv", "backtest.png")
 #: Years over which the endogenous run's term spread is averaged, up to the start [year].
 SPREAD_WINDOW = 10
 #: The feedbacks that the historical-yield run switches off, so that yields, the policy rate and GDP
@@ -270,8 +272,9 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     table = compare(execute(prepared), start, end)
     label = f"{yields} 10-year yield"
     with output_lock(out_dir):
-        atomic_file(out_dir / "backtest.csv", lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / "backtest.png", lambda path: plot(table, path, label))
+        table_name, chart_name = OUTPUT_NAMES
+        atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
+        atomic_file(out_dir / chart_name, lambda path: plot(table, path, label))
     return table
 
 

@@ -35,6 +35,8 @@ from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, bonds
 
 BASIS_POINTS = 10_000.0
+#: What ``debtloops validate`` writes into its output folder: the checks, then two charts.
+OUTPUT_NAMES = ("validation.csv", "cbo_baseline.png", "backtest.png")
 #: The backtest the report runs [fiscal years].
 BACKTEST_START, BACKTEST_END = 2015, 2025
 #: A sale within one month: one sixteenth of a year, a whole number of the largest time steps.
@@ -409,11 +411,12 @@ def write_report(out_dir: Path) -> list[Check]:
 
     checks, comparison, history = run_checks()
     table = checks_table(checks)
+    table_name, cbo_name, backtest_name = OUTPUT_NAMES
     with output_lock(out_dir):
-        atomic_file(out_dir / "validation.csv", lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / "cbo_baseline.png", lambda path: _plot_cbo(comparison, path))
+        atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
+        atomic_file(out_dir / cbo_name, lambda path: _plot_cbo(comparison, path))
         atomic_file(
-            out_dir / "backtest.png",
+            out_dir / backtest_name,
             lambda path: backtest.plot(history, path, "historical 10-year yield"),
         )
     return checks
