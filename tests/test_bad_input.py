@@ -10,10 +10,10 @@ from debtloops import cli, io, outputs
 
 
 def _files(folder):
-    """Everything in ``folder`` but the (empty) lock file that every writer leaves."""
+    """Everything in ``folder`` but the lock file and the manifest that every writer leaves."""
     if not folder.exists():
         return []
-    found = (p.relative_to(folder) for p in folder.rglob("*") if p.name != io.LOCK_NAME)
+    found = (p.relative_to(folder) for p in folder.rglob("*") if p.name not in io.OWN_NAMES)
     return sorted(found)
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from debtloops import cli
 from debtloops.errors import InputError
-from debtloops.io import LOCK_NAME
+from debtloops.io import OWN_NAMES
 from debtloops.model.parameters import load_parameters, validate
 from debtloops.model.scenarios import list_scenarios
 
@@ -93,7 +93,7 @@ def _check_contained(before: dict[Path, bool], root: Path, out: Path, status: in
             inside = path == out or out in path.parents
             assert inside or (is_dir and (path in out.parents or path in on_the_way)), path
         else:
-            assert is_dir or path.name == LOCK_NAME, f"a refused command wrote {path}"
+            assert is_dir or path.name in OWN_NAMES, f"a refused command wrote {path}"
 
 
 # ---- random scenario files -------------------------------------------------------------------

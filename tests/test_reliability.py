@@ -22,7 +22,7 @@ import xarray as xr
 
 from debtloops import cli, io
 from debtloops.errors import InputError
-from debtloops.io import LOCK_NAME, SCRATCH_PREFIX
+from debtloops.io import LOCK_NAME, OWN_NAMES, SCRATCH_PREFIX
 from debtloops.model.parameters import load_parameters, validate
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import MAX_TEXT_KEPT, load_scenario
@@ -48,10 +48,10 @@ CLI = [sys.executable, "-c", "import sys; from debtloops.cli import main; sys.ex
 
 
 def _tree(folder: Path) -> list[str]:
-    """Every path under ``folder`` but the lock file, relative, sorted."""
+    """Every path under ``folder`` but the lock file and the manifest, relative, sorted."""
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.name != LOCK_NAME)
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.name not in OWN_NAMES)
 
 
 def _main(capsys, *args: str) -> tuple[int, str]:
@@ -295,8 +295,8 @@ def test_concurrent_folder_swaps_neither_fail_nor_leave_scratch(tmp_path):
 
 def test_a_failed_swap_puts_the_old_folder_back_and_leaves_no_scratch(tmp_path, monkeypatch):
     target = tmp_path / "article"
-    target.mkdir()
-    (target / "old.txt").write_text("old")
+    with io.atomic_folder(target) as folder:  # debtloops' own folder, recorded in the manifest
+        (folder / "old.txt").write_text("old")
     real = os.replace
 
     failed = []
@@ -320,7 +320,7 @@ def test_scratch_left_by_a_killed_writer_is_removed_by_the_next_run(tmp_path, ca
     (out / f"{SCRATCH_PREFIX}headlines.csv-k1ll3d").write_text("half")
     (out / ".mine").write_text("a user's hidden file stays")
     assert cli.main(["run", "article", "--final-time", "2027", "--out", str(out)]) == 0
-    top = sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME)
+    top = sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES)
     assert top == [".mine", "article", "headlines.csv"]
 
 
@@ -344,7 +344,9 @@ def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path):
         finally:
             writer.kill()
     assert cli.main(["run", "article", "--final-time", "2027", "--out", str(out)]) == 0
-    assert [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != LOCK_NAME] == []
+    assert [
+        p.name for p in out.iterdir() if p.name.startswith(".") and p.name not in OWN_NAMES
+    ] == []
 
 
 # ---- 3. a message and exit 2, not a traceback ----------------------------------------------------
@@ -615,7 +617,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
     whole = execute.run_sweep(spec, tmp_path / "whole", quiet=True, chunk_size=4)
     with store.open_sweep(resumed.path) as a, store.open_sweep(whole.path) as b:
         xr.testing.assert_identical(a.load(), b.load())
-    assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
+    assert sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES) == [
         "sweep.zarr",
         "sweep_spec.toml",
     ]
@@ -706,7 +708,7 @@ def test_a_sweep_s_dask_workers_keep_their_files_inside_the_output_folder(tmp_pa
     out = tmp_path / "out"
     execute.run_sweep(_spec(tmp_path), out, quiet=True, chunk_size=20)
     assert list(elsewhere.iterdir()) == []
-    assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == [
+    assert sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES) == [
         "sweep.zarr",
         "sweep_spec.toml",
     ]

@@ -18,7 +18,7 @@ from SALib.test_functions import Ishigami
 
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
-from debtloops.io import LOCK_NAME
+from debtloops.io import OWN_NAMES
 from debtloops.sweeps import analysis as sa
 from debtloops.sweeps import indices as si
 from debtloops.sweeps import outcomes as so
@@ -474,7 +474,7 @@ def write_sweep(folder, sweep):
 def files_in(folder):
     if not folder.exists():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.name != LOCK_NAME)
+    return sorted(p.name for p in folder.iterdir() if p.name not in OWN_NAMES)
 
 
 def assert_png(path):

@@ -46,6 +46,8 @@ LOCK_TIMEOUT = 10.0
 SCRATCH_PREFIX = ".debtloops-tmp-"
 #: The record of what debtloops wrote in an output folder (see the module's docstring).
 MANIFEST_NAME = ".debtloops-manifest.json"
+#: The files of debtloops' own bookkeeping in every output folder: never a result, never foreign.
+OWN_NAMES = (LOCK_NAME, MANIFEST_NAME)
 #: The manifest's format version, written into it.
 MANIFEST_VERSION = 1
 #: How much of a file is read at a time while hashing it [bytes].
