@@ -386,8 +386,9 @@ def check_targets(folder: Path, names: Iterable[str]) -> None:
 def _foreign_error(folder: Path, name: str, entries: Mapping[str, dict]) -> InputError:
     path = folder / name
     if not (folder / MANIFEST_NAME).is_file():
+        shown = folder.absolute() if str(folder) == "." else folder
         why = (
-            f"is not debtloops' to replace: {folder} has no {MANIFEST_NAME}, the record of what "
+            f"is not debtloops' to replace: {shown} has no {MANIFEST_NAME}, the record of what "
             "debtloops wrote there (a folder of yours, or results of an older debtloops, which "
             "kept no record)"
         )
