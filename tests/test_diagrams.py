@@ -18,6 +18,7 @@ from dormant_links import measure_dormant_links
 from debtloops import list_scenarios
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
+from debtloops.io import OWN_NAMES
 from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities
 from debtloops.loops.inventory import read_inventory
 
@@ -359,7 +360,8 @@ def test_mermaid_flowchart(graph, polarities, loops, principal):
 
 
 def _names(folder):
-    return {path.name for path in folder.iterdir()}
+    """The files in ``folder``, less debtloops' lock file and manifest."""
+    return {path.name for path in folder.iterdir() if path.name not in OWN_NAMES}
 
 
 OVERVIEW = {"overview.dot", "overview.svg", "overview.png"}
@@ -391,6 +393,7 @@ def test_write_all_writes_every_diagram(tmp_path, graph, polarities, loops, fake
     assert len(loops) == NAMED_LOOPS
     assert _names(out) == expected
     assert sorted(p.name for p in written) == sorted(expected)
+    assert set(diagrams.file_names(loops)) == expected  # what is checked beforehand
     assert [p.name for p in written[:3]] == ["overview.dot", "overview.svg", "overview.png"]
     assert all(p.parent == out for p in written)
     assert (out / "cld.mmd").read_text(encoding="utf-8").startswith("flowchart LR")
