@@ -255,9 +255,9 @@ def _key(entry: Mapping[str, object]) -> str:
 
 def _accepted(entry: Mapping[str, object]) -> list[str]:
     """Return the identities an entry accepts: its own, and the one it replaces, if any."""
-    own = entry.get(_key(entry))
-    previous = entry.get("replaces", [])
-    return [value for value in [own, *previous] if isinstance(value, str)]
+    previous = entry.get("replaces")
+    values = [entry.get(_key(entry)), *(previous if isinstance(previous, list) else [])]
+    return [value for value in values if isinstance(value, str)]
 
 
 def read_manifest(folder: Path) -> dict[str, dict]:
@@ -378,7 +378,10 @@ def check_targets(folder: Path, names: Iterable[str]) -> None:
         raise InputError(f"output folder {folder} is a file; choose a folder for --out")
     entries = read_manifest(folder)
     for name in names:
-        found = _foreign(folder, name, entries)
+        try:
+            found = _foreign(folder, name, entries)
+        except OSError:  # unreadable, so not shown to be ours
+            found = name
         if found is not None:
             raise _foreign_error(folder, found, entries)
 
