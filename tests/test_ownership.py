@@ -20,7 +20,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from debtloops import cli, io
@@ -367,17 +367,21 @@ COMMANDS = {
     "backtest": (["backtest", "--start", "2022"], list(backtest.OUTPUT_NAMES)),
     "export": (["export"], ["model.xmile"]),
 }
-NAMES = st.one_of(
-    st.sampled_from(RESULT_NAMES),
-    st.from_regex(r"[a-z0-9_][a-z0-9_.-]{0,11}", fullmatch=True).filter(
-        lambda name: name not in (".", "..")
-    ),
+#: Names of the user's own, random or those of results.
+OTHER_NAMES = st.from_regex(r"[a-z0-9_][a-z0-9_.-]{0,11}", fullmatch=True).filter(
+    lambda name: name not in (".", "..")
 )
-ENTRIES = st.lists(
-    st.tuples(st.lists(NAMES, min_size=1, max_size=3), st.none() | st.binary(max_size=64)),
-    min_size=1,
-    max_size=8,
-)
+
+
+def _entries(targets: list[str]):
+    """User trees: paths (a name per level) with bytes for a file or None for a folder.
+
+    The first level is often one of the command's own targets, so that collisions are common.
+    """
+    first = st.sampled_from(targets) | st.sampled_from(RESULT_NAMES) | OTHER_NAMES
+    deeper = st.lists(st.sampled_from(RESULT_NAMES) | OTHER_NAMES, max_size=2)
+    path = st.tuples(first, deeper).map(lambda parts: [parts[0], *parts[1]])
+    return st.lists(st.tuples(path, st.none() | st.binary(max_size=64)), min_size=1, max_size=6)
 
 
 def _plant(out: Path, entries) -> dict[str, bytes | None]:
@@ -411,9 +415,10 @@ def _plant(out: Path, entries) -> dict[str, bytes | None]:
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(entries=ENTRIES, command=st.sampled_from(sorted(COMMANDS)), first=st.booleans())
-def test_random_user_trees_survive_random_commands_byte_for_byte(entries, command, first):
+@given(data=st.data(), command=st.sampled_from(sorted(COMMANDS)), first=st.booleans())
+def test_random_user_trees_survive_random_commands_byte_for_byte(data, command, first):
     head, targets = COMMANDS[command]
+    entries = data.draw(_entries(targets), label="user tree")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "out"
         out.mkdir()
@@ -426,6 +431,7 @@ def test_random_user_trees_survive_random_commands_byte_for_byte(entries, comman
             path for path in made if any(path == t or path.startswith(f"{t}/") for t in targets)
         ]
         assert status == (2 if hits else 0), (made, hits)
+        event(f"{command}: exit {status}")
         for path, content in made.items():
             if content is None:
                 assert (out / path).is_dir(), path
