@@ -165,6 +165,21 @@ def test_a_users_sweep_zarr_is_never_resumed_into(tmp_path, capsys):
     assert _snapshot(out) == before
 
 
+@pytest.mark.parametrize(
+    ("command", "mine"),
+    [
+        (["backtest"], "backtest.png"),
+        (["validate"], "cbo_baseline.png"),
+        (["validate"], "backtest.png"),
+    ],
+)
+def test_backtest_and_validate_refuse_before_they_run(tmp_path, capsys, command, mine):
+    (tmp_path / mine).write_bytes(b"my own chart")
+    before = _snapshot(tmp_path)
+    _refused(capsys, [*command, "--out", str(tmp_path)], mine)
+    assert _snapshot(tmp_path) == before
+
+
 def test_diagram_does_not_overwrite_a_users_table(tmp_path, capsys):
     (tmp_path / "loops.csv").write_text("my loops\n")
     before = _snapshot(tmp_path)
