@@ -1,6 +1,7 @@
 """``debtloops analyze DIR``: sensitivity indices and figures of a finished sweep.
 
-Opens ``DIR/sweep.zarr`` lazily (:func:`debtloops.sweeps.store.open_sweep`; it must be complete),
+Checks ``DIR/sweep.zarr`` against its checksums (:func:`debtloops.sweeps.store.check_whole`),
+opens it lazily (:func:`debtloops.sweeps.store.open_sweep`; it must be complete),
 takes the design from the sweep's own record (:func:`debtloops.sweeps.store.read_design`), reduces
 each sample to scalar outcomes (:mod:`debtloops.sweeps.outcomes`), computes the indices the sampler
 supports (:mod:`debtloops.sweeps.indices`) and draws the figures
@@ -41,7 +42,7 @@ from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file
 from debtloops.sweeps import indices as si
 from debtloops.sweeps.outcomes import outcome_variables, percentile_bands, scalar_outcomes
-from debtloops.sweeps.store import ERROR, STORE_NAME, open_sweep, read_design
+from debtloops.sweeps.store import ERROR, STORE_NAME, check_whole, open_sweep, read_design
 
 #: The time series drawn as fan charts by ``analyze``, when present.
 FAN_VARIABLES = ("debt_to_gdp", "market_yield", "interest_to_revenue")
@@ -79,11 +80,14 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     Raises
     ------
     InputError
-        If ``sweep.zarr`` is missing, unreadable, incomplete or lacks its design record, if a
+        If ``sweep.zarr`` is missing, unreadable, incomplete, damaged (a chunk file or array
+        that differs from the store's checksums) or lacks its design record, if a
         name in ``over_time`` is not a time-series outcome, or if ``over_time`` is given for a
         sweep that is not a Sobol sweep.
     """
     sweep_dir = Path(sweep_dir)
+    if (sweep_dir / STORE_NAME).is_dir():
+        check_whole(sweep_dir / STORE_NAME)  # before anything is read
     ds = open_sweep(sweep_dir / STORE_NAME)
     design = read_design(ds)
     valid = outcome_variables(ds)

@@ -12,7 +12,10 @@ Chunks run through one path, a ``dask.distributed`` client: a cluster of ``--wor
 processes (with one worker, a single worker thread inside this process), or an existing cluster
 with ``--scheduler ADDRESS`` (its workers must see ``DIR``). A killed sweep keeps its finished
 chunks; running the same command again runs only the chunks not marked done, with a result
-identical bit for bit to an uninterrupted run. The sweep is complete, and ``DIR/sweep.zarr`` its
+identical bit for bit to an uninterrupted run. The store found there is checked first
+(:func:`debtloops.sweeps.store.verify`): a chunk whose files differ from the checksums recorded
+when it was written (deleted, truncated, overwritten) is run again, and so is every chunk if the
+store's layout is damaged. The sweep is complete, and ``DIR/sweep.zarr`` its
 product, when every chunk is marked done. By default a chunk is :data:`MAX_CHUNK_SIZE` samples (a
 smaller sweep is one chunk), so a killed sweep loses at most one chunk per worker, a few seconds of
 work. The folder is locked while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a
@@ -537,6 +540,21 @@ class SweepReport:
     seconds: float
 
 
+def _mend(target: Path, quiet: bool) -> bool:
+    """Check a store found in the output folder; say whether it must be laid out anew.
+
+    Chunks whose files differ from their checksums are marked not done, so they run again; damage
+    to the layout (an array's metadata, a coordinate) means every chunk runs again.
+    """
+    damage = store.verify(target)
+    for part in damage if not quiet else ():
+        print(f"debtloops: {target} is damaged: {part}; recomputing", file=sys.stderr)
+    if any(part.layout for part in damage):
+        return True
+    store.mark_not_done(target, [index for part in damage for index in part.chunks])
+    return False
+
+
 def run_sweep(
     spec_path: Path,
     out_dir: Path,
@@ -592,16 +610,17 @@ def run_sweep(
         stack.enter_context(output_lock(out_dir))
         if not _check_folder(out_dir, plan_.design.spec.text, plan_.chunk_size):
             _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
+        fresh = not target.is_dir() or _mend(target, quiet)
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             if workers is None:
                 to_run = plan_.n_chunks
-                if target.is_dir():
+                if not fresh:
                     to_run -= int(store.done_chunks(target).sum())
                 workers = auto_workers(to_run)
             client = stack.enter_context(local_client(workers, scratch))
-        if not target.is_dir():
+        if fresh:  # laid out anew, replacing a store whose layout is damaged
             store.create(
                 target,
                 plan_.design,
@@ -609,7 +628,7 @@ def run_sweep(
                 plan_.variables,
                 plan_.chunk_size,
                 inputs=plan_.inputs,
-                attrs=provenance_attrs(),
+                attrs={**provenance_attrs(), store.SPEC_PATH_ATTR: str(spec_path.resolve())},
             )
         done = store.done_chunks(target)
         tasks = [plan_.task(i, target.absolute()) for i in range(plan_.n_chunks) if not done[i]]
