@@ -68,6 +68,8 @@ MAX_CHUNK_SIZE = 10_000
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler [s].
 CONNECT_TIMEOUT = 10.0
+#: Where a local cluster's scheduler serves its HTTP routes: this machine only, any free port.
+SCHEDULER_HTTP_ADDRESS = "127.0.0.1:0"
 #: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
 WORKER_TIMEOUT = 60.0
 #: How often the cluster is checked for workers while chunks run [s].
@@ -458,6 +460,9 @@ def local_client(workers: int, scratch: Path) -> Iterator[object]:
             threads_per_worker=1,
             processes=workers > 1,
             dashboard_address=None,
+            # The scheduler's HTTP routes (metrics, health) still listen; on a free local port,
+            # so another Dask cluster on this machine (port 8787) neither clashes nor warns.
+            scheduler_kwargs={"dashboard_address": SCHEDULER_HTTP_ADDRESS},
             # A chunk may hold several hundred MB at the largest chunk size; the nanny must not
             # pause or kill a worker for that.
             memory_limit=0,
