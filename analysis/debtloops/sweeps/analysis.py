@@ -32,16 +32,23 @@ The attributes copy the sweep's (its design record, provenance) and add ``notes`
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file
 from debtloops.sweeps import indices as si
-from debtloops.sweeps.outcomes import outcome_variables, percentile_bands, scalar_outcomes
+from debtloops.sweeps.outcomes import (
+    is_constant,
+    outcome_variables,
+    percentile_bands,
+    scalar_outcomes,
+)
 from debtloops.sweeps.store import ERROR, STORE_NAME, check_whole, open_sweep, read_design
 
 #: The time series drawn as fan charts by ``analyze``, when present.
@@ -53,6 +60,36 @@ def _prefixed(indices: xr.Dataset, prefix: str, suffix: str = "") -> xr.Dataset:
     renamed = indices.rename({name: f"{prefix}{name}{suffix}" for name in indices.data_vars})
     renamed.attrs = {}
     return renamed
+
+
+def _ranking_gaps(measure: xr.DataArray, scalars: xr.Dataset, used: xr.DataArray) -> list[str]:
+    """Say which outcomes the tornado and scatter charts cannot rank, and why.
+
+    Both charts show the first scenario and lever combination, as drawn by
+    :mod:`debtloops.figures.sweeps`.
+    """
+    first = {
+        "scenario": 0,
+        **({"lever_combination": 0} if "lever_combination" in measure.dims else {}),
+    }
+    shown, ran = measure.isel(first), int(used.isel(first))
+    scenario = str(shown["scenario"].values)
+    if ran == 0:
+        return [f"tornado.png or scatter.png for scenario '{scenario}': no sample ran"]
+    symbol = measure.attrs["measure"]
+    gaps = []
+    for outcome in shown["outcome"].values:
+        if not np.isnan(shown.sel(outcome=outcome).values).all():
+            continue
+        values = scalars[str(outcome)].isel(scenario=0).values
+        if symbol == "rho" and ran < si.MIN_RANK_PAIRS:
+            why = f"a rank correlation needs {si.MIN_RANK_PAIRS} samples that ran, {ran} did"
+        elif is_constant(values[np.isfinite(values)]):
+            why = "it does not vary across the samples"
+        else:
+            why = f"its {symbol} is undefined (see the notes in {ANALYSIS_NAME})"
+        gaps.append(f"tornado.png bars for {outcome} in scenario '{scenario}': {why}")
+    return gaps
 
 
 def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
@@ -139,10 +176,18 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     }
 
     inputs = {name: dict(ds[name].attrs) for name in design.names}
+    gaps = []
     for variable in FAN_VARIABLES:
         if variable in ds.data_vars:
             bands = percentile_bands(ds, variable)
             figures.plot_fan_chart(bands, sweep_dir / f"fan_{variable}.png", design.has_levers)
+            gaps += [
+                f"fan_{variable}.png: no bands for scenario '{scenario}': no sample ran"
+                for scenario, used in zip(
+                    design.spec.scenarios, bands.attrs["n_samples"], strict=True
+                )
+                if not used
+            ]
     if method == "sobol":
         figures.plot_sobol(indices, sweep_dir / "sobol.png", scalars, inputs=inputs)
     elif method == "morris":
@@ -150,6 +195,11 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     measure = si.ranking(ds, scalars, indices)
     figures.plot_tornado(measure, scalars, sweep_dir / "tornado.png", inputs=inputs)
     figures.plot_scatter(ds, scalars, measure, correlations["rho"], sweep_dir / "scatter.png")
+    gaps += _ranking_gaps(measure, scalars, correlations["n_samples"])
+    for gap in gaps:
+        print(f"debtloops: cannot draw {gap}", file=sys.stderr)
+    if gaps:
+        analysis.attrs["notes"] += " | cannot draw: " + "; ".join(gaps)
     target = sweep_dir / ANALYSIS_NAME
     atomic_file(target, lambda scratch: analysis.to_netcdf(scratch, format="NETCDF4"))
     return target
