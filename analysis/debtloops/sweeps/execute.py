@@ -64,6 +64,8 @@ from debtloops.sweeps.spec import Design, design, load_spec
 #: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
 #: per scenario; a killed sweep loses at most one chunk per worker, a few seconds of work.
 MAX_CHUNK_SIZE = 10_000
+#: The fewest runs in one ensemble simulation [1]: pysd drops the subscript of a one-run ensemble.
+MIN_ENSEMBLE = 2
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler [s].
@@ -312,8 +314,10 @@ def _simulate(task: ChunkTask, run: str) -> tuple[dict[str, np.ndarray], list[st
     """
     n = len(task.rows)
     # Pad the last chunk to the full size, so every chunk uses the same translated model.
-    padded = np.concatenate([task.rows, np.repeat(task.rows[:1], task.size - n, axis=0)])
-    row_errors = _row_errors(task, run) + [""] * (task.size - n)
+    # An ensemble of one run is translated without its subscript and fails: pad that to two.
+    width = max(task.size, MIN_ENSEMBLE)
+    padded = np.concatenate([task.rows, np.repeat(task.rows[:1], width - n, axis=0)])
+    row_errors = _row_errors(task, run) + [""] * (width - n)
     for i, message in enumerate(row_errors):
         if message:
             padded[i] = task.rows[0]  # a placeholder; its results are discarded
