@@ -177,7 +177,9 @@ def write_chunk(
     outcomes: Mapping[str, np.ndarray],
     errors: Sequence[Sequence[str]],
 ) -> None:
-    """Write one chunk's samples into their region of the store, then mark the chunk done.
+    """Write one chunk's samples, then its checksum record, then mark the chunk done.
+
+    The record holds the SHA-256 of each zarr file the samples went to, read back from disk.
 
     Parameters
     ----------
@@ -206,7 +208,8 @@ def write_chunk(
         **_ZARR,
     )
     path = Path(path)
-    record = {key: _sha256(path / key) for key in _chunk_files(path, list(region), start)}
+    arrays = _open_arrays(path, list(region))
+    record = {key: _sha256(path / key) for key in _chunk_files(arrays, start)}
     _mark(path, index, True, json.dumps(record))
 
 
@@ -227,7 +230,11 @@ def _sha256(file: Path) -> str | None:
         return None
 
 
-def _chunk_files(path: Path, names: Sequence[str], start: int) -> list[str]:
+def _open_arrays(path: Path, names: Sequence[str]) -> dict[str, zarr.Array]:
+    return {name: zarr.open_array(path / name, mode="r") for name in names}
+
+
+def _chunk_files(arrays: Mapping[str, zarr.Array], start: int) -> list[str]:
     """Return the keys of the zarr chunk files holding the sweep chunk that begins at ``start``.
 
     A sweep chunk is one zarr chunk along ``sample``, so each key has that chunk's index there and
@@ -235,8 +242,7 @@ def _chunk_files(path: Path, names: Sequence[str], start: int) -> list[str]:
     chunk 3, time chunk 1 (zarr 3's default key encoding, read from each array's metadata).
     """
     keys = []
-    for name in names:
-        array = zarr.open_array(path / name, mode="r")
+    for name, array in arrays.items():
         dims = array.metadata.dimension_names or ()
         ranges = [
             [start // size] if dim == "sample" else range(-(-extent // size))
@@ -345,17 +351,23 @@ def verify(path: Path) -> list[Damage]:
             return [Damage(every, range(n_samples), what, True)]
     flags = zarr.open_array(path / DONE, mode="r")
     records = zarr.open_array(path / CHECKSUM, mode="r")
+    arrays = _open_arrays(path, chunked)
     damage = []
     for index in every:
         samples = range(index * size, min((index + 1) * size, n_samples))
-        problem = _chunk_problem(path, chunked, index * size, flags, records, index)
+        problem = _chunk_problem(path, arrays, index * size, flags, records, index)
         if problem:
             damage.append(Damage(range(index, index + 1), samples, problem))
     return damage
 
 
 def _chunk_problem(
-    path: Path, chunked: list[str], start: int, flags: zarr.Array, records: zarr.Array, index: int
+    path: Path,
+    arrays: Mapping[str, zarr.Array],
+    start: int,
+    flags: zarr.Array,
+    records: zarr.Array,
+    index: int,
 ) -> str:
     """Return what is wrong with one chunk of a store, or "" if it is whole or not yet done."""
     done = _read(flags, index)
@@ -371,7 +383,7 @@ def _chunk_problem(
         record = dict(json.loads(str(text)))
     except (ValueError, TypeError):
         return "its checksum record cannot be read"
-    expected = _chunk_files(path, chunked, start)
+    expected = _chunk_files(arrays, start)
     if sorted(record) != sorted(expected):
         return "its checksum record lists other files than the store's layout"
     for key in expected:
