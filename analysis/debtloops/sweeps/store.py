@@ -257,9 +257,10 @@ def done_chunks(path: Path) -> np.ndarray:
 
     A flag that cannot be read counts as not done.
     """
-    if not Path(path).is_dir():
+    try:
+        flags = zarr.open_array(Path(path) / DONE, mode="r")
+    except Exception:  # noqa: BLE001 - no store, or its flags' metadata is gone or damaged
         return np.zeros(0, dtype=bool)
-    flags = zarr.open_array(Path(path) / DONE, mode="r")
     return np.array([_read(flags, i) is True for i in range(flags.shape[0])], dtype=bool)
 
 
@@ -310,7 +311,7 @@ def verify(path: Path) -> list[Damage]:
 
     A file is damaged if it is missing, has other bytes than recorded (truncated or overwritten)
     or exists where zarr wrote none. A chunk marked done without a checksum record is damaged too.
-    Only the files' bytes are read, nothing is decoded.
+    The data files are hashed, not decoded: a damaged one never reaches a codec.
 
     Parameters
     ----------
@@ -406,18 +407,17 @@ def mark_not_done(path: Path, chunks: Sequence[int]) -> None:
 def repair_command(path: Path) -> str:
     """Return the command that recomputes a store's damaged or missing chunks.
 
-    It names the specification the sweep was started from when the store records its path and
-    that file still holds the sweep's text, else ``SPEC``; and always the chunk size, which must
-    match the store's.
+    It names the specification by the path the store records (the file is not read: nothing
+    outside the folder is), else ``SPEC``; and the chunk size, which must match the store's.
     """
     path = Path(path)
     spec, size = "SPEC", None
     try:
         attrs = dict(zarr.open_group(path, mode="r").attrs)
         size = int(attrs[CHUNK_SIZE_ATTR])
-        recorded = Path(str(attrs[SPEC_PATH_ATTR]))
-        if recorded.read_text(encoding="utf-8") == attrs["spec"]:
-            spec = shlex.quote(str(recorded))
+        recorded = str(attrs[SPEC_PATH_ATTR])
+        if recorded.isprintable():  # a one-line message, with no terminal escapes
+            spec = shlex.quote(recorded)
     except Exception:  # noqa: BLE001 - any unreadable record leaves the placeholders
         pass
     command = f"debtloops sweep {spec} --out {shlex.quote(str(path.parent))}"
