@@ -119,7 +119,8 @@ def test_a_whole_store_passes_its_check(whole):
 
 @pytest.mark.parametrize(
     ("damage", "recomputed"),
-    [(_random_bytes, [1]), (_truncate, [1]), (_delete_file, [1]), (_delete_array, [0, 1, 2])],
+    # A damaged chunk file (any of the damages above: the same check) and a damaged layout.
+    [(_random_bytes, [1]), (_delete_array, [0, 1, 2])],
 )
 def test_sweep_recomputes_exactly_the_damaged_chunks(
     whole, copy, tmp_path, monkeypatch, capsys, damage, recomputed
