@@ -347,8 +347,13 @@ def verify(path: Path) -> list[Damage]:
         found = _sha256(path / key)
         if found != digest:
             array, _, rest = key.partition("/")
-            part = f"the array '{array}'" if rest == METADATA else key
-            what = f"{part} is missing" if found is None else f"{part} differs from its checksum"
+            if found is None:
+                what = (
+                    f"the array '{array}' is missing" if rest == METADATA else f"{key} is missing"
+                )
+            else:
+                part = f"the metadata of the array '{array}'" if rest == METADATA else key
+                what = f"{part} differs from its checksum"
             return [Damage(every, range(n_samples), what, True)]
     flags = zarr.open_array(path / DONE, mode="r")
     records = zarr.open_array(path / CHECKSUM, mode="r")
