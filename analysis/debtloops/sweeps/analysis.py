@@ -1,6 +1,7 @@
 """``debtloops analyze DIR``: sensitivity indices and figures of a finished sweep.
 
-Opens ``DIR/sweep.zarr`` lazily (:func:`debtloops.sweeps.store.open_sweep`; it must be complete),
+Checks ``DIR/sweep.zarr`` against its checksums (:func:`debtloops.sweeps.store.check_whole`),
+opens it lazily (:func:`debtloops.sweeps.store.open_sweep`; it must be complete),
 takes the design from the sweep's own record (:func:`debtloops.sweeps.store.read_design`), reduces
 each sample to scalar outcomes (:mod:`debtloops.sweeps.outcomes`), computes the indices the sampler
 supports (:mod:`debtloops.sweeps.indices`) and draws the figures
@@ -31,17 +32,24 @@ The attributes copy the sweep's (its design record, provenance) and add ``notes`
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file, check_targets
 from debtloops.sweeps import indices as si
-from debtloops.sweeps.outcomes import outcome_variables, percentile_bands, scalar_outcomes
-from debtloops.sweeps.store import ERROR, STORE_NAME, open_sweep, read_design
+from debtloops.sweeps.outcomes import (
+    is_constant,
+    outcome_variables,
+    percentile_bands,
+    scalar_outcomes,
+)
+from debtloops.sweeps.store import ERROR, STORE_NAME, check_whole, open_sweep, read_design
 
 #: The time series drawn as fan charts by ``analyze``, when present.
 FAN_VARIABLES = ("debt_to_gdp", "market_yield", "interest_to_revenue")
@@ -52,6 +60,36 @@ def _prefixed(indices: xr.Dataset, prefix: str, suffix: str = "") -> xr.Dataset:
     renamed = indices.rename({name: f"{prefix}{name}{suffix}" for name in indices.data_vars})
     renamed.attrs = {}
     return renamed
+
+
+def _ranking_gaps(measure: xr.DataArray, scalars: xr.Dataset, used: xr.DataArray) -> list[str]:
+    """Say which outcomes the tornado and scatter charts cannot rank, and why.
+
+    Both charts show the first scenario and lever combination, as drawn by
+    :mod:`debtloops.figures.sweeps`.
+    """
+    first = {
+        "scenario": 0,
+        **({"lever_combination": 0} if "lever_combination" in measure.dims else {}),
+    }
+    shown, ran = measure.isel(first), int(used.isel(first))
+    scenario = str(shown["scenario"].values)
+    if ran == 0:
+        return [f"tornado.png or scatter.png for scenario '{scenario}': no sample ran"]
+    symbol = measure.attrs["measure"]
+    gaps = []
+    for outcome in shown["outcome"].values:
+        if not np.isnan(shown.sel(outcome=outcome).values).all():
+            continue
+        values = scalars[str(outcome)].isel(scenario=0).values
+        if symbol == "rho" and ran < si.MIN_RANK_PAIRS:
+            why = f"a rank correlation needs {si.MIN_RANK_PAIRS} samples that ran, {ran} did"
+        elif is_constant(values[np.isfinite(values)]):
+            why = "it does not vary across the samples"
+        else:
+            why = f"its {symbol} is undefined (see the notes in {ANALYSIS_NAME})"
+        gaps.append(f"tornado.png bars for {outcome} in scenario '{scenario}': {why}")
+    return gaps
 
 
 def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
@@ -79,11 +117,14 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     Raises
     ------
     InputError
-        If ``sweep.zarr`` is missing, unreadable, incomplete or lacks its design record, if a
+        If ``sweep.zarr`` is missing, unreadable, incomplete, damaged (a chunk file or array
+        that differs from the store's checksums) or lacks its design record, if a
         name in ``over_time`` is not a time-series outcome, or if ``over_time`` is given for a
         sweep that is not a Sobol sweep.
     """
     sweep_dir = Path(sweep_dir)
+    if (sweep_dir / STORE_NAME).is_dir():
+        check_whole(sweep_dir / STORE_NAME)  # before anything is read
     ds = open_sweep(sweep_dir / STORE_NAME)
     design = read_design(ds)
     valid = outcome_variables(ds)
@@ -138,10 +179,18 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     }
 
     inputs = {name: dict(ds[name].attrs) for name in design.names}
+    gaps = []
     for variable in FAN_VARIABLES:
         if variable in ds.data_vars:
             bands = percentile_bands(ds, variable)
             figures.plot_fan_chart(bands, sweep_dir / f"fan_{variable}.png", design.has_levers)
+            gaps += [
+                f"fan_{variable}.png: no bands for scenario '{scenario}': no sample ran"
+                for scenario, used in zip(
+                    design.spec.scenarios, bands.attrs["n_samples"], strict=True
+                )
+                if not used
+            ]
     if method == "sobol":
         figures.plot_sobol(indices, sweep_dir / "sobol.png", scalars, inputs=inputs)
     elif method == "morris":
@@ -149,6 +198,11 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     measure = si.ranking(ds, scalars, indices)
     figures.plot_tornado(measure, scalars, sweep_dir / "tornado.png", inputs=inputs)
     figures.plot_scatter(ds, scalars, measure, correlations["rho"], sweep_dir / "scatter.png")
+    gaps += _ranking_gaps(measure, scalars, correlations["n_samples"])
+    for gap in gaps:
+        print(f"debtloops: cannot draw {gap}", file=sys.stderr)
+    if gaps:
+        analysis.attrs["notes"] += " | cannot draw: " + "; ".join(gaps)
     target = sweep_dir / ANALYSIS_NAME
     atomic_file(target, lambda scratch: analysis.to_netcdf(scratch, format="NETCDF4"))
     return target

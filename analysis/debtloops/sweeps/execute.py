@@ -12,7 +12,10 @@ Chunks run through one path, a ``dask.distributed`` client: a cluster of ``--wor
 processes (with one worker, a single worker thread inside this process), or an existing cluster
 with ``--scheduler ADDRESS`` (its workers must see ``DIR``). A killed sweep keeps its finished
 chunks; running the same command again runs only the chunks not marked done, with a result
-identical bit for bit to an uninterrupted run. The sweep is complete, and ``DIR/sweep.zarr`` its
+identical bit for bit to an uninterrupted run. The store found there is checked first
+(:func:`debtloops.sweeps.store.verify`): a chunk whose files differ from the checksums recorded
+when it was written (deleted, truncated, overwritten) is run again, and so is every chunk if the
+store's layout is damaged. The sweep is complete, and ``DIR/sweep.zarr`` its
 product, when every chunk is marked done. By default a chunk is :data:`MAX_CHUNK_SIZE` samples (a
 smaller sweep is one chunk), so a killed sweep loses at most one chunk per worker, a few seconds of
 work. The folder is locked while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a
@@ -68,10 +71,14 @@ from debtloops.sweeps.spec import Design, design, load_spec
 #: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
 #: per scenario; a killed sweep loses at most one chunk per worker, a few seconds of work.
 MAX_CHUNK_SIZE = 10_000
+#: The fewest runs in one ensemble simulation [1]: pysd drops the subscript of a one-run ensemble.
+MIN_ENSEMBLE = 2
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler [s].
 CONNECT_TIMEOUT = 10.0
+#: Where a local cluster's scheduler serves its HTTP routes: this machine only, any free port.
+SCHEDULER_HTTP_ADDRESS = "127.0.0.1:0"
 #: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
 WORKER_TIMEOUT = 60.0
 #: How often the cluster is checked for workers while chunks run [s].
@@ -314,8 +321,10 @@ def _simulate(task: ChunkTask, run: str) -> tuple[dict[str, np.ndarray], list[st
     """
     n = len(task.rows)
     # Pad the last chunk to the full size, so every chunk uses the same translated model.
-    padded = np.concatenate([task.rows, np.repeat(task.rows[:1], task.size - n, axis=0)])
-    row_errors = _row_errors(task, run) + [""] * (task.size - n)
+    # An ensemble of one run is translated without its subscript and fails: pad that to two.
+    width = max(task.size, MIN_ENSEMBLE)
+    padded = np.concatenate([task.rows, np.repeat(task.rows[:1], width - n, axis=0)])
+    row_errors = _row_errors(task, run) + [""] * (width - n)
     for i, message in enumerate(row_errors):
         if message:
             padded[i] = task.rows[0]  # a placeholder; its results are discarded
@@ -462,6 +471,9 @@ def local_client(workers: int, scratch: Path) -> Iterator[object]:
             threads_per_worker=1,
             processes=workers > 1,
             dashboard_address=None,
+            # The scheduler's HTTP routes (metrics, health) still listen; on a free local port,
+            # so another Dask cluster on this machine (port 8787) neither clashes nor warns.
+            scheduler_kwargs={"dashboard_address": SCHEDULER_HTTP_ADDRESS},
             # A chunk may hold several hundred MB at the largest chunk size; the nanny must not
             # pause or kill a worker for that.
             memory_limit=0,
@@ -544,6 +556,21 @@ class SweepReport:
     seconds: float
 
 
+def _mend(target: Path, quiet: bool) -> bool:
+    """Check a store found in the output folder; say whether it must be laid out anew.
+
+    Chunks whose files differ from their checksums are marked not done, so they run again; damage
+    to the layout (an array's metadata, a coordinate) means every chunk runs again.
+    """
+    damage = store.verify(target)
+    for part in damage if not quiet else ():
+        print(f"debtloops: {target} is damaged: {part}; recomputing", file=sys.stderr)
+    if any(part.layout for part in damage):
+        return True
+    store.mark_not_done(target, [index for part in damage for index in part.chunks])
+    return False
+
+
 def run_sweep(
     spec_path: Path,
     out_dir: Path,
@@ -601,16 +628,17 @@ def run_sweep(
         check_targets(out_dir, [SPEC_COPY, target.name])
         if not _check_folder(out_dir, plan_.design.spec.text, plan_.chunk_size):
             _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
+        fresh = not target.is_dir() or _mend(target, quiet)
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             if workers is None:
                 to_run = plan_.n_chunks
-                if target.is_dir():
+                if not fresh:
                     to_run -= int(store.done_chunks(target).sum())
                 workers = auto_workers(to_run)
             client = stack.enter_context(local_client(workers, scratch))
-        if not target.is_dir():
+        if fresh:  # laid out anew, replacing a store whose layout is damaged
             store.create(
                 target,
                 plan_.design,
@@ -618,7 +646,7 @@ def run_sweep(
                 plan_.variables,
                 plan_.chunk_size,
                 inputs=plan_.inputs,
-                attrs=provenance_attrs(),
+                attrs={**provenance_attrs(), store.SPEC_PATH_ATTR: str(spec_path.resolve())},
             )
         done = store.done_chunks(target)
         tasks = [plan_.task(i, target.absolute()) for i in range(plan_.n_chunks) if not done[i]]

@@ -376,8 +376,9 @@ def _spearman_row(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     varying = [p for p in range(x.shape[1]) if not is_constant(x[keep, p])]
     if not varying:
         return rho
-    matrix = np.atleast_2d(spearmanr(np.column_stack([x[keep][:, varying], y[keep]])).statistic)
-    rho[varying] = matrix[-1, :-1]
+    statistic = spearmanr(np.column_stack([x[keep][:, varying], y[keep]])).statistic
+    # Two columns (one varying input) give a single coefficient, more give the whole matrix.
+    rho[varying] = statistic if np.ndim(statistic) == 0 else statistic[-1, :-1]
     return rho
 
 

@@ -19,6 +19,13 @@ xarray). The layout:
   writes each of its files under a temporary name and renames it into place, and the store itself
   is laid out in a scratch folder renamed into place, so a killed sweep leaves whole files: a chunk
   not marked done is simply run again;
+- ``chunk_checksum`` (``chunk``, text): written after a chunk's data and before its done flag, a
+  JSON record of the SHA-256 of each zarr chunk file the chunk wrote (zarr 3 keys such as
+  ``debt_to_gdp/c/0/3/1``: scenario, sample and time chunk), ``null`` for a file zarr left out
+  because it held only fill values. Both arrays have one zarr chunk per sweep chunk, so workers
+  writing at once never share a file. The attribute ``layout_sha256`` records the same for every
+  file :func:`create` laid out (each array's metadata, the coordinates), and ``spec_path`` the
+  specification's path. :func:`verify` checks a store against these records;
 - attributes: the design as written by :meth:`debtloops.sweeps.spec.Design.to_attrs` (the spec's
   text and a JSON record of the checked specification and layout), the chunk size, the git commit
   and package versions.
@@ -29,13 +36,18 @@ so a reader wanting every sample at a few times (percentiles) reads each file on
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import dask.array as da
 import numpy as np
 import xarray as xr
+import zarr
 
 from debtloops.errors import InputError
 from debtloops.io import atomic_folder
@@ -44,6 +56,13 @@ from debtloops.sweeps.spec import Design
 STORE_NAME = "sweep.zarr"
 ERROR = "error"
 DONE = "chunk_done"
+CHECKSUM = "chunk_checksum"
+#: Group attribute: JSON ``{"files": {key: sha256}, "chunked": [array names]}`` of the layout.
+LAYOUT_ATTR = "layout_sha256"
+#: Group attribute: the absolute path of the specification the sweep was started from.
+SPEC_PATH_ATTR = "spec_path"
+#: The group's own metadata file, which holds the attributes and so is not in the layout record.
+METADATA = "zarr.json"
 EXTRA_INTEREST = "extra_interest"
 CHUNK_SIZE_ATTR = "chunk_size"
 #: Saved times per zarr chunk of an outcome.
@@ -118,6 +137,11 @@ def create(
         da.zeros(n_chunks(n_samples, chunk_size), dtype=bool, chunks=1),
         attrs={"long_name": "True once every sample of the chunk is written."},
     )
+    data[CHECKSUM] = xr.Variable(
+        ("chunk",),
+        da.full(n_chunks(n_samples, chunk_size), "", dtype=TEXT, chunks=1),
+        attrs={"long_name": "SHA-256 of each zarr chunk file the chunk wrote (JSON)."},
+    )
     coords: dict[str, object] = {
         "scenario": scenarios,
         "sample": np.arange(n_samples),
@@ -134,8 +158,16 @@ def create(
         **(attrs or {}),
     }
     path = Path(path)
+    chunked = [name for name in data if "sample" in data[name].dims]
     with atomic_folder(path, whole=True) as scratch:  # owned whole: chunks are rewritten
         dataset.to_zarr(scratch, mode="w", compute=False, **_ZARR)
+        files = {
+            file.relative_to(scratch).as_posix(): _sha256(file)
+            for file in sorted(scratch.rglob("*"))
+            if file.is_file() and file != scratch / METADATA
+        }
+        group = zarr.open_group(scratch, mode="r+")
+        group.attrs[LAYOUT_ATTR] = json.dumps({"files": files, "chunked": chunked})
 
 
 def write_chunk(
@@ -145,7 +177,9 @@ def write_chunk(
     outcomes: Mapping[str, np.ndarray],
     errors: Sequence[Sequence[str]],
 ) -> None:
-    """Write one chunk's samples into their region of the store, then mark the chunk done.
+    """Write one chunk's samples, then its checksum record, then mark the chunk done.
+
+    The record holds the SHA-256 of each zarr file the samples went to, read back from disk.
 
     Parameters
     ----------
@@ -173,16 +207,243 @@ def write_chunk(
         region={"scenario": slice(None), "sample": slice(start, stop), "time": slice(None)},
         **_ZARR,
     )
-    flag = xr.Dataset({DONE: (("chunk",), np.array([True]))})
-    flag.to_zarr(path, region={"chunk": slice(index, index + 1)}, **_ZARR)
+    path = Path(path)
+    arrays = _open_arrays(path, list(region))
+    record = {key: _sha256(path / key) for key in _chunk_files(arrays, start)}
+    _mark(path, index, True, json.dumps(record))
+
+
+def _mark(path: Path, index: int, done: bool, record: str) -> None:
+    """Write chunk ``index``'s checksum record, then its done flag (each its own zarr file)."""
+    where = {"chunk": slice(index, index + 1)}
+    checksum = xr.Dataset({CHECKSUM: (("chunk",), np.array([record], dtype=TEXT))})
+    checksum.to_zarr(path, region=where, **_ZARR)
+    flag = xr.Dataset({DONE: (("chunk",), np.array([done]))})
+    flag.to_zarr(path, region=where, **_ZARR)
+
+
+def _sha256(file: Path) -> str | None:
+    """Return the SHA-256 of a file's bytes (hex), or None if there is no such file."""
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _open_arrays(path: Path, names: Sequence[str]) -> dict[str, zarr.Array]:
+    return {name: zarr.open_array(path / name, mode="r") for name in names}
+
+
+def _chunk_files(arrays: Mapping[str, zarr.Array], start: int) -> list[str]:
+    """Return the keys of the zarr chunk files holding the sweep chunk that begins at ``start``.
+
+    A sweep chunk is one zarr chunk along ``sample``, so each key has that chunk's index there and
+    every index along the other dimensions: ``debt_to_gdp/c/0/3/1`` for scenario chunk 0, sample
+    chunk 3, time chunk 1 (zarr 3's default key encoding, read from each array's metadata).
+    """
+    keys = []
+    for name, array in arrays.items():
+        dims = array.metadata.dimension_names or ()
+        ranges = [
+            [start // size] if dim == "sample" else range(-(-extent // size))
+            for dim, extent, size in zip(dims, array.shape, array.chunks, strict=True)
+        ]
+        keys += [f"{name}/{array.metadata.encode_chunk_key(c)}" for c in itertools.product(*ranges)]
+    return keys
 
 
 def done_chunks(path: Path) -> np.ndarray:
-    """Return which chunks of a store are written (bool per chunk); empty if there is no store."""
-    if not Path(path).is_dir():
+    """Return which chunks of a store are written (bool per chunk); empty if there is no store.
+
+    A flag that cannot be read counts as not done.
+    """
+    try:
+        flags = zarr.open_array(Path(path) / DONE, mode="r")
+    except Exception:  # noqa: BLE001 - no store, or its flags' metadata is gone or damaged
         return np.zeros(0, dtype=bool)
-    with xr.open_zarr(path, **_ZARR) as dataset:
-        return np.asarray(dataset[DONE].values, dtype=bool)
+    return np.array([_read(flags, i) is True for i in range(flags.shape[0])], dtype=bool)
+
+
+def _read(array: zarr.Array, index: int) -> object:
+    """Return one element of a one-dimensional array as a Python value, or None if unreadable."""
+    try:
+        return array[index].item()
+    except Exception:  # noqa: BLE001 - any codec's error on a damaged file means unreadable
+        return None
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A part of a sweep store that does not match the store's record of it.
+
+    Attributes
+    ----------
+    chunks : range
+        The sweep chunks affected; empty if the store's own metadata cannot be read.
+    samples : range
+        The samples those chunks hold.
+    what : str
+        What is wrong, in a few words.
+    layout : bool
+        True if the damage is in what :func:`create` laid out (an array's metadata, a
+        coordinate): the store must be laid out again and every chunk run.
+    """
+
+    chunks: range
+    samples: range
+    what: str
+    layout: bool = False
+
+    def __str__(self) -> str:
+        if not self.chunks:
+            return self.what
+        return f"{_span('chunk', self.chunks)} ({_span('sample', self.samples)}): {self.what}"
+
+
+def _span(word: str, numbers: range) -> str:
+    if len(numbers) == 1:
+        return f"{word} {numbers[0]}"
+    return f"{word}s {numbers[0]}-{numbers[-1]}"
+
+
+def verify(path: Path) -> list[Damage]:
+    """Check a store against its records: the layout first, then every chunk marked done.
+
+    A file is damaged if it is missing, has other bytes than recorded (truncated or overwritten)
+    or exists where zarr wrote none. A chunk marked done without a checksum record is damaged too.
+    The data files are hashed, not decoded: a damaged one never reaches a codec.
+
+    Parameters
+    ----------
+    path : Path
+        The store (``DIR/sweep.zarr``); it must exist.
+
+    Returns
+    -------
+    list of Damage
+        Empty if the store is whole. Damage to the layout is reported alone, as one entry
+        covering every chunk.
+    """
+    path = Path(path)
+    try:
+        attrs = dict(zarr.open_group(path, mode="r").attrs)
+        size = int(attrs[CHUNK_SIZE_ATTR])
+    except Exception:  # noqa: BLE001 - a missing or damaged group metadata file, of any kind
+        return [Damage(range(0), range(0), f"its metadata ({METADATA}) cannot be read", True)]
+    try:
+        n_samples = int(zarr.open_array(path / "sample", mode="r").shape[0])
+    except Exception:  # noqa: BLE001 - the layout check below names the damaged file
+        n_samples = 0
+    try:
+        layout = json.loads(str(attrs[LAYOUT_ATTR]))
+        files, chunked = dict(layout["files"]), list(layout["chunked"])
+    except (KeyError, TypeError, ValueError):
+        files, chunked = None, []
+    every = range(n_chunks(n_samples, size)) if n_samples else range(0)
+    if files is None:
+        what = "it has no checksum record (written by an older debtloops, or damaged)"
+        return [Damage(every, range(n_samples), what, True)]
+    for key, digest in files.items():
+        found = _sha256(path / key)
+        if found != digest:
+            array, _, rest = key.partition("/")
+            if found is None:
+                what = (
+                    f"the array '{array}' is missing" if rest == METADATA else f"{key} is missing"
+                )
+            else:
+                part = f"the metadata of the array '{array}'" if rest == METADATA else key
+                what = f"{part} differs from its checksum"
+            return [Damage(every, range(n_samples), what, True)]
+    flags = zarr.open_array(path / DONE, mode="r")
+    records = zarr.open_array(path / CHECKSUM, mode="r")
+    arrays = _open_arrays(path, chunked)
+    damage = []
+    for index in every:
+        samples = range(index * size, min((index + 1) * size, n_samples))
+        problem = _chunk_problem(path, arrays, index * size, flags, records, index)
+        if problem:
+            damage.append(Damage(range(index, index + 1), samples, problem))
+    return damage
+
+
+def _chunk_problem(
+    path: Path,
+    arrays: Mapping[str, zarr.Array],
+    start: int,
+    flags: zarr.Array,
+    records: zarr.Array,
+    index: int,
+) -> str:
+    """Return what is wrong with one chunk of a store, or "" if it is whole or not yet done."""
+    done = _read(flags, index)
+    if done is None:
+        return "its done flag cannot be read"
+    if not done:
+        return ""
+    text = _read(records, index)
+    if not text:
+        what = "cannot be read" if text is None else "is missing"
+        return f"it is marked done but its checksum record {what}"
+    try:
+        record = dict(json.loads(str(text)))
+    except (ValueError, TypeError):
+        return "its checksum record cannot be read"
+    expected = _chunk_files(arrays, start)
+    if sorted(record) != sorted(expected):
+        return "its checksum record lists other files than the store's layout"
+    for key in expected:
+        found = _sha256(path / key)
+        if found != record[key]:
+            if found is None:
+                return f"{key} is missing"
+            if record[key] is None:
+                return f"{key} should not exist"
+            return f"{key} differs from its checksum"
+    return ""
+
+
+def mark_not_done(path: Path, chunks: Sequence[int]) -> None:
+    """Mark chunks of a store as not done, clearing their checksum records, to run them again."""
+    for index in chunks:
+        _mark(Path(path), index, False, "")
+
+
+def repair_command(path: Path) -> str:
+    """Return the command that recomputes a store's damaged or missing chunks.
+
+    It names the specification by the path the store records (the file is not read: nothing
+    outside the folder is), else ``SPEC``; and the chunk size, which must match the store's.
+    """
+    path = Path(path)
+    spec, size = "SPEC", None
+    try:
+        attrs = dict(zarr.open_group(path, mode="r").attrs)
+        size = int(attrs[CHUNK_SIZE_ATTR])
+        recorded = str(attrs[SPEC_PATH_ATTR])
+        if recorded.isprintable():  # a one-line message, with no terminal escapes
+            spec = shlex.quote(recorded)
+    except Exception:  # noqa: BLE001 - any unreadable record leaves the placeholders
+        pass
+    command = f"debtloops sweep {spec} --out {shlex.quote(str(path.parent))}"
+    return command + (f" --chunk-size {size}" if size else "")
+
+
+def check_whole(path: Path) -> None:
+    """Refuse a damaged store, naming its first damaged part and the command that mends it.
+
+    Raises
+    ------
+    InputError
+        If :func:`verify` finds damage.
+    """
+    damage = verify(path)
+    if damage:
+        more = f" (and {len(damage) - 1} more damaged chunk(s))" if len(damage) > 1 else ""
+        raise InputError(
+            f"{path} is damaged: {damage[0]}{more}; `{repair_command(path)}` recomputes exactly "
+            "the damaged chunks"
+        )
 
 
 def open_sweep(path: Path, complete: bool = True) -> xr.Dataset:
