@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtloops.errors import InputError, closest, unknown_name
+from debtloops.limits import read_toml
 from debtloops.model.data import LAYERS
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
@@ -186,18 +186,7 @@ def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, 
 
 def _read(path: Path) -> tuple[dict, str]:
     where = f"scenario file {_shown(str(path))}"
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {where}: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{where} is not UTF-8 text (byte {error.start})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{where}: {error}") from None
+    data, text, raw = read_toml(path, where)
     extra = set(data) - set(SECTIONS)
     if extra:
         raise InputError(
