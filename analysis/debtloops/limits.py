@@ -175,11 +175,13 @@ def read_toml(path: Path, where: str) -> tuple[dict, str, bytes]:
         raise InputError(f"{where} is not UTF-8 text (byte {error.start})") from None
     try:
         data = tomllib.loads(text)
-    except (
-        tomllib.TOMLDecodeError,
-        ValueError,
-    ) as error:  # ValueError: an integer of 4,300+ digits
+    except tomllib.TOMLDecodeError as error:
         raise InputError(f"{where} is not valid TOML: {error}") from None
+    except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+        raise InputError(
+            f"{where} holds an integer thousands of digits long; numbers must be at most "
+            f"{MAX_INTEGER:,} (2**53) in size"
+        ) from None
     except RecursionError:
         raise InputError(
             f"{where}: tables and arrays are nested more than {MAX_TOML_DEPTH} deep; the file's "

@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 from debtloops.errors import ExecutionError, InputError
 from debtloops.io import LOCK_NAME, SCRATCH_PREFIX, atomic_file, output_lock
+from debtloops.limits import FLOAT_BYTES, check_count, check_memory
 from debtloops.model import ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
 from debtloops.model.engine import describe, load, run_loaded
@@ -61,6 +62,11 @@ from debtloops.sweeps.spec import Design, design, load_spec
 #: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
 #: per scenario; a killed sweep loses at most one chunk per worker, a few seconds of work.
 MAX_CHUNK_SIZE = 10_000
+#: The most local worker processes a sweep starts; each loads the model and holds a chunk [1].
+MAX_WORKERS = 64
+#: Copies of a chunk's kept values that a worker holds at once (the ensemble's results, the
+#: arrays kept per scenario, and the stacked outcomes written to the store) [1].
+CHUNK_COPIES = 4
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler [s].
@@ -178,12 +184,18 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     base_values = {
         name: prepare(name, final_time=spec.final_time, table=table).values for name in runs
     }
-    if chunk_size is not None and chunk_size < 1:
-        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
+    if chunk_size is not None:
+        check_count(chunk_size, "--chunk-size")
     size = chunk_size or default_chunk_size(the_design.n_samples)
     internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
     # The saved times, from one run of the reference with the same controls as every chunk.
     times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
+    samples = min(size, the_design.n_samples)
+    check_memory(
+        chunk_bytes(samples, len(runs), len(internal), len(times)),
+        f"a chunk of {samples:,} samples",
+        "give a smaller --chunk-size",
+    )
     variables = {
         name: {"units": display_units(info.units[name]), "long_name": info.comments[name]}
         for name in spec.outcomes
@@ -200,6 +212,35 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     return SweepPlan(
         the_design, runs, base_values, size, internal, times, variables, inputs, checked
     )
+
+
+def chunk_bytes(samples: int, runs: int, variables: int, times: int) -> int:
+    """Estimate the memory one worker fills while it runs a chunk [bytes].
+
+    Parameters
+    ----------
+    samples : int
+        Samples in the chunk [1].
+    runs : int
+        Scenarios simulated, the reference included [1].
+    variables : int
+        Model variables kept from each run [1].
+    times : int
+        Saved times of each run [1].
+    """
+    return CHUNK_COPIES * samples * runs * variables * times * FLOAT_BYTES
+
+
+def check_workers(workers: int, chunks: int) -> int:
+    """Return the local worker processes to start for ``workers`` asked and ``chunks`` to run.
+
+    Raises
+    ------
+    InputError
+        If ``workers`` is below 1 or above :data:`MAX_WORKERS`; nothing has started then.
+    """
+    check_count(workers, "--workers", high=MAX_WORKERS)
+    return max(1, min(workers, chunks))  # a worker without a chunk would idle
 
 
 def auto_workers(chunks: int) -> int:
@@ -579,9 +620,18 @@ def run_sweep(
         are kept.
     """
     started = time.perf_counter()
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    if workers is not None:
+        check_workers(workers, 1)
     plan_ = plan(spec_path, chunk_size)
+    if scheduler is None:  # the workers' memory, before any starts
+        most = auto_workers(plan_.n_chunks) if workers is None else workers
+        parallel = min(most, plan_.n_chunks)
+        size = len(plan_.runs), len(plan_.internal), len(plan_.times)
+        check_memory(
+            parallel * chunk_bytes(min(plan_.chunk_size, plan_.n_samples), *size),
+            f"{parallel} workers each running a chunk of {plan_.chunk_size:,} samples",
+            "give fewer --workers or a smaller --chunk-size",
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
@@ -595,11 +645,10 @@ def run_sweep(
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-            if workers is None:
-                to_run = plan_.n_chunks
-                if target.is_dir():
-                    to_run -= int(store.done_chunks(target).sum())
-                workers = auto_workers(to_run)
+            to_run = plan_.n_chunks
+            if target.is_dir():
+                to_run -= int(store.done_chunks(target).sum())
+            workers = auto_workers(to_run) if workers is None else check_workers(workers, to_run)
             client = stack.enter_context(local_client(workers, scratch))
         if not target.is_dir():
             store.create(
