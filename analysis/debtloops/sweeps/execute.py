@@ -24,6 +24,7 @@ The baseline is run alongside each chunk, with the same sampled values, to give 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import gc
 import logging
@@ -69,8 +70,9 @@ MAX_WORKERS = 64
 CHUNK_COPIES = 4
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
-#: How long to connect to a Dask scheduler [s].
-CONNECT_TIMEOUT = 10.0
+#: How long to connect to a Dask scheduler, and then how long it may take to say it is one [s];
+#: a refused address exits within twice this.
+CONNECT_TIMEOUT = 5.0
 #: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
 WORKER_TIMEOUT = 60.0
 #: How often the cluster is checked for workers while chunks run [s].
@@ -452,6 +454,35 @@ def _claim(out_dir: Path, spec_text: str, chunk_size: int) -> None:
     atomic_file(out_dir / SPEC_COPY, lambda path: path.write_text(signature, encoding="utf-8"))
 
 
+def _identify(scheduler: str) -> None:
+    """Ask the server at ``scheduler`` who it is, within :data:`CONNECT_TIMEOUT` seconds.
+
+    Raises
+    ------
+    ValueError
+        If it does not answer as a Dask scheduler in time (an HTTP server, say, never answers
+        Dask's handshake, and Dask's own client would wait for it for ever).
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> object:
+        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT))
+    except Exception as error:  # noqa: BLE001 - whatever fails, it is not a scheduler we can use
+        raise ValueError(f"no Dask scheduler answered ({type(error).__name__})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ValueError("the server there is not a Dask scheduler")
+
+
 @contextlib.contextmanager
 def _connect(scheduler: str) -> Iterator[object]:
     """Connect to a Dask scheduler, or refuse its address; nothing is written before this."""
@@ -468,6 +499,7 @@ def _connect(scheduler: str) -> Iterator[object]:
         if scheme not in NETWORK_SCHEMES:
             raise ValueError(f"a scheduler is reached over {', '.join(NETWORK_SCHEMES)}")
         socket.create_connection(parse_host_port(location), timeout=CONNECT_TIMEOUT).close()
+        _identify(scheduler)
         # Not the process's default client: a failed one would be left behind for xarray to use.
         client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s", set_as_default=False)
     except (OSError, ValueError, TypeError) as error:
@@ -475,8 +507,19 @@ def _connect(scheduler: str) -> Iterator[object]:
             f"cannot reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT:g} s "
             f"({type(error).__name__}: {error}); give its address as tcp://HOST:PORT"
         ) from None
-    with client:
-        yield client
+    # Dask's client logs its own tracebacks when the scheduler goes away; the user gets this
+    # command's one-line error instead.
+    names = [name for name in logging.root.manager.loggerDict if name.startswith("distributed")]
+    loggers = [logging.getLogger(name) for name in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with client:
+            yield client
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -528,7 +571,13 @@ def run_chunks(client, tasks: list[ChunkTask], progress: tqdm) -> None:
         done = [future for future in pending if future.done()]
         for future in done:
             pending.discard(future)
-            future.result()  # a chunk that raised stops the sweep, keeping the others' work
+            try:
+                future.result()  # a chunk that raised stops the sweep, keeping the others' work
+            except concurrent.futures.CancelledError as error:  # the scheduler is gone
+                raise ExecutionError(
+                    f"lost the Dask scheduler ({str(error).splitlines()[0]}); the finished "
+                    "chunks are kept, run the same command again to resume"
+                ) from None
             progress.update(len(futures[future].rows))
         if not pending:
             break
