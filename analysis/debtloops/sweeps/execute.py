@@ -192,10 +192,9 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
     # The saved times, from one run of the reference with the same controls as every chunk.
     times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
-    samples = min(size, the_design.n_samples)
-    check_memory(
-        chunk_bytes(samples, len(runs), len(internal), len(times)),
-        f"a chunk of {samples:,} samples",
+    check_memory(  # every chunk's ensemble is padded to the chunk size
+        chunk_bytes(size, len(runs), len(internal), len(times)),
+        f"a chunk of {size:,} samples",
         "give a smaller --chunk-size",
     )
     variables = {
@@ -677,10 +676,13 @@ def run_sweep(
         parallel = min(most, plan_.n_chunks)
         size = len(plan_.runs), len(plan_.internal), len(plan_.times)
         check_memory(
-            parallel * chunk_bytes(min(plan_.chunk_size, plan_.n_samples), *size),
+            parallel * chunk_bytes(plan_.chunk_size, *size),
             f"{parallel} workers each running a chunk of {plan_.chunk_size:,} samples",
             "give fewer --workers or a smaller --chunk-size",
         )
+        # The chunks' ensemble translated here, once: a cache that cannot be written is
+        # refused before any worker starts, and the workers find the translation made.
+        ensemble.build(plan_.chunk_size)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
