@@ -99,12 +99,15 @@ def _check_writable(target: Path, command: str) -> None:
         place = place.parent
         while not place.exists() and place != place.parent:
             place = place.parent
+    what = "export file" if command == "export" else "output folder"
     if not place.is_dir():
-        raise InputError(f"cannot write {target}: {place} is not a folder; choose another --out")
+        raise InputError(
+            f"cannot create {what} {target}: {place} is a file, not a folder; choose another --out"
+        )
     if not os.access(place, os.W_OK | os.X_OK):
         raise InputError(
-            f"cannot write {target}: {place} is read-only or not writable by you; choose "
-            "another --out"
+            f"{what} {target} is not writable: {place} is read-only or not writable by you; "
+            "choose another --out"
         )
 
 
