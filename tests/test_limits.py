@@ -116,6 +116,7 @@ def test_an_integer_too_long_for_python_to_read_is_refused(tmp_path, capsys):
         (["--set", "japan_sale_amount=1e400"], "inf is not a finite number"),
         (["--set", "japan_sale_amount=nan"], "nan is not a finite number"),
         (["--final-time", "1e400"], "not a finite number"),
+        (["--set", "primary_deficit_share_of_gdp=1e300:0.02"], "outside 1900-2300"),
         (["--final-time", "1e300"], "valid range [2000.06, 2200]"),
     ],
 )
