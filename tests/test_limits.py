@@ -183,7 +183,7 @@ def test_mcmc_steps_beyond_the_memory_are_refused_with_what_fits(tmp_path, capsy
     ("option", "value", "limit"),
     [
         ("--workers", 100_000, f"1 to {execute.MAX_WORKERS}"),
-        ("--workers", 0, f"1 to {execute.MAX_WORKERS}"),
+        ("--workers", 0, "--workers must be at least 1"),
         ("--chunk-size", 10**12, f"1 to {limits.MAX_SAMPLES:,}"),
         ("--chunk-size", 10**7, "give a smaller --chunk-size"),  # 10^7 samples: no memory holds
     ],
@@ -444,3 +444,68 @@ def test_a_diagram_on_a_full_disk_exits_5(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(diagrams.subprocess, "run", renderer_out_of_space)
     line = _refused(capsys, "diagram", "--out", tmp_path / "d", code=5)
     assert "No space left on device" in line
+
+
+def _wait(condition, process: subprocess.Popen, what: str) -> None:
+    """Wait up to 120 s for ``condition()``, failing if ``process`` ends first (a hang guard)."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert process.poll() is None, f"ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} in 120 s"
+        time.sleep(0.1)
+
+
+def _listening(address: str) -> bool:
+    host, port = address.removeprefix("tcp://").split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_a_scheduler_killed_mid_sweep_exits_4_with_one_line(tmp_path):
+    from debtloops.sweeps import store
+
+    address = _closed_port()
+    host, port = address.removeprefix("tcp://").split(":")
+    dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [*dask, "scheduler", "--host", host, "--port", port, "--no-dashboard"], **quiet
+    )
+    worker = sweep = None
+    try:
+        _wait(lambda: _listening(address), scheduler, "scheduler listening")
+        worker = subprocess.Popen(
+            [*dask, "worker", address, "--nthreads", "1", "--no-dashboard"], **quiet
+        )
+        spec = _sweep(tmp_path, "samples = 4", "samples = 40")
+        out = tmp_path / "out"
+        command = ["sweep", str(spec), "--out", str(out), "--chunk-size", "2", "--quiet"]
+        sweep = subprocess.Popen(
+            [sys.executable, "-m", "debtloops", *command, "--scheduler", address],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        def a_chunk_done() -> bool:
+            try:
+                return bool(store.done_chunks(store.store_path(out)).any())
+            except Exception:  # noqa: BLE001 - the store is not made yet
+                return False
+
+        _wait(a_chunk_done, sweep, "finished chunk")
+        scheduler.kill()
+        _, err = sweep.communicate(timeout=120)
+    finally:
+        for process in (sweep, worker, scheduler):
+            if process is not None:
+                process.kill()
+                process.wait()
+    assert sweep.returncode == 4, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [err.strip()], err
+    assert "lost the Dask scheduler" in err and "run the same command again" in err

@@ -186,6 +186,8 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     base_values = {
         name: prepare(name, final_time=spec.final_time, table=table).values for name in runs
     }
+    if chunk_size is not None and chunk_size < 1:
+        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
     if chunk_size is not None:
         check_count(chunk_size, "--chunk-size")
     size = chunk_size or default_chunk_size(the_design.n_samples)
@@ -240,6 +242,8 @@ def check_workers(workers: int, chunks: int) -> int:
     InputError
         If ``workers`` is below 1 or above :data:`MAX_WORKERS`; nothing has started then.
     """
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
     check_count(workers, "--workers", high=MAX_WORKERS)
     return max(1, min(workers, chunks))  # a worker without a chunk would idle
 
