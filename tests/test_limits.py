@@ -408,19 +408,25 @@ def _no_space(*args, **kwargs):
         ["run", "article", "--final-time", "2026", "--out", "{out}"],
         ["export", "--out", "{out}/model.xmile"],
         ["backtest", "--start", "2020", "--end", "2022", "--out", "{out}"],
+        ["sweep", "{spec}", "--out", "{out}/sweep"],
     ],
-    ids=["run", "export", "backtest"],
+    ids=["run", "export", "backtest", "sweep"],
 )
 def test_a_full_disk_exits_5_with_one_line(tmp_path, capsys, monkeypatch, args):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("earlier")
+    spec = _sweep(tmp_path)
     monkeypatch.setattr(os, "replace", _no_space)  # every result is renamed into place
     line = _refused(
-        capsys, *[arg.format(out=out) for arg in args], code=errors.WriteError.exit_code
+        capsys,
+        *[arg.format(out=out, spec=spec) for arg in args],
+        code=errors.WriteError.exit_code,
     )
     assert "No space left on device" in line
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["keep.txt"]
+    kept = [p.name for p in out.rglob("*") if not p.name.startswith(".")]
+    assert kept in (["keep.txt"], ["keep.txt", "sweep"])  # a sweep's folder may stay, empty
+    assert (out / "keep.txt").read_text() == "earlier"
 
 
 def test_a_full_disk_behind_a_library_error_exits_5(tmp_path, capsys, monkeypatch):
@@ -435,15 +441,18 @@ def test_a_full_disk_behind_a_library_error_exits_5(tmp_path, capsys, monkeypatc
     assert "is full" in line and "RuntimeError" in line
 
 
-def test_a_diagram_on_a_full_disk_exits_5(tmp_path, capsys, monkeypatch):
+def test_a_diagram_renderer_out_of_space_is_a_refused_write(tmp_path, monkeypatch):
     from debtloops.figures import diagrams
 
     def renderer_out_of_space(command, **kwargs):
         return subprocess.CompletedProcess(command, 1, "", "Error: No space left on device\n")
 
     monkeypatch.setattr(diagrams.subprocess, "run", renderer_out_of_space)
-    line = _refused(capsys, "diagram", "--out", tmp_path / "d", code=5)
-    assert "No space left on device" in line
+    dot = tmp_path / "loop.dot"
+    dot.write_text("digraph { a -> b }")
+    with pytest.raises(errors.WriteError, match="No space left on device") as caught:
+        diagrams._run(["dot"], dot, tmp_path / "loop.png", "png", 100)
+    assert caught.value.exit_code == 5  # what `debtloops diagram` exits with
 
 
 def _wait(condition, process: subprocess.Popen, what: str) -> None:
