@@ -663,7 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _quiet_broken_pipe()
     except Exception as error:
-        refused = write_refusal(error, getattr(args, "out", None))
+        refused = write_refusal(error, getattr(args, "out", None) or getattr(args, "folder", None))
         if refused is not None:  # a full disk, a quota, a read-only target: not a bug
             print(f"debtloops: error: {printable(str(refused))}; {_kept(args)}", file=sys.stderr)
             return refused.exit_code
