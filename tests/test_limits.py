@@ -210,6 +210,27 @@ def test_workers_are_capped_at_the_chunks_before_any_starts(tmp_path, capsys, mo
     assert execute.check_workers(8, 3) == 3 and execute.check_workers(2, 3) == 2
 
 
+def test_workers_are_no_more_than_the_memory_holds(tmp_path, capsys, monkeypatch):
+    spec = _sweep(tmp_path)
+    plan = execute.plan(spec, 1)  # 4 chunks of 1 sample
+    per_chunk = execute.chunk_bytes(1, len(plan.runs), len(plan.internal), len(plan.times))
+    memory = int(2.5 * per_chunk / limits.MEMORY_FRACTION)  # [bytes]: two chunks fit, not three
+    monkeypatch.setattr(limits, "physical_memory", lambda: memory)
+    args = ["sweep", str(spec), "--chunk-size", "1", "--out", str(tmp_path / "out")]
+    line = _refused(capsys, *args, "--workers", "4")
+    assert "4 worker(s) each running a chunk of 1 samples" in line and "fewer --workers" in line
+    started = []
+
+    def no_cluster(workers, scratch):
+        started.append(workers)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "local_client", no_cluster)
+    assert cli.main(args) == cli.INTERRUPTED
+    capsys.readouterr()
+    assert started and started[0] <= 2
+
+
 # ---- the reader: byte-order mark, and escapes in messages -------------------------------------
 
 
