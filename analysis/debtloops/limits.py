@@ -3,7 +3,8 @@
 Every number in a scenario file, a sweep specification, a calibration specification or an option
 is checked against a stated limit, and the message names the limit:
 
-- every TOML input file goes through :func:`read_toml`, which accepts a UTF-8 byte-order mark,
+- every TOML file read (scenario files, sweep and calibration specifications, the parameter
+  table) goes through :func:`read_toml`, which accepts a UTF-8 byte-order mark,
   refuses nesting deeper than :data:`MAX_TOML_DEPTH` and refuses any number that is not a finite
   float or an integer of at most :data:`MAX_INTEGER` in size (a 401-digit literal included);
 - sample sizes, chunk sizes, MCMC walkers and steps and projection draws are at most

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from debtloops.errors import InputError, exact, unknown_name
+from debtloops.limits import read_toml
 from debtloops.paths import PARAMETER_TABLE
 
 KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
@@ -192,10 +192,10 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     Raises
     ------
     InputError
-        If an entry lacks a field, has an unknown kind or a value outside its own range.
+        If the file cannot be read (see :func:`debtloops.limits.read_toml`), or an entry lacks a
+        field, has an unknown kind or a value outside its own range.
     """
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw, _, _ = read_toml(path, f"parameter table {path}")
     return ParameterTable({name: _entry(name, entry, path) for name, entry in raw.items()})
 
 
