@@ -18,7 +18,9 @@ with no command prints the help on standard error and exits with status 2, as fo
 
 Bad input exits with status 2 before anything runs or is written; a run that reaches an impossible
 state (a negative stock, NaN) exits with status 3 and writes nothing; a sweep whose Dask cluster has
-lost every worker exits with status 4, keeping its finished chunks. Ctrl-C exits with status 130 and
+lost every worker or its scheduler exits with status 4, keeping its finished chunks; a write the
+system refuses (a full disk or quota, a read-only file system, no permission) exits with status 5
+and one line, each file being old or new, never half-written. Ctrl-C exits with status 130 and
 one line saying what was kept; a closed pipe (``debtloops list | head -1``) exits quietly with 141.
 Anything else is a bug: it shows a traceback, asks for a report, and exits with status 1.
 """
@@ -33,8 +35,15 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from debtloops.errors import DebtloopsError, InputError, unknown_name
+from debtloops.errors import (
+    DebtloopsError,
+    InputError,
+    printable,
+    unknown_name,
+    write_refusal,
+)
 from debtloops.io import (
     LOCK_TIMEOUT,
     check_export_file,
@@ -81,6 +90,34 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+def _check_writable(target: Path, command: str) -> None:
+    """Refuse an output folder or export file in a place that cannot be written, before any work.
+
+    The place is the target itself if it is an existing folder, else its nearest existing parent
+    folder (``export`` writes its file beside it). A read-only file system counts even for root.
+
+    Raises
+    ------
+    InputError
+        Naming the place, if it is not a folder or cannot be written in.
+    """
+    place = target.absolute()
+    if command == "export" or not place.is_dir():
+        place = place.parent
+        while not place.exists() and place != place.parent:
+            place = place.parent
+    what = "export file" if command == "export" else "output folder"
+    if not place.is_dir():
+        raise InputError(
+            f"cannot create {what} {target}: {place} is a file, not a folder; choose another --out"
+        )
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{what} {target} is not writable: {place} is read-only or not writable by you; "
+            "choose another --out"
+        )
+
+
 def version_text() -> str:
     """Return the package's version and the model file's short SHA-256, as ``--version`` prints."""
     short = model_hash(MODEL_FILE)[:SHORT_HASH]
@@ -98,12 +135,20 @@ def _port(text: str) -> int:
     return port
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors escape control characters (see ``printable``)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable(message))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="debtloops",
         description="What happens when a large foreign holder sells US Treasuries.",
         epilog="Exit status: 0 done, 1 a failed fidelity check or a bug, 2 bad input or usage, "
-        "3 a failed run, 4 a sweep's cluster lost, 130 interrupted. `debtloops COMMAND --help` "
+        "3 a failed run, 4 a sweep's cluster lost, 5 a write refused (disk full, read-only), "
+        "130 interrupted. `debtloops COMMAND --help` "
         "describes a command.",
     )
     parser.add_argument(
@@ -608,7 +653,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line.
+    r"""Run the command line.
 
     Parameters
     ----------
@@ -620,7 +665,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status: 0 on success, 1 when a fidelity check fails or for an internal error
         (with a traceback), 2 for bad input, 3 for a failed run, 4 for a sweep whose cluster lost
-        every worker, 130 on Ctrl-C, and 141 when standard output is closed early.
+        every worker or its scheduler, 5 for a write the system refused (a full disk or quota, a
+        read-only file system, no permission), 130 on Ctrl-C, and 141 when standard output is
+        closed early. Messages show control characters as escapes (``\x1b``).
     """
     try:
         args = _parser().parse_args(argv)
@@ -633,19 +680,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return USAGE_ERROR
         set_command(args.command)
         _check_places(args)
+        target = getattr(args, "out", None) or getattr(args, "folder", None)
+        if target is not None:
+            _check_writable(target, args.command)
         status = handler(args)
         sys.stdout.flush()
         if status:
             return status
     except DebtloopsError as error:
-        print(f"debtloops: error: {error}", file=sys.stderr)
+        print(f"debtloops: error: {printable(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"\ndebtloops: interrupted; {_kept(args)}", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:
         return _quiet_broken_pipe()
-    except Exception:
+    except Exception as error:
+        refused = write_refusal(error, getattr(args, "out", None) or getattr(args, "folder", None))
+        if refused is not None:  # a full disk, a quota, a read-only target: not a bug
+            print(f"debtloops: error: {printable(str(refused))}; {_kept(args)}", file=sys.stderr)
+            return refused.exit_code
         traceback.print_exc()
         print(
             "debtloops: internal error: this is a bug, not a mistake of yours; please report it "

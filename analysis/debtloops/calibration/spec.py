@@ -54,12 +54,20 @@ whole file has been checked.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops.errors import InputError, exact, unknown_name
+from debtloops.limits import (
+    FLOAT_BYTES,
+    MAX_SAMPLES,
+    check_count,
+    check_memory,
+    check_seed,
+    memory_budget,
+    read_toml,
+)
 from debtloops.model import data
 from debtloops.model.parameters import ParameterTable, load_parameters
 from debtloops.validation.backtest import YIELD_MODES
@@ -73,6 +81,11 @@ ERROR_MODELS = (INDEPENDENT, AR1)
 #: The largest lag-one autocorrelation of an AR(1) error; its prior is uniform on [0, RHO_MAX].
 RHO_MAX = 0.95
 TOP_LEVEL_KEYS = ("period", "run", "fixed", "parameters", "series", "sampler", "projection")
+#: Copies of the MCMC chain held at once (emcee's chain and log-probabilities, the posterior
+#: draws without burn-in, and their log-priors), each steps x walkers x (quantities + 1) [1].
+CHAIN_COPIES = 3
+#: Copies of the projection draws held at once: prior, posterior, and both with the others [1].
+PROJECTION_COPIES = 4
 PROJECTION_KEYS = ("scenario", "draws", "others")
 PERIOD_KEYS = ("start", "fit_end", "end")
 RUN_KEYS = ("yields",)
@@ -419,6 +432,16 @@ def _sampler(raw: Mapping, where: str, dimensions: int) -> Sampler:
     for key, value in (("walkers", walkers), ("steps", steps), ("burn", burn), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(f"{where}: sampler.{key} = {value!r} must be a whole number >= 0")
+    try:
+        check_count(walkers, "sampler.walkers", low=0)
+        check_seed(seed, "sampler.seed")
+        step_bytes = CHAIN_COPIES * max(walkers, 1) * (dimensions + 1) * FLOAT_BYTES
+        check_memory(step_bytes, f"an MCMC chain of {walkers:,} walkers", "lower sampler.walkers")
+        most = min(MAX_SAMPLES, memory_budget() // step_bytes)  # what the memory holds
+        check_count(steps, "sampler.steps", low=0, high=most)
+        check_count(burn, "sampler.burn", low=0)
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
     if walkers < 2 * dimensions or walkers % 2:
         nearest = max(2 * dimensions, walkers + walkers % 2)
         raise InputError(
@@ -454,6 +477,15 @@ def _projection(raw: Mapping, where: str, table: ParameterTable, estimated: set[
             raise InputError(f"{where}: projection.others names {name}, which is estimated")
         if table[name].kind in NOT_ESTIMABLE:
             raise InputError(f"{where}: projection.others: {name} is a {table[name].kind}")
+    try:
+        check_count(draws, "projection.draws")
+        check_memory(
+            PROJECTION_COPIES * draws * (len(estimated) + len(others) + 2) * FLOAT_BYTES,
+            f"{draws:,} projection draws",
+            "lower projection.draws (--draws)",
+        )
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
     return Projection(scenario, int(draws), tuple(str(name) for name in others))
 
 
@@ -498,15 +530,9 @@ def load_spec(
     where = f"calibration {path}"
     if path.suffix != ".toml":
         raise InputError(f"{where}: a calibration specification is a .toml file")
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except FileNotFoundError:
-        raise InputError(f"no calibration specification at {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read {where}: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{where} is not valid TOML: {error}") from None
+    if not path.exists():
+        raise InputError(f"no calibration specification at {path}")
+    raw, text, _ = read_toml(path, where)
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise unknown_name(f"table in {where}", key, TOP_LEVEL_KEYS)

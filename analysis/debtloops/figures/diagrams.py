@@ -33,7 +33,14 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
-from debtloops.errors import DebtloopsError, InputError, unknown_name
+from debtloops.errors import (
+    WRITE_ERRNOS,
+    DebtloopsError,
+    InputError,
+    WriteError,
+    disk_full,
+    unknown_name,
+)
 from debtloops.io import SCRATCH_PREFIX, install_files, output_lock, prepare_output_folder
 from debtloops.loops.graph import (
     CONSTANT,
@@ -690,6 +697,10 @@ def _run(command: Sequence[str], dot_file: Path, target: Path, fmt: str, dpi: in
     )
     if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
         detail = result.stderr.strip().splitlines()[-3:] if result.stderr else []
+        refused = [os.strerror(code) for code in WRITE_ERRNOS if os.strerror(code) in result.stderr]
+        if refused or disk_full(target.parent):
+            reason = refused[0] if refused else "the disk is full"
+            raise WriteError(f"{command[0]} could not write {target.name}: {reason}")
         raise RenderError(
             f"{command[0]} could not render {target.name} (exit status {result.returncode})"
             + (": " + " ".join(detail) if detail else "")

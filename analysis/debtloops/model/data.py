@@ -41,6 +41,8 @@ CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source
 HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 #: The first and last fiscal years of the historical dataset [year].
 FIRST_YEAR, LAST_YEAR = 2000, 2025
+#: The most digits of a number that a message repeats [characters].
+SHOWN_DIGITS = 20
 #: The fiscal year whose end is CBO's starting point [year].
 CBO_START = 2025
 #: A step driver holds FY t's value up to this long before t [year]; much less than a time step.
@@ -346,10 +348,14 @@ def initial_state(year: int) -> dict[str, float]:
 
 
 def _check_year(year: float, what: str) -> None:
-    if not float(year).is_integer() or not FIRST_YEAR <= year <= LAST_YEAR:
-        nearest = min(max(round(year), FIRST_YEAR), LAST_YEAR)
+    # Compared before any conversion: an integer of 400 digits does not fit in a float.
+    inside = FIRST_YEAR <= year <= LAST_YEAR
+    if not inside or not float(year).is_integer():
+        nearest = LAST_YEAR if year > LAST_YEAR else FIRST_YEAR if not inside else round(year)
+        shown = f"{year:g}" if inside else "outside the data" if year != year else f"{year}"
+        shown = shown if len(shown) <= SHOWN_DIGITS else f"{shown[:SHOWN_DIGITS]}..."
         raise InputError(
-            f"{what} {year:g} is not a fiscal year of the historical dataset "
+            f"{what} {shown} is not a fiscal year of the historical dataset "
             f"(FY{FIRST_YEAR}-FY{LAST_YEAR}); nearest valid value: {nearest}"
         )
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import pandas as pd
 import pysd
 
+from debtloops.errors import InputError
 from debtloops.model.parameters import CONTROLS, Value
-from debtloops.paths import BUILD_DIR, MODEL_FILE, model_hash
+from debtloops.paths import BUILD_DIR, CACHE_VARIABLE, MODEL_FILE, model_hash
 
 # pysd says so, as a UserWarning, each time a constant is given as a time series; that is how
 # drivers are meant to be given here, so this one warning is expected and silenced around the run.
@@ -72,8 +73,14 @@ def cached_translation(
     fingerprint = _fingerprint(mdl)
     if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
         return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".translate-", dir=build_dir))
+    except OSError as error:  # a file in the way, a read-only place, a full disk
+        raise InputError(
+            f"cannot write the model's translation cache {build_dir}: "
+            f"{error.strerror or error}; set {CACHE_VARIABLE} to a writable folder"
+        ) from None
     try:
         copy = scratch / f"{name}.mdl"
         shutil.copyfile(mdl, copy)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from debtloops.errors import InputError, exact, unknown_name
+from debtloops.limits import read_toml
 from debtloops.paths import PARAMETER_TABLE
 
 KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
@@ -40,6 +40,10 @@ CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
 LARGEST_TIME_STEP = 1.0 / 16.0
 SMALLEST_TIME_STEP = 1.0 / 1024.0
 
+#: The years a driver's time series may give [year]: the runs span FY2000 (the historical data's
+#: first year) to 2200 (``final_time``'s largest valid value), and a series may reach a century
+#: beyond either end to anchor its interpolation.
+SERIES_YEARS = (1900.0, 2300.0)
 #: A time series: year [year] -> value [the parameter's units]; read with :func:`series_from_pairs`,
 #: which refuses a year given twice and sorts the years.
 TimeSeries = Mapping[float, float]
@@ -188,10 +192,10 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     Raises
     ------
     InputError
-        If an entry lacks a field, has an unknown kind or a value outside its own range.
+        If the file cannot be read (see :func:`debtloops.limits.read_toml`), or an entry lacks a
+        field, has an unknown kind or a value outside its own range.
     """
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw, _, _ = read_toml(path, f"parameter table {path}")
     return ParameterTable({name: _entry(name, entry, path) for name, entry in raw.items()})
 
 
@@ -225,6 +229,11 @@ def series_from_pairs(name: str, pairs: Iterable[tuple[object, object]]) -> dict
             raise InputError(f"{name}: year '{year}' is not a number") from None
         if not math.isfinite(when):
             raise InputError(f"{name}: year {when} is not a finite number")
+        if not SERIES_YEARS[0] <= when <= SERIES_YEARS[1]:
+            raise InputError(
+                f"{name}: year {when:g} is outside {SERIES_YEARS[0]:g}-{SERIES_YEARS[1]:g}, the "
+                "years a time series may give"
+            )
         if when in series:
             raise InputError(f"{name}: year {exact(when)} is given twice in the time series")
         series[when] = value

@@ -20,7 +20,8 @@ A scenario is named on the command line either by a shipped name (``models/scena
 by an explicit path to a ``.toml`` file; its name, which is also the name of its output folder, is
 the file's stem and must be 1 to 64 letters, digits, ``_`` or ``-``. ``base`` names a scenario the
 same way but without a path: a file beside the scenario file if there is one (other than the file
-itself), else a shipped scenario. Nothing else is ever read.
+itself), else a shipped scenario. A ``base`` file beside the scenario that is a symbolic link is
+refused, so that no other file's text can reach the results. Nothing else is ever read.
 
 Order of application, later winning: the parameter table's defaults, then the historical initial
 state when the run starts before FY2025, then the data layer the chain names, then each scenario of
@@ -32,12 +33,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtloops.errors import InputError, closest, unknown_name
+from debtloops.limits import read_toml
 from debtloops.model.data import LAYERS
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
@@ -175,6 +176,11 @@ def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, 
             "by its name without a path or .toml (letters, digits, '_' or '-')"
         )
     local = beside.parent / f"{raw}.toml"
+    if local.is_symlink():  # its target could be any file, whose text results would then keep
+        raise InputError(
+            f"{where}: base = '{raw}' names {local}, a symbolic link; a base beside a scenario "
+            "must be a regular file: copy the file there instead"
+        )
     if local.is_file() and local.resolve() != beside.resolve():  # a file's own name: shipped
         return raw, local
     shipped = list_scenarios(directory)
@@ -186,18 +192,7 @@ def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, 
 
 def _read(path: Path) -> tuple[dict, str]:
     where = f"scenario file {_shown(str(path))}"
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {where}: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{where} is not UTF-8 text (byte {error.start})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{where}: {error}") from None
+    data, text, raw = read_toml(path, where)
     extra = set(data) - set(SECTIONS)
     if extra:
         raise InputError(

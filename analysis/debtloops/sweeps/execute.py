@@ -27,6 +27,7 @@ The baseline is run alongside each chunk, with the same sampled values, to give 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import gc
 import logging
@@ -51,6 +52,7 @@ from debtloops.io import (
     check_targets,
     output_lock,
 )
+from debtloops.limits import FLOAT_BYTES, check_count, check_memory, memory_budget
 from debtloops.model import ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
 from debtloops.model.engine import describe, load, run_loaded
@@ -73,10 +75,18 @@ from debtloops.sweeps.spec import Design, design, load_spec
 MAX_CHUNK_SIZE = 10_000
 #: The fewest runs in one ensemble simulation [1]: pysd drops the subscript of a one-run ensemble.
 MIN_ENSEMBLE = 2
+#: The most local worker processes a sweep starts; each loads the model and holds a chunk [1].
+MAX_WORKERS = 64
+#: Copies of a chunk's kept values (samples x runs x variables x saved times, float64) that a
+#: worker's memory grows by while it runs the chunk [1]: measured 1.2 (121 MiB at 2,000 samples,
+#: 3 runs, 18 variables, 121 times), with a margin. By default a sweep starts no more workers
+#: than the memory holds; more ``--workers`` than that are refused.
+CHUNK_COPIES = 2
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
-#: How long to connect to a Dask scheduler [s].
-CONNECT_TIMEOUT = 10.0
+#: How long to connect to a Dask scheduler, and then how long it may take to say it is one [s];
+#: a refused address exits within twice this.
+CONNECT_TIMEOUT = 5.0
 #: Where a local cluster's scheduler serves its HTTP routes: this machine only, any free port.
 SCHEDULER_HTTP_ADDRESS = "127.0.0.1:0"
 #: How long a sweep on a cluster waits while the scheduler has no worker at all [s].
@@ -194,10 +204,17 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     }
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
+    if chunk_size is not None:
+        check_count(chunk_size, "--chunk-size")
     size = chunk_size or default_chunk_size(the_design.n_samples)
     internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
     # The saved times, from one run of the reference with the same controls as every chunk.
     times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
+    check_memory(  # every chunk's ensemble is padded to the chunk size
+        chunk_bytes(size, len(runs), len(internal), len(times)),
+        f"a chunk of {size:,} samples",
+        "give a smaller --chunk-size",
+    )
     variables = {
         name: {"units": display_units(info.units[name]), "long_name": info.comments[name]}
         for name in spec.outcomes
@@ -214,6 +231,37 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     return SweepPlan(
         the_design, runs, base_values, size, internal, times, variables, inputs, checked
     )
+
+
+def chunk_bytes(samples: int, runs: int, variables: int, times: int) -> int:
+    """Estimate the memory one worker fills while it runs a chunk [bytes].
+
+    Parameters
+    ----------
+    samples : int
+        Samples in the chunk [1].
+    runs : int
+        Scenarios simulated, the reference included [1].
+    variables : int
+        Model variables kept from each run [1].
+    times : int
+        Saved times of each run [1].
+    """
+    return CHUNK_COPIES * samples * runs * variables * times * FLOAT_BYTES
+
+
+def check_workers(workers: int, chunks: int) -> int:
+    """Return the local worker processes to start for ``workers`` asked and ``chunks`` to run.
+
+    Raises
+    ------
+    InputError
+        If ``workers`` is below 1 or above :data:`MAX_WORKERS`; nothing has started then.
+    """
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    check_count(workers, "--workers", high=MAX_WORKERS)
+    return max(1, min(workers, chunks))  # a worker without a chunk would idle
 
 
 def auto_workers(chunks: int) -> int:
@@ -427,6 +475,35 @@ def _claim(out_dir: Path, spec_text: str, chunk_size: int) -> None:
     atomic_file(out_dir / SPEC_COPY, lambda path: path.write_text(signature, encoding="utf-8"))
 
 
+def _identify(scheduler: str) -> None:
+    """Ask the server at ``scheduler`` who it is, within :data:`CONNECT_TIMEOUT` seconds.
+
+    Raises
+    ------
+    ValueError
+        If it does not answer as a Dask scheduler in time (an HTTP server, say, never answers
+        Dask's handshake, and Dask's own client would wait for it for ever).
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> object:
+        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT))
+    except Exception as error:  # noqa: BLE001 - whatever fails, it is not a scheduler we can use
+        raise ValueError(f"no Dask scheduler answered ({type(error).__name__})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ValueError("the server there is not a Dask scheduler")
+
+
 @contextlib.contextmanager
 def _connect(scheduler: str) -> Iterator[object]:
     """Connect to a Dask scheduler, or refuse its address; nothing is written before this."""
@@ -443,6 +520,7 @@ def _connect(scheduler: str) -> Iterator[object]:
         if scheme not in NETWORK_SCHEMES:
             raise ValueError(f"a scheduler is reached over {', '.join(NETWORK_SCHEMES)}")
         socket.create_connection(parse_host_port(location), timeout=CONNECT_TIMEOUT).close()
+        _identify(scheduler)
         # Not the process's default client: a failed one would be left behind for xarray to use.
         client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s", set_as_default=False)
     except (OSError, ValueError, TypeError) as error:
@@ -450,8 +528,19 @@ def _connect(scheduler: str) -> Iterator[object]:
             f"cannot reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT:g} s "
             f"({type(error).__name__}: {error}); give its address as tcp://HOST:PORT"
         ) from None
-    with client:
-        yield client
+    # Dask's client logs its own tracebacks when the scheduler goes away; the user gets this
+    # command's one-line error instead.
+    names = [name for name in logging.root.manager.loggerDict if name.startswith("distributed")]
+    loggers = [logging.getLogger(name) for name in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with client:
+            yield client
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -506,7 +595,13 @@ def run_chunks(client, tasks: list[ChunkTask], progress: tqdm) -> None:
         done = [future for future in pending if future.done()]
         for future in done:
             pending.discard(future)
-            future.result()  # a chunk that raised stops the sweep, keeping the others' work
+            try:
+                future.result()  # a chunk that raised stops the sweep, keeping the others' work
+            except concurrent.futures.CancelledError as error:  # the scheduler is gone
+                raise ExecutionError(
+                    f"lost the Dask scheduler ({str(error).splitlines()[0]}); the finished "
+                    "chunks are kept, run the same command again to resume"
+                ) from None
             progress.update(len(futures[future].rows))
         if not pending:
             break
@@ -589,7 +684,9 @@ def run_sweep(
         The output folder: new or empty, or holding an unfinished run of the same sweep.
     workers : int or None
         Local worker processes; 1 runs in one worker thread of this process; None chooses
-        :func:`auto_workers`: one per core, at most one per chunk still to run.
+        :func:`auto_workers`: one per core, at most one per chunk still to run and no more
+        than the memory holds (:data:`CHUNK_COPIES`); more than :data:`MAX_WORKERS` are refused
+        and more than the chunks are not started.
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler to run the chunks on instead.
     quiet : bool
@@ -613,9 +710,23 @@ def run_sweep(
         are kept.
     """
     started = time.perf_counter()
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    if workers is not None:
+        check_workers(workers, 1)
     plan_ = plan(spec_path, chunk_size)
+    per_chunk = chunk_bytes(
+        plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
+    )
+    fit = max(1, memory_budget() // per_chunk)  # workers whose chunks the memory holds
+    if scheduler is None:  # the workers' memory, before any starts
+        parallel = min(workers or 1, plan_.n_chunks)  # by default, as many as fit
+        check_memory(
+            parallel * per_chunk,
+            f"{parallel} worker(s) each running a chunk of {plan_.chunk_size:,} samples",
+            "give fewer --workers or a smaller --chunk-size",
+        )
+        # The chunks' ensemble translated here, once: a cache that cannot be written is
+        # refused before any worker starts, and the workers find the translation made.
+        ensemble.build(plan_.chunk_size)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
@@ -632,11 +743,13 @@ def run_sweep(
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            to_run = plan_.n_chunks
+            if not fresh:
+                to_run -= int(store.done_chunks(target).sum())
             if workers is None:
-                to_run = plan_.n_chunks
-                if not fresh:
-                    to_run -= int(store.done_chunks(target).sum())
-                workers = auto_workers(to_run)
+                workers = min(auto_workers(to_run), fit)
+            else:
+                workers = check_workers(workers, to_run)
             client = stack.enter_context(local_client(workers, scratch))
         if fresh:  # laid out anew, replacing a store whose layout is damaged
             store.create(

@@ -66,7 +66,6 @@ import dataclasses
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +77,14 @@ from SALib.sample import sobol as salib_sobol
 from scipy import stats
 
 from debtloops.errors import InputError, closest, exact, unknown_name
+from debtloops.limits import (
+    FLOAT_BYTES,
+    MAX_SAMPLES,
+    check_count,
+    check_memory,
+    check_seed,
+    read_toml,
+)
 from debtloops.model.parameters import Parameter, ParameterTable
 
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal", "posterior")
@@ -98,6 +105,9 @@ DEFAULT_MORRIS_LEVELS = 4
 UNIT_EPSILON = 1e-12
 #: Normal and lognormal are truncated this many standard deviations either side of the centre.
 TRUNCATION_SDS = 2.0
+#: Copies of the design that building it holds at once (the unit design, the columns mapped
+#: through the inverse CDFs, the stacked and the lever-crossed arrays, and SALib's own) [1].
+DESIGN_COPIES = 6
 #: The layout version of the ``design`` attribute written by :meth:`Design.to_attrs`.
 DESIGN_VERSION = 1
 
@@ -356,14 +366,12 @@ def _is_integer(value: object) -> bool:
 
 
 def _read(path: Path, where: _Where) -> tuple[dict, str]:
+    if not path.is_file():
+        raise where.error(f"cannot read the file (no file at {path})")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise where.error(f"cannot read the file ({error})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise where.error(f"not valid TOML: {error}") from None
+        data, text, _ = read_toml(path, "the file")
+    except InputError as error:
+        raise where.error(str(error)) from None
     return data, text
 
 
@@ -464,6 +472,12 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
         raise where.error(f"[sampler] samples must be an integer, got {samples!r}")
     if not _is_integer(seed) or seed < 0:  # type: ignore[operator]
         raise where.error(f"[sampler] seed must be an integer >= 0, got {seed!r}")
+    try:
+        if samples > MAX_SAMPLES:  # type: ignore[operator]  # the methods' minimums: below
+            check_count(samples, "[sampler] samples", high=MAX_SAMPLES)
+        check_seed(seed, "[sampler] seed")
+    except InputError as error:
+        raise where.error(str(error)) from None
     second_order = raw.get("calc_second_order", False)
     if not isinstance(second_order, bool):
         raise where.error(
@@ -652,6 +666,7 @@ def load_spec(
         )
     if sampler["calibration"] is not None:
         sampler["calibration"] = _calibration_folder(sampler["calibration"], path, where)
+    _check_size(sampler, len(uncertainties), levers, where)
     return SweepSpec(
         name=path.stem,
         text=text,
@@ -667,6 +682,55 @@ def load_spec(
         uncertainties=uncertainties,
         levers=levers,
     )
+
+
+def design_rows(method: str, samples: int, factors: int, second_order: bool = False) -> int:
+    """Return the rows of an uncertainty design, before crossing it with the levers [1].
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`SAMPLERS`.
+    samples : int
+        The sampler's size parameter (see the module docstring) [1].
+    factors : int
+        The number of uncertainties ``d`` [1].
+    second_order : bool
+        Sobol only: whether the design supports second-order indices.
+    """
+    if method == "grid":
+        return samples**factors
+    if method == "sobol":
+        return samples * (2 * factors + 2 if second_order else factors + 2)
+    if method == "morris":
+        return samples * (factors + 1)
+    return samples
+
+
+def _check_size(
+    sampler: Mapping[str, object],
+    factors: int,
+    levers: Mapping[str, tuple[float, ...]],
+    where: _Where,
+) -> None:
+    """Refuse a design of more than :data:`MAX_SAMPLES` rows or one that would not fit in memory."""
+    method, samples = str(sampler["method"]), int(sampler["samples"])  # type: ignore[call-overload]
+    rows = design_rows(method, samples, factors, bool(sampler["calc_second_order"]))
+    rows *= math.prod(len(values) for values in levers.values())
+    if rows > MAX_SAMPLES:
+        raise where.error(
+            f"the design has {rows:,} rows (model runs per scenario), more than {MAX_SAMPLES:,}; "
+            "lower [sampler] samples or the number of lever values"
+        )
+    columns = factors + len(levers)
+    try:
+        check_memory(
+            rows * columns * FLOAT_BYTES * DESIGN_COPIES,
+            f"the design of {rows:,} rows by {columns} columns",
+            "lower [sampler] samples",
+        )
+    except InputError as error:
+        raise where.error(str(error)) from None
 
 
 def _calibration_folder(raw: object, spec_path: Path, where: _Where) -> str:
