@@ -310,8 +310,8 @@ class ExplorerApp:
             document.add_timeout_callback(callback, DOMINANCE_DELAY)
 
     def _update_dominance(self, generation: int) -> None:
-        """Score the loops of the latest run, unless a newer run has already replaced it."""
-        if generation != self.generation:
+        """Score the loops of the latest run, unless a newer run or a closed tab made it moot."""
+        if generation != self.generation or self.session is None:
             return
         started = time.perf_counter()
         try:
