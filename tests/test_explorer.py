@@ -1,20 +1,25 @@
 """The live explorer: its session against `debtloops run`, its controls, its command, a browser."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from debtloops.app import session as explorer_session
 from debtloops.app.session import (
     LEVERS,
     UNCERTAINTIES,
     ExplorerSession,
+    base_scenarios,
     control_names,
     sale_parameters,
     scenario_toml,
@@ -26,6 +31,8 @@ from debtloops.model.scenarios import load_scenario
 from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
 
 pytest.importorskip("panel")
+
+from debtloops.app.explorer import MILLISECONDS, SESSION_CHECK, SESSION_LIFETIME  # noqa: E402
 
 PEAK = "peak extra yield [bp]"
 #: Engines agree to 1e-6 relative on every stock (README, Two engines agree).
@@ -218,24 +225,41 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def explorer_url():
-    port = _free_port()
+def _start_explorer(port: int, stderr) -> subprocess.Popen:
+    """Start `debtloops explore` on a port and wait for the line that says where it listens.
+
+    ``stderr`` is a file, or ``subprocess.PIPE`` for a server that is ended soon: a pipe that
+    nobody reads would stop a server that logs much.
+    """
     server = subprocess.Popen(
         [sys.executable, "-m", "debtloops.cli", "explore", "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         text=True,
         env=os.environ.copy(),
     )
-    try:
-        line = server.stdout.readline()
-        assert f"127.0.0.1:{port}" in line, line
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        server.stdout.close()
+    line = server.stdout.readline()
+    assert f"127.0.0.1:{port}" in line, line
+    return server
+
+
+@pytest.fixture
+def explorer_server(tmp_path):
+    """A running explorer: its URL and its process."""
+    port = _free_port()
+    with open(tmp_path / "explorer.log", "w") as log:
+        server = _start_explorer(port, log)
+        try:
+            yield f"http://127.0.0.1:{port}/", server
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            server.stdout.close()
+
+
+@pytest.fixture
+def explorer_url(explorer_server):
+    return explorer_server[0]
 
 
 @pytest.mark.slow
@@ -339,3 +363,197 @@ def test_no_browser_is_a_skip_here_and_a_failure_under_ci(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="no Chromium"):
         _no_browser("no Chromium")
+
+
+def test_ctrl_c_ends_the_explorer_as_an_interruption():
+    server = _start_explorer(_free_port(), subprocess.PIPE)
+    server.send_signal(signal.SIGINT)
+    out, err = server.communicate(timeout=60)
+    assert server.returncode == 130
+    assert "debtloops: interrupted" in err and "Traceback" not in err
+
+
+# ---- memory over many page loads ----------------------------------------------------------------
+#: Page loads in the memory test, and how many of them come before the server's level is taken.
+PAGE_LOADS = 50
+WARM_UP_LOADS = 5
+#: How far the server's resident memory may end above its level after the warm-up [MiB]. An open
+#: tab holds about 10 MiB (its runs, loaded models, widgets); this allows four tabs' worth of
+#: allocator slack. Keeping one tenth of a tab per load (1 MiB over 45 loads) would exceed it;
+#: keeping every tab, as the explorer did, exceeds it tenfold.
+MEMORY_MARGIN_MIB = 40
+#: How long closed tabs may take to be ended by the server [s]: a session's lifetime after its
+#: last connection, two checks, and as much again for a loaded machine.
+SESSIONS_END_WITHIN = 2 * (SESSION_LIFETIME + 2 * SESSION_CHECK) / MILLISECONDS
+KIB_PER_MIB = 1024
+
+
+def _resident_mib(pid: int) -> float:
+    """The resident memory of a process (VmRSS in /proc/PID/status) [MiB]."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / KIB_PER_MIB
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def _load_and_close(browser, url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url, timeout=PAGE_TIMEOUT)
+    page.locator(f'[data-column="{PEAK}"]').wait_for(timeout=PAGE_TIMEOUT)
+    page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+    context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for the RSS")
+def test_memory_returns_to_its_level_after_page_loads(browser, explorer_server):
+    url, server = explorer_server
+    for _ in range(WARM_UP_LOADS):
+        _load_and_close(browser, url)
+    time.sleep(SESSIONS_END_WITHIN)
+    level = _resident_mib(server.pid)
+    peak = level
+    for _ in range(PAGE_LOADS - WARM_UP_LOADS):
+        _load_and_close(browser, url)
+        peak = max(peak, _resident_mib(server.pid))
+    deadline = time.monotonic() + SESSIONS_END_WITHIN
+    final = _resident_mib(server.pid)
+    while final > level + MEMORY_MARGIN_MIB and time.monotonic() < deadline:
+        time.sleep(1)
+        final = _resident_mib(server.pid)
+    print(
+        f"explorer RSS: {level:.0f} MiB after {WARM_UP_LOADS} loads, peak {peak:.0f} MiB, "
+        f"{final:.0f} MiB after {PAGE_LOADS} loads"
+    )
+    assert final <= level + MEMORY_MARGIN_MIB
+
+
+# ---- suggestions, the scenario file, the origins ------------------------------------------------
+def _suggested(error: BaseException) -> str:
+    return str(error).rsplit("nearest valid value: ", 1)[1]
+
+
+@pytest.mark.parametrize("amount", [2.0e5, 5000.0])
+def test_a_refused_sale_gets_the_suggestion_of_the_command_line(session, amount):
+    session.set_base("japan_full")
+    with pytest.raises(InputError) as explorer:
+        session.set_value("japan_sale_amount", amount)
+    with pytest.raises(InputError) as command_line:
+        prepare("japan_full", {"japan_sale_amount": amount})
+    assert _suggested(explorer.value) == _suggested(command_line.value)
+    assert float(_suggested(explorer.value)) <= session.value("initial_japan_holdings")
+    assert session.overrides == {}
+
+
+def test_a_refused_sale_shows_what_the_holder_holds():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    app._set("japan_sale_amount", 2.0e5)
+    held = app.session.value("initial_japan_holdings")
+    assert f"nearest valid value: {held:g}" in app.status.object
+    assert app.session.overrides == {}
+
+
+#: Text as a user may type it, and worse: quotes, backslashes, line breaks, control characters,
+#: lone surrogates and any other Unicode character.
+_AWKWARD = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("\"'\\\n\r\t\x00\x07\x1b\x7f\x85\u2028#[]=")),
+        st.characters(codec=None),
+        st.characters(categories=["Cs", "Cc"]),
+    ),
+    max_size=40,
+)
+#: Examples of the property test of the scenario file; each takes a few milliseconds.
+TOML_EXAMPLES = 150
+
+
+@settings(
+    max_examples=TOML_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=_AWKWARD,
+    intent=_AWKWARD,
+    base=st.sampled_from(base_scenarios()),
+    moved=st.dictionaries(
+        st.sampled_from(control_names()), st.floats(allow_nan=False, allow_infinity=False)
+    ),
+)
+def test_the_scenario_file_reads_back_whatever_its_name_and_intent(
+    table, tmp_path, name, intent, base, moved
+):
+    text = scenario_toml(base, moved, table, "0123abc", name, intent)
+    assert tomllib.loads(text) == {"base": base, "set": moved}
+    path = tmp_path / "explorer.toml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_scenario(str(path))
+    assert loaded.chain[-2:] == (base, "explorer") and loaded.chain[0] == "baseline"
+    assert {key: loaded.overrides[key] for key in moved} == moved
+
+
+def test_a_base_that_a_scenario_file_cannot_name_is_not_offered(session, monkeypatch):
+    shipped = ["japan_full", 'say "hi"', "two\nlines"]
+    monkeypatch.setattr(explorer_session, "list_scenarios", lambda: shipped)
+    assert explorer_session.base_scenarios() == ["japan_full"]
+    with pytest.raises(InputError, match="japan_full"):
+        session.set_base('say "hi"')
+    with pytest.raises(InputError, match="japan_full"):
+        scenario_toml("two\nlines", {}, session.table)
+
+
+def test_the_page_names_the_file_after_a_valid_name_only():
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    app.name.value = 'what "if"\n'
+    assert tomllib.loads(app.toml.value)["base"] == "japan_full"
+    assert app.download.filename == "explorer.toml" and "error" in app.status.object
+    app.name.value = "what-if_2"
+    app.intent.value = "to see"
+    assert app.download.filename == "what-if_2.toml"
+    assert (
+        app.toml.value.startswith("# what-if_2: japan_full")
+        and "# Intent: to see\n" in app.toml.value
+    )
+
+
+def test_the_origin_variable_adds_to_the_local_origins():
+    from debtloops.app.explorer import ALLOW_ORIGIN_VARIABLE, websocket_origins
+
+    local = ["127.0.0.1:5006", "localhost:5006"]
+    assert websocket_origins(5006, {}) == local
+    extended = {ALLOW_ORIGIN_VARIABLE: " Devbox:8080, ,localhost:5006,proxy.example:443"}
+    assert websocket_origins(5006, extended) == [*local, "devbox:8080", "proxy.example:443"]
+
+
+def _handshake_status(port: int, origin: str) -> int:
+    """Open the explorer's websocket from a page of ``origin`` and return the HTTP status."""
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(request.encode("ascii"))
+        status_line = connection.makefile("rb").readline().decode("ascii")
+    return int(status_line.split()[1])
+
+
+def test_a_configured_origin_is_accepted_and_the_local_ones_stay(monkeypatch):
+    from debtloops.app.explorer import ALLOW_ORIGIN_VARIABLE
+
+    monkeypatch.setenv(ALLOW_ORIGIN_VARIABLE, "devbox:8080")
+    port = _free_port()
+    server = _start_explorer(port, subprocess.PIPE)
+    try:
+        assert _handshake_status(port, "http://devbox:8080") == 101
+        assert _handshake_status(port, f"http://localhost:{port}") == 101
+        assert _handshake_status(port, f"http://127.0.0.1:{port}") == 101
+        assert _handshake_status(port, "http://elsewhere.example:8080") == 403
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

@@ -10,35 +10,48 @@ follows on the next tick, so that it never delays the numbers. Each browser tab 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import html
 import io
+import os
+import signal
 import time
-from functools import partial
+from collections.abc import Mapping
+from functools import cache, partial
 from typing import ClassVar
 
 import panel as pn
 from bokeh.models import ColumnDataSource, PrintfTickFormatter
+from bokeh.settings import settings as bokeh_settings
 
 from debtloops.app import charts
 from debtloops.app.session import (
     DEFAULT_BASE,
+    DEFAULT_INTENT,
     EXPLORER_SCENARIO,
     HOLDERS,
     LEVERS,
     UNCERTAINTIES,
     ExplorerSession,
+    base_scenarios,
     dominant_years,
     is_switch,
     loop_dominance_table,
     sale_parameters,
 )
-from debtloops.errors import DebtloopsError, InputError
-from debtloops.model.scenarios import list_scenarios
+from debtloops.errors import DebtloopsError, InputError, unknown_name
+from debtloops.model.scenarios import NAME_PATTERN
 from debtloops.outputs import HEADLINE_DECIMALS, headline_table
 
 #: The only interface the explorer listens on: it is a local tool, not a public service.
 LOCALHOST = "127.0.0.1"
 DEFAULT_PORT = 5006
+#: The environment variable that adds hosts (``host[:port]``, comma-separated) to those whose pages
+#: may open the explorer's websocket; the explorer's own two addresses always stay. It is Bokeh's
+#: own name, which would otherwise replace the list.
+ALLOW_ORIGIN_VARIABLE = "BOKEH_ALLOW_WS_ORIGIN"
 #: How a slider shows its value: four significant digits (the table's values span 1e-5 to 1e3).
 VALUE_FORMAT = "%.4g"
 #: Positions along a slider's range (the step is the range over this).
@@ -52,6 +65,11 @@ MILLISECONDS = 1000.0
 SIDEBAR_WIDTH = 330
 #: The page's title.
 TITLE = "debtloops explorer"
+#: How long a tab's session outlives its last connection before the server ends it [ms]: Bokeh's
+#: default, so that a slow page still opens its websocket in time.
+SESSION_LIFETIME = 15_000
+#: How often the server looks for sessions to end [ms] (Bokeh checks every 17 s by default).
+SESSION_CHECK = 2_000
 
 _CSS = """
 .headlines { display: flex; flex-wrap: wrap; gap: 8px; font-family: sans-serif; }
@@ -119,7 +137,7 @@ class ExplorerApp:
         self.generation = 0
         table = self.session.table
         self.base = pn.widgets.Select(
-            label="start from scenario", options=list_scenarios(), value=base
+            label="start from scenario", options=base_scenarios(), value=base
         )
         self.holder = pn.widgets.RadioButtonGroup(
             label="holder", options=list(HOLDERS), value=self._initial_holder()
@@ -153,6 +171,12 @@ class ExplorerApp:
 
         self.headlines = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.status = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.name = pn.widgets.TextInput(
+            label="scenario name (of the file and its output folder)", value=EXPLORER_SCENARIO
+        )
+        self.intent = pn.widgets.TextInput(label="intent", value=DEFAULT_INTENT)
+        self.name.param.watch(self._on_naming, "value")
+        self.intent.param.watch(self._on_naming, "value")
         self.toml = pn.widgets.TextAreaInput(
             label="scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
         )
@@ -230,8 +254,27 @@ class ExplorerApp:
         self.refresh()
         self._schedule_dominance()
 
+    def _scenario_text(self) -> str:
+        return self.session.scenario_toml(self.name.value, self.intent.value)
+
     def _toml_file(self) -> io.StringIO:
-        return io.StringIO(self.session.scenario_toml())
+        return io.StringIO(self._scenario_text())
+
+    def _on_naming(self, event) -> None:
+        """Write the new name or intent into the TOML, and name the file after a valid name."""
+        self.toml.value = self._scenario_text()
+        name = self.name.value
+        if NAME_PATTERN.fullmatch(name):
+            self.download.filename = f"{name}.toml"
+            self.status.object = ""
+        else:
+            self._error(
+                InputError(
+                    f"scenario name {name!r} must be 1 to 64 letters, digits, '_' or '-', as it "
+                    f"names the file and its output folder; the file keeps the name "
+                    f"{self.download.filename}"
+                )
+            )
 
     def _error(self, error: Exception) -> None:
         self.status.object = _error_html(error)
@@ -246,7 +289,7 @@ class ExplorerApp:
             return
         with pn.io.hold():
             self.headlines.object = headline_html(outcome)
-            self.toml.value = self.session.scenario_toml()
+            self.toml.value = self._scenario_text()
             self.source.data = charts.explorer_columns(outcome.scenario, outcome.baseline)
             seconds = time.perf_counter() - started
             self.status.object = (
@@ -267,8 +310,8 @@ class ExplorerApp:
             document.add_timeout_callback(callback, DOMINANCE_DELAY)
 
     def _update_dominance(self, generation: int) -> None:
-        """Score the loops of the latest run, unless a newer run has already replaced it."""
-        if generation != self.generation:
+        """Score the loops of the latest run, unless a newer run or a closed tab made it moot."""
+        if generation != self.generation or self.session is None:
             return
         started = time.perf_counter()
         try:
@@ -291,6 +334,11 @@ class ExplorerApp:
             f"for the current settings: {seconds * MILLISECONDS:.0f} ms</div>"
         )
 
+    def close(self) -> None:
+        """Let go of what the tab holds beyond its widgets: its runs and its loaded models."""
+        self.session = None
+        self.values = None
+
     def layout(self) -> pn.viewable.Viewable:
         """Return the page: the controls on the left, the numbers and charts on the right."""
         sidebar = pn.Column(
@@ -304,6 +352,8 @@ class ExplorerApp:
             pn.pane.Markdown("### Uncertain parameters"),
             *self.uncertain.values(),
             pn.pane.Markdown("### Scenario"),
+            self.name,
+            self.intent,
             pn.Row(self.copy, self.download),
             self.toml,
             width=SIDEBAR_WIDTH,
@@ -322,29 +372,90 @@ class ExplorerApp:
         return pn.Row(sidebar, main)
 
 
+def _end_tab(app: ExplorerApp, session_context) -> None:
+    """Free a closed tab: release what it holds, then hand the freed memory back to the system."""
+    app.close()
+    gc.collect()  # the tab's widgets, documents and callbacks refer to each other in cycles
+    _trim_heap()
+
+
+@cache
+def _malloc_trim():
+    """Return glibc's ``malloc_trim``, or None where the C library has none."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+def _trim_heap() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``); elsewhere nothing.
+
+    Without it the pages a tab's runs used stay with the process, and its resident size keeps the
+    high-water mark of the tabs open at once.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def websocket_origins(port: int, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Return the hosts whose pages may open the explorer's websocket.
+
+    Parameters
+    ----------
+    port : int
+        The port the explorer listens on.
+    environ : mapping
+        The environment; :data:`ALLOW_ORIGIN_VARIABLE` in it adds hosts.
+
+    Returns
+    -------
+    list of str
+        ``127.0.0.1:PORT`` and ``localhost:PORT``, then each host of :data:`ALLOW_ORIGIN_VARIABLE`
+        (e.g. ``localhost:8080,devbox:5006``, for a page reached through a tunnel or proxy),
+        lower-cased, once each.
+    """
+    local = [f"{LOCALHOST}:{port}", f"localhost:{port}"]
+    added = [host.strip().lower() for host in environ.get(ALLOW_ORIGIN_VARIABLE, "").split(",")]
+    return list(dict.fromkeys([*local, *(host for host in added if host)]))
+
+
 def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False) -> None:
     """Serve the explorer at ``http://127.0.0.1:PORT/`` until interrupted.
 
     Parameters
     ----------
     port : int
-        The TCP port, 1 to 65535; the websocket accepts only pages served from it.
+        The TCP port, 1 to 65535; the websocket accepts only pages served from it, and from the
+        hosts that ``BOKEH_ALLOW_WS_ORIGIN`` adds (see :func:`websocket_origins`).
     base : str
         The shipped scenario each new tab opens on.
     show : bool
         Open the page in the default browser.
     """
+    if base not in base_scenarios():
+        raise unknown_name("scenario", base, base_scenarios())
     pn.extension(inline=True)
 
+    origins = websocket_origins(port)
+    # Bokeh reads BOKEH_ALLOW_WS_ORIGIN at each connection and lets it replace the list; a value set
+    # here comes first, so the list it reads is this one, the variable's hosts included.
+    bokeh_settings.allowed_ws_origin.set_value(origins)
+
     def page() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
-        return ExplorerApp(base).layout()
+        app = ExplorerApp(base)
+        pn.state.on_session_destroyed(partial(_end_tab, app))
+        return app.layout()
 
     try:
         server = pn.serve(
             {"/": page},
             port=port,
             address=LOCALHOST,
-            websocket_origin=[f"{LOCALHOST}:{port}", f"localhost:{port}"],
+            websocket_origin=origins,
+            unused_session_lifetime_milliseconds=SESSION_LIFETIME,
+            check_unused_sessions_milliseconds=SESSION_CHECK,
             show=False,
             start=False,
             title=TITLE,
@@ -355,7 +466,15 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
         raise InputError(
             f"cannot listen on {LOCALHOST}:{port}: {error.strerror}; choose another --port"
         ) from None
+    # Panel's own SIGINT handler stops the loop as if the server had finished: put Python's back,
+    # so that Ctrl-C ends the command as an interruption (exit 130).
+    with contextlib.suppress(ValueError):  # only the main thread can set it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"debtloops explorer at http://{LOCALHOST}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    server.start()  # its periodic jobs, the clean-up of closed sessions included
     if show:
         server.show("/")
-    server.io_loop.start()
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()

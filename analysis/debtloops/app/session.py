@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,14 +28,19 @@ from debtloops.errors import InputError, unknown_name
 from debtloops.model import simlin as simlin_engine
 from debtloops.model.parameters import ParameterTable, Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, check_run, prepare
-from debtloops.model.scenarios import REFERENCE, list_scenarios
+from debtloops.model.scenarios import NAME_PATTERN, REFERENCE, list_scenarios
 from debtloops.outputs import Headline, headline
 from debtloops.provenance import git_commit
 
 #: The scenario the explorer opens on.
 DEFAULT_BASE = "japan_full"
-#: The name of the scenario the explorer's settings make (and of its TOML file).
+#: The name of the scenario the explorer's settings make (and of its TOML file), unless renamed.
 EXPLORER_SCENARIO = "explorer"
+#: The intent the scenario file's header gives, unless the user writes another.
+DEFAULT_INTENT = "a what-if explored with `debtloops explore`."
+#: Unicode categories written as escapes in a header comment: control characters (which TOML
+#: does not allow in comments, a newline would end the comment) and lone surrogates (no UTF-8).
+_ESCAPED_CATEGORIES = ("Cc", "Cs")
 #: The holders whose sale the explorer shapes, by the name shown: the prefix of their parameters.
 HOLDERS: dict[str, str] = {"Japan": "japan", "China": "china"}
 #: The three parameters of a sale, after the holder's prefix: size, first year, length.
@@ -82,6 +88,15 @@ def sale_parameters(holder: str) -> tuple[str, str, str]:
         raise unknown_name("holder", holder, HOLDERS)
     prefix = HOLDERS[holder]
     return tuple(f"{prefix}_{field}" for field in SALE_FIELDS)  # type: ignore[return-value]
+
+
+def base_scenarios() -> list[str]:
+    """Return the shipped scenarios a scenario file can name as its ``base``, sorted.
+
+    ``base`` takes a name of letters, digits, ``_`` and ``-`` only
+    (:data:`debtloops.model.scenarios.NAME_PATTERN`); a shipped file named otherwise is not offered.
+    """
+    return [name for name in list_scenarios() if NAME_PATTERN.fullmatch(name)]
 
 
 def control_names() -> list[str]:
@@ -168,10 +183,10 @@ class ExplorerSession:
         Raises
         ------
         InputError
-            If ``base`` is not a shipped scenario.
+            If ``base`` is not a shipped scenario that a scenario file can build on.
         """
-        if base not in list_scenarios():
-            raise unknown_name("scenario", base, list_scenarios())
+        if base not in base_scenarios():
+            raise unknown_name("scenario", base, base_scenarios())
         self.base = base
         self.base_values = prepare(base, table=self.table).values
         self._simulator = simlin_engine.Simulator(self.base_values)
@@ -189,11 +204,15 @@ class ExplorerSession:
         Raises
         ------
         InputError
-            If ``name`` is not a control of the explorer, or the value is outside its valid range.
+            If ``name`` is not a control of the explorer, or the value is refused by the checks of
+            :func:`debtloops.model.parameters.validate`, its own range and the cross-checks
+            (a sale no larger than the holdings) alike; the nearest valid value it suggests is one
+            that every check accepts, as on the command line.
         """
         if name not in control_names():
             raise unknown_name("explorer control", name, control_names())
-        number = self.table[name].check(value)
+        moved = {**self.base_values, **self.overrides, name: value}
+        number = validate(self.table, moved)[name]
         if number == self.base_values[name]:
             self.overrides.pop(name, None)
         else:
@@ -250,9 +269,9 @@ class ExplorerSession:
         seconds = time.perf_counter() - started
         return Outcome(scenario, reference, row, values, seconds)
 
-    def scenario_toml(self) -> str:
+    def scenario_toml(self, name: str = EXPLORER_SCENARIO, intent: str = DEFAULT_INTENT) -> str:
         """Return the current settings as a scenario file (see :func:`scenario_toml`)."""
-        return scenario_toml(self.base, self.overrides, self.table, self.commit)
+        return scenario_toml(self.base, self.overrides, self.table, self.commit, name, intent)
 
 
 def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
@@ -303,50 +322,82 @@ def _toml_number(value: float) -> str:
     return repr(float(value))
 
 
+def _comment(text: str) -> str:
+    r"""Return a header comment line holding ``text`` on one line, whatever characters it has.
+
+    Control characters (a newline included) and lone surrogates are written as Python escapes
+    (``\n``, ``\x07``, ``\ud800``); everything else, quotes, backslashes and any other Unicode
+    character, stands as it is, which TOML allows in a comment.
+    """
+    shown = "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if char != "\t" and unicodedata.category(char) in _ESCAPED_CATEGORIES
+        else char
+        for char in text
+    )
+    return f"# {shown}".rstrip()
+
+
 def scenario_toml(
-    base: str, overrides: Mapping[str, float], table: ParameterTable, commit: str | None = None
+    base: str,
+    overrides: Mapping[str, float],
+    table: ParameterTable,
+    commit: str | None = None,
+    name: str = EXPLORER_SCENARIO,
+    intent: str = DEFAULT_INTENT,
 ) -> str:
     """Write settings as a scenario file in the format of ``models/scenarios/*.toml``.
 
     Parameters
     ----------
     base : str
-        The scenario the settings start from.
+        The scenario the settings start from: one of :func:`base_scenarios`.
     overrides : mapping
         Constants moved away from the base, by parameter name [their units].
     table : ParameterTable
         The parameter table, for the order and units of the values.
     commit : str, optional
         The git commit named in the header; the checked-out one by default.
+    name, intent : str
+        The scenario's name and what it is for, as the user gives them: any text, written into
+        the header comment on one line each (see :func:`_comment`).
 
     Returns
     -------
     str
-        The file's text: a header with intent and source, ``base``, and a ``[set]`` section.
-        When uncertain parameters are moved, the header gives the ``--set`` options that put the
-        reference baseline under the same values, as the explorer does.
+        The file's text: a header with name, intent and source, ``base``, and a ``[set]``
+        section; ``tomllib`` reads back ``base`` and the overrides exactly. When uncertain
+        parameters are moved, the header gives the ``--set`` options that put the reference
+        baseline under the same values, as the explorer does.
+
+    Raises
+    ------
+    InputError
+        If ``base`` is not one of :func:`base_scenarios`, a parameter is unknown, or a value is
+        not a constant.
     """
-    if base not in list_scenarios():
-        raise unknown_name("scenario", base, list_scenarios())
-    for name in overrides:
-        if name not in table:
-            raise unknown_name("parameter", name, table)
-        if isinstance(overrides[name], Mapping):
-            raise InputError(f"{name}: the explorer writes constants only")
-    uncertain = [name for name in table if name in overrides and table[name].kind == "uncertainty"]
-    lines = [
-        f"# {EXPLORER_SCENARIO}: {base} with the settings chosen in the debtloops explorer.",
-        "# Intent: a what-if explored with `debtloops explore`.",
-        f"# Source: debtloops explore, commit {commit or git_commit()}; base scenario {base}.",
+    if base not in base_scenarios():
+        raise unknown_name("scenario", base, base_scenarios())
+    for parameter in overrides:
+        if parameter not in table:
+            raise unknown_name("parameter", parameter, table)
+        if isinstance(overrides[parameter], Mapping):
+            raise InputError(f"{parameter}: the explorer writes constants only")
+    uncertain = [key for key in table if key in overrides and table[key].kind == "uncertainty"]
+    header = [
+        f"{name}: {base} with the settings chosen in the debtloops explorer.",
+        f"Intent: {intent}",
+        f"Source: debtloops explore, commit {commit or git_commit()}; base scenario {base}.",
     ]
     if uncertain:
-        options = " ".join(f"--set {name}={_toml_number(overrides[name])}" for name in uncertain)
-        lines.append(
-            "# The explorer compares with the baseline under the same uncertain parameters:"
+        options = " ".join(f"--set {key}={_toml_number(overrides[key])}" for key in uncertain)
+        header.append(
+            "The explorer compares with the baseline under the same uncertain parameters:"
         )
-        lines.append(f"#   debtloops run {EXPLORER_SCENARIO}.toml {options}")
-    lines += [f'base = "{base}"', "", "[set]"]
-    for name in table:
-        if name in overrides:
-            lines.append(f"{name} = {_toml_number(overrides[name])}  # [{table[name].units}]")
+        header.append(f"  debtloops run {name}.toml {options}")
+    lines = [_comment(line) for line in header]
+    lines += [f'base = "{base}"', "", "[set]"]  # base is a name: letters, digits, '_' and '-'
+    for key in table:
+        if key in overrides:
+            lines.append(f"{key} = {_toml_number(overrides[key])}  # [{table[key].units}]")
     return "\n".join(lines) + "\n"
