@@ -454,7 +454,10 @@ def local_client(workers: int, scratch: Path) -> Iterator[object]:
             n_workers=workers,
             threads_per_worker=1,
             processes=workers > 1,
-            dashboard_address=None,
+            # No dashboard; the scheduler's HTTP server (metrics) on a free port, not on 8787,
+            # which may be taken (Dask warns and moves on, and the tests make warnings errors).
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
             # A chunk may hold several hundred MB at the largest chunk size; the nanny must not
             # pause or kill a worker for that.
             memory_limit=0,
