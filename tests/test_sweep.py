@@ -287,10 +287,11 @@ def test_by_default_a_sweep_uses_a_worker_per_core_but_no_more_than_its_chunks()
 DASK_DEFAULT_PORT = 8787
 
 
+@pytest.mark.filterwarnings("error")  # Dask's own warnings too
 def test_a_local_cluster_starts_quietly_while_dasks_default_port_is_taken(tmp_path):
     """Another program on port 8787 (a notebook's Dask dashboard, another sweep) changes nothing.
 
-    Dask would warn and move to another port; warnings are errors in the tests.
+    Dask would warn and move to another port.
     """
     import socket
 

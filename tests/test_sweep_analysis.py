@@ -170,6 +170,7 @@ def test_sobol_recovers_the_ishigami_indices(ishigami_sweep):
         assert np.all(np.abs(found - expected) <= INDEX_SES * conf / CONF_SES), (key, found, conf)
 
 
+@pytest.mark.filterwarnings("error")  # SALib's and numpy's warnings too
 def test_sobol_of_a_constant_outcome_is_nan_without_warnings(ishigami_sweep):
     # extra_interest is zero everywhere: no variance to apportion.
     indices = si.sobol_indices(ishigami_sweep, so.scalar_outcomes(ishigami_sweep))
