@@ -3,8 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+#: The exact versions of the development environment (make lock writes it; .venv installs it).
+LOCK := requirements/dev.lock
+#: The lock holds for every platform and for this Python and newer (pyproject's requires-python).
+LOCK_PYTHON := 3.11
+#: Environments with the newest releases and with the lowest versions pyproject.toml allows.
+LATEST := .venv-latest
+LOWEST := .venv-lowest
+#: The tests test-lowest runs (override: make test-lowest LOWEST_TESTS=tests).
+LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py \
+	tests/test_simlin.py tests/test_sweep_spec.py tests/test_sweep_analysis.py \
+	tests/test_calibration.py tests/test_cli.py
 
-.PHONY: run test lint bench build clean explore browser
+.PHONY: run test lint bench build clean explore browser lock test-latest test-lowest
 
 #: A headless Chromium for the browser tests, from the system's packages (Debian/Ubuntu).
 CHROMIUM_PACKAGE := chromium-headless-shell
@@ -13,10 +24,33 @@ CHROMIUM_PACKAGE := chromium-headless-shell
 run: $(INSTALLED)
 	$(BIN)/debtloops run baseline article japan_full --out outputs
 
-## test: lint, then the test suite (warnings are errors); installs the browser when root
+## test: lint, then the test suite (our warnings are errors), in .venv as locked; installs the
+## browser when root
 test: $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## lock: re-resolve $(LOCK) to the newest releases within pyproject.toml's ranges; then run
+## make test and commit the lock with the code it passed with
+lock: $(INSTALLED)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra app --universal \
+		--python-version $(LOCK_PYTHON) --upgrade --custom-compile-command "make lock" -o $(LOCK)
+
+## test-latest: the suite against the newest releases pyproject.toml allows, in $(LATEST)
+test-latest: $(INSTALLED) browser
+	rm -rf $(LATEST)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(LATEST)
+	$(BIN)/uv pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[dev,app]'
+	$(LATEST)/bin/python -m pytest
+
+## test-lowest: a fast subset of the tests against the lowest versions pyproject.toml names for
+## the direct dependencies, in $(LOWEST)
+test-lowest: $(INSTALLED)
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+		-e '.[dev,app]'
+	$(LOWEST)/bin/python -m pytest $(LOWEST_TESTS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -48,11 +82,14 @@ browser:
 build: $(INSTALLED)
 	$(BIN)/debtloops build --force
 
-$(INSTALLED): pyproject.toml
+# The locked versions, then the project itself without resolving anything again.
+$(INSTALLED): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,app]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(INSTALLED)
 
 clean:
-	rm -rf $(VENV) models/.build
+	rm -rf $(VENV) $(LATEST) $(LOWEST) models/.build

@@ -41,7 +41,7 @@ def test_article_dumped_bond_yields_13_over_90():
 
 
 def test_article_bond_at_par_yields_the_coupon():
-    assert one_year_bond_yield(100.0) == 0.03
+    assert one_year_bond_yield(100.0) == pytest.approx(0.03, rel=0, abs=1e-15)
 
 
 def test_article_defaults_are_the_articles_bond():

@@ -39,12 +39,6 @@ ARTICLE_CHAIN = [
     "fiscal consolidation",
 ]
 
-# pydot 4.0.1, the latest, builds its DOT grammar with pyparsing names that pyparsing 3.3 deprecates
-# (setParseAction, ...); the warning is about pydot's own code, so it alone is let through here.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:'\\w+' deprecated - use:pyparsing.warnings.PyparsingDeprecationWarning"
-)
-
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.
 NAMED_LOOPS = 150

@@ -134,6 +134,7 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
 
 
 def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path):
+    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
     _, first = serial
     again = execute.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
     with store.open_sweep(again.path) as second:
@@ -141,6 +142,7 @@ def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path
 
 
 def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp_path, monkeypatch):
+    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
     _, uninterrupted = serial
     out = tmp_path / "resumed"
     real = execute.run_chunk
@@ -195,6 +197,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
 
 
 def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_spec, tmp_path):
+    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
     from distributed import LocalCluster
 
     _, expected = serial
@@ -278,3 +281,25 @@ def test_by_default_a_sweep_uses_a_worker_per_core_but_no_more_than_its_chunks()
     assert execute.auto_workers(0) == 1
     assert execute.auto_workers(10**6) == cores
     assert execute.auto_workers(2) == min(2, cores)
+
+
+#: The port Dask's scheduler tries first for its HTTP server unless told otherwise.
+DASK_DEFAULT_PORT = 8787
+
+
+@pytest.mark.filterwarnings("error")  # Dask's own warnings too
+def test_a_local_cluster_starts_quietly_while_dasks_default_port_is_taken(tmp_path):
+    """Another program on port 8787 (a notebook's Dask dashboard, another sweep) changes nothing.
+
+    Dask would warn and move to another port.
+    """
+    import socket
+
+    with socket.socket() as holder:
+        try:
+            holder.bind(("0.0.0.0", DASK_DEFAULT_PORT))
+            holder.listen()
+        except OSError:
+            pass  # taken already by someone else: the same situation
+        with execute.local_client(1, tmp_path) as client:
+            assert len(client.nthreads()) == 1

@@ -124,6 +124,14 @@ def problem(names, low, high):
 
 ISHIGAMI_S1 = np.array([0.3139, 0.4424, 0.0])
 ISHIGAMI_ST = np.array([0.5576, 0.4424, 0.2437])
+#: An index may differ from its analytic value by this many of its standard errors. SALib's
+#: ``*_conf`` is the half-width of a 95% bootstrap interval, 1.96 standard errors. Were the
+#: estimates plain Monte Carlo, each would fail with probability 2 * (1 - Phi(4.5)) = 6.8e-6 and
+#: the six together with at most 6 * 6.8e-6 = 4.1e-5 (Bonferroni); a scrambled Sobol design errs
+#: less (with seed 11: at most 0.002, against standard errors of 0.007-0.022).
+INDEX_SES = 4.5
+#: The standard errors in one of SALib's confidence half-widths (a 95% interval).
+CONF_SES = 1.96
 
 
 def ishigami(seed=3, sampler="sobol"):
@@ -159,10 +167,10 @@ def test_sobol_recovers_the_ishigami_indices(ishigami_sweep):
         found = cell[key].values
         conf = cell[f"{key}_conf"].values
         assert np.all(conf > 0)
-        assert np.all(np.abs(found - expected) <= conf), (key, found, conf)
-        assert np.all(np.abs(found - expected) <= 0.05), (key, found)
+        assert np.all(np.abs(found - expected) <= INDEX_SES * conf / CONF_SES), (key, found, conf)
 
 
+@pytest.mark.filterwarnings("error")  # SALib's and numpy's warnings too
 def test_sobol_of_a_constant_outcome_is_nan_without_warnings(ishigami_sweep):
     # extra_interest is zero everywhere: no variance to apportion.
     indices = si.sobol_indices(ishigami_sweep, so.scalar_outcomes(ishigami_sweep))
@@ -267,7 +275,10 @@ def test_rank_correlation_of_a_monotone_function():
     assert rho.dims == ("scenario", "parameter", "outcome")
     cell = rho.sel(scenario="base", outcome="debt_to_gdp_final")
     assert cell.sel(parameter="a") == pytest.approx(1.0, abs=1e-12)
-    assert abs(float(cell.sel(parameter="b"))) < 0.15
+    # b is independent of the outcome: Spearman's rho of n independent pairs has a standard error
+    # of 1/sqrt(n - 1); beyond 4.5 of them by chance with probability 6.8e-6.
+    n = sweep.sizes["sample"]
+    assert abs(float(cell.sel(parameter="b"))) < INDEX_SES / math.sqrt(n - 1)
 
 
 # --- Scalar outcomes ------------------------------------------------------------------------------
@@ -539,7 +550,9 @@ def test_analyze_sobol_indices_of_a_clean_sweep(tmp_path):
     path = sa.analyze(write_sweep(tmp_path / "sweep", sweep))
     with xr.open_dataset(path) as analysis:
         st = analysis["sobol_ST"].sel(scenario="base")
-        # extra interest depends on a only; the dollar on c only.
+        # extra interest depends on a only; the dollar on c only. The design is a scrambled Sobol
+        # sequence fixed by its seed; over seeds 1-200 these total indices came within 0.015 of 1
+        # (and exactly 0 for a parameter an outcome ignores), a third of the margin used here.
         assert float(st.sel(outcome="extra_interest_final", parameter="a")) > 0.95
         assert float(st.sel(outcome="dollar_trough", parameter="c")) > 0.95
         assert float(st.sel(outcome="dollar_trough", parameter="a")) < 0.02
