@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
 from debtloops import load_parameters, run_scenario  # noqa: E402
 
-
-# ---- hypothesis: a bounded run in `make test`, a long one with `pytest --fuzz` --------------------
+# ---- hypothesis: a bounded run in `make test`, a long one with `pytest --fuzz` -----------------
 #: Examples per property of the command-line fuzz harness (tests/test_fuzz_cli.py) in `make test`,
 #: and with `pytest --fuzz`. No example database: it would be written into the working folder.
 BOUNDED_EXAMPLES, FUZZ_EXAMPLES = 12, 400

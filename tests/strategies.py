@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from hypothesis import strategies as st
-from test_properties import SHIPPED, scenario_documents, sweep_specs
+from test_properties import scenario_documents, sweep_specs
 
 from debtloops.model.parameters import load_parameters
 
