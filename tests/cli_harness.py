@@ -56,6 +56,52 @@ REFUSAL = re.compile(r"^debtloops( [a-z]+)?: error: \S")
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: A user's own file, put inside ``--out`` before a call; it must come out unchanged.
 DECOY_TEXT = "my own notes: debtloops must never touch this file\n"
+#: A sweep small enough to run in a second or two: 8 samples of 2 uncertainties in 2 chunks.
+SMALL_SWEEP = """\
+# small: a sweep for the fuzz harness
+# Intent: a real store to damage.
+# Source: ranges from models/parameters.toml.
+scenarios = ["article"]
+outcomes = ["debt_to_gdp", "market_yield"]
+final_time = 2028.0
+
+[sampler]
+method = "lhs"
+samples = 8
+seed = 5
+
+[uncertainties.portfolio_balance_sensitivity]
+[uncertainties.flow_effect_sensitivity]
+"""
+#: A calibration small enough to run in a few seconds.
+SMALL_CALIBRATION = """\
+# small: a calibration for the fuzz harness
+[period]
+start = 2000
+fit_end = 2008
+end = 2010
+
+[fixed]
+premia_anchor_switch = 0.0
+
+[parameters.yield_seeking_sensitivity]
+
+[series.gs10_fy_avg]
+variables = ["market_yield"]
+how = "mean"
+scale = 100.0
+noise = 0.5
+
+[sampler]
+walkers = 4
+steps = 10
+burn = 2
+seed = 7
+
+[projection]
+scenario = "article"
+draws = 2
+"""
 CLI = [sys.executable, "-c", "import sys; from debtloops.cli import main; sys.exit(main())"]
 
 
@@ -135,6 +181,18 @@ def snapshot(root: Path) -> dict[str, str]:
             else:
                 found[key] = "special"
     return found
+
+
+def make_store(folder: Path) -> Path:
+    """Run :data:`SMALL_SWEEP` by the command line into ``folder/sweep``; return that folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = folder / "small.toml"
+    spec.write_text(SMALL_SWEEP)
+    out = folder / "sweep"
+    argv = ["sweep", str(spec), "--out", str(out), "--quiet", "--chunk-size", "4", "--workers", "1"]
+    status, _, err = call(argv)
+    assert status == 0, err
+    return out
 
 
 def write_decoys(out: Path, names: Sequence[str] = ("my_notes.txt",)) -> None:

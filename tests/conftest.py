@@ -67,6 +67,14 @@ def run(name: str, **overrides) -> xr.Dataset:
 
 
 @pytest.fixture(scope="session")
+def real_store(tmp_path_factory):
+    """A small sweep made once per session by the command line: the folder holding its store."""
+    from cli_harness import make_store
+
+    return make_store(tmp_path_factory.mktemp("real_store"))
+
+
+@pytest.fixture(scope="session")
 def table():
     return load_parameters()
 

@@ -14,12 +14,19 @@ The number of examples is the hypothesis profile's: bounded in ``make test``, ma
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_harness import DECOY_TEXT, assert_kept_promises, call, out_folder, run_checked, scratch
+from cli_harness import (
+    DECOY_TEXT,
+    SMALL_CALIBRATION,
+    SMALL_SWEEP,
+    assert_kept_promises,
+    out_folder,
+    run_checked,
+    scratch,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import (
@@ -33,52 +40,6 @@ from strategies import (
 
 from debtloops.sweeps.store import STORE_NAME
 
-#: A sweep small enough to run in a second or two: 8 samples of 2 uncertainties in 2 chunks.
-SMALL_SWEEP = """\
-    # small: a sweep for the fuzz harness
-    # Intent: a real store to damage.
-    # Source: ranges from models/parameters.toml.
-    scenarios = ["article"]
-    outcomes = ["debt_to_gdp", "market_yield"]
-    final_time = 2028.0
-
-    [sampler]
-    method = "lhs"
-    samples = 8
-    seed = 5
-
-    [uncertainties.portfolio_balance_sensitivity]
-    [uncertainties.flow_effect_sensitivity]
-"""
-#: A calibration small enough to run in a few seconds.
-SMALL_CALIBRATION = """\
-    # small: a calibration for the fuzz harness
-    [period]
-    start = 2000
-    fit_end = 2008
-    end = 2010
-
-    [fixed]
-    premia_anchor_switch = 0.0
-
-    [parameters.yield_seeking_sensitivity]
-
-    [series.gs10_fy_avg]
-    variables = ["market_yield"]
-    how = "mean"
-    scale = 100.0
-    noise = 0.5
-
-    [sampler]
-    walkers = 4
-    steps = 10
-    burn = 2
-    seed = 7
-
-    [projection]
-    scenario = "article"
-    draws = 2
-"""
 #: The user's files that lie about the working folder: a folder named like a scenario's output
 #: (``run article --out .`` once deleted it) and a file named like a result.
 USER_FILES = ("article/draft.md", "article/figures/plot.png", "headlines.csv", "precious.txt")
@@ -92,20 +53,6 @@ DECOYS = {
     "diagram": ("overview.png",),
     "validate": ("validation.csv",),
 }
-
-
-@pytest.fixture(scope="session")
-def real_store(tmp_path_factory) -> Path:
-    """A small sweep made once per session by the command line: the folder holding its store."""
-    base = tmp_path_factory.mktemp("real_store")
-    spec = base / "small.toml"
-    spec.write_text(textwrap.dedent(SMALL_SWEEP))
-    folder = base / "sweep"
-    argv = ["sweep", str(spec), "--out", str(folder), "--quiet", "--chunk-size", "4"]
-    argv += ["--workers", "1"]
-    status, _, err = call(argv)
-    assert status == 0, err
-    return folder
 
 
 def _store_files(folder: Path) -> list[str]:
@@ -124,12 +71,12 @@ def _prepare(work: Path, data, command: str, argv: list[str], store: Path | None
         (work / "mine.toml").write_bytes(data.draw(scenario_files(), label="mine.toml"))
     if command == "sweep":
         if data.draw(st.booleans(), label="a good spec"):
-            (work / "spec.toml").write_text(textwrap.dedent(SMALL_SWEEP))
+            (work / "spec.toml").write_text(SMALL_SWEEP)
         else:
             (work / "spec.toml").write_bytes(data.draw(sweep_files(), label="spec.toml"))
     if command == "calibrate":
         if data.draw(st.booleans(), label="a good spec"):
-            (work / "cal.toml").write_text(textwrap.dedent(SMALL_CALIBRATION))
+            (work / "cal.toml").write_text(SMALL_CALIBRATION)
         else:
             (work / "cal.toml").write_bytes(data.draw(calibration_files(), label="cal.toml"))
     if command == "analyze" and store is not None:
