@@ -233,8 +233,9 @@ def _worker_guard() -> Iterator[None]:
 def call(argv: Sequence[str], timeout: float = CALL_TIMEOUT) -> tuple[int, str, str]:
     """Run ``cli.main(argv)`` in this process; return its status, standard output and error.
 
-    Warnings are recorded, not raised (a user sees them printed, pytest would make them errors);
-    the watchdog raises :class:`Hang` after ``timeout`` seconds.
+    Warnings are ignored, not raised (a user sees them printed, pytest would make them errors).
+    A call cut short by the watchdog after ``timeout`` seconds, or stopped before it starts more
+    than :data:`MAX_WORKERS` worker processes, returns status -1 and says so on standard error.
     """
     out, err = io.StringIO(), io.StringIO()
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -248,6 +249,9 @@ def call(argv: Sequence[str], timeout: float = CALL_TIMEOUT) -> tuple[int, str, 
         ):
             warnings.simplefilter("ignore")
             status = cli.main(list(argv))
+    except (Hang, TooManyWorkers) as error:
+        status = -1
+        err.write(f"\n[harness: {error}]")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -266,7 +270,10 @@ def call_subprocess(
     tuple
         The status (-9 after a kill: a hang), standard output and standard error.
     """
-    environment = {**os.environ, **(env or {})}
+    # This checkout's code first, whatever the working folder (PYTHONPATH may be relative).
+    code = str(Path(cli.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH", "")]))
+    environment = {**os.environ, "PYTHONPATH": path, **(env or {})}
     process = subprocess.Popen(
         [*CLI, *argv],
         stdout=subprocess.PIPE,
@@ -350,7 +357,7 @@ def _inside(target: Path, root: Path) -> str | None:
     """Return ``target`` relative to ``root``, resolving what exists of it, or None if outside."""
     try:
         resolved = target.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return None
     try:
         relative = resolved.relative_to(root)

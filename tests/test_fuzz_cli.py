@@ -86,7 +86,7 @@ def _prepare(work: Path, data, command: str, argv: list[str], store: Path | None
         return
     try:
         _decoys(out, data, command)
-    except OSError:
+    except (OSError, ValueError):
         pass  # an output path the file system refuses (too long, say): nothing to put there
 
 
