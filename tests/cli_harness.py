@@ -10,8 +10,8 @@ verdict holds the promises of the README's Reliability section:
   reached an impossible state) or 4 (a sweep's cluster lost);
 - standard error holds no traceback, no "internal error" line and no raw control character;
 - nothing outside ``--out`` is created, changed or deleted, and no file of the user's inside
-  ``--out`` (a decoy written before the call) is changed or deleted; a refused command leaves at
-  most empty folders and the lock file.
+  ``--out`` (a decoy written before the call) is changed or deleted; a refused command (2) or a
+  failed run (3) leaves at most empty folders and the lock file.
 """
 
 from __future__ import annotations
@@ -258,6 +258,14 @@ def call(argv: Sequence[str], timeout: float = CALL_TIMEOUT) -> tuple[int, str, 
     return status, out.getvalue(), err.getvalue()
 
 
+def subprocess_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a subprocess: this one, this checkout's code first on the path
+    whatever the working folder (PYTHONPATH may be relative), and ``env``."""
+    code = str(Path(cli.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH", "")]))
+    return {**os.environ, "PYTHONPATH": path, **(env or {})}
+
+
 def call_subprocess(
     argv: Sequence[str],
     env: Mapping[str, str] | None = None,
@@ -270,10 +278,7 @@ def call_subprocess(
     tuple
         The status (-9 after a kill: a hang), standard output and standard error.
     """
-    # This checkout's code first, whatever the working folder (PYTHONPATH may be relative).
-    code = str(Path(cli.__file__).resolve().parents[1])
-    path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH", "")]))
-    environment = {**os.environ, "PYTHONPATH": path, **(env or {})}
+    environment = subprocess_env(env)
     process = subprocess.Popen(
         [*CLI, *argv],
         stdout=subprocess.PIPE,
@@ -343,7 +348,7 @@ def run_checked(
         if old is None:
             if not mine and not _on_the_way(key, inside, new):
                 outcome.created.append(key)
-            elif mine and status != 0 and new != "dir/" and Path(key).name != LOCK_NAME:
+            elif mine and status in (2, 3) and new != "dir/" and Path(key).name != LOCK_NAME:
                 outcome.created.append(f"{key} (after a refusal)")
         elif new is None:
             if not mine or old != "dir/":

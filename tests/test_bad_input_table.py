@@ -16,9 +16,12 @@ import itertools
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from pathlib import Path
 import pytest
 import xarray as xr
 from cli_harness import (
+    CLI,
     DECOY_TEXT,
     SMALL_CALIBRATION,
     SMALL_SWEEP,
@@ -33,6 +37,7 @@ from cli_harness import (
     run_checked,
     scratch,
     snapshot,
+    subprocess_env,
 )
 from strategies import BOM, CONTROL_ESCAPES, HUGE_INT, deep_array
 
@@ -93,6 +98,16 @@ def case(*args, **kwargs) -> None:
     CASES.append(Case(*args, **kwargs))
 
 
+#: The scenarios run beside the row's own in the concurrent-writers row.
+CONCURRENT = ("gradual", "japan_full", "fed_backstop")
+
+
+def _headlines_list(folder: Path, scenarios: tuple[str, ...]) -> None:
+    text = (folder / "headlines.csv").read_text()
+    missing = [name for name in scenarios if name not in text]
+    assert not missing, f"headlines.csv lost {missing}:\n{text}"
+
+
 # ---- the issue's cases: users' files deleted -----------------------------------------------------
 
 ARTICLE = 'base = "article"\n'
@@ -130,6 +145,14 @@ case(
     2,
     "article|headlines",
     files={"out/article/mydata.csv": "x\n1\n", "out/headlines.csv": DECOY_TEXT},
+)
+case(
+    "users-files/four-runs-into-one-folder-keep-every-scenario-in-headlines",
+    ("run", "article", *CHEAP_RUN, "--out", "shared"),
+    0,
+    setup="concurrent",
+    subprocess=True,
+    check=lambda work: _headlines_list(work / "shared", ("article", *CONCURRENT)),
 )
 for system in ("/", "/opt", "/etc", "/usr", "/dev", "/proc", "/home"):
     case(
@@ -332,6 +355,15 @@ case(
     "scheduler|dask",
     files={"spec.toml": SMALL_SWEEP},
     setup="http-server",
+    subprocess=True,
+)
+case(
+    "hangs/killed-scheduler-exits-4",
+    ("sweep", "spec.toml", "--quiet", "--scheduler", "tcp://127.0.0.1:{port}", "--out", "out"),
+    4,
+    "scheduler",
+    files={"spec.toml": SMALL_SWEEP},
+    setup="killed-scheduler",
     subprocess=True,
 )
 FULL_DISK = {
@@ -961,6 +993,25 @@ class _Http(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _wait_for_port(port: int) -> None:
+    """Wait until something listens on ``port`` of 127.0.0.1."""
+    deadline = time.monotonic() + SCHEDULER_TIMEOUT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the Dask scheduler did not start on port {port}")
+
+
+def _kill_when_claimed(scheduler: subprocess.Popen, out: Path) -> None:
+    """Kill the scheduler once the sweep has claimed its output folder (it is then connected)."""
+    deadline = time.monotonic() + SCHEDULER_TIMEOUT
+    while time.monotonic() < deadline and not (out / "sweep_spec.toml").exists():
+        time.sleep(0.1)
+    time.sleep(1.0)  # the sweep is waiting for a worker that never comes
+    scheduler.kill()
+
+
 def _damage(store: Path, how: str) -> None:
     """Damage a copy of the session's sweep store."""
     chunk = next(
@@ -1025,6 +1076,46 @@ def setup(row: Case, work: Path, real_store: Path) -> Iterator[dict[str, str]]:
             _fill(work / "full")
             yield values
         return
+    if kind == "concurrent":
+        others = [
+            subprocess.Popen(
+                [*CLI, "run", name, *CHEAP_RUN, "--out", "shared"],
+                cwd=work,
+                env=subprocess_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name in CONCURRENT
+        ]
+        try:
+            yield values
+        finally:
+            for other in others:
+                other.wait(timeout=SCHEDULER_TIMEOUT * 2)
+        return
+    if kind == "killed-scheduler":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+            + ["--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        killer = threading.Thread(target=_kill_when_claimed, args=(scheduler, work / "out"))
+        try:
+            _wait_for_port(port)
+            killer.start()
+            values["port"] = str(port)
+            yield values
+        finally:
+            scheduler.kill()
+            scheduler.wait()
+            if killer.is_alive():
+                killer.join()
+        return
     if kind == "http-server":
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Http)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -1062,7 +1153,7 @@ def test_bad_input(row: Case, real_store):
             own = [key for key in snapshot(work.parent.parent) if key.startswith("home/work/store")]
             argv = [item.format(**values) if "{" in item else item for item in row.argv]
             env = {key: value.format(**values) for key, value in row.env.items()}
-            timeout = SCHEDULER_TIMEOUT if row.subprocess or env else None
+            timeout = SCHEDULER_TIMEOUT * 2 if row.subprocess or env else None
             outcome = run_checked(
                 argv, work, env=env, subprocess_=row.subprocess, timeout=timeout, own=own
             )
@@ -1070,5 +1161,5 @@ def test_bad_input(row: Case, real_store):
             assert_kept_promises(outcome, allowed)
             if outcome.status != 0 and row.fragment:
                 assert re.search(row.fragment, outcome.err, re.IGNORECASE), outcome.describe()
-            if row.check is not None:
-                row.check(work)
+        if row.check is not None:  # after the setup's end: concurrent writers have finished
+            row.check(work)
