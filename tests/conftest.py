@@ -6,13 +6,50 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import json  # noqa: E402
 import shutil  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
 from debtloops import load_parameters, run_scenario  # noqa: E402
+
+# ---- hypothesis: a bounded run in `make test`, a long one with `pytest --fuzz` -----------------
+#: Examples per property of the command-line fuzz harness (tests/test_fuzz_cli.py) in `make test`,
+#: and with `pytest --fuzz`. No example database: it would be written into the working folder.
+BOUNDED_EXAMPLES, FUZZ_EXAMPLES = 12, 400
+#: A generous bound on one example [s]: the slowest call the harness makes takes about 20 s; a
+#: hang is cut short by each call's own watchdog (tests/cli_harness.py).
+EXAMPLE_DEADLINE = 180
+_PROFILE = {
+    "database": None,
+    "deadline": timedelta(seconds=EXAMPLE_DEADLINE),
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+}
+# Bounded: no shrinking either, since each example is a real command (a failing example is
+# reported as found; `pytest --fuzz` shrinks it).
+settings.register_profile(
+    "bounded",
+    max_examples=BOUNDED_EXAMPLES,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    **_PROFILE,
+)
+settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, **_PROFILE)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz",
+        action="store_true",
+        help=f"run the fuzz harness long: {FUZZ_EXAMPLES} examples per property instead of "
+        f"{BOUNDED_EXAMPLES} (hypothesis profile 'fuzz')",
+    )
+
+
+def pytest_configure(config):
+    settings.load_profile("fuzz" if config.getoption("--fuzz") else "bounded")
 
 
 def _freeze(overrides):
@@ -27,6 +64,14 @@ def _cached_run(name: str, frozen: str) -> xr.Dataset:
 def run(name: str, **overrides) -> xr.Dataset:
     """Run a scenario once per session for a given set of overrides."""
     return _cached_run(name, _freeze(overrides))
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory):
+    """A small sweep made once per session by the command line: the folder holding its store."""
+    from cli_harness import make_store
+
+    return make_store(tmp_path_factory.mktemp("real_store"))
 
 
 @pytest.fixture(scope="session")
