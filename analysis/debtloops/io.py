@@ -1,10 +1,13 @@
 """Writing output folders safely: one writer per folder, every file atomic, and only our own files.
 
-Every command that writes into an output folder holds the folder's lock (:func:`output_lock`, a
-``filelock`` on ``DIR/.debtloops.lock``, released by the system even if the process is killed), so
-there is one writer per folder at a time; the empty lock file stays. Every file and folder is
-written under a temporary name starting with :data:`SCRATCH_PREFIX` and renamed into place when
-complete; whoever next takes the lock removes what a killed writer left under such names.
+Every file and folder is written under a temporary name (:func:`scratch_prefix`: the
+:data:`SCRATCH_PREFIX`, then the writer's process id) and renamed into place when complete. The
+renaming, and the records below, happen while the folder's lock is held (:func:`output_lock`, a
+``filelock`` on ``DIR/.debtloops.lock``, released by the system even if the process is killed),
+so there is one writer per folder at a time; the empty lock file stays. The slow part, writing
+the temporary files, needs no lock, so several commands can write into one folder at once and
+each waits only for the others' renames. Whoever takes the lock removes what a writer that is no
+longer running left under such names.
 
 An output folder is the user's folder: debtloops replaces only what it wrote itself. The folder's
 manifest, ``DIR/.debtloops-manifest.json`` (:data:`MANIFEST_NAME`), lists every file debtloops
@@ -161,13 +164,40 @@ def prepare_output_folder(out_dir: Path) -> None:
         raise InputError(f"output folder {out_dir} is not writable: {error.strerror}") from None
 
 
+def scratch_prefix(name: str) -> str:
+    """Return the start of a temporary name for ``name``: :data:`SCRATCH_PREFIX`, process id, name.
+
+    The process id tells :func:`remove_stale_scratch` whether the writer is still running.
+    """
+    return f"{SCRATCH_PREFIX}{os.getpid()}-{name}-"
+
+
+def _writer_running(entry: str) -> bool:
+    """Tell whether the process that made the temporary ``entry`` is still running."""
+    pid, _, _ = entry.removeprefix(SCRATCH_PREFIX).partition("-")
+    if not pid.isdigit():
+        return False  # not named by :func:`scratch_prefix`: an older writer's, long gone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # a process of another user, or a number no process has: leave it
+    return True
+
+
 def remove_stale_scratch(folder: Path) -> None:
     """Remove what a killed writer left in ``folder``: entries named :data:`SCRATCH_PREFIX`...
 
-    Call it only while holding the folder's lock (:func:`output_lock`).
+    Entries of a writer that is still running (:func:`scratch_prefix`) are left alone. Call it
+    only while holding the folder's lock (:func:`output_lock`).
     """
     try:
-        entries = [p for p in folder.iterdir() if p.name.startswith(SCRATCH_PREFIX)]
+        entries = [
+            p
+            for p in folder.iterdir()
+            if p.name.startswith(SCRATCH_PREFIX) and not _writer_running(p.name)
+        ]
     except OSError:
         return
     for entry in entries:
@@ -292,7 +322,7 @@ def _update_manifest(
         indent=1,
         sort_keys=True,
     )
-    handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}manifest-", dir=folder)
+    handle, name = tempfile.mkstemp(prefix=scratch_prefix("manifest"), dir=folder)
     scratch = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -440,12 +470,12 @@ def _install(folder: Path, scratches: Mapping[str, Path], kinds: Mapping[str, st
 def atomic_folder(target: Path, whole: bool = False):
     """Yield a temporary folder beside ``target`` that replaces ``target`` once the block succeeds.
 
-    The parent folder's lock (:func:`output_lock`) is held throughout, so two writers cannot
-    swap the same folder at once. ``target`` must be absent or debtloops' own
-    (:func:`check_targets`), checked before and after the block. On any error, an interruption
-    included, the temporary folder is removed and ``target`` is left as it was. The folder's mode
-    follows the umask, like its files. The folder yielded is an absolute path: netCDF4 and pandas
-    would expand a leading ``~``.
+    The parent folder's lock (:func:`output_lock`) is held while the folder is swapped in, so two
+    writers cannot swap the same folder at once, but not while the block writes. ``target`` must
+    be absent or debtloops' own (:func:`check_targets`), checked before the block and again under
+    the lock. On any error, an interruption included, the temporary folder is removed and
+    ``target`` is left as it was. The folder's mode follows the umask, like its files. The folder
+    yielded is an absolute path: netCDF4 and pandas would expand a leading ``~``.
 
     Parameters
     ----------
@@ -456,24 +486,25 @@ def atomic_folder(target: Path, whole: bool = False):
         folder rewritten in place later, such as a sweep's ``sweep.zarr``.
     """
     target = target.absolute()
-    with output_lock(target.parent):
-        check_targets(target.parent, [target.name])
-        prefix = f"{SCRATCH_PREFIX}{target.name}-"
-        scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
-        try:
-            os.chmod(scratch, 0o777 & ~current_umask())  # mkdtemp makes it private
-            yield scratch
+    prepare_output_folder(target.parent)
+    check_targets(target.parent, [target.name])
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix(target.name), dir=target.parent))
+    try:
+        os.chmod(scratch, 0o777 & ~current_umask())  # mkdtemp makes it private
+        yield scratch
+        with output_lock(target.parent):
             _install(target.parent, {target.name: scratch}, {target.name: FOLDER} if whole else {})
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)  # gone already if the swap succeeded
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # gone already if the swap succeeded
 
 
 def _swap(scratch: Path, target: Path) -> None:
     """Move ``scratch`` to ``target``, putting the old ``target`` back if that fails."""
     aside = None
     if target.exists() or target.is_symlink():
-        prefix = f"{SCRATCH_PREFIX}old-{target.name}-"
-        aside = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        aside = Path(
+            tempfile.mkdtemp(prefix=scratch_prefix(f"old-{target.name}"), dir=target.parent)
+        )
     try:
         if aside is not None:
             os.replace(target, aside / target.name)
@@ -510,24 +541,26 @@ def install_files(folder: Path, scratches: Mapping[str, Path]) -> None:
 def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     """Write a file through ``write(temporary_path)`` and rename it to ``target`` when done.
 
-    The parent folder is locked; ``target`` must be absent or debtloops' own
-    (:func:`check_targets`), and is recorded in the folder's manifest. The file's mode follows
-    the umask; on any error the temporary file is removed. ``write`` gets an absolute path, since
+    The parent folder is locked while the file is renamed into place, not while it is written;
+    ``target`` must be absent or debtloops' own (:func:`check_targets`), checked before and
+    again under the lock, and is recorded in the folder's manifest. The file's mode follows the
+    umask; on any error the temporary file is removed. ``write`` gets an absolute path, since
     netCDF4 and pandas would expand a leading ``~``.
     """
     target = target.absolute()
-    with output_lock(target.parent):
-        check_targets(target.parent, [target.name])
-        handle, name = tempfile.mkstemp(prefix=f"{SCRATCH_PREFIX}{target.name}-", dir=target.parent)
-        os.close(handle)
-        scratch = Path(name)
-        try:
-            os.chmod(scratch, 0o666 & ~current_umask())  # mkstemp makes the file private
-            write(scratch)
+    prepare_output_folder(target.parent)
+    check_targets(target.parent, [target.name])
+    handle, name = tempfile.mkstemp(prefix=scratch_prefix(target.name), dir=target.parent)
+    os.close(handle)
+    scratch = Path(name)
+    try:
+        os.chmod(scratch, 0o666 & ~current_umask())  # mkstemp makes the file private
+        write(scratch)
+        with output_lock(target.parent):
             _install(target.parent, {target.name: scratch}, {})
-        except BaseException:
-            scratch.unlink(missing_ok=True)
-            raise
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
 
 
 def check_export_file(path: Path) -> None:

@@ -231,7 +231,8 @@ def write_results(
     Parameters
     ----------
     out_dir : Path
-        The output folder; created if missing, and locked while writing (:func:`output_lock`).
+        The output folder; created if missing, and locked while results are swapped in and
+        ``headlines.csv`` is merged (:func:`output_lock`), not while they are written.
     runs : dict
         The results by scenario name.
     baseline : xarray.Dataset
@@ -243,13 +244,13 @@ def write_results(
         One per scenario, in the order given.
     """
     rows = [headline(name, run, baseline) for name, run in runs.items()]
-    with output_lock(out_dir):
-        check_targets(out_dir, [*runs, HEADLINES_NAME])
-        for name, run in runs.items():
-            with atomic_folder(out_dir / name) as folder:
-                run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
-                results_table(run).to_csv(folder / "results.csv")
-                plot_dashboard(run, baseline, folder / "dashboard.png")
-        text = merged_headlines(out_dir / HEADLINES_NAME, rows)  # read under the lock
+    check_targets(out_dir, [*runs, HEADLINES_NAME])
+    for name, run in runs.items():  # written unlocked, swapped in under the lock
+        with atomic_folder(out_dir / name) as folder:
+            run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
+            results_table(run).to_csv(folder / "results.csv")
+            plot_dashboard(run, baseline, folder / "dashboard.png")
+    with output_lock(out_dir):  # read and replaced under one hold: no writer's rows are lost
+        text = merged_headlines(out_dir / HEADLINES_NAME, rows)
         atomic_file(out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8"))
     return rows

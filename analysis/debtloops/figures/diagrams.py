@@ -41,7 +41,7 @@ from debtloops.errors import (
     disk_full,
     unknown_name,
 )
-from debtloops.io import SCRATCH_PREFIX, install_files, output_lock, prepare_output_folder
+from debtloops.io import install_files, prepare_output_folder, scratch_prefix
 from debtloops.loops.graph import (
     CONSTANT,
     FLOW,
@@ -718,17 +718,11 @@ class _Staging:
     def __init__(self, folder: Path) -> None:
         self.folder = folder.absolute()  # renderers must not expand a leading ~
         self.names: list[str] = []
-        # Locked from the start: a writer taking the lock clears others' scratch, not this one.
-        self._lock = output_lock(self.folder)
 
     def __enter__(self) -> _Staging:
-        self._lock.__enter__()
-        try:
-            prefix = f"{SCRATCH_PREFIX}diagrams-"
-            self.scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=self.folder))
-        except BaseException:
-            self._lock.__exit__(None, None, None)
-            raise
+        # Named after this process, so a writer taking the folder's lock leaves it alone.
+        prepare_output_folder(self.folder)
+        self.scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("diagrams"), dir=self.folder))
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
@@ -737,7 +731,6 @@ class _Staging:
                 install_files(self.folder, {name: self.scratch / name for name in self.names})
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
-            self._lock.__exit__(None, None, None)
 
     def path(self, name: str) -> Path:
         """Return where to write ``name`` for now, and remember to move it in place."""

@@ -51,6 +51,7 @@ from debtloops.io import (
     atomic_file,
     check_targets,
     output_lock,
+    scratch_prefix,
 )
 from debtloops.limits import FLOAT_BYTES, check_count, check_memory, memory_budget
 from debtloops.model import ensemble
@@ -741,7 +742,7 @@ def run_sweep(
             _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
         fresh = not target.is_dir() or _mend(target, quiet)
         if client is None:
-            scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}dask-", dir=out_dir))
+            scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dask"), dir=out_dir))
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             to_run = plan_.n_chunks
             if not fresh:
