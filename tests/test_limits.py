@@ -511,7 +511,7 @@ def test_a_scheduler_killed_mid_sweep_exits_4_with_one_line(tmp_path):
         worker = subprocess.Popen(
             [*dask, "worker", address, "--nthreads", "1", "--no-dashboard"], **quiet
         )
-        spec = _sweep(tmp_path, "samples = 4", "samples = 40")
+        spec = _sweep(tmp_path, "samples = 4", "samples = 400")  # 200 chunks: killed mid-way
         out = tmp_path / "out"
         command = ["sweep", str(spec), "--out", str(out), "--chunk-size", "2", "--quiet"]
         sweep = subprocess.Popen(
