@@ -158,6 +158,8 @@ def test_random_input_files_are_read_or_refused_cleanly(command, name, files, op
 @given(data=st.data())
 def test_a_damaged_store_is_refused_and_never_analysed(real_store, data):
     action, name, seed = data.draw(store_damage(_store_files(real_store)), label="damage")
+    if action == "flip" and name.endswith(".json"):
+        action = "random"  # a flipped byte in metadata may still read as other, valid metadata
     with scratch() as work:
         shutil.copytree(real_store, work / "store")
         target = work / "store" / STORE_NAME / name
