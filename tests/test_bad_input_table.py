@@ -154,7 +154,7 @@ case(
     subprocess=True,
     check=lambda work: _headlines_list(work / "shared", ("article", *CONCURRENT)),
 )
-for system in ("/", "/opt", "/etc", "/usr", "/dev", "/proc", "/home"):
+for system in ("/", "/opt", "/etc", "/usr", "/dev", "/proc"):
     case(
         f"users-files/out-system-folder-{system.strip('/') or 'root'}-refused-before-running",
         ("run", "article", "--set", NEGATIVE, "--out", system),
