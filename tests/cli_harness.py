@@ -43,12 +43,13 @@ SUBPROCESS_TIMEOUT = 60.0
 #: shared machine, so the harness refuses to start them and reports the call as failing.
 MAX_WORKERS = 2
 #: Exit statuses the command line documents, by command: 1 is ``validate``'s failing check, 3 a
-#: run that reached an impossible state, 4 a sweep whose cluster was lost.
+#: run that reached an impossible state, 4 a sweep whose cluster was lost, 5 a write the system
+#: refused (a full disk, a read-only file system).
 DOCUMENTED = {
-    "validate": (0, 1, 2, 3),
-    "sweep": (0, 2, 3, 4),
+    "validate": (0, 1, 2, 3, 5),
+    "sweep": (0, 2, 3, 4, 5),
 }
-DEFAULT_DOCUMENTED = (0, 2, 3)
+DEFAULT_DOCUMENTED = (0, 2, 3, 5)
 #: The first line of a refusal: ours, or argparse's (after its usage lines).
 REFUSAL = re.compile(r"^debtloops( [a-z]+)?: error: \S")
 #: Characters that must never reach the terminal raw: C0 controls but tab, newline and carriage
@@ -388,7 +389,7 @@ def problems(outcome: Outcome, allowed: Sequence[int] | None = None) -> list[str
         found.append(f"exit status {outcome.status}, expected one of {sorted(allowed)}")
     if "Traceback" in outcome.err or "internal error" in outcome.err:
         found.append("a traceback or an internal error")
-    if outcome.status == 2:
+    if outcome.status in (2, 5):
         lines = [line for line in outcome.err.splitlines() if line.strip()]
         ours = [line for line in lines if REFUSAL.match(line)]
         if len(ours) != 1:

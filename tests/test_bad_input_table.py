@@ -380,12 +380,18 @@ for command, argv in FULL_DISK.items():
     case(
         f"hangs/full-disk-{command}",
         argv,
-        2,
+        (2, 5),  # refused before writing, or when the disk refuses a write
         "space|full|disk",
         files={"spec.toml": SMALL_SWEEP, "cal.toml": SMALL_CALIBRATION},
         setup="full-disk",
     )
-case("hangs/full-disk-analyze", ("analyze", "full/store"), 2, "space|full|disk", setup="full-store")
+case(
+    "hangs/full-disk-analyze",
+    ("analyze", "full/store"),
+    (2, 5),
+    "space|full|disk",
+    setup="full-store",
+)
 
 # ---- the explorer's command line -----------------------------------------------------------------
 

@@ -118,6 +118,16 @@ def _check_writable(target: Path, command: str) -> None:
         )
 
 
+def _scheduler_address(text: str) -> str:
+    """Check that a scheduler address given on the command line is not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the address is empty; give a scheduler, e.g. tcp://127.0.0.1:8786, or leave out "
+            "--scheduler to run on this machine"
+        )
+    return text
+
+
 def version_text() -> str:
     """Return the package's version and the model file's short SHA-256, as ``--version`` prints."""
     short = model_hash(MODEL_FILE)[:SHORT_HASH]
@@ -201,6 +211,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument(
         "--scheduler",
+        type=_scheduler_address,
         metavar="ADDRESS",
         help="a dask.distributed scheduler, tcp://HOST:PORT; the sweep stops, keeping its chunks, "
         "after 60 s without any worker",

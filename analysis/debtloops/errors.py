@@ -81,19 +81,22 @@ def write_refusal(error: BaseException, folder: Path | None = None) -> WriteErro
         raised from is an :class:`OSError` of :data:`WRITE_ERRNOS`, or if the file system of
         ``folder`` is full (netCDF and zarr report a full disk in their own words); else None.
     """
+    refused = None
     link: BaseException | None = error
     seen: set[int] = set()
-    while link is not None and id(link) not in seen:
+    while link is not None and id(link) not in seen and refused is None:
         seen.add(id(link))
         if isinstance(link, OSError) and link.errno in WRITE_ERRNOS:
-            where = f" {link.filename}" if link.filename else ""
-            return WriteError(f"the system refused to write{where}: {link.strerror or link}")
+            refused = link
         link = link.__cause__ or link.__context__
-    if folder is not None and disk_full(folder):
+    if folder is not None and disk_full(folder):  # first: libraries misname it (HDF5: EACCES)
         return WriteError(
             f"the disk holding {folder} is full (less than {FULL_DISK_BYTES // 2**10} KiB free); "
-            f"writing failed with {type(error).__name__}"
+            f"writing failed with {type(error).__name__}; free some space or choose another --out"
         )
+    if refused is not None:
+        where = f" {refused.filename}" if refused.filename else ""
+        return WriteError(f"the system refused to write{where}: {refused.strerror or refused}")
     return None
 
 
