@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtloops import cli
-from debtloops.io import LOCK_NAME
+from debtloops.io import LOCK_NAME, OWN_NAMES
 
 #: How long one in-process call may take before the watchdog calls it a hang [s]: generous, the
 #: cheapest real run takes 2-3 s on the shared 2-core machine.
@@ -337,10 +337,14 @@ def run_checked(
     target = out_folder(argv, work)
     inside = _inside(target, root) if target is not None else None
     export = bool(argv) and argv[0] == "export"
+    # The folder whose lock and manifest the call keeps: --out, or the folder of export's file.
+    keeper = inside if not export or inside is None else str(Path(inside).parent)
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
+        if keeper is not None and Path(key).name in OWN_NAMES and str(Path(key).parent) == keeper:
+            continue  # debtloops' own bookkeeping (io.OWN_NAMES), kept beside its results
         mine = inside is not None and (key == inside or key.startswith(f"{inside}/"))
         if export and inside is not None and key == inside and old is None:
             mine = True  # export's --out is the file it writes
