@@ -1,6 +1,6 @@
 """The package's folders show its pipelines: each layer imports only from the layers below it.
 
-Layers, from the bottom: the shared helpers (errors, paths, io, provenance); ``model`` (parameters,
+Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenance); ``model`` (parameters,
 scenarios, data, translation and runs); ``loops`` (the causal structure derived from the model);
 ``figures`` (every plot and diagram, reading one table of labels); then the pipelines
 ``validation``, ``calibration`` (which runs the backtest), ``sweeps`` (which may sample a
@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "debtloops"
 
-SHARED = {"errors", "paths", "io", "provenance"}
+SHARED = {"errors", "paths", "io", "limits", "provenance"}
 #: What each part may import from the package, besides itself and the shared helpers.
 ALLOWED = {
     "model": set(),
