@@ -30,6 +30,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from debtloops import cli
 from debtloops.io import LOCK_NAME, OWN_NAMES
 
@@ -415,3 +417,18 @@ def assert_kept_promises(outcome: Outcome, allowed: Sequence[int] | None = None)
     """Fail with every broken promise of ``outcome`` and the call itself."""
     found = problems(outcome, allowed)
     assert not found, "; ".join(found) + "\n" + outcome.describe()
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(folder: Path, options: str) -> Iterator[None]:
+    """Mount a small tmpfs at ``folder`` (root only; the test is skipped elsewhere)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -34,6 +34,7 @@ from cli_harness import (
     SMALL_CALIBRATION,
     SMALL_SWEEP,
     assert_kept_promises,
+    mounted_tmpfs,
     run_checked,
     scratch,
     snapshot,
@@ -967,21 +968,6 @@ for reader, (command, target, name, fragment) in READERS.items():
 # ---- setups --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _mounted(folder: Path, options: str) -> Iterator[None]:
-    """Mount a small tmpfs at ``folder`` (root only; the row is skipped elsewhere)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs (needs root): {done.stderr.decode().strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
 def _fill(folder: Path) -> None:
     """Fill the file system of ``folder`` to the last byte."""
     for name, block in (("filler", b"\0" * 4096), ("filler2", b"\0")):
@@ -1070,11 +1056,11 @@ def setup(row: Case, work: Path, real_store: Path) -> Iterator[dict[str, str]]:
         )
         assert made.status == 0, made.describe()
     if kind == "read-only":
-        with _mounted(work / detail, "ro,size=64k"):
+        with mounted_tmpfs(work / detail, "ro,size=64k"):
             yield values
         return
     if kind in ("full-disk", "full-store"):
-        with _mounted(work / "full", "size=4m"):
+        with mounted_tmpfs(work / "full", "size=4m"):
             if kind == "full-store":
                 shutil.copytree(real_store, work / "full" / "store", dirs_exist_ok=True)
             else:

@@ -1,8 +1,8 @@
 """The package's folders show its pipelines: each layer imports only from the layers below it.
 
-Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenance); ``model`` (parameters,
-scenarios, data, translation and runs); ``loops`` (the causal structure derived from the model);
-``figures`` (every plot and diagram, reading one table of labels); then the pipelines
+Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenance); ``model``
+(parameters, scenarios, data, translation and runs); ``loops`` (the causal structure derived from
+the model); ``figures`` (every plot and diagram, reading one table of labels); then the pipelines
 ``validation``, ``calibration`` (which runs the backtest), ``sweeps`` (which may sample a
 calibration's posterior), ``outputs`` (what a run writes) and ``loop_report`` (what ``debtloops
 diagram`` writes); and at the top the command line and the apps.

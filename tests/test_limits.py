@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_harness import mounted_tmpfs
 
 from debtloops import cli, errors, limits
 from debtloops.errors import ExecutionError, InputError, printable
@@ -348,10 +349,10 @@ def test_a_read_only_target_is_refused_before_any_work(tmp_path, capsys, monkeyp
 
 
 def test_a_real_read_only_place_is_refused(tmp_path, capsys):
-    place = Path("/proc/sys")
-    if os.access(place, os.W_OK):
-        pytest.skip("/proc/sys is writable here")
-    assert "is not writable" in _refused(capsys, "export", "--out", place / "m.stmx")
+    place = tmp_path / "ro"
+    with mounted_tmpfs(place, "ro,size=64k"):  # read-only even for root
+        assert "is not writable" in _refused(capsys, "export", "--out", place / "m.stmx")
+        assert "is not writable" in _refused(capsys, "run", "article", "--out", place / "out")
 
 
 # ---- the scheduler -----------------------------------------------------------------------------

@@ -497,8 +497,14 @@ def _identify(scheduler: str) -> None:
         finally:
             comm.abort()
 
+    def in_own_loop() -> object:
+        return asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT))
+
+    # In a thread of its own: the calling thread may already run an event loop (a notebook, a
+    # browser driver), in which asyncio.run refuses to start.
     try:
-        reply = asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            reply = pool.submit(in_own_loop).result()
     except Exception as error:  # noqa: BLE001 - whatever fails, it is not a scheduler we can use
         raise ValueError(f"no Dask scheduler answered ({type(error).__name__})") from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
@@ -585,6 +591,8 @@ def run_chunks(client, tasks: list[ChunkTask], progress: tqdm) -> None:
         If the scheduler is lost or has had no worker for :data:`WORKER_TIMEOUT` seconds; the
         chunks finished so far are kept in the store.
     """
+    from distributed.comm.core import CommClosedError
+
     futures = {
         client.submit(run_chunk, task, pure=False, key=f"sweep-chunk-{task.index}"): task
         for task in tasks
@@ -598,7 +606,8 @@ def run_chunks(client, tasks: list[ChunkTask], progress: tqdm) -> None:
             pending.discard(future)
             try:
                 future.result()  # a chunk that raised stops the sweep, keeping the others' work
-            except concurrent.futures.CancelledError as error:  # the scheduler is gone
+            # The scheduler is gone: the chunk was cancelled, or its result could not be fetched.
+            except (concurrent.futures.CancelledError, CommClosedError) as error:
                 raise ExecutionError(
                     f"lost the Dask scheduler ({str(error).splitlines()[0]}); the finished "
                     "chunks are kept, run the same command again to resume"
