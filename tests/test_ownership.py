@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -287,7 +288,8 @@ def test_a_foreign_file_appearing_during_a_command_is_refused_at_write_time(tmp_
 
 
 def test_a_folder_owned_whole_is_the_same_folder_or_foreign(tmp_path):
-    with io.atomic_folder(tmp_path / "store.zarr", whole=True) as folder:
+    with io.atomic_folder(tmp_path / "store.zarr", keystone="meta") as folder:
+        (folder / "meta").write_text("written once")
         (folder / "chunk").write_text("1")
     (tmp_path / "store.zarr" / "chunk").write_text("rewritten in place")  # as chunks are
     io.check_targets(tmp_path, ["store.zarr"])
@@ -295,6 +297,17 @@ def test_a_folder_owned_whole_is_the_same_folder_or_foreign(tmp_path):
     (tmp_path / "store.zarr").mkdir()  # a user's folder of the same name
     with pytest.raises(io.InputError, match="store.zarr"):
         io.check_targets(tmp_path, ["store.zarr"])
+
+
+def test_a_folder_owned_whole_stays_ours_when_the_output_folder_is_copied(tmp_path):
+    with io.atomic_folder(tmp_path / "out" / "store.zarr", keystone="meta") as folder:
+        (folder / "meta").write_text("written once")
+        (folder / "chunk").write_text("1")
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    io.check_targets(tmp_path / "copy", ["store.zarr"])  # the copy's manifest still knows it
+    (tmp_path / "copy" / "store.zarr" / "meta").write_text("rewritten")
+    with pytest.raises(io.InputError, match="store.zarr"):
+        io.check_targets(tmp_path / "copy", ["store.zarr"])
 
 
 @pytest.mark.slow

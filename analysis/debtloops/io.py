@@ -13,8 +13,11 @@ An output folder is the user's folder: debtloops replaces only what it wrote its
 manifest, ``DIR/.debtloops-manifest.json`` (:data:`MANIFEST_NAME`), lists every file debtloops
 wrote there: its path relative to the folder, SHA-256, size in bytes and the command that wrote it.
 A folder that is rewritten in place piece by piece (a sweep's ``sweep.zarr``) is listed once, as a
-whole folder, by its device and inode numbers. A target that exists but is not listed, or whose
-content no longer matches its entry (the user edited it, or added a file to a result folder), is
+whole folder, by the SHA-256 of one file inside it that is written once and never rewritten (its
+*keystone*, such as a zarr store's root ``zarr.json``), so that the folder stays debtloops' own
+when the user copies or moves the output folder. A target that exists
+but is not listed, or whose content no longer matches its entry (the user edited it, or added a
+file to a result folder), is
 *foreign*: :func:`check_targets` refuses it with :class:`~debtloops.errors.InputError` (exit 2),
 both before a command runs and again, under the lock, just before a file is replaced. The manifest
 is rewritten atomically under the lock, re-read first so that writers one after another keep each
@@ -260,27 +263,34 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _identity(path: Path, kind: str) -> str:
-    """Return what a manifest entry of ``kind`` pins: a file's SHA-256, a folder's inode."""
+def _identity(path: Path, kind: str, keystone: str = "") -> str:
+    """Return what a manifest entry of ``kind`` pins: a file's SHA-256, a folder's keystone's.
+
+    A folder whose keystone is missing or not a regular file has the empty identity, which no
+    entry accepts.
+    """
     if kind == FILE:
         return file_sha256(path)
-    info = path.lstat()
-    return f"{info.st_dev}:{info.st_ino}"
+    stone = path / keystone
+    if not keystone or stone.is_symlink() or not stone.is_file():
+        return ""
+    return file_sha256(stone)
 
 
-def _entry(path: Path, kind: str = FILE) -> dict[str, object]:
+def _entry(path: Path, kind: str = FILE, keystone: str = "") -> dict[str, object]:
     """Return the manifest entry of a file (or a folder owned whole) as it is now."""
     entry: dict[str, object] = {"kind": kind, "command": _COMMAND.get()}
     if kind == FILE:
         entry["sha256"] = _identity(path, FILE)
         entry["size"] = path.stat().st_size
     else:
-        entry["inode"] = _identity(path, FOLDER)
+        entry["keystone"] = keystone
+        entry["keystone_sha256"] = _identity(path, FOLDER, keystone)
     return entry
 
 
 def _key(entry: Mapping[str, object]) -> str:
-    return "sha256" if entry.get("kind", FILE) == FILE else "inode"
+    return "sha256" if entry.get("kind", FILE) == FILE else "keystone_sha256"
 
 
 def _accepted(entry: Mapping[str, object]) -> list[str]:
@@ -356,7 +366,7 @@ def _foreign(folder: Path, name: str, entries: Mapping[str, dict]) -> str | None
     """Return the first path at or inside ``folder/name`` that debtloops did not write, or None.
 
     A regular file is ours if its entry's SHA-256 matches; a folder listed whole, if it is still
-    the same folder (device and inode); any other folder, if everything inside it is ours and
+    the same folder (its keystone's SHA-256); any other folder, if everything inside it is ours and
     debtloops wrote a file somewhere inside it. Links, devices, FIFOs and sockets are never ours.
     """
     path = folder / name
@@ -375,7 +385,8 @@ def _foreign(folder: Path, name: str, entries: Mapping[str, dict]) -> str | None
     if not stat.S_ISDIR(info.st_mode):
         return name
     if entry is not None and entry.get("kind") == FOLDER:
-        return None if _identity(path, FOLDER) in _accepted(entry) else name
+        keystone = str(entry.get("keystone", ""))
+        return None if _identity(path, FOLDER, keystone) in _accepted(entry) else name
     if not any(key.startswith(f"{name}/") for key in entries):
         return name
     for child in sorted(path.iterdir()):
@@ -440,14 +451,15 @@ def _foreign_error(folder: Path, name: str, entries: Mapping[str, dict]) -> Inpu
 def _install(folder: Path, scratches: Mapping[str, Path], kinds: Mapping[str, str]) -> None:
     """Rename each finished ``scratches[name]`` to ``folder/name`` and record it; lock held.
 
-    Every target is checked first; the manifest accepts old and new content while the renames
+    A name in ``kinds`` is a folder owned whole, pinned by the keystone file it maps to. Every
+    target is checked first; the manifest accepts old and new content while the renames
     are under way, then lists the new content only.
     """
     check_targets(folder, scratches)
     new: dict[str, dict] = {}
     for name, scratch in scratches.items():
-        if kinds.get(name) == FOLDER:
-            new[name] = _entry(scratch, FOLDER)
+        if name in kinds:
+            new[name] = _entry(scratch, FOLDER, kinds[name])
             continue
         for path in [scratch, *sorted(scratch.rglob("*"))] if scratch.is_dir() else [scratch]:
             if path.is_file() and not path.is_symlink():
@@ -467,7 +479,7 @@ def _install(folder: Path, scratches: Mapping[str, Path], kinds: Mapping[str, st
 
 
 @contextmanager
-def atomic_folder(target: Path, whole: bool = False):
+def atomic_folder(target: Path, keystone: str | None = None):
     """Yield a temporary folder beside ``target`` that replaces ``target`` once the block succeeds.
 
     The parent folder's lock (:func:`output_lock`) is held while the folder is swapped in, so two
@@ -481,9 +493,10 @@ def atomic_folder(target: Path, whole: bool = False):
     ----------
     target : Path
         The folder to write.
-    whole : bool
-        Record the folder in the manifest as one entry (by its inode), not file by file: for a
-        folder rewritten in place later, such as a sweep's ``sweep.zarr``.
+    keystone : str, optional
+        Record the folder in the manifest as one entry, not file by file, pinned by the SHA-256
+        of this file inside it, which must be written in the block and never rewritten: for a
+        folder rewritten in place later, such as a sweep's ``sweep.zarr`` (``"zarr.json"``).
     """
     target = target.absolute()
     prepare_output_folder(target.parent)
@@ -493,7 +506,8 @@ def atomic_folder(target: Path, whole: bool = False):
         os.chmod(scratch, 0o777 & ~current_umask())  # mkdtemp makes it private
         yield scratch
         with output_lock(target.parent):
-            _install(target.parent, {target.name: scratch}, {target.name: FOLDER} if whole else {})
+            kinds = {} if keystone is None else {target.name: keystone}
+            _install(target.parent, {target.name: scratch}, kinds)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # gone already if the swap succeeded
 

@@ -159,7 +159,9 @@ def create(
     }
     path = Path(path)
     chunked = [name for name in data if "sample" in data[name].dims]
-    with atomic_folder(path, whole=True) as scratch:  # owned whole: chunks are rewritten
+    # Owned whole, since chunks are rewritten in place; the root's metadata, written here once,
+    # pins it.
+    with atomic_folder(path, keystone=METADATA) as scratch:
         dataset.to_zarr(scratch, mode="w", compute=False, **_ZARR)
         files = {
             file.relative_to(scratch).as_posix(): _sha256(file)
