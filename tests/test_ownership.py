@@ -17,10 +17,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
+from cli_harness import SMALL_SWEEP
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -144,21 +144,7 @@ def test_an_older_results_folder_without_a_manifest_counts_as_the_users(tmp_path
 
 def test_a_users_sweep_zarr_is_never_resumed_into(tmp_path, capsys):
     spec = tmp_path / "small.toml"
-    spec.write_text(
-        textwrap.dedent(
-            """\
-            scenarios = ["article"]
-            outcomes = ["debt_to_gdp"]
-            final_time = 2030.0
-            [sampler]
-            method = "lhs"
-            samples = 8
-            seed = 5
-            [uncertainties.portfolio_balance_sensitivity]
-            [uncertainties.flow_effect_sensitivity]
-            """
-        )
-    )
+    spec.write_text(SMALL_SWEEP)
     out = tmp_path / "out"
     _user_tree(out, {"sweep.zarr/zarr.json": "{}"})
     before = _snapshot(out)
