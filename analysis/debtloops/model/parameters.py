@@ -290,7 +290,8 @@ def _check_controls(values: Mapping[str, float]) -> None:
     )
 
 
-def _check_stocks(values: Mapping[str, float]) -> None:
+def _check_stocks(values: Mapping[str, float], debt_ceiling: float) -> None:
+    """Check that the stocks fit together; ``debt_ceiling`` is the debt's largest valid value."""
     for holder in ("japan", "china"):
         sale, held = values[f"{holder}_sale_amount"], values[f"initial_{holder}_holdings"]
         _require(
@@ -305,8 +306,16 @@ def _check_stocks(values: Mapping[str, float]) -> None:
         f"initial_total_foreign_holdings = {foreign:g} is less than Japan's and China's holdings "
         f"together ({named:g}); nearest valid value: {exact(named)}",
     )
-    official = foreign + values["initial_fed_holdings"]
+    fed = values["initial_fed_holdings"]
+    official = foreign + fed
     debt = values["initial_debt_held_by_public"]
+    if official > debt and official > debt_ceiling:  # no debt can hold them: the Fed holds less
+        _require(
+            False,
+            f"initial_fed_holdings = {fed:g} leaves foreign and Fed holdings together "
+            f"({official:g}) above initial_debt_held_by_public = {debt:g}, which can be at most "
+            f"{debt_ceiling:g}; nearest valid value: {exact(max(debt - foreign, 0.0))}",
+        )
     _require(
         official <= debt,
         f"initial_debt_held_by_public = {debt:g} is less than foreign and Fed holdings together "
@@ -393,7 +402,7 @@ def _validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str
     _check_controls(constants)
     if final_time is not None:
         table["final_time"].check(final_time)
-    _check_stocks(constants)
+    _check_stocks(constants, table["initial_debt_held_by_public"].valid_max)
     return values
 
 
