@@ -47,7 +47,7 @@ from debtloops.errors import (
 from debtloops.io import (
     LOCK_TIMEOUT,
     check_export_file,
-    check_place,
+    check_output_place,
     check_targets,
     output_lock,
     set_command,
@@ -88,34 +88,6 @@ def _path(text: str) -> Path:
             f"the path is too long (at most {NAME_MAX} bytes a name, {PATH_MAX} in all)"
         )
     return Path(text)
-
-
-def _check_writable(target: Path, command: str) -> None:
-    """Refuse an output folder or export file in a place that cannot be written, before any work.
-
-    The place is the target itself if it is an existing folder, else its nearest existing parent
-    folder (``export`` writes its file beside it). A read-only file system counts even for root.
-
-    Raises
-    ------
-    InputError
-        Naming the place, if it is not a folder or cannot be written in.
-    """
-    place = target.absolute()
-    if command == "export" or not place.is_dir():
-        place = place.parent
-        while not place.exists() and place != place.parent:
-            place = place.parent
-    what = "export file" if command == "export" else "output folder"
-    if not place.is_dir():
-        raise InputError(
-            f"cannot create {what} {target}: {place} is a file, not a folder; choose another --out"
-        )
-    if not os.access(place, os.W_OK | os.X_OK):
-        raise InputError(
-            f"{what} {target} is not writable: {place} is read-only or not writable by you; "
-            "choose another --out"
-        )
 
 
 def _scheduler_address(text: str) -> str:
@@ -636,16 +608,6 @@ def _quiet_broken_pipe() -> int:
     return BROKEN_PIPE
 
 
-def _check_places(args: argparse.Namespace) -> None:
-    """Refuse an output folder (or an export's folder) that is a root or a system folder."""
-    if args.command == "export":
-        check_place(args.out.absolute().parent, "export folder")
-    elif args.command == "analyze":
-        check_place(args.folder)
-    elif getattr(args, "out", None) is not None:
-        check_place(args.out)
-
-
 #: Each command's handler; it returns an exit status, or None for success.
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "run": _run,
@@ -690,10 +652,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _parser().print_help(sys.stderr)
             return USAGE_ERROR
         set_command(args.command)
-        _check_places(args)
         target = getattr(args, "out", None) or getattr(args, "folder", None)
         if target is not None:
-            _check_writable(target, args.command)
+            check_output_place(target, export=args.command == "export")
         status = handler(args)
         sys.stdout.flush()
         if status:

@@ -139,6 +139,44 @@ def check_place(path: Path, what: str = "output folder") -> Path:
     )
 
 
+def check_output_place(target: Path, export: bool = False) -> None:
+    """Refuse an output folder, or an export's file, that may not or cannot be written; no work yet.
+
+    First the place itself (:func:`check_place`: no root, system folder or device tree; for an
+    export, the file's folder), then whether files can be made there: in the target if it is an
+    existing folder, else in its nearest existing parent folder. A read-only file system counts
+    even for root.
+
+    Parameters
+    ----------
+    target : Path
+        The output folder, or with ``export`` the file to write.
+    export : bool
+        Whether ``target`` is a file to write rather than a folder.
+
+    Raises
+    ------
+    InputError
+        Naming the place and why, and asking for another ``--out``.
+    """
+    what = "export file" if export else "output folder"
+    check_place(target.absolute().parent if export else target, "export folder" if export else what)
+    place = target.absolute()
+    if export or not place.is_dir():
+        place = place.parent
+        while not place.exists() and place != place.parent:
+            place = place.parent
+    if not place.is_dir():
+        raise InputError(
+            f"cannot create {what} {target}: {place} is a file, not a folder; choose another --out"
+        )
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{what} {target} is not writable: {place} is read-only or not writable by you; "
+            "choose another --out"
+        )
+
+
 def prepare_output_folder(out_dir: Path) -> None:
     """Create ``out_dir`` if needed and check that files can be written in it.
 
