@@ -51,6 +51,7 @@ NON_NEGATIVE_STOCKS = (
     "bills_outstanding",
     *HOLDINGS,
     "baseline_nominal_gdp",
+    "cumulative_nominal_gdp",
     "price_level",
     "baseline_price_level",
     "perceived_dollar_index",

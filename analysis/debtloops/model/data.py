@@ -15,10 +15,22 @@ conversions are of units and of timing only.
 
 Timing. Fiscal year (FY) t runs from t-1 to t on the model's clock (2025.0 is the end of FY2025).
 A flow of FY t becomes a driver that holds its value from t-1 to just before t (a step); a stock
-or ratio at the end of FY t is a point at t, interpolated linearly between year ends. The model's
-GDP stock at time t equals FY t's GDP; within FY t it grows exponentially at ln(G_t / G_{t-1}), so
-a flow F_t given as a share s of the GDP stock adds up over the year to s times the logarithmic mean
-of G_{t-1} and G_t: the share is F_t over that mean.
+or ratio at the end of FY t is a point at t, interpolated linearly between year ends.
+
+GDP, CBO's way. The model's GDP is an annual rate at each instant; a fiscal year's GDP, as CBO and
+the Bureau of Economic Analysis count it, is the integral of that rate over the year (t-1 to t).
+:func:`gdp_path` aligns the rate with the data: exponential within each half year, its integral
+over every fiscal year is the data's GDP for the year (exactly, to rounding), and among such paths
+it is the one whose growth changes least (an area-preserving spline of the log rate), so the rate
+at the end of a year lies between that year's GDP and the next's. A flow F_t given as a share s of
+that rate adds up over the year to s times FY t's GDP: the share is simply F_t over FY t's GDP, as
+CBO states it. A ratio at an instant (``debt to GDP`` in the model: debt over the annual rate)
+differs from CBO's (debt at the end of FY t over FY t's GDP) by FY t's GDP over the rate at t:
+:func:`instantaneous_ratio` converts the expected debt/GDP with it. After the last year with GDP
+in the data (FY2035 for CBO) the growth holds its last value, as every driver does, and CBO's
+long-term shares of GDP are shares of that path's fiscal years. The model integrates the path
+with Euler's method, so the GDP a run adds up over a year falls short of the path's by about half
+a time step's growth (0.1-0.2% at 1/16 year and 4% growth; 0.4% at 11%).
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from debtloops.errors import InputError, unknown_name
@@ -50,6 +63,8 @@ STEP_EDGE = 1e-6
 PERCENT = 100.0
 #: The data layers a scenario may name.
 LAYERS = ("cbo_2025", "history")
+#: CBO's two publications in the data file: the ten-year outlook and the long-term outlook.
+BEO, LTBO = "BEO Jan 2025", "LTBO 2025"
 
 
 @dataclass(frozen=True)
@@ -202,31 +217,178 @@ def year_ends(values: pd.Series) -> dict[float, float]:
     return {float(year): float(value) for year, value in values.sort_index().items()}
 
 
-def growth_rates(gdp: pd.Series) -> pd.Series:
-    """Continuous growth rate of GDP over each fiscal year [1/year]: ln(G_t / G_{t-1})."""
-    return (gdp / gdp.shift(1)).apply(math.log).dropna()
+#: The GDP path's growth changes every half year [year]: two rates a fiscal year let the path be
+#: smooth and still match each year's GDP exactly (one rate a year cannot: any turn in growth
+#: leaves the rate zigzagging from year to year ever after).
+HALF_YEAR = 0.5
+#: Below this change of log GDP over a half year [1], (e^d - 1) / d is taken from its series.
+SMALL_CHANGE = 1e-8
+#: The alignment stops when every year's log integral is this close to its data [1], or after
+#: ``MAX_NEWTON_STEPS`` steps.
+ALIGN_TOLERANCE, MAX_NEWTON_STEPS = 1e-13, 50
+
+
+def _phi(change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (e^d - 1) / d and its derivative, elementwise, for log changes d [1]."""
+    small = np.abs(change) < SMALL_CHANGE
+    d = np.where(small, 1.0, change)
+    value = np.where(small, 1.0 + change / 2.0, np.expm1(d) / d)
+    slope = np.where(small, 0.5 + change / 3.0, (np.exp(d) * d - np.expm1(d)) / d**2)
+    return value, slope
+
+
+def _log_integrals(log_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each year's log integral of a path given at half-year nodes, and its Jacobian.
+
+    The path grows exponentially between nodes; year k is the two half years from node 2k.
+    """
+    years = (len(log_rate) - 1) // 2
+    start, end = log_rate[:-1], log_rate[1:]
+    value, slope = _phi(end - start)
+    half = HALF_YEAR * np.exp(start) * value  # each half year's integral [billion USD]
+    d_end = HALF_YEAR * np.exp(start) * slope
+    d_start = half - d_end
+    whole = half[0::2] + half[1::2]
+    jacobian = np.zeros((years, len(log_rate)))
+    rows = np.arange(years)
+    for offset, part in ((0, 0), (1, 1)):
+        jacobian[rows, 2 * rows + offset] += d_start[part::2]
+        jacobian[rows, 2 * rows + offset + 1] += d_end[part::2]
+    return np.log(whole), jacobian / whole[:, None]
+
+
+@dataclass(frozen=True)
+class GdpPath:
+    """An annual rate of GDP whose integral over each fiscal year is that year's GDP.
+
+    Attributes
+    ----------
+    rate : pandas.Series
+        The annual rate at the end of each fiscal year, from the first [billion USD/year].
+    growth : pandas.Series
+        The continuous growth rate over each half year after the first fiscal year, indexed by
+        the half year's start [1/year].
+    fiscal_years : pandas.Series
+        The fiscal years' GDP it was aligned with [billion USD], the first year included.
+    """
+
+    rate: pd.Series
+    growth: pd.Series
+    fiscal_years: pd.Series
+
+    def growth_steps(self, first: int, last: int) -> dict[float, float]:
+        """Return the growth of FY``first`` to FY``last`` as a step driver [year -> 1/year]."""
+        points: dict[float, float] = {}
+        for start, value in self.growth.items():
+            if first - 1 <= start < last:
+                points[float(start)] = float(value)
+                points[float(start) + HALF_YEAR - STEP_EDGE] = float(value)
+        return points
+
+    def year_over_end_rate(self, year: int) -> float:
+        """Return FY``year``'s GDP over the annual rate at its end [1].
+
+        After the path's last year the growth holds its last value: the ratio is (1 - e^-g) / g.
+        """
+        if year in self.rate.index:
+            return float(self.fiscal_years[year] / self.rate[year])
+        growth = float(self.growth.iloc[-1])
+        value, _ = _phi(np.array([-growth]))
+        return float(value[0])
+
+
+def gdp_path(gdp: pd.Series, first: int) -> GdpPath:
+    """Align the model's annual rate of GDP with fiscal-year GDP (see the module's docstring).
+
+    Parameters
+    ----------
+    gdp : pandas.Series
+        Fiscal-year GDP [billion USD] by fiscal year, from ``first`` on, without gaps.
+    first : int
+        The fiscal year at whose end the path starts [year].
+
+    Returns
+    -------
+    GdpPath
+        The path, exponential over each half year, whose integral over each fiscal year from
+        FY``first`` is the year's GDP and whose growth changes least from one half year to the
+        next (least squares of the changes, each year's integral held exact by Newton's method):
+        an area-preserving spline of the log rate. When ``gdp`` holds FY``first`` alone, the year
+        before it joins the fit.
+
+    Raises
+    ------
+    InputError
+        If the alignment does not converge (GDP that is not positive, or data far from a path).
+    """
+    years = gdp[gdp.index >= (first if (gdp.index > first).any() else first - 1)].sort_index()
+    if (years <= 0).any() or len(years) < 2:
+        raise InputError(f"fiscal-year GDP from FY{first} must be positive and span two years")
+    target = np.log(years.to_numpy(dtype=float))
+    n_nodes = 2 * len(years) + 1
+    # Start from the log of each year's GDP at its middle, interpolated between the middles.
+    middles = np.arange(len(years)) + HALF_YEAR
+    log_rate = np.interp(np.arange(n_nodes) * HALF_YEAR, middles, target)
+    second = np.diff(np.eye(n_nodes), n=2, axis=0)  # second differences: changes of growth
+    smooth = second.T @ second
+    for _ in range(MAX_NEWTON_STEPS):
+        value, jacobian = _log_integrals(log_rate)
+        if np.max(np.abs(value - target)) < ALIGN_TOLERANCE:
+            break
+        k = len(target)
+        system = np.block([[smooth, jacobian.T], [jacobian, np.zeros((k, k))]])
+        rhs = np.concatenate([-smooth @ log_rate, target - value])
+        log_rate = log_rate + np.linalg.solve(system, rhs)[:n_nodes]
+    else:
+        raise InputError(f"fiscal-year GDP from FY{first} could not be matched by a GDP path")
+    origin = int(years.index[0]) - 1
+    times = origin + np.arange(n_nodes) * HALF_YEAR
+    rate = pd.Series(np.exp(log_rate[2::2]), index=years.index)
+    growth = pd.Series(np.diff(log_rate) / HALF_YEAR, index=times[:-1])
+    return GdpPath(
+        rate=rate[rate.index >= first],
+        growth=growth[growth.index >= first],
+        fiscal_years=years[years.index >= first],
+    )
+
+
+def instantaneous_ratio(ratio: pd.Series, path: GdpPath) -> pd.Series:
+    """Turn end-of-year ratios to fiscal-year GDP (CBO's) into ratios to the annual rate at t [1].
+
+    Parameters
+    ----------
+    ratio : pandas.Series
+        A stock at the end of FY t over FY t's GDP [1], by fiscal year from the path's first.
+    path : GdpPath
+        The aligned GDP path.
+
+    Returns
+    -------
+    pandas.Series
+        The same stock over the annual rate at t: ``ratio`` times FY t's GDP over the rate at t
+        (:meth:`GdpPath.year_over_end_rate`).
+    """
+    factors = pd.Series({year: path.year_over_end_rate(int(year)) for year in ratio.index})
+    return ratio * factors
 
 
 def flow_shares(flow: pd.Series, gdp: pd.Series) -> pd.Series:
-    """Express fiscal-year flows as shares of the model's GDP stock over the year [1].
+    """Express fiscal-year flows as shares of the aligned GDP rate [1].
 
     Parameters
     ----------
     flow : pandas.Series
         The flow of each fiscal year [billion USD].
     gdp : pandas.Series
-        Fiscal-year GDP [billion USD], with the year before the first flow.
+        Fiscal-year GDP [billion USD].
 
     Returns
     -------
     pandas.Series
-        F_t over the logarithmic mean of G_{t-1} and G_t, for the years both give.
+        F_t over FY t's GDP, for the years both give: the share of the aligned annual rate that
+        adds up to F_t over the year (see :func:`gdp_path`).
     """
-    previous = gdp.shift(1)
-    log_mean = (gdp - previous) / growth_rates(gdp)
-    same = (gdp - previous).abs() < 1e-9 * gdp
-    log_mean[same] = gdp[same]
-    return (flow / log_mean).dropna()
+    return (flow / gdp).dropna()
 
 
 def _continuous(percent: float) -> float:
@@ -244,9 +406,13 @@ def cbo_layer() -> dict[str, object]:
     The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them; after the last
     published year a driver holds its last value (beyond 2035 only the LTBO's 2055 figures are in
     the data, and the primary deficit, revenue and the expected interest burden are interpolated
-    between 2035 and 2055). The initial debt and GDP are CBO's for the end of FY2025, and the
-    initial effective rate is CBO's FY2025 net interest over the mean of the debt at the ends of
-    FY2024 and FY2025.
+    between 2035 and 2055). GDP is aligned CBO's way (:func:`gdp_path`): its annual rate starts
+    at the end of FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each of
+    FY2026-FY2035 is CBO's GDP for the year; after FY2035 it grows at FY2035's rate. The initial
+    debt is CBO's for the end of FY2025, and the initial effective rate is CBO's FY2025 net
+    interest over the mean of the debt at the ends of FY2024 and FY2025. CBO's debt/GDP, the
+    expected path, is turned into debt over the annual rate at each year's end
+    (:func:`instantaneous_ratio`), the ratio the model compares it with.
 
     Returns
     -------
@@ -254,7 +420,7 @@ def cbo_layer() -> dict[str, object]:
         Parameter name -> number or year -> value series, in the model's units.
     """
     data = cbo()
-    beo, ltbo = "BEO Jan 2025", "LTBO 2025"
+    beo, ltbo = BEO, LTBO
     gdp = data.series("nominal_gdp", beo)
     debt = data.series("debt_held_by_public", beo)
     interest = data.series("net_interest", beo)
@@ -271,22 +437,23 @@ def cbo_layer() -> dict[str, object]:
     revenue_share = _span(flow_shares(revenue, gdp), *years)
     burden = _span(interest / revenue, CBO_START, years[1])
     later = long_primary.index[long_primary.index > years[1]]
-    # After the ten-year window: the LTBO's figures as shares of the year's GDP; the growth of
-    # GDP within the year is not known there, so no timing adjustment is made.
+    # After the ten-year window: the LTBO's figures are shares of the year's GDP, and so are the
+    # drivers (the aligned path's fiscal years).
     primary_share = pd.concat([primary_share, long_primary[later]])
     revenue_share = pd.concat([revenue_share, long_revenue[long_revenue.index > years[1]]])
     long_burden = long_interest / long_revenue.reindex(long_interest.index)
     burden = pd.concat([burden, long_burden[long_burden.index > years[1]].dropna()])
+    path = gdp_path(gdp, CBO_START)
     return {
         "initial_debt_held_by_public": float(debt[CBO_START]),
-        "initial_nominal_gdp": float(gdp[CBO_START]),
+        "initial_nominal_gdp": float(path.rate[CBO_START]),
         "initial_effective_interest_rate": float(
             interest[CBO_START] / ((debt[CBO_START] + debt[CBO_START - 1]) / 2)
         ),
         "primary_deficit_share_of_gdp": steps(primary_share),
         "revenue_share_of_gdp": steps(revenue_share),
         "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
-        "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
+        "nominal_gdp_growth_path": path.growth_steps(*years),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "term_spread": steps(_span(ten_year - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
@@ -294,7 +461,7 @@ def cbo_layer() -> dict[str, object]:
             _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
         ),
         "expected_debt_to_gdp": year_ends(
-            data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT
+            instantaneous_ratio(data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT, path)
         ),
         "expected_interest_to_revenue": year_ends(burden),
     }
@@ -312,8 +479,10 @@ def initial_state(year: int) -> dict[str, float]:
     -------
     dict
         The ``initial_*`` parameters, the bill share and the dollar index, in the model's units.
-        Holdings are TIC's September values (foreign) and the Fed's at the end of the fiscal year;
-        whatever the debt exceeds them by is domestic private holdings, by the model's definition.
+        GDP is the annual rate at the end of the year on the path aligned with the history's
+        fiscal-year GDP (:func:`gdp_path`). Holdings are TIC's September values (foreign) and the
+        Fed's at the end of the fiscal year; whatever the debt exceeds them by is domestic private
+        holdings, by the model's definition.
 
     Raises
     ------
@@ -336,7 +505,7 @@ def initial_state(year: int) -> dict[str, float]:
     )
     return {
         "initial_debt_held_by_public": at("debt_held_by_public"),
-        "initial_nominal_gdp": at("gdp_fy"),
+        "initial_nominal_gdp": float(gdp_path(data.series("gdp_fy"), year).rate[year]),
         "initial_japan_holdings": at("japan_holdings"),
         "initial_china_holdings": at("china_holdings"),
         "initial_total_foreign_holdings": at("foreign_holdings_total"),
@@ -366,7 +535,9 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     The drivers are what happened in FY``start``+1 to FY``end``: the primary deficit, revenue and
     other means of financing as shares of GDP, GDP growth, the federal funds rate, the 10-year
     yield's spread over it, net purchases by Japan, China, other foreign holders and the Fed, and
-    debt/GDP and interest/revenue as the path markets saw.
+    debt/GDP and interest/revenue as the path markets saw. GDP is aligned with the history's
+    fiscal-year GDP (:func:`gdp_path`), and debt/GDP is turned into debt over its annual rate
+    (:func:`instantaneous_ratio`).
 
     Parameters
     ----------
@@ -391,6 +562,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     others = data.series("foreign_holdings_total") - japan - china
     funds = data.series("fedfunds_fy_avg") / PERCENT
     ten_year = data.series("gs10_fy_avg") / PERCENT
+    path = gdp_path(gdp, start)
     layer: dict[str, object] = {
         **initial_state(start),
         "initial_time": float(start),
@@ -402,7 +574,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "other_means_of_financing_share_of_gdp": steps(
             _span(flow_shares(data.series("other_means_of_financing"), gdp), *years)
         ),
-        "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
+        "nominal_gdp_growth_path": path.growth_steps(*years),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "term_spread": steps(_span(ten_year - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
@@ -415,7 +587,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "bill_share_of_debt": year_ends(
             _span(data.series("bill_share_marketable") / PERCENT, start, end)
         ),
-        "expected_debt_to_gdp": year_ends(_span(debt / gdp, start, end)),
+        "expected_debt_to_gdp": year_ends(instantaneous_ratio(_span(debt / gdp, start, end), path)),
         "expected_interest_to_revenue": year_ends(
             _span(data.series("net_interest") / revenue, start, end)
         ),
@@ -447,22 +619,39 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
     -------
     dict
         The historical initial state and, for each driver, the history's steps up to the end of
-        FY2025 followed by CBO's; the expected path is the actual one, then CBO's.
+        FY2025 followed by CBO's; the expected path is the actual one, then CBO's. GDP is aligned
+        with the history's fiscal years to FY2025 and CBO's after, as one path from the start
+        (:func:`gdp_path`), and the expected debt/GDP is converted along it.
     """
-    history = history_layer(start, CBO_START)
+    past_layer = history_layer(start, CBO_START)
     projected = cbo_layer()
+    actual, cbo_gdp = history(), cbo().series("nominal_gdp", BEO)
+    gdp = pd.concat(
+        [_span(actual.series("gdp_fy"), start, CBO_START), cbo_gdp[cbo_gdp.index > CBO_START]]
+    )
+    path = gdp_path(gdp, start)
+    debt_ratio = actual.series("debt_held_by_public") / actual.series("gdp_fy")
+    debt_ratio = pd.concat(
+        [
+            _span(debt_ratio, start, CBO_START - 1),
+            cbo().series("debt_held_by_public_pct_gdp", LTBO) / PERCENT,
+        ]
+    )
     layer: dict[str, object] = {
-        name: value for name, value in history.items() if name not in ("final_time",)
+        name: value for name, value in past_layer.items() if name not in ("final_time",)
     }
     for name, series in projected.items():
         if isinstance(series, dict):
-            past = history.get(name, {})
+            past = past_layer.get(name, {})
             assert isinstance(past, dict)
             layer[name] = {**past, **{year: v for year, v in series.items() if year >= CBO_START}}
     for name in HISTORY_ONLY:
-        past = history[name]
+        past = past_layer[name]
         assert isinstance(past, dict)
         layer[name] = {**past, float(CBO_START): float(defaults[name])}
+    layer["initial_nominal_gdp"] = float(path.rate[start])
+    layer["nominal_gdp_growth_path"] = path.growth_steps(start + 1, int(gdp.index.max()))
+    layer["expected_debt_to_gdp"] = year_ends(instantaneous_ratio(debt_ratio, path))
     return layer
 
 

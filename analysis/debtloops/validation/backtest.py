@@ -67,11 +67,14 @@ class Compared:
         The historical series.
     how : str
         ``"end"`` (value at the end of the fiscal year), ``"flow"`` (the fiscal year's total, from
-        the cumulative stock ``cumulative_<variable>``) or ``"mean"`` (the fiscal-year average).
+        the cumulative stock ``cumulative_<variable>``), ``"mean"`` (the fiscal-year average) or
+        ``"end_to_gdp"`` (the value at the end of the fiscal year over the year's GDP: CBO's ratio).
     scale : float
         Multiplies the model's value into the series' units.
     units : str
         The units of both columns.
+    row : str
+        The name of the table's rows, when it is not ``variable``.
     """
 
     variable: str
@@ -79,6 +82,16 @@ class Compared:
     how: str
     scale: float
     units: str
+    row: str = ""
+
+    @property
+    def name(self) -> str:
+        """The name of the table's rows."""
+        return self.row or self.variable
+
+
+#: The units of a ratio to GDP measured as CBO measures it.
+CBO_RATIO_UNITS = "percent of the fiscal year's GDP"
 
 
 COMPARED = (
@@ -88,7 +101,14 @@ COMPARED = (
     Compared("china_holdings", "china_holdings", "end", 1.0, "billion USD"),
     Compared("fed_holdings", "fed_treasury_holdings", "end", 1.0, "billion USD"),
     Compared("market_yield", "gs10_fy_avg", "mean", data.PERCENT, "percent"),
-    Compared("debt_to_gdp", "debt_to_gdp", "end", data.PERCENT, "percent of GDP"),
+    Compared(
+        "debt_held_by_public",
+        "debt_to_gdp",
+        "end_to_gdp",
+        data.PERCENT,
+        CBO_RATIO_UNITS,
+        "debt_to_gdp",
+    ),
 )
 
 
@@ -102,15 +122,18 @@ def fiscal_year_value(run: xr.Dataset, variable: str, how: str, year: int) -> fl
     variable : str
         The variable; for ``how="flow"`` the run must hold ``cumulative_<variable>``.
     how : str
-        ``"end"``, ``"flow"`` or ``"mean"`` (see :class:`Compared`).
+        ``"end"``, ``"flow"``, ``"mean"`` or ``"end_to_gdp"`` (see :class:`Compared`).
     year : int
         The fiscal year [year]: it runs from ``year - 1`` to ``year`` on the model's clock.
 
     Returns
     -------
     float
-        The value in the variable's units (a flow summed over the year [units x year]).
+        The value in the variable's units (a flow summed over the year [units x year]; a ratio
+        to the year's GDP [1]).
     """
+    if how == "end_to_gdp":
+        return fiscal_year_value(run, variable, "end", year) / fiscal_year_gdp(run, year)
     if how == "end":
         return float(run[variable].sel(time=float(year)))
     if how == "flow":
@@ -119,6 +142,24 @@ def fiscal_year_value(run: xr.Dataset, variable: str, how: str, year: int) -> fl
     times = run["time"].values
     inside = (times > year - 1) & (times <= year)
     return float(run[variable].values[inside].mean())
+
+
+def fiscal_year_gdp(run: xr.Dataset, year: int) -> float:
+    """Return a fiscal year's GDP as CBO counts it: the integral of the annual rate over the year.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        One run, holding ``cumulative_nominal_gdp`` [billion USD].
+    year : int
+        The fiscal year [year].
+
+    Returns
+    -------
+    float
+        The change of ``cumulative_nominal_gdp`` from ``year - 1`` to ``year`` [billion USD].
+    """
+    return fiscal_year_value(run, "nominal_gdp", "flow", year)
 
 
 def prepare_backtest(start: int, end: int, yields: str = "historical") -> PreparedRun:
@@ -178,9 +219,10 @@ def compare(run: xr.Dataset, start: int, end: int) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``variable, year, model, actual, units``: each variable of :data:`COMPARED` for
-        FY``start`` to FY``end`` (flows from FY``start`` + 1); ``actual`` is NaN where the
-        dataset has no value.
+        Columns ``variable, year, model, actual, units``: each row of :data:`COMPARED` for
+        FY``start`` to FY``end`` (flows, means and ratios to the year's GDP from FY``start`` + 1,
+        the first year the run covers); ``actual`` is NaN where the dataset has no value.
+        ``debt_to_gdp`` is CBO's ratio: debt at the end of the year over the year's GDP.
     """
     history = data.history()
     rows = []
@@ -190,10 +232,10 @@ def compare(run: xr.Dataset, start: int, end: int) -> pd.DataFrame:
             actual = ratio * data.PERCENT
         else:
             actual = history.series(item.series)
-        first = start if item.how == "end" else start + 1
+        first = start + 1 if item.how in ("flow", "mean", "end_to_gdp") else start
         for year in range(first, end + 1):
             model = fiscal_year_value(run, item.variable, item.how, year) * item.scale
-            rows.append((item.variable, year, model, float(actual.get(year, np.nan)), item.units))
+            rows.append((item.name, year, model, float(actual.get(year, np.nan)), item.units))
     return pd.DataFrame(rows, columns=["variable", "year", "model", "actual", "units"])
 
 
