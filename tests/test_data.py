@@ -3,7 +3,9 @@
 import csv
 
 import numpy as np
+import pandas as pd
 import pytest
+from tests.conftest import run
 
 from debtloops import cli, run_scenario
 from debtloops.errors import InputError
@@ -55,15 +57,108 @@ def test_a_step_driver_holds_each_fiscal_years_value_over_that_year():
     assert max(y for y in years if points[y] == 0.02) == pytest.approx(2026.0, abs=1e-5)
 
 
-def test_flow_shares_reproduce_the_flow_over_the_models_gdp_path():
-    import pandas as pd
+def _fiscal_year_integrals(layer, first, last):
+    """Integrate a layer's GDP rate (its start and growth steps) over FY first+1 to FY last.
 
-    gdp = pd.Series({2024: 100.0, 2025: 110.0})
-    share = data.flow_shares(pd.Series({2025: 5.0}), gdp)[2025]
-    growth = np.log(1.1)
-    # the GDP stock grows from 100 to 110 exponentially; the share times its integral is the flow
-    integral = 100.0 * (np.exp(growth) - 1.0) / growth
-    assert share * integral == pytest.approx(5.0, rel=1e-12)
+    Written here from the drivers alone: the rate grows exponentially at each step's growth.
+    """
+    steps = sorted(layer["nominal_gdp_growth_path"].items())
+    starts = [(year, growth) for year, growth in steps if year == round(year * 2) / 2]
+    rate, integrals, total = layer["initial_nominal_gdp"], {}, 0.0
+    for index, (start, growth) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else start + 0.5
+        if start >= last:
+            break
+        length = end - start
+        total += rate * (np.expm1(growth * length) / growth if growth else length)
+        rate *= np.exp(growth * length)
+        if end == round(end) and end > first:
+            integrals[int(end)] = total
+            total = 0.0
+    return pd.Series(integrals), rate
+
+
+def _history_and_cbo():
+    cbo_gdp = data.cbo().series("nominal_gdp", data.BEO)
+    past = data.history().series("gdp_fy")
+    return pd.concat([past[past.index <= data.CBO_START], cbo_gdp[cbo_gdp.index > data.CBO_START]])
+
+
+@pytest.mark.parametrize(
+    ("make_layer", "first", "last", "fiscal_years"),
+    [
+        (data.cbo_layer, 2025, 2035, lambda: data.cbo().series("nominal_gdp", data.BEO)),
+        (lambda: data.history_layer(2000), 2000, 2025, lambda: data.history().series("gdp_fy")),
+        (
+            lambda: data.history_layer(2015, 2022),
+            2015,
+            2022,
+            lambda: data.history().series("gdp_fy"),
+        ),
+        (
+            lambda: data.history_then_cbo(2010, dict.fromkeys(data.HISTORY_ONLY, 0.0)),
+            2010,
+            2035,
+            _history_and_cbo,
+        ),
+    ],
+    ids=["cbo", "history_2000", "history_2015_2022", "history_then_cbo_2010"],
+)
+def test_the_gdp_rate_integrates_to_each_fiscal_years_gdp(make_layer, first, last, fiscal_years):
+    layer = make_layer()
+    integrals, _ = _fiscal_year_integrals(layer, first, last)
+    expected = fiscal_years()[lambda x: (x.index > first) & (x.index <= last)]
+    assert list(integrals.index) == list(expected.index)
+    # the issue's bound is 0.2%; the alignment is exact up to rounding
+    np.testing.assert_allclose(integrals, expected, rtol=1e-9)
+
+
+def test_cbos_gdp_rate_is_smooth_and_between_one_years_gdp_and_the_next():
+    path = data.gdp_path(data.cbo().series("nominal_gdp", data.BEO), data.CBO_START)
+    years = path.fiscal_years
+    for year in years.index[:-1]:
+        assert years[year] < path.rate[year] < years[year + 1]
+    # no zigzag: growth moves by under 0.2 points a half year (CBO's slows by 0.56 in FY2026)
+    assert path.growth.diff().abs().max() < 0.002
+
+
+def test_flow_shares_times_the_years_gdp_are_the_flows():
+    layer = data.cbo_layer()
+    integrals, _ = _fiscal_year_integrals(layer, 2025, 2035)
+    share = pd.Series(
+        {
+            int(round(y)) + 1: v
+            for y, v in layer["primary_deficit_share_of_gdp"].items()
+            if y == round(y)
+        }
+    )
+    primary = data.cbo().series("primary_deficit", data.BEO)
+    years = integrals.index
+    np.testing.assert_allclose(share[years] * integrals, primary[years], rtol=1e-9)
+
+
+def test_the_expected_debt_ratio_is_cbos_turned_to_the_rate_at_the_years_end():
+    layer = data.cbo_layer()
+    cbo = data.cbo()
+    ratio = cbo.series("debt_held_by_public_pct_gdp", data.LTBO) / data.PERCENT
+    gdp = cbo.series("nominal_gdp", data.BEO)
+    expected = layer["expected_debt_to_gdp"]
+    for year in range(2026, 2036):
+        _, rate = _fiscal_year_integrals(layer, 2025, year)
+        # the same debt: CBO's ratio times the year's GDP, over the rate at the year's end
+        assert expected[float(year)] * rate == pytest.approx(ratio[year] * gdp[year], rel=1e-9)
+    # after CBO's last GDP the ratio is still below CBO's, by the held growth's half year
+    assert 0.97 < expected[2055.0] / ratio[2055] < 1.0
+
+
+def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos(tmp_path):
+    from debtloops.validation.backtest import fiscal_year_gdp
+
+    ds = run("baseline")
+    gdp = data.cbo().series("nominal_gdp", data.BEO)
+    for year in range(2026, 2036):
+        # Euler's left sums at 1/16 year fall short by about half a step's growth
+        assert fiscal_year_gdp(ds, year) == pytest.approx(gdp[year], rel=0.002)
 
 
 @pytest.mark.parametrize("year", range(data.FIRST_YEAR, data.LAST_YEAR + 1))
