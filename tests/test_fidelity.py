@@ -32,6 +32,29 @@ def test_baseline_net_interest_within_03_points_of_cbo(comparison, year):
     assert abs(row["interest_model"] - row["interest_cbo"]) <= 0.3
 
 
+def test_baseline_net_interest_within_015_points_of_cbo_in_every_year_to_2035(comparison):
+    span = comparison.loc[2026:2035]
+    assert (span["interest_model"] - span["interest_cbo"]).abs().max() <= 0.15
+
+
+def test_cbos_ratios_are_measured_over_the_fiscal_years_gdp(comparison):
+    # CBO's way: end-of-year debt over the integral of GDP's annual rate over the year, read from
+    # the stock cumulative_nominal_gdp; not debt_to_gdp, debt over the annual rate at the year end
+    ds = run("baseline")
+    for year in (2026, 2035, 2055):
+        gdp = float(
+            ds["cumulative_nominal_gdp"].sel(time=float(year))
+            - ds["cumulative_nominal_gdp"].sel(time=year - 1.0)
+        )
+        debt = float(ds["debt_held_by_public"].sel(time=float(year)))
+        assert comparison.loc[year, "debt_model"] == pytest.approx(100 * debt / gdp, rel=1e-12)
+        instant = 100 * float(ds["debt_to_gdp"].sel(time=float(year)))
+        assert instant < comparison.loc[year, "debt_model"]  # the rate at t exceeds the year's mean
+    checks = fidelity.cbo_checks(comparison)
+    units = {c.units for c in checks if c.check.startswith(("debt/GDP", "net interest"))}
+    assert units == {"% of FY GDP"}
+
+
 def test_baseline_average_rate_within_025_points_of_cbo(comparison):
     span = comparison.loc[2026:2035]
     assert (span["rate_model"] - span["rate_cbo"]).abs().max() <= 0.25
