@@ -694,7 +694,7 @@ def test_outcomes_are_shown_in_plain_words_with_the_label_table_s_units():
         assert "_" not in shown.title and shown.units, name
     debt = figures.outcome_label("debt_to_gdp_final", scalars)
     assert debt.title == "Debt held by the public / GDP, at the end"
-    assert (debt.units, debt.scale) == ("% of GDP", 100.0)
+    assert (debt.units, debt.scale) == ("% of GDP (annual rate)", 100.0)
     assert figures.outcome_label("peak_market_yield", scalars).title == (
         "10-year market yield, peak"
     )

@@ -23,6 +23,8 @@ from debtloops.io import atomic_file, atomic_folder, check_targets, output_lock
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
 BASIS_POINTS = 10_000.0
+#: The span of a year's GDP in a headline ratio [year].
+FISCAL_YEAR = 1.0
 #: Decimals of the headline table, on the terminal and in ``headlines.csv``.
 HEADLINE_DECIMALS = 1
 #: The headline table of every scenario written into an output folder.
@@ -43,7 +45,8 @@ class Headline:
         The year ``HEADLINE_HORIZON`` years after the start (or the last year, if the run is
         shorter), and the last year [year].
     debt_to_gdp_horizon, debt_to_gdp_final : float
-        Debt held by the public over GDP in those years [1].
+        Debt held by the public at those times over the GDP of the year up to them, CBO's ratio
+        (:func:`debt_to_year_gdp`) [1].
     peak_market_yield : float
         Highest 10-year market yield of the run [1/year].
     peak_extra_yield : float
@@ -79,6 +82,29 @@ def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
     return float(dataset["time"].sel(time=target, method="nearest"))
 
 
+def debt_to_year_gdp(run: xr.Dataset, time: float) -> float:
+    """Return debt at a time over the GDP of the year up to it: CBO's ratio at a year's end [1].
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        One run, holding ``cumulative_nominal_gdp`` [billion USD].
+    time : float
+        A saved time [year]; at the end of a fiscal year the ratio is CBO's, debt at the end of
+        the year over the year's GDP (the integral of its annual rate over the year).
+
+    Returns
+    -------
+    float
+        Debt held by the public over the GDP of the year to ``time``; in a run shorter than a year,
+        over the mean annual rate since the start [1].
+    """
+    cumulative = run["cumulative_nominal_gdp"]
+    since = max(time - FISCAL_YEAR, float(run["time"][0]))
+    produced = float(cumulative.sel(time=time) - cumulative.interp(time=since))
+    return float(run["debt_held_by_public"].sel(time=time)) / (produced / (time - since))
+
+
 def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
     """Compute a scenario's headline outcomes against the baseline.
 
@@ -102,8 +128,8 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         start_year=float(scenario["time"][0]),
         horizon_year=when,
         final_year=float(scenario["time"][-1]),
-        debt_to_gdp_horizon=float(scenario["debt_to_gdp"].sel(time=when)),
-        debt_to_gdp_final=float(scenario["debt_to_gdp"][-1]),
+        debt_to_gdp_horizon=debt_to_year_gdp(scenario, when),
+        debt_to_gdp_final=debt_to_year_gdp(scenario, float(scenario["time"][-1])),
         peak_market_yield=float(scenario["market_yield"].max()),
         peak_extra_yield=float((scenario["market_yield"] - baseline["market_yield"]).max()),
         extra_interest=float(interest - reference),
@@ -120,8 +146,10 @@ def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
     first = rows[0]
     start = first.start_year
     columns = {
-        f"debt/GDP {first.horizon_year:.0f} [%]": [100 * r.debt_to_gdp_horizon for r in rows],
-        f"debt/GDP {first.final_year:.0f} [%]": [100 * r.debt_to_gdp_final for r in rows],
+        f"debt/GDP {first.horizon_year:.0f} [% of FY GDP]": [
+            100 * r.debt_to_gdp_horizon for r in rows
+        ],
+        f"debt/GDP {first.final_year:.0f} [% of FY GDP]": [100 * r.debt_to_gdp_final for r in rows],
         "peak 10y yield [%]": [100 * r.peak_market_yield for r in rows],
         "peak extra yield [bp]": [BASIS_POINTS * r.peak_extra_yield for r in rows],
         f"extra interest {start:.0f}-{first.horizon_year:.0f} [$bn]": [

@@ -40,7 +40,9 @@ class Label:
 
 #: Output variables (and derived series) by name.
 LABELS: dict[str, Label] = {
-    "debt_to_gdp": Label("Debt held by the public / GDP", "% of GDP", PERCENT),
+    # debt over GDP's annual rate at each instant; CBO's ratio (over the fiscal year's GDP) is
+    # measured in validate and the headlines
+    "debt_to_gdp": Label("Debt held by the public / GDP", "% of GDP (annual rate)", PERCENT),
     "debt_held_by_public": Label("Debt held by the public", "billion USD"),
     "market_yield": Label("10-year market yield", "% per year", PERCENT),
     "effective_interest_rate": Label("Average interest rate on the debt", "% per year", PERCENT),
