@@ -56,7 +56,7 @@ def plot_cbo(
     comparison: pd.DataFrame,
     path: Path,
     debt_band: pd.Series,
-    interest_band: float,
+    interest_band: pd.Series,
 ) -> None:
     """Draw the baseline against CBO's debt and net interest paths, with the tolerance bands.
 
@@ -64,14 +64,14 @@ def plot_cbo(
     ----------
     comparison : pandas.DataFrame
         From :func:`debtloops.validation.fidelity.cbo_comparison`, indexed by fiscal year, with
-        ``debt_model``, ``debt_cbo`` [% of GDP] and ``interest_model``, ``interest_cbo``
-        [% of GDP].
+        ``debt_model``, ``debt_cbo`` [% of the fiscal year's GDP: debt at its end] and
+        ``interest_model``, ``interest_cbo`` [% of the fiscal year's GDP], CBO's definitions.
     path : Path
         The PNG to write.
     debt_band : pandas.Series
         The debt tolerance for each year [percentage points of GDP].
-    interest_band : float
-        The net interest tolerance [percentage points of GDP].
+    interest_band : pandas.Series
+        The net interest tolerance for each year CBO publishes [percentage points of GDP].
     """
     figure = Figure(figsize=CBO_SIZE, layout="constrained")
     FigureCanvasAgg(figure)
@@ -84,20 +84,21 @@ def plot_cbo(
     debt.plot(years, cbo_debt, "k--", label="CBO, long-term outlook 2025")
     debt.plot(years, comparison["debt_model"], color="C0", label="debtloops baseline")
     debt.set_title("Debt held by the public")
-    debt.set_ylabel("% of GDP (end of fiscal year)")
+    debt.set_ylabel("% of the fiscal year's GDP (debt at its end)")
     interest.plot(years, comparison["interest_model"], color="C0", label="debtloops baseline")
     known = comparison["interest_cbo"].dropna()
+    bands = ", ".join(f"±{band:g}" for band in dict.fromkeys(interest_band[known.index]))
     interest.errorbar(
         known.index,
         known,
-        yerr=interest_band,
+        yerr=interest_band[known.index],
         fmt="ko",
         ms=4,
         capsize=3,
-        label=f"CBO (±{interest_band:g} points)",
+        label=f"CBO ({bands} points)",
     )
     interest.set_title("Net interest")
-    interest.set_ylabel("% of GDP (fiscal year)")
+    interest.set_ylabel("% of the fiscal year's GDP")
     for axis in (debt, interest):
         axis.set_xlabel("fiscal year")
         axis.grid(alpha=0.3)

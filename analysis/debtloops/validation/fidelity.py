@@ -405,7 +405,10 @@ def _plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
     debt_band = pd.Series(DEBT_TOLERANCE_TO_2035, index=comparison.index).where(
         ~after, DEBT_TOLERANCE_AFTER_2035
     )
-    plot_cbo(comparison, path, debt_band, INTEREST_TOLERANCE)
+    interest_band = pd.Series(INTEREST_TOLERANCE_TO_2035, index=comparison.index).where(
+        ~after, INTEREST_TOLERANCE
+    )
+    plot_cbo(comparison, path, debt_band, interest_band)
 
 
 def write_report(out_dir: Path) -> list[Check]:
