@@ -37,6 +37,12 @@ from debtloops.paths import DATA_DIR
 
 CBO_FILE = DATA_DIR / "cbo_2025.csv"
 HISTORY_FILE = DATA_DIR / "history_2000_2025.csv"
+MONTHLY_FILE = DATA_DIR / "markets_monthly.csv"
+MONTHLY_COLUMNS = ("series", "month", "value", "status", "note")
+#: Months in a year; on the model's clock month m of calendar year y starts at
+#: y + (m - FISCAL_YEAR_START_MONTH) / MONTHS_PER_YEAR [year] (1 October 2024 is 2024.0).
+MONTHS_PER_YEAR = 12
+FISCAL_YEAR_START_MONTH = 10
 CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source")
 HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 #: The first and last fiscal years of the historical dataset [year].
@@ -175,6 +181,57 @@ def cbo() -> Dataset:
 def history() -> Dataset:
     """Return the historical dataset, FY2000-FY2025 (``models/data/history_2000_2025.csv``)."""
     return read_dataset(HISTORY_FILE, HISTORY_COLUMNS)
+
+
+@cache
+def markets_monthly() -> pd.DataFrame:
+    """Return the monthly market data (``models/data/markets_monthly.csv``), one column a series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Values [each series' units, see ``markets_series.csv``] indexed by month
+        (``pandas.Period``, monthly); a row marked ``missing`` is NaN.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, its header differs, or a value that is not missing is not a finite
+        number.
+    """
+    path = MONTHLY_FILE
+    if not path.is_file():
+        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if tuple(frame.columns) != MONTHLY_COLUMNS:
+        raise InputError(
+            f"data file {path}: the header is {', '.join(frame.columns) or 'empty'}; "
+            f"expected {', '.join(MONTHLY_COLUMNS)}"
+        )
+    given = frame["status"] != "missing"
+    values = pd.to_numeric(frame["value"].where(given), errors="coerce")
+    bad = given & ~values.apply(lambda v: math.isfinite(v) if v == v else False)
+    if bad.any():
+        line = int(bad.to_numpy().nonzero()[0][0]) + 2
+        raise InputError(f"data file {path}, line {line}: the value is not a finite number")
+    frame = frame.assign(value=values, month=pd.PeriodIndex(frame["month"], freq="M"))
+    return frame.pivot(index="month", columns="series", values="value")
+
+
+def month_start(month: pd.Period) -> float:
+    """Return the time at which a calendar month begins on the model's clock [year].
+
+    Months are taken as twelfths of the fiscal year: October 2024 begins at 2024.0 and January
+    2025 at 2024.25 (the dates coordinate of results counts days, so these differ by up to a day
+    or two from the true first of the month).
+    """
+    offset = month.month - FISCAL_YEAR_START_MONTH
+    return month.year + offset / MONTHS_PER_YEAR
+
+
+def fiscal_year(month: pd.Period) -> int:
+    """Return the fiscal year a calendar month belongs to [year] (October 2024 is in FY2025)."""
+    return month.year + (month.month >= FISCAL_YEAR_START_MONTH)
 
 
 def steps(values: pd.Series) -> dict[float, float]:
