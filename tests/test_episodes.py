@@ -156,3 +156,38 @@ def test_holdings_end_at_the_data():
         model = np.interp(end, run["time"].to_numpy(), run[f"{holder}_holdings"].to_numpy())
         expected = _raw(f"tic_{holder}_holdings")["2022-12"]
         assert model == pytest.approx(expected, abs=HOLDINGS_TOLERANCE)
+
+
+@pytest.fixture
+def monthly_file(tmp_path, monkeypatch):
+    path = tmp_path / "monthly.csv"
+    monkeypatch.setattr(data, "MONTHLY_FILE", path)
+    data.markets_monthly.cache_clear()
+    yield path
+    data.markets_monthly.cache_clear()
+
+
+HEADER = "series,month,value,status,note\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "monthly.csv is missing"),
+        ("series,month,value\n", "the header is series, month, value"),
+        (HEADER + "gs10,2020-01,lots,reported,\n", "line 2: the value is not a finite number"),
+        (HEADER + "gs10,2020-01,1,reported,,extra\n", "line 2: 6 fields, expected 5"),
+        (HEADER + "gs10,2020-13,1,reported,\n", "YYYY-MM"),
+        (HEADER + "gs10,2020-01,1,reported,\ngs10,2020-01,2,reported,\n", "twice"),
+        (HEADER + "gs10,2020-01,1,reported,\n", "has no series"),
+    ],
+)
+def test_a_bad_monthly_file_is_refused(tmp_path, capsys, monthly_file, text, message):
+    """A missing or malformed monthly data file exits 2 with one line, and nothing is written."""
+    if text is not None:
+        monthly_file.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["episodes", "covid_2020", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not (out / "episodes.csv").exists()

@@ -202,19 +202,37 @@ def markets_monthly() -> pd.DataFrame:
     path = MONTHLY_FILE
     if not path.is_file():
         raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if tuple(frame.columns) != MONTHLY_COLUMNS:
-        raise InputError(
-            f"data file {path}: the header is {', '.join(frame.columns) or 'empty'}; "
-            f"expected {', '.join(MONTHLY_COLUMNS)}"
-        )
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader, ()))
+        if header != MONTHLY_COLUMNS:
+            raise InputError(
+                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
+                f"expected {', '.join(MONTHLY_COLUMNS)}"
+            )
+        rows = list(reader)
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(MONTHLY_COLUMNS):
+            raise InputError(
+                f"data file {path}, line {number}: {len(row)} fields, "
+                f"expected {len(MONTHLY_COLUMNS)}"
+            )
+    frame = pd.DataFrame(rows, columns=list(MONTHLY_COLUMNS))
     given = frame["status"] != "missing"
     values = pd.to_numeric(frame["value"].where(given), errors="coerce")
     bad = given & ~values.apply(lambda v: math.isfinite(v) if v == v else False)
     if bad.any():
         line = int(bad.to_numpy().nonzero()[0][0]) + 2
         raise InputError(f"data file {path}, line {line}: the value is not a finite number")
-    frame = frame.assign(value=values, month=pd.PeriodIndex(frame["month"], freq="M"))
+    try:
+        months = pd.PeriodIndex(frame["month"], freq="M")
+    except (ValueError, TypeError):
+        raise InputError(f"data file {path}: a month is not written YYYY-MM") from None
+    frame = frame.assign(value=values, month=months)
+    twice = frame.duplicated(["series", "month"])
+    if twice.any():
+        first = frame[twice].iloc[0]
+        raise InputError(f"data file {path}: series {first['series']} gives {first['month']} twice")
     return frame.pivot(index="month", columns="series", values="value")
 
 

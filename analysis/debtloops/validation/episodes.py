@@ -161,6 +161,8 @@ def overlaps(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 
 def _series(monthly: pd.DataFrame, name: str, months: pd.PeriodIndex) -> pd.Series:
+    if name not in monthly:
+        raise InputError(f"the monthly data file {data.MONTHLY_FILE} has no series {name}")
     values = monthly[name].reindex(months)
     if values.isna().any():
         missing = values.index[values.isna()][0]
