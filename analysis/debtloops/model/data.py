@@ -43,6 +43,18 @@ MONTHLY_COLUMNS = ("series", "month", "value", "status", "note")
 #: y + (m - FISCAL_YEAR_START_MONTH) / MONTHS_PER_YEAR [year] (1 October 2024 is 2024.0).
 MONTHS_PER_YEAR = 12
 FISCAL_YEAR_START_MONTH = 10
+STRUCTURE_FILE = DATA_DIR / "debt_structure_fy.csv"
+#: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
+#: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
+#: shares); notes by original term are missing from the data, so history splits notes the same way.
+NOTE_SPLIT = {
+    "short_note_share_of_debt": 0.228,
+    "medium_note_share_of_debt": 0.480,
+    "ten_year_note_share_of_debt": 0.292,
+}
+#: Fiscal years over which a run from history averages the funds rate for its starting long-run
+#: policy rate, and the ACM term premium for an unanchored term premium [year].
+EXPECTATION_WINDOW = 10
 CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source")
 HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 #: The first and last fiscal years of the historical dataset [year].
@@ -363,7 +375,7 @@ def cbo_layer() -> dict[str, object]:
         "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
         "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
         "fed_policy_rate_path": steps(_span(funds, *years)),
-        "term_spread": steps(_span(ten_year - funds, *years)),
+        "bill_spread": steps(_span(data.series("bill_rate_3m_pct", beo) / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
         "expected_inflation": steps(
             _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
@@ -479,16 +491,16 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         ),
         "nominal_gdp_growth_path": steps(_span(growth_rates(gdp), *years)),
         "fed_policy_rate_path": steps(_span(funds, *years)),
-        "term_spread": steps(_span(ten_year - funds, *years)),
+        "bill_spread": steps(_span(data.series("tb3m_fy_avg") / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
+        "cpi_inflation_path": steps(_span(cpi_inflation(), *years)),
+        "initial_long_run_policy_rate": window_mean(funds, start),
+        **segment_shares(start, end),
         "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
         "china_baseline_net_purchases": steps(_span(china.diff(), *years)),
         "other_foreign_purchase_share": steps(_span(flow_shares(others.diff(), gdp), *years)),
         "fed_baseline_net_purchases": steps(
             _span(data.series("fed_treasury_holdings").diff(), *years)
-        ),
-        "bill_share_of_debt": year_ends(
-            _span(data.series("bill_share_marketable") / PERCENT, start, end)
         ),
         "expected_debt_to_gdp": year_ends(_span(debt / gdp, start, end)),
         "expected_interest_to_revenue": year_ends(
@@ -496,6 +508,75 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         ),
     }
     return layer
+
+
+def window_mean(values: pd.Series, start: int) -> float:
+    """Mean of a fiscal-year series over the :data:`EXPECTATION_WINDOW` years up to ``start``."""
+    window = values[(values.index > start - EXPECTATION_WINDOW) & (values.index <= start)]
+    return float(window.mean())
+
+
+def fiscal_year_mean(series: str) -> pd.Series:
+    """Average a monthly series over each fiscal year (October to September).
+
+    Parameters
+    ----------
+    series : str
+        A column of :func:`monthly_markets`.
+
+    Returns
+    -------
+    pandas.Series
+        The mean of the fiscal year's months [the series' units], by fiscal year; years with a
+        missing month are left out.
+    """
+    monthly = markets_monthly()[series]
+    years = monthly.index.year + (monthly.index.month >= FISCAL_YEAR_START_MONTH)
+    grouped = monthly.groupby(years)
+    means = grouped.mean()[grouped.count() == 12]
+    means.index = means.index.astype(int)
+    return means
+
+
+def cpi_inflation() -> pd.Series:
+    """CPI-U inflation of each fiscal year, as a continuous rate [1/year].
+
+    The log change of the fiscal year's average CPI-U (FRED ``CPIAUCSL``) over the previous year's.
+    """
+    cpi = fiscal_year_mean("cpiaucsl")
+    return (cpi / cpi.shift(1)).apply(math.log).dropna()
+
+
+def segment_shares(start: int, end: int) -> dict[str, dict[float, float]]:
+    """Return the debt's composition at each fiscal year's end as the six segments' target shares.
+
+    From Treasury's Monthly Statement of the Public Debt, Table I (``debt_structure_fy.csv``):
+    bills with floating-rate notes, nominal notes split by :data:`NOTE_SPLIT`, nominal bonds and
+    TIPS, each as a share of marketable debt outstanding [1].
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year]; years the statement copy lacks are left out.
+
+    Returns
+    -------
+    dict
+        Parameter name -> year-end driver.
+    """
+    frame = pd.read_csv(STRUCTURE_FILE, dtype={"value": float})
+    table = frame.pivot(index="fiscal_year", columns="series", values="value").fillna(
+        {"frn_share_of_marketable": 0.0}
+    )
+    table = table.loc[(table.index >= start) & (table.index <= end)] / PERCENT
+    notes = table["notes_share_of_marketable"]
+    shares = {
+        "bill_share_of_debt": table["bills_share_of_marketable"] + table["frn_share_of_marketable"],
+        **{name: notes * weight for name, weight in NOTE_SPLIT.items()},
+        "long_bond_share_of_debt": table["bonds_share_of_marketable"],
+        "tips_share_of_debt": table["tips_share_of_marketable"],
+    }
+    return {name: year_ends(values.dropna()) for name, values in shares.items()}
 
 
 #: Drivers that only the history gives; after FY2025 they return to the table's default.

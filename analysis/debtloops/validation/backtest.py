@@ -36,8 +36,8 @@ from debtloops.model.scenarios import Scenario
 YIELD_MODES = ("historical", "endogenous")
 #: What ``debtloops backtest`` writes into its output folder: the table, then the chart.
 OUTPUT_NAMES = ("backtest.csv", "backtest.png")
-#: Years over which the endogenous run's term spread is averaged, up to the start [year].
-SPREAD_WINDOW = 10
+#: Both runs hold the policy rate to history: the Fed's rule is off, the path is the funds rate.
+POLICY_RATE_IS_HISTORY = {"policy_rule_switch": 0.0}
 #: The feedbacks that the historical-yield run switches off, so that yields, the policy rate and GDP
 #: are the historical ones: the yield premia, the policy rule, the growth drag and the inflation
 #: channels.
@@ -88,6 +88,7 @@ COMPARED = (
     Compared("china_holdings", "china_holdings", "end", 1.0, "billion USD"),
     Compared("fed_holdings", "fed_treasury_holdings", "end", 1.0, "billion USD"),
     Compared("market_yield", "gs10_fy_avg", "mean", data.PERCENT, "percent"),
+    Compared("fed_policy_rate", "fedfunds_fy_avg", "mean", data.PERCENT, "percent"),
     Compared("debt_to_gdp", "debt_to_gdp", "end", data.PERCENT, "percent of GDP"),
 )
 
@@ -145,13 +146,13 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
     if yields not in YIELD_MODES:
         raise InputError(f"unknown yields mode '{yields}'; choose one of {', '.join(YIELD_MODES)}")
     layer: dict[str, Value] = dict(data.history_layer(start, end))  # type: ignore[arg-type]
+    layer.update(POLICY_RATE_IS_HISTORY)
     if yields == "historical":
         layer.update(FEEDBACKS_OFF)
     else:
-        history = data.history()
-        spread = history.series("gs10_fy_avg") - history.series("fedfunds_fy_avg")
-        window = spread[(spread.index > start - SPREAD_WINDOW) & (spread.index <= start)]
-        layer["term_spread"] = float(window.mean()) / data.PERCENT
+        premium = data.fiscal_year_mean("acmtp10") / data.PERCENT
+        layer["anchored_term_premium_switch"] = 0.0
+        layer["term_premium_level"] = data.window_mean(premium, start)
     table = load_parameters()
     values = validate(table, layer)
     scenario = Scenario(
