@@ -12,7 +12,6 @@ import pytest
 
 from debtloops import cli
 from debtloops.model import data
-from debtloops.model.parameters import load_parameters
 from debtloops.model.run import execute
 from debtloops.validation import episodes
 
@@ -91,12 +90,6 @@ def test_initial_state_at_the_start_month():
     assert state["initial_fed_holdings"] == _raw("treast_last_wednesday")["2019-12"]
 
 
-@pytest.mark.xfail(
-    episodes.POLICY_RULE_SWITCH not in load_parameters(),
-    reason="issue 17 item 3: until the model has policy_rule_switch, its Taylor rule hikes "
-    "against the inflation that QE adds, and QE raises the 10-year",
-    strict=True,
-)
 def test_the_2020_purchases_lower_the_ten_year():
     """Jan-Jun 2020 with the Fed's purchases ends with a lower 10-year than without them."""
     drivers = episodes.monthly_drivers(COVID)

@@ -522,7 +522,7 @@ def fiscal_year_mean(series: str) -> pd.Series:
     Parameters
     ----------
     series : str
-        A column of :func:`monthly_markets`.
+        A column of :func:`markets_monthly`.
 
     Returns
     -------

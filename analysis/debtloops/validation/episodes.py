@@ -26,9 +26,11 @@ Everything else comes from the fiscal-year history as in the backtest
 debt and interest paths, the bill share. The initial state at the start month's first day: debt,
 GDP, the effective rate and the dollar interpolated linearly in time between the fiscal-year ends
 around it; Japan's, China's and all foreign holdings at the end of the previous month (TIC), the
-Fed's on the previous month's last Wednesday (H.4.1). The term spread holds its average over the
-:data:`SPREAD_MONTHS` months before the start, what was known then. Where the model has a
-``policy_rule_switch``, it is set to 0 so that the policy rate is the funds rate as it happened.
+Fed's on the previous month's last Wednesday (H.4.1). The yields are the model's own, as in an
+endogenous backtest: the 10-year term premium before the market premia is the ACM term premium's
+average over the :data:`WINDOW_MONTHS` months before the start, and markets' long-run policy rate
+starts at the funds rate's average over the same months, what was known then. The policy rule is
+off, so the policy rate is the funds rate as it happened.
 
 The part attributed to official selling: the same run with every month in which Japan or China
 sold set to zero (their purchases kept); the difference in the 10-year's change is printed beside
@@ -50,7 +52,6 @@ from debtloops.model import data
 from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
-from debtloops.validation.backtest import SPREAD_WINDOW
 
 #: What ``debtloops episodes`` writes into its output folder.
 OUTPUT_NAMES = ("episodes.csv",)
@@ -71,10 +72,8 @@ TIME_STEP = 1.0 / 64.0
 BP_PER_UNIT, BP_PER_PERCENT = 10_000.0, 100.0
 #: How far the model's 10-year change may be from the actual one [basis points] (issue 17).
 TOLERANCE_BP = 50.0
-#: Months before the start over which the term spread is averaged [months].
-SPREAD_MONTHS = SPREAD_WINDOW * data.MONTHS_PER_YEAR
-#: Where the model's policy rule can be switched off (0: the policy rate is exactly its path).
-POLICY_RULE_SWITCH = "policy_rule_switch"
+#: Months before the start over which the term premium and the funds rate are averaged [months].
+WINDOW_MONTHS = data.EXPECTATION_WINDOW * data.MONTHS_PER_YEAR
 #: The monthly series of each holder's holdings [billion USD, end of month]; the Fed's is SOMA.
 HOLDINGS = {
     "japan": "tic_japan_holdings",
@@ -286,13 +285,12 @@ def initial_state(episode: Episode) -> dict[str, float]:
     return state
 
 
-def _known_spread(episode: Episode) -> float:
-    """Return the 10-year's average spread over the funds rate before the start [1/year]."""
+def _known_mean(episode: Episode, series: str) -> float:
+    """Return a monthly series' mean over the months before the start [1/year]."""
     monthly = data.markets_monthly()
     first = episode.months[0]
-    window = pd.period_range(first - SPREAD_MONTHS, first - 1, freq="M")
-    spread = _series(monthly, "gs10", window) - _series(monthly, "fedfunds", window)
-    return float(spread.mean()) / data.PERCENT
+    window = pd.period_range(first - WINDOW_MONTHS, first - 1, freq="M")
+    return float(_series(monthly, series, window).mean()) / data.PERCENT
 
 
 def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> PreparedRun:
@@ -326,10 +324,14 @@ def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> Pr
     )
     for name in drivers.columns:
         layer[name] = on_steps(drivers[name], start, TIME_STEP, count)
-    if "term_spread" in table:
-        layer["term_spread"] = _known_spread(episode)
-    if POLICY_RULE_SWITCH in table:
-        layer[POLICY_RULE_SWITCH] = 0.0
+    # The model's own yields, as in an endogenous backtest: the term premium and the long-run
+    # policy rate are what the months before the start showed; the policy rate is history's.
+    layer.update(
+        anchored_term_premium_switch=0.0,
+        term_premium_level=_known_mean(episode, "acmtp10"),
+        initial_long_run_policy_rate=_known_mean(episode, "fedfunds"),
+        policy_rule_switch=0.0,
+    )
     scenario = Scenario(
         name=f"episode_{episode.name}",
         chain=(),
