@@ -117,8 +117,10 @@ def fiscal_year_value(run: xr.Dataset, variable: str, how: str, year: int) -> fl
     if how == "flow":
         cumulative = run[f"cumulative_{variable}"]
         return float(cumulative.sel(time=float(year)) - cumulative.sel(time=float(year - 1)))
+    # The saved points within the year: its first day and each saved step before its last day
+    # (the point at ``year`` is the first day of the next fiscal year, where drivers have stepped).
     times = run["time"].values
-    inside = (times > year - 1) & (times <= year)
+    inside = (times >= year - 1) & (times < year)
     return float(run[variable].values[inside].mean())
 
 
