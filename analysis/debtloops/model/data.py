@@ -494,6 +494,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "bill_spread": steps(_span(data.series("tb3m_fy_avg") / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
         "cpi_inflation_path": steps(_span(cpi_inflation(), *years)),
+        **{name: steps(_span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
         "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
@@ -536,6 +537,37 @@ def fiscal_year_mean(series: str) -> pd.Series:
     means = grouped.mean()[grouped.count() == 12]
     means.index = means.index.astype(int)
     return means
+
+
+#: Days in a year and in a 3-month bill, for turning a bill's discount rate into a bond yield.
+DAYS_IN_YEAR, BILL_DAYS, DISCOUNT_BASIS_DAYS = 365.0, 91.0, 360.0
+
+
+def observed_yields() -> dict[str, pd.Series]:
+    """Fiscal-year means of the observed yield of each segment [1/year].
+
+    The 3-month bill's discount rate (FRED ``TB3MS``) becomes a bond-equivalent yield; each note
+    and bond segment takes the mean of its constant-maturity points (2 and 3 years, 5 and 7, 10,
+    20 and 30), skipping a point that is missing.
+
+    Returns
+    -------
+    dict
+        Parameter name (``observed_*_yield``) -> yield by fiscal year.
+    """
+    discount = fiscal_year_mean("tb3ms") / PERCENT
+    bill = DAYS_IN_YEAR * discount / (DISCOUNT_BASIS_DAYS - BILL_DAYS * discount)
+    points = {
+        "observed_short_note_yield": ("gs2", "gs3"),
+        "observed_medium_note_yield": ("gs5", "gs7"),
+        "observed_ten_year_yield": ("gs10",),
+        "observed_long_bond_yield": ("gs20", "gs30"),
+    }
+    yields = {"observed_bill_yield": bill}
+    for name, series in points.items():
+        means = pd.concat([fiscal_year_mean(s) for s in series], axis=1)
+        yields[name] = means.mean(axis=1, skipna=True) / PERCENT
+    return yields
 
 
 def cpi_inflation() -> pd.Series:

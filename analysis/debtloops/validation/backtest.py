@@ -38,10 +38,12 @@ YIELD_MODES = ("historical", "endogenous")
 OUTPUT_NAMES = ("backtest.csv", "backtest.png")
 #: Both runs hold the policy rate to history: the Fed's rule is off, the path is the funds rate.
 POLICY_RATE_IS_HISTORY = {"policy_rule_switch": 0.0}
-#: The feedbacks that the historical-yield run switches off, so that yields, the policy rate and GDP
-#: are the historical ones: the yield premia, the policy rule, the growth drag and the inflation
-#: channels.
+#: The historical-yield run: new issues pay each segment's observed yield, and the feedbacks are off
+#: so that yields, the policy rate and GDP are the historical ones: the yield premia, the policy
+#: rule, the growth drag (capacity and demand) and the inflation channels.
 FEEDBACKS_OFF = {
+    "observed_yields_switch": 1.0,
+    "demand_sensitivity_to_real_yield": 0.0,
     "portfolio_balance_sensitivity": 0.0,
     "flow_effect_sensitivity": 0.0,
     "risk_premium_debt_sensitivity": 0.0,
