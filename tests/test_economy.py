@@ -81,7 +81,7 @@ def test_lost_capacity_alone_opens_no_gap_and_the_fed_does_not_ease():
 def test_qe_inflation_builds_over_one_to_three_years():
     programme = run("baseline", fed_baseline_net_purchases=_qe(1000.0))
     extra = programme["inflation"] - run("baseline")["inflation"]
-    peak = float(extra["time"][int(extra.argmax())]) - SHOCK_START
+    peak = float(extra["time"][int(np.argmax(extra.values))]) - SHOCK_START
     assert 1.0 <= peak <= 3.0
 
 
@@ -150,3 +150,18 @@ def test_inflation_lowers_debt_to_gdp_while_it_lasts():
     calm = run("baseline", expected_inflation=0.022)
     assert float(hot["price_level"].sel(time=2030.0)) > float(calm["price_level"].sel(time=2030.0))
     assert float(hot["debt_to_gdp"].sel(time=2030.0)) < float(calm["debt_to_gdp"].sel(time=2030.0))
+
+
+def test_the_fed_does_not_raise_its_rate_while_the_backstop_buys():
+    backstop, base = run("fed_backstop"), run("baseline")
+    buying = backstop["fed_backstop_purchases"] > 0
+    assert int(buying.sum()) > 0
+    above = (backstop["fed_policy_rate"] - base["fed_policy_rate"]).where(buying)
+    assert float(above.max()) < 1e-4  # under 1bp above the planned path while it buys
+
+
+def test_a_purchase_programme_never_raises_the_ten_year():
+    programme = run("baseline", fed_baseline_net_purchases=_qe(1700.0))
+    extra = programme["market_yield"] - run("baseline")["market_yield"]
+    assert float(extra.sel(time=slice(SHOCK_START, None)).max()) <= 0.0
+    assert float(extra.sel(time=SHOCK_START + 1.0)) < -0.005  # at least 50bp lower at its end
