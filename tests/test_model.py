@@ -27,7 +27,12 @@ EXTREMES = {
     ),
     "yields at 0%": dict(stress_yield=0.0, stress_start=2025.0, stress_duration=31.0),
     "yields at 50%": dict(stress_yield=0.5, stress_start=2025.0, stress_duration=31.0),
-    "policy rate at 0%": dict(fed_policy_rate_path=0.0, term_spread=0.0),
+    "policy rate at 0%": dict(
+        fed_policy_rate_path=0.0,
+        initial_long_run_policy_rate=0.0,
+        expected_long_yield=0.0,
+        bill_spread=0.0,
+    ),
     "Japan sells everything at once": dict(japan_sale_amount=JAPAN, japan_sale_duration=0.0625),
     "Japan and China sell everything at once": dict(
         japan_sale_amount=JAPAN,
@@ -92,20 +97,33 @@ def test_zero_debt_grows_only_by_deficits():
     ds = run("baseline", **EXTREMES["zero debt"])
     assert float(ds["debt_held_by_public"][0]) == 0.0
     assert float(ds["net_interest"][0]) == 0.0
-    assert (ds["debt_held_by_public"].diff("time") > 0).all()
+    # CBO's primary deficits create the debt; later the premia priced on a debt far below the
+    # expected path lower yields, output outgrows the baseline and deficits can turn to surplus
+    first_decade = ds["debt_held_by_public"].sel(time=slice(2025.0, 2035.0))
+    assert (first_decade.diff("time") > 0).all()
 
 
-def test_yields_at_zero_cost_nothing_on_new_debt():
+#: The nominal note and bond segments, which the stress yield prices (bills follow the policy rate).
+NOMINAL_COUPONS = ("short_notes", "medium_notes", "ten_year_notes", "long_bonds")
+
+
+def _coupon_rate(ds):
+    """Average coupon of the nominal notes and bonds outstanding [1/year]."""
+    interest = sum(ds[f"interest_on_{name}"] for name in NOMINAL_COUPONS)
+    return interest / sum(ds[f"{name}_outstanding"] for name in NOMINAL_COUPONS)
+
+
+def test_yields_at_zero_cost_nothing_on_new_notes_and_bonds():
     ds = run("baseline", **EXTREMES["yields at 0%"])
     assert float(abs(ds["market_yield"]).max()) == 0.0
-    # with every new issue at 0% the interest bill only runs off: after 30 years almost none is left
-    assert float(ds["effective_interest_rate"][-1]) < 0.1 * float(ds["effective_interest_rate"][0])
+    # with every new note and bond at 0% their interest only runs off: little is left after 30 years
+    assert float(_coupon_rate(ds)[-1]) < 0.2 * float(_coupon_rate(ds)[0])
 
 
-def test_yields_at_fifty_percent_drive_the_effective_rate_to_fifty_percent():
+def test_yields_at_fifty_percent_drive_the_coupon_rate_to_fifty_percent():
     ds = run("baseline", **EXTREMES["yields at 50%"])
     assert float(ds["market_yield"].min()) == pytest.approx(0.5, abs=1e-12)
-    assert float(ds["effective_interest_rate"][-1]) == pytest.approx(0.5, abs=0.01)
+    assert float(_coupon_rate(ds)[-1]) == pytest.approx(0.5, abs=0.05)
 
 
 def test_bond_price_index_is_the_coupon_bond_price_at_the_market_yield():

@@ -5,6 +5,7 @@
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
+``debtloops episodes`` the backtest's monthly mode: three market episodes with monthly drivers
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
 ``debtloops calibrate`` estimate parameters from history (least squares and MCMC)
 ``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
@@ -234,6 +235,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the backtest"
+    )
+
+    from debtloops.validation.episodes import EPISODES
+
+    episodes = commands.add_parser(
+        "episodes",
+        help="backtest month by month: the 10-year's change through market episodes, with the "
+        "part official selling explains",
+    )
+    episodes.add_argument(
+        "episodes",
+        nargs="*",
+        metavar="EPISODE",
+        help=f"episodes to run: {', '.join(EPISODES)} (default: all)",
+    )
+    episodes.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="output folder for episodes.csv"
     )
 
     validate = commands.add_parser(
@@ -469,6 +487,21 @@ def _backtest(args: argparse.Namespace) -> None:
     )
 
 
+def _episodes(args: argparse.Namespace) -> None:
+    from debtloops.validation.episodes import (
+        OUTPUT_NAMES,
+        format_episodes,
+        select,
+        write_episodes,
+    )
+
+    chosen = select(args.episodes)
+    check_targets(args.out, OUTPUT_NAMES)
+    table = write_episodes(args.out, chosen)
+    print(format_episodes(table))
+    print(f"\n10-year yield, end month's average less start month's; in {args.out}/episodes.csv")
+
+
 def _validate(args: argparse.Namespace) -> int:
     from debtloops.validation.fidelity import OUTPUT_NAMES, format_checks, write_report
 
@@ -615,6 +648,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "analyze": _analyze,
     "diagram": _diagram,
     "backtest": _backtest,
+    "episodes": _episodes,
     "validate": _validate,
     "calibrate": _calibrate,
     "explore": _explore,

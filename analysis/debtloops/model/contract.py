@@ -17,6 +17,13 @@ OUTPUT_UNITS: dict[str, str] = {
     "fed_holdings": "billion USD",
     "domestic_private_holdings": "billion USD",
     "market_yield": "1/year",
+    "yield_3m": "1/year",
+    "yield_2y": "1/year",
+    "yield_5y": "1/year",
+    "yield_30y": "1/year",
+    "expected_short_rate_10y": "1/year",
+    "term_premium": "1/year",
+    "average_maturity": "month",
     "effective_interest_rate": "1/year",
     "fed_policy_rate": "1/year",
     "dollar_index": "index",
@@ -49,6 +56,11 @@ HOLDINGS = (
 NON_NEGATIVE_STOCKS = (
     "debt_held_by_public",
     "bills_outstanding",
+    "short_notes_outstanding",
+    "medium_notes_outstanding",
+    "ten_year_notes_outstanding",
+    "long_bonds_outstanding",
+    "tips_outstanding",
     *HOLDINGS,
     "baseline_nominal_gdp",
     "cumulative_nominal_gdp",
@@ -58,19 +70,27 @@ NON_NEGATIVE_STOCKS = (
     "dollar_index",
     "recent_official_sales",
     "recent_fed_purchases",
+    "qe_stimulus",
 )
 
 #: Stocks that may legitimately be negative: yields, and the interest that follows them, turn
 #: negative when rates do; consolidation is signed. Every stock is in one list or the other.
 SIGNED_STOCKS = (
-    "discovered_yield",
+    "market_premium",
     "reference_yield",
+    "policy_rate_deviation",
+    "long_run_policy_rate",
     "interest_on_bills",
-    "interest_on_coupons",
+    "interest_on_short_notes",
+    "interest_on_medium_notes",
+    "interest_on_ten_year_notes",
+    "interest_on_long_bonds",
+    "interest_on_tips",
     "cumulative_net_interest",
     "fiscal_consolidation",
     "private_absorption_beyond_baseline",
-    "real_gdp_deviation",
+    "potential_output_deviation",
+    "output_gap",
 )
 
 

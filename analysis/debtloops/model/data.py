@@ -50,6 +50,24 @@ from debtloops.paths import DATA_DIR
 
 CBO_FILE = DATA_DIR / "cbo_2025.csv"
 HISTORY_FILE = DATA_DIR / "history_2000_2025.csv"
+MONTHLY_FILE = DATA_DIR / "markets_monthly.csv"
+MONTHLY_COLUMNS = ("series", "month", "value", "status", "note")
+#: Months in a year; on the model's clock month m of calendar year y starts at
+#: y + (m - FISCAL_YEAR_START_MONTH) / MONTHS_PER_YEAR [year] (1 October 2024 is 2024.0).
+MONTHS_PER_YEAR = 12
+FISCAL_YEAR_START_MONTH = 10
+STRUCTURE_FILE = DATA_DIR / "debt_structure_fy.csv"
+#: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
+#: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
+#: shares); notes by original term are missing from the data, so history splits notes the same way.
+NOTE_SPLIT = {
+    "short_note_share_of_debt": 0.228,
+    "medium_note_share_of_debt": 0.480,
+    "ten_year_note_share_of_debt": 0.292,
+}
+#: Fiscal years over which a run from history averages the funds rate for its starting long-run
+#: policy rate, and the ACM term premium for an unanchored term premium [year].
+EXPECTATION_WINDOW = 10
 CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source")
 HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 #: The first and last fiscal years of the historical dataset [year].
@@ -190,6 +208,75 @@ def cbo() -> Dataset:
 def history() -> Dataset:
     """Return the historical dataset, FY2000-FY2025 (``models/data/history_2000_2025.csv``)."""
     return read_dataset(HISTORY_FILE, HISTORY_COLUMNS)
+
+
+@cache
+def markets_monthly() -> pd.DataFrame:
+    """Return the monthly market data (``models/data/markets_monthly.csv``), one column a series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Values [each series' units, see ``markets_series.csv``] indexed by month
+        (``pandas.Period``, monthly); a row marked ``missing`` is NaN.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, its header differs, or a value that is not missing is not a finite
+        number.
+    """
+    path = MONTHLY_FILE
+    if not path.is_file():
+        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader, ()))
+        if header != MONTHLY_COLUMNS:
+            raise InputError(
+                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
+                f"expected {', '.join(MONTHLY_COLUMNS)}"
+            )
+        rows = list(reader)
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(MONTHLY_COLUMNS):
+            raise InputError(
+                f"data file {path}, line {number}: {len(row)} fields, "
+                f"expected {len(MONTHLY_COLUMNS)}"
+            )
+    frame = pd.DataFrame(rows, columns=list(MONTHLY_COLUMNS))
+    given = frame["status"] != "missing"
+    values = pd.to_numeric(frame["value"].where(given), errors="coerce")
+    bad = given & ~values.apply(lambda v: math.isfinite(v) if v == v else False)
+    if bad.any():
+        line = int(bad.to_numpy().nonzero()[0][0]) + 2
+        raise InputError(f"data file {path}, line {line}: the value is not a finite number")
+    try:
+        months = pd.PeriodIndex(frame["month"], freq="M")
+    except (ValueError, TypeError):
+        raise InputError(f"data file {path}: a month is not written YYYY-MM") from None
+    frame = frame.assign(value=values, month=months)
+    twice = frame.duplicated(["series", "month"])
+    if twice.any():
+        first = frame[twice].iloc[0]
+        raise InputError(f"data file {path}: series {first['series']} gives {first['month']} twice")
+    return frame.pivot(index="month", columns="series", values="value")
+
+
+def month_start(month: pd.Period) -> float:
+    """Return the time at which a calendar month begins on the model's clock [year].
+
+    Months are taken as twelfths of the fiscal year: October 2024 begins at 2024.0 and January
+    2025 at 2024.25 (the dates coordinate of results counts days, so these differ by up to a day
+    or two from the true first of the month).
+    """
+    offset = month.month - FISCAL_YEAR_START_MONTH
+    return month.year + offset / MONTHS_PER_YEAR
+
+
+def fiscal_year(month: pd.Period) -> int:
+    """Return the fiscal year a calendar month belongs to [year] (October 2024 is in FY2025)."""
+    return month.year + (month.month >= FISCAL_YEAR_START_MONTH)
 
 
 def steps(values: pd.Series) -> dict[float, float]:
@@ -455,7 +542,7 @@ def cbo_layer() -> dict[str, object]:
         "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
         "nominal_gdp_growth_path": path.growth_steps(*years),
         "fed_policy_rate_path": steps(_span(funds, *years)),
-        "term_spread": steps(_span(ten_year - funds, *years)),
+        "bill_spread": steps(_span(data.series("bill_rate_3m_pct", beo) / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
         "expected_inflation": steps(
             _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
@@ -576,16 +663,17 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         ),
         "nominal_gdp_growth_path": path.growth_steps(*years),
         "fed_policy_rate_path": steps(_span(funds, *years)),
-        "term_spread": steps(_span(ten_year - funds, *years)),
+        "bill_spread": steps(_span(data.series("tb3m_fy_avg") / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
+        "cpi_inflation_path": steps(_span(cpi_inflation(), *years)),
+        **{name: steps(_span(values, *years)) for name, values in observed_yields().items()},
+        "initial_long_run_policy_rate": window_mean(funds, start),
+        **segment_shares(start, end),
         "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
         "china_baseline_net_purchases": steps(_span(china.diff(), *years)),
         "other_foreign_purchase_share": steps(_span(flow_shares(others.diff(), gdp), *years)),
         "fed_baseline_net_purchases": steps(
             _span(data.series("fed_treasury_holdings").diff(), *years)
-        ),
-        "bill_share_of_debt": year_ends(
-            _span(data.series("bill_share_marketable") / PERCENT, start, end)
         ),
         "expected_debt_to_gdp": year_ends(instantaneous_ratio(_span(debt / gdp, start, end), path)),
         "expected_interest_to_revenue": year_ends(
@@ -593,6 +681,106 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         ),
     }
     return layer
+
+
+def window_mean(values: pd.Series, start: int) -> float:
+    """Mean of a fiscal-year series over the :data:`EXPECTATION_WINDOW` years up to ``start``."""
+    window = values[(values.index > start - EXPECTATION_WINDOW) & (values.index <= start)]
+    return float(window.mean())
+
+
+def fiscal_year_mean(series: str) -> pd.Series:
+    """Average a monthly series over each fiscal year (October to September).
+
+    Parameters
+    ----------
+    series : str
+        A column of :func:`markets_monthly`.
+
+    Returns
+    -------
+    pandas.Series
+        The mean of the fiscal year's months [the series' units], by fiscal year; years with a
+        missing month are left out.
+    """
+    monthly = markets_monthly()[series]
+    years = monthly.index.year + (monthly.index.month >= FISCAL_YEAR_START_MONTH)
+    grouped = monthly.groupby(years)
+    means = grouped.mean()[grouped.count() == 12]
+    means.index = means.index.astype(int)
+    return means
+
+
+#: Days in a year and in a 3-month bill, for turning a bill's discount rate into a bond yield.
+DAYS_IN_YEAR, BILL_DAYS, DISCOUNT_BASIS_DAYS = 365.0, 91.0, 360.0
+
+
+def observed_yields() -> dict[str, pd.Series]:
+    """Fiscal-year means of the observed yield of each segment [1/year].
+
+    The 3-month bill's discount rate (FRED ``TB3MS``) becomes a bond-equivalent yield; each note
+    and bond segment takes the mean of its constant-maturity points (2 and 3 years, 5 and 7, 10,
+    20 and 30), skipping a point that is missing.
+
+    Returns
+    -------
+    dict
+        Parameter name (``observed_*_yield``) -> yield by fiscal year.
+    """
+    discount = fiscal_year_mean("tb3ms") / PERCENT
+    bill = DAYS_IN_YEAR * discount / (DISCOUNT_BASIS_DAYS - BILL_DAYS * discount)
+    points = {
+        "observed_short_note_yield": ("gs2", "gs3"),
+        "observed_medium_note_yield": ("gs5", "gs7"),
+        "observed_ten_year_yield": ("gs10",),
+        "observed_long_bond_yield": ("gs20", "gs30"),
+    }
+    yields = {"observed_bill_yield": bill}
+    for name, series in points.items():
+        means = pd.concat([fiscal_year_mean(s) for s in series], axis=1)
+        yields[name] = means.mean(axis=1, skipna=True) / PERCENT
+    return yields
+
+
+def cpi_inflation() -> pd.Series:
+    """CPI-U inflation of each fiscal year, as a continuous rate [1/year].
+
+    The log change of the fiscal year's average CPI-U (FRED ``CPIAUCSL``) over the previous year's.
+    """
+    cpi = fiscal_year_mean("cpiaucsl")
+    return (cpi / cpi.shift(1)).apply(math.log).dropna()
+
+
+def segment_shares(start: int, end: int) -> dict[str, dict[float, float]]:
+    """Return the debt's composition at each fiscal year's end as the six segments' target shares.
+
+    From Treasury's Monthly Statement of the Public Debt, Table I (``debt_structure_fy.csv``):
+    bills with floating-rate notes, nominal notes split by :data:`NOTE_SPLIT`, nominal bonds and
+    TIPS, each as a share of marketable debt outstanding [1].
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year]; years the statement copy lacks are left out.
+
+    Returns
+    -------
+    dict
+        Parameter name -> year-end driver.
+    """
+    frame = pd.read_csv(STRUCTURE_FILE, dtype={"value": float})
+    table = frame.pivot(index="fiscal_year", columns="series", values="value").fillna(
+        {"frn_share_of_marketable": 0.0}
+    )
+    table = table.loc[(table.index >= start) & (table.index <= end)] / PERCENT
+    notes = table["notes_share_of_marketable"]
+    shares = {
+        "bill_share_of_debt": table["bills_share_of_marketable"] + table["frn_share_of_marketable"],
+        **{name: notes * weight for name, weight in NOTE_SPLIT.items()},
+        "long_bond_share_of_debt": table["bonds_share_of_marketable"],
+        "tips_share_of_debt": table["tips_share_of_marketable"],
+    }
+    return {name: year_ends(values.dropna()) for name, values in shares.items()}
 
 
 #: Drivers that only the history gives; after FY2025 they return to the table's default.

@@ -36,12 +36,14 @@ from debtloops.model.scenarios import Scenario
 YIELD_MODES = ("historical", "endogenous")
 #: What ``debtloops backtest`` writes into its output folder: the table, then the chart.
 OUTPUT_NAMES = ("backtest.csv", "backtest.png")
-#: Years over which the endogenous run's term spread is averaged, up to the start [year].
-SPREAD_WINDOW = 10
-#: The feedbacks that the historical-yield run switches off, so that yields, the policy rate and GDP
-#: are the historical ones: the yield premia, the policy rule, the growth drag and the inflation
-#: channels.
+#: Both runs hold the policy rate to history: the Fed's rule is off, the path is the funds rate.
+POLICY_RATE_IS_HISTORY = {"policy_rule_switch": 0.0}
+#: The historical-yield run: new issues pay each segment's observed yield, and the feedbacks are off
+#: so that yields, the policy rate and GDP are the historical ones: the yield premia, the policy
+#: rule, the growth drag (capacity and demand) and the inflation channels.
 FEEDBACKS_OFF = {
+    "observed_yields_switch": 1.0,
+    "demand_sensitivity_to_real_yield": 0.0,
     "portfolio_balance_sensitivity": 0.0,
     "flow_effect_sensitivity": 0.0,
     "risk_premium_debt_sensitivity": 0.0,
@@ -101,6 +103,7 @@ COMPARED = (
     Compared("china_holdings", "china_holdings", "end", 1.0, "billion USD"),
     Compared("fed_holdings", "fed_treasury_holdings", "end", 1.0, "billion USD"),
     Compared("market_yield", "gs10_fy_avg", "mean", data.PERCENT, "percent"),
+    Compared("fed_policy_rate", "fedfunds_fy_avg", "mean", data.PERCENT, "percent"),
     Compared(
         "debt_held_by_public",
         "debt_to_gdp",
@@ -139,8 +142,10 @@ def fiscal_year_value(run: xr.Dataset, variable: str, how: str, year: int) -> fl
     if how == "flow":
         cumulative = run[f"cumulative_{variable}"]
         return float(cumulative.sel(time=float(year)) - cumulative.sel(time=float(year - 1)))
+    # The saved points within the year: its first day and each saved step before its last day
+    # (the point at ``year`` is the first day of the next fiscal year, where drivers have stepped).
     times = run["time"].values
-    inside = (times > year - 1) & (times <= year)
+    inside = (times >= year - 1) & (times < year)
     return float(run[variable].values[inside].mean())
 
 
@@ -186,13 +191,13 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
     if yields not in YIELD_MODES:
         raise InputError(f"unknown yields mode '{yields}'; choose one of {', '.join(YIELD_MODES)}")
     layer: dict[str, Value] = dict(data.history_layer(start, end))  # type: ignore[arg-type]
+    layer.update(POLICY_RATE_IS_HISTORY)
     if yields == "historical":
         layer.update(FEEDBACKS_OFF)
     else:
-        history = data.history()
-        spread = history.series("gs10_fy_avg") - history.series("fedfunds_fy_avg")
-        window = spread[(spread.index > start - SPREAD_WINDOW) & (spread.index <= start)]
-        layer["term_spread"] = float(window.mean()) / data.PERCENT
+        premium = data.fiscal_year_mean("acmtp10") / data.PERCENT
+        layer["anchored_term_premium_switch"] = 0.0
+        layer["term_premium_level"] = data.window_mean(premium, start)
     table = load_parameters()
     values = validate(table, layer)
     scenario = Scenario(

@@ -16,11 +16,9 @@ the range the literature reports), never from the model's result:
 * **Backtest** from FY2015 to FY2025 with historical drivers and yields: debt held by the public
   in FY2025 within 3% of the actual value, net interest summed over FY2016-2025 and in FY2025
   within 10%.
-* **Price impact**: a $100bn sale by Japan within one month peaks at 40-60bp on the 10-year yield
-  and still lifts it by 10-30bp a year after it starts (Beltran, Kretchmer, Marquez and Thomas
-  2013); a $1.7T purchase programme over one year lowers the yield by 50-100bp at its deepest
-  (Gagnon, Raskin, Remache and Sack 2011). Both run with the policy rule held still, as the
-  estimates were made (at the lower bound, or in partial equilibrium).
+* **Markets and the Fed** (:mod:`debtloops.validation.markets`): price impact with every channel
+  on, the model's own 10-year and net interest against history, the debt's structure at the start
+  and the monthly episodes.
 * **The article's arithmetic**: a $100, 3%, one-year bond bought at $90 yields 14.4%; $10bn of
   new debt costs $0.3bn a year at 3% and $1.44bn at 14.4%, in the bond maths and in the model's
   ``article_stress`` run, where new notes and bonds pay 14.4%.
@@ -37,21 +35,12 @@ import xarray as xr
 from debtloops.figures.validation import plot_cbo
 from debtloops.model import data
 from debtloops.model.run import run_scenario
-from debtloops.validation import backtest, bonds
+from debtloops.validation import backtest, bonds, markets
 
-BASIS_POINTS = 10_000.0
 #: What ``debtloops validate`` writes into its output folder: the checks, then two charts.
 OUTPUT_NAMES = ("validation.csv", "cbo_baseline.png", "backtest.png")
 #: The backtest the report runs [fiscal years].
 BACKTEST_START, BACKTEST_END = 2015, 2025
-#: A sale within one month: one sixteenth of a year, a whole number of the largest time steps.
-SALE_SIZE, SALE_DURATION, SALE_START = 100.0, 0.0625, 2026.0
-#: A purchase programme [billion USD over one year], from the start of FY2027.
-PROGRAMME_SIZE, PROGRAMME_START = 1700.0, 2026.0
-#: Resolution of the price-impact runs [year]: the time step, so the peak is not missed.
-FINE_SAVEPER = 0.0625
-#: The policy rule held still in the price-impact experiments.
-POLICY_RULE_OFF = {"inflation_response": 0.0, "output_gap_response": 0.0}
 #: Tolerances, each from its reference (see the module's docstring): CBO's debt path [points of
 #: GDP] to 2035 and after, its net interest [points of GDP] and average rate [points]; the
 #: backtest's debt and net interest [relative].
@@ -64,10 +53,6 @@ INTEREST_TOLERANCE_TO_2035 = 0.15
 #: The units of CBO's ratios, measured CBO's way: over the fiscal year's GDP.
 CBO_RATIO = "% of FY GDP"
 BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
-#: The literature's estimate and range for each price-impact experiment [bp]: estimate, low, high.
-SALE_PEAK = (50.0, 40.0, 60.0)
-SALE_ONE_YEAR_ON = (20.0, 10.0, 30.0)
-PROGRAMME_TROUGH = (-75.0, -100.0, -50.0)
 
 
 @dataclass(frozen=True)
@@ -227,83 +212,13 @@ def backtest_checks(table: pd.DataFrame, start: int, end: int) -> list[Check]:
     ]
 
 
-def _extra_yield(run: xr.Dataset, baseline: xr.Dataset) -> xr.DataArray:
-    return (run["market_yield"] - baseline["market_yield"]) * BASIS_POINTS
-
-
-def price_impact() -> dict[str, float]:
-    """Run the literature's two experiments against the baseline.
-
-    Returns
-    -------
-    dict
-        ``sale_peak`` and ``sale_after_one_year``: the extra 10-year yield of a $100bn sale by
-        Japan within one month, at its peak and a year after the sale starts [bp];
-        ``programme_trough``: the largest fall of the yield during and after a $1.7T Fed
-        purchase programme over one year [bp, negative].
-    """
-    # The estimates were made with the policy rate held (at the lower bound, or in partial
-    # equilibrium): the policy rule is off in these runs, and in their baseline.
-    fine = {"saveper": FINE_SAVEPER, **POLICY_RULE_OFF}
-    baseline = run_scenario("baseline", overrides=fine)
-    sale = run_scenario(
-        "baseline",
-        overrides={
-            **fine,
-            "japan_sale_amount": SALE_SIZE,
-            "japan_sale_start": SALE_START,
-            "japan_sale_duration": SALE_DURATION,
-        },
-    )
-    end = PROGRAMME_START + 1.0 - data.STEP_EDGE
-    programme = run_scenario(
-        "baseline",
-        overrides={
-            **fine,
-            "fed_baseline_net_purchases": {
-                PROGRAMME_START - 1.0: 0.0,
-                PROGRAMME_START - data.STEP_EDGE: 0.0,
-                PROGRAMME_START: PROGRAMME_SIZE,
-                end: PROGRAMME_SIZE,
-                PROGRAMME_START + 1.0: 0.0,
-            },
-        },
-    )
-    sale_extra = _extra_yield(sale, baseline)
-    return {
-        "sale_peak": float(sale_extra.max()),
-        "sale_after_one_year": float(sale_extra.sel(time=SALE_START + 1.0)),
-        "programme_trough": float(_extra_yield(programme, baseline).min()),
-    }
-
-
-def price_impact_checks(impact: dict[str, float]) -> list[Check]:
-    """Check the price impact against the literature's ranges (see the module's docstring)."""
-    beltran = "Beltran, Kretchmer, Marquez and Thomas (2013); KC Fed Economic Bulletin (2025)"
-    gagnon = "Gagnon, Raskin, Remache and Sack (2011); Ihrig et al. (2012) -34bp to -100bp"
-    experiments = (
-        ("$100bn sold within a month: peak", "sale_peak", SALE_PEAK, beltran),
-        (
-            "$100bn sold within a month: one year on",
-            "sale_after_one_year",
-            SALE_ONE_YEAR_ON,
-            beltran,
-        ),
-        ("$1.7T bought over a year: deepest fall", "programme_trough", PROGRAMME_TROUGH, gagnon),
-    )
-    return [
-        Check(label, impact[key], *reference, "bp", source)
-        for label, key, reference, source in experiments
-    ]
-
-
 def article_checks() -> list[Check]:
     """Check the seed article's worked numbers, in the bond maths and in the model."""
     article = "the seed article (a $100, 3%, one-year bond; $10bn of new debt)"
     stress = run_scenario("article_stress")
     window = stress["stress_window"] > 0
-    issued = stress["coupon_issuance"].where(window)
-    added = stress["coupon_interest_added"].where(window)
+    issued = stress["ten_year_note_issuance"].where(window)
+    added = stress["ten_year_note_interest_added"].where(window)
     per_ten = float((added / issued * 10.0).max())
     exact = 1e-9
     return [
@@ -358,12 +273,20 @@ def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
     history : pandas.DataFrame
         The FY2015-2025 backtest beside history (:func:`debtloops.validation.backtest.compare`).
     """
-    comparison = cbo_comparison(run_scenario("baseline"))
+    baseline = run_scenario("baseline")
+    comparison = cbo_comparison(baseline)
     _, history = backtest.run_backtest(BACKTEST_START, BACKTEST_END, "historical")
+    rows = [
+        *markets.price_impact_rows(markets.price_impact()),
+        *markets.structure_rows(baseline),
+        *markets.yield_backtest_rows(),
+        *markets.interest_backtest_rows(),
+        *markets.episode_rows(),
+    ]
     checks = [
         *cbo_checks(comparison),
         *backtest_checks(history, BACKTEST_START, BACKTEST_END),
-        *price_impact_checks(price_impact()),
+        *(Check(**vars(row)) for row in rows),
         *article_checks(),
     ]
     return checks, comparison, history
