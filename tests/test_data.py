@@ -38,7 +38,7 @@ def test_cbo_layer_gives_every_driver_for_every_projected_year():
         "revenue_share_of_gdp",
         "nominal_gdp_growth_path",
         "fed_policy_rate_path",
-        "term_spread",
+        "bill_spread",
         "other_means_of_financing_share_of_gdp",
     ):
         years = {int(round(year)) for year in layer[name]}

@@ -350,18 +350,32 @@ class GdpPath:
 
     Attributes
     ----------
-    rate : pandas.Series
-        The annual rate at the end of each fiscal year, from the first [billion USD/year].
-    growth : pandas.Series
-        The continuous growth rate over each half year after the first fiscal year, indexed by
-        the half year's start [1/year].
+    nodes : pandas.Series
+        The annual rate every half year from the end of the first fiscal year [billion USD/year],
+        indexed by time [year]; it grows exponentially between nodes.
     fiscal_years : pandas.Series
         The fiscal years' GDP it was aligned with [billion USD], the first year included.
     """
 
-    rate: pd.Series
-    growth: pd.Series
+    nodes: pd.Series
     fiscal_years: pd.Series
+
+    @property
+    def rate(self) -> pd.Series:
+        """The annual rate at the end of each fiscal year [billion USD/year], by fiscal year."""
+        ends = self.nodes[self.nodes.index == np.round(self.nodes.index)]
+        return pd.Series(ends.to_numpy(), index=ends.index.astype(int))
+
+    @property
+    def growth(self) -> pd.Series:
+        """The continuous growth rate over each half year [1/year], by the half year's start."""
+        logs = np.log(self.nodes)
+        return pd.Series(np.diff(logs.to_numpy()) / HALF_YEAR, index=self.nodes.index[:-1])
+
+    def rate_at(self, times: np.ndarray) -> np.ndarray:
+        """Return the annual rate at some times within the path [billion USD/year]."""
+        logs = np.log(self.nodes.to_numpy())
+        return np.exp(np.interp(times, self.nodes.index.to_numpy(dtype=float), logs))
 
     def growth_steps(self, first: int, last: int) -> dict[float, float]:
         """Return the growth of FY``first`` to FY``last`` as a step driver [year -> 1/year]."""
@@ -377,8 +391,9 @@ class GdpPath:
 
         After the path's last year the growth holds its last value: the ratio is (1 - e^-g) / g.
         """
-        if year in self.rate.index:
-            return float(self.fiscal_years[year] / self.rate[year])
+        rate = self.rate
+        if year in rate.index:
+            return float(self.fiscal_years[year] / rate[year])
         growth = float(self.growth.iloc[-1])
         value, _ = _phi(np.array([-growth]))
         return float(value[0])
@@ -390,7 +405,8 @@ def gdp_path(gdp: pd.Series, first: int) -> GdpPath:
     Parameters
     ----------
     gdp : pandas.Series
-        Fiscal-year GDP [billion USD] by fiscal year, from ``first`` on, without gaps.
+        Fiscal-year GDP [billion USD] by fiscal year, from ``first`` on, without gaps, at least
+        two years.
     first : int
         The fiscal year at whose end the path starts [year].
 
@@ -400,15 +416,14 @@ def gdp_path(gdp: pd.Series, first: int) -> GdpPath:
         The path, exponential over each half year, whose integral over each fiscal year from
         FY``first`` is the year's GDP and whose growth changes least from one half year to the
         next (least squares of the changes, each year's integral held exact by Newton's method):
-        an area-preserving spline of the log rate. When ``gdp`` holds FY``first`` alone, the year
-        before it joins the fit.
+        an area-preserving spline of the log rate.
 
     Raises
     ------
     InputError
-        If the alignment does not converge (GDP that is not positive, or data far from a path).
+        If the data are not positive or the alignment does not converge.
     """
-    years = gdp[gdp.index >= (first if (gdp.index > first).any() else first - 1)].sort_index()
+    years = gdp[gdp.index >= first].sort_index()
     if (years <= 0).any() or len(years) < 2:
         raise InputError(f"fiscal-year GDP from FY{first} must be positive and span two years")
     target = np.log(years.to_numpy(dtype=float))
@@ -428,15 +443,26 @@ def gdp_path(gdp: pd.Series, first: int) -> GdpPath:
         log_rate = log_rate + np.linalg.solve(system, rhs)[:n_nodes]
     else:
         raise InputError(f"fiscal-year GDP from FY{first} could not be matched by a GDP path")
-    origin = int(years.index[0]) - 1
-    times = origin + np.arange(n_nodes) * HALF_YEAR
-    rate = pd.Series(np.exp(log_rate[2::2]), index=years.index)
-    growth = pd.Series(np.diff(log_rate) / HALF_YEAR, index=times[:-1])
-    return GdpPath(
-        rate=rate[rate.index >= first],
-        growth=growth[growth.index >= first],
-        fiscal_years=years[years.index >= first],
-    )
+    times = first - 1 + np.arange(n_nodes) * HALF_YEAR
+    nodes = pd.Series(np.exp(log_rate), index=times)
+    return GdpPath(nodes=nodes[nodes.index >= first], fiscal_years=years)
+
+
+@cache
+def history_gdp_path() -> GdpPath:
+    """Return the GDP path aligned with the whole history, FY2000-FY2025 (:func:`gdp_path`).
+
+    Every run from history starts on it and follows it, whatever its start year.
+    """
+    return gdp_path(history().series("gdp_fy"), FIRST_YEAR)
+
+
+@cache
+def history_then_cbo_gdp_path() -> GdpPath:
+    """Return the GDP path aligned with the history to FY2025 and CBO's GDP after it."""
+    cbo_gdp = cbo().series("nominal_gdp", BEO)
+    past = history().series("gdp_fy")
+    return gdp_path(pd.concat([past, cbo_gdp[cbo_gdp.index > CBO_START]]), FIRST_YEAR)
 
 
 def instantaneous_ratio(ratio: pd.Series, path: GdpPath) -> pd.Series:
@@ -592,7 +618,7 @@ def initial_state(year: int) -> dict[str, float]:
     )
     return {
         "initial_debt_held_by_public": at("debt_held_by_public"),
-        "initial_nominal_gdp": float(gdp_path(data.series("gdp_fy"), year).rate[year]),
+        "initial_nominal_gdp": float(history_gdp_path().rate[year]),
         "initial_japan_holdings": at("japan_holdings"),
         "initial_china_holdings": at("china_holdings"),
         "initial_total_foreign_holdings": at("foreign_holdings_total"),
@@ -649,7 +675,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     others = data.series("foreign_holdings_total") - japan - china
     funds = data.series("fedfunds_fy_avg") / PERCENT
     ten_year = data.series("gs10_fy_avg") / PERCENT
-    path = gdp_path(gdp, start)
+    path = history_gdp_path()
     layer: dict[str, object] = {
         **initial_state(start),
         "initial_time": float(start),
@@ -813,11 +839,8 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
     """
     past_layer = history_layer(start, CBO_START)
     projected = cbo_layer()
-    actual, cbo_gdp = history(), cbo().series("nominal_gdp", BEO)
-    gdp = pd.concat(
-        [_span(actual.series("gdp_fy"), start, CBO_START), cbo_gdp[cbo_gdp.index > CBO_START]]
-    )
-    path = gdp_path(gdp, start)
+    actual = history()
+    path = history_then_cbo_gdp_path()
     debt_ratio = actual.series("debt_held_by_public") / actual.series("gdp_fy")
     debt_ratio = pd.concat(
         [
@@ -838,7 +861,7 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
         assert isinstance(past, dict)
         layer[name] = {**past, float(CBO_START): float(defaults[name])}
     layer["initial_nominal_gdp"] = float(path.rate[start])
-    layer["nominal_gdp_growth_path"] = path.growth_steps(start + 1, int(gdp.index.max()))
+    layer["nominal_gdp_growth_path"] = path.growth_steps(start + 1, int(path.rate.index.max()))
     layer["expected_debt_to_gdp"] = year_ends(instantaneous_ratio(debt_ratio, path))
     return layer
 

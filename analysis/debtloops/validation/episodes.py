@@ -14,7 +14,7 @@ Drivers, month by month (``models/data/markets_monthly.csv``):
   month of the episode, otherwise the month's change in their TIC holdings (which includes price
   changes), at an annual rate;
 * other foreign holders: the change in all foreign holdings (TIC Grand Total) less Japan's and
-  China's, at an annual rate, as a share of GDP interpolated to the middle of the month.
+  China's, at an annual rate, as a share of GDP's annual rate in the middle of the month.
 
 Each month's value holds from its first day to its last; since a month (1/12 year) is not a whole
 number of time steps, each step's driver value is the average of the monthly values over that
@@ -170,9 +170,12 @@ def _series(monthly: pd.DataFrame, name: str, months: pd.PeriodIndex) -> pd.Seri
 
 
 def _gdp(times: np.ndarray) -> np.ndarray:
-    """Fiscal-year GDP [billion USD a year] interpolated linearly between fiscal-year ends."""
-    gdp = data.history().series("gdp_fy")
-    return np.interp(times, gdp.index.to_numpy(dtype=float), gdp.to_numpy())
+    """GDP's annual rate at some times [billion USD a year], on the path the runs follow.
+
+    The path is the history's, aligned so that its integral over each fiscal year is the year's
+    GDP (:func:`debtloops.model.data.history_gdp_path`).
+    """
+    return data.history_gdp_path().rate_at(times)
 
 
 def monthly_drivers(episode: Episode) -> pd.DataFrame:
