@@ -5,8 +5,8 @@ TIC's "Major Foreign Holders" table (``tic_<holder>_holdings`` in
 change from one month to the next is three things: the holder's net purchases (its *net
 transactions*), the change in the price of what it holds (its *valuation change*) and, in the June
 of 2002-2011, the revision to the annual survey benchmark (a *benchmark revision*, neither a flow
-nor a price change). Only the first is a sale or a
-purchase that the market has to absorb; the backtests replay it (issue 17, item 6).
+nor a price change). Only the first is a sale or a purchase that the market has to absorb; the
+backtests replay it (issue 17, item 6).
 
 For each holder, month by month [billion USD]::
 
