@@ -248,6 +248,19 @@ def markets_monthly() -> pd.DataFrame:
     return frame.pivot(index="month", columns="series", values="value")
 
 
+@cache
+def markets_monthly_notes() -> pd.DataFrame:
+    """Return the monthly market data's notes, laid out as :func:`markets_monthly`.
+
+    The notes say why a value is missing and flag series breaks (``markets_monthly.md``);
+    :func:`markets_monthly` checks the file first.
+    """
+    months = markets_monthly().index
+    frame = pd.read_csv(MONTHLY_FILE, dtype=str, keep_default_na=False)
+    frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+    return frame.pivot(index="month", columns="series", values="note").reindex(months)
+
+
 def month_start(month: pd.Period) -> float:
     """Return the time at which a calendar month begins on the model's clock [year].
 

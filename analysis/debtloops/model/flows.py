@@ -37,41 +37,18 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
-from debtloops.paths import DATA_DIR
+from debtloops.model import data
 
-MONTHLY_FILE = DATA_DIR / "markets_monthly.csv"
 #: The holders split here (``tic_<holder>_holdings`` in the monthly file).
 HOLDERS = ("japan", "china", "grand_total", "foreign_official")
 #: The yield whose change prices the holdings where no valuation change is published.
 YIELD = "gs10"
-#: Percent per unit [%].
-PERCENT = 100.0
 #: Decimals kept [billion USD]: the monthly file's precision.
 DECIMALS = 6
 #: The value a break month's ``note`` gives on the previous basis [billion USD].
 PREVIOUS_BASIS = re.compile(r"([-+]?\d+(?:\.\d+)?) on the previous basis")
-#: The fiscal year starts in this calendar month [month number].
-FISCAL_YEAR_START = 10
-MONTHS_A_YEAR = 12
-
-
-def read_monthly(path=MONTHLY_FILE) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the monthly market file into wide tables.
-
-    Returns
-    -------
-    values, notes : pandas.DataFrame
-        One column per series, one row per month (``YYYY-MM``): the values [the series' units]
-        (NaN where missing) and the notes.
-    """
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame["number"] = pd.to_numeric(frame["value"].replace("", np.nan))
-    values = frame.pivot(index="month", columns="series", values="number")
-    notes = frame.pivot(index="month", columns="series", values="note")
-    return values, notes
 
 
 def benchmark_revision(holdings: pd.Series, notes: pd.Series) -> pd.Series:
@@ -108,7 +85,7 @@ def priced_change(holdings: pd.Series, yields: pd.Series) -> pd.Series:
     pandas.Series
         [billion USD per year of duration]
     """
-    return -holdings.shift(1) * yields.diff() / PERCENT
+    return -holdings.shift(1) * yields.diff() / data.PERCENT
 
 
 def effective_duration(holdings: pd.Series, yields: pd.Series, published: pd.Series) -> float:
@@ -174,19 +151,13 @@ def split_changes(
     return split
 
 
-def fiscal_year(month: str) -> int:
-    """Return the fiscal year of a month ``YYYY-MM``: October to September, named by its end."""
-    year, number = int(month[:4]), int(month[5:7])
-    return year + 1 if number >= FISCAL_YEAR_START else year
-
-
 def fiscal_year_sums(monthly: pd.Series) -> pd.Series:
     """Sum a monthly flow over each fiscal year that it covers whole.
 
     Parameters
     ----------
     monthly : pandas.Series
-        A flow by month ``YYYY-MM`` [billion USD]; NaN where unknown.
+        A flow by month (``pandas.Period``) [billion USD]; NaN where unknown.
 
     Returns
     -------
@@ -194,7 +165,7 @@ def fiscal_year_sums(monthly: pd.Series) -> pd.Series:
         The sum over October t-1 to September t, indexed by t [year], for the years whose twelve
         months are all known.
     """
-    years = monthly.index.map(fiscal_year)
+    years = [data.fiscal_year(month) for month in monthly.index]
     grouped = monthly.groupby(years)
-    complete = grouped.count() == MONTHS_A_YEAR
+    complete = grouped.count() == data.MONTHS_PER_YEAR
     return grouped.sum()[complete].round(DECIMALS)
