@@ -260,3 +260,46 @@ def test_a_malformed_data_file_is_refused(tmp_path, capsys, history_file, text, 
     assert cli.main(["backtest", "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert _written(out) == []
+
+
+@pytest.mark.parametrize("holder", ["japan", "china", "foreign"])
+def test_the_history_splits_each_change_in_holdings_into_flows_prices_and_revisions(holder):
+    history = data.history()
+    suffix = "_total" if holder == "foreign" else ""
+    holdings = "foreign_holdings_total" if holder == "foreign" else f"{holder}_holdings"
+    change = history.series(holdings).diff().dropna()
+    parts = sum(
+        history.series(f"{holder}_{part}{suffix}")
+        for part in ("net_transactions", "valuation_change", "benchmark_revision")
+    )
+    assert list(parts.index) == list(change.index)
+    np.testing.assert_allclose(parts, change, rtol=0, atol=1e-6)
+
+
+def test_the_history_layer_replays_net_transactions_not_changes_in_market_value():
+    import pandas as pd
+
+    layer = data.history_layer(2015)
+    history = data.history()
+    years = range(2016, 2026)
+    for driver, series in (
+        ("japan_baseline_net_purchases", "japan_net_transactions"),
+        ("china_baseline_net_purchases", "china_net_transactions"),
+    ):
+        expected = data.steps(history.series(series)[list(years)])
+        assert layer[driver] == expected, driver
+    others = (
+        history.series("foreign_net_transactions_total")
+        - history.series("japan_net_transactions")
+        - history.series("china_net_transactions")
+    )
+    gdp = history.series("gdp_fy")
+    shares = data.flow_shares(others, gdp)[list(years)]
+    assert layer["other_foreign_purchase_share"] == data.steps(pd.Series(shares))
+    # FY2022: the yields' rise cut the market value of Japan's holdings by more than it sold
+    fy2022 = layer["japan_baseline_net_purchases"][2021.0]
+    holdings = history.series("japan_holdings")
+    valuation = history.series("japan_valuation_change")[2022]
+    assert valuation < 0
+    assert fy2022 == pytest.approx(holdings[2022] - holdings[2021] - valuation, abs=1e-6)
+    assert fy2022 > holdings[2022] - holdings[2021]

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from debtloops.model import data
+from debtloops.model import data, flows
 
 MONTHLY = data.DATA_DIR / "markets_monthly.csv"
 FISCAL = data.DATA_DIR / "debt_structure_fy.csv"
@@ -40,6 +40,9 @@ BOUNDS = [
     ("tic_china_holdings", 50.0, 1400.0),
     ("tic_grand_total_holdings", 900.0, 10000.0),
     ("tic_foreign_official_holdings", 500.0, 5000.0),
+    # monthly flows, valuation changes and survey revisions of the holders above
+    ("tic_", -500.0, 500.0),
+    ("auction_size", 1.0, 150.0),
     ("mof_intervention_yen", 0.0, 20000.0),
     ("mof_intervention_usd", 0.0, 150.0),
     ("marketable", 2500.0, 31000.0),
@@ -185,3 +188,101 @@ def test_no_market_file_refers_to_the_shared_folder():
         assert "shared/" not in path.read_text(encoding="utf-8")
     for doc in ("markets_monthly.md", "debt_structure_fy.md"):
         assert "shared/" not in (data.DATA_DIR / doc).read_text(encoding="utf-8")
+
+
+#: The split keeps six decimals of $bn, so its three parts add up to the change within this [$bn].
+SPLIT_ROUNDING = 1e-6
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return data.markets_monthly(), data.markets_monthly_notes()
+
+
+@pytest.mark.parametrize("holder", flows.HOLDERS)
+def test_transactions_valuation_and_revisions_add_up_to_the_change_in_holdings(wide, holder):
+    values, _ = wide
+    change = values[f"tic_{holder}_holdings"].diff()
+    parts = sum(
+        values[f"tic_{holder}_{part}"]
+        for part in ("net_transactions", "valuation_change", "benchmark_revision")
+    )
+    known = change.notna()
+    assert known.sum() == len(MONTHS) - 3  # TIC's table starts in March 2000
+    assert parts[known].notna().all() and parts[~known].isna().all()
+    assert ((parts - change)[known].abs() < SPLIT_ROUNDING).all()
+
+
+@pytest.mark.parametrize("holder", flows.HOLDERS)
+def test_the_split_is_reproduced_from_the_reported_series(wide, holder, monthly):
+    values, notes = wide
+    hold = f"tic_{holder}_holdings"
+    published = values[f"tic_{holder}_lt_valuation_change"]
+    split = flows.split_changes(values[hold], notes[hold], values[flows.YIELD], published)
+    for part, column in (
+        ("net_transactions", "transactions"),
+        ("valuation_change", "valuation"),
+        ("benchmark_revision", "revision"),
+    ):
+        gap = (values[f"tic_{holder}_{part}"] - split[column]).dropna()
+        assert len(gap) == len(MONTHS) - 3 and (gap.abs() < SPLIT_ROUNDING).all(), part
+    # the published valuation change is copied where there is one, and marked as reported
+    rows = monthly[monthly["series"] == f"tic_{holder}_valuation_change"].set_index("month")
+    rows.index = pd.PeriodIndex(rows.index, freq="M")
+    reported = rows["status"] == "reported"
+    assert (reported == split["published"]).all()
+    assert reported.sum() >= 100
+    copied = (rows["number"] - published)[reported]
+    assert (copied.abs() < SPLIT_ROUNDING).all()
+
+
+@pytest.mark.parametrize("holder", flows.HOLDERS)
+def test_the_estimated_valuation_change_falls_when_the_yield_rises(wide, holder):
+    values, notes = wide
+    hold = f"tic_{holder}_holdings"
+    published = values[f"tic_{holder}_lt_valuation_change"]
+    split = flows.split_changes(values[hold], notes[hold], values[flows.YIELD], published)
+    duration = split.attrs["duration"]
+    # an effective duration of the whole holding, bills included: below a 10-year note's
+    assert 1.0 < duration < 8.0
+    estimated = split[~split["published"] & split["change"].notna()]
+    rise = values[flows.YIELD].diff()[estimated.index]
+    assert (estimated["valuation"][rise > 0] <= 0).all()
+    assert (estimated["valuation"][rise < 0] >= 0).all()
+
+
+def test_benchmark_revisions_are_the_gaps_the_table_gives_in_its_break_months(wide):
+    values, notes = wide
+    revision = flows.benchmark_revision(values["tic_china_holdings"], notes["tic_china_holdings"])
+    breaks = notes["tic_china_holdings"].str.contains("previous basis")
+    assert breaks.sum() >= 10
+    assert (revision[~breaks] == 0).all() and (revision[breaks] != 0).all()
+    # June 2010: 1,112.1 on the new basis against 843.7 on the old one
+    assert revision["2010-06"] == pytest.approx(1112.1 - 843.7)
+
+
+@pytest.mark.parametrize(
+    ("history_series", "holder", "part"),
+    [
+        (f"{name}_{part}", holder, part)
+        for name, holder in (("japan", "japan"), ("china", "china"))
+        for part in ("net_transactions", "valuation_change", "benchmark_revision")
+    ]
+    + [
+        (f"foreign_{part}_total", "grand_total", part)
+        for part in ("net_transactions", "valuation_change", "benchmark_revision")
+    ],
+)
+def test_fiscal_year_sums_in_the_history_are_the_monthly_sums(wide, history_series, holder, part):
+    values, _ = wide
+    sums = flows.fiscal_year_sums(values[f"tic_{holder}_{part}"])
+    theirs = data.history().series(history_series)
+    assert list(theirs.index) == list(range(2001, 2026))
+    for year, value in theirs.items():
+        assert sums[year] == pytest.approx(value, abs=SPLIT_ROUNDING), year
+
+
+def test_a_fiscal_year_is_summed_only_when_all_its_months_are_known():
+    months = pd.period_range("2000-01", "2001-09", freq="M")
+    sums = flows.fiscal_year_sums(pd.Series(1.0, index=months))
+    assert list(sums.index) == [2001] and sums[2001] == 12.0

@@ -263,6 +263,19 @@ def markets_monthly() -> pd.DataFrame:
     return frame.pivot(index="month", columns="series", values="value")
 
 
+@cache
+def markets_monthly_notes() -> pd.DataFrame:
+    """Return the monthly market data's notes, laid out as :func:`markets_monthly`.
+
+    The notes say why a value is missing and flag series breaks (``markets_monthly.md``);
+    :func:`markets_monthly` checks the file first.
+    """
+    months = markets_monthly().index
+    frame = pd.read_csv(MONTHLY_FILE, dtype=str, keep_default_na=False)
+    frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+    return frame.pivot(index="month", columns="series", values="note").reindex(months)
+
+
 def month_start(month: pd.Period) -> float:
     """Return the time at which a calendar month begins on the model's clock [year].
 
@@ -648,9 +661,12 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     The drivers are what happened in FY``start``+1 to FY``end``: the primary deficit, revenue and
     other means of financing as shares of GDP, GDP growth, the federal funds rate, the 10-year
     yield's spread over it, net purchases by Japan, China, other foreign holders and the Fed, and
-    debt/GDP and interest/revenue as the path markets saw. GDP is aligned with the history's
-    fiscal-year GDP (:func:`gdp_path`), and debt/GDP is turned into debt over its annual rate
-    (:func:`instantaneous_ratio`).
+    debt/GDP and interest/revenue as the path markets saw. The foreign holders' net purchases are
+    their net transactions: the change in TIC's holdings (at market value) less its valuation
+    change and survey revisions. The model's foreign holdings therefore start at TIC's and then
+    move by transactions only (at cost, roughly); the debt they do not hold is domestic private.
+    GDP is aligned with the history's fiscal-year GDP (:func:`gdp_path`), and debt/GDP is turned
+    into debt over its annual rate (:func:`instantaneous_ratio`).
 
     Parameters
     ----------
@@ -671,8 +687,10 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     gdp = data.series("gdp_fy")
     debt = data.series("debt_held_by_public")
     revenue = data.series("revenue")
-    japan, china = data.series("japan_holdings"), data.series("china_holdings")
-    others = data.series("foreign_holdings_total") - japan - china
+    # Sales and purchases are net transactions, not changes in TIC's market values: a price fall
+    # is not a sale (markets_monthly.md, "Net transactions and valuation changes").
+    japan, china = data.series("japan_net_transactions"), data.series("china_net_transactions")
+    others = data.series("foreign_net_transactions_total") - japan - china
     funds = data.series("fedfunds_fy_avg") / PERCENT
     ten_year = data.series("gs10_fy_avg") / PERCENT
     path = history_gdp_path()
@@ -695,9 +713,9 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         **{name: steps(_span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
-        "japan_baseline_net_purchases": steps(_span(japan.diff(), *years)),
-        "china_baseline_net_purchases": steps(_span(china.diff(), *years)),
-        "other_foreign_purchase_share": steps(_span(flow_shares(others.diff(), gdp), *years)),
+        "japan_baseline_net_purchases": steps(_span(japan, *years)),
+        "china_baseline_net_purchases": steps(_span(china, *years)),
+        "other_foreign_purchase_share": steps(_span(flow_shares(others, gdp), *years)),
         "fed_baseline_net_purchases": steps(
             _span(data.series("fed_treasury_holdings").diff(), *years)
         ),

@@ -10,11 +10,12 @@ Drivers, month by month (``models/data/markets_monthly.csv``):
 * the policy-rate path: the month's effective federal funds rate (``fedfunds``);
 * the Fed's net purchases: the month's change in SOMA Treasury holdings (``treast_last_wednesday``,
   the last Wednesday's level), at an annual rate;
-* Japan's and China's net purchases: TIC's net transactions where the data file has them for every
-  month of the episode, otherwise the month's change in their TIC holdings (which includes price
-  changes), at an annual rate;
-* other foreign holders: the change in all foreign holdings (TIC Grand Total) less Japan's and
-  China's, at an annual rate, as a share of GDP's annual rate in the middle of the month.
+* Japan's and China's net purchases: their net transactions (the change in their TIC holdings less
+  its valuation change and survey revisions, :mod:`debtloops.model.flows`) where the data file has
+  them for every month of the episode, otherwise the month's change in their TIC holdings (which
+  includes price changes), at an annual rate;
+* other foreign holders: all foreign holders' (TIC Grand Total) less Japan's and China's, measured
+  the same way, at an annual rate, as a share of GDP's annual rate in the middle of the month.
 
 Each month's value holds from its first day to its last; since a month (1/12 year) is not a whole
 number of time steps, each step's driver value is the average of the monthly values over that
@@ -82,7 +83,11 @@ HOLDINGS = {
     "fed": "treast_last_wednesday",
 }
 #: Net transactions [billion USD a month], preferred to the change in holdings when complete.
-NET_TRANSACTIONS = {"japan": "tic_japan_net_transactions", "china": "tic_china_net_transactions"}
+NET_TRANSACTIONS = {
+    "japan": "tic_japan_net_transactions",
+    "china": "tic_china_net_transactions",
+    "foreign": "tic_grand_total_net_transactions",
+}
 #: The drivers of official selling, set to their purchases only in the counterfactual run.
 OFFICIAL = ("japan_baseline_net_purchases", "china_baseline_net_purchases")
 
@@ -209,7 +214,7 @@ def monthly_drivers(episode: Episode) -> pd.DataFrame:
     for holder, name in NET_TRANSACTIONS.items():
         if name in monthly and monthly[name].reindex(months).notna().all():
             flows[holder] = monthly[name].reindex(months)
-    others = change("foreign") - change("japan") - change("china")
+    others = flows["foreign"] - flows["japan"] - flows["china"]
     year = data.MONTHS_PER_YEAR
     middle = (_month_edges(months)[:-1] + _month_edges(months)[1:]) / 2
     return pd.DataFrame(
