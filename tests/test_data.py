@@ -151,7 +151,7 @@ def test_the_expected_debt_ratio_is_cbos_turned_to_the_rate_at_the_years_end():
     assert 0.97 < expected[2055.0] / ratio[2055] < 1.0
 
 
-def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos(tmp_path):
+def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos():
     from debtloops.validation.backtest import fiscal_year_gdp
 
     ds = run("baseline")

@@ -51,6 +51,8 @@ def test_cbos_ratios_are_measured_over_the_fiscal_years_gdp(comparison):
         assert comparison.loc[year, "debt_model"] == pytest.approx(100 * debt / gdp, rel=1e-12)
         instant = 100 * float(ds["debt_to_gdp"].sel(time=float(year)))
         assert instant < comparison.loc[year, "debt_model"]  # the rate at t exceeds the year's mean
+    # results say which ratio debt_to_gdp is
+    assert "annual rate at the same instant" in ds["debt_to_gdp"].attrs["long_name"]
     checks = fidelity.cbo_checks(comparison)
     units = {c.units for c in checks if c.check.startswith(("debt/GDP", "net interest"))}
     assert units == {"% of FY GDP"}
