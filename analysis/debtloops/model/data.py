@@ -710,6 +710,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "bill_spread": steps(_span(data.series("tb3m_fy_avg") / PERCENT - funds, *years)),
         "expected_long_yield": steps(_span(ten_year, *years)),
         "cpi_inflation_path": steps(_span(cpi_inflation(), *years)),
+        **_start_year_rates(start),
         **{name: steps(_span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
@@ -727,10 +728,57 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     return layer
 
 
+def _start_year_rates(start: int) -> dict[str, float]:
+    """Return the start year's bill rate and CPI inflation, which the debt outstanding then carried.
+
+    The monthly data start in January 2000, so FY2000 has neither: the table's defaults stand.
+    """
+    rates = {
+        "initial_cpi_inflation": cpi_inflation(),
+        "initial_bill_rate": observed_yields()["observed_bill_yield"],
+    }
+    return {name: float(values[start]) for name, values in rates.items() if start in values.index}
+
+
 def window_mean(values: pd.Series, start: int) -> float:
     """Mean of a fiscal-year series over the :data:`EXPECTATION_WINDOW` years up to ``start``."""
     window = values[(values.index > start - EXPECTATION_WINDOW) & (values.index <= start)]
     return float(window.mean())
+
+
+def mean_before(
+    series: str, first: pd.Period, months: int = EXPECTATION_WINDOW * MONTHS_PER_YEAR
+) -> float:
+    """Mean of a monthly series over the months before ``first``, those the data give [1/year].
+
+    Parameters
+    ----------
+    series : str
+        A column of :func:`markets_monthly`, in percent a year.
+    first : pandas.Period
+        The first month of the run; the window ends the month before.
+    months : int
+        The window's length [months]; months before the data start are left out.
+
+    Returns
+    -------
+    float
+        The mean as a rate [1/year].
+
+    Raises
+    ------
+    InputError
+        If the data hold no month of the window.
+    """
+    window = markets_monthly()[series].loc[first - months : first - 1].dropna()
+    if window.empty:
+        raise InputError(f"the monthly data have no {series} in the {months} months before {first}")
+    return float(window.mean()) / PERCENT
+
+
+def fiscal_year_end(year: int) -> pd.Period:
+    """Return the first month after fiscal year ``year`` (October of ``year``)."""
+    return pd.Period(year=year, month=FISCAL_YEAR_START_MONTH, freq="M")
 
 
 def fiscal_year_mean(series: str) -> pd.Series:

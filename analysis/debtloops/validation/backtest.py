@@ -195,9 +195,8 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
     if yields == "historical":
         layer.update(FEEDBACKS_OFF)
     else:
-        premium = data.fiscal_year_mean("acmtp10") / data.PERCENT
         layer["anchored_term_premium_switch"] = 0.0
-        layer["term_premium_level"] = data.window_mean(premium, start)
+        layer["term_premium_level"] = data.mean_before("acmtp10", data.fiscal_year_end(start))
     table = load_parameters()
     values = validate(table, layer)
     scenario = Scenario(

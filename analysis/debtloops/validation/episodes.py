@@ -293,14 +293,6 @@ def initial_state(episode: Episode) -> dict[str, float]:
     return state
 
 
-def _known_mean(episode: Episode, series: str) -> float:
-    """Return a monthly series' mean over the months before the start [1/year]."""
-    monthly = data.markets_monthly()
-    first = episode.months[0]
-    window = pd.period_range(first - WINDOW_MONTHS, first - 1, freq="M")
-    return float(_series(monthly, series, window).mean()) / data.PERCENT
-
-
 def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> PreparedRun:
     """Return an episode's run, validated and ready to simulate.
 
@@ -336,8 +328,8 @@ def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> Pr
     # policy rate are what the months before the start showed; the policy rate is history's.
     layer.update(
         anchored_term_premium_switch=0.0,
-        term_premium_level=_known_mean(episode, "acmtp10"),
-        initial_long_run_policy_rate=_known_mean(episode, "fedfunds"),
+        term_premium_level=data.mean_before("acmtp10", episode.months[0], WINDOW_MONTHS),
+        initial_long_run_policy_rate=data.mean_before("fedfunds", episode.months[0], WINDOW_MONTHS),
         policy_rule_switch=0.0,
     )
     scenario = Scenario(
