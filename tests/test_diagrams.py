@@ -412,7 +412,9 @@ def test_write_all_one_loop_by_id_and_by_name(tmp_path, graph, polarities, loops
     assert abs(width - svg_width * 300 / 72) <= 3 and abs(height - svg_height * 300 / 72) <= 3
 
     by_name = tmp_path / "by_name"
-    diagrams.write_all(by_name, graph, polarities, loops, only_loop="interest snowball (coupons)")
+    diagrams.write_all(
+        by_name, graph, polarities, loops, only_loop="interest snowball (short notes)"
+    )
     assert _names(by_name) == FIXED | _loop_files("R1b")
 
 

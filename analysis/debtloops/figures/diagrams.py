@@ -123,7 +123,7 @@ DIAGRAM_EXTENSIONS = ("dot", "svg", "png")
 #: The Mermaid text of the causal-loop diagram, beside the drawings.
 MERMAID_NAME = "cld.mmd"
 #: Size of the overview's variable names [point] before it is fitted to the page.
-OVERVIEW_FONT_POINTS = 14
+OVERVIEW_FONT_POINTS = 16
 
 
 def find_renderer() -> list[str]:
