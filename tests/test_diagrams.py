@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import networkx as nx
 import pydot
 import pytest
 from dormant_links import measure_dormant_links
@@ -29,7 +30,7 @@ A4_SMALLEST_FONT_POINTS = 10
 # interest, the deficit and the debt, the dollar, the Fed and fiscal consolidation.
 ARTICLE_CHAIN = [
     "japan sales",
-    "discovered yield",
+    "market yield",
     "net interest",
     "deficit",
     "debt held by public",
@@ -41,12 +42,16 @@ ARTICLE_CHAIN = [
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.
-NAMED_LOOPS = 150
+NAMED_LOOPS = 108
 # The principal mechanisms, in the inventory's order: those of the financial model (R1 to R16) and
-# those of the economy of issue 8 (growth drag R17 to imported inflation on debt/GDP B24).
+# those of the economy of issue 8 (growth drag R17 to imported inflation on debt/GDP B24). The
+# supply pressure offset (B2c) is a variant: drawn on its own it would show the debt lowering the
+# yield.
 PRINCIPAL_IDS = [
     *(f"R{i}" for i in range(1, 8)),
-    *(f"B{i}" for i in range(8, 16)),
+    *(f"B{i}" for i in range(8, 13)),
+    "B14",
+    "B15",
     "R16",
     "R17",
     "R18",
@@ -407,7 +412,9 @@ def test_write_all_one_loop_by_id_and_by_name(tmp_path, graph, polarities, loops
     assert abs(width - svg_width * 300 / 72) <= 3 and abs(height - svg_height * 300 / 72) <= 3
 
     by_name = tmp_path / "by_name"
-    diagrams.write_all(by_name, graph, polarities, loops, only_loop="interest snowball (coupons)")
+    diagrams.write_all(
+        by_name, graph, polarities, loops, only_loop="interest snowball (short notes)"
+    )
     assert _names(by_name) == FIXED | _loop_files("R1b")
 
 
@@ -518,6 +525,27 @@ def test_the_overview_shows_every_principal_loop_with_its_polarity(
     # the stocks are boxes, the other variables are not
     for name, kind in overview.nodes(data="kind"):
         assert (nodes[name].get("shape") == "box") == (kind == STOCK), name
+
+
+def test_the_overview_shows_the_snowball_reinforcing_and_more_debt_raising_the_yield(
+    completed, loops, overview, overview_text
+):
+    _, edges, _ = parse_dot(overview_text)
+    drawn = {(a, b, attrs["label"]) for a, b, attrs in edges}
+    # the interest snowball: interest, the deficit and new issues, every arrow +
+    snowball = next(loop for loop in loops if loop.id == "R1")
+    assert snowball.name.startswith("interest snowball") and snowball.polarity == "R"
+    stretches = _stretches(snowball.variables, set(overview.nodes), completed)
+    assert len(stretches) >= 2
+    assert all(sign == "+" and (a, b, "+") in drawn for a, b, sign in stretches), stretches
+    # every arrow out of the debt is +, and a chain of + arrows leads from the debt to the 10-year
+    # yield; no arrow from the debt to the premia or the yield is drawn with a minus
+    leaving = [(b, label) for a, b, label in drawn if a == "debt held by public"]
+    assert leaving and all(label == "+" for _, label in leaving), leaving
+    plus = nx.DiGraph([(a, b) for a, b, label in drawn if label == "+"])
+    assert nx.has_path(plus, "debt held by public", "market yield")
+    minus_only = nx.DiGraph([(a, b) for a, b, label in drawn if label == diagrams.MINUS])
+    assert "debt held by public" not in minus_only
 
 
 def test_parallel_paths_of_both_signs_are_drawn_as_two_arrows(overview, overview_text):

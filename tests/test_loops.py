@@ -92,16 +92,19 @@ def test_known_link_polarities(graph):
     assert rising[("bond discount factor", "bond price index")] == "+"
     assert measured[("debt held by public", "debt to GDP")] == "+"
     assert measured[("bill interest retired", "interest on bills")] == "-"
-    # debt -> interest: more debt means more coupons rolled over at the market yield, and more
-    # bills mean more bills rolled over at the bill rate, so more interest
+    # debt -> interest: more debt means more new notes to keep each segment at its share of the
+    # debt, more notes rolled over at the yield of the day, and likewise for bills, so more interest
     coupons = [
         "debt held by public",
-        "coupon debt outstanding",
-        "coupon redemptions",
-        "coupon issuance",
-        "coupon interest added",
-        "interest on coupons",
+        "ten year note issuance",
+        "ten year note interest added",
+        "interest on ten year notes",
         "net interest",
+    ]
+    rollover = [
+        "ten year notes outstanding",
+        "ten year note redemptions",
+        "ten year note issuance",
     ]
     bills = [
         "bills outstanding",
@@ -111,7 +114,9 @@ def test_known_link_polarities(graph):
         "interest on bills",
         "net interest",
     ]
-    for path in (coupons, bills):
+    # the expectations channel: a higher policy rate raises the expected short rates and the yields
+    expectations = ["fed policy rate", "expected short rate 10y", "curve yield 10y", "market yield"]
+    for path in (coupons, rollover, bills, expectations):
         assert {measured[(a, b)] for a, b in zip(path, path[1:], strict=False)} == {"+"}
 
 

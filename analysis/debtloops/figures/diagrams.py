@@ -73,14 +73,18 @@ DEFAULT_DPI = 300
 #: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
 RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
 #: The variables the overview keeps first, in the order of the seed article's chain: the sale, the
-#: fiscal risk premium, interest, the deficit and the debt; then the dollar, the Fed's responses,
-#: fiscal consolidation and the economy. :func:`overview_graph` adds the stocks needed so that
-#: every loop of the model passes through a kept variable: the yield found by trading
-#: (``discovered yield``), the holders' stocks, the interest on coupons and the baseline's GDP.
+#: fiscal risk premium, the 10-year yield, interest, the deficit and the debt; then the dollar, the
+#: Fed's responses, fiscal consolidation and the economy. :func:`overview_graph` adds the stocks
+#: needed so that every loop of the model passes through a kept variable: the traded premium
+#: (``market premium``), the Fed's smoothed rule, the holders' stocks, the debt segments and their
+#: interest, demand and potential output. The fiscal risk premium is kept so that the debt reaches
+#: the yield through it (debt/GDP, R4, +); the only other route from the debt to the yield, the
+#: benchmark of the level branch (B2c, -), is not a principal loop.
 OVERVIEW_VARIABLES = (
     "japan sales",
     "recent official sales",
     "fiscal risk premium",
+    "market yield",
     "interest on bills",
     "net interest",
     "deficit",
@@ -119,7 +123,7 @@ DIAGRAM_EXTENSIONS = ("dot", "svg", "png")
 #: The Mermaid text of the causal-loop diagram, beside the drawings.
 MERMAID_NAME = "cld.mmd"
 #: Size of the overview's variable names [point] before it is fitted to the page.
-OVERVIEW_FONT_POINTS = 14
+OVERVIEW_FONT_POINTS = 16
 
 
 def find_renderer() -> list[str]:
