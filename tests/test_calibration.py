@@ -75,7 +75,6 @@ end = {end or fit_end}
 
 [fixed]
 premia_anchor_switch = 0.0
-term_premium_level = 0.01
 inflation_response = 0.0
 output_gap_response = 0.0
 gdp_sensitivity_to_real_yield = 0.0
@@ -183,19 +182,6 @@ def test_a_monthly_series_needs_its_source_and_a_known_name(tmp_path, table, mes
         load_spec(path)
 
 
-def test_an_endogenous_backtest_needs_an_acm_year_or_a_term_premium_level():
-    """The ACM data begin with FY2001: from FY2000 the level must be given (the calibration's)."""
-    with pytest.raises(InputError, match="nearest valid start: 2001"):
-        prepare_backtest(2000, 2005, "endogenous")
-    given = prepare_backtest(2000, 2005, "endogenous", {"term_premium_level": 0.004})
-    assert given.values["term_premium_level"] == 0.004
-    assert given.values["anchored_term_premium_switch"] == 0.0
-    later = prepare_backtest(2001, 2005, "endogenous")
-    assert later.values["term_premium_level"] == pytest.approx(
-        data.fiscal_year_mean("acmtp10")[2001] / data.PERCENT
-    )
-
-
 def test_the_naive_benchmark_knows_only_the_fit_period(tmp_path):
     """Funds rate plus the fit period's mean spread: unbiased there, blind to held-out data."""
     problem = CalibrationProblem(load_spec(small_spec(tmp_path, fit_end=2015, end=2025)))
@@ -219,7 +205,7 @@ def test_measurement_matches_the_backtest(tmp_path):
     problem = CalibrationProblem(load_spec(small_spec(tmp_path)))
     theta = np.array([[problem.values[n] for n in problem.spec.names]])
     spec = problem.spec
-    backtest = prepare_backtest(spec.start, spec.end, spec.yields, spec.fixed)
+    backtest = prepare_backtest(spec.start, spec.end, spec.yields)
     run = execute(dataclasses.replace(backtest, values=problem.values))  # the same run, in pysd
     runs = {v: run[v].values[None, :] for v in problem.variables}
     measured = problem._measure(runs)

@@ -148,9 +148,8 @@ def test_backtest_table_has_the_contract_columns(history_table):
     } <= set(history_table["variable"])
 
 
-@pytest.mark.parametrize("start", [2001, 2008, 2020, 2024])
+@pytest.mark.parametrize("start", [2000, 2008, 2020, 2024])
 def test_backtests_from_other_years_keep_holdings_adding_to_the_debt(start):
-    # FY2001: the first start with an ACM year up to it (the data begin in January 2000)
     prepared = backtest.prepare_backtest(start, 2025, "endogenous")
     ds = backtest.execute(prepared)
     holders = [
