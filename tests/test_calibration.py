@@ -6,15 +6,19 @@ from pathlib import Path
 
 import emcee
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from scipy import stats
 
 from debtloops.calibration import posterior_matrix
+from debtloops.calibration.calibrate import spread_benchmark
 from debtloops.calibration.estimate import point_fit, sample_posterior, split_rhat
 from debtloops.calibration.problem import CalibrationProblem
 from debtloops.calibration.spec import load_spec
 from debtloops.cli import main
+from debtloops.errors import InputError
+from debtloops.model import data
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import execute, prepare
 from debtloops.paths import MODELS_DIR
@@ -117,10 +121,83 @@ def test_shipped_spec_reads_and_names_few_identifiable_parameters():
     spec = load_spec(SHIPPED)
     table = load_parameters()
     assert 3 <= len(spec.priors) <= 6
-    assert "yield_seeking_sensitivity" in spec.names
+    for name in (
+        "term_premium_level",
+        "policy_rate_reversion_time",
+        "long_run_rate_learning_time",
+        "portfolio_balance_sensitivity",
+        "risk_premium_debt_sensitivity",
+    ):
+        assert name in spec.names
     for prior in spec.priors:
         assert table[prior.name].valid_min <= prior.low < prior.high <= table[prior.name].valid_max
     assert spec.start < spec.fit_end < spec.end
+    # the 10-year and its term premium, each with its own data
+    fitted = {item.series: item for item in spec.series}
+    assert fitted["gs10_fy_avg"].variables == ("market_yield",)
+    assert fitted["acmtp10"].source == "monthly"
+    assert fitted["acmtp10"].variables == ("term_premium",)
+    assert spec.fixed["yield_seeking_sensitivity"] == 0.0  # foreign purchases are history's
+
+
+def test_monthly_series_is_fitted_as_its_fiscal_year_means(tmp_path):
+    """A monthly series is compared year by year with the mean of its fiscal year's months."""
+    extra = (
+        '[series.acmtp10]\nsource = "monthly"\nvariables = ["term_premium"]\nhow = "mean"\n'
+        "scale = 100.0\nnoise = 0.5\n"
+    )
+    path = small_spec(tmp_path, fit_end=2019, end=2025)
+    path.write_text(path.read_text() + extra)
+    problem = CalibrationProblem(load_spec(path))
+    item = problem.spec.series[-1]
+    series = problem.data[-1]
+    assert item.units == data.monthly_units("acmtp10")
+    monthly = data.markets_monthly()["acmtp10"]
+    for year, value in zip(series.years.astype(int), series.observed, strict=True):
+        months = monthly[str(year - 1) + "-10" : str(year) + "-09"]  # October to September
+        assert len(months) == 12 and months.notna().all()
+        assert value == pytest.approx(months.mean(), rel=1e-12)
+    # FY2000 and FY2025 lack months (the copy runs January 2000 to June 2025): left out
+    assert series.years.min() == 2001 and series.years.max() == 2024
+    assert series.fitted.sum() == 2019 - 2000
+    # the model's side: the term premium's fiscal-year mean, in percent
+    runs = {v: np.full((1, len(problem.times)), 0.01) for v in problem.variables}
+    np.testing.assert_allclose(problem._measure(runs)[-1], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[series.acmtp11]\nsource = "monthly"', "unknown monthly series"),
+        ('[series.acmtp10]\nsource = "montly"', "unknown source"),
+        ("[series.acmtp10]", "unknown series"),  # not in the historical dataset
+    ],
+)
+def test_a_monthly_series_needs_its_source_and_a_known_name(tmp_path, table, message):
+    path = small_spec(tmp_path)
+    path.write_text(
+        path.read_text() + f'{table}\nvariables = ["term_premium"]\nhow = "mean"\nnoise = 0.5\n'
+    )
+    with pytest.raises(InputError, match=message):
+        load_spec(path)
+
+
+def test_the_naive_benchmark_knows_only_the_fit_period(tmp_path):
+    """Funds rate plus the fit period's mean spread: unbiased there, blind to held-out data."""
+    problem = CalibrationProblem(load_spec(small_spec(tmp_path, fit_end=2015, end=2025)))
+    sizes = np.cumsum([len(series.years) for series in problem.data])[:-1]
+    benchmark = np.split(spread_benchmark(problem), sizes)
+    gs10 = problem.data[0]
+    funds = data.history().series("fedfunds_fy_avg").loc[gs10.years.astype(int)].to_numpy()
+    spread = benchmark[0] - funds
+    np.testing.assert_allclose(spread, spread[0], rtol=0, atol=1e-12)  # one constant spread
+    gap = benchmark[0][gs10.fitted] - gs10.observed[gs10.fitted]
+    assert gap.mean() == pytest.approx(0.0, abs=1e-12)
+    assert all(np.isnan(values).all() for values in benchmark[1:])  # the 10-year's only
+    changed = [series.observed + (~series.fitted) * 5.0 for series in problem.data]
+    np.testing.assert_array_equal(
+        spread_benchmark(problem.with_observed(changed)), np.concatenate(benchmark)
+    )
 
 
 def test_measurement_matches_the_backtest(tmp_path):
@@ -379,6 +456,15 @@ def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, ca
     ):
         assert (out / name).stat().st_size > 0, name
     assert "Held out (FY2016-FY2019)" in printed
+    holdout = pd.read_csv(out / "holdout.csv").set_index("series")
+    history = data.history()
+    gs10, funds = history.series("gs10_fy_avg"), history.series("fedfunds_fy_avg")
+    spread = (gs10 - funds).loc[2001:2015].mean()
+    held = range(2016, 2020)
+    naive = np.sqrt(np.mean([(funds[y] + spread - gs10[y]) ** 2 for y in held]))
+    assert holdout.loc["gs10_fy_avg", "rmse funds + constant spread"] == pytest.approx(naive)
+    assert np.isnan(holdout.loc["dollar_broad_spliced_fy_avg", "rmse funds + constant spread"])
+    assert np.isfinite(holdout["rmse posterior means"]).all()
     with xr.open_dataset(out / "calibration.nc") as dataset:
         assert dataset.sizes["draw"] == 8 * 20
         assert dataset.sizes["quantity"] == 3

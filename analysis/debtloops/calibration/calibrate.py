@@ -27,6 +27,7 @@ an output folder, each file atomically under the folder's lock:
 from __future__ import annotations
 
 import datetime
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,9 +47,10 @@ from debtloops.calibration.posterior import (
     uniform_draws,
 )
 from debtloops.calibration.problem import CalibrationProblem
-from debtloops.calibration.spec import CalibrationSpec, load_spec
+from debtloops.calibration.spec import HISTORY, CalibrationSpec, load_spec
 from debtloops.errors import exact
 from debtloops.figures import calibration as figures
+from debtloops.model import data
 from debtloops.model.parameters import load_parameters
 from debtloops.provenance import provenance_attrs
 
@@ -62,6 +64,10 @@ PRIOR_DRAWS = 10_000
 COMPRESSION = {"zlib": True, "complevel": 4}
 #: The projections under prior and posterior draws, written unless they are switched off.
 PROJECTIONS_FILE = "projections.csv"
+#: The naive benchmark of the held-out check: the 10-year yield (this series of the historical
+#: dataset) forecast as the funds rate (this one) plus a constant spread, the spread's mean over
+#: the fit period's years, known before the held-out years [percent].
+BENCHMARK_SERIES, BENCHMARK_FUNDS = "gs10_fy_avg", "fedfunds_fy_avg"
 #: Every file :func:`write_calibration` may write into its output folder.
 OUTPUT_NAMES = (
     CALIBRATION_FILE,
@@ -137,6 +143,25 @@ def _predictive(
     return model, model + scales * rng.standard_normal(model.shape)
 
 
+def spread_benchmark(problem: CalibrationProblem) -> np.ndarray:
+    """Return the naive benchmark for every observation: the funds rate plus a constant spread.
+
+    For the 10-year yield (:data:`BENCHMARK_SERIES`, from the historical dataset), each year's
+    funds rate (:data:`BENCHMARK_FUNDS`) plus the mean of the yield less the funds rate over the
+    series' fitted years [percent]; NaN for every other series.
+    """
+    funds = data.history().series(BENCHMARK_FUNDS)
+    parts = []
+    for item, series in zip(problem.spec.series, problem.data, strict=True):
+        values = np.full(len(series.years), np.nan)
+        if item.series == BENCHMARK_SERIES and item.source == HISTORY:
+            rates = funds.reindex(series.years.astype(int)).to_numpy(dtype=float)
+            spread = np.mean(series.observed[series.fitted] - rates[series.fitted])
+            values = rates + spread
+        parts.append(values)
+    return np.concatenate(parts)
+
+
 def holdout_table(dataset: xr.Dataset) -> pd.DataFrame:
     """Return the error on the held-out years, the uncalibrated model against the calibrated.
 
@@ -152,8 +177,9 @@ def holdout_table(dataset: xr.Dataset) -> pd.DataFrame:
         model with the table's defaults, with the least-squares fit, with every parameter at its
         posterior median (what ``calibrated.toml`` holds) and of the median over posterior draws
         of the model's value each year ("median run"), and how many held-out years fall inside
-        the 90% posterior predictive interval (parameters and noise). Empty when nothing is held
-        out.
+        the 90% posterior predictive interval (parameters and noise); also with every parameter
+        at its posterior mean, and, for the 10-year yield, the naive benchmark
+        (:func:`spread_benchmark`; NaN for the other series). Empty when nothing is held out.
     """
     rows = []
     held = dataset["obs_fitted"].values == 0
@@ -164,6 +190,8 @@ def holdout_table(dataset: xr.Dataset) -> pd.DataFrame:
         observed = dataset["observed"].values[mask]
 
         def rmse(variable: str, mask=mask, observed=observed) -> float:
+            if variable not in dataset:  # a calibration written before the column existed
+                return math.nan
             return float(np.sqrt(np.mean((dataset[variable].values[mask] - observed) ** 2)))
 
         inside = (dataset["predictive_q05"].values[mask] <= observed) & (
@@ -178,8 +206,10 @@ def holdout_table(dataset: xr.Dataset) -> pd.DataFrame:
                 "rmse defaults": rmse("model_default"),
                 "rmse least squares": rmse("model_point"),
                 "rmse posterior medians": rmse("model_median"),
+                "rmse posterior means": rmse("model_mean"),
                 "rmse median run": rmse("band_q50"),
                 "in 90% band": f"{int(inside.sum())}/{int(mask.sum())}",
+                "rmse funds + constant spread": rmse("benchmark"),
             }
         )
     return pd.DataFrame(rows)
@@ -242,6 +272,8 @@ def _dataset(
         "model_default": (obs, _flat(problem.predict(defaults[None, :]))[0]),
         "model_point": (obs, _flat(problem.predict(fit.values[None, :]))[0]),
         "model_median": (obs, _flat(problem.predict(np.median(draws[:, :count], axis=0)[None]))[0]),
+        "model_mean": (obs, _flat(problem.predict(np.mean(draws[:, :count], axis=0)[None]))[0]),
+        "benchmark": (obs, spread_benchmark(problem)),
         **{key: (obs, value) for key, value in observations.items()},
     }
     for q, name in zip(BAND, ("q05", "q50", "q95"), strict=True):

@@ -6,7 +6,9 @@ the specification's fixed values and the estimated parameters are set on top. Ev
 through the .mdl, in Simlin (one prepared in-memory model, about 1 ms a run) or in pysd's ensemble
 path (one vectorised run per batch); nothing of the model is restated here.
 
-Each fitted series is measured from the saved run by a linear operator (a row per fiscal year):
+A fitted series is a fiscal-year series of the historical dataset, or the fiscal-year means of a
+monthly market series (the ACM term premium, say). Each is measured from the saved run by a linear
+operator (a row per fiscal year):
 ``end`` picks the value at the year's end, ``mean`` averages the year's saved points (as the
 backtest does), ``change`` subtracts the previous year's end from the year's. The error model is
 Gaussian and independent across years and series, with one standard deviation per series, given
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from debtloops.calibration.spec import AR1, RHO_MAX, CalibrationSpec
+from debtloops.calibration.spec import AR1, HISTORY, RHO_MAX, CalibrationSpec
 from debtloops.errors import InputError
 from debtloops.model import data
 from debtloops.model.parameters import Value, load_parameters, validate
@@ -76,7 +78,8 @@ def _operator(times: np.ndarray, years: np.ndarray, how: str) -> np.ndarray:
             matrix[row, at(year)] += 1.0
             matrix[row, at(year - 1)] -= 1.0
         else:
-            inside = (times > year - 1 + TIME_TOLERANCE) & (times <= year + TIME_TOLERANCE)
+            # the year's first day and each saved step before its last (as the backtest)
+            inside = (times > year - 1 - TIME_TOLERANCE) & (times < year - TIME_TOLERANCE)
             matrix[row, inside] = 1.0 / inside.sum()
     return matrix
 
@@ -116,7 +119,10 @@ class CalibrationProblem:
         self.evaluations = 0
 
     def _series_data(self, item) -> SeriesData:
-        observed = data.history().series(item.series)
+        if item.source == HISTORY:
+            observed = data.history().series(item.series)
+        else:  # the fiscal-year means of a monthly series; a year with a missing month is absent
+            observed = data.fiscal_year_mean(item.series)
         if item.how == "change":  # the year's change, where both year ends are in the data
             previous = observed.rename(lambda year: year + 1)
             observed = (observed - previous.reindex(observed.index)).dropna()

@@ -20,7 +20,9 @@ header that says which parameters are estimated and why, then holds::
                               # uniform prior: the table's range; otherwise the valid range
     # normal: mean = .., sd = ..; lognormal: median = .., sigma = .. (sigma of the logarithm)
 
-    [series.gs10_fy_avg]      # a series of models/data/history_2000_2025.csv
+    [series.gs10_fy_avg]      # a series of models/data/history_2000_2025.csv ...
+    # source = "monthly"      # ... or a column of models/data/markets_monthly.csv, averaged
+    #                         # over each fiscal year (a year with a missing month is left out)
     variables = ["market_yield"]   # model variables whose sum is compared with the series
     how = "mean"              # end | mean | change (see below)
     scale = 100.0             # multiplies the model's value into the series' units; default 1
@@ -77,6 +79,10 @@ MEASURES = ("end", "mean", "change")
 ENGINES = ("simlin", "ensemble")
 ESTIMATE = "estimate"
 INDEPENDENT, AR1 = "independent", "ar1"
+#: Where a fitted series comes from: the historical dataset's fiscal-year rows, or the fiscal-year
+#: means of a monthly market series (:func:`debtloops.model.data.fiscal_year_mean`).
+HISTORY, MONTHLY = "history", "monthly"
+SOURCES = (HISTORY, MONTHLY)
 ERROR_MODELS = (INDEPENDENT, AR1)
 #: The largest lag-one autocorrelation of an AR(1) error; its prior is uniform on [0, RHO_MAX].
 RHO_MAX = 0.95
@@ -90,7 +96,7 @@ PROJECTION_KEYS = ("scenario", "draws", "others")
 PERIOD_KEYS = ("start", "fit_end", "end")
 RUN_KEYS = ("yields",)
 PARAMETER_KEYS = ("prior", "bounds", "mean", "sd", "median", "sigma")
-SERIES_KEYS = ("variables", "how", "scale", "noise", "noise_range", "errors")
+SERIES_KEYS = ("source", "variables", "how", "scale", "noise", "noise_range", "errors")
 SAMPLER_KEYS = ("walkers", "steps", "burn", "seed", "engine")
 #: Kinds of parameter that cannot be estimated: simulation settings and unit definitions.
 NOT_ESTIMABLE = ("control", "definition")
@@ -155,7 +161,9 @@ class FittedSeries:
     Attributes
     ----------
     series : str
-        The series' name in ``history_2000_2025.csv``.
+        The series' name in ``history_2000_2025.csv``, or in ``markets_monthly.csv``.
+    source : str
+        ``history`` or ``monthly`` (fiscal-year means of the monthly series).
     variables : tuple of str
         Model variables summed into the model's counterpart.
     how : str
@@ -173,6 +181,7 @@ class FittedSeries:
     """
 
     series: str
+    source: str
     variables: tuple[str, ...]
     how: str
     scale: float
@@ -360,14 +369,24 @@ def _prior(name: str, raw: object, table: ParameterTable, where: str) -> Prior:
 
 
 def _series(name: str, raw: object, where: str, known_variables: set[str]) -> FittedSeries:
-    history = data.history()
-    if name not in set(history.frame["series"]):
-        raise unknown_name(f"series in {where}", name, set(history.frame["series"]))
     if not isinstance(raw, Mapping):
         raise InputError(f"{where}: [series.{name}] must be a table")
     for key in raw:
         if key not in SERIES_KEYS:
             raise unknown_name(f"key in [series.{name}] of {where}", key, SERIES_KEYS)
+    source = raw.get("source", HISTORY)
+    if source not in SOURCES:
+        raise unknown_name(f"source of series.{name} in {where}", str(source), SOURCES)
+    if source == HISTORY:
+        known = set(data.history().frame["series"])
+        if name not in known:
+            raise unknown_name(f"series in {where}", name, known)
+        units = data.history().units(name)
+    else:
+        known = set(data.markets_monthly().columns)
+        if name not in known:
+            raise unknown_name(f"monthly series in {where}", name, known)
+        units = data.monthly_units(name)
     variables = raw.get("variables")
     if not isinstance(variables, list) or not variables:
         raise InputError(f"{where}: series.{name}.variables must be a list of model variables")
@@ -387,7 +406,7 @@ def _series(name: str, raw: object, where: str, known_variables: set[str]) -> Fi
         if not isinstance(bounds, list | tuple) or len(bounds) != 2:
             raise InputError(
                 f"{where}: series.{name}: an estimated noise needs noise_range = [low, high] "
-                f"[{history.units(name)}]"
+                f"[{units}]"
             )
         low, high = (_number(b, f"{where}: series.{name}.noise_range") for b in bounds)
         if not 0 < low < high:
@@ -400,23 +419,24 @@ def _series(name: str, raw: object, where: str, known_variables: set[str]) -> Fi
         if noise_raw is None:
             raise InputError(
                 f"{where}: series.{name} needs noise: a standard deviation "
-                f'[{history.units(name)}] or "{ESTIMATE}"'
+                f'[{units}] or "{ESTIMATE}"'
             )
         noise = _number(noise_raw, f"{where}: series.{name}.noise")
         if noise <= 0:
             raise InputError(
                 f"{where}: series.{name}.noise = {noise:g} must be positive (a standard deviation "
-                f'in {history.units(name)}); give a positive number or "{ESTIMATE}"'
+                f'in {units}); give a positive number or "{ESTIMATE}"'
             )
     errors = raw.get("errors", INDEPENDENT)
     if errors not in ERROR_MODELS:
         raise unknown_name(f"error model (errors) of series.{name}", str(errors), ERROR_MODELS)
     return FittedSeries(
         series=name,
+        source=str(source),
         variables=tuple(str(v) for v in variables),
         how=str(how),
         scale=scale,
-        units=history.units(name),
+        units=units,
         noise=noise,
         noise_range=noise_range,
         errors=str(errors),

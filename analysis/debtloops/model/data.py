@@ -52,6 +52,8 @@ CBO_FILE = DATA_DIR / "cbo_2025.csv"
 HISTORY_FILE = DATA_DIR / "history_2000_2025.csv"
 MONTHLY_FILE = DATA_DIR / "markets_monthly.csv"
 MONTHLY_COLUMNS = ("series", "month", "value", "status", "note")
+#: The catalogue of the monthly series: one row each, with its units, publisher and copy.
+MONTHLY_CATALOGUE = DATA_DIR / "markets_series.csv"
 #: Months in a year; on the model's clock month m of calendar year y starts at
 #: y + (m - FISCAL_YEAR_START_MONTH) / MONTHS_PER_YEAR [year] (1 October 2024 is 2024.0).
 MONTHS_PER_YEAR = 12
@@ -274,6 +276,25 @@ def markets_monthly_notes() -> pd.DataFrame:
     frame = pd.read_csv(MONTHLY_FILE, dtype=str, keep_default_na=False)
     frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
     return frame.pivot(index="month", columns="series", values="note").reindex(months)
+
+
+@cache
+def monthly_units(series: str) -> str:
+    """Return the units of a monthly series as its catalogue (``markets_series.csv``) states them.
+
+    Raises
+    ------
+    InputError
+        If the catalogue is missing, lacks a ``units`` column or does not list the series.
+    """
+    if not MONTHLY_CATALOGUE.is_file():
+        raise InputError(f"data file {MONTHLY_CATALOGUE} is missing; it ships with debtloops")
+    with MONTHLY_CATALOGUE.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    units = {row.get("series"): row.get("units") for row in rows}
+    if series not in units or not units[series]:
+        raise unknown_name(f"series in {MONTHLY_CATALOGUE.name}", series, set(units) - {None})
+    return str(units[series])
 
 
 def month_start(month: pd.Period) -> float:
