@@ -17,7 +17,7 @@ def main() -> None:
     for name, case in cases.items():
         run = run_scenario(name)
         yearly = run[case["variables"]].sel(time=run["time"][run["time"] % 1 == 0])
-        yearly.to_dataframe().to_csv(HERE / f"{name}.csv", float_format="%.10g")
+        yearly.to_dataframe()[case["variables"]].to_csv(HERE / f"{name}.csv", float_format="%.10g")
         print(f"wrote {name}.csv")
 
 
