@@ -503,12 +503,21 @@ def _episodes(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from debtloops.validation.fidelity import OUTPUT_NAMES, format_checks, write_report
+    import pandas as pd
+
+    from debtloops.validation.fidelity import (
+        OUTPUT_NAMES,
+        format_checks,
+        format_decompositions,
+        write_report,
+    )
 
     check_targets(args.out, OUTPUT_NAMES)
     checks = write_report(args.out)
     print(format_checks(checks))
-    print(f"report in {args.out}/validation.csv, cbo_baseline.png, backtest.png")
+    print()
+    print(format_decompositions(pd.read_csv(args.out / "decomposition.csv")))
+    print(f"report in {args.out}/: {', '.join(OUTPUT_NAMES)}")
     return 0 if all(check.passed for check in checks) else 1
 
 

@@ -276,6 +276,7 @@ def validation_section() -> str:
     with tempfile.TemporaryDirectory(prefix="debtloops-validation-") as folder:
         checks = write_validation(Path(folder))
         table = pd.read_csv(Path(folder) / "validation.csv")
+        parts = pd.read_csv(Path(folder) / "decomposition.csv")
         figures = {
             name: (Path(folder) / name).read_bytes()
             for name in ("cbo_baseline.png", "backtest.png")
@@ -290,8 +291,10 @@ def validation_section() -> str:
     return (
         "<h2>Validation</h2>"
         '<p class="note">What <code>debtloops validate</code> writes: the baseline against CBO, '
-        "the FY2015-2025 backtest, price impact against the literature, the article.</p>"
+        "the backtests, price impact against the literature, the episodes, the article.</p>"
         f"{verdict}{_table(table, index=False, digits=3)}{images}"
+        "<h3>Where the extra yield and interest come from</h3>"
+        f"{_table(parts, index=False, digits=1)}"
     )
 
 

@@ -38,7 +38,9 @@ from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, bonds, markets
 
 #: What ``debtloops validate`` writes into its output folder: the checks, then two charts.
-OUTPUT_NAMES = ("validation.csv", "cbo_baseline.png", "backtest.png")
+OUTPUT_NAMES = ("validation.csv", "cbo_baseline.png", "backtest.png", "decomposition.csv")
+#: The scenarios whose extra yield and interest ``validate`` splits into their parts.
+DECOMPOSED = ("japan_full", "article")
 #: The backtest the report runs [fiscal years].
 BACKTEST_START, BACKTEST_END = 2015, 2025
 #: Tolerances, each from its reference (see the module's docstring): CBO's debt path [points of
@@ -334,8 +336,27 @@ def _plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
     plot_cbo(comparison, path, debt_band, interest_band)
 
 
+def decompositions() -> pd.DataFrame:
+    """Split the extra 10-year and interest of each :data:`DECOMPOSED` scenario into its parts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`debtloops.validation.markets.decomposition` of each scenario, one after the other.
+    """
+    return pd.concat([markets.decomposition(name) for name in DECOMPOSED], ignore_index=True)
+
+
+def format_decompositions(table: pd.DataFrame) -> str:
+    """Format the decompositions for printing: one line a part, in its units."""
+    lines = ["scenario     part" + " " * 48 + "value  units"]
+    for row in table.itertuples():
+        lines.append(f"{row.scenario:<12} {row.part:<52} {row.value:>9,.1f}  {row.units}")
+    return "\n".join(lines)
+
+
 def write_report(out_dir: Path) -> list[Check]:
-    """Run every check and write ``validation.csv``, ``cbo_baseline.png`` and ``backtest.png``.
+    """Run every check and write ``validation.csv``, the two figures and ``decomposition.csv``.
 
     Parameters
     ----------
@@ -351,7 +372,8 @@ def write_report(out_dir: Path) -> list[Check]:
 
     checks, comparison, history = run_checks()
     table = checks_table(checks)
-    table_name, cbo_name, backtest_name = OUTPUT_NAMES
+    parts = decompositions()
+    table_name, cbo_name, backtest_name, parts_name = OUTPUT_NAMES
     with output_lock(out_dir):
         atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
         atomic_file(out_dir / cbo_name, lambda path: _plot_cbo(comparison, path))
@@ -359,4 +381,5 @@ def write_report(out_dir: Path) -> list[Check]:
             out_dir / backtest_name,
             lambda path: backtest.plot(history, path, "historical 10-year yield"),
         )
+        atomic_file(out_dir / parts_name, lambda path: parts.to_csv(path, index=False))
     return checks
