@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -250,7 +251,7 @@ def test_sweep_analyze_and_diagram_take_the_lock_too(tmp_path, capsys, monkeypat
 @pytest.mark.slow
 def test_two_runs_into_one_folder_leave_one_run_s_results_not_a_mix(tmp_path):
     out = tmp_path / "out"
-    shocks = ("0.002", "0.008")  # two term premium shocks: peak yields 0.6pp apart
+    shocks = ("0.002", "0.008")  # two term premium shocks: peak yields 0.4pp apart
     commands = [
         CLI
         + ["run", "article", "--final-time", "2030"]
@@ -567,7 +568,10 @@ def test_the_rate_counts_only_samples_computed_in_this_call(capsys):
         progress.refresh()
     bar = capsys.readouterr().err
     assert "950/1000" in bar
-    assert "25.0" in bar and "samples/s" in bar  # 50 samples in 2 s, not 950
+    # 50 samples in a little over 2 s (the update itself takes a moment on a busy machine), so
+    # at most 25 a second and well above 50 in 3 s; counting all 950 would give over 300
+    rates = [float(r) for r in re.findall(r"([0-9.]+) samples/s", bar)]
+    assert rates and 50 / 3 < rates[-1] <= 25.0
 
 
 def test_a_quiet_sweep_shows_no_progress_bar(capsys):
