@@ -59,7 +59,7 @@ seed = 1
 [uncertainties.portfolio_balance_sensitivity]
 [uncertainties.flow_effect_sensitivity]
 [uncertainties.risk_premium_debt_sensitivity]
-[uncertainties.coupon_maturity_time]
+[uncertainties.ten_year_note_maturity]
 """
 
 

@@ -123,7 +123,9 @@ def scenario_files(draw) -> bytes:
     if kind == 0:
         return draw(hostile(scenario_documents()))
     if kind == 1:
-        name = draw(st.sampled_from(["japan_sale_amount", "term_spread", "time_step", "nope"]))
+        name = draw(
+            st.sampled_from(["japan_sale_amount", "term_premium_level", "time_step", "nope"])
+        )
         value = draw(TOML_NUMBERS)
         head = draw(st.sampled_from(['base = "article"\n', ""]))
         return f"{head}[set]\n{name} = {value}\n".encode()

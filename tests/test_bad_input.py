@@ -51,12 +51,15 @@ CASES = {
         ["article", "--set", "nominal_gdp_growth_path=2025:0.04,2040:inf"],
         r"nominal_gdp_growth_path: inf is not a finite number .* year 2040",
     ),
-    "NaN constant": (["article", "--set", "term_spread=nan"], "term_spread: nan is not a finite"),
+    "NaN constant": (
+        ["article", "--set", "term_premium_level=nan"],
+        "term_premium_level: nan is not a finite",
+    ),
     "time series for a constant": (
         ["article", "--set", "foreign_official_share=2025:0.4,2030:0.5"],
         "foreign_official_share is a constant, not a driver",
     ),
-    "malformed override": (["article", "--set", "term_spread"], "expected NAME=VALUE"),
+    "malformed override": (["article", "--set", "term_premium_level"], "expected NAME=VALUE"),
     "time constant below its valid minimum": (
         ["article", "--set", "price_discovery_time=0.05"],
         r"price_discovery_time = 0\.05 .* nearest valid value: 0\.125",

@@ -15,7 +15,9 @@ def test_translation_is_cached_until_the_mdl_changes(tmp_path):
     assert build(mdl, cache) == first
     assert first.stat().st_mtime_ns == stamp  # reused, not translated again
     text = mdl.read_text()
-    comment = "Share of the debt that the Treasury aims to hold in bills."
+    comment = (
+        "Share of the debt that the Treasury aims to hold in bills (floating-rate notes included)."
+    )
     assert comment in text
     mdl.write_text(text.replace(comment, "Bill share."))
     assert build(mdl, cache) == first

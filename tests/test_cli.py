@@ -85,11 +85,16 @@ def test_list_shows_scenarios_and_parameters(capsys):
 
 
 def test_python_api_returns_scenarios_side_by_side():
-    ds = run_scenarios(["baseline", "article"], overrides={"term_spread": 0.008}, final_time=2035)
+    # a fixed term premium (not anchored to CBO's 10-year): at the start, before any market
+    # premium, the 10-year is the expected policy rate over ten years plus that level
+    overrides = {"anchored_term_premium_switch": 0.0, "term_premium_level": 0.008}
+    ds = run_scenarios(["baseline", "article"], overrides=overrides, final_time=2035)
     assert ds["market_yield"].dims == ("scenario", "time")
     assert list(ds["scenario"].values) == ["baseline", "article"]
     start = ds.sel(scenario="baseline", time=2025.0)
-    assert float(start["market_yield"]) == pytest.approx(float(start["fed_policy_rate"]) + 0.008)
+    assert float(start["market_yield"]) == pytest.approx(
+        float(start["expected_short_rate_10y"]) + 0.008
+    )
     assert (
         json.loads(str(ds["parameters"].sel(scenario="article").item()))["japan_sale_amount"] == 120
     )

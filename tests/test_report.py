@@ -7,6 +7,7 @@ import pytest
 
 from debtloops.cli import main
 from debtloops.io import SCRATCH_PREFIX
+from debtloops.loops.inventory import NamedLoop
 from debtloops.model.run import run_scenarios
 from debtloops.outputs import HEADLINE_DECIMALS, headline, headline_table
 from debtloops.provenance import git_commit
@@ -92,6 +93,21 @@ def test_report_refuses_bad_input_and_writes_nothing(tmp_path, capsys):
     (empty / "sweep.zarr").mkdir()
     assert main(["report", "article", "--sweep", str(empty), "--out", str(out)]) == 2
     assert f"debtloops analyze {empty}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_loop_inventory_out_of_date_with_the_model_is_named_not_a_traceback(
+    tmp_path, capsys, monkeypatch
+):
+    from debtloops.app import report as report_module
+
+    gone = NamedLoop("R99", "a link the model lacks", "R", ("debt held by public", "nope"))
+    monkeypatch.setattr(report_module, "read_inventory", lambda: [gone])
+    out = tmp_path / "out"
+    assert main(["report", "article", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "models/README.md is out of date with the model" in err and "R99" in err
+    assert "Traceback" not in err
     assert not out.exists()
 
 

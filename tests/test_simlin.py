@@ -68,7 +68,7 @@ def test_a_driver_series_is_interpolated_and_held_flat_like_pysd(stocks):
         {
             "primary_deficit_share_of_gdp": series,
             "initial_japan_holdings": 1300.0,
-            "term_spread": 0.01,
+            "term_premium_shock": 0.005,
         },
         final_time=2045.0,
     ).values

@@ -40,7 +40,7 @@ SMALL = """\
     [uncertainties.portfolio_balance_sensitivity]
     [uncertainties.flow_effect_sensitivity]
     distribution = "triangular"
-    [uncertainties.coupon_maturity_time]
+    [uncertainties.ten_year_note_maturity]
 
     [levers]
     fed_backstop_switch = [0.0, 1.0]
@@ -107,8 +107,10 @@ def test_sweep_dataset_is_labelled(serial, small_spec):
     assert design.spec.method == "lhs" and design.spec.seed == 11
     assert design.parameters[0] == "portfolio_balance_sensitivity"
     assert design.describe(1) == "fed_backstop_switch = 1"
-    assert ds["coupon_maturity_time"].attrs["units"] == "year"
-    assert "matures" in ds["coupon_maturity_time"].attrs["long_name"]
+    assert ds["ten_year_note_maturity"].attrs["units"] == "year"
+    assert (
+        "Maturity at issue of the 10-year note" in ds["ten_year_note_maturity"].attrs["long_name"]
+    )
     assert len(ds.attrs["git_commit"]) >= 7
 
 
@@ -120,7 +122,7 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
         for name in [
             "portfolio_balance_sensitivity",
             "flow_effect_sensitivity",
-            "coupon_maturity_time",
+            "ten_year_note_maturity",
             "fed_backstop_switch",
         ]
     }

@@ -701,9 +701,9 @@ def test_outcomes_are_shown_in_plain_words_with_the_label_table_s_units():
 
 
 def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units():
-    matures = {"long_name": "Average time until a note or bond matures.", "units": "year"}
-    assert figures.parameter_label("coupon_maturity_time", matures) == (
-        "Average time until a note or bond matures [year]"
+    matures = {"long_name": "Maturity at issue of the 10-year note.", "units": "year"}
+    assert figures.parameter_label("ten_year_note_maturity", matures) == (
+        "Maturity at issue of the 10-year note [year]"
     )
     slope = {
         "long_name": "Slope of the portfolio-balance premium for small amounts: yield rise per "

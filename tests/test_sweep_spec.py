@@ -31,7 +31,7 @@ OUTCOMES = (
 TOP = 'scenarios = ["article"]\noutcomes = ["debt_to_gdp", "market_yield"]\n'
 UNCERTAINTIES = (
     "[uncertainties.portfolio_balance_sensitivity]\n"
-    '[uncertainties.coupon_maturity_time]\ndistribution = "normal"\n'
+    '[uncertainties.ten_year_note_maturity]\ndistribution = "normal"\n'
 )
 
 
@@ -162,7 +162,7 @@ def test_design_values_are_read_only(tmp_path, table):
 def test_grid_is_a_full_factorial_at_cell_midpoints(tmp_path, table):
     text = (
         "[uncertainties.portfolio_balance_sensitivity]\n"
-        "[uncertainties.coupon_maturity_time]\n"
+        "[uncertainties.ten_year_note_maturity]\n"
         "[uncertainties.bill_share_of_debt]\n"
     )
     spec = load(write(tmp_path, sampler_text=sampler("grid", 4), uncertainties=text), table)
@@ -213,7 +213,7 @@ def test_sobol_shapes_with_and_without_second_order(tmp_path, table):
 
 
 def test_sobol_rows_keep_saltelli_order(tmp_path, table):
-    text = "[uncertainties.portfolio_balance_sensitivity]\n[uncertainties.coupon_maturity_time]\n"
+    text = "[uncertainties.portfolio_balance_sensitivity]\n[uncertainties.ten_year_note_maturity]\n"
     levers = "fed_backstop_switch = [0.0, 1.0]\n"
     spec = load(
         write(
@@ -257,7 +257,7 @@ def test_levers_cross_outside_the_uncertainty_design(tmp_path, table):
     result = design(spec)
     assert result.names == (
         "portfolio_balance_sensitivity",
-        "coupon_maturity_time",
+        "ten_year_note_maturity",
         "fed_backstop_switch",
         "consolidation_threshold",
     )
@@ -460,8 +460,8 @@ def test_parameter_both_uncertainty_and_lever(tmp_path, table):
     bad(
         tmp_path,
         table,
-        "coupon_maturity_time is given both as an uncertainty and as a lever",
-        levers="coupon_maturity_time = [6.0, 9.0]\n",
+        "ten_year_note_maturity is given both as an uncertainty and as a lever",
+        levers="ten_year_note_maturity = [9.0, 11.0]\n",
     )
 
 

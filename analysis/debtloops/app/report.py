@@ -229,12 +229,24 @@ def loops_section(runs: Mapping[str, PreparedRun]) -> str:
     graph = causal_graph()
     inventory = read_inventory()
     polarities = measure_polarities(graph, [str(run.scenario.path) for run in runs.values()])
+    links = {
+        loop.id: zip(loop.variables, [*loop.variables[1:], loop.variables[0]], strict=True)
+        for loop in inventory
+    }
+    stale = [name for name, pairs in links.items() if any(p not in polarities for p in pairs)]
+    if stale:
+        raise InputError(
+            "models/README.md is out of date with the model: the named loop(s) "
+            f"{', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''} run through links the "
+            "model does not have; re-derive the loop inventory"
+        )
     parts = [
         "<h2>Feedback loops</h2>",
         '<p class="note">The named loops of <code>models/README.md</code>; the polarity is that '
         "stated there and that measured from the signs of the links along these runs (pooled "
         "over the scenarios of the report; <code>0</code> marks a loop through a link that none of "
-        "them activates). <code>debtloops diagram</code> draws each loop and scores all 5,335.</p>",
+        "them activates). <code>debtloops diagram</code> draws each loop and scores every loop of "
+        "the model.</p>",
     ]
     rows = pd.DataFrame(
         {

@@ -57,7 +57,7 @@ def parameter_label(name: str, attrs: dict | None = None) -> str:
     str
         The description's first phrase (up to a colon, semicolon or comma, at most
         :data:`MAX_LABEL_CHARS` characters, cut at a word), else the name in words, then the
-        units in brackets when known, e.g. ``Average time until a note or bond matures [year]``.
+        units in brackets when known, e.g. ``Maturity at issue of the 10-year note [year]``.
     """
     attrs = attrs or {}
     text = str(attrs.get("long_name", "")).strip().rstrip(".")

@@ -3,7 +3,7 @@
 This is the Python entry point for notebooks::
 
     import debtloops
-    ds = debtloops.run_scenarios(["baseline", "article"], overrides={"term_spread": 0.008})
+    ds = debtloops.run_scenarios(["baseline", "article"], overrides={"term_premium_shock": 0.008})
     ds["market_yield"].sel(scenario="article") - ds["market_yield"].sel(scenario="baseline")
 """
 
@@ -31,7 +31,7 @@ from debtloops.provenance import package_version, provenance_attrs
 CONVENTIONS = "CF-1.10"
 #: Month and day on which a US fiscal year ends: 2025.0 is the end of FY2025, 30 September 2025.
 FISCAL_YEAR_END = (9, 30)
-#: Prefix of the attributes that hold one parameter's value each (``param_term_spread``).
+#: Prefix of the attributes that hold one parameter's value each (``param_japan_sale_amount``).
 PARAM_PREFIX = "param_"
 #: Significant digits of a driver's values in its ``param_`` text (exact values: ``parameters``).
 ATTRIBUTE_DIGITS = 12
