@@ -6,10 +6,11 @@ Shared by the tests of the loop inventory (``test_loops.py``) and of the diagram
 
 from debtloops.loops.graph import measure_polarities
 
-# Links that no shipped scenario activates at its operating points: the bill-share gap stays at zero
-# while the target share is constant; other foreign demand stays positive, so the net-selling branch of other foreign sales is flat; other foreign holders never
-# reach the cap at their holdings; neither the Fed's nor other foreign holders' purchases come near
-# the cap at what domestic private holders could sell within the private sale time.
+# Links that no shipped scenario activates at its operating points: the bill-share gap stays at
+# zero while the target share is constant; other foreign demand stays positive, so the net-selling
+# branch of other foreign sales is flat; other foreign holders never reach the cap at their
+# holdings; neither the Fed's nor other foreign holders' purchases come near the cap at what
+# domestic private holders could sell within the private sale time.
 DORMANT_IN_SCENARIOS = {
     ("bill share gap", "bill issuance"),
     ("other foreign net demand", "other foreign sales"),
@@ -18,8 +19,9 @@ DORMANT_IN_SCENARIOS = {
     ("domestic private holdings", "other foreign purchases"),
 }
 # Runs that activate them, each with the links it is used for: the target bill share moves, and
-# other foreign demand is negative enough for other foreign holders to sell, and sell out; the Fed buys $3T a year from private
-# holders who are slow sellers; other foreign demand is high and private holders slow sellers.
+# other foreign demand is negative enough for other foreign holders to sell, and sell out; the Fed
+# buys $3T a year from private holders who are slow sellers; other foreign demand is high and
+# private holders slow sellers.
 ACTIVATING_RUNS = [
     (
         "baseline",
