@@ -26,7 +26,6 @@ the range the literature reports), never from the model's result:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +35,7 @@ from debtloops.figures.validation import plot_cbo
 from debtloops.model import data
 from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, bonds, markets
+from debtloops.validation.checks import Check, number_text
 
 #: What ``debtloops validate`` writes into its output folder: the checks, then two charts.
 OUTPUT_NAMES = ("validation.csv", "cbo_baseline.png", "backtest.png", "decomposition.csv")
@@ -55,48 +55,6 @@ INTEREST_TOLERANCE_TO_2035 = 0.15
 #: The units of CBO's ratios, measured CBO's way: over the fiscal year's GDP.
 CBO_RATIO = "% of FY GDP"
 BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the fidelity report.
-
-    Attributes
-    ----------
-    check : str
-        What is compared.
-    model, reference : float
-        The model's value and the reference's, in ``units``.
-    low, high : float
-        The accepted range, in ``units``.
-    units : str
-        Units of the three numbers.
-    source : str
-        Where the reference comes from.
-    """
-
-    check: str
-    model: float
-    reference: float
-    low: float
-    high: float
-    units: str
-    source: str
-
-    @property
-    def passed(self) -> bool:
-        """Whether the model's value lies in the accepted range."""
-        return self.low <= self.model <= self.high
-
-    @property
-    def tolerance(self) -> str:
-        """The accepted range as text."""
-        return f"[{_number(self.low)}, {_number(self.high)}]"
-
-
-def _number(value: float) -> str:
-    """Format a number as the report prints it: thousands separated, else four digits."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _within(check, model, reference, tolerance, units, source) -> Check:
@@ -288,7 +246,7 @@ def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
     checks = [
         *cbo_checks(comparison),
         *backtest_checks(history, BACKTEST_START, BACKTEST_END),
-        *(Check(**vars(row)) for row in rows),
+        *rows,
         *article_checks(),
     ]
     return checks, comparison, history
@@ -315,10 +273,9 @@ def format_checks(checks: list[Check]) -> str:
     """Format the checks for printing: one line each, with PASS or FAIL."""
     lines = [f"{'check':<58} {'model':>10} {'reference':>10}  {'tolerance':<20} pass"]
     for c in checks:
-        lines.append(
-            f"{c.check:<58} {_number(c.model):>10} {_number(c.reference):>10}  {c.tolerance:<20} "
-            f"{'PASS' if c.passed else 'FAIL'}"
-        )
+        model, reference = number_text(c.model), number_text(c.reference)
+        verdict = "PASS" if c.passed else "FAIL"
+        lines.append(f"{c.check:<58} {model:>10} {reference:>10}  {c.tolerance:<20} {verdict}")
     failed = sum(not c.passed for c in checks)
     lines.append(f"\nchecks: {len(checks) - failed} within tolerance, {failed} outside")
     return "\n".join(lines)

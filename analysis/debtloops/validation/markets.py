@@ -22,8 +22,6 @@ project's design):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -31,6 +29,7 @@ import xarray as xr
 from debtloops.model import data
 from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, episodes
+from debtloops.validation.checks import Check
 
 BASIS_POINTS = 10_000.0
 #: A sale within one month: one sixteenth of a year, a whole number of the largest time steps.
@@ -98,19 +97,6 @@ STRUCTURE = "Treasury MSPD Table I, 30 Sep 2025; JEC Monthly Debt Update (Treasu
 EPISODES_SOURCE = "FRED GS10 monthly means (models/data/markets_monthly.csv)"
 
 
-@dataclass(frozen=True)
-class Row:
-    """One check: a model figure, its reference and the accepted range, in ``units``."""
-
-    check: str
-    model: float
-    reference: float
-    low: float
-    high: float
-    units: str
-    source: str
-
-
 def _extra(run: xr.Dataset, baseline: xr.Dataset, variable: str = "market_yield") -> xr.DataArray:
     return (run[variable] - baseline[variable]) * BASIS_POINTS
 
@@ -163,18 +149,18 @@ def price_impact() -> dict[str, float]:
     }
 
 
-def price_impact_rows(impact: dict[str, float]) -> list[Row]:
+def price_impact_rows(impact: dict[str, float]) -> list[Check]:
     """Check the price impact against the literature (see the module's docstring)."""
     return [
-        Row("$100bn sold within a month: peak", impact["sale_peak"], *SALE_PEAK, "bp", BELTRAN),
-        Row(
+        Check("$100bn sold within a month: peak", impact["sale_peak"], *SALE_PEAK, "bp", BELTRAN),
+        Check(
             "$100bn sold within a month: one year on",
             impact["sale_one_year"],
             *SALE_ONE_YEAR_ON,
             "bp",
             BELTRAN,
         ),
-        Row(
+        Check(
             "$100bn sold within a month: two years on",
             impact["sale_two_years"],
             0.0,
@@ -182,14 +168,14 @@ def price_impact_rows(impact: dict[str, float]) -> list[Row]:
             "bp",
             f"{BELTRAN}: a lasting effect",
         ),
-        Row(
+        Check(
             "$1.7T bought over a year: at the end",
             impact["programme_end"],
             *PROGRAMME_END,
             "bp",
             GAGNON,
         ),
-        Row(
+        Check(
             "$1.7T bought over a year: highest from its start",
             impact["programme_highest"],
             0.0,
@@ -270,7 +256,7 @@ def naive_benchmarks(start: int, end: int) -> dict[str, float]:
     }
 
 
-def yield_backtest_rows() -> list[Row]:
+def yield_backtest_rows() -> list[Check]:
     """Check the model's own 10-year against history (see the module's docstring)."""
     rows = []
     for start, end, limit in YIELD_BACKTESTS:
@@ -278,14 +264,14 @@ def yield_backtest_rows() -> list[Row]:
         errors = _yield_errors(table).loc[start + 1 : end]
         label = f"own 10-year FY{start + 1}-{end}"
         rmse = float(np.sqrt((errors**2).mean()))
-        rows.append(Row(f"{label}: RMSE", rmse, 0.0, 0.0, limit, "points", HISTORY))
+        rows.append(Check(f"{label}: RMSE", rmse, 0.0, 0.0, limit, "points", HISTORY))
         for name, value in naive_benchmarks(start, end).items():
             rows.append(
-                Row(f"{label}: RMSE, naive {name}", value, 0.0, 0.0, np.inf, "points", HISTORY)
+                Check(f"{label}: RMSE, naive {name}", value, 0.0, 0.0, np.inf, "points", HISTORY)
             )
         worst = int(errors.abs().idxmax())
         rows.append(
-            Row(
+            Check(
                 f"{label}: worst year (FY{worst})",
                 float(errors[worst]),
                 0.0,
@@ -300,7 +286,7 @@ def yield_backtest_rows() -> list[Row]:
     return rows
 
 
-def _sign_rows(table: pd.DataFrame) -> list[Row]:
+def _sign_rows(table: pd.DataFrame) -> list[Check]:
     """Check that the 10-year less the funds rate has the actual sign in :data:`SIGN_YEARS`."""
     by = table.set_index(["variable", "year"])
     rows = []
@@ -311,7 +297,7 @@ def _sign_rows(table: pd.DataFrame) -> list[Row]:
         )
         low, high = ABOVE if actual > 0 else BELOW
         rows.append(
-            Row(
+            Check(
                 f"own 10-year less funds FY{year}: sign",
                 model,
                 actual,
@@ -324,7 +310,7 @@ def _sign_rows(table: pd.DataFrame) -> list[Row]:
     return rows
 
 
-def interest_backtest_rows() -> list[Row]:
+def interest_backtest_rows() -> list[Check]:
     """Check net interest with historical yields, and that the policy rate is history's."""
     first, last = INTEREST_YEARS
     _, table = backtest.run_backtest(first - 1, last, "historical")
@@ -332,7 +318,7 @@ def interest_backtest_rows() -> list[Row]:
     errors = interest["model"] / interest["actual"] - 1.0
     worst = int(errors.abs().idxmax())
     rows = [
-        Row(
+        Check(
             f"net interest, historical yields: worst year FY{first}-{last} (FY{worst})",
             float(interest.loc[worst, "model"]),
             float(interest.loc[worst, "actual"]),
@@ -366,7 +352,7 @@ def interest_backtest_rows() -> list[Row]:
     policy = table[table["variable"] == "fed_policy_rate"]
     departure = float((policy["model"] - policy["actual"]).abs().max()) * data.PERCENT
     rows.append(
-        Row(
+        Check(
             f"policy rate in the backtest: largest departure FY{first}-{last}",
             departure,
             0.0,
@@ -379,9 +365,9 @@ def interest_backtest_rows() -> list[Row]:
     return rows
 
 
-def _summed(rows: pd.DataFrame, label: str, tolerance: float) -> Row:
+def _summed(rows: pd.DataFrame, label: str, tolerance: float) -> Check:
     model, actual = float(rows["model"].sum()), float(rows["actual"].sum())
-    return Row(
+    return Check(
         label,
         model,
         actual,
@@ -392,11 +378,11 @@ def _summed(rows: pd.DataFrame, label: str, tolerance: float) -> Row:
     )
 
 
-def structure_rows(baseline: xr.Dataset) -> list[Row]:
+def structure_rows(baseline: xr.Dataset) -> list[Check]:
     """Check the debt's structure at the start against Treasury's figures."""
     start = baseline.isel(time=0)
     rows = [
-        Row(
+        Check(
             "average maturity of the debt at the start",
             float(start["average_maturity"]),
             TREASURY_AVERAGE_MATURITY,
@@ -414,7 +400,7 @@ def structure_rows(baseline: xr.Dataset) -> list[Row]:
         reference = data.PERCENT * float(share) / total
         model = data.PERCENT * float(start[f"{segment}_outstanding"]) / debt
         rows.append(
-            Row(
+            Check(
                 f"{label}: share of the debt at the start",
                 model,
                 reference,
@@ -427,11 +413,11 @@ def structure_rows(baseline: xr.Dataset) -> list[Row]:
     return rows
 
 
-def episode_rows() -> list[Row]:
+def episode_rows() -> list[Check]:
     """Check each monthly episode's 10-year change against the actual one."""
     table = episodes.run_episodes(episodes.select(list(episodes.EPISODES)))
     return [
-        Row(
+        Check(
             f"episode {row.episode} ({row.start} to {row.end}): 10-year change",
             float(row.model_change_bp),
             float(row.actual_change_bp),
