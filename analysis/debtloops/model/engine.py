@@ -192,8 +192,8 @@ def run_loaded(model: pysd.py_backend.model.Model, values: Mapping[str, Value]) 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SERIES_WARNING, category=UserWarning)
         start(model, params, float(values["initial_time"]))  # type: ignore[arg-type]
+        # The parameters are set once, by start(): the run continues from that state.
         return model.run(
-            params=params,
             initial_condition="current",
             final_time=float(values["final_time"]),  # type: ignore[arg-type]
             time_step=float(values["time_step"]),  # type: ignore[arg-type]
