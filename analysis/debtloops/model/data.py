@@ -137,6 +137,45 @@ class Dataset:
         return str(self.frame.loc[self.frame["series"] == name, "units"].iloc[0])
 
 
+def csv_rows(path: Path, columns: tuple[str, ...]) -> list[list[str]]:
+    """Read a shipped data file's rows, after checking that it exists and has the expected shape.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    columns : tuple of str
+        The header it must have; every row must have as many fields.
+
+    Returns
+    -------
+    list of list of str
+        The rows after the header, as text.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, its header differs or a row has another number of fields.
+    """
+    if not path.is_file():
+        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader, ()))
+        if header != columns:
+            raise InputError(
+                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
+                f"expected {', '.join(columns)}"
+            )
+        rows = list(reader)
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(columns):
+            raise InputError(
+                f"data file {path}, line {number}: {len(row)} fields, expected {len(columns)}"
+            )
+    return rows
+
+
 def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
     """Read a data file and check it.
 
@@ -158,34 +197,20 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
         If the file is missing, its header differs, a year or value is not a number, a series has
         more than one unit, or a series gives a year twice (for one publication).
     """
-    if not path.is_file():
-        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != columns:
+    rows = []
+    for number, row in enumerate(csv_rows(path, columns), start=2):
+        record: dict[str, object] = dict(zip(columns, row, strict=True))
+        try:
+            record["fiscal_year"] = int(row[1])
+            record["value"] = value = float(row[2])
+        except ValueError:
             raise InputError(
-                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
-                f"expected {', '.join(columns)}"
-            )
-        rows = []
-        for number, row in enumerate(reader, start=2):
-            if len(row) != len(columns):
-                raise InputError(
-                    f"data file {path}, line {number}: {len(row)} fields, expected {len(columns)}"
-                )
-            record = dict(zip(columns, row, strict=True))
-            try:
-                record["fiscal_year"] = int(record["fiscal_year"])
-                record["value"] = float(record["value"])
-            except ValueError:
-                raise InputError(
-                    f"data file {path}, line {number}: year '{row[1]}' or value '{row[2]}' "
-                    "is not a number"
-                ) from None
-            if not math.isfinite(record["value"]):
-                raise InputError(f"data file {path}, line {number}: the value is not finite")
-            rows.append(record)
+                f"data file {path}, line {number}: year '{row[1]}' or value '{row[2]}' "
+                "is not a number"
+            ) from None
+        if not math.isfinite(value):
+            raise InputError(f"data file {path}, line {number}: the value is not finite")
+        rows.append(record)
     frame = pd.DataFrame(rows, columns=list(columns))
     units = frame.groupby("series")["units"].nunique()
     if (units > 1).any():
@@ -229,23 +254,7 @@ def markets_monthly() -> pd.DataFrame:
         number.
     """
     path = MONTHLY_FILE
-    if not path.is_file():
-        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != MONTHLY_COLUMNS:
-            raise InputError(
-                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
-                f"expected {', '.join(MONTHLY_COLUMNS)}"
-            )
-        rows = list(reader)
-    for number, row in enumerate(rows, start=2):
-        if len(row) != len(MONTHLY_COLUMNS):
-            raise InputError(
-                f"data file {path}, line {number}: {len(row)} fields, "
-                f"expected {len(MONTHLY_COLUMNS)}"
-            )
+    rows = csv_rows(path, MONTHLY_COLUMNS)
     frame = pd.DataFrame(rows, columns=list(MONTHLY_COLUMNS))
     given = frame["status"] != "missing"
     values = pd.to_numeric(frame["value"].where(given), errors="coerce")
