@@ -1,17 +1,22 @@
-"""The data the model is anchored to: CBO's 2025 projections and the history of FY2000-FY2025.
+"""The data the model is anchored to: CBO's projections (one folder a vintage) and the history.
 
-Two CSV files in ``models/data/`` hold the series, one row per series and fiscal year, each with
-its units and source (described in the ``.md`` file beside each):
+CSV files in ``models/data/`` hold the series, one row per series and fiscal year, each with its
+units and source (described in the ``.md`` file beside each):
 
-* ``cbo_2025.csv``: CBO's Long-Term Budget Outlook 2025 and January 2025 Budget and Economic
-  Outlook: the inputs of the baseline (primary deficit, revenue, GDP, rates) and its targets
-  (debt, net interest, the average rate);
+* ``cbo/VINTAGE/projections.csv``: one CBO *vintage*, a ten-year Budget and Economic Outlook and
+  optionally the Long-Term Budget Outlook of the same year: the inputs of the baseline (primary
+  deficit, revenue, GDP, rates) and its targets (debt, net interest, the average rate). Its
+  ``vintage.toml`` names the publications, the last actual fiscal year (where runs start) and the
+  last years projected (:class:`Vintage`); ``projections.md`` gives every series' source. A folder
+  of the same layout elsewhere is a user's own vintage, checked as strictly
+  (:func:`vintage`);
 * ``history_2000_2025.csv``: what happened: debt held by the public, interest, deficits, GDP,
   holdings by holder, yields, the dollar.
 
 This module turns them into parameter values for the model, a *data layer* that a scenario names
-with ``data = "cbo_2025"`` or ``data = "history"``. No equation of the model is written here: the
-conversions are of units and of timing only.
+with ``data = "cbo"`` (with ``cbo = "VINTAGE"``, or the default vintage) or ``data = "history"``;
+``data = "cbo_2025"``, the name before vintages, is the vintage ``2025-01``. No equation of the
+model is written here: the conversions are of units and of timing only.
 
 Timing. Fiscal year (FY) t runs from t-1 to t on the model's clock (2025.0 is the end of FY2025).
 A flow of FY t becomes a driver that holds its value from t-1 to just before t (a step); a stock
@@ -36,7 +41,9 @@ a time step's growth (0.1-0.2% at 1/16 year and 4% growth; 0.4% at 11%).
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -45,10 +52,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from debtloops.errors import InputError, unknown_name
+from debtloops.errors import InputError, closest, unknown_name
+from debtloops.limits import read_toml
 from debtloops.paths import DATA_DIR
 
-CBO_FILE = DATA_DIR / "cbo_2025.csv"
+#: The shipped CBO vintages, one folder each, and the files a vintage folder holds.
+CBO_DIR = DATA_DIR / "cbo"
+PROJECTIONS_NAME, SOURCES_NAME, VINTAGE_NAME = "projections.csv", "projections.md", "vintage.toml"
+#: The vintage a run uses unless a scenario or ``--cbo`` names another.
+DEFAULT_VINTAGE = "2025-01"
+#: The data layer names a scenario may give before vintages: each is a CBO vintage.
+LEGACY_LAYERS = {"cbo_2025": DEFAULT_VINTAGE}
 HISTORY_FILE = DATA_DIR / "history_2000_2025.csv"
 MONTHLY_FILE = DATA_DIR / "markets_monthly.csv"
 MONTHLY_COLUMNS = ("series", "month", "value", "status", "note")
@@ -76,15 +90,85 @@ HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 FIRST_YEAR, LAST_YEAR = 2000, 2025
 #: The most digits of a number that a message repeats [characters].
 SHOWN_DIGITS = 20
-#: The fiscal year whose end is CBO's starting point [year].
+#: The fiscal year whose end is the default vintage's starting point [year]; each vintage gives its
+#: own (:attr:`Vintage.start_year`).
 CBO_START = 2025
 #: A step driver holds FY t's value up to this long before t [year]; much less than a time step.
 STEP_EDGE = 1e-6
 PERCENT = 100.0
-#: The data layers a scenario may name.
-LAYERS = ("cbo_2025", "history")
-#: CBO's two publications in the data file: the ten-year outlook and the long-term outlook.
-BEO, LTBO = "BEO Jan 2025", "LTBO 2025"
+#: The data layers a scenario may name (and the legacy names of :data:`LEGACY_LAYERS`).
+LAYERS = ("cbo", "history", *LEGACY_LAYERS)
+#: The series the model takes from a vintage's ten-year publication, each for every fiscal year
+#: from the one before the start to the end of the ten-year window.
+TEN_YEAR_SERIES = (
+    "nominal_gdp",
+    "debt_held_by_public",
+    "net_interest",
+    "primary_deficit",
+    "revenue",
+    "total_deficit",
+    "fed_funds_rate_pct",
+    "ten_year_yield_pct",
+    "bill_rate_3m_pct",
+    "gdp_price_index_pct_change",
+)
+#: The series CBO's debt path comes from: the long-term publication's (else the ten-year one's),
+#: for every fiscal year from the start to the last year projected.
+DEBT_RATIO_SERIES = "debt_held_by_public_pct_gdp"
+#: The long-term publication's shares of GDP that extend the drivers after the ten-year window;
+#: each optional, any years.
+LONG_TERM_SERIES = ("primary_deficit_pct_gdp", "revenue_pct_gdp", "net_interest_pct_gdp")
+#: A vintage's name: letters, digits, '.', '_' or '-', as a folder name anywhere.
+VINTAGE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: The keys of ``vintage.toml``: required ones with their types, then optional ones.
+VINTAGE_KEYS = {
+    "name": str,
+    "title": str,
+    "ten_year_publication": str,
+    "start_year": int,
+    "ten_year_end": int,
+}
+OPTIONAL_VINTAGE_KEYS = {"long_term_publication": str, "long_term_end": int}
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """One CBO vintage: its folder and what its ``vintage.toml`` says.
+
+    Attributes
+    ----------
+    name : str
+        The vintage's name, e.g. ``"2025-01"`` (the folder's name, for a shipped vintage).
+    title : str
+        The publications' full titles.
+    folder : Path
+        The folder holding ``projections.csv``, ``projections.md`` and ``vintage.toml``.
+    ten_year_publication : str
+        The ``publication`` of the ten-year outlook's rows, e.g. ``"BEO Jan 2025"``.
+    long_term_publication : str
+        The ``publication`` of the long-term outlook's rows; the ten-year one's if it has none.
+    start_year : int
+        The last actual fiscal year: runs on this vintage start at its end [year].
+    ten_year_end, long_term_end : int
+        The last fiscal years of the ten-year window and of the whole projection [year].
+    shipped : bool
+        Whether it ships in ``models/data/cbo/``.
+    """
+
+    name: str
+    title: str
+    folder: Path
+    ten_year_publication: str
+    long_term_publication: str
+    start_year: int
+    ten_year_end: int
+    long_term_end: int
+    shipped: bool
+
+    @property
+    def projections(self) -> Path:
+        """The vintage's data file."""
+        return self.folder / PROJECTIONS_NAME
 
 
 @dataclass(frozen=True)
@@ -96,7 +180,8 @@ class Dataset:
     path : Path
         The CSV file.
     frame : pandas.DataFrame
-        Its rows, ``fiscal_year`` as int and ``value`` as float.
+        Its rows, ``fiscal_year`` as int and ``value`` as float, and ``line``, each row's line in
+        the file.
     """
 
     path: Path
@@ -210,8 +295,9 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
             ) from None
         if not math.isfinite(value):
             raise InputError(f"data file {path}, line {number}: the value is not finite")
+        record["line"] = number
         rows.append(record)
-    frame = pd.DataFrame(rows, columns=list(columns))
+    frame = pd.DataFrame(rows, columns=[*columns, "line"])
     units = frame.groupby("series")["units"].nunique()
     if (units > 1).any():
         raise InputError(f"data file {path}: series {units[units > 1].index[0]} has two units")
@@ -220,15 +306,232 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
     if twice.any():
         first = frame[twice].iloc[0]
         raise InputError(
-            f"data file {path}: series {first['series']} gives FY{first['fiscal_year']} twice"
+            f"data file {path}, line {first['line']}: series {first['series']} gives "
+            f"FY{first['fiscal_year']} twice"
         )
     return Dataset(path=path, frame=frame)
 
 
+def list_vintages() -> list[str]:
+    """Return the names of the shipped CBO vintages: the folders of ``models/data/cbo/``, sorted."""
+    if not CBO_DIR.is_dir():
+        return []
+    return sorted(p.name for p in CBO_DIR.iterdir() if (p / VINTAGE_NAME).is_file())
+
+
+def is_vintage_path(choice: str | Path) -> bool:
+    """Whether ``--cbo`` names a folder (a user's own vintage) rather than a shipped vintage."""
+    text = str(choice)
+    return isinstance(choice, Path) or "/" in text or "\\" in text or text.startswith(".")
+
+
+def vintage(choice: str | Path = DEFAULT_VINTAGE) -> Vintage:
+    """Return a CBO vintage, checked: a shipped one by name or a user's folder by path.
+
+    A user's folder is read as strictly as a shipped one, and only inside itself: its three files
+    must be regular files in it (not symbolic links), and it may not lie in the system's device
+    trees. Every series and unit is checked (:func:`check_projections`).
+
+    Parameters
+    ----------
+    choice : str or Path
+        A name from :func:`list_vintages`, or the path of a folder holding ``vintage.toml``,
+        ``projections.csv`` and ``projections.md``.
+
+    Returns
+    -------
+    Vintage
+        The vintage, its data checked.
+
+    Raises
+    ------
+    InputError
+        If the name is unknown (naming the nearest), or the folder or one of its files is missing
+        or wrong: one line naming the file, the row and what would be valid.
+    """
+    if is_vintage_path(choice):
+        return _user_vintage(Path(choice).absolute())
+    name = str(choice)
+    if name not in list_vintages():
+        error = unknown_name("CBO vintage", name, list_vintages())
+        raise InputError(f"{error} (shipped: {', '.join(list_vintages())}; or give a folder path)")
+    return _checked_vintage(CBO_DIR / name, True)
+
+
+def _user_vintage(folder: Path) -> Vintage:
+    from debtloops.io import DEVICE_TREES
+
+    resolved = folder.resolve()
+    if any(resolved.is_relative_to(tree) for tree in DEVICE_TREES):
+        raise InputError(f"CBO vintage folder {folder} is inside the system's device folders")
+    if not resolved.is_dir():
+        raise InputError(
+            f"CBO vintage folder {folder} does not exist or is not a folder; give a folder "
+            f"holding {VINTAGE_NAME}, {PROJECTIONS_NAME} and {SOURCES_NAME}, or one of "
+            f"{', '.join(list_vintages())}"
+        )
+    return _checked_vintage(resolved, False)
+
+
 @cache
-def cbo() -> Dataset:
-    """Return CBO's 2025 projections (``models/data/cbo_2025.csv``)."""
-    return read_dataset(CBO_FILE, CBO_COLUMNS)
+def _checked_vintage(folder: Path, shipped: bool) -> Vintage:
+    for name in (VINTAGE_NAME, PROJECTIONS_NAME, SOURCES_NAME):
+        path = folder / name
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise InputError(
+                f"CBO vintage file {path} is a symbolic link or not a regular file; copy the file "
+                "into the folder instead"
+            )
+        if not path.is_file():
+            raise InputError(
+                f"CBO vintage folder {folder} has no {name}; a vintage folder holds "
+                f"{VINTAGE_NAME}, {PROJECTIONS_NAME} and {SOURCES_NAME} (see models/data/cbo/"
+                f"{DEFAULT_VINTAGE}/)"
+            )
+    found = _read_vintage_toml(folder / VINTAGE_NAME, folder, shipped)
+    check_projections(found, read_dataset(found.projections, CBO_COLUMNS))
+    return found
+
+
+def _read_vintage_toml(path: Path, folder: Path, shipped: bool) -> Vintage:
+    """Read and check a vintage's ``vintage.toml``."""
+    where = f"CBO vintage file {path}"
+    raw, _, _ = read_toml(path, where)
+    allowed = {**VINTAGE_KEYS, **OPTIONAL_VINTAGE_KEYS}
+    for key in raw:
+        if key not in allowed:
+            raise InputError(f"{where}: {unknown_name('key', str(key), allowed)}")
+    for key, kind in allowed.items():
+        if key not in raw:
+            if key in VINTAGE_KEYS:
+                raise InputError(f"{where}: the key '{key}' is missing ({kind.__name__})")
+            continue
+        value = raw[key]
+        if not isinstance(value, kind) or isinstance(value, bool) or value == "":
+            raise InputError(
+                f"{where}: {key} = {value!r} must be a{' non-empty' if kind is str else 'n'} "
+                f"{'string' if kind is str else 'integer year'}"
+            )
+    name = raw["name"]
+    if not VINTAGE_PATTERN.fullmatch(name):
+        raise InputError(f"{where}: name = {name!r} must be letters, digits, '.', '_' or '-'")
+    if shipped and name != folder.name:
+        raise InputError(f"{where}: name = {name!r} differs from its folder's name {folder.name}")
+    start, ten_end = raw["start_year"], raw["ten_year_end"]
+    if not FIRST_YEAR <= start <= LAST_YEAR:
+        nearest = min(max(start, FIRST_YEAR), LAST_YEAR)
+        raise InputError(
+            f"{where}: start_year = {start} is outside the history, FY{FIRST_YEAR}-FY{LAST_YEAR}, "
+            f"that a run starts from; nearest valid value: {nearest}"
+        )
+    if ten_end <= start:
+        raise InputError(f"{where}: ten_year_end = {ten_end} is not after start_year = {start}")
+    long_end = raw.get("long_term_end", ten_end)
+    if long_end < ten_end:
+        raise InputError(f"{where}: long_term_end = {long_end} is before ten_year_end = {ten_end}")
+    ten_year = raw["ten_year_publication"]
+    return Vintage(
+        name=name,
+        title=raw["title"],
+        folder=folder,
+        ten_year_publication=ten_year,
+        long_term_publication=raw.get("long_term_publication", ten_year),
+        start_year=start,
+        ten_year_end=ten_end,
+        long_term_end=long_end,
+        shipped=shipped,
+    )
+
+
+def _shipped_units() -> dict[str, str]:
+    """Return the units of every series of the default vintage: a user's vintage must match."""
+    frame = read_dataset(CBO_DIR / DEFAULT_VINTAGE / PROJECTIONS_NAME, CBO_COLUMNS).frame
+    return dict(zip(frame["series"], frame["units"], strict=True))
+
+
+def check_projections(found: Vintage, dataset: Dataset) -> None:
+    """Check a vintage's projections against its ``vintage.toml`` and the default vintage's units.
+
+    Parameters
+    ----------
+    found : Vintage
+        The vintage.
+    dataset : Dataset
+        Its ``projections.csv``, read by :func:`read_dataset`.
+
+    Raises
+    ------
+    InputError
+        Naming the file and row where: a publication is neither of the vintage's, a series has
+        other units than the default vintage's, a series' years do not increase, or a series the
+        model needs is missing or lacks a year (:data:`TEN_YEAR_SERIES`, :data:`DEBT_RATIO_SERIES`).
+    """
+    path, frame = found.projections, dataset.frame
+    publications = (found.ten_year_publication, found.long_term_publication)
+    units = _shipped_units()
+    last: dict[tuple[str, str], int] = {}
+    for row in frame.itertuples(index=False):
+        where = f"CBO vintage file {path}, line {row.line}"
+        if row.publication not in publications:
+            nearest = ", ".join(closest(row.publication, set(publications)))
+            raise InputError(
+                f"{where}: publication '{row.publication}' is neither of {VINTAGE_NAME}'s; "
+                f"nearest: {nearest}"
+            )
+        if row.series in units and row.units != units[row.series]:
+            raise InputError(
+                f"{where}: {row.series} is in '{row.units}'; the model reads it in "
+                f"'{units[row.series]}'"
+            )
+        key = (row.series, row.publication)
+        if key in last and row.fiscal_year <= last[key]:
+            raise InputError(
+                f"{where}: {row.series} FY{row.fiscal_year} follows FY{last[key]}; the years of "
+                "a series must increase"
+            )
+        last[key] = row.fiscal_year
+    ten_year = (found.ten_year_publication, found.start_year - 1, found.ten_year_end)
+    needed = [(name, *ten_year) for name in TEN_YEAR_SERIES]
+    needed.append(
+        (DEBT_RATIO_SERIES, found.long_term_publication, found.start_year, found.long_term_end)
+    )
+    for name, publication, first, end in needed:
+        rows = frame[(frame["series"] == name) & (frame["publication"] == publication)]
+        years = set(rows["fiscal_year"])
+        missing = [year for year in range(first, end + 1) if year not in years]
+        if rows.empty:
+            raise InputError(
+                f"CBO vintage file {path}: no series {name} of '{publication}'; the model needs it "
+                f"for FY{first}-FY{end} (see {DEFAULT_VINTAGE}'s {PROJECTIONS_NAME})"
+            )
+        if missing:
+            after = rows[rows["fiscal_year"] < missing[0]]
+            line = int(after["line"].iloc[-1] if not after.empty else rows["line"].iloc[0])
+            raise InputError(
+                f"CBO vintage file {path}, line {line}: series {name} of '{publication}' lacks "
+                f"FY{missing[0]}; the model needs every year FY{first}-FY{end}"
+            )
+
+
+def vintage_digest(found: Vintage) -> str:
+    """Return the SHA-256 of a vintage's ``projections.csv``, for the results' provenance."""
+    return hashlib.sha256(found.projections.read_bytes()).hexdigest()
+
+
+def cbo(choice: str | Path = DEFAULT_VINTAGE) -> Dataset:
+    """Return a CBO vintage's projections (``models/data/cbo/VINTAGE/projections.csv``), checked.
+
+    Parameters
+    ----------
+    choice : str or Path
+        The vintage (see :func:`vintage`); the default vintage by default.
+    """
+    return _projections(vintage(choice))
+
+
+@cache
+def _projections(found: Vintage) -> Dataset:
+    return read_dataset(found.projections, CBO_COLUMNS)
 
 
 @cache
@@ -500,12 +803,19 @@ def history_gdp_path() -> GdpPath:
     return gdp_path(history().series("gdp_fy"), FIRST_YEAR)
 
 
+def history_then_cbo_gdp_path(choice: str | Path = DEFAULT_VINTAGE) -> GdpPath:
+    """Return the GDP path aligned with the history to a vintage's start and its GDP after it."""
+    return _history_then_cbo_gdp_path(vintage(choice))
+
+
 @cache
-def history_then_cbo_gdp_path() -> GdpPath:
-    """Return the GDP path aligned with the history to FY2025 and CBO's GDP after it."""
-    cbo_gdp = cbo().series("nominal_gdp", BEO)
+def _history_then_cbo_gdp_path(found: Vintage) -> GdpPath:
+    cbo_gdp = _projections(found).series("nominal_gdp", found.ten_year_publication)
     past = history().series("gdp_fy")
-    return gdp_path(pd.concat([past, cbo_gdp[cbo_gdp.index > CBO_START]]), FIRST_YEAR)
+    start = found.start_year
+    return gdp_path(
+        pd.concat([past[past.index <= start], cbo_gdp[cbo_gdp.index > start]]), FIRST_YEAR
+    )
 
 
 def instantaneous_ratio(ratio: pd.Series, path: GdpPath) -> pd.Series:
@@ -556,27 +866,36 @@ def _span(values: pd.Series, first: int, last: int) -> pd.Series:
     return values[(values.index >= first) & (values.index <= last)]
 
 
-def cbo_layer() -> dict[str, object]:
-    """Parameter values that make the model run CBO's 2025 baseline.
+def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
+    """Parameter values that make the model run a CBO vintage's baseline from its start year.
 
-    The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them; after the last
-    published year a driver holds its last value (beyond 2035 only the LTBO's 2055 figures are in
-    the data, and the primary deficit, revenue and the expected interest burden are interpolated
-    between 2035 and 2055). GDP is aligned CBO's way (:func:`gdp_path`): its annual rate starts
-    at the end of FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each of
-    FY2026-FY2035 is CBO's GDP for the year; after FY2035 it grows at FY2035's rate. The initial
+    The years below are the default vintage's (``2025-01``: its start FY2025, its ten-year window
+    to FY2035 and the long-term outlook to FY2055); another vintage has its own
+    (:class:`Vintage`). The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them;
+    after the last published year a driver holds its last value (beyond 2035 only the LTBO's 2055
+    figures are in the data, and the primary deficit, revenue and the expected interest burden are
+    interpolated between 2035 and 2055). GDP is aligned CBO's way (:func:`gdp_path`): its annual
+    rate starts at the end of FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each
+    of FY2026-FY2035 is CBO's GDP for the year; after FY2035 it grows at FY2035's rate. The initial
     debt is CBO's for the end of FY2025, and the initial effective rate is CBO's FY2025 net
     interest over the mean of the debt at the ends of FY2024 and FY2025. CBO's debt/GDP, the
     expected path, is turned into debt over the annual rate at each year's end
     (:func:`instantaneous_ratio`), the ratio the model compares it with.
 
+    Parameters
+    ----------
+    choice : str or Path
+        The vintage (:func:`vintage`).
+
     Returns
     -------
     dict
-        Parameter name -> number or year -> value series, in the model's units.
+        ``initial_time`` [year] and parameter name -> number or year -> value series, in the
+        model's units.
     """
-    data = cbo()
-    beo, ltbo = BEO, LTBO
+    found = vintage(choice)
+    data = _projections(found)
+    beo, ltbo, start = found.ten_year_publication, found.long_term_publication, found.start_year
     gdp = data.series("nominal_gdp", beo)
     debt = data.series("debt_held_by_public", beo)
     interest = data.series("net_interest", beo)
@@ -585,13 +904,13 @@ def cbo_layer() -> dict[str, object]:
     funds = data.series("fed_funds_rate_pct", beo) / PERCENT
     ten_year = data.series("ten_year_yield_pct", beo) / PERCENT
     other = (debt - debt.shift(1)) - data.series("total_deficit", beo)
-    years = (CBO_START + 1, int(gdp.index.max()))
-    long_primary = data.series("primary_deficit_pct_gdp", ltbo) / PERCENT
-    long_revenue = data.series("revenue_pct_gdp", ltbo) / PERCENT
-    long_interest = data.series("net_interest_pct_gdp", ltbo) / PERCENT
+    years = (start + 1, int(gdp.index.max()))
+    long_primary, long_revenue, long_interest = (
+        _optional(data, name, ltbo) / PERCENT for name in LONG_TERM_SERIES
+    )
     primary_share = _span(flow_shares(primary, gdp), *years)
     revenue_share = _span(flow_shares(revenue, gdp), *years)
-    burden = _span(interest / revenue, CBO_START, years[1])
+    burden = _span(interest / revenue, start, years[1])
     later = long_primary.index[long_primary.index > years[1]]
     # After the ten-year window: the LTBO's figures are shares of the year's GDP, and so are the
     # drivers (the aligned path's fiscal years).
@@ -599,12 +918,14 @@ def cbo_layer() -> dict[str, object]:
     revenue_share = pd.concat([revenue_share, long_revenue[long_revenue.index > years[1]]])
     long_burden = long_interest / long_revenue.reindex(long_interest.index)
     burden = pd.concat([burden, long_burden[long_burden.index > years[1]].dropna()])
-    path = gdp_path(gdp, CBO_START)
+    burden = burden.astype(float)
+    path = gdp_path(gdp, start)
     return {
-        "initial_debt_held_by_public": float(debt[CBO_START]),
-        "initial_nominal_gdp": float(path.rate[CBO_START]),
+        "initial_time": float(start),
+        "initial_debt_held_by_public": float(debt[start]),
+        "initial_nominal_gdp": float(path.rate[start]),
         "initial_effective_interest_rate": float(
-            interest[CBO_START] / ((debt[CBO_START] + debt[CBO_START - 1]) / 2)
+            interest[start] / ((debt[start] + debt[start - 1]) / 2)
         ),
         "primary_deficit_share_of_gdp": steps(primary_share),
         "revenue_share_of_gdp": steps(revenue_share),
@@ -621,6 +942,12 @@ def cbo_layer() -> dict[str, object]:
         ),
         "expected_interest_to_revenue": year_ends(burden),
     }
+
+
+def _optional(data: Dataset, name: str, publication: str) -> pd.Series:
+    """Return a series of one publication, or an empty one if the vintage does not give it."""
+    rows = data.frame[(data.frame["series"] == name) & (data.frame["publication"] == publication)]
+    return rows.groupby("fiscal_year")["value"].last().sort_index().astype(float)
 
 
 def initial_state(year: int) -> dict[str, float]:
@@ -914,16 +1241,22 @@ HISTORY_ONLY = (
 )
 
 
-def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, object]:
-    """Parameter values that replay history from FY``start`` to FY2025, then follow CBO.
+def history_then_cbo(
+    start: int, defaults: Mapping[str, float], choice: str | Path = DEFAULT_VINTAGE
+) -> dict[str, object]:
+    """Parameter values that replay history from FY``start`` to a vintage's start, then follow CBO.
+
+    The years below are the default vintage's, which starts at the end of FY2025.
 
     Parameters
     ----------
     start : int
-        The first fiscal year [year], before CBO's start.
+        The first fiscal year [year], before the vintage's start.
     defaults : mapping
         The parameter table's default values: the drivers that only the history gives return to
         them after FY2025.
+    choice : str or Path
+        The vintage (:func:`vintage`).
 
     Returns
     -------
@@ -933,15 +1266,23 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
         with the history's fiscal years to FY2025 and CBO's after, as one path from the start
         (:func:`gdp_path`), and the expected debt/GDP is converted along it.
     """
-    past_layer = history_layer(start, CBO_START)
-    projected = cbo_layer()
+    found = vintage(choice)
+    cbo_start = found.start_year
+    if start >= cbo_start:
+        raise InputError(
+            f"start year {start} is not before CBO vintage {found.name}'s start, FY{cbo_start}; "
+            f"nearest valid value: {cbo_start - 1}"
+        )
+    past_layer = history_layer(start, cbo_start)
+    projected = cbo_layer(choice)
     actual = history()
-    path = history_then_cbo_gdp_path()
+    path = history_then_cbo_gdp_path(choice)
     debt_ratio = actual.series("debt_held_by_public") / actual.series("gdp_fy")
+    projected_ratio = _projections(found).series(DEBT_RATIO_SERIES, found.long_term_publication)
     debt_ratio = pd.concat(
         [
-            _span(debt_ratio, start, CBO_START - 1),
-            cbo().series("debt_held_by_public_pct_gdp", LTBO) / PERCENT,
+            _span(debt_ratio, start, cbo_start - 1),
+            projected_ratio[projected_ratio.index >= cbo_start] / PERCENT,
         ]
     )
     layer: dict[str, object] = {
@@ -951,11 +1292,11 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
         if isinstance(series, dict):
             past = past_layer.get(name, {})
             assert isinstance(past, dict)
-            layer[name] = {**past, **{year: v for year, v in series.items() if year >= CBO_START}}
+            layer[name] = {**past, **{year: v for year, v in series.items() if year >= cbo_start}}
     for name in HISTORY_ONLY:
         past = past_layer[name]
         assert isinstance(past, dict)
-        layer[name] = {**past, float(CBO_START): float(defaults[name])}
+        layer[name] = {**past, float(cbo_start): float(defaults[name])}
     layer["initial_nominal_gdp"] = float(path.rate[start])
     layer["nominal_gdp_growth_path"] = path.growth_steps(start + 1, int(path.rate.index.max()))
     layer["expected_debt_to_gdp"] = year_ends(instantaneous_ratio(debt_ratio, path))
@@ -963,29 +1304,38 @@ def history_then_cbo(start: int, defaults: Mapping[str, float]) -> dict[str, obj
 
 
 def layer(
-    name: str, initial_time: float = CBO_START, defaults: Mapping[str, float] | None = None
+    name: str,
+    initial_time: float | None = None,
+    defaults: Mapping[str, float] | None = None,
+    cbo_vintage: str | Path | None = None,
 ) -> Mapping[str, object]:
     """Return a named data layer.
 
     Parameters
     ----------
     name : str
-        ``"cbo_2025"``: CBO's baseline, replayed from history when the run starts before FY2025
-        (see :func:`history_then_cbo`); or ``"history"``: history from the start to FY2025.
-    initial_time : float
-        The start year [year].
+        ``"cbo"``: a CBO vintage's baseline, replayed from history when the run starts before the
+        vintage's start (see :func:`history_then_cbo`); ``"cbo_2025"``: the same on the vintage
+        ``2025-01`` (:data:`LEGACY_LAYERS`); or ``"history"``: history from the start to FY2025.
+    initial_time : float, optional
+        The start year [year]; the vintage's start (for ``history``: FY2025) by default.
     defaults : mapping, optional
-        The parameter table's defaults, needed when ``cbo_2025`` starts before FY2025.
+        The parameter table's defaults, needed when a CBO layer starts before the vintage's start.
+    cbo_vintage : str or Path, optional
+        The vintage of a CBO layer (:func:`vintage`): by default ``cbo_2025``'s, or the default
+        vintage.
 
     Returns
     -------
     mapping
         Parameter name -> value.
     """
-    if name == "cbo_2025":
-        if initial_time == CBO_START:
-            return cbo_layer()
-        return history_then_cbo(int(initial_time), defaults or {})
+    if name in ("cbo", *LEGACY_LAYERS):
+        choice = cbo_vintage or LEGACY_LAYERS.get(name, DEFAULT_VINTAGE)
+        start = vintage(choice).start_year
+        if initial_time is None or initial_time == start:
+            return cbo_layer(choice)
+        return history_then_cbo(int(initial_time), defaults or {}, choice)
     if name == "history":
-        return history_layer(int(initial_time))
+        return history_layer(int(LAST_YEAR if initial_time is None else initial_time))
     raise unknown_name("data layer", name, LAYERS)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,11 +60,14 @@ class PreparedRun:
         Every parameter's value after the defaults, the scenario chain and the overrides.
     drivers : frozenset of str
         The parameters that are exogenous drivers; results keep their paths.
+    vintage : Vintage or None
+        The CBO vintage the run is on, or None for a run not on CBO's data.
     """
 
     scenario: Scenario
     values: dict[str, Value]
     drivers: frozenset[str]
+    vintage: data.Vintage | None = None
 
 
 def prepare(
@@ -71,6 +75,7 @@ def prepare(
     overrides: Mapping[str, Value] | None = None,
     final_time: float | None = None,
     table: ParameterTable | None = None,
+    cbo: str | Path | None = None,
 ) -> PreparedRun:
     """Resolve and validate one scenario's parameters without running anything.
 
@@ -85,16 +90,21 @@ def prepare(
         The last year simulated [year]; the table's ``final_time`` by default.
     table : ParameterTable, optional
         The parameter table; the project's own by default.
+    cbo : str or Path, optional
+        The CBO vintage, a shipped name or a folder (:func:`debtloops.model.data.vintage`); by
+        default the one the scenario's chain names, else the default one. Only for a scenario
+        on CBO's data (``data = "cbo"`` in its chain).
 
     Returns
     -------
     PreparedRun
-        The scenario and its validated values.
+        The scenario, its validated values and its vintage.
 
     Raises
     ------
     InputError
-        On an unknown scenario or parameter, or an invalid value.
+        On an unknown scenario, parameter or vintage, an invalid value or vintage, or ``cbo``
+        given for a scenario not on CBO's data.
     """
     table = table or load_parameters()
     scenario = load_scenario(name)
@@ -102,16 +112,27 @@ def prepare(
     merged.update(overrides or {})
     if final_time is not None:
         merged["final_time"] = final_time
+    found = None
+    if scenario.data == "cbo":
+        found = data.vintage(cbo or scenario.cbo or data.DEFAULT_VINTAGE)
+    elif cbo is not None:
+        raise InputError(
+            f"scenario '{scenario.name}' is not on CBO's data (no data = \"cbo\" in its chain), "
+            'so --cbo does not apply to it; build it on base = "baseline"'
+        )
     try:
-        values = validate(table, {**data_layers(scenario, merged, table), **merged})
+        values = validate(table, {**data_layers(scenario, merged, table, found), **merged})
     except InputError as error:
         raise InputError(f"scenario '{scenario.name}': {error}") from None
     drivers = frozenset(p.name for p in table.of_kind("driver"))
-    return PreparedRun(scenario=scenario, values=values, drivers=drivers)
+    return PreparedRun(scenario=scenario, values=values, drivers=drivers, vintage=found)
 
 
 def data_layers(
-    scenario: Scenario, merged: Mapping[str, Value], table: ParameterTable
+    scenario: Scenario,
+    merged: Mapping[str, Value],
+    table: ParameterTable,
+    vintage: data.Vintage | None = None,
 ) -> dict[str, Value]:
     """Return the values that lie under a scenario's own overrides.
 
@@ -127,6 +148,9 @@ def data_layers(
         Its overrides and the caller's, which may set ``initial_time`` [year].
     table : ParameterTable
         The parameter table.
+    vintage : Vintage, optional
+        The CBO vintage of a scenario on CBO's data; the default one if None. Its start year is
+        the run's unless ``merged`` sets ``initial_time``.
 
     Returns
     -------
@@ -139,16 +163,21 @@ def data_layers(
         If the start year is not a fiscal year of the historical dataset.
     """
     default_start = table["initial_time"].value
+    if scenario.data == "cbo":
+        vintage = vintage or data.vintage()
+        default_start = float(vintage.start_year)
     start = merged.get("initial_time", default_start)
     if isinstance(start, Mapping):
         raise InputError("initial_time is a constant, not a driver: give one number")
     start = table["initial_time"].check(start)
     layers: dict[str, Value] = {}
-    if start != default_start:
+    if start != table["initial_time"].value:
         layers.update(data.initial_state(start))  # type: ignore[arg-type]
     if scenario.data is not None:
         defaults = {p.name: p.value for p in table.values()}
-        layers.update(data.layer(scenario.data, start, defaults))  # type: ignore[arg-type]
+        where = vintage.folder if vintage is not None and not vintage.shipped else None
+        choice = where or (vintage.name if vintage is not None else None)
+        layers.update(data.layer(scenario.data, start, defaults, choice))  # type: ignore[arg-type]
     return layers
 
 
@@ -248,6 +277,23 @@ def convention_attrs(run: PreparedRun) -> dict[str, str | float]:
     return attrs
 
 
+def vintage_attrs(vintage: data.Vintage | None) -> dict[str, str]:
+    """Return the attributes that record a run's CBO vintage (empty for a run not on CBO's data).
+
+    ``cbo_vintage`` is the vintage's name, ``cbo_vintage_title`` its publications and
+    ``cbo_vintage_sha256`` the SHA-256 of its ``projections.csv``; ``cbo_vintage_source`` is
+    ``shipped`` or the folder of a user's own vintage.
+    """
+    if vintage is None:
+        return {}
+    return {
+        "cbo_vintage": vintage.name,
+        "cbo_vintage_title": vintage.title,
+        "cbo_vintage_sha256": data.vintage_digest(vintage),
+        "cbo_vintage_source": "shipped" if vintage.shipped else str(vintage.folder),
+    }
+
+
 def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) -> xr.Dataset:
     """Label a run as an xarray Dataset with units, long names and provenance.
 
@@ -293,6 +339,7 @@ def to_dataset(frame: pd.DataFrame, run: PreparedRun, info: engine.ModelInfo) ->
     )
     attrs = {
         **convention_attrs(run),
+        **vintage_attrs(run.vintage),
         "scenario": run.scenario.name,
         "scenario_chain": " -> ".join(run.scenario.chain),
         "scenario_text": run.scenario.text,
@@ -332,6 +379,7 @@ def run_scenario(
     name: str,
     overrides: Mapping[str, Value] | None = None,
     final_time: float | None = None,
+    cbo: str | Path | None = None,
 ) -> xr.Dataset:
     """Run one scenario and return its results.
 
@@ -343,19 +391,22 @@ def run_scenario(
         Parameter values that replace the scenario's (numbers, or year -> value for drivers).
     final_time : float, optional
         The last year simulated [year].
+    cbo : str or Path, optional
+        The CBO vintage, a shipped name or a folder (see :func:`prepare`).
 
     Returns
     -------
     xarray.Dataset
         The results over ``time`` [year], with units, long names and provenance.
     """
-    return execute(prepare(name, overrides, final_time))
+    return execute(prepare(name, overrides, final_time, cbo=cbo))
 
 
 def run_scenarios(
     names: Sequence[str],
     overrides: Mapping[str, Value] | None = None,
     final_time: float | None = None,
+    cbo: str | Path | None = None,
 ) -> xr.Dataset:
     """Run several scenarios with the same overrides and stack them along ``scenario``.
 
@@ -369,6 +420,8 @@ def run_scenarios(
         Parameter values applied to every scenario.
     final_time : float, optional
         The last year simulated [year].
+    cbo : str or Path, optional
+        The CBO vintage of every scenario on CBO's data (see :func:`prepare`).
 
     Returns
     -------
@@ -379,7 +432,7 @@ def run_scenarios(
     if not names:
         raise InputError("no scenario given")
     table = load_parameters()
-    prepared = [prepare(name, overrides, final_time, table) for name in names]
+    prepared = [prepare(name, overrides, final_time, table, cbo) for name in names]
     runs = [execute(run) for run in prepared]
     per_run = ("scenario", "title", "history", "scenario_chain", "scenario_text", "parameters")
     stacked = xr.concat(

@@ -4,7 +4,8 @@ A scenario file ``models/scenarios/NAME.toml`` starts with a comment header givi
 the source of its numbers, then holds overrides only::
 
     base = "baseline"            # optional: the scenario this one builds on
-    data = "cbo_2025"            # optional: a data layer (debtloops.model.data) under the overrides
+    data = "cbo"                 # optional: a data layer (debtloops.model.data) under the overrides
+    cbo = "2025-01"              # optional: the CBO vintage of the layer (implies data = "cbo")
 
     [set]                        # constants
     japan_sale_amount = 120.0
@@ -24,9 +25,10 @@ itself), else a shipped scenario. A ``base`` file beside the scenario that is a 
 refused, so that no other file's text can reach the results. Nothing else is ever read.
 
 Order of application, later winning: the parameter table's defaults, then the historical initial
-state when the run starts before FY2025, then the data layer the chain names, then each scenario of
-the ``base`` chain from the root down to the named scenario, then command-line ``--set`` overrides,
-then ``--final-time``.
+state when the run starts before FY2025, then the data layer the chain names (for CBO's, the
+vintage ``--cbo`` names, else the nearest ``cbo`` of the chain, else the default one), then each
+scenario of the ``base`` chain from the root down to the named scenario, then command-line
+``--set`` overrides, then ``--final-time``.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ from pathlib import Path
 
 from debtloops.errors import InputError, closest, unknown_name
 from debtloops.limits import read_toml
-from debtloops.model.data import LAYERS
+from debtloops.model.data import LAYERS, LEGACY_LAYERS, list_vintages
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
 #: The scenario every other is compared with: the headlines, dashboards and sweeps' extra interest.
 REFERENCE = "baseline"
 
-SECTIONS = ("base", "data", "set", "series")
+SECTIONS = ("base", "data", "cbo", "set", "series")
 #: A scenario's name, which is also its output folder's name: safe in any file system.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 #: Results keep each scenario file's text up to this size [bytes]; its SHA-256 is kept always.
@@ -72,7 +74,10 @@ class Scenario:
         The scenario's file.
     data : str or None
         The data layer the scenario runs on (see :mod:`debtloops.model.data`): the nearest one named
-        in the chain, or None.
+        in the chain, or None; ``"cbo"`` for a CBO vintage.
+    cbo : str or None
+        The shipped CBO vintage the nearest ``cbo = "VINTAGE"`` (or ``data = "cbo_2025"``) in the
+        chain names, or None for the default one (or the one ``--cbo`` names).
     """
 
     name: str
@@ -81,6 +86,7 @@ class Scenario:
     overrides: dict[str, Value] = field(default_factory=dict)
     path: Path | None = None
     data: str | None = None
+    cbo: str | None = None
 
 
 def list_scenarios(directory: Path = SCENARIO_DIR) -> list[str]:
@@ -269,12 +275,19 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         current = _base(data["base"], step_path, directory, where) if "base" in data else None
     overrides: dict[str, Value] = {}
     layer: str | None = None
+    vintage: str | None = None
     for file, data in zip(reversed(paths), reversed(files), strict=True):
         where = f"scenario file {file.name}"
         if "data" in data:
             if data["data"] not in LAYERS:
                 raise unknown_name(f"data layer in {where}", str(data["data"]), LAYERS)
-            layer = data["data"]
+            layer = "cbo" if data["data"] in LEGACY_LAYERS else data["data"]
+            vintage = LEGACY_LAYERS.get(data["data"], vintage if layer == "cbo" else None)
+        if "cbo" in data:  # a shipped name only: a file may not send the run to another folder
+            if data["cbo"] not in list_vintages():
+                error = unknown_name(f"CBO vintage in {where}", str(data["cbo"]), list_vintages())
+                raise InputError(f"{error} (a folder of your own: --cbo PATH)")
+            layer, vintage = "cbo", data["cbo"]
         for key, value in data.get("set", {}).items():
             if isinstance(value, Mapping):
                 raise InputError(f"{where}: '{key}' under [set] must be a number; use [series]")
@@ -290,6 +303,7 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         overrides=overrides,
         path=path,
         data=layer,
+        cbo=vintage,
     )
 
 
