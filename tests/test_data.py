@@ -12,7 +12,7 @@ from debtloops.errors import InputError
 from debtloops.model import data
 from debtloops.model.contract import HOLDINGS
 
-FILES = [(data.CBO_FILE, data.CBO_COLUMNS), (data.HISTORY_FILE, data.HISTORY_COLUMNS)]
+FILES = [(data.vintage().projections, data.CBO_COLUMNS), (data.HISTORY_FILE, data.HISTORY_COLUMNS)]
 
 
 @pytest.mark.parametrize(("path", "columns"), FILES)
@@ -79,7 +79,7 @@ def _fiscal_year_integrals(layer, first, last):
 
 
 def _history_and_cbo():
-    cbo_gdp = data.cbo().series("nominal_gdp", data.BEO)
+    cbo_gdp = data.cbo().series("nominal_gdp", data.vintage().ten_year_publication)
     past = data.history().series("gdp_fy")
     return pd.concat([past[past.index <= data.CBO_START], cbo_gdp[cbo_gdp.index > data.CBO_START]])
 
@@ -87,7 +87,12 @@ def _history_and_cbo():
 @pytest.mark.parametrize(
     ("make_layer", "first", "last", "fiscal_years"),
     [
-        (data.cbo_layer, 2025, 2035, lambda: data.cbo().series("nominal_gdp", data.BEO)),
+        (
+            data.cbo_layer,
+            2025,
+            2035,
+            lambda: data.cbo().series("nominal_gdp", data.vintage().ten_year_publication),
+        ),
         (lambda: data.history_layer(2000), 2000, 2025, lambda: data.history().series("gdp_fy")),
         (
             lambda: data.history_layer(2015, 2022),
@@ -114,7 +119,9 @@ def test_the_gdp_rate_integrates_to_each_fiscal_years_gdp(make_layer, first, las
 
 
 def test_cbos_gdp_rate_is_smooth_and_between_one_years_gdp_and_the_next():
-    path = data.gdp_path(data.cbo().series("nominal_gdp", data.BEO), data.CBO_START)
+    path = data.gdp_path(
+        data.cbo().series("nominal_gdp", data.vintage().ten_year_publication), data.CBO_START
+    )
     years = path.fiscal_years
     for year in years.index[:-1]:
         assert years[year] < path.rate[year] < years[year + 1]
@@ -132,7 +139,7 @@ def test_flow_shares_times_the_years_gdp_are_the_flows():
             if y == round(y)
         }
     )
-    primary = data.cbo().series("primary_deficit", data.BEO)
+    primary = data.cbo().series("primary_deficit", data.vintage().ten_year_publication)
     years = integrals.index
     np.testing.assert_allclose(share[years] * integrals, primary[years], rtol=1e-9)
 
@@ -140,8 +147,11 @@ def test_flow_shares_times_the_years_gdp_are_the_flows():
 def test_the_expected_debt_ratio_is_cbos_turned_to_the_rate_at_the_years_end():
     layer = data.cbo_layer()
     cbo = data.cbo()
-    ratio = cbo.series("debt_held_by_public_pct_gdp", data.LTBO) / data.PERCENT
-    gdp = cbo.series("nominal_gdp", data.BEO)
+    ratio = (
+        cbo.series("debt_held_by_public_pct_gdp", data.vintage().long_term_publication)
+        / data.PERCENT
+    )
+    gdp = cbo.series("nominal_gdp", data.vintage().ten_year_publication)
     expected = layer["expected_debt_to_gdp"]
     for year in range(2026, 2036):
         _, rate = _fiscal_year_integrals(layer, 2025, year)
@@ -155,7 +165,7 @@ def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos():
     from debtloops.validation.backtest import fiscal_year_gdp
 
     ds = run("baseline")
-    gdp = data.cbo().series("nominal_gdp", data.BEO)
+    gdp = data.cbo().series("nominal_gdp", data.vintage().ten_year_publication)
     for year in range(2026, 2036):
         # Euler's left sums at 1/16 year fall short by about half a step's growth
         assert fiscal_year_gdp(ds, year) == pytest.approx(gdp[year], rel=0.002)

@@ -166,7 +166,13 @@ def test_the_wheel_runs_from_any_folder(tmp_path):
     _pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"), str(ROOT))
     (wheel,) = (tmp_path / "dist").glob("debtloops-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for shipped in ("treasury_dumping.mdl", "parameters.toml", "README.md", "data/cbo/2025-01/projections.csv", "data/cbo/2025-01/vintage.toml"):
+    for shipped in (
+        "treasury_dumping.mdl",
+        "parameters.toml",
+        "README.md",
+        "data/cbo/2025-01/projections.csv",
+        "data/cbo/2025-01/vintage.toml",
+    ):
         assert f"debtloops/models/{shipped}" in names, shipped
     assert not [name for name in names if "/.build/" in name]
 

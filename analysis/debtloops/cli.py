@@ -10,7 +10,7 @@
 ``debtloops calibrate`` estimate parameters from history (least squares and MCMC)
 ``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
 ``debtloops report``   one self-contained HTML report of scenarios (needs the ``app`` extra)
-``debtloops list``     show the scenarios and the parameter table
+``debtloops list``     show the scenarios, the CBO vintages and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 ``debtloops export``   write the model as XMILE, for Stella and Simlin's editor
 
@@ -54,6 +54,7 @@ from debtloops.io import (
     set_command,
 )
 from debtloops.model import engine
+from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
@@ -160,6 +161,12 @@ def _parser() -> argparse.ArgumentParser:
         "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
     )
     run.add_argument(
+        "--cbo",
+        metavar="VINTAGE",
+        help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
+        "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",
+    )
+    run.add_argument(
         "--out",
         type=_path,
         default=Path("outputs"),
@@ -167,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"output folder (default: outputs); a second writer waits {LOCK_TIMEOUT:g} s",
     )
 
-    commands.add_parser("list", help="show the scenarios and the parameters")
+    commands.add_parser("list", help="show the scenarios, the CBO vintages and the parameters")
 
     sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.zarr")
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
@@ -311,6 +318,12 @@ def _parser() -> argparse.ArgumentParser:
         help="override a parameter in every scenario, the baseline reference too (as in run)",
     )
     report.add_argument(
+        "--cbo",
+        metavar="VINTAGE",
+        help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
+        "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",
+    )
+    report.add_argument(
         "--out",
         type=_path,
         required=True,
@@ -398,13 +411,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _prepare_all(args: argparse.Namespace) -> tuple[dict[str, PreparedRun], PreparedRun]:
-    """Validate every scenario asked for, then the reference, and their output folder names."""
+def _prepare_all(
+    args: argparse.Namespace,
+) -> tuple[dict[str, PreparedRun], dict[str, PreparedRun]]:
+    """Validate every scenario asked for, its reference and their output folder names.
+
+    Each scenario's reference is the baseline on the same CBO vintage, from the same start year to
+    the same last year; scenarios that share these share one reference run.
+
+    Returns
+    -------
+    tuple of dict
+        The prepared scenarios by name, and the reference of each by the scenario's name.
+    """
     overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
     table = load_parameters()
     prepared: dict[str, PreparedRun] = {}
     for scenario in dict.fromkeys(args.scenarios):
-        run = prepare(scenario, overrides, args.final_time, table)
+        run = prepare(scenario, overrides, args.final_time, table, args.cbo)
         name, path = run.scenario.name, run.scenario.path
         if name in prepared and prepared[name].scenario.path.resolve() != path.resolve():
             raise InputError(
@@ -417,21 +441,53 @@ def _prepare_all(args: argparse.Namespace) -> tuple[dict[str, PreparedRun], Prep
                 f"scenario file {path} is named '{REFERENCE}', like the shipped reference "
                 "scenario every run is compared with; rename the file"
             )
+        _check_out_outside(args.out, run)
         prepared[name] = run
-    reference = prepared.get(REFERENCE) or prepare(REFERENCE, overrides, args.final_time, table)
-    return prepared, reference
+    known: dict[tuple, PreparedRun] = {_reference_key(run): run for run in prepared.values()}
+    known = {key: run for key, run in known.items() if run.scenario.name == REFERENCE}
+    references: dict[str, PreparedRun] = {}
+    for name, run in prepared.items():
+        key = _reference_key(run)
+        if key not in known:
+            span = {t: run.values[t] for t in ("initial_time", "final_time")}
+            found = run.vintage
+            choice = None if found is None else found.name if found.shipped else found.folder
+            known[key] = prepare(REFERENCE, {**overrides, **span}, None, table, choice)
+        references[name] = known[key]
+    return prepared, references
+
+
+def _reference_key(run: PreparedRun) -> tuple:
+    """Return what a scenario's reference shares with it: the vintage, the first and last years."""
+    vintage = None if run.vintage is None else run.vintage.folder
+    return (vintage, run.values["initial_time"], run.values["final_time"])
+
+
+def _check_out_outside(out: Path, run: PreparedRun) -> None:
+    """Refuse an output folder inside a user's vintage folder: debtloops only reads there."""
+    vintage = run.vintage
+    if vintage is not None and not vintage.shipped:
+        if out.resolve().is_relative_to(vintage.folder):
+            raise InputError(
+                f"output folder {out} is inside the CBO vintage folder {vintage.folder}, which "
+                "debtloops only reads; choose another --out"
+            )
 
 
 def _run(args: argparse.Namespace) -> None:
-    prepared, reference = _prepare_all(args)
+    prepared, references = _prepare_all(args)
     check_targets(args.out, [*prepared, HEADLINES_NAME])
     started = time.perf_counter()
     results = {name: execute(run) for name, run in prepared.items()}
-    baseline = results.get(REFERENCE) or execute(reference)
+    executed: dict[int, object] = {id(prepared[name]): results[name] for name in results}
+    for reference in references.values():
+        if id(reference) not in executed:
+            executed[id(reference)] = execute(reference)
+    baselines = {name: executed[id(reference)] for name, reference in references.items()}
     elapsed = time.perf_counter() - started
-    rows = write_results(args.out, results, baseline)
+    rows = write_results(args.out, results, baselines)
     print(format_headlines(rows))
-    count = len(prepared) + (REFERENCE not in prepared)
+    count = len(executed)
     print(f"\n{count} runs in {elapsed:.2f} s; results in {args.out}/")
 
 
@@ -578,7 +634,13 @@ def _explore(args: argparse.Namespace) -> None:
 
 def _report(args: argparse.Namespace) -> None:
     report = _web_import("debtloops.app.report")
-    prepared, reference = _prepare_all(args)
+    prepared, references = _prepare_all(args)
+    if len({id(reference) for reference in references.values()}) > 1:
+        raise InputError(
+            "a report compares every scenario with one baseline: its scenarios must share one CBO "
+            "vintage, start year and last year; write a report for each"
+        )
+    reference = next(iter(references.values()))
     check_targets(args.out, [report.REPORT_NAME])
     started = time.perf_counter()
     path = report.write_report(args.out, prepared, reference, args.sweep)
@@ -591,6 +653,15 @@ def _list(args: argparse.Namespace | None = None) -> None:
         summary = describe(name).removeprefix(f"{name}:").strip()
         print(f"  {name}")
         print(_wrapped(summary))
+    print('\nCBO vintages (models/data/cbo/; --cbo VINTAGE or cbo = "VINTAGE" in a scenario):')
+    for name in list_vintages():
+        found = vintage(name)
+        default = ", the default" if name == DEFAULT_VINTAGE else ""
+        print(
+            f"  {name}  FY{found.start_year} start, ten years to FY{found.ten_year_end}, "
+            f"projected to FY{found.long_term_end}{default}"
+        )
+        print(_wrapped(found.title))
     print("\nParameters (models/parameters.toml): name, value, units, range and kind; then source")
     params = list(load_parameters().values())
     rows = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,7 +247,7 @@ def netcdf_encoding(run: xr.Dataset) -> dict[str, dict[str, object]]:
 
 
 def write_results(
-    out_dir: Path, runs: dict[str, xr.Dataset], baseline: xr.Dataset
+    out_dir: Path, runs: dict[str, xr.Dataset], baseline: xr.Dataset | Mapping[str, xr.Dataset]
 ) -> list[Headline]:
     """Write every scenario's results and dashboard, and the headline table.
 
@@ -263,21 +263,23 @@ def write_results(
         ``headlines.csv`` is merged (:func:`output_lock`), not while they are written.
     runs : dict
         The results by scenario name.
-    baseline : xarray.Dataset
-        The reference run for the dashboards and headlines.
+    baseline : xarray.Dataset or mapping
+        The reference run for the dashboards and headlines, or each scenario's by its name: the
+        baseline on the scenario's CBO vintage over its years.
 
     Returns
     -------
     list of Headline
         One per scenario, in the order given.
     """
-    rows = [headline(name, run, baseline) for name, run in runs.items()]
+    baselines = {name: baseline for name in runs} if isinstance(baseline, xr.Dataset) else baseline
+    rows = [headline(name, run, baselines[name]) for name, run in runs.items()]
     check_targets(out_dir, [*runs, HEADLINES_NAME])
     for name, run in runs.items():  # written unlocked, swapped in under the lock
         with atomic_folder(out_dir / name) as folder:
             run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
             results_table(run).to_csv(folder / "results.csv")
-            plot_dashboard(run, baseline, folder / "dashboard.png")
+            plot_dashboard(run, baselines[name], folder / "dashboard.png")
     with output_lock(out_dir):  # read and replaced under one hold: no writer's rows are lost
         text = merged_headlines(out_dir / HEADLINES_NAME, rows)
         atomic_file(out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8"))

@@ -98,7 +98,7 @@ def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
             "rate_model": data.PERCENT * interest / ((debt + before) / 2),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame["debt_cbo"] = cbo.series("debt_held_by_public_pct_gdp", "LTBO 2025")
+    frame["debt_cbo"] = cbo.series(data.DEBT_RATIO_SERIES, data.vintage().long_term_publication)
     frame["interest_cbo"] = cbo.series("net_interest_pct_gdp")
     frame["rate_cbo"] = cbo.series("average_rate_on_debt_pct")
     frame.index.name = "fiscal_year"
