@@ -300,7 +300,13 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
     frame = pd.DataFrame(rows, columns=[*columns, "line"])
     units = frame.groupby("series")["units"].nunique()
     if (units > 1).any():
-        raise InputError(f"data file {path}: series {units[units > 1].index[0]} has two units")
+        name = units[units > 1].index[0]
+        rows = frame[frame["series"] == name]
+        other = rows[rows["units"] != rows["units"].iloc[0]].iloc[0]
+        raise InputError(
+            f"data file {path}, line {other['line']}: series {name} is in '{other['units']}' "
+            f"here and in '{rows['units'].iloc[0]}' on line {rows['line'].iloc[0]}"
+        )
     key = ["series", "fiscal_year"] + (["publication"] if "publication" in columns else [])
     twice = frame.duplicated(key)
     if twice.any():
