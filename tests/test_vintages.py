@@ -257,7 +257,7 @@ BAD_FOLDERS = {
     ),
     "units changing within a series": (
         _set("nominal_gdp", 3, "million USD", 2030),
-        r"projections.csv, line \d+: series nominal_gdp is in 'million USD' here",
+        r"projections.csv, line \d+: series nominal_gdp has two units, 'million USD' here",
     ),
     "a gap": (_drop("revenue", 2030), r"projections.csv, line \d+: .*revenue.* lacks FY2030"),
     "a gap in the debt path": (

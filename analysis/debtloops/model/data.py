@@ -304,8 +304,8 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
         rows = frame[frame["series"] == name]
         other = rows[rows["units"] != rows["units"].iloc[0]].iloc[0]
         raise InputError(
-            f"data file {path}, line {other['line']}: series {name} is in '{other['units']}' "
-            f"here and in '{rows['units'].iloc[0]}' on line {rows['line'].iloc[0]}"
+            f"data file {path}, line {other['line']}: series {name} has two units, "
+            f"'{other['units']}' here and '{rows['units'].iloc[0]}' on line {rows['line'].iloc[0]}"
         )
     key = ["series", "fiscal_year"] + (["publication"] if "publication" in columns else [])
     twice = frame.duplicated(key)
