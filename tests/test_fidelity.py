@@ -255,8 +255,8 @@ def test_validate_exits_1_when_a_check_fails(tmp_path, monkeypatch, capsys):
     failing = fidelity.Check("a check that fails", 2.0, 1.0, 0.9, 1.1, "1", "test")
     real = fidelity.run_checks
 
-    def with_a_failure():
-        checks, comparison, history = real()
+    def with_a_failure(*args):
+        checks, comparison, history = real(*args)
         return [*checks, failing], comparison, history
 
     monkeypatch.setattr(fidelity, "run_checks", with_a_failure)

@@ -354,3 +354,33 @@ def test_every_shipped_vintage_passes_its_own_checks():
         found = data.vintage(name)
         assert found.name == name and found.shipped
         assert (found.folder / data.SOURCES_NAME).is_file()
+
+
+def test_validate_refuses_a_bad_vintage_before_any_work(tmp_path, capsys):
+    folder = make_vintage(tmp_path / "mine", "mine-1", raise_rates=False)
+    _drop("revenue", 2030)(folder)
+    out = tmp_path / "out"
+    assert cli.main(["validate", "--cbo", str(folder), "--out", str(out)]) == 2
+    assert "lacks FY2030" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_cbo_checks_read_the_vintage_they_are_given(tmp_path):
+    """A copy of the default vintage under another name checks the same; a raised one does not."""
+    from debtloops.model.run import run_scenario
+    from debtloops.validation import fidelity
+
+    def checks(cbo):
+        comparison = fidelity.cbo_comparison(run_scenario("baseline", cbo=cbo), cbo)
+        return {
+            c.check: (c.model, c.reference, c.source) for c in fidelity.cbo_checks(comparison, cbo)
+        }
+
+    default = checks(None)
+    same = checks(make_vintage(tmp_path / "same", "same-1", raise_rates=False))
+    assert same.keys() == default.keys()
+    for name, (model, reference, source) in same.items():
+        assert (model, reference) == pytest.approx(default[name][:2], rel=1e-12), name
+        assert source.startswith("CBO vintage same-1: ")
+    raised = checks(make_vintage(tmp_path / "raised"))
+    assert any(raised[name][0] != pytest.approx(default[name][0]) for name in default)

@@ -267,6 +267,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the report"
     )
+    validate.add_argument(
+        "--cbo",
+        metavar="VINTAGE",
+        help="check the baseline against this CBO vintage, shipped or a folder (default: 2025-01)",
+    )
 
     explore = commands.add_parser(
         "explore",
@@ -569,7 +574,9 @@ def _validate(args: argparse.Namespace) -> int:
     )
 
     check_targets(args.out, OUTPUT_NAMES)
-    checks = write_report(args.out)
+    if args.cbo is not None:
+        _check_out_outside(args.out, prepare(REFERENCE, cbo=args.cbo))  # refused before any work
+    checks = write_report(args.out, args.cbo)
     print(format_checks(checks))
     print()
     print(format_decompositions(pd.read_csv(args.out / "decomposition.csv")))

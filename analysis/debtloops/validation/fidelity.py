@@ -52,6 +52,8 @@ CBO_LAST_YEAR = 2035
 INTEREST_TOLERANCE, RATE_TOLERANCE = 0.3, 0.25
 #: Net interest in every year of CBO's ten-year outlook [points of GDP] (issue 17).
 INTEREST_TOLERANCE_TO_2035 = 0.15
+#: CBO's average interest rate on the debt held by the public [percent], where a vintage gives it.
+RATE_SERIES = "average_rate_on_debt_pct"
 #: The units of CBO's ratios, measured CBO's way: over the fiscal year's GDP.
 CBO_RATIO = "% of FY GDP"
 BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
@@ -63,17 +65,21 @@ def _within(check, model, reference, tolerance, units, source) -> Check:
     )
 
 
-LTBO = "CBO LTBO 2025 (cbo.gov/publication/61270)"
-BEO = "CBO Budget and Economic Outlook Jan 2025 (cbo.gov/publication/60870)"
+def _source(found: data.Vintage) -> str:
+    """Name a vintage as a check's source."""
+    return f"CBO vintage {found.name}: {found.title}"
 
 
-def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
+def cbo_comparison(baseline: xr.Dataset, cbo: str | Path | None = None) -> pd.DataFrame:
     """Set the baseline beside CBO's paths, by fiscal year.
 
     Parameters
     ----------
     baseline : xarray.Dataset
-        The ``baseline`` run.
+        The ``baseline`` run, on the vintage ``cbo``.
+    cbo : str or Path, optional
+        The CBO vintage (:func:`debtloops.model.data.vintage`); the default one if None. The years
+        below are the default vintage's.
 
     Returns
     -------
@@ -84,8 +90,9 @@ def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
         [percent]; CBO's columns are NaN where CBO publishes no value. The model's GDP for a
         fiscal year is the integral of its annual rate over the year, as CBO's is.
     """
-    cbo = data.cbo()
-    years = range(data.CBO_START + 1, int(float(baseline["time"][-1])) + 1)
+    found = data.vintage(cbo or data.DEFAULT_VINTAGE)
+    projections = data.cbo(found.folder if not found.shipped else found.name)
+    years = range(found.start_year + 1, int(float(baseline["time"][-1])) + 1)
     rows = {}
     for year in years:
         gdp = backtest.fiscal_year_gdp(baseline, year)
@@ -98,15 +105,21 @@ def cbo_comparison(baseline: xr.Dataset) -> pd.DataFrame:
             "rate_model": data.PERCENT * interest / ((debt + before) / 2),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame["debt_cbo"] = cbo.series(data.DEBT_RATIO_SERIES, data.vintage().long_term_publication)
-    frame["interest_cbo"] = cbo.series("net_interest_pct_gdp")
-    frame["rate_cbo"] = cbo.series("average_rate_on_debt_pct")
+    frame["debt_cbo"] = projections.series(data.DEBT_RATIO_SERIES, found.long_term_publication)
+    for column, series in (("interest_cbo", "net_interest_pct_gdp"), ("rate_cbo", RATE_SERIES)):
+        given = projections.frame["series"] == series
+        frame[column] = projections.series(series) if given.any() else float("nan")
     frame.index.name = "fiscal_year"
     return frame
 
 
 def _worst_year(
-    comparison: pd.DataFrame, what: str, label: str, years: tuple[int, int], tolerance: float
+    comparison: pd.DataFrame,
+    what: str,
+    label: str,
+    years: tuple[int, int],
+    tolerance: float,
+    source: str,
 ) -> Check:
     """Check the year of a span where the model is furthest from CBO."""
     span = comparison.loc[years[0] : years[1]]
@@ -117,33 +130,51 @@ def _worst_year(
         float(span.loc[worst, f"{what}_cbo"]),
         tolerance,
         "%" if what == "rate" else CBO_RATIO,
-        LTBO if what == "debt" else BEO,
+        source,
     )
 
 
-def cbo_checks(comparison: pd.DataFrame) -> list[Check]:
-    """Check the baseline against CBO (see the module's docstring for the tolerances)."""
-    checks = [
-        _worst_year(comparison, "debt", "debt/GDP", (2026, 2035), DEBT_TOLERANCE_TO_2035),
-        _worst_year(comparison, "debt", "debt/GDP", (2036, 2055), DEBT_TOLERANCE_AFTER_2035),
-        _worst_year(
-            comparison, "interest", "net interest", (2026, 2035), INTEREST_TOLERANCE_TO_2035
-        ),
-    ]
-    for year in (2035, 2055):
+def cbo_checks(comparison: pd.DataFrame, cbo: str | Path | None = None) -> list[Check]:
+    """Check the baseline against CBO (see the module's docstring for the tolerances).
+
+    The years are the vintage's (``cbo``, the default one if None): its ten-year window, then the
+    long-term outlook's years if it has any; net interest at the end of each where CBO gives it,
+    and the average rate where CBO gives it.
+    """
+    found = data.vintage(cbo or data.DEFAULT_VINTAGE)
+    source = _source(found)
+    window = (found.start_year + 1, found.ten_year_end)
+    later = (found.ten_year_end + 1, found.long_term_end)
+    checks = [_worst_year(comparison, "debt", "debt/GDP", window, DEBT_TOLERANCE_TO_2035, source)]
+    if later[1] >= later[0]:
         checks.append(
-            _within(
-                f"net interest FY{year}",
-                float(comparison.loc[year, "interest_model"]),
-                float(comparison.loc[year, "interest_cbo"]),
-                INTEREST_TOLERANCE,
-                CBO_RATIO,
-                BEO if year <= 2035 else LTBO,
+            _worst_year(comparison, "debt", "debt/GDP", later, DEBT_TOLERANCE_AFTER_2035, source)
+        )
+    interest = comparison["interest_cbo"].dropna()
+    if comparison["interest_cbo"].loc[window[0] : window[1]].notna().all():
+        checks.append(
+            _worst_year(
+                comparison, "interest", "net interest", window, INTEREST_TOLERANCE_TO_2035, source
             )
         )
-    checks.append(
-        _worst_year(comparison, "rate", "average rate on the debt", (2026, 2035), RATE_TOLERANCE)
-    )
+    for year in dict.fromkeys((found.ten_year_end, found.long_term_end)):
+        if year in interest.index:
+            checks.append(
+                _within(
+                    f"net interest FY{year}",
+                    float(comparison.loc[year, "interest_model"]),
+                    float(comparison.loc[year, "interest_cbo"]),
+                    INTEREST_TOLERANCE,
+                    CBO_RATIO,
+                    source,
+                )
+            )
+    if comparison["rate_cbo"].loc[window[0] : window[1]].notna().all():
+        checks.append(
+            _worst_year(
+                comparison, "rate", "average rate on the debt", window, RATE_TOLERANCE, source
+            )
+        )
     return checks
 
 
@@ -221,8 +252,8 @@ def article_checks() -> list[Check]:
     ]
 
 
-def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
-    """Run every check.
+def run_checks(cbo: str | Path | None = None) -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
+    """Run every check, the CBO ones on the vintage ``cbo`` (the default one if None).
 
     Returns
     -------
@@ -233,8 +264,8 @@ def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
     history : pandas.DataFrame
         The FY2015-2025 backtest beside history (:func:`debtloops.validation.backtest.compare`).
     """
-    baseline = run_scenario("baseline")
-    comparison = cbo_comparison(baseline)
+    baseline = run_scenario("baseline", cbo=cbo)
+    comparison = cbo_comparison(baseline, cbo)
     _, history = backtest.run_backtest(BACKTEST_START, BACKTEST_END, "historical")
     rows = [
         *markets.price_impact_rows(markets.price_impact()),
@@ -244,7 +275,7 @@ def run_checks() -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
         *markets.episode_rows(),
     ]
     checks = [
-        *cbo_checks(comparison),
+        *cbo_checks(comparison, cbo),
         *backtest_checks(history, BACKTEST_START, BACKTEST_END),
         *rows,
         *article_checks(),
@@ -281,9 +312,9 @@ def format_checks(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
-def _plot_cbo(comparison: pd.DataFrame, path: Path) -> None:
-    """Draw the CBO comparison with this module's tolerances."""
-    after = comparison.index > CBO_LAST_YEAR
+def _plot_cbo(comparison: pd.DataFrame, path: Path, last_year: int = CBO_LAST_YEAR) -> None:
+    """Draw the CBO comparison with this module's tolerances, the stricter to ``last_year``."""
+    after = comparison.index > last_year
     debt_band = pd.Series(DEBT_TOLERANCE_TO_2035, index=comparison.index).where(
         ~after, DEBT_TOLERANCE_AFTER_2035
     )
@@ -312,13 +343,15 @@ def format_decompositions(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_report(out_dir: Path) -> list[Check]:
+def write_report(out_dir: Path, cbo: str | Path | None = None) -> list[Check]:
     """Run every check and write ``validation.csv``, the two figures and ``decomposition.csv``.
 
     Parameters
     ----------
     out_dir : Path
         The output folder; created if missing and locked while the files are written.
+    cbo : str or Path, optional
+        The CBO vintage the baseline is checked against (:func:`run_checks`).
 
     Returns
     -------
@@ -327,13 +360,14 @@ def write_report(out_dir: Path) -> list[Check]:
     """
     from debtloops.io import atomic_file, output_lock
 
-    checks, comparison, history = run_checks()
+    checks, comparison, history = run_checks(cbo)
+    last_year = data.vintage(cbo or data.DEFAULT_VINTAGE).ten_year_end
     table = checks_table(checks)
     parts = decompositions()
     table_name, cbo_name, backtest_name, parts_name = OUTPUT_NAMES
     with output_lock(out_dir):
         atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / cbo_name, lambda path: _plot_cbo(comparison, path))
+        atomic_file(out_dir / cbo_name, lambda path: _plot_cbo(comparison, path, last_year))
         atomic_file(
             out_dir / backtest_name,
             lambda path: backtest.plot(history, path, "historical 10-year yield"),
