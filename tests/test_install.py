@@ -27,6 +27,10 @@ SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 SUBPROCESS_TIMEOUT = 600
 
 
+#: The CBO vintages: data of ``debtloops.models.data``, shipped by its patterns, not packages.
+VINTAGES = ROOT / "models" / "data" / "cbo"
+
+
 def _package_folders() -> dict[str, Path]:
     """Return every folder that the wheel must ship, by its package name."""
     folders = {
@@ -37,7 +41,7 @@ def _package_folders() -> dict[str, Path]:
     folders["debtloops.models"] = models
     for folder in models.rglob("*"):
         hidden = any(part.startswith((".", "__")) for part in folder.relative_to(models).parts)
-        if folder.is_dir() and not hidden:
+        if folder.is_dir() and not hidden and not folder.is_relative_to(VINTAGES):
             folders[".".join(("debtloops.models", *folder.relative_to(models).parts))] = folder
     return folders
 
@@ -45,6 +49,20 @@ def _package_folders() -> dict[str, Path]:
 def test_pyproject_lists_every_package_and_data_folder():
     assert sorted(SETUPTOOLS["packages"]) == sorted(_package_folders())
     assert SETUPTOOLS["package-dir"] == {"": "analysis", "debtloops.models": "models"}
+
+
+def test_every_cbo_vintage_ships_as_data_with_no_change_here():
+    """A vintage folder (``models/data/cbo/NAME/``) ships by the data folder's patterns."""
+    patterns = SETUPTOOLS["package-data"]["debtloops.models.data"]
+    files = [file for file in VINTAGES.rglob("*") if file.is_file()]
+    assert files
+    data_folder = VINTAGES.parent
+    missing = [
+        str(file.relative_to(ROOT))
+        for file in files
+        if not any(file.relative_to(data_folder).match(pattern) for pattern in patterns)
+    ]
+    assert missing == []
 
 
 def test_package_data_covers_every_model_file():
