@@ -384,3 +384,21 @@ def test_the_cbo_checks_read_the_vintage_they_are_given(tmp_path):
         assert source.startswith("CBO vintage same-1: ")
     raised = checks(make_vintage(tmp_path / "raised"))
     assert any(raised[name][0] != pytest.approx(default[name][0]) for name in default)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a\0b", "x" * 300, "../" * 2000])
+def test_an_unusable_option_text_is_a_usage_error(text, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", "baseline", "--cbo", text, "--out", str(out)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_projections_file_not_utf8_is_refused(tmp_path, capsys):
+    folder = make_vintage(tmp_path / "mine", "mine-1", raise_rates=False)
+    path = folder / data.PROJECTIONS_NAME
+    path.write_bytes(path.read_bytes().replace(b"billion USD", b"billion \xff USD", 1))
+    out = tmp_path / "out"
+    assert cli.main(["run", "baseline", "--cbo", str(folder), "--out", str(out)]) == 2
+    assert "projections.csv is not UTF-8 text" in capsys.readouterr().err
+    assert not out.exists()

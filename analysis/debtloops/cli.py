@@ -92,6 +92,16 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+def _vintage(text: str) -> str:
+    """Check a ``--cbo`` vintage, a name or a folder, as a path is checked (:func:`_path`)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the vintage is empty; give a name that `debtloops list` shows, or a folder"
+        )
+    _path(text)
+    return text
+
+
 def _scheduler_address(text: str) -> str:
     """Check that a scheduler address given on the command line is not empty."""
     if not text.strip():
@@ -162,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--cbo",
+        type=_vintage,
         metavar="VINTAGE",
         help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
         "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",
@@ -269,6 +280,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument(
         "--cbo",
+        type=_vintage,
         metavar="VINTAGE",
         help="check the baseline against this CBO vintage, shipped or a folder (default: 2025-01)",
     )
@@ -324,6 +336,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--cbo",
+        type=_vintage,
         metavar="VINTAGE",
         help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
         "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",

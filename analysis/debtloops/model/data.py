@@ -240,19 +240,27 @@ def csv_rows(path: Path, columns: tuple[str, ...]) -> list[list[str]]:
     Raises
     ------
     InputError
-        If the file is missing, its header differs or a row has another number of fields.
+        If the file is missing, unreadable or not UTF-8, its header differs or a row has another
+        number of fields.
     """
     if not path.is_file():
         raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != columns:
-            raise InputError(
-                f"data file {path}: the header is {', '.join(header) or 'empty'}; "
-                f"expected {', '.join(columns)}"
-            )
-        rows = list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = tuple(next(reader, ()))
+            if header != columns:
+                raise InputError(
+                    f"data file {path}: the header is {', '.join(header) or 'empty'}; "
+                    f"expected {', '.join(columns)}"
+                )
+            rows = list(reader)
+    except UnicodeDecodeError as error:
+        raise InputError(f"data file {path} is not UTF-8 text (byte {error.start})") from None
+    except (OSError, csv.Error) as error:
+        raise InputError(
+            f"cannot read data file {path}: {getattr(error, 'strerror', None) or error}"
+        ) from None
     for number, row in enumerate(rows, start=2):
         if len(row) != len(columns):
             raise InputError(
