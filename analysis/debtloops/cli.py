@@ -461,8 +461,7 @@ def _prepare_all(
             )
         _check_out_outside(args.out, run)
         prepared[name] = run
-    known: dict[tuple, PreparedRun] = {_reference_key(run): run for run in prepared.values()}
-    known = {key: run for key, run in known.items() if run.scenario.name == REFERENCE}
+    known = {_reference_key(r): r for r in prepared.values() if r.scenario.name == REFERENCE}
     references: dict[str, PreparedRun] = {}
     for name, run in prepared.items():
         key = _reference_key(run)

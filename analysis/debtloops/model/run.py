@@ -427,7 +427,8 @@ def run_scenarios(
     -------
     xarray.Dataset
         Dimensions ``scenario`` x ``time``; per-scenario provenance is in each run's attributes and
-        is dropped here, except the scenario texts, kept as the ``scenario_text`` variable.
+        is dropped here, except the scenario texts, kept as the ``scenario_text`` variable; an
+        attribute the runs do not share (a CBO vintage, say) is dropped too.
     """
     if not names:
         raise InputError("no scenario given")
@@ -440,9 +441,10 @@ def run_scenarios(
     )
     for key in ("scenario_text", "parameters"):
         stacked[key] = xr.DataArray([run.attrs[key] for run in runs], dims="scenario")
+    shared = {k for k in runs[0].attrs if all(run.attrs.get(k) == runs[0].attrs[k] for run in runs)}
     stacked.attrs = {
         k: v
         for k, v in runs[0].attrs.items()
-        if k not in per_run and not k.startswith(PARAM_PREFIX)
+        if k not in per_run and not k.startswith(PARAM_PREFIX) and k in shared
     }
     return stacked
