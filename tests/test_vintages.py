@@ -402,3 +402,14 @@ def test_a_projections_file_not_utf8_is_refused(tmp_path, capsys):
     assert cli.main(["run", "baseline", "--cbo", str(folder), "--out", str(out)]) == 2
     assert "projections.csv is not UTF-8 text" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_scenario_starting_earlier_meets_the_baseline_from_its_own_start(tmp_path):
+    (tmp_path / "early.toml").write_text('base = "baseline"\n[set]\ninitial_time = 2020.0\n')
+    out = tmp_path / "out"
+    assert cli.main(["run", "baseline", str(tmp_path / "early.toml"), "--out", str(out)]) == 0
+    with xr.open_dataset(out / "early" / "results.nc") as early:
+        assert float(early["time"][0]) == 2020.0
+        assert early.attrs["cbo_vintage"] == data.DEFAULT_VINTAGE
+    extra = _extra_columns(_headlines(out)["early"])
+    assert extra and all(value == 0.0 for value in extra.values()), extra
