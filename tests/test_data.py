@@ -151,14 +151,22 @@ def test_the_expected_debt_ratio_is_cbos_turned_to_the_rate_at_the_years_end():
     assert 0.97 < expected[2055.0] / ratio[2055] < 1.0
 
 
-def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos():
-    from debtloops.validation.backtest import fiscal_year_gdp
+def test_a_run_adds_up_the_years_gdp_exactly_cbos_and_historys():
+    from debtloops.validation.backtest import fiscal_year_gdp, run_backtest
 
+    # The issue's bound is 0.2%. The .mdl compounds growth and averages the rate over each time
+    # step exactly, so a run with the feedbacks off adds up the aligned path's fiscal years to
+    # rounding: a backtest from FY2000, through FY2021's 10% growth (Euler's left sums fell 0.5%
+    # short). The baseline keeps every channel on, and its own small feedbacks on output and
+    # prices move GDP off CBO's path by 0.002-0.035% in FY2026-2035.
     ds = run("baseline")
     gdp = data.cbo().series("nominal_gdp", data.BEO)
     for year in range(2026, 2036):
-        # Euler's left sums at 1/16 year fall short by about half a step's growth
         assert fiscal_year_gdp(ds, year) == pytest.approx(gdp[year], rel=0.002)
+    backtest, _ = run_backtest(data.FIRST_YEAR, data.LAST_YEAR)
+    history = data.history().series("gdp_fy")
+    for year in range(data.FIRST_YEAR + 1, data.LAST_YEAR + 1):
+        assert fiscal_year_gdp(backtest, year) == pytest.approx(history[year], rel=1e-9)
 
 
 @pytest.mark.parametrize("year", range(data.FIRST_YEAR, data.LAST_YEAR + 1))

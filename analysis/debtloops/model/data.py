@@ -28,9 +28,9 @@ CBO states it. A ratio at an instant (``debt to GDP`` in the model: debt over th
 differs from CBO's (debt at the end of FY t over FY t's GDP) by FY t's GDP over the rate at t:
 :func:`instantaneous_ratio` converts the expected debt/GDP with it. After the last year with GDP
 in the data (FY2035 for CBO) the growth holds its last value, as every driver does, and CBO's
-long-term shares of GDP are shares of that path's fiscal years. The model integrates the path
-with Euler's method, so the GDP a run adds up over a year falls short of the path's by about half
-a time step's growth (0.1-0.2% at 1/16 year and 4% growth; 0.4% at 11%).
+long-term shares of GDP are shares of that path's fiscal years. The model compounds the path's
+growth and averages the rate over each time step exactly (``GDP step mean factor`` in the
+``.mdl``), so a run with the feedbacks off adds up each fiscal year's GDP to rounding at any step.
 """
 
 from __future__ import annotations
