@@ -500,10 +500,30 @@ def history_gdp_path() -> GdpPath:
     return gdp_path(history().series("gdp_fy"), FIRST_YEAR)
 
 
+def ten_then_long(name: str) -> pd.Series:
+    """Return a CBO series from the ten-year outlook, then the long-term outlook's later years.
+
+    Parameters
+    ----------
+    name : str
+        A series that both publications give in ``cbo_2025.csv``.
+
+    Returns
+    -------
+    pandas.Series
+        The ``BEO`` values [the series' units] to their last fiscal year, then the ``LTBO``
+        values for the fiscal years after it, indexed by fiscal year.
+    """
+    data = cbo()
+    ten = data.series(name, BEO)
+    long = data.series(name, LTBO)
+    return pd.concat([ten, long[long.index > ten.index.max()]])
+
+
 @cache
 def history_then_cbo_gdp_path() -> GdpPath:
     """Return the GDP path aligned with the history to FY2025 and CBO's GDP after it."""
-    cbo_gdp = cbo().series("nominal_gdp", BEO)
+    cbo_gdp = ten_then_long("nominal_gdp")
     past = history().series("gdp_fy")
     return gdp_path(pd.concat([past, cbo_gdp[cbo_gdp.index > CBO_START]]), FIRST_YEAR)
 
@@ -559,12 +579,13 @@ def _span(values: pd.Series, first: int, last: int) -> pd.Series:
 def cbo_layer() -> dict[str, object]:
     """Parameter values that make the model run CBO's 2025 baseline.
 
-    The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them; after the last
-    published year a driver holds its last value (beyond 2035 only the LTBO's 2055 figures are in
-    the data, and the primary deficit, revenue and the expected interest burden are interpolated
-    between 2035 and 2055). GDP is aligned CBO's way (:func:`gdp_path`): its annual rate starts
-    at the end of FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each of
-    FY2026-FY2035 is CBO's GDP for the year; after FY2035 it grows at FY2035's rate. The initial
+    The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them: the ten-year
+    outlook's to FY2035, then the LTBO's year by year (the primary deficit, revenue, other means
+    of financing, GDP, the 10-year yield, inflation and the expected interest burden). CBO's
+    long-term outlook publishes no bill or federal funds rate, so those two hold their FY2035
+    values. GDP is aligned CBO's way (:func:`gdp_path`): its annual rate starts at the end of
+    FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each of FY2026-FY2055 is
+    CBO's GDP for the year; after FY2055 it grows at FY2055's rate. The initial
     debt is CBO's for the end of FY2025, and the initial effective rate is CBO's FY2025 net
     interest over the mean of the debt at the ends of FY2024 and FY2025. CBO's debt/GDP, the
     expected path, is turned into debt over the annual rate at each year's end
@@ -583,9 +604,11 @@ def cbo_layer() -> dict[str, object]:
     primary = data.series("primary_deficit", beo)
     revenue = data.series("revenue", beo)
     funds = data.series("fed_funds_rate_pct", beo) / PERCENT
-    ten_year = data.series("ten_year_yield_pct", beo) / PERCENT
     other = (debt - debt.shift(1)) - data.series("total_deficit", beo)
     years = (CBO_START + 1, int(gdp.index.max()))
+    path = gdp_path(ten_then_long("nominal_gdp"), CBO_START)
+    whole = (CBO_START + 1, int(path.rate.index.max()))
+    long_other = data.series("other_means_of_financing_pct_gdp", ltbo) / PERCENT
     long_primary = data.series("primary_deficit_pct_gdp", ltbo) / PERCENT
     long_revenue = data.series("revenue_pct_gdp", ltbo) / PERCENT
     long_interest = data.series("net_interest_pct_gdp", ltbo) / PERCENT
@@ -599,7 +622,8 @@ def cbo_layer() -> dict[str, object]:
     revenue_share = pd.concat([revenue_share, long_revenue[long_revenue.index > years[1]]])
     long_burden = long_interest / long_revenue.reindex(long_interest.index)
     burden = pd.concat([burden, long_burden[long_burden.index > years[1]].dropna()])
-    path = gdp_path(gdp, CBO_START)
+    other_share = _span(flow_shares(other, gdp), *years)
+    other_share = pd.concat([other_share, long_other[long_other.index > years[1]]])
     return {
         "initial_debt_held_by_public": float(debt[CBO_START]),
         "initial_nominal_gdp": float(path.rate[CBO_START]),
@@ -608,13 +632,13 @@ def cbo_layer() -> dict[str, object]:
         ),
         "primary_deficit_share_of_gdp": steps(primary_share),
         "revenue_share_of_gdp": steps(revenue_share),
-        "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
-        "nominal_gdp_growth_path": path.growth_steps(*years),
+        "other_means_of_financing_share_of_gdp": steps(other_share),
+        "nominal_gdp_growth_path": path.growth_steps(*whole),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "bill_spread": steps(_span(data.series("bill_rate_3m_pct", beo) / PERCENT - funds, *years)),
-        "expected_long_yield": steps(_span(ten_year, *years)),
+        "expected_long_yield": steps(_span(ten_then_long("ten_year_yield_pct") / PERCENT, *whole)),
         "expected_inflation": steps(
-            _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
+            _span(ten_then_long("gdp_price_index_pct_change").apply(_continuous), *whole)
         ),
         "expected_debt_to_gdp": year_ends(
             instantaneous_ratio(data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT, path)
