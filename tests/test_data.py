@@ -79,7 +79,7 @@ def _fiscal_year_integrals(layer, first, last):
 
 
 def _history_and_cbo():
-    cbo_gdp = data.cbo().series("nominal_gdp", data.vintage().ten_year_publication)
+    cbo_gdp = data.ten_then_long("nominal_gdp")
     past = data.history().series("gdp_fy")
     return pd.concat([past[past.index <= data.CBO_START], cbo_gdp[cbo_gdp.index > data.CBO_START]])
 
@@ -87,12 +87,7 @@ def _history_and_cbo():
 @pytest.mark.parametrize(
     ("make_layer", "first", "last", "fiscal_years"),
     [
-        (
-            data.cbo_layer,
-            2025,
-            2035,
-            lambda: data.cbo().series("nominal_gdp", data.vintage().ten_year_publication),
-        ),
+        (data.cbo_layer, 2025, 2055, lambda: data.ten_then_long("nominal_gdp")),
         (lambda: data.history_layer(2000), 2000, 2025, lambda: data.history().series("gdp_fy")),
         (
             lambda: data.history_layer(2015, 2022),
@@ -103,7 +98,7 @@ def _history_and_cbo():
         (
             lambda: data.history_then_cbo(2010, dict.fromkeys(data.HISTORY_ONLY, 0.0)),
             2010,
-            2035,
+            2055,
             _history_and_cbo,
         ),
     ],
@@ -119,9 +114,7 @@ def test_the_gdp_rate_integrates_to_each_fiscal_years_gdp(make_layer, first, las
 
 
 def test_cbos_gdp_rate_is_smooth_and_between_one_years_gdp_and_the_next():
-    path = data.gdp_path(
-        data.cbo().series("nominal_gdp", data.vintage().ten_year_publication), data.CBO_START
-    )
+    path = data.gdp_path(data.ten_then_long("nominal_gdp"), data.CBO_START)
     years = path.fiscal_years
     for year in years.index[:-1]:
         assert years[year] < path.rate[year] < years[year + 1]
@@ -151,24 +144,76 @@ def test_the_expected_debt_ratio_is_cbos_turned_to_the_rate_at_the_years_end():
         cbo.series("debt_held_by_public_pct_gdp", data.vintage().long_term_publication)
         / data.PERCENT
     )
-    gdp = cbo.series("nominal_gdp", data.vintage().ten_year_publication)
+    gdp = data.ten_then_long("nominal_gdp")
     expected = layer["expected_debt_to_gdp"]
-    for year in range(2026, 2036):
+    for year in range(2026, 2056):
         _, rate = _fiscal_year_integrals(layer, 2025, year)
         # the same debt: CBO's ratio times the year's GDP, over the rate at the year's end
         assert expected[float(year)] * rate == pytest.approx(ratio[year] * gdp[year], rel=1e-9)
-    # after CBO's last GDP the ratio is still below CBO's, by the held growth's half year
-    assert 0.97 < expected[2055.0] / ratio[2055] < 1.0
 
 
-def test_a_run_adds_up_the_years_gdp_within_02_percent_of_cbos():
-    from debtloops.validation.backtest import fiscal_year_gdp
+@pytest.mark.parametrize(
+    ("driver", "series"),
+    [
+        ("primary_deficit_share_of_gdp", "primary_deficit_pct_gdp"),
+        ("revenue_share_of_gdp", "revenue_pct_gdp"),
+        ("other_means_of_financing_share_of_gdp", "other_means_of_financing_pct_gdp"),
+        ("expected_long_yield", "ten_year_yield_pct"),
+    ],
+)
+def test_after_2035_the_drivers_are_the_ltbos_values_year_by_year(driver, series):
+    layer = data.cbo_layer()[driver]
+    long = data.cbo().series(series, data.vintage().long_term_publication)
+    assert list(long.index) == list(range(2036, 2056))
+    for year, value in long.items():
+        # FY t's value holds over the year, from t-1 to just before t
+        assert layer[float(year) - 1.0] == pytest.approx(value / data.PERCENT, rel=1e-12)
+        assert layer[float(year) - data.STEP_EDGE] == pytest.approx(value / data.PERCENT)
 
+
+def test_the_rates_cbo_does_not_project_after_2035_hold_their_fy2035_values():
+    layer = data.cbo_layer()
+    for driver in ("fed_policy_rate_path", "bill_spread"):
+        assert max(layer[driver]) < 2035.0, driver
+
+
+def test_cbos_long_term_debt_adds_up_from_its_deficits_and_other_financing():
+    cbo = data.cbo()
+    gdp = data.ten_then_long("nominal_gdp")
+    debt = (
+        cbo.series("debt_held_by_public_pct_gdp", data.vintage().long_term_publication)
+        * gdp
+        / data.PERCENT
+    )
+    flows = (
+        (
+            cbo.series("total_deficit_pct_gdp", data.vintage().long_term_publication)
+            + cbo.series("other_means_of_financing_pct_gdp", data.vintage().long_term_publication)
+        )
+        * gdp
+        / data.PERCENT
+    )
+    change = debt.diff().loc[2036:2055]
+    # CBO's shares are given to 0.001 points: each year adds up within a few such roundings
+    np.testing.assert_allclose(change, flows.loc[2036:2055], atol=0.003 / 100 * gdp.loc[2055])
+
+
+def test_a_run_adds_up_the_years_gdp_exactly_cbos_and_historys():
+    from debtloops.validation.backtest import fiscal_year_gdp, run_backtest
+
+    # The issue's bound is 0.2%. The .mdl compounds growth and averages the rate over each time
+    # step exactly, so a run with the feedbacks off adds up the aligned path's fiscal years to
+    # rounding: a backtest from FY2000, through FY2021's 10% growth (Euler's left sums fell 0.5%
+    # short). The baseline keeps every channel on, and its own small feedbacks on output and
+    # prices move GDP off CBO's path by 0.002-0.043% in FY2026-2055.
     ds = run("baseline")
-    gdp = data.cbo().series("nominal_gdp", data.vintage().ten_year_publication)
-    for year in range(2026, 2036):
-        # Euler's left sums at 1/16 year fall short by about half a step's growth
+    gdp = data.ten_then_long("nominal_gdp")
+    for year in range(2026, 2056):
         assert fiscal_year_gdp(ds, year) == pytest.approx(gdp[year], rel=0.002)
+    backtest, _ = run_backtest(data.FIRST_YEAR, data.LAST_YEAR)
+    history = data.history().series("gdp_fy")
+    for year in range(data.FIRST_YEAR + 1, data.LAST_YEAR + 1):
+        assert fiscal_year_gdp(backtest, year) == pytest.approx(history[year], rel=1e-9)
 
 
 @pytest.mark.parametrize("year", range(data.FIRST_YEAR, data.LAST_YEAR + 1))

@@ -262,7 +262,8 @@ BAD_FOLDERS = {
     "a gap": (_drop("revenue", 2030), r"projections.csv, line \d+: .*revenue.* lacks FY2030"),
     "a gap in the debt path": (
         _drop("debt_held_by_public_pct_gdp", 2040),
-        r"line \d+: series debt_held_by_public_pct_gdp of 'LTBO 2025' lacks FY2040",
+        r"line \d+: series debt_held_by_public_pct_gdp of 'BEO Jan 2025' or 'LTBO 2025' "
+        "lacks FY2040",
     ),
     "years not increasing": (
         _swap_years("net_interest"),

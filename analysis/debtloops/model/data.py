@@ -33,9 +33,9 @@ CBO states it. A ratio at an instant (``debt to GDP`` in the model: debt over th
 differs from CBO's (debt at the end of FY t over FY t's GDP) by FY t's GDP over the rate at t:
 :func:`instantaneous_ratio` converts the expected debt/GDP with it. After the last year with GDP
 in the data (FY2035 for CBO) the growth holds its last value, as every driver does, and CBO's
-long-term shares of GDP are shares of that path's fiscal years. The model integrates the path
-with Euler's method, so the GDP a run adds up over a year falls short of the path's by about half
-a time step's growth (0.1-0.2% at 1/16 year and 4% growth; 0.4% at 11%).
+long-term shares of GDP are shares of that path's fiscal years. The model compounds the path's
+growth and averages the rate over each time step exactly (``GDP step mean factor`` in the
+``.mdl``), so a run with the feedbacks off adds up each fiscal year's GDP to rounding at any step.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ PERCENT = 100.0
 #: The data layers a scenario may name (and the legacy names of :data:`LEGACY_LAYERS`).
 LAYERS = ("cbo", "history", *LEGACY_LAYERS)
 #: The series the model takes from a vintage's ten-year publication, each for every fiscal year
-#: from the one before the start to the end of the ten-year window.
+#: from the start to the end of the ten-year window.
 TEN_YEAR_SERIES = (
     "nominal_gdp",
     "debt_held_by_public",
@@ -112,8 +112,8 @@ TEN_YEAR_SERIES = (
     "bill_rate_3m_pct",
     "gdp_price_index_pct_change",
 )
-#: The series CBO's debt path comes from: the long-term publication's (else the ten-year one's),
-#: for every fiscal year from the start to the last year projected.
+#: The series CBO's debt path comes from: the long-term publication's, the ten-year one's for the
+#: years it lacks, for every fiscal year from the start to the last year projected.
 DEBT_RATIO_SERIES = "debt_held_by_public_pct_gdp"
 #: The long-term publication's shares of GDP that extend the drivers after the ten-year window;
 #: each optional, any years.
@@ -479,6 +479,8 @@ def check_projections(found: Vintage, dataset: Dataset) -> None:
         Naming the file and row where: a publication is neither of the vintage's, a series has
         other units than the default vintage's, a series' years do not increase, or a series the
         model needs is missing or lacks a year (:data:`TEN_YEAR_SERIES`, :data:`DEBT_RATIO_SERIES`).
+        The debt at the end of the year before the start, for the initial effective rate, is the
+        history's when the vintage does not give it.
     """
     path, frame = found.projections, dataset.frame
     publications = (found.ten_year_publication, found.long_term_publication)
@@ -504,25 +506,24 @@ def check_projections(found: Vintage, dataset: Dataset) -> None:
                 "a series must increase"
             )
         last[key] = row.fiscal_year
-    ten_year = (found.ten_year_publication, found.start_year - 1, found.ten_year_end)
+    ten_year = ((found.ten_year_publication,), found.start_year, found.ten_year_end)
     needed = [(name, *ten_year) for name in TEN_YEAR_SERIES]
-    needed.append(
-        (DEBT_RATIO_SERIES, found.long_term_publication, found.start_year, found.long_term_end)
-    )
-    for name, publication, first, end in needed:
-        rows = frame[(frame["series"] == name) & (frame["publication"] == publication)]
+    needed.append((DEBT_RATIO_SERIES, publications, found.start_year, found.long_term_end))
+    for name, given_by, first, end in needed:
+        rows = frame[(frame["series"] == name) & frame["publication"].isin(given_by)]
         years = set(rows["fiscal_year"])
         missing = [year for year in range(first, end + 1) if year not in years]
+        named = " or ".join(f"'{p}'" for p in dict.fromkeys(given_by))
         if rows.empty:
             raise InputError(
-                f"CBO vintage file {path}: no series {name} of '{publication}'; the model needs it "
+                f"CBO vintage file {path}: no series {name} of {named}; the model needs it "
                 f"for FY{first}-FY{end} (see {DEFAULT_VINTAGE}'s {PROJECTIONS_NAME})"
             )
         if missing:
             after = rows[rows["fiscal_year"] < missing[0]]
             line = int(after["line"].iloc[-1] if not after.empty else rows["line"].iloc[0])
             raise InputError(
-                f"CBO vintage file {path}, line {line}: series {name} of '{publication}' lacks "
+                f"CBO vintage file {path}, line {line}: series {name} of {named} lacks "
                 f"FY{missing[0]}; the model needs every year FY{first}-FY{end}"
             )
 
@@ -817,6 +818,48 @@ def history_gdp_path() -> GdpPath:
     return gdp_path(history().series("gdp_fy"), FIRST_YEAR)
 
 
+def ten_then_long(name: str, choice: str | Path = DEFAULT_VINTAGE) -> pd.Series:
+    """Return a CBO series from the ten-year outlook, then the long-term outlook's later years.
+
+    Parameters
+    ----------
+    name : str
+        A series of the vintage's ten-year publication (the long-term one may give it too).
+    choice : str or Path
+        The vintage (:func:`vintage`).
+
+    Returns
+    -------
+    pandas.Series
+        The ten-year outlook's values [the series' units] to their last fiscal year, then the
+        long-term outlook's for the fiscal years after it, indexed by fiscal year.
+    """
+    return _ten_then_long(vintage(choice), name)
+
+
+def _ten_then_long(found: Vintage, name: str) -> pd.Series:
+    data = _projections(found)
+    ten = data.series(name, found.ten_year_publication)
+    long = _optional(data, name, found.long_term_publication)
+    return pd.concat([ten, long[long.index > ten.index.max()]])
+
+
+def debt_ratio(choice: str | Path = DEFAULT_VINTAGE) -> pd.Series:
+    """Return CBO's debt held by the public over the fiscal year's GDP, from the vintage's start.
+
+    The long-term outlook's values, and the ten-year outlook's for the years the long-term one
+    lacks (:data:`DEBT_RATIO_SERIES`) [percent of GDP], by fiscal year.
+    """
+    return _debt_ratio(vintage(choice))
+
+
+def _debt_ratio(found: Vintage) -> pd.Series:
+    data = _projections(found)
+    long = _optional(data, DEBT_RATIO_SERIES, found.long_term_publication)
+    ratio = long.combine_first(_optional(data, DEBT_RATIO_SERIES, found.ten_year_publication))
+    return ratio[ratio.index >= found.start_year]
+
+
 def history_then_cbo_gdp_path(choice: str | Path = DEFAULT_VINTAGE) -> GdpPath:
     """Return the GDP path aligned with the history to a vintage's start and its GDP after it."""
     return _history_then_cbo_gdp_path(vintage(choice))
@@ -824,7 +867,7 @@ def history_then_cbo_gdp_path(choice: str | Path = DEFAULT_VINTAGE) -> GdpPath:
 
 @cache
 def _history_then_cbo_gdp_path(found: Vintage) -> GdpPath:
-    cbo_gdp = _projections(found).series("nominal_gdp", found.ten_year_publication)
+    cbo_gdp = _ten_then_long(found, "nominal_gdp")
     past = history().series("gdp_fy")
     start = found.start_year
     return gdp_path(
@@ -885,12 +928,13 @@ def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
 
     The years below are the default vintage's (``2025-01``: its start FY2025, its ten-year window
     to FY2035 and the long-term outlook to FY2055); another vintage has its own
-    (:class:`Vintage`). The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them;
-    after the last published year a driver holds its last value (beyond 2035 only the LTBO's 2055
-    figures are in the data, and the primary deficit, revenue and the expected interest burden are
-    interpolated between 2035 and 2055). GDP is aligned CBO's way (:func:`gdp_path`): its annual
-    rate starts at the end of FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each
-    of FY2026-FY2035 is CBO's GDP for the year; after FY2035 it grows at FY2035's rate. The initial
+    (:class:`Vintage`). The drivers take CBO's paths for FY2026-FY2055 where CBO publishes them:
+    the ten-year outlook's to FY2035, then the LTBO's year by year (the primary deficit, revenue,
+    other means of financing, GDP, the 10-year yield, inflation and the expected interest burden).
+    CBO's long-term outlook publishes no bill or federal funds rate, so those two hold their FY2035
+    values. GDP is aligned CBO's way (:func:`gdp_path`): its annual rate starts at the end of
+    FY2025 between CBO's FY2025 and FY2026 GDP, and its integral over each of FY2026-FY2055 is
+    CBO's GDP for the year; after FY2055 it grows at FY2055's rate. The initial
     debt is CBO's for the end of FY2025, and the initial effective rate is CBO's FY2025 net
     interest over the mean of the debt at the ends of FY2024 and FY2025. CBO's debt/GDP, the
     expected path, is turned into debt over the annual rate at each year's end
@@ -916,9 +960,11 @@ def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
     primary = data.series("primary_deficit", beo)
     revenue = data.series("revenue", beo)
     funds = data.series("fed_funds_rate_pct", beo) / PERCENT
-    ten_year = data.series("ten_year_yield_pct", beo) / PERCENT
     other = (debt - debt.shift(1)) - data.series("total_deficit", beo)
     years = (start + 1, int(gdp.index.max()))
+    path = gdp_path(_ten_then_long(found, "nominal_gdp"), start)
+    whole = (start + 1, int(path.rate.index.max()))
+    long_other = _optional(data, "other_means_of_financing_pct_gdp", ltbo) / PERCENT
     long_primary, long_revenue, long_interest = (
         _optional(data, name, ltbo) / PERCENT for name in LONG_TERM_SERIES
     )
@@ -933,29 +979,40 @@ def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
     long_burden = long_interest / long_revenue.reindex(long_interest.index)
     burden = pd.concat([burden, long_burden[long_burden.index > years[1]].dropna()])
     burden = burden.astype(float)
-    path = gdp_path(gdp, start)
+    other_share = _span(flow_shares(other, gdp), *years)
+    other_share = pd.concat([other_share, long_other[long_other.index > years[1]]])
     return {
         "initial_time": float(start),
         "initial_debt_held_by_public": float(debt[start]),
         "initial_nominal_gdp": float(path.rate[start]),
         "initial_effective_interest_rate": float(
-            interest[start] / ((debt[start] + debt[start - 1]) / 2)
+            interest[start] / ((debt[start] + _debt_before(debt, start)) / 2)
         ),
         "primary_deficit_share_of_gdp": steps(primary_share),
         "revenue_share_of_gdp": steps(revenue_share),
-        "other_means_of_financing_share_of_gdp": steps(_span(flow_shares(other, gdp), *years)),
-        "nominal_gdp_growth_path": path.growth_steps(*years),
+        "other_means_of_financing_share_of_gdp": steps(other_share),
+        "nominal_gdp_growth_path": path.growth_steps(*whole),
         "fed_policy_rate_path": steps(_span(funds, *years)),
         "bill_spread": steps(_span(data.series("bill_rate_3m_pct", beo) / PERCENT - funds, *years)),
-        "expected_long_yield": steps(_span(ten_year, *years)),
+        "expected_long_yield": steps(
+            _span(_ten_then_long(found, "ten_year_yield_pct") / PERCENT, *whole)
+        ),
         "expected_inflation": steps(
-            _span(data.series("gdp_price_index_pct_change", beo).apply(_continuous), *years)
+            _span(_ten_then_long(found, "gdp_price_index_pct_change").apply(_continuous), *whole)
         ),
-        "expected_debt_to_gdp": year_ends(
-            instantaneous_ratio(data.series("debt_held_by_public_pct_gdp", ltbo) / PERCENT, path)
-        ),
+        "expected_debt_to_gdp": year_ends(instantaneous_ratio(_debt_ratio(found) / PERCENT, path)),
         "expected_interest_to_revenue": year_ends(burden),
     }
+
+
+def _debt_before(debt: pd.Series, start: int) -> float:
+    """Return the debt at the end of FY``start - 1`` [billion USD]: CBO's, else the history's."""
+    if start - 1 in debt.index:
+        return float(debt[start - 1])
+    past = history().series("debt_held_by_public")
+    if start - 1 not in past.index:
+        raise InputError(f"neither the CBO vintage nor the history gives the debt of FY{start - 1}")
+    return float(past[start - 1])
 
 
 def _optional(data: Dataset, name: str, publication: str) -> pd.Series:
@@ -1292,7 +1349,7 @@ def history_then_cbo(
     actual = history()
     path = history_then_cbo_gdp_path(choice)
     debt_ratio = actual.series("debt_held_by_public") / actual.series("gdp_fy")
-    projected_ratio = _projections(found).series(DEBT_RATIO_SERIES, found.long_term_publication)
+    projected_ratio = _debt_ratio(found)
     debt_ratio = pd.concat(
         [
             _span(debt_ratio, start, cbo_start - 1),

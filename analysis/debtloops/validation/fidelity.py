@@ -105,7 +105,7 @@ def cbo_comparison(baseline: xr.Dataset, cbo: str | Path | None = None) -> pd.Da
             "rate_model": data.PERCENT * interest / ((debt + before) / 2),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame["debt_cbo"] = projections.series(data.DEBT_RATIO_SERIES, found.long_term_publication)
+    frame["debt_cbo"] = data.debt_ratio(found.name if found.shipped else found.folder)
     for column, series in (("interest_cbo", "net_interest_pct_gdp"), ("rate_cbo", RATE_SERIES)):
         given = projections.frame["series"] == series
         frame[column] = projections.series(series) if given.any() else float("nan")
