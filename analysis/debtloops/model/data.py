@@ -948,8 +948,8 @@ def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
     Returns
     -------
     dict
-        ``initial_time`` [year] and parameter name -> number or year -> value series, in the
-        model's units.
+        ``initial_time`` and ``final_time`` (the vintage's start and last year projected) [year]
+        and parameter name -> number or year -> value series, in the model's units.
     """
     found = vintage(choice)
     data = _projections(found)
@@ -983,6 +983,7 @@ def cbo_layer(choice: str | Path = DEFAULT_VINTAGE) -> dict[str, object]:
     other_share = pd.concat([other_share, long_other[long_other.index > years[1]]])
     return {
         "initial_time": float(start),
+        "final_time": float(found.long_term_end),
         "initial_debt_held_by_public": float(debt[start]),
         "initial_nominal_gdp": float(path.rate[start]),
         "initial_effective_interest_rate": float(
@@ -1359,6 +1360,7 @@ def history_then_cbo(
     layer: dict[str, object] = {
         name: value for name, value in past_layer.items() if name not in ("final_time",)
     }
+    layer["final_time"] = projected["final_time"]
     for name, series in projected.items():
         if isinstance(series, dict):
             past = past_layer.get(name, {})
