@@ -350,11 +350,14 @@ def test_results_are_never_written_inside_a_users_vintage(tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
-def test_every_shipped_vintage_passes_its_own_checks():
+def test_every_shipped_vintage_passes_its_own_checks_and_prepares_a_baseline():
     for name in data.list_vintages():
         found = data.vintage(name)
         assert found.name == name and found.shipped
         assert (found.folder / data.SOURCES_NAME).is_file()
+        values = prepare("baseline", cbo=name).values
+        assert values["initial_time"] == found.start_year
+        assert values["final_time"] == found.long_term_end
 
 
 def test_validate_refuses_a_bad_vintage_before_any_work(tmp_path, capsys):
