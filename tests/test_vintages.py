@@ -265,6 +265,12 @@ BAD_FOLDERS = {
         r"line \d+: series debt_held_by_public_pct_gdp of 'BEO Jan 2025' or 'LTBO 2025' "
         "lacks FY2040",
     ),
+    "a gap in the long-term GDP": (
+        _edit_rows(
+            lambda rows: [r for r in rows if not (r[0] == "nominal_gdp" and r[1:2] == ["2040"])]
+        ),
+        r"line \d+: series nominal_gdp of 'LTBO 2025' lacks FY2040; .* every year FY2036-FY2055",
+    ),
     "years not increasing": (
         _swap_years("net_interest"),
         r"projections.csv, line \d+: net_interest FY2024 follows FY2025",

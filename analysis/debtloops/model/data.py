@@ -115,6 +115,9 @@ TEN_YEAR_SERIES = (
 #: The series CBO's debt path comes from: the long-term publication's, the ten-year one's for the
 #: years it lacks, for every fiscal year from the start to the last year projected.
 DEBT_RATIO_SERIES = "debt_held_by_public_pct_gdp"
+#: The series the long-term publication continues year by year after the ten-year window, where
+#: it gives them: from the year after the window to its last year, without a gap.
+CONTINUED_SERIES = ("nominal_gdp", "ten_year_yield_pct", "gdp_price_index_pct_change")
 #: The long-term publication's shares of GDP that extend the drivers after the ten-year window;
 #: each optional, any years.
 LONG_TERM_SERIES = ("primary_deficit_pct_gdp", "revenue_pct_gdp", "net_interest_pct_gdp")
@@ -509,6 +512,12 @@ def check_projections(found: Vintage, dataset: Dataset) -> None:
     ten_year = ((found.ten_year_publication,), found.start_year, found.ten_year_end)
     needed = [(name, *ten_year) for name in TEN_YEAR_SERIES]
     needed.append((DEBT_RATIO_SERIES, publications, found.start_year, found.long_term_end))
+    long_term = (found.long_term_publication,)
+    for name in CONTINUED_SERIES:  # continued past the ten-year window: no gap after it
+        rows = frame[(frame["series"] == name) & frame["publication"].isin(long_term)]
+        if found.long_term_publication != found.ten_year_publication and not rows.empty:
+            last_year = int(rows["fiscal_year"].max())
+            needed.append((name, long_term, found.ten_year_end + 1, last_year))
     for name, given_by, first, end in needed:
         rows = frame[(frame["series"] == name) & frame["publication"].isin(given_by)]
         years = set(rows["fiscal_year"])
