@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from debtloops import cli
 from debtloops.model import data
@@ -423,3 +425,26 @@ def test_a_scenario_starting_earlier_meets_the_baseline_from_its_own_start(tmp_p
         assert early.attrs["cbo_vintage"] == data.DEFAULT_VINTAGE
     extra = _extra_columns(_headlines(out)["early"])
     assert extra and all(value == 0.0 for value in extra.values()), extra
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(
+    row=st.integers(min_value=1, max_value=len(_rows(SHIPPED / data.PROJECTIONS_NAME)) - 1),
+    change=st.sampled_from(["drop", "zero", "negative", "text", "year"]),
+)
+def test_a_damaged_row_is_run_or_refused_never_a_crash(tmp_path_factory, row, change):
+    """Any one row dropped or changed: the vintage prepares a run or is refused with InputError."""
+    folder = make_vintage(tmp_path_factory.mktemp("v") / "mine", "mine-1", raise_rates=False)
+    path = folder / data.PROJECTIONS_NAME
+    rows = _rows(path)
+    if change == "drop":
+        del rows[row]
+    elif change == "year":
+        rows[row][1] = str(int(rows[row][1]) + 1)
+    else:
+        rows[row][2] = {"zero": "0", "negative": "-1e6", "text": "1,5"}[change]
+    _write_rows(path, rows)
+    try:
+        prepare("baseline", cbo=folder)
+    except data.InputError as error:
+        assert "\n" not in str(error)
