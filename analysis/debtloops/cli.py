@@ -403,6 +403,23 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--final-time", type=float, metavar="YEAR", help="last year simulated, with --scenario"
     )
+    data_command = commands.add_parser(
+        "data", help="the historical dataset: `data refresh` downloads its FRED series again"
+    )
+    data_commands = data_command.add_subparsers(dest="data_command", metavar="ACTION")
+    data_commands.required = True
+    refresh = data_commands.add_parser(
+        "refresh",
+        help="download the history's FRED series (yields, funds rate, CPI, SOMA, GDP, budget "
+        "totals) into a new dataset folder for --data; the only command that uses the network",
+    )
+    refresh.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="the dataset folder to write (the shipped files are never touched)",
+    )
     return parser
 
 

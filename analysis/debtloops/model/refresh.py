@@ -205,7 +205,7 @@ def fetch_url(url: str, timeout: float = TIMEOUT) -> bytes:
         return response.read()
 
 
-def download(fred_id: str, opener: Opener = fetch_url) -> bytes:
+def download(fred_id: str, opener: Opener) -> bytes:
     """Download one FRED series as CSV, turning every failure into one line.
 
     Raises
@@ -413,13 +413,14 @@ def _replace(
         row[2] = text
 
 
-def refresh_rows(opener: Opener = fetch_url, today: dt.date | None = None) -> Refresh:
+def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> Refresh:
     """Download every :data:`SOURCES` series and build the refreshed files' rows; write nothing.
 
     Parameters
     ----------
-    opener : callable
-        ``opener(url, timeout)`` returns the body; tests pass recorded responses.
+    opener : callable, optional
+        ``opener(url, timeout)`` returns the body; :func:`fetch_url` by default (looked up when
+        called, so that tests can serve recorded responses in its place).
     today : datetime.date, optional
         The date recorded as the download's.
 
@@ -433,6 +434,7 @@ def refresh_rows(opener: Opener = fetch_url, today: dt.date | None = None) -> Re
     DownloadError
         On the first download or check that fails.
     """
+    opener = opener or fetch_url
     fetched = {fred_id: parse_fred(fred_id, download(fred_id, opener)) for fred_id in SOURCES}
     history_rows = data.csv_rows(data.DATA_DIR / data.HISTORY_FILE.name, data.HISTORY_COLUMNS)
     monthly_rows = data.csv_rows(data.DATA_DIR / data.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
@@ -658,14 +660,14 @@ def write_dataset(out: Path, result: Refresh) -> list[Path]:
     return [out / name for name in data.DATASET_FILES]
 
 
-def refresh(out: Path, opener: Opener = fetch_url) -> Refresh:
+def refresh(out: Path, opener: Opener | None = None) -> Refresh:
     """Download, check and write a refreshed dataset into ``out``; see the module's docstring.
 
     Parameters
     ----------
     out : Path
         The dataset folder to write (``--out``); the shipped files are only read.
-    opener : callable
+    opener : callable, optional
         ``opener(url, timeout)`` returns a response's body; :func:`fetch_url` by default.
 
     Returns
