@@ -102,6 +102,12 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     assert "refreshed on" in (out / "history_2000_2025.md").read_text(encoding="utf-8")
 
 
+def test_a_second_refresh_replaces_the_first(refreshed, capsys):
+    out, _ = refreshed
+    assert cli.main(["data", "refresh", "--out", str(out)]) == 0
+    assert "dataset in" in capsys.readouterr().out
+
+
 def test_backtest_accepts_a_refreshed_dataset_and_uses_it(refreshed, tmp_path, capsys):
     out, _ = refreshed
     backtest = tmp_path / "backtest"
@@ -209,7 +215,21 @@ def test_refresh_never_replaces_a_file_it_did_not_write(tmp_path, monkeypatch, c
     assert sorted(p.name for p in out.iterdir()) == [mine.name]
 
 
-def test_a_bad_dataset_is_refused_naming_file_and_line(tmp_path, capsys):
+#: Every command that takes ``--data``, with what else it needs.
+DATA_COMMANDS = {
+    "run": ["run", "baseline"],
+    "backtest": ["backtest"],
+    "episodes": ["episodes"],
+    "validate": ["validate"],
+    "calibrate": [
+        "calibrate",
+        str(data.DATA_DIR.parent / "calibrations" / "history_2000_2019.toml"),
+    ],
+}
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+def test_a_bad_dataset_is_refused_naming_file_and_line(command, tmp_path, capsys):
     folder = tmp_path / "dataset"
     folder.mkdir()
     for name in data.DATASET_FILES:
@@ -220,7 +240,7 @@ def test_a_bad_dataset_is_refused_naming_file_and_line(tmp_path, capsys):
     lines[4] = ",".join([fields[0], fields[1], "n/a", fields[3]])
     path.write_text("".join(lines), encoding="utf-8")
     out = tmp_path / "out"
-    argv = ["backtest", "--data", str(folder), "--out", str(out)]
+    argv = [*DATA_COMMANDS[command], "--data", str(folder), "--out", str(out)]
     assert cli.main(argv) == 2
     error = capsys.readouterr().err
     assert str(path) in error and "line 5" in error

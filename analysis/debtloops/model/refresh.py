@@ -323,6 +323,7 @@ class Change:
 
     series: str
     file: str
+    source: str
     periods: int = 0
     changed: int = 0
     first: str = ""
@@ -380,20 +381,7 @@ def _replace(
         if old_text.strip():
             old = float(old_text)
             if tolerance is not None and not tolerance.allows(new, old):
-                ratio = new / old if old else math.inf
-                why = (
-                    f"about {ratio:.3g} times the shipped value: a change of units?"
-                    if not 1 / UNITS_RATIO < abs(ratio) < UNITS_RATIO
-                    else f"beyond the tolerance {tolerance.name} "
-                    f"({tolerance.absolute:g} + {tolerance.relative:.1%} of the value)"
-                )
-            else:
-                why = ""
-            if why:
-                raise DownloadError(
-                    f"the refreshed {name} for {where} is {new:.6g}, the shipped {old_text}: "
-                    f"{why}; nothing was written"
-                )
+                raise _beyond(f"{name} for {where}", new, old_text, tolerance)
             digits = _decimals(old_text)
             # the shipped value is a rounding of the refreshed one: no revision, keep its text
             same = abs(new - old) <= ROUNDING * 10.0**-digits
@@ -411,6 +399,22 @@ def _replace(
                 change.largest, change.largest_at = size, where
                 change.old, change.new = old_text or "missing", text
         row[2] = text
+
+
+def _beyond(what: str, new: float, old_text: str, tolerance: Tolerance) -> DownloadError:
+    """Return the error for a refreshed value too far from the shipped one, naming units if so."""
+    old = float(old_text)
+    ratio = new / old if old else math.inf
+    if 1 / UNITS_RATIO < abs(ratio) < UNITS_RATIO:
+        why = (
+            f"beyond the tolerance {tolerance.name} ({tolerance.absolute:g} + "
+            f"{tolerance.relative:.1%} of the value)"
+        )
+    else:
+        why = f"about {ratio:.3g} times the shipped value: a change of units?"
+    return DownloadError(
+        f"the refreshed {what} is {new:.6g}, the shipped {old_text}: {why}; nothing was written"
+    )
 
 
 def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> Refresh:
@@ -456,8 +460,8 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     monthly = _monthly_values(fetched)
     by_month = {name: _by_period(values) for name, values in monthly.items()}
     for name, values in by_month.items():
-        change = Change(name, data.MONTHLY_FILE.name)
         fred_id = MONTHLY_COPIES.get(name, "TREAST")
+        change = Change(name, data.MONTHLY_FILE.name, fred_id)
         _replace(
             result.monthly[1:],
             name,
@@ -474,8 +478,8 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     yearly = _fy_values(fetched, monthly)
     sources = {name: _fy_source(name) for name in yearly}
     for name, values in yearly.items():
-        change = Change(name, data.HISTORY_FILE.name)
-        tolerance = sources[name][1]
+        fred_id, tolerance = sources[name]
+        change = Change(name, data.HISTORY_FILE.name, fred_id)
         _replace(
             result.history[1:],
             name,
@@ -565,7 +569,7 @@ def _derive(result: Refresh, yearly: dict[str, dict], sources: dict) -> None:
         },
     }
     for name in DERIVED:
-        change = Change(name, data.HISTORY_FILE.name)
+        change = Change(name, data.HISTORY_FILE.name, "derived")
         _replace(
             result.history[1:], name, lambda row: int(row[1]), derived[name], change, None, "FY{}"
         )
@@ -613,17 +617,9 @@ def _markdown(result: Refresh, file: str) -> str:
         "|---|---|---|---|",
     ]
     for change in rows:
-        fred = (
-            _fy_source(change.series)[0]
-            if change.series in FY_COPIES
-            or change.series in FY_FROM_MONTHS
-            or change.series == "gdp_fy"
-            else MONTHLY_COPIES.get(change.series, "TREAST" if "treast" in change.series else "-")
-        )
         largest = f"{change.largest_at}: {change.old} -> {change.new}" if change.changed else "-"
-        lines.append(
-            f"| `{change.series}` | {fred} | {change.changed} of {change.periods} | {largest} |"
-        )
+        counted = f"{change.changed} of {change.periods}"
+        lines.append(f"| `{change.series}` | {change.source} | {counted} | {largest} |")
     lines.append("")
     return "\n".join(lines)
 
