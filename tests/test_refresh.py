@@ -203,6 +203,14 @@ def test_a_failed_download_or_check_is_one_line_and_writes_nothing(
     assert not out.exists()
 
 
+def test_refresh_refuses_the_shipped_data_folder(monkeypatch, capsys):
+    monkeypatch.setattr(refresh, "fetch_url", serve())
+    before = _hashes(data.DATA_DIR)
+    assert cli.main(["data", "refresh", "--out", str(data.DATA_DIR)]) == 2
+    assert "shipped data folder" in capsys.readouterr().err
+    assert _hashes(data.DATA_DIR) == before
+
+
 def test_refresh_never_replaces_a_file_it_did_not_write(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(refresh, "fetch_url", serve())
     out = tmp_path / "dataset"

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from debtloops.errors import DownloadError
+from debtloops.errors import DownloadError, InputError
 from debtloops.io import check_targets, install_files, prepare_output_folder, scratch_prefix
 from debtloops.model import data
 
@@ -610,8 +610,8 @@ def _markdown(result: Refresh, file: str) -> str:
         f"## This copy: refreshed on {result.fetched}",
         "",
         "Written by `debtloops data refresh`, which downloaded the series below from FRED",
-        f"(`{FRED_URL}`) and converted them as the sections above define; every other series is",
-        "as shipped. The window is the shipped one.",
+        f"(`{FRED_URL}`) and converted them as the sections above define;",
+        "every other series is as shipped. The window is the shipped one.",
         "",
         "| series | FRED | values changed | largest revision |",
         "|---|---|---|---|",
@@ -678,6 +678,11 @@ def refresh(out: Path, opener: Opener | None = None) -> Refresh:
     DownloadError
         If a download or a check fails; nothing is written then.
     """
+    if Path(out).resolve() == data.DATA_DIR.resolve():
+        raise InputError(
+            f"--out {out} is the shipped data folder, which data refresh never writes; choose "
+            "another folder, e.g. data/refreshed"
+        )
     check_targets(out, data.DATASET_FILES)
     result = refresh_rows(opener)
     write_dataset(out, result)
