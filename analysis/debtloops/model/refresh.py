@@ -490,7 +490,7 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
             "{}" if name in CALENDAR_YEARS else "FY{}",
         )
         result.changes.append(change)
-    _derive(result, yearly, sources)
+    _derive(result, sources)
     refreshed = {change.series for change in result.changes}
     shipped = dict.fromkeys(row[0] for row in [*history_rows, *monthly_rows])
     result.kept = [name for name in shipped if name not in refreshed]
@@ -550,7 +550,7 @@ def _fy_source(name: str) -> tuple[str, Tolerance]:
     return fred_id, SOURCES[fred_id].tolerance
 
 
-def _derive(result: Refresh, yearly: dict[str, dict], sources: dict) -> None:
+def _derive(result: Refresh, sources: dict[str, tuple[str, Tolerance]]) -> None:
     """Recompute the rows derived from refreshed ones; note the source of each refreshed row."""
     table = {}
     for row in result.history[1:]:
