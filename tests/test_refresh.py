@@ -276,3 +276,14 @@ def test_no_command_but_refresh_opens_a_socket(tmp_path, monkeypatch, capsys):
     assert cli.main(["data", "refresh", "--out", str(out)]) == DownloadError.exit_code
     assert "cannot reach fred.stlouisfed.org" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_fred_files_old_and_new_layouts_read_alike():
+    """FRED's CSV: ``observation_date`` and an empty field now, ``DATE`` and "." before."""
+    new = refresh.parse_fred("GS10", b"observation_date,GS10\n2025-08-01,4.26\n2025-09-01,\n")
+    old = refresh.parse_fred("GS10", b"DATE,GS10\r\n2025-08-01,4.26\r\n2025-09-01,.\r\n")
+    assert new.index.equals(old.index)
+    assert new.iloc[0] == old.iloc[0] == pytest.approx(4.26)
+    assert new.isna().iloc[1] and old.isna().iloc[1]
+    with pytest.raises(DownloadError, match="does not follow"):
+        refresh.parse_fred("GS10", b"observation_date,GS10\n2025-09-01,4\n2025-08-01,4\n")
