@@ -15,13 +15,15 @@ What is refreshed, per row of the shipped files (the .md files define every seri
 * fiscal years: ``net_interest``, ``revenue``, ``outlays`` and ``total_deficit`` (FRED ``FYOINT``,
   ``FYFR``, ``FYONET``, ``-FYFSD``, $mn, to $bn), ``gdp_fy`` (the mean of FRED ``GDP``'s quarters
   Q4 of t-1 to Q3 of t), ``gdp_calendar_year`` (``GDPA``), the yields' FY means and September
-  values from the refreshed months, and the rows derived from these by the formulas of
+  values from the refreshed months, ``fed_treasury_holdings`` from FY2024 (``TREAST`` on the last
+  Wednesday of September, as the shipped rows), and the rows derived from these by the formulas of
   ``history_2000_2025.md`` (``primary_deficit``, ``other_means_of_financing``,
   ``avg_rate_on_dhp``).
 
 Everything else (TIC's holdings and the transactions derived from them, MSPD's debt and bill
-shares, H.4.1 fiscal-year holdings, the ACM term premium, the dollar index, auction sizes, the
-Ministry of Finance's interventions) is kept as shipped and listed as not refreshed. The dataset
+shares, the Fed's fiscal-year holdings to FY2023 (OMB's, and a week average), the ACM term
+premium, the dollar index, auction sizes, the Ministry of Finance's interventions) is kept as
+shipped and listed as not refreshed. The dataset
 keeps the shipped window (FY2000-FY2025, January 2000 to September 2025): newer periods are not
 written, since the series that are not refreshed could not cover them.
 
@@ -175,6 +177,10 @@ FY_COPIES = {
     "total_deficit": "FYFSD",
     "gdp_calendar_year": "GDPA",
 }
+#: The first fiscal year whose ``fed_treasury_holdings`` is the H.4.1 level on the last Wednesday
+#: of September (``history_2000_2025.md``; earlier years are OMB's Table 7.1, and FY2023 a week
+#: average): from it on, the refresh takes FRED ``TREAST``'s level that day [year].
+H41_FISCAL_YEARS_FROM = 2024
 #: Rows of the history dated by calendar year, not fiscal year.
 CALENDAR_YEARS = ("gdp_calendar_year",)
 #: Fiscal-year means and September values of refreshed months: dataset name -> (monthly series,
@@ -368,8 +374,13 @@ def _replace(
     change: Change,
     tolerance: Tolerance | None,
     label: str,
+    source: str | None = None,
 ) -> None:
-    """Write refreshed ``values`` into the rows of series ``name``, checking and counting them."""
+    """Write refreshed ``values`` into the rows of series ``name``, checking and counting them.
+
+    ``source``, if given, replaces the ``source`` field (the history's last column) of each row
+    written.
+    """
     for row in rows:
         if row[0] != name or key(row) not in values:
             continue
@@ -399,6 +410,8 @@ def _replace(
                 change.largest, change.largest_at = size, where
                 change.old, change.new = old_text or "missing", text
         row[2] = text
+        if source is not None:
+            row[-1] = source
 
 
 def _beyond(what: str, new: float, old_text: str, tolerance: Tolerance) -> DownloadError:
@@ -488,9 +501,11 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
             change,
             tolerance,
             "{}" if name in CALENDAR_YEARS else "FY{}",
+            f"FRED series {fred_id} (fred.stlouisfed.org/series/{fred_id}), downloaded "
+            f"{result.fetched} by debtloops data refresh",
         )
         result.changes.append(change)
-    _derive(result, sources)
+    _derive(result)
     refreshed = {change.series for change in result.changes}
     shipped = dict.fromkeys(row[0] for row in [*history_rows, *monthly_rows])
     result.kept = [name for name in shipped if name not in refreshed]
@@ -531,6 +546,13 @@ def _fy_values(fetched: dict[str, pd.Series], monthly: dict[str, pd.Series]) -> 
     groups = quarters.groupby(_fiscal_years(quarters.index.to_period("M")))
     whole = groups.count() == QUARTERS_PER_FY
     yearly["gdp_fy"] = groups.mean()[whole].to_dict()
+    september = monthly["treast_last_wednesday"]
+    september = september[(september.index.month == SEPTEMBER)]
+    yearly["fed_treasury_holdings"] = {
+        int(month.year): float(value)
+        for month, value in september.items()
+        if month.year >= H41_FISCAL_YEARS_FROM
+    }
     for name, (monthly_name, kind) in FY_FROM_MONTHS.items():
         series = monthly[monthly_name]
         if kind == "september":
@@ -544,14 +566,13 @@ def _fy_values(fetched: dict[str, pd.Series], monthly: dict[str, pd.Series]) -> 
 
 
 def _fy_source(name: str) -> tuple[str, Tolerance]:
-    fred_id = FY_COPIES.get(name) or (
-        "GDP" if name == "gdp_fy" else MONTHLY_COPIES[FY_FROM_MONTHS[name][0]]
-    )
+    named = {"gdp_fy": "GDP", "fed_treasury_holdings": "TREAST"}
+    fred_id = FY_COPIES.get(name) or named.get(name) or MONTHLY_COPIES[FY_FROM_MONTHS[name][0]]
     return fred_id, SOURCES[fred_id].tolerance
 
 
-def _derive(result: Refresh, sources: dict[str, tuple[str, Tolerance]]) -> None:
-    """Recompute the rows derived from refreshed ones; note the source of each refreshed row."""
+def _derive(result: Refresh) -> None:
+    """Recompute the rows derived from refreshed ones by ``history_2000_2025.md``'s formulas."""
     table = {}
     for row in result.history[1:]:
         table.setdefault(row[0], {})[int(row[1])] = float(row[2])
@@ -570,19 +591,10 @@ def _derive(result: Refresh, sources: dict[str, tuple[str, Tolerance]]) -> None:
     }
     for name in DERIVED:
         change = Change(name, data.HISTORY_FILE.name, "derived")
-        _replace(
-            result.history[1:], name, lambda row: int(row[1]), derived[name], change, None, "FY{}"
-        )
+        key = lambda row: int(row[1])  # noqa: E731
+        note = f"derived as above from rows refreshed from FRED on {result.fetched}"
+        _replace(result.history[1:], name, key, derived[name], change, None, "FY{}", note)
         result.changes.append(change)
-    for row in result.history[1:]:
-        if row[0] in sources:
-            fred_id = sources[row[0]][0]
-            row[5] = (
-                f"FRED series {fred_id} (fred.stlouisfed.org/series/{fred_id}), downloaded "
-                f"{result.fetched} by debtloops data refresh"
-            )
-        elif row[0] in DERIVED:
-            row[5] = f"derived from rows refreshed from FRED on {result.fetched}"
 
 
 def format_changes(result: Refresh) -> str:
