@@ -9,6 +9,12 @@ publishers make, so that a refresh has something to report:
 * ``CPIAUCSL``: +0.04% from January 2021 on (new seasonal factors);
 * ``FYOINT``: FY2025 +$1.2bn (the final year-end figure after the Monthly Treasury Statement).
 
+Fiscal-year series are dated 30 September of the year the fiscal year ends in, as FRED dates
+them. ``FYFSD.csv`` is not built here: it is a copy of FRED's own file (from 1901, with the jump
+from June 1976 to September 1977 when the fiscal year's start moved), from the public repository
+jsaintfleur/usnationaldebt, ``data/fiscal-deficit.csv`` (commit 25e91090), the copy that the
+shipped ``total_deficit`` rows cite.
+
 Quarterly GDP is the fiscal year's GDP in each of its four quarters (Q4 of t-1, Q1-Q3 of t);
 weekly ``TREAST`` puts the month's last-Wednesday level on its last Wednesday and the level that
 gives the month's mean on the others. Run from the checkout:
@@ -96,10 +102,8 @@ def main() -> None:
             millions = value * 1000
             if fred_id == "FYOINT" and year == INTEREST_REVISED_YEAR:
                 millions += INTEREST_REVISION
-            rows.append((f"{year}-01-01", f"{millions:.0f}"))
+            rows.append((f"{year}-09-30", f"{millions:.0f}"))
         write(fred_id, rows)
-    deficit = sorted(history["total_deficit"].items())
-    write("FYFSD", [(f"{y}-01-01", f"{-v * 1000:.0f}") for y, v in deficit])
 
 
 if __name__ == "__main__":

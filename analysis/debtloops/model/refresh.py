@@ -134,8 +134,9 @@ class Source:
     fred_id : str
         FRED's series id.
     frequency : str
-        ``"monthly"``, ``"weekly"``, ``"quarterly"`` or ``"annual"`` (FRED's date is the period's
-        first day; an annual fiscal-year series is dated 1 January of the year the FY ends in).
+        ``"monthly"``, ``"weekly"``, ``"quarterly"`` or ``"annual"``. FRED dates a period by its
+        first day, but a fiscal-year series by the FY's last (30 September of the year it ends
+        in): the year of the date is the fiscal year either way.
     tolerance : Tolerance
         Of the shipped series it refreshes.
     scale : float
@@ -304,9 +305,15 @@ def parse_fred(fred_id: str, body: bytes) -> pd.Series:
     return pd.Series(values, index=pd.DatetimeIndex(dates), name=fred_id)
 
 
-def _check_span(source: Source, series: pd.Series, last_needed: pd.Timestamp) -> None:
-    """Refuse a hole between observations, or an end before the dataset's window ends."""
-    dates = series.index
+def _check_span(
+    source: Source, series: pd.Series, first: pd.Timestamp, last_needed: pd.Timestamp
+) -> None:
+    """Refuse a hole between observations from ``first`` on, or an end before ``last_needed``.
+
+    Earlier observations are not checked: FRED's fiscal-year series jump from June 1976 to
+    September 1977 (the fiscal year's start moved from July to October).
+    """
+    dates = series.index[series.index >= first]
     where = f"FRED's series {source.fred_id}"
     if source.frequency == "weekly":
         gaps = dates[1:][(dates[1:] - dates[:-1]).days != DAYS_PER_WEEK]
@@ -314,6 +321,8 @@ def _check_span(source: Source, series: pd.Series, last_needed: pd.Timestamp) ->
         step = {"monthly": 1, "quarterly": 3, "annual": 12}[source.frequency]
         months = dates.year * 12 + dates.month
         gaps = dates[1:][(months[1:] - months[:-1]) != step]
+    if dates.empty:
+        raise DownloadError(f"{where} has no observation after {first:%F}; nothing was written")
     if len(gaps):
         raise DownloadError(f"{where} has a gap before {gaps[0]:%F}; nothing was written")
     if dates[-1] < last_needed:
@@ -463,8 +472,10 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
         "quarterly": (months.max() - 2).to_timestamp(),
         "annual": pd.Timestamp(year=data.LAST_YEAR, month=1, day=1),
     }
+    # the window's first fiscal year starts in October of the year before
+    first = pd.Timestamp(year=data.FIRST_YEAR - 1, month=data.FISCAL_YEAR_START_MONTH, day=1)
     for fred_id, series in fetched.items():
-        _check_span(SOURCES[fred_id], series, ends[SOURCES[fred_id].frequency])
+        _check_span(SOURCES[fred_id], series, first, ends[SOURCES[fred_id].frequency])
     result = Refresh(
         history=[list(data.HISTORY_COLUMNS), *history_rows],
         monthly=[list(data.MONTHLY_COLUMNS), *monthly_rows],
