@@ -58,6 +58,11 @@ def _fred(series: str) -> dict[str, float]:
         return {row[0]: float(row[1]) for row in list(csv.reader(handle))[1:]}
 
 
+def _table(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
 def _rows(path: Path) -> dict[tuple[str, str], str]:
     with path.open(newline="", encoding="utf-8") as handle:
         return {(row[0], row[1]): row[2] for row in list(csv.reader(handle))[1:]}
@@ -100,6 +105,11 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     # the table names what changed; the .md says where this copy came from
     assert "gdp_fy" in printed and "not refreshed" in printed and "japan_holdings" in printed
     assert "refreshed on" in (out / "history_2000_2025.md").read_text(encoding="utf-8")
+    # the catalogue names FRED as the copy of what was refreshed, and only of that
+    catalogue = {row[0]: row for row in _table(out / data.MONTHLY_CATALOGUE.name)}
+    shipped = {row[0]: row for row in _table(data.DATA_DIR / data.MONTHLY_CATALOGUE.name)}
+    assert "fredgraph.csv?id=GS10" in ",".join(catalogue["gs10"])
+    assert catalogue["tic_japan_holdings"] == shipped["tic_japan_holdings"]
 
 
 def test_a_second_refresh_replaces_the_first(refreshed, capsys):

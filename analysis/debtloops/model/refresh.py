@@ -647,6 +647,32 @@ def _markdown(result: Refresh, file: str) -> str:
     return "\n".join(lines)
 
 
+#: The columns of ``markets_series.csv`` that name the copy a series was read from, and the count
+#: of its missing months.
+COPY_COLUMNS, MISSING_COLUMN = ("copy_repo", "copy_path", "copy_commit"), "missing_rows"
+
+
+def _catalogue(result: Refresh) -> list[list[str]]:
+    """Return ``markets_series.csv`` with the refreshed monthly series' copy named as FRED's."""
+    with (data.DATA_DIR / data.MONTHLY_CATALOGUE.name).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    columns = [header.index(name) for name in COPY_COLUMNS]
+    missing = header.index(MISSING_COLUMN)
+    refreshed = {c.series: c.source for c in result.changes if c.file == data.MONTHLY_FILE.name}
+    counts: dict[str, int] = {}
+    for row in result.monthly[1:]:
+        counts[row[0]] = counts.get(row[0], 0) + (row[3] == "missing")
+    for row in rows[1:]:
+        if row[0] in refreshed:
+            url = FRED_URL.format(series=refreshed[row[0]])
+            texts = (urllib.parse.urlsplit(url).hostname or "", url, f"downloaded {result.fetched}")
+            for column, text in zip(columns, texts, strict=True):
+                row[column] = text
+            row[missing] = str(counts[row[0]])
+    return rows
+
+
 def write_dataset(out: Path, result: Refresh) -> list[Path]:
     """Write the refreshed dataset's files into ``out`` together, each atomic.
 
@@ -662,17 +688,18 @@ def write_dataset(out: Path, result: Refresh) -> list[Path]:
     prepare_output_folder(out)
     scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dataset"), dir=out))
     try:
-        tables = {data.HISTORY_FILE.name: result.history, data.MONTHLY_FILE.name: result.monthly}
+        tables = {
+            data.HISTORY_FILE.name: result.history,
+            data.MONTHLY_FILE.name: result.monthly,
+            data.MONTHLY_CATALOGUE.name: _catalogue(result),
+        }
         for name, rows in tables.items():
             with (scratch / name).open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle, lineterminator="\n").writerows(rows)
-        for csv_name in tables:
+        for csv_name in (data.HISTORY_FILE.name, data.MONTHLY_FILE.name):
             md = Path(csv_name).with_suffix(".md").name
             text = (data.DATA_DIR / md).read_text(encoding="utf-8")
             (scratch / md).write_text(text + _markdown(result, csv_name), encoding="utf-8")
-        shutil.copyfile(
-            data.DATA_DIR / data.MONTHLY_CATALOGUE.name, scratch / data.MONTHLY_CATALOGUE.name
-        )
         install_files(out, {name: scratch / name for name in data.DATASET_FILES})
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
