@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import shutil
 import socket
 import urllib.error
@@ -187,6 +188,8 @@ FAILURES = {
         _raise(urllib.error.URLError(socket.gaierror(-3, "Temporary failure"))),
         "cannot reach fred.stlouisfed.org",
     ),
+    "connection reset": (_raise(ConnectionResetError(104, "Connection reset")), "try again"),
+    "cut short": (_raise(http.client.IncompleteRead(b"observation_date", 900)), "cut short"),
     "truncated mid-line": (_edit(lambda b: b[: len(b) // 2 + 3]), "not a date and a number"),
     "truncated at a line": (
         _edit(lambda b: b"".join(b.splitlines(keepends=True)[:100])),

@@ -149,6 +149,7 @@ class Source:
     scale: float = 1.0
 
 
+#: FRED's millions of dollars in the dataset's billions [$bn / $mn].
 _MN = 1.0 / MILLIONS_PER_BILLION
 #: Every series refreshed, by FRED id.
 SOURCES = {
@@ -196,6 +197,7 @@ FY_FROM_MONTHS = {
 #: Rows derived from refreshed ones by the formulas of ``history_2000_2025.md``.
 DERIVED = ("primary_deficit", "other_means_of_financing", "avg_rate_on_dhp")
 
+#: ``opener(url, timeout [s])`` returns a response's body, raising what :mod:`urllib` raises.
 Opener = Callable[[str, float], bytes]
 
 
@@ -241,6 +243,11 @@ def download(fred_id: str, opener: Opener) -> bytes:
         raise DownloadError(
             f"FRED's file for series {fred_id} was cut short after {len(error.partial)} bytes; "
             "try again; nothing was written"
+        ) from None
+    except (OSError, http.client.HTTPException) as error:  # a connection reset mid-transfer
+        raise DownloadError(
+            f"the download of series {fred_id} from {host} failed ({error}); try again; nothing "
+            "was written"
         ) from None
 
 
