@@ -158,7 +158,10 @@ def csv_rows(path: Path, columns: tuple[str, ...]) -> list[list[str]]:
         If the file is missing, its header differs or a row has another number of fields.
     """
     if not path.is_file():
-        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+        where = "it ships with debtloops in models/data/"
+        if path.parent != DATA_DIR:
+            where = "a dataset given with --data needs the shipped file names"
+        raise InputError(f"data file {path} is missing; {where}")
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = tuple(next(reader, ()))
@@ -223,6 +226,74 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
             f"data file {path}: series {first['series']} gives FY{first['fiscal_year']} twice"
         )
     return Dataset(path=path, frame=frame)
+
+
+#: The files of the historical dataset that ``--data DIR`` replaces, by their shipped names;
+#: ``debtloops data refresh`` writes a folder of them (:mod:`debtloops.model.refresh`).
+DATASET_FILES = (
+    HISTORY_FILE.name,
+    HISTORY_FILE.with_suffix(".md").name,
+    MONTHLY_FILE.name,
+    MONTHLY_FILE.with_suffix(".md").name,
+    MONTHLY_CATALOGUE.name,
+)
+
+
+def use_dataset(folder: Path | None) -> None:
+    """Read the history, the monthly data and their catalogue from ``folder`` from now on.
+
+    The folder holds files named as the shipped ones (:data:`DATASET_FILES`), as ``debtloops data
+    refresh`` writes them. They are read and checked at once, so a bad file stops a command before
+    anything runs; CBO's files and the debt's structure stay the shipped ones.
+
+    Parameters
+    ----------
+    folder : Path or None
+        The dataset's folder; None goes back to the shipped files.
+
+    Raises
+    ------
+    InputError
+        If the folder is missing, a file is missing or fails the readers' checks (naming the file
+        and line), or a series of the shipped file is absent from it.
+    """
+    base = DATA_DIR if folder is None else Path(folder)
+    if not base.is_dir():
+        raise InputError(
+            f"dataset folder {base} is missing; write one with `debtloops data refresh --out DIR`"
+        )
+    shipped = {
+        "history": set(read_dataset(DATA_DIR / HISTORY_FILE.name, HISTORY_COLUMNS).frame["series"]),
+        "monthly": {row[0] for row in csv_rows(DATA_DIR / MONTHLY_FILE.name, MONTHLY_COLUMNS)},
+    }
+    before = HISTORY_FILE.parent
+    _point_at(base)
+    try:
+        found = {
+            "history": set(history().frame["series"]),
+            "monthly": set(markets_monthly().columns),
+        }
+        for kind, path in (("history", HISTORY_FILE), ("monthly", MONTHLY_FILE)):
+            missing = sorted(shipped[kind] - found[kind])
+            if missing:
+                raise InputError(f"data file {path} lacks the series {', '.join(missing[:3])}")
+        for series in found["monthly"]:
+            monthly_units(series)
+    except BaseException:
+        _point_at(before)
+        raise
+
+
+def _point_at(folder: Path) -> None:
+    """Take the dataset's files from ``folder`` and forget what was read from the old ones."""
+    global HISTORY_FILE, MONTHLY_FILE, MONTHLY_CATALOGUE
+    HISTORY_FILE = folder / HISTORY_FILE.name
+    MONTHLY_FILE = folder / MONTHLY_FILE.name
+    MONTHLY_CATALOGUE = folder / MONTHLY_CATALOGUE.name
+    for reader in (history, markets_monthly, markets_monthly_notes, monthly_units):
+        reader.cache_clear()
+    history_gdp_path.cache_clear()
+    history_then_cbo_gdp_path.cache_clear()
 
 
 @cache
