@@ -358,3 +358,81 @@ def test_the_history_layer_replays_net_transactions_not_changes_in_market_value(
     assert valuation < 0
     assert fy2022 == pytest.approx(holdings[2022] - holdings[2021] - valuation, abs=1e-6)
     assert fy2022 > holdings[2022] - holdings[2021]
+
+
+def _csv_values(path, key_column):
+    """Read a data file on its own: (series, key) -> value."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {(row["series"], row[key_column]): row["value"] for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("start", [2008, 2015, 2018])
+def test_a_backtest_starts_each_segment_at_treasurys_september_coupons(start):
+    from debtloops.validation import backtest
+
+    rows = _csv_values(data.HISTORY_FILE, "fiscal_year")
+
+    def september(segment: str) -> float:
+        return float(rows[(f"avg_rate_{segment}_sep", str(start))]) / data.PERCENT
+
+    run, _ = backtest.run_backtest(start, start + 1)
+    at = run.sel(time=float(start))
+
+    def coupon(segment: str) -> float:
+        return float(at[f"interest_on_{segment}"] / at[f"{segment}_outstanding"])
+
+    assert coupon("bills") == pytest.approx(september("bills"), abs=1e-9)
+    assert coupon("tips") == pytest.approx(september("tips"), abs=1e-9)
+    notes = coupon("short_notes")
+    assert coupon("medium_notes") == pytest.approx(notes, abs=1e-9)
+    assert coupon("ten_year_notes") == pytest.approx(notes, abs=1e-9)
+    spread = september("bonds") - september("notes")
+    assert coupon("long_bonds") - notes == pytest.approx(spread, abs=1e-9)
+    # The bonds' spread is what Treasury reports, 2.9 points or more in these years: a single
+    # coupon for notes and bonds would fail here.
+    assert spread > 0.02
+
+
+def test_the_start_moves_the_years_net_interest_to_its_end_by_treasurys_rates():
+    # FY2008: Treasury's average rate on marketable debt fell from 4.904% to 3.665%.
+    rows = _csv_values(data.HISTORY_FILE, "fiscal_year")
+    structure = _csv_values(data.STRUCTURE_FILE, "fiscal_year")
+
+    def value(series: str, year: int) -> float:
+        return float(rows[(series, str(year))])
+
+    inflation = float(data.cpi_inflation()[2008])
+    debt = {year: value("marketable_debt_held_by_public", year) for year in (2007, 2008)}
+    tips = {
+        year: float(structure[("tips_share_of_marketable", str(year))]) / 100 * debt[year]
+        for year in debt
+    }
+    rate = {year: value("avg_rate_marketable_sep", year) / 100 for year in debt}
+    at_end = rate[2008] * debt[2008] + tips[2008] * inflation
+    on_average = sum(rate[y] * debt[y] + tips[y] * inflation for y in debt) / 2
+    expected = value("net_interest", 2008) * at_end / on_average
+    coupons = data.start_year_coupons(2008)
+    start = coupons["initial_effective_interest_rate"] * value("debt_held_by_public", 2008)
+    assert start == pytest.approx(expected, rel=1e-12)
+    assert start < value("net_interest", 2008) * debt[2008] / (sum(debt.values()) / 2)
+
+
+@pytest.mark.parametrize("start", [2000, 2001, 2025])
+def test_a_start_without_both_septembers_keeps_the_years_average_rate(start):
+    # The copy of Treasury's rates runs from January 2001 to May 2025.
+    assert data.start_year_coupons(start) == {}
+    if start < data.LAST_YEAR:
+        layer = data.history_layer(start)
+        average = data.history().series("avg_rate_on_dhp")[start] / data.PERCENT
+        assert layer["initial_effective_interest_rate"] == pytest.approx(average, rel=1e-12)
+        assert "initial_bond_coupon_spread" not in layer
+
+
+def test_tips_accrue_the_cpi_from_july_to_july():
+    rows = _csv_values(data.MONTHLY_FILE, "month")
+    accrued = data.cpi_inflation()
+    for year in (2009, 2021, 2023):
+        july = [float(rows[("cpiaucsl", f"{y}-07")]) for y in (year - 1, year)]
+        assert accrued[year] == pytest.approx(np.log(july[1] / july[0]), rel=1e-12)
+    # FY2023: TIPS accrued 3.2%, well below the 4.95% change of the fiscal years' mean CPI.
+    assert accrued[2023] < 0.035

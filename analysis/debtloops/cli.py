@@ -13,6 +13,7 @@
 ``debtloops list``     show the scenarios, the CBO vintages and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 ``debtloops export``   write the model as XMILE, for Stella and Simlin's editor
+``debtloops data refresh`` download the history's FRED series again into a new dataset folder
 
 ``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
 with no command prints the help on standard error and exits with status 2, as for any usage error.
@@ -21,7 +22,8 @@ Bad input exits with status 2 before anything runs or is written; a run that rea
 state (a negative stock, NaN) exits with status 3 and writes nothing; a sweep whose Dask cluster has
 lost every worker or its scheduler exits with status 4, keeping its finished chunks; a write the
 system refuses (a full disk or quota, a read-only file system, no permission) exits with status 5
-and one line, each file being old or new, never half-written. Ctrl-C exits with status 130 and
+and one line, each file being old or new, never half-written; ``data refresh`` exits with status 6
+when a download fails or its data fail a check, writing nothing. Ctrl-C exits with status 130 and
 one line saying what was kept; a closed pipe (``debtloops list | head -1``) exits quietly with 141.
 Anything else is a bug: it shows a traceback, asks for a report, and exits with status 1.
 """
@@ -142,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
         description="What happens when a large foreign holder sells US Treasuries.",
         epilog="Exit status: 0 done, 1 a failed fidelity check or a bug, 2 bad input or usage, "
         "3 a failed run, 4 a sweep's cluster lost, 5 a write refused (disk full, read-only), "
-        "130 interrupted. `debtloops COMMAND --help` "
+        "6 a download failed (data refresh), 130 interrupted. `debtloops COMMAND --help` "
         "describes a command.",
     )
     parser.add_argument(
@@ -184,6 +186,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"output folder (default: outputs); a second writer waits {LOCK_TIMEOUT:g} s",
     )
+
+    _data_option(run)
 
     commands.add_parser("list", help="show the scenarios, the CBO vintages and the parameters")
 
@@ -254,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the backtest"
     )
+    _data_option(backtest)
 
     from debtloops.validation.episodes import EPISODES
 
@@ -271,6 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     episodes.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for episodes.csv"
     )
+    _data_option(episodes)
 
     validate = commands.add_parser(
         "validate", help="the fidelity report: CBO, backtest, price impact, the article"
@@ -284,6 +290,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="VINTAGE",
         help="check the baseline against this CBO vintage, shipped or a folder (default: 2025-01)",
     )
+    _data_option(validate)
 
     explore = commands.add_parser(
         "explore",
@@ -401,6 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--no-projections", action="store_true", help="skip the prior/posterior projections"
     )
+    _data_option(calibrate)
 
     build = commands.add_parser("build", help="translate the .mdl with pysd")
     build.add_argument("--force", action="store_true", help="translate even if up to date")
@@ -426,7 +434,35 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--final-time", type=float, metavar="YEAR", help="last year simulated, with --scenario"
     )
+    data_command = commands.add_parser(
+        "data", help="the historical dataset: `data refresh` downloads its FRED series again"
+    )
+    data_commands = data_command.add_subparsers(dest="data_command", metavar="ACTION")
+    data_commands.required = True
+    refresh = data_commands.add_parser(
+        "refresh",
+        help="download the history's FRED series (yields, funds rate, CPI, SOMA, GDP, budget "
+        "totals) into a new dataset folder for --data; the only command that uses the network",
+    )
+    refresh.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="the dataset folder to write (the shipped files are never touched)",
+    )
     return parser
+
+
+def _data_option(command: argparse.ArgumentParser) -> None:
+    """Add ``--data DIR``: the historical dataset to use instead of the shipped one."""
+    command.add_argument(
+        "--data",
+        type=_path,
+        metavar="DIR",
+        help="a dataset folder written by `debtloops data refresh` to use instead of the "
+        "shipped history and monthly data (checked before anything runs)",
+    )
 
 
 def _prepare_all(
@@ -621,6 +657,14 @@ def _calibrate(args: argparse.Namespace) -> None:
     print(f"\n{len(written)} files in {args.out}/")
 
 
+def _data(args: argparse.Namespace) -> None:
+    from debtloops.model.refresh import format_changes, refresh
+
+    result = refresh(args.out)
+    print(format_changes(result))
+    print(f"\ndataset in {args.out}/; use it with --data {args.out}")
+
+
 def _wrapped(text: str) -> str:
     """Wrap a description or source under its row, at most ``LIST_WIDTH`` characters a line."""
     indent = " " * LIST_INDENT
@@ -755,6 +799,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "list": _list,
     "build": _build,
     "export": _export,
+    "data": _data,
 }
 
 
@@ -788,6 +833,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = getattr(args, "out", None) or getattr(args, "folder", None)
         if target is not None:
             check_output_place(target, export=args.command == "export")
+        if getattr(args, "data", None) is not None:
+            from debtloops.model.data import use_dataset
+
+            use_dataset(args.data)
         status = handler(args)
         sys.stdout.flush()
         if status:

@@ -47,6 +47,16 @@ class WriteError(DebtloopsError):
     exit_code = 5
 
 
+class DownloadError(DebtloopsError):
+    """``debtloops data refresh`` could not download a series, or what it got failed a check.
+
+    No network, a timeout, an HTTP error, a truncated or reshaped file, a value beyond its
+    revision tolerance: nothing is written.
+    """
+
+    exit_code = 6
+
+
 #: The ``errno`` values of a refused write: no space, over quota, read-only, no permission.
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG})
 #: A file system with less free space than this is taken to be full [bytes].

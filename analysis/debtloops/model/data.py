@@ -247,7 +247,10 @@ def csv_rows(path: Path, columns: tuple[str, ...]) -> list[list[str]]:
         number of fields.
     """
     if not path.is_file():
-        raise InputError(f"data file {path} is missing; it ships with debtloops in models/data/")
+        where = "it ships with debtloops in models/data/"
+        if path.parent != DATA_DIR:
+            where = "a dataset given with --data needs the shipped file names"
+        raise InputError(f"data file {path} is missing; {where}")
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
@@ -327,6 +330,74 @@ def read_dataset(path: Path, columns: tuple[str, ...]) -> Dataset:
             f"FY{first['fiscal_year']} twice"
         )
     return Dataset(path=path, frame=frame)
+
+
+#: The files of the historical dataset that ``--data DIR`` replaces, by their shipped names;
+#: ``debtloops data refresh`` writes a folder of them (:mod:`debtloops.model.refresh`).
+DATASET_FILES = (
+    HISTORY_FILE.name,
+    HISTORY_FILE.with_suffix(".md").name,
+    MONTHLY_FILE.name,
+    MONTHLY_FILE.with_suffix(".md").name,
+    MONTHLY_CATALOGUE.name,
+)
+
+
+def use_dataset(folder: Path | None) -> None:
+    """Read the history, the monthly data and their catalogue from ``folder`` from now on.
+
+    The folder holds files named as the shipped ones (:data:`DATASET_FILES`), as ``debtloops data
+    refresh`` writes them. They are read and checked at once, so a bad file stops a command before
+    anything runs; CBO's files and the debt's structure stay the shipped ones.
+
+    Parameters
+    ----------
+    folder : Path or None
+        The dataset's folder; None goes back to the shipped files.
+
+    Raises
+    ------
+    InputError
+        If the folder is missing, a file is missing or fails the readers' checks (naming the file
+        and line), or a series of the shipped file is absent from it.
+    """
+    base = DATA_DIR if folder is None else Path(folder)
+    if not base.is_dir():
+        raise InputError(
+            f"dataset folder {base} is missing; write one with `debtloops data refresh --out DIR`"
+        )
+    shipped = {
+        "history": set(read_dataset(DATA_DIR / HISTORY_FILE.name, HISTORY_COLUMNS).frame["series"]),
+        "monthly": {row[0] for row in csv_rows(DATA_DIR / MONTHLY_FILE.name, MONTHLY_COLUMNS)},
+    }
+    before = HISTORY_FILE.parent
+    _point_at(base)
+    try:
+        found = {
+            "history": set(history().frame["series"]),
+            "monthly": set(markets_monthly().columns),
+        }
+        for kind, path in (("history", HISTORY_FILE), ("monthly", MONTHLY_FILE)):
+            missing = sorted(shipped[kind] - found[kind])
+            if missing:
+                raise InputError(f"data file {path} lacks the series {', '.join(missing[:3])}")
+        for series in found["monthly"]:
+            monthly_units(series)
+    except BaseException:
+        _point_at(before)
+        raise
+
+
+def _point_at(folder: Path) -> None:
+    """Take the dataset's files from ``folder`` and forget what was read from the old ones."""
+    global HISTORY_FILE, MONTHLY_FILE, MONTHLY_CATALOGUE
+    HISTORY_FILE = folder / HISTORY_FILE.name
+    MONTHLY_FILE = folder / MONTHLY_FILE.name
+    MONTHLY_CATALOGUE = folder / MONTHLY_CATALOGUE.name
+    for reader in (history, markets_monthly, markets_monthly_notes, monthly_units):
+        reader.cache_clear()
+    history_gdp_path.cache_clear()
+    _history_then_cbo_gdp_path.cache_clear()
 
 
 def list_vintages() -> list[str]:
@@ -1149,6 +1220,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "expected_long_yield": steps(_span(ten_year, *years)),
         "cpi_inflation_path": steps(_span(cpi_inflation(), *years)),
         **_start_year_rates(start),
+        **start_year_coupons(start),
         **{name: steps(_span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
@@ -1176,6 +1248,72 @@ def _start_year_rates(start: int) -> dict[str, float]:
         "initial_bill_rate": observed_yields()["observed_bill_yield"],
     }
     return {name: float(values[start]) for name, values in rates.items() if start in values.index}
+
+
+#: Treasury's average interest rates on the marketable securities outstanding at the end of
+#: September [percent a year], in the historical dataset: the whole, bills, notes, bonds and TIPS.
+SEPTEMBER_RATES = {
+    "total": "avg_rate_marketable_sep",
+    "bills": "avg_rate_bills_sep",
+    "notes": "avg_rate_notes_sep",
+    "bonds": "avg_rate_bonds_sep",
+    "tips": "avg_rate_tips_sep",
+}
+
+
+def start_year_coupons(start: int) -> dict[str, float]:
+    """Return the coupons the debt outstanding carried at the end of FY``start``, from Treasury.
+
+    The interest bill at the start is the start year's net interest moved from the year's average
+    to its end: net interest times the interest Treasury's average rates imply at the end of
+    September over what they imply on average over the year (the mean of the two Septembers'
+    rates times marketable debt held by the public, each at its date, plus TIPS' inflation
+    compensation at the year's CPI inflation). Bills and TIPS start at Treasury's September
+    rates, the bonds at the notes' coupon plus Treasury's September spread of bonds over notes;
+    the model leaves the rest of the bill to the notes.
+
+    Parameters
+    ----------
+    start : int
+        The start year [year].
+
+    Returns
+    -------
+    dict
+        ``initial_effective_interest_rate``, ``initial_bill_rate``, ``initial_tips_real_coupon``
+        and ``initial_bond_coupon_spread`` [1/year]; empty if the data lack a September of
+        FY``start`` - 1 or FY``start`` (the run keeps the year's average rate and the table's
+        coupons).
+    """
+    data = history()
+    rates = {key: data.series(name) / PERCENT for key, name in SEPTEMBER_RATES.items()}
+    marketable = data.series("marketable_debt_held_by_public")
+    years = (start - 1, start)
+    needed = [*rates.values(), marketable]
+    if not all(year in values.index for values in needed for year in years):
+        return {}
+    structure = pd.read_csv(STRUCTURE_FILE, dtype={"value": float})
+    tips_share = (
+        structure[structure["series"] == "tips_share_of_marketable"]
+        .set_index("fiscal_year")["value"]
+        .reindex(list(years))
+        / PERCENT
+    )
+    inflation = float(cpi_inflation()[start])
+    tips = {year: float(tips_share[year]) * float(marketable[year]) for year in years}
+    at_end = float(rates["total"][start] * marketable[start]) + tips[start] * inflation
+    on_average = (
+        sum(float(rates["total"][year] * marketable[year]) for year in years) / len(years)
+        + sum(tips.values()) / len(years) * inflation
+    )
+    interest = float(data.series("net_interest")[start]) * at_end / on_average
+    return {
+        "initial_effective_interest_rate": interest
+        / float(data.series("debt_held_by_public")[start]),
+        "initial_bill_rate": float(rates["bills"][start]),
+        "initial_tips_real_coupon": float(rates["tips"][start]),
+        "initial_bond_coupon_spread": float(rates["bonds"][start] - rates["notes"][start]),
+    }
 
 
 def window_mean(values: pd.Series, start: int) -> float:
@@ -1272,13 +1410,25 @@ def observed_yields() -> dict[str, pd.Series]:
     return yields
 
 
-def cpi_inflation() -> pd.Series:
-    """CPI-U inflation of each fiscal year, as a continuous rate [1/year].
+#: TIPS principal follows the reference CPI, the CPI-U of three months before [months]: over a
+#: fiscal year (1 October to 1 October) it moves as the CPI-U from July to July.
+TIPS_INDEX_LAG_MONTHS = 3
 
-    The log change of the fiscal year's average CPI-U (FRED ``CPIAUCSL``) over the previous year's.
+
+def cpi_inflation() -> pd.Series:
+    """CPI-U inflation that TIPS principal accrued in each fiscal year, a continuous rate [1/year].
+
+    The log change of the reference CPI over the fiscal year: the CPI-U (FRED ``CPIAUCSL``) of
+    the month :data:`TIPS_INDEX_LAG_MONTHS` before October of FY``t`` over the same month a year
+    earlier (July to July), as Treasury indexes TIPS and as the budget records their inflation
+    compensation. The fiscal-year means would lag it by about a quarter: 4.95% in FY2023 against
+    the 3.23% TIPS accrued.
     """
-    cpi = fiscal_year_mean("cpiaucsl")
-    return (cpi / cpi.shift(1)).apply(math.log).dropna()
+    monthly = markets_monthly()["cpiaucsl"].dropna()
+    month = FISCAL_YEAR_START_MONTH - TIPS_INDEX_LAG_MONTHS
+    reference = monthly[monthly.index.month == month]
+    reference.index = reference.index.year.astype(int)
+    return (reference / reference.shift(1)).apply(math.log).dropna()
 
 
 def segment_shares(start: int, end: int) -> dict[str, dict[float, float]]:

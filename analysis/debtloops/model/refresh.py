@@ -1,0 +1,746 @@
+"""``debtloops data refresh``: the history's public series, downloaded again from their publisher.
+
+The shipped history (``history_2000_2025.csv``) and monthly layer (``markets_monthly.csv``) were
+compiled once. Most of their market and budget series are published by FRED, which the
+:data:`SOURCES` table names; this module downloads each from FRED's CSV endpoint
+(:data:`FRED_URL`), turns it into the shipped files' units and fiscal years, checks it, and writes
+a new dataset folder in the shipped layout, which ``--data DIR`` then uses
+(:func:`debtloops.model.data.use_dataset`). The shipped files are never written.
+
+What is refreshed, per row of the shipped files (the .md files define every series):
+
+* monthly: the H.15 yields and the funds rate (``tb3ms``, ``gs2`` ... ``gs30``, ``fedfunds``),
+  CPI-U (``cpiaucsl``), and the Fed's SOMA holdings from FRED ``TREAST`` (weekly, Wednesday
+  levels in $mn): the month's last Wednesday and the mean of its Wednesdays, in $bn;
+* fiscal years: ``net_interest``, ``revenue``, ``outlays`` and ``total_deficit`` (FRED ``FYOINT``,
+  ``FYFR``, ``FYONET``, ``-FYFSD``, $mn, to $bn), ``gdp_fy`` (the mean of FRED ``GDP``'s quarters
+  Q4 of t-1 to Q3 of t), ``gdp_calendar_year`` (``GDPA``), the yields' FY means and September
+  values from the refreshed months, ``fed_treasury_holdings`` from FY2024 (``TREAST`` on the last
+  Wednesday of September, as the shipped rows), and the rows derived from these by the formulas of
+  ``history_2000_2025.md`` (``primary_deficit``, ``other_means_of_financing``,
+  ``avg_rate_on_dhp``).
+
+Everything else (TIC's holdings and the transactions derived from them, MSPD's debt and bill
+shares, the Fed's fiscal-year holdings to FY2023 (OMB's, and a week average), the ACM term
+premium, the dollar index, auction sizes, the Ministry of Finance's interventions) is kept as
+shipped and listed as not refreshed. The dataset
+keeps the shipped window (FY2000-FY2025, January 2000 to September 2025): newer periods are not
+written, since the series that are not refreshed could not cover them.
+
+Checks, each a :class:`~debtloops.errors.DownloadError` with nothing written: an HTTP error, a
+timeout or no network; a response that is not FRED's CSV for the series (its value column
+renamed); a line that does not parse (a truncated file); a hole between the first and last
+observation, or an end before the dataset's window ends; a value outside the tolerance of its
+:class:`Tolerance` from the shipped one (a revision that large is a broken series or a change of
+units, which the message names).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import http.client
+import io
+import math
+import shutil
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from debtloops.errors import DownloadError, InputError
+from debtloops.io import check_targets, install_files, prepare_output_folder, scratch_prefix
+from debtloops.model import data
+
+#: FRED's CSV download of one series, all observations.
+FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+#: The longest a request may wait for FRED to connect or to send more data [s].
+TIMEOUT = 30.0
+#: FRED's text for a value it does not publish (older files "."; newer ones an empty field).
+FRED_MISSING = frozenset({".", ""})
+#: The first column of FRED's CSV files (older files: ``DATE``).
+FRED_DATE_COLUMNS = ("observation_date", "DATE")
+#: Millions in a billion: FRED gives budget totals and SOMA holdings in $mn, the dataset in $bn.
+MILLIONS_PER_BILLION = 1000.0
+#: Days between FRED's weekly observations [day].
+DAYS_PER_WEEK = 7
+#: The months of a fiscal year [months], and September, the month of ``_sep`` rows.
+MONTHS_PER_FY = data.MONTHS_PER_YEAR
+SEPTEMBER = data.FISCAL_YEAR_START_MONTH - 1
+#: Quarters in a fiscal year: Q4 of t-1 and Q1-Q3 of t make FY t's GDP.
+QUARTERS_PER_FY = 4
+#: End-FY1999 debt held by the public [$bn], OMB Historical Tables, Table 7.1 (FY2024 Budget),
+#: the starting stock of ``other_means_of_financing`` and ``avg_rate_on_dhp`` for FY2000, as
+#: ``history_2000_2025.md`` states.
+DEBT_END_FY1999 = 3632.363
+#: A refreshed value within this many units of the shipped value's last decimal is the same
+#: number rounded (a mean recomputed from the same months may round either way at a half) [1].
+ROUNDING = 0.5 + 1e-9
+#: A refreshed value more than this many times the shipped one (or less than its inverse) is
+#: reported as a change of units rather than a revision [1].
+UNITS_RATIO = 2.0
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a refreshed value may lie from the shipped one: ``absolute + relative * |shipped|``.
+
+    Attributes
+    ----------
+    name : str
+        The constant's name, for messages.
+    absolute : float
+        [the series' units]
+    relative : float
+        [1]
+    """
+
+    name: str
+    absolute: float
+    relative: float
+
+    def allows(self, new: float, old: float) -> bool:
+        """Tell whether ``new`` is within the tolerance of ``old``."""
+        return abs(new - old) <= self.absolute + self.relative * abs(old)
+
+
+#: H.15 rates are published to 0.01 percentage point and not revised; the shipped copies were
+#: rounded once more: two rounding steps [percentage points].
+RATES = Tolerance("RATES", absolute=0.02, relative=0.0)
+#: CPI-U, seasonally adjusted: BLS revises five years of seasonal factors each February, by well
+#: under 1% of the index; a change of base year would move it by far more.
+CPI = Tolerance("CPI", absolute=0.0, relative=0.01)
+#: Nominal GDP: BEA's comprehensive revisions move levels by up to about 3% (the 2023 one raised
+#: recent years by 1-2%; OMB's published FY GDP differs from the shipped by up to 2.3%).
+GDP = Tolerance("GDP", absolute=0.0, relative=0.05)
+#: Budget totals: the Monthly Treasury Statement's year-end figures are revised by OMB by well
+#: under 2%; $2bn covers rounding of the small ones (a surplus year's deficit near zero).
+BUDGET = Tolerance("BUDGET", absolute=2.0, relative=0.02)
+#: H.4.1 holdings are not revised; 0.1% covers the shipped copies' rounding of $mn to $bn.
+SOMA = Tolerance("SOMA", absolute=0.01, relative=0.001)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One FRED series and the shipped series it refreshes.
+
+    Attributes
+    ----------
+    fred_id : str
+        FRED's series id.
+    frequency : str
+        ``"monthly"``, ``"weekly"``, ``"quarterly"`` or ``"annual"``. FRED dates a period by its
+        first day, but a fiscal-year series by the FY's last (30 September of the year it ends
+        in): the year of the date is the fiscal year either way.
+    tolerance : Tolerance
+        Of the shipped series it refreshes.
+    scale : float
+        FRED's value times this is the dataset's [dataset units / FRED units].
+    """
+
+    fred_id: str
+    frequency: str
+    tolerance: Tolerance
+    scale: float = 1.0
+
+
+#: FRED's millions of dollars in the dataset's billions [$bn / $mn].
+_MN = 1.0 / MILLIONS_PER_BILLION
+#: Every series refreshed, by FRED id.
+SOURCES = {
+    source.fred_id: source
+    for source in (
+        *(Source(i, "monthly", RATES) for i in ("TB3MS", "GS2", "GS3", "GS5", "GS7", "GS10")),
+        *(Source(i, "monthly", RATES) for i in ("GS20", "GS30", "FEDFUNDS")),
+        Source("CPIAUCSL", "monthly", CPI),
+        Source("TREAST", "weekly", SOMA, _MN),
+        Source("GDP", "quarterly", GDP),
+        Source("GDPA", "annual", GDP),
+        Source("FYOINT", "annual", BUDGET, _MN),
+        Source("FYFR", "annual", BUDGET, _MN),
+        Source("FYONET", "annual", BUDGET, _MN),
+        Source("FYFSD", "annual", BUDGET, -_MN),
+    )
+}
+#: Monthly series copied from FRED month by month: dataset name -> FRED id.
+MONTHLY_COPIES = {
+    name: name.upper() for name in ("tb3ms", "gs2", "gs3", "gs5", "gs7", "gs10", "gs20", "gs30")
+} | {"fedfunds": "FEDFUNDS", "cpiaucsl": "CPIAUCSL"}
+#: Fiscal-year totals copied from FRED: dataset name -> FRED id (sign and units in SOURCES).
+FY_COPIES = {
+    "net_interest": "FYOINT",
+    "revenue": "FYFR",
+    "outlays": "FYONET",
+    "total_deficit": "FYFSD",
+    "gdp_calendar_year": "GDPA",
+}
+#: The first fiscal year whose ``fed_treasury_holdings`` is the H.4.1 level on the last Wednesday
+#: of September (``history_2000_2025.md``; earlier years are OMB's Table 7.1, and FY2023 a week
+#: average): from it on, the refresh takes FRED ``TREAST``'s level that day [year].
+H41_FISCAL_YEARS_FROM = 2024
+#: Rows of the history dated by calendar year, not fiscal year.
+CALENDAR_YEARS = ("gdp_calendar_year",)
+#: Fiscal-year means and September values of refreshed months: dataset name -> (monthly series,
+#: kind).
+FY_FROM_MONTHS = {
+    "gs10_fy_avg": ("gs10", "mean"),
+    "gs10_sep": ("gs10", "september"),
+    "tb3m_fy_avg": ("tb3ms", "mean"),
+    "tb3m_sep": ("tb3ms", "september"),
+    "fedfunds_fy_avg": ("fedfunds", "mean"),
+}
+#: Rows derived from refreshed ones by the formulas of ``history_2000_2025.md``.
+DERIVED = ("primary_deficit", "other_means_of_financing", "avg_rate_on_dhp")
+
+#: ``opener(url, timeout [s])`` returns a response's body, raising what :mod:`urllib` raises.
+Opener = Callable[[str, float], bytes]
+
+
+def fetch_url(url: str, timeout: float = TIMEOUT) -> bytes:
+    """Download ``url`` with :mod:`urllib`, waiting at most ``timeout`` seconds at a time.
+
+    Returns
+    -------
+    bytes
+        The response's body.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "debtloops-data-refresh"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read()
+
+
+def download(fred_id: str, opener: Opener) -> bytes:
+    """Download one FRED series as CSV, turning every failure into one line.
+
+    Raises
+    ------
+    DownloadError
+        On an HTTP error, a timeout, no network, or a response cut short.
+    """
+    url = FRED_URL.format(series=fred_id)
+    host = urllib.parse.urlsplit(url).hostname
+    try:
+        return opener(url, TIMEOUT)
+    except urllib.error.HTTPError as error:
+        raise DownloadError(
+            f"FRED answered HTTP {error.code} ({error.reason}) for series {fred_id} ({url}); "
+            "nothing was written"
+        ) from None
+    except TimeoutError as error:
+        raise _timeout(fred_id, host) from error
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise _timeout(fred_id, host) from None
+        raise DownloadError(
+            f"cannot reach {host} ({error.reason}): is this machine offline? nothing was written"
+        ) from None
+    except http.client.IncompleteRead as error:
+        raise DownloadError(
+            f"FRED's file for series {fred_id} was cut short after {len(error.partial)} bytes; "
+            "try again; nothing was written"
+        ) from None
+    except (OSError, http.client.HTTPException) as error:  # a connection reset mid-transfer
+        raise DownloadError(
+            f"the download of series {fred_id} from {host} failed ({error}); try again; nothing "
+            "was written"
+        ) from None
+
+
+def _timeout(fred_id: str, host: str | None) -> DownloadError:
+    return DownloadError(
+        f"{host} did not answer within {TIMEOUT:g} s (series {fred_id}): offline or slow; try "
+        "again later; nothing was written"
+    )
+
+
+def parse_fred(fred_id: str, body: bytes) -> pd.Series:
+    """Read FRED's CSV of one series and check its shape.
+
+    Parameters
+    ----------
+    fred_id : str
+        The series asked for: the value column must carry its name.
+    body : bytes
+        The response.
+
+    Returns
+    -------
+    pandas.Series
+        Values [FRED's units] by date (``pandas.Timestamp``), NaN where FRED publishes none.
+
+    Raises
+    ------
+    DownloadError
+        If the header is not ``observation_date,<id>``, a line does not parse (a truncated file),
+        or dates repeat or go backwards.
+    """
+    where = f"FRED's file for series {fred_id}"
+    try:
+        lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        raise DownloadError(f"{where} is not CSV text; nothing was written") from None
+    header = tuple(lines[0]) if lines else ()
+    if len(header) != 2 or header[0] not in FRED_DATE_COLUMNS or header[1] != fred_id:
+        raise DownloadError(
+            f"{where}: the header is '{','.join(header)[:80]}', expected "
+            f"'observation_date,{fred_id}' (a renamed column or not FRED's CSV); nothing was "
+            "written"
+        )
+    dates, values = [], []
+    for number, row in enumerate(lines[1:], start=2):
+        try:
+            if len(row) != 2:
+                raise ValueError
+            date = pd.Timestamp(dt.date.fromisoformat(row[0]))
+            value = math.nan if row[1].strip() in FRED_MISSING else float(row[1])
+        except ValueError:
+            raise DownloadError(
+                f"{where}, line {number}: '{','.join(row)[:60]}' is not a date and a number "
+                "(a truncated file?); nothing was written"
+            ) from None
+        if dates and date <= dates[-1]:
+            raise DownloadError(f"{where}, line {number}: {row[0]} does not follow {dates[-1]:%F}")
+        dates.append(date)
+        values.append(value)
+    if not dates:
+        raise DownloadError(f"{where} holds no observations; nothing was written")
+    return pd.Series(values, index=pd.DatetimeIndex(dates), name=fred_id)
+
+
+def _check_span(
+    source: Source, series: pd.Series, first: pd.Timestamp, last_needed: pd.Timestamp
+) -> None:
+    """Refuse a hole between observations from ``first`` on, or an end before ``last_needed``.
+
+    Earlier observations are not checked: FRED's fiscal-year series jump from June 1976 to
+    September 1977 (the fiscal year's start moved from July to October).
+    """
+    dates = series.index[series.index >= first]
+    where = f"FRED's series {source.fred_id}"
+    if source.frequency == "weekly":
+        gaps = dates[1:][(dates[1:] - dates[:-1]).days != DAYS_PER_WEEK]
+    else:
+        step = {"monthly": 1, "quarterly": 3, "annual": 12}[source.frequency]
+        months = dates.year * 12 + dates.month
+        gaps = dates[1:][(months[1:] - months[:-1]) != step]
+    if dates.empty:
+        raise DownloadError(f"{where} has no observation after {first:%F}; nothing was written")
+    if len(gaps):
+        raise DownloadError(f"{where} has a gap before {gaps[0]:%F}; nothing was written")
+    if dates[-1] < last_needed:
+        raise DownloadError(
+            f"{where} ends on {dates[-1]:%F}; the dataset needs it to {last_needed:%F} "
+            "(a truncated file?); nothing was written"
+        )
+
+
+@dataclass
+class Change:
+    """What a refresh changed in one shipped series."""
+
+    series: str
+    file: str
+    source: str
+    periods: int = 0
+    changed: int = 0
+    first: str = ""
+    last: str = ""
+    largest: float = 0.0
+    largest_at: str = ""
+    old: str = ""
+    new: str = ""
+    units: str = ""
+
+
+@dataclass
+class Refresh:
+    """The refreshed files' rows and what changed.
+
+    Attributes
+    ----------
+    history, monthly : list of list of str
+        The rows of ``history_2000_2025.csv`` and ``markets_monthly.csv``, header first.
+    changes : list of Change
+        One per refreshed series.
+    kept : list of str
+        The shipped series not refreshed.
+    """
+
+    history: list[list[str]]
+    monthly: list[list[str]]
+    changes: list[Change] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    fetched: str = ""
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _replace(
+    rows: list[list[str]],
+    name: str,
+    key: Callable[[list[str]], object],
+    values: dict[object, float],
+    change: Change,
+    tolerance: Tolerance | None,
+    label: str,
+    source: str | None = None,
+) -> None:
+    """Write refreshed ``values`` into the rows of series ``name``, checking and counting them.
+
+    ``source``, if given, replaces the ``source`` field (the history's last column) of each row
+    written.
+    """
+    for row in rows:
+        if row[0] != name or key(row) not in values:
+            continue
+        new = values[key(row)]
+        if math.isnan(new):
+            continue
+        where = label.format(key(row))
+        old_text = row[2]
+        if old_text.strip():
+            old = float(old_text)
+            if tolerance is not None and not tolerance.allows(new, old):
+                raise _beyond(f"{name} for {where}", new, old_text, tolerance)
+            digits = _decimals(old_text)
+            # the shipped value is a rounding of the refreshed one: no revision, keep its text
+            same = abs(new - old) <= ROUNDING * 10.0**-digits
+            text = old_text if same else f"{new:.{digits}f}"
+        else:
+            old = math.nan
+            text = f"{new:.6g}"
+        change.periods += 1
+        if old_text != text and not (old_text.strip() and float(text) == old):
+            change.changed += 1
+            change.first = change.first or where
+            change.last = where
+            size = abs(float(text) - old) if not math.isnan(old) else math.inf
+            if size > change.largest or not change.largest_at:
+                change.largest, change.largest_at = size, where
+                change.old, change.new = old_text or "missing", text
+        row[2] = text
+        if source is not None:
+            row[-1] = source
+
+
+def _beyond(what: str, new: float, old_text: str, tolerance: Tolerance) -> DownloadError:
+    """Return the error for a refreshed value too far from the shipped one, naming units if so."""
+    old = float(old_text)
+    ratio = new / old if old else math.inf
+    if 1 / UNITS_RATIO < abs(ratio) < UNITS_RATIO:
+        why = (
+            f"beyond the tolerance {tolerance.name} ({tolerance.absolute:g} + "
+            f"{tolerance.relative:.1%} of the value)"
+        )
+    else:
+        why = f"about {ratio:.3g} times the shipped value: a change of units?"
+    return DownloadError(
+        f"the refreshed {what} is {new:.6g}, the shipped {old_text}: {why}; nothing was written"
+    )
+
+
+def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> Refresh:
+    """Download every :data:`SOURCES` series and build the refreshed files' rows; write nothing.
+
+    Parameters
+    ----------
+    opener : callable, optional
+        ``opener(url, timeout)`` returns the body; :func:`fetch_url` by default (looked up when
+        called, so that tests can serve recorded responses in its place).
+    today : datetime.date, optional
+        The date recorded as the download's.
+
+    Returns
+    -------
+    Refresh
+        The rows and the changes.
+
+    Raises
+    ------
+    DownloadError
+        On the first download or check that fails.
+    """
+    opener = opener or fetch_url
+    fetched = {fred_id: parse_fred(fred_id, download(fred_id, opener)) for fred_id in SOURCES}
+    history_rows = data.csv_rows(data.DATA_DIR / data.HISTORY_FILE.name, data.HISTORY_COLUMNS)
+    monthly_rows = data.csv_rows(data.DATA_DIR / data.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
+    months = pd.PeriodIndex(sorted({row[1] for row in monthly_rows}), freq="M")
+    last_month = months.max().to_timestamp()
+    ends = {
+        "monthly": last_month,
+        "weekly": last_month,
+        "quarterly": (months.max() - 2).to_timestamp(),
+        "annual": pd.Timestamp(year=data.LAST_YEAR, month=1, day=1),
+    }
+    # the window's first fiscal year starts in October of the year before
+    first = pd.Timestamp(year=data.FIRST_YEAR - 1, month=data.FISCAL_YEAR_START_MONTH, day=1)
+    for fred_id, series in fetched.items():
+        _check_span(SOURCES[fred_id], series, first, ends[SOURCES[fred_id].frequency])
+    result = Refresh(
+        history=[list(data.HISTORY_COLUMNS), *history_rows],
+        monthly=[list(data.MONTHLY_COLUMNS), *monthly_rows],
+        fetched=f"{today or dt.datetime.now(dt.UTC).date():%Y-%m-%d}",
+    )
+    monthly = _monthly_values(fetched)
+    by_month = {name: _by_period(values) for name, values in monthly.items()}
+    for name, values in by_month.items():
+        fred_id = MONTHLY_COPIES.get(name, "TREAST")
+        change = Change(name, data.MONTHLY_FILE.name, fred_id)
+        _replace(
+            result.monthly[1:],
+            name,
+            lambda row: row[1],
+            values,
+            change,
+            SOURCES[fred_id].tolerance,
+            "{}",
+        )
+        for row in result.monthly[1:]:
+            if row[0] == name and row[3] == "missing" and row[2]:
+                row[3] = "reported" if name in MONTHLY_COPIES else "derived"
+        result.changes.append(change)
+    yearly = _fy_values(fetched, monthly)
+    sources = {name: _fy_source(name) for name in yearly}
+    for name, values in yearly.items():
+        fred_id, tolerance = sources[name]
+        change = Change(name, data.HISTORY_FILE.name, fred_id)
+        _replace(
+            result.history[1:],
+            name,
+            lambda row: int(row[1]),
+            values,
+            change,
+            tolerance,
+            "{}" if name in CALENDAR_YEARS else "FY{}",
+            f"FRED series {fred_id} (fred.stlouisfed.org/series/{fred_id}), downloaded "
+            f"{result.fetched} by debtloops data refresh",
+        )
+        result.changes.append(change)
+    _derive(result)
+    refreshed = {change.series for change in result.changes}
+    shipped = dict.fromkeys(row[0] for row in [*history_rows, *monthly_rows])
+    result.kept = [name for name in shipped if name not in refreshed]
+    units = {row[0]: row[3] for row in history_rows}
+    for change in result.changes:
+        change.units = units.get(change.series) or data.monthly_units(change.series)
+    return result
+
+
+def _by_period(values: pd.Series) -> dict[object, float]:
+    return {period.strftime("%Y-%m"): float(value) for period, value in values.items()}
+
+
+def _monthly_values(fetched: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Return the monthly series in the dataset's units, by month (``pandas.Period``)."""
+    monthly = {}
+    for name, fred_id in MONTHLY_COPIES.items():
+        series = fetched[fred_id] * SOURCES[fred_id].scale
+        monthly[name] = pd.Series(series.to_numpy(), index=series.index.to_period("M"))
+    weekly = fetched["TREAST"].dropna() * SOURCES["TREAST"].scale
+    grouped = weekly.groupby(weekly.index.to_period("M"))
+    monthly["treast_last_wednesday"] = grouped.last()
+    monthly["treast_month_mean"] = grouped.mean()
+    return monthly
+
+
+def _fiscal_years(index: pd.PeriodIndex) -> pd.Index:
+    return pd.Index(index.year + (index.month >= data.FISCAL_YEAR_START_MONTH))
+
+
+def _fy_values(fetched: dict[str, pd.Series], monthly: dict[str, pd.Series]) -> dict[str, dict]:
+    """Return the fiscal-year series in the dataset's units, by fiscal year [year]."""
+    yearly: dict[str, dict] = {}
+    for name, fred_id in FY_COPIES.items():
+        series = fetched[fred_id] * SOURCES[fred_id].scale
+        yearly[name] = dict(zip(series.index.year, series.to_numpy(), strict=True))
+    quarters = fetched["GDP"]
+    groups = quarters.groupby(_fiscal_years(quarters.index.to_period("M")))
+    whole = groups.count() == QUARTERS_PER_FY
+    yearly["gdp_fy"] = groups.mean()[whole].to_dict()
+    september = monthly["treast_last_wednesday"]
+    september = september[(september.index.month == SEPTEMBER)]
+    yearly["fed_treasury_holdings"] = {
+        int(month.year): float(value)
+        for month, value in september.items()
+        if month.year >= H41_FISCAL_YEARS_FROM
+    }
+    for name, (monthly_name, kind) in FY_FROM_MONTHS.items():
+        series = monthly[monthly_name]
+        if kind == "september":
+            september = series[series.index.month == SEPTEMBER]
+            yearly[name] = dict(zip(september.index.year, september.to_numpy(), strict=True))
+            continue
+        groups = series.groupby(_fiscal_years(series.index))
+        whole = groups.count() == MONTHS_PER_FY
+        yearly[name] = groups.mean()[whole].to_dict()
+    return yearly
+
+
+def _fy_source(name: str) -> tuple[str, Tolerance]:
+    named = {"gdp_fy": "GDP", "fed_treasury_holdings": "TREAST"}
+    fred_id = FY_COPIES.get(name) or named.get(name) or MONTHLY_COPIES[FY_FROM_MONTHS[name][0]]
+    return fred_id, SOURCES[fred_id].tolerance
+
+
+def _derive(result: Refresh) -> None:
+    """Recompute the rows derived from refreshed ones by ``history_2000_2025.md``'s formulas."""
+    table = {}
+    for row in result.history[1:]:
+        table.setdefault(row[0], {})[int(row[1])] = float(row[2])
+    deficit, interest = table["total_deficit"], table["net_interest"]
+    debt = {data.FIRST_YEAR - 1: DEBT_END_FY1999, **table["debt_held_by_public"]}
+    derived = {
+        "primary_deficit": {y: deficit[y] - interest[y] for y in deficit if y in interest},
+        "other_means_of_financing": {
+            y: debt[y] - debt[y - 1] - deficit[y] for y in deficit if y in debt and y - 1 in debt
+        },
+        "avg_rate_on_dhp": {
+            y: data.PERCENT * interest[y] / ((debt[y - 1] + debt[y]) / 2)
+            for y in interest
+            if y in debt and y - 1 in debt
+        },
+    }
+    for name in DERIVED:
+        change = Change(name, data.HISTORY_FILE.name, "derived")
+        key = lambda row: int(row[1])  # noqa: E731
+        note = f"derived as above from rows refreshed from FRED on {result.fetched}"
+        _replace(result.history[1:], name, key, derived[name], change, None, "FY{}", note)
+        result.changes.append(change)
+
+
+def format_changes(result: Refresh) -> str:
+    """Return the table of what a refresh changed, and the series it kept, as text."""
+    lines = [f"{'series':<28} {'changed':>9}  {'first - last':<22} largest revision"]
+    for change in result.changes:
+        span = f"{change.first} - {change.last}" if change.changed else ""
+        largest = (
+            f"{change.largest_at}: {change.old} -> {change.new} {change.units}"
+            if change.changed
+            else "none"
+        )
+        count = f"{change.changed}/{change.periods}"
+        lines.append(f"{change.series:<28} {count:>9}  {span:<22} {largest}")
+    lines.append("")
+    lines.append(f"not refreshed (kept as shipped): {', '.join(result.kept)}")
+    return "\n".join(lines)
+
+
+def _markdown(result: Refresh, file: str) -> str:
+    """Return the section appended to a shipped .md file: where its refreshed rows came from."""
+    rows = [c for c in result.changes if c.file == file]
+    lines = [
+        "",
+        f"## This copy: refreshed on {result.fetched}",
+        "",
+        "Written by `debtloops data refresh`, which downloaded the series below from FRED",
+        f"(`{FRED_URL}`) and converted them as the sections above define;",
+        "every other series is as shipped. The window is the shipped one.",
+        "",
+        "| series | FRED | values changed | largest revision |",
+        "|---|---|---|---|",
+    ]
+    for change in rows:
+        largest = f"{change.largest_at}: {change.old} -> {change.new}" if change.changed else "-"
+        counted = f"{change.changed} of {change.periods}"
+        lines.append(f"| `{change.series}` | {change.source} | {counted} | {largest} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+#: The columns of ``markets_series.csv`` that name the copy a series was read from, and the count
+#: of its missing months.
+COPY_COLUMNS, MISSING_COLUMN = ("copy_repo", "copy_path", "copy_commit"), "missing_rows"
+
+
+def _catalogue(result: Refresh) -> list[list[str]]:
+    """Return ``markets_series.csv`` with the refreshed monthly series' copy named as FRED's."""
+    with (data.DATA_DIR / data.MONTHLY_CATALOGUE.name).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    columns = [header.index(name) for name in COPY_COLUMNS]
+    missing = header.index(MISSING_COLUMN)
+    refreshed = {c.series: c.source for c in result.changes if c.file == data.MONTHLY_FILE.name}
+    counts: dict[str, int] = {}
+    for row in result.monthly[1:]:
+        counts[row[0]] = counts.get(row[0], 0) + (row[3] == "missing")
+    for row in rows[1:]:
+        if row[0] in refreshed:
+            url = FRED_URL.format(series=refreshed[row[0]])
+            texts = (urllib.parse.urlsplit(url).hostname or "", url, f"downloaded {result.fetched}")
+            for column, text in zip(columns, texts, strict=True):
+                row[column] = text
+            row[missing] = str(counts[row[0]])
+    return rows
+
+
+def write_dataset(out: Path, result: Refresh) -> list[Path]:
+    """Write the refreshed dataset's files into ``out`` together, each atomic.
+
+    The folder must hold none of :data:`debtloops.model.data.DATASET_FILES` that debtloops did
+    not write (:func:`debtloops.io.check_targets`).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = Path(out).absolute()
+    prepare_output_folder(out)
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dataset"), dir=out))
+    try:
+        tables = {
+            data.HISTORY_FILE.name: result.history,
+            data.MONTHLY_FILE.name: result.monthly,
+            data.MONTHLY_CATALOGUE.name: _catalogue(result),
+        }
+        for name, rows in tables.items():
+            with (scratch / name).open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(rows)
+        for csv_name in (data.HISTORY_FILE.name, data.MONTHLY_FILE.name):
+            md = Path(csv_name).with_suffix(".md").name
+            text = (data.DATA_DIR / md).read_text(encoding="utf-8")
+            (scratch / md).write_text(text + _markdown(result, csv_name), encoding="utf-8")
+        install_files(out, {name: scratch / name for name in data.DATASET_FILES})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [out / name for name in data.DATASET_FILES]
+
+
+def refresh(out: Path, opener: Opener | None = None) -> Refresh:
+    """Download, check and write a refreshed dataset into ``out``; see the module's docstring.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset folder to write (``--out``); the shipped files are only read.
+    opener : callable, optional
+        ``opener(url, timeout)`` returns a response's body; :func:`fetch_url` by default.
+
+    Returns
+    -------
+    Refresh
+        What was written and what changed.
+
+    Raises
+    ------
+    InputError
+        If ``out`` holds a file of the dataset's names that debtloops did not write (exit 2).
+    DownloadError
+        If a download or a check fails; nothing is written then.
+    """
+    if Path(out).resolve() == data.DATA_DIR.resolve():
+        raise InputError(
+            f"--out {out} is the shipped data folder, which data refresh never writes; choose "
+            "another folder, e.g. data/refreshed"
+        )
+    check_targets(out, data.DATASET_FILES)
+    result = refresh_rows(opener)
+    write_dataset(out, result)
+    return result
