@@ -17,7 +17,6 @@ already off in both runs costs nothing and gets exactly zero.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import xarray as xr
 
 from debtloops.errors import InputError, SimulationError, unknown_name
 from debtloops.io import atomic_file, check_targets
+from debtloops.limits import check_count, check_seed, read_toml
 from debtloops.model import ensemble
 from debtloops.model.contract import value_problems
 from debtloops.model.parameters import ParameterTable, Value, load_parameters
@@ -114,8 +114,7 @@ def load_mechanisms(
         If an entry lacks its fields, names an unknown parameter or gives an invalid value.
     """
     table = table or load_parameters()
-    with open(path, "rb") as stream:
-        raw = tomllib.load(stream)
+    raw, _, _ = read_toml(path, f"mechanism table {path}")
     mechanisms = []
     for name, entry in raw.items():
         off = entry.get("off") if isinstance(entry, dict) else None
@@ -379,6 +378,8 @@ def attribute(
     InputError
         On an unknown scenario or mechanism.
     """
+    permutations = check_count(permutations, "--permutations", low=MIN_ENSEMBLE)
+    seed = check_seed(seed, "--seed")
     table = load_parameters()
     scenario = prepare(name, table=table)
     baseline = prepare(REFERENCE, table=table)  # the reference of `debtloops run` too

@@ -114,17 +114,6 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _positive(text: str) -> int:
-    """Check a positive whole number given on the command line."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if number < 2:
-        raise argparse.ArgumentTypeError(f"{number} is too few; give at least 2")
-    return number
-
-
 def version_text() -> str:
     """Return the package's version and the model file's short SHA-256, as ``--version`` prints."""
     short = model_hash(MODEL_FILE)[:SHORT_HASH]
@@ -216,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     attribute.add_argument(
         "--permutations",
-        type=_positive,
+        type=int,
         default=DEFAULT_PERMUTATIONS,
         metavar="N",
         help=f"orders sampled beyond {EXACT_LIMIT} mechanisms (default: {DEFAULT_PERMUTATIONS})",

@@ -13,6 +13,8 @@ DPI = 130
 #: Width, and height per mechanism of each panel [inch].
 PANEL_WIDTH, ROW_HEIGHT, BASE_HEIGHT = 5.5, 0.38, 1.6
 RAISES, LOWERS, ENDS = "#c0392b", "#1f5fa8", "#7f7f7f"
+#: Room left beside the longest bar for its label [fraction of the axis].
+MARGIN = 0.15
 
 
 def plot_waterfall(
@@ -54,6 +56,7 @@ def plot_waterfall(
                 fontsize="x-small",
             )
         ax.axvline(0.0, color="black", linewidth=0.6)
+        ax.margins(x=MARGIN)
         ax.set_title(long_name, fontsize="medium")
         ax.set_xlabel(units)
         ax.grid(axis="x", alpha=0.3)
