@@ -33,7 +33,13 @@ from debtloops.model.contract import value_problems
 from debtloops.model.parameters import ParameterTable, Value, load_parameters
 from debtloops.model.run import CONVENTIONS, PreparedRun, prepare
 from debtloops.model.scenarios import REFERENCE
-from debtloops.outputs import BASIS_POINTS, debt_to_year_gdp, headline
+from debtloops.outputs import (
+    BASIS_POINTS,
+    debt_to_year_gdp_of_runs,
+    extra_interest,
+    horizon_time,
+    peak_extra_yield,
+)
 from debtloops.paths import MODELS_DIR
 from debtloops.provenance import provenance_attrs
 
@@ -310,9 +316,10 @@ def run_coalitions(
     )
 
 
-def _dataset(times: np.ndarray, results: Mapping[str, np.ndarray], row: int) -> xr.Dataset:
+def _dataset(times: np.ndarray, results: Mapping[str, np.ndarray]) -> xr.Dataset:
     return xr.Dataset(
-        {name: ("time", results[name][row]) for name in VARIABLES}, coords={"time": times}
+        {name: (("coalition", "time"), results[name]) for name in VARIABLES},
+        coords={"time": times},
     )
 
 
@@ -323,6 +330,13 @@ def coalition_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each coalition's extras, as :func:`debtloops.outputs.headline` defines them.
 
+    Parameters
+    ----------
+    times : numpy.ndarray
+        The saved times [year].
+    scenario, baseline : mapping of str to numpy.ndarray
+        Each of :data:`VARIABLES`, shape ``(coalitions, times)`` [the .mdl's units].
+
     Returns
     -------
     scalars : numpy.ndarray
@@ -330,18 +344,15 @@ def coalition_values(
     path : numpy.ndarray
         Shape ``(coalitions, times)``: the scenario's 10-year yield less the baseline's [bp].
     """
-    count = len(scenario["market_yield"])
-    scalars = np.empty((count, len(OUTCOMES)))
-    for i in range(count):
-        ours, theirs = _dataset(times, scenario, i), _dataset(times, baseline, i)
-        row = headline("", ours, theirs)
-        extra_ratio = row.debt_to_gdp_horizon - debt_to_year_gdp(theirs, row.horizon_year)
-        raw = {
-            "extra_interest": row.extra_interest,
-            "peak_extra_yield": row.peak_extra_yield,
-            "extra_debt_to_gdp": extra_ratio,
-        }
-        scalars[i] = [raw[name] * OUTCOMES[name][2] for name in OUTCOMES]
+    ours, theirs = _dataset(times, scenario), _dataset(times, baseline)
+    when = horizon_time(ours)
+    raw = {
+        "extra_interest": extra_interest(ours, theirs, when),
+        "peak_extra_yield": peak_extra_yield(ours, theirs),
+        "extra_debt_to_gdp": debt_to_year_gdp_of_runs(ours, when)
+        - debt_to_year_gdp_of_runs(theirs, when),
+    }
+    scalars = np.stack([raw[name].to_numpy() * OUTCOMES[name][2] for name in OUTCOMES], axis=1)
     path = BASIS_POINTS * (scenario["market_yield"] - baseline["market_yield"])
     return scalars, path
 
