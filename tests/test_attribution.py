@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from debtloops import cli
+from debtloops import attribution, cli
 from debtloops.attribution import (
     EXACT_LIMIT,
     OUTCOMES,
@@ -155,3 +155,42 @@ def test_a_bad_name_exits_2_naming_the_nearest_and_writes_nothing(argv, named, t
     err = capsys.readouterr().err
     assert named in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def _assert_adds_up(dataset: xr.Dataset) -> None:
+    for outcome in [*OUTCOMES, PATH_OUTCOME]:
+        whole = dataset[f"share_{outcome}"].sum("mechanism") + dataset[f"remainder_{outcome}"]
+        np.testing.assert_allclose(whole, dataset[f"total_{outcome}"], atol=ADDITIVITY)
+
+
+def test_a_scenario_whose_driver_path_differs_runs_in_two_ensembles_and_adds_up():
+    # yen_crisis gives yen_pressure_shock a path: the scenario and the baseline cannot share one
+    # ensemble, whose runs differ in constants only
+    dataset = attribution.attribute("yen_crisis", ["yen_defence", "fed_rule"])
+    _assert_adds_up(dataset)
+    row = headline("yen_crisis", run_scenario("yen_crisis"), run_scenario("baseline"))
+    assert float(dataset["total_extra_interest"]) == pytest.approx(row.extra_interest, rel=1e-9)
+    assert abs(float(dataset["share_extra_interest"].sel(mechanism="yen_defence"))) > 0
+
+
+def test_beyond_the_exact_limit_sampled_orders_add_up_and_state_their_error(monkeypatch):
+    monkeypatch.setattr(attribution, "EXACT_LIMIT", 1)
+    dataset = attribution.attribute("japan_full", ["fed_rule", "fiscal_response"], permutations=4)
+    assert "sampled permutations" in dataset.attrs["method"]
+    _assert_adds_up(dataset)
+    # fiscal consolidation is off in japan_full: every order gives it nothing, without error
+    for outcome in OUTCOMES:
+        assert float(dataset[f"share_{outcome}"].sel(mechanism="fiscal_response")) == 0.0
+        assert np.all(np.isfinite(dataset[f"stderr_{outcome}"]))
+
+
+def test_a_file_of_yours_where_a_result_would_land_is_kept(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "attribution.csv"
+    mine.write_text("my notes\n")
+    argv = ["attribute", "japan_full", "--mechanisms", "fed_rule", "--out", str(out)]
+    assert cli.main(argv) == 2
+    assert "attribution.csv" in capsys.readouterr().err
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in out.iterdir()) == ["attribution.csv"]
