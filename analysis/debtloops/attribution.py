@@ -70,6 +70,8 @@ OUTCOMES: dict[str, tuple[str, str, float]] = {
     "peak_extra_yield": ("peak extra 10-year yield", "bp", BASIS_POINTS),
     "extra_debt_to_gdp": ("extra debt/GDP at the horizon (CBO's ratio)", "percent", PERCENT),
 }
+#: Units of the CSV and the chart as netCDF writes them: a basis point of yield in UDUNITS' terms.
+CF_UNITS = {"bp": "1e-4/year"}
 #: The outcome over time, and its scale from the model's units.
 PATH_OUTCOME, PATH_LONG_NAME, PATH_UNITS = "extra_yield", "extra 10-year yield", "bp"
 #: The files ``debtloops attribute`` writes.
@@ -430,7 +432,7 @@ def _to_dataset(
     names = [m.name for m in mechanisms]
     data: dict[str, xr.DataArray] = {}
     for j, (outcome, (long_name, units, _)) in enumerate(OUTCOMES.items()):
-        attrs = {"units": units}
+        attrs = {"units": CF_UNITS.get(units, units)}
         data[f"share_{outcome}"] = xr.DataArray(
             shares[:, j],
             dims="mechanism",
@@ -448,7 +450,7 @@ def _to_dataset(
             full[j],
             attrs={"long_name": f"{long_name}, every mechanism as in the scenario", **attrs},
         )
-    path_attrs = {"units": PATH_UNITS}
+    path_attrs = {"units": CF_UNITS.get(PATH_UNITS, PATH_UNITS)}
     data[f"share_{PATH_OUTCOME}"] = xr.DataArray(
         shares[:, count:],
         dims=("mechanism", "time"),
@@ -489,7 +491,7 @@ def _to_dataset(
         "method": f"Shapley values, {method}",
         "comment": (
             "share_* sum to total_* less remainder_*: the remainder is the extra with every "
-            "mechanism off. Units: bp = 1e-4 per year of yield; percent = points of GDP."
+            "mechanism off. Yields in basis points (1e-4/year); debt/GDP in points (percent)."
         ),
         **provenance_attrs(),
     }
