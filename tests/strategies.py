@@ -280,6 +280,13 @@ def command_lines(draw, command: str) -> list[str]:
         if "set" in bad:
             argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
+    elif command == "attribute":
+        bad = draw(faults(["scenario", "mechanisms", "permutations", "out"], True))
+        argv += [draw(pick(st.just("japan_full"), BAD_NAMES, "scenario" in bad))]
+        argv += ["--mechanisms", draw(pick(st.just("fed_rule"), BAD_NAMES, "mechanisms" in bad))]
+        if "permutations" in bad:
+            argv += ["--permutations", draw(NUMBERS)]
+        argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "sweep":
         bad = draw(faults(["workers", "chunk", "scheduler", "out"], False))
         argv += ["spec.toml", "--quiet"]
@@ -410,6 +417,7 @@ SCHEDULERS = [
 #: Every command of ``debtloops``.
 COMMANDS = (
     "run",
+    "attribute",
     "sweep",
     "analyze",
     "diagram",

@@ -42,7 +42,7 @@ from debtloops.sweeps.store import STORE_NAME
 
 #: Commands whose good calls take seconds (a run, a plot, an MCMC): they get a share of the
 #: profile's examples, so that `make test` stays near a minute.
-COSTLY = ("run", "analyze", "backtest", "validate", "calibrate", "report")
+COSTLY = ("run", "attribute", "analyze", "backtest", "validate", "calibrate", "report")
 COSTLY_SHARE = 2
 FEWER = settings(max_examples=max(1, settings.default.max_examples // COSTLY_SHARE))
 #: The user's files that lie about the working folder: a folder named like a scenario's output
@@ -52,6 +52,7 @@ USER_FILES = ("article/draft.md", "article/figures/plot.png", "headlines.csv", "
 #: what each command writes.
 DECOYS = {
     "run": ("article/mydata.csv", "headlines.csv"),
+    "attribute": ("attribution.csv", "attribution.png"),
     "report": ("report.html",),
     "calibrate": ("fit.png", "calibrated.toml"),
     "backtest": ("backtest.csv",),

@@ -4,8 +4,9 @@ Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenan
 (parameters, scenarios, data, translation and runs); ``loops`` (the causal structure derived from
 the model); ``figures`` (every plot and diagram, reading one table of labels); then the pipelines
 ``validation``, ``calibration`` (which runs the backtest), ``sweeps`` (which may sample a
-calibration's posterior), ``outputs`` (what a run writes) and ``loop_report`` (what ``debtloops
-diagram`` writes); and at the top the command line and the apps.
+calibration's posterior), ``outputs`` (what a run writes), ``loop_report`` (what ``debtloops
+diagram`` writes) and ``attribution`` (which splits a run's extras, as ``outputs`` defines
+them); and at the top the command line and the apps.
 """
 
 import ast
@@ -26,6 +27,7 @@ ALLOWED = {
     "sweeps": {"model", "figures", "calibration"},
     "outputs": {"model", "figures"},
     "loop_report": {"model", "loops", "figures"},
+    "attribution": {"model", "figures", "outputs"},
 }
 #: The top: free to import any part.
 TOP = {"cli", "entry", "__init__", "__main__", "app"}

@@ -1,6 +1,7 @@
 """The ``debtloops`` command line.
 
 ``debtloops run``      run scenarios and write results, dashboards and a headline table
+``debtloops attribute`` split a scenario's extra into mechanisms (Shapley values)
 ``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweeps.execute`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
@@ -40,6 +41,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from debtloops.attribution import DEFAULT_PERMUTATIONS, DEFAULT_SEED, EXACT_LIMIT
+from debtloops.attribution import OUTPUT_NAMES as ATTRIBUTION_NAMES
 from debtloops.errors import (
     DebtloopsError,
     InputError,
@@ -58,9 +61,9 @@ from debtloops.io import (
 from debtloops.model import engine
 from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
 from debtloops.model.parameters import Value, load_parameters
-from debtloops.model.run import PreparedRun, execute, prepare
+from debtloops.model.run import PreparedRun, execute, prepare, reference_for
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
-from debtloops.outputs import HEADLINES_NAME, format_headlines, write_results
+from debtloops.outputs import HEADLINE_DECIMALS, HEADLINES_NAME, format_headlines, write_results
 from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
 from debtloops.provenance import package_version
 
@@ -112,6 +115,14 @@ def _scheduler_address(text: str) -> str:
             "--scheduler to run on this machine"
         )
     return text
+
+
+def _names(text: str) -> list[str]:
+    """Split a comma-separated list of names given on the command line."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("no name given; list names separated by commas")
+    return names
 
 
 def version_text() -> str:
@@ -188,6 +199,38 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _data_option(run)
+
+    attribute = commands.add_parser(
+        "attribute",
+        help="split a scenario's extra over the baseline into mechanisms (Shapley values)",
+    )
+    attribute.add_argument(
+        "scenario", metavar="SCENARIO", help="a shipped scenario name or a .toml scenario file"
+    )
+    attribute.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="output folder for attribution.nc, attribution.csv and attribution.png",
+    )
+    attribute.add_argument(
+        "--mechanisms",
+        type=_names,
+        metavar="A,B,...",
+        help="attribute only these mechanisms of models/mechanisms.toml (default: all); the "
+        "others stay as the scenario has them",
+    )
+    attribute.add_argument(
+        "--permutations",
+        type=int,
+        default=DEFAULT_PERMUTATIONS,
+        metavar="N",
+        help=f"orders sampled beyond {EXACT_LIMIT} mechanisms (default: {DEFAULT_PERMUTATIONS})",
+    )
+    attribute.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, metavar="N", help="seed of that sample"
+    )
 
     commands.add_parser("list", help="show the scenarios, the CBO vintages and the parameters")
 
@@ -502,10 +545,7 @@ def _prepare_all(
     for name, run in prepared.items():
         key = _reference_key(run)
         if key not in known:
-            span = {t: run.values[t] for t in ("initial_time", "final_time")}
-            found = run.vintage
-            choice = None if found is None else found.name if found.shipped else found.folder
-            known[key] = prepare(REFERENCE, {**overrides, **span}, None, table, choice)
+            known[key] = reference_for(run, overrides, table)
         references[name] = known[key]
     return prepared, references
 
@@ -542,6 +582,20 @@ def _run(args: argparse.Namespace) -> None:
     print(format_headlines(rows))
     count = len(executed)
     print(f"\n{count} runs in {elapsed:.2f} s; results in {args.out}/")
+
+
+def _attribute(args: argparse.Namespace) -> None:
+    from debtloops.attribution import attribute, attribution_table, write_attribution
+
+    check_targets(args.out, ATTRIBUTION_NAMES)
+    started = time.perf_counter()
+    dataset = attribute(args.scenario, args.mechanisms, args.permutations, args.seed)
+    elapsed = time.perf_counter() - started
+    written = write_attribution(args.out, dataset)
+    table = attribution_table(dataset)
+    shown = table[[c for c in table.columns if not c.startswith("standard error")]]
+    print(shown.to_string(float_format=lambda x: f"{x:,.{HEADLINE_DECIMALS}f}"))
+    print(f"\n{dataset.attrs['method']} in {elapsed:.1f} s; {', '.join(map(str, written))}")
 
 
 def _sweep(args: argparse.Namespace) -> None:
@@ -769,7 +823,10 @@ def _kept(args: argparse.Namespace) -> str:
             "again to resume"
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
-    if args.command in ("run", "diagram", "analyze", "report", "calibrate") and folder is not None:
+    if (
+        args.command in ("run", "attribute", "diagram", "analyze", "report", "calibrate")
+        and folder is not None
+    ):
         return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
     return "nothing was written"
 
@@ -787,6 +844,7 @@ def _quiet_broken_pipe() -> int:
 #: Each command's handler; it returns an exit status, or None for success.
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "run": _run,
+    "attribute": _attribute,
     "sweep": _sweep,
     "analyze": _analyze,
     "diagram": _diagram,

@@ -99,10 +99,32 @@ def debt_to_year_gdp(run: xr.Dataset, time: float) -> float:
         Debt held by the public over the GDP of the year to ``time``; in a run shorter than a year,
         over the mean annual rate since the start [1].
     """
-    cumulative = run["cumulative_nominal_gdp"]
-    since = max(time - FISCAL_YEAR, float(run["time"][0]))
-    produced = float(cumulative.sel(time=time) - cumulative.interp(time=since))
-    return float(run["debt_held_by_public"].sel(time=time)) / (produced / (time - since))
+    return float(debt_to_year_gdp_of_runs(run, time))
+
+
+def debt_to_year_gdp_of_runs(runs: xr.Dataset, time: float) -> xr.DataArray:
+    """Return :func:`debt_to_year_gdp` of runs stacked along any further dimensions [1]."""
+    cumulative = runs["cumulative_nominal_gdp"]
+    since = max(time - FISCAL_YEAR, float(runs["time"][0]))
+    produced = cumulative.sel(time=time) - cumulative.interp(time=since)
+    return runs["debt_held_by_public"].sel(time=time) / (produced / (time - since))
+
+
+def extra_interest(scenario: xr.Dataset, baseline: xr.Dataset, when: float) -> xr.DataArray:
+    """Return the interest paid from the start to ``when``, less the baseline's [billion USD].
+
+    The runs may be stacked along further dimensions; the result keeps them.
+    """
+    interest = scenario["cumulative_net_interest"].sel(time=when)
+    return interest - baseline["cumulative_net_interest"].sel(time=when)
+
+
+def peak_extra_yield(scenario: xr.Dataset, baseline: xr.Dataset) -> xr.DataArray:
+    """Return the largest excess of the 10-year market yield over the baseline's [1/year].
+
+    The runs may be stacked along further dimensions; the result keeps them.
+    """
+    return (scenario["market_yield"] - baseline["market_yield"]).max("time")
 
 
 def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
@@ -121,8 +143,6 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         The outcomes.
     """
     when = horizon_time(scenario)
-    interest = scenario["cumulative_net_interest"].sel(time=when)
-    reference = baseline["cumulative_net_interest"].sel(time=when)
     return Headline(
         scenario=name,
         start_year=float(scenario["time"][0]),
@@ -131,8 +151,8 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
         debt_to_gdp_horizon=debt_to_year_gdp(scenario, when),
         debt_to_gdp_final=debt_to_year_gdp(scenario, float(scenario["time"][-1])),
         peak_market_yield=float(scenario["market_yield"].max()),
-        peak_extra_yield=float((scenario["market_yield"] - baseline["market_yield"]).max()),
-        extra_interest=float(interest - reference),
+        peak_extra_yield=float(peak_extra_yield(scenario, baseline)),
+        extra_interest=float(extra_interest(scenario, baseline, when)),
         dollar_trough=float(scenario["dollar_index"].min()),
         real_gdp_horizon=float(
             scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)

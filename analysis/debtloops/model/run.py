@@ -24,7 +24,7 @@ from debtloops.errors import InputError, SimulationError
 from debtloops.model import data, engine
 from debtloops.model.contract import display_units, value_problems
 from debtloops.model.parameters import CONTROLS, ParameterTable, Value, load_parameters, validate
-from debtloops.model.scenarios import Scenario, load_scenario
+from debtloops.model.scenarios import REFERENCE, Scenario, load_scenario
 from debtloops.paths import MODEL_FILE, SHORT_HASH, model_hash
 from debtloops.provenance import package_version, provenance_attrs
 
@@ -126,6 +126,34 @@ def prepare(
         raise InputError(f"scenario '{scenario.name}': {error}") from None
     drivers = frozenset(p.name for p in table.of_kind("driver"))
     return PreparedRun(scenario=scenario, values=values, drivers=drivers, vintage=found)
+
+
+def reference_for(
+    run: PreparedRun,
+    overrides: Mapping[str, Value] | None = None,
+    table: ParameterTable | None = None,
+) -> PreparedRun:
+    """Prepare the baseline a scenario is compared with: on its CBO vintage, over its years.
+
+    Parameters
+    ----------
+    run : PreparedRun
+        The prepared scenario.
+    overrides : mapping, optional
+        Values set on every run (``--set``), applied to the baseline too.
+    table : ParameterTable, optional
+        The parameter table; the project's own by default.
+
+    Returns
+    -------
+    PreparedRun
+        The reference scenario (``baseline``) with the scenario's first and last years [year]
+        and vintage.
+    """
+    span = {t: run.values[t] for t in ("initial_time", "final_time")}
+    found = run.vintage
+    choice = None if found is None else found.name if found.shipped else found.folder
+    return prepare(REFERENCE, {**(overrides or {}), **span}, None, table, choice)
 
 
 def data_layers(
