@@ -420,12 +420,16 @@ def write_calibration(result: CalibrationResult, out_dir: Path) -> list[Path]:
     list of Path
         The files written.
     """
+    from debtloops.cf import write_netcdf
     from debtloops.io import atomic_file, output_lock
 
     dataset = result.dataset
     writers = {
-        CALIBRATION_FILE: lambda path: dataset.to_netcdf(
-            path, encoding={name: COMPRESSION for name in dataset.data_vars}
+        CALIBRATION_FILE: lambda path: write_netcdf(
+            dataset,
+            path,
+            f"debtloops calibrate wrote {CALIBRATION_FILE}",
+            encoding={name: COMPRESSION for name in dataset.data_vars},
         ),
         "fit.png": lambda path: figures.plot_fit(dataset, path),
         "pairs.png": lambda path: figures.plot_pairs(dataset, path),

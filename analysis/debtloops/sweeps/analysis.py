@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from debtloops.cf import write_netcdf
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file, check_targets
@@ -204,5 +205,8 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
     if gaps:
         analysis.attrs["notes"] += " | cannot draw: " + "; ".join(gaps)
     target = sweep_dir / ANALYSIS_NAME
-    atomic_file(target, lambda scratch: analysis.to_netcdf(scratch, format="NETCDF4"))
+    atomic_file(
+        target,
+        lambda scratch: write_netcdf(analysis, scratch, "debtloops analyze wrote analysis.nc"),
+    )
     return target
