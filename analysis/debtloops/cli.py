@@ -272,6 +272,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="VARIABLE",
         help="also compute Sobol indices of VARIABLE at every saved time (Sobol sweeps)",
     )
+    analyze.add_argument(
+        "--netcdf",
+        action="store_true",
+        help="also write the sweep as DIR/sweep.nc (CF-1.10) for netCDF tools",
+    )
 
     diagram = commands.add_parser(
         "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
@@ -613,11 +618,12 @@ def _analyze(args: argparse.Namespace) -> None:
     from debtloops.sweeps.analysis import analyze
 
     if not (args.folder / "sweep.zarr").is_dir():
-        path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
+        path = analyze(args.folder, args.over_time, args.netcdf)  # refuses, writing nothing
     else:
         with output_lock(args.folder):
-            path = analyze(args.folder, over_time=args.over_time)
-    print(f"analysis in {path} and PNG figures in {args.folder}/")
+            path = analyze(args.folder, args.over_time, args.netcdf)
+    copy = f", the sweep in {args.folder / 'sweep.nc'}" if args.netcdf else ""
+    print(f"analysis in {path}{copy} and PNG figures in {args.folder}/")
 
 
 def _diagram(args: argparse.Namespace) -> None:
