@@ -30,6 +30,8 @@ UDUNITS_WRITTEN = frozenset(
         "year",
         "month",
         "month/year",
+        "1e-4/year",
+        "percent",
     }
 )
 #: CF's form of a time unit: ``<unit> since <date>``.
