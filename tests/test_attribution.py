@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import xarray as xr
+from cf_checks import cf_problems
 
 from debtloops import attribution, cli
 from debtloops.attribution import (
@@ -122,6 +123,7 @@ def test_attribute_writes_shares_that_add_up_to_the_runs_extra(tmp_path, capsys)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         OUTPUT_NAMES
     )
+    assert cf_problems(out / "attribution.nc") == []
     with xr.open_dataset(out / "attribution.nc") as stored:
         dataset = stored.load()
     assert dataset.attrs["Conventions"].startswith("CF-")

@@ -590,10 +590,10 @@ for command, before, option, values, fragment, after in OPTION_ROWS:
         name = option.lstrip("-") or "argument"
         case(f"options/{command}-{name}-{label}", argv, status, fragment, files=_COMMON_FILES)
 case(
-    "options/export-final-time-without-scenario",
-    ("export", "--final-time", "2030", "--out", "m"),
+    "options/export-final-time-before-the-start",
+    ("export", "--final-time", "1990", "--out", "m"),
     2,
-    "scenario",
+    "final_time",
 )
 case(
     "options/export-out-is-a-folder", ("export", "--out", "out"), 2, "folder", files={"out/x": "1"}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from cf_checks import cf_problems
 from scipy import stats
 
 from debtloops.calibration import posterior_matrix
@@ -455,6 +456,7 @@ def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, ca
         "projections.csv",
     ):
         assert (out / name).stat().st_size > 0, name
+    assert cf_problems(out / "calibration.nc") == []
     assert "Held out (FY2016-FY2019)" in printed
     holdout = pd.read_csv(out / "holdout.csv").set_index("series")
     history = data.history()

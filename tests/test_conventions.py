@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from debtloops import cli, load_parameters, run_scenarios
-from debtloops.model.run import PARAM_PREFIX, fiscal_dates
+from debtloops.model.run import PARAM_PREFIX, fiscal_dates, fiscal_instants
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,24 @@ def test_the_date_coordinate_decodes_to_the_end_of_the_fiscal_year(results):
     dates = pd.DatetimeIndex(results["date"].values)
     assert results["date"].dims == ("time",)
     assert dates[0] == pd.Timestamp("2025-09-30")
-    yearly = results["time"].values == np.round(results["time"].values)
-    expected = [pd.Timestamp(f"{year:.0f}-09-30") for year in results["time"].values[yearly]]
+    years = results["fiscal_year"].values
+    yearly = years == np.round(years)
+    expected = [pd.Timestamp(f"{year:.0f}-09-30") for year in years[yearly]]
     assert list(dates[yearly]) == expected
     assert dates.is_monotonic_increasing
-    assert results["time"].attrs["units"] == "year"
+    assert results["fiscal_year"].attrs["units"] == "year"
     assert results["date"].encoding["calendar"] == "standard"
+
+
+def test_time_is_a_cf_time_axis_of_the_fiscal_instants(results):
+    instants = pd.DatetimeIndex(results["time"].values)
+    assert results["time"].attrs["standard_name"] == "time"
+    assert " since " in results["time"].encoding["units"]
+    assert results["time"].encoding["calendar"] == "standard"
+    # each instant lies within the calendar day of ``date``, and the fiscal year's end is midnight
+    assert (instants.floor("D") == pd.DatetimeIndex(results["date"].values)).all()
+    assert instants[0] == pd.Timestamp("2025-09-30")
+    np.testing.assert_array_equal(instants, fiscal_instants(results["fiscal_year"].values))
 
 
 def test_fiscal_dates_place_fractions_within_the_next_fiscal_year():
@@ -62,7 +74,7 @@ def test_fiscal_dates_place_fractions_within_the_next_fiscal_year():
 
 def test_coordinates_have_no_fill_value(run_folder):
     with netCDF4.Dataset(run_folder / "article" / "results.nc") as raw:
-        for name in ("time", "date"):
+        for name in ("time", "fiscal_year", "date"):
             assert "_FillValue" not in raw[name].ncattrs(), name
 
 
@@ -87,7 +99,8 @@ def test_csv_headers_carry_the_units(run_folder, results):
     table = pd.read_csv(run_folder / "article" / "results.csv")
     assert table.columns[:2].tolist() == ["time [year]", "date"]
     for name in ("debt_to_gdp", "market_yield", "debt_held_by_public"):
-        header = f"{name} [{results[name].attrs['units']}]"
+        attrs = results[name].attrs
+        header = f"{name} [{attrs.get('debtloops_units', attrs['units'])}]"
         assert header in table.columns, header
         assert table[header].to_numpy() == pytest.approx(results[name].values, rel=1e-12)
     assert "debt_to_gdp [1]" in table.columns and "market_yield [1/year]" in table.columns

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import xarray as xr
+from cf_checks import cf_problems
 
 from debtloops import cli
 from debtloops.io import OWN_NAMES
@@ -106,6 +107,8 @@ def test_dominance_is_a_loop_by_time_dataset(report):
         assert set(ds["loop"].values) == scored
         assert {entry.id for entry in read_inventory()} <= scored
         assert bool(abs(ds["score"]).max() <= 1.0)
+        assert ds["fiscal_year"].attrs["units"] == "year"  # beside the CF time axis
+    assert cf_problems(report / "dominance.nc") == []
     table = (report / "dominance.csv").read_text().splitlines()
     assert table[0].startswith("start,end,loop")
     assert len(table) > 2

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, SimulationError, unknown_name
 from debtloops.io import atomic_file, check_targets
 from debtloops.limits import check_count, check_seed, read_toml
@@ -529,8 +530,9 @@ def write_attribution(out_dir: Path, dataset: xr.Dataset) -> list[Path]:
 
     check_targets(out_dir, OUTPUT_NAMES)
     netcdf, table, chart = (out_dir / name for name in OUTPUT_NAMES)
-    encoding = {name: {"_FillValue": None} for name in dataset.coords}
-    atomic_file(netcdf, lambda path: dataset.to_netcdf(path, encoding=encoding))
+    atomic_file(
+        netcdf, lambda path: write_netcdf(dataset, path, "debtloops attribute wrote attribution.nc")
+    )
     atomic_file(table, lambda path: attribution_table(dataset).to_csv(path))
     atomic_file(chart, lambda path: plot_waterfall(dataset, OUTCOMES, path))
     return [netcdf, table, chart]

@@ -13,7 +13,7 @@
 ``debtloops report``   one self-contained HTML report of scenarios (needs the ``app`` extra)
 ``debtloops list``     show the scenarios, the CBO vintages and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
-``debtloops export``   write the model as XMILE, for Stella and Simlin's editor
+``debtloops export``   write the model as XMILE, for Stella, Simlin and pysd
 ``debtloops data refresh`` download the history's FRED series again into a new dataset folder
 
 ``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
@@ -272,6 +272,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="VARIABLE",
         help="also compute Sobol indices of VARIABLE at every saved time (Sobol sweeps)",
     )
+    analyze.add_argument(
+        "--netcdf",
+        action="store_true",
+        help="also write the sweep as DIR/sweep.nc (CF-1.10) for netCDF tools",
+    )
 
     diagram = commands.add_parser(
         "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
@@ -457,7 +462,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="translate even if up to date")
 
     export = commands.add_parser(
-        "export", help="write the model as XMILE, for Stella and Simlin's editor"
+        "export", help="write the model as XMILE, for Stella, Simlin and pysd"
     )
     export.add_argument(
         "--format", choices=EXPORT_FORMATS, default="xmile", help="file format (default: xmile)"
@@ -472,11 +477,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--scenario",
         metavar="S",
-        help="write this scenario's values into the model (default: the .mdl as written)",
+        default="baseline",
+        help="write this scenario's values into the model (default: baseline)",
     )
-    export.add_argument(
-        "--final-time", type=float, metavar="YEAR", help="last year simulated, with --scenario"
-    )
+    export.add_argument("--final-time", type=float, metavar="YEAR", help="last year simulated")
     data_command = commands.add_parser(
         "data", help="the historical dataset: `data refresh` downloads its FRED series again"
     )
@@ -614,11 +618,12 @@ def _analyze(args: argparse.Namespace) -> None:
     from debtloops.sweeps.analysis import analyze
 
     if not (args.folder / "sweep.zarr").is_dir():
-        path = analyze(args.folder, over_time=args.over_time)  # refuses, writing nothing
+        path = analyze(args.folder, args.over_time, args.netcdf)  # refuses, writing nothing
     else:
         with output_lock(args.folder):
-            path = analyze(args.folder, over_time=args.over_time)
-    print(f"analysis in {path} and PNG figures in {args.folder}/")
+            path = analyze(args.folder, args.over_time, args.netcdf)
+    copy = f", the sweep in {args.folder / 'sweep.nc'}" if args.netcdf else ""
+    print(f"analysis in {path}{copy} and PNG figures in {args.folder}/")
 
 
 def _diagram(args: argparse.Namespace) -> None:
@@ -801,12 +806,9 @@ def _build(args: argparse.Namespace) -> None:
 def _export(args: argparse.Namespace) -> None:
     from debtloops.model.xmile import write_xmile
 
-    if args.final_time is not None and args.scenario is None:
-        raise InputError("--final-time sets a scenario's last year; give --scenario too")
     check_export_file(args.out)
     path = write_xmile(args.out, args.scenario, args.final_time)
-    what = f"scenario {args.scenario}" if args.scenario else MODEL_FILE.name
-    print(f"{what} written as {args.format.upper()} to {path}")
+    print(f"scenario {args.scenario} written as {args.format.upper()} to {path}")
 
 
 def _kept(args: argparse.Namespace) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import diagrams
 from debtloops.figures.dominance import plot_dominance
@@ -147,7 +148,9 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
             ),
             encoding="utf-8",
         ),
-        "dominance.nc": lambda p: dominance.to_netcdf(p),
+        "dominance.nc": lambda p: write_netcdf(
+            dominance, p, "debtloops diagram wrote dominance.nc"
+        ),
         "dominance.csv": lambda p: dominance_table(dominance).to_csv(p, index=False),
     }
     disagreements = polarity_disagreements(measured)

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
+from debtloops.cf import write_netcdf
 from debtloops.figures.dashboard import plot_dashboard
 from debtloops.io import atomic_file, atomic_folder, check_targets, output_lock
 
@@ -254,18 +254,6 @@ def results_table(run: xr.Dataset) -> pd.DataFrame:
     return table
 
 
-def netcdf_encoding(run: xr.Dataset) -> dict[str, dict[str, object]]:
-    """Return the netCDF encoding of a run: coordinates without ``_FillValue``, as CF asks.
-
-    Dates are written in the CF ``standard`` calendar (the Gregorian one, for these years).
-    """
-    encoding: dict[str, dict[str, object]] = {name: {"_FillValue": None} for name in run.coords}
-    for name, coordinate in run.coords.items():
-        if np.issubdtype(coordinate.dtype, np.datetime64):
-            encoding[name]["calendar"] = "standard"
-    return encoding
-
-
 def write_results(
     out_dir: Path, runs: dict[str, xr.Dataset], baseline: xr.Dataset | Mapping[str, xr.Dataset]
 ) -> list[Headline]:
@@ -297,7 +285,7 @@ def write_results(
     check_targets(out_dir, [*runs, HEADLINES_NAME])
     for name, run in runs.items():  # written unlocked, swapped in under the lock
         with atomic_folder(out_dir / name) as folder:
-            run.to_netcdf(folder / "results.nc", encoding=netcdf_encoding(run))
+            write_netcdf(run, folder / "results.nc", "debtloops run wrote results.nc")
             results_table(run).to_csv(folder / "results.csv")
             plot_dashboard(run, baselines[name], folder / "dashboard.png")
     with output_lock(out_dir):  # read and replaced under one hold: no writer's rows are lost

@@ -215,6 +215,57 @@ def holdout_table(dataset: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: What each variable of ``calibration.nc`` holds, written as its ``long_name`` (CF).
+LONG_NAMES = {
+    "posterior": "posterior draw of each estimated quantity (burn-in dropped)",
+    "log_posterior": "log posterior density of each draw",
+    "log_likelihood": "log likelihood of each draw",
+    "chain": "every step of every walker of the MCMC chain",
+    "chain_log_posterior": "log posterior density at every step of every walker",
+    "prior_draws": "draws from the priors of the parameters",
+    "tau": "integrated autocorrelation time of each quantity [steps]",
+    "rhat": "split R-hat of each quantity",
+    "point_fit": "least-squares point fit of each parameter",
+    "point_error": "standard error of the point fit",
+    "point_at_bound": "1 if the point fit lies at a bound of the prior's range",
+    "point_correlation": "correlation of the point fit's errors between parameters",
+    "default": "the parameter table's value",
+    "posterior_median": "posterior median of each parameter",
+    "prior_kind": "kind of each prior",
+    "prior_low": "lower bound of each prior",
+    "prior_high": "upper bound of each prior",
+    "prior_centre": "centre of each prior",
+    "prior_spread": "spread of each prior",
+    "parameter_units": "units of each parameter",
+    "noise_point": "standard deviation of each series' errors at the point fit",
+    "rho_point": "lag-one autocorrelation of each series' errors at the point fit",
+    "series_errors": "error model of each series",
+    "noise_estimated": "1 if the series' noise scale is estimated",
+    "series_units": "units of each series",
+    "series_how": "how the model's variables are compared with each series",
+    "series_variables": "model variables compared with each series",
+    "model_default": "the model with the parameter table's values, per observation",
+    "model_point": "the model at the point fit, per observation",
+    "model_median": "the model at the posterior median, per observation",
+    "model_mean": "the model at the posterior mean, per observation",
+    "benchmark": "spread benchmark of each observation",
+    "obs_series": "series of each observation",
+    "obs_year": "fiscal year of each observation",
+    "obs_fitted": "1 if the observation is in the fit period, 0 if held out",
+    "observed": "observed value",
+    "band_q05": "5th percentile of the model over posterior draws",
+    "band_q50": "median of the model over posterior draws",
+    "band_q95": "95th percentile of the model over posterior draws",
+    "predictive_q05": "5th percentile of the posterior predictive (model and noise)",
+    "predictive_q50": "median of the posterior predictive (model and noise)",
+    "predictive_q95": "95th percentile of the posterior predictive (model and noise)",
+    "quantity": "estimated quantity: a parameter or an error-model term",
+    "parameter": "calibrated parameter",
+    "parameter_b": "calibrated parameter (second axis of the correlation matrix)",
+    "series": "data series fitted",
+}
+
+
 def _dataset(
     problem: CalibrationProblem,
     fit: PointFit,
@@ -289,6 +340,9 @@ def _dataset(
         },
     )
     dataset["obs_fitted"] = dataset["obs_fitted"].astype(np.int8)
+    for name, variable in dataset.variables.items():
+        if name in LONG_NAMES:
+            variable.attrs["long_name"] = LONG_NAMES[str(name)]
     dataset.attrs.update(
         {
             "title": f"debtloops calibration: {spec.path.name}",
@@ -420,12 +474,16 @@ def write_calibration(result: CalibrationResult, out_dir: Path) -> list[Path]:
     list of Path
         The files written.
     """
+    from debtloops.cf import write_netcdf
     from debtloops.io import atomic_file, output_lock
 
     dataset = result.dataset
     writers = {
-        CALIBRATION_FILE: lambda path: dataset.to_netcdf(
-            path, encoding={name: COMPRESSION for name in dataset.data_vars}
+        CALIBRATION_FILE: lambda path: write_netcdf(
+            dataset,
+            path,
+            f"debtloops calibrate wrote {CALIBRATION_FILE}",
+            encoding={name: COMPRESSION for name in dataset.data_vars},
         ),
         "fit.png": lambda path: figures.plot_fit(dataset, path),
         "pairs.png": lambda path: figures.plot_pairs(dataset, path),

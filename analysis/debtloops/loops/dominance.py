@@ -258,12 +258,26 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
         },
     )
     coords = {
-        "loop": [loop.id for loop in kept],
-        "name": ("loop", [loop.name for loop in kept]),
-        "polarity": ("loop", [loop.polarity for loop in kept]),
-        "simlin_polarity": ("loop", [str(scored[loop.id].polarity) for loop in kept]),
-        "partition": ("loop", [_partition(scored[loop.id]) for loop in kept]),
-        "time": xr.DataArray(time, dims="time", attrs={"units": "year"}),
+        "loop": ("loop", [loop.id for loop in kept], {"long_name": "loop id (models/README.md)"}),
+        "name": ("loop", [loop.name for loop in kept], {"long_name": "loop name"}),
+        "polarity": (
+            "loop",
+            [loop.polarity for loop in kept],
+            {"long_name": "loop polarity: R, B, ? (a link changes sign) or 0 (a dormant link)"},
+        ),
+        "simlin_polarity": (
+            "loop",
+            [str(scored[loop.id].polarity) for loop in kept],
+            {"long_name": "loop polarity as Simlin reports it"},
+        ),
+        "partition": (
+            "loop",
+            [_partition(scored[loop.id]) for loop in kept],
+            {"long_name": "cycle partition of the loop (scores are shares within it)"},
+        ),
+        "time": xr.DataArray(
+            time, dims="time", attrs={"units": "year", "long_name": "decimal fiscal year"}
+        ),
     }
     attrs = {
         "title": "Loops That Matter: relative loop scores from Simlin",

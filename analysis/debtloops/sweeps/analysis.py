@@ -26,7 +26,11 @@ variable                         dims
 
 The attributes copy the sweep's (its design record, provenance) and add ``notes``. Beside
 ``analysis.nc`` go the figures ``fan_<variable>.png``, ``sobol.png`` or ``morris.png``,
-``tornado.png`` and ``scatter.png``.
+``tornado.png`` and ``scatter.png``. With ``netcdf=True`` (``debtloops analyze --netcdf``), the
+sweep itself is also written as ``DIR/sweep.nc`` for netCDF tools (:func:`sweep_netcdf`): every
+outcome over (scenario, sample, time), ``error`` and the input coordinates, without the store's
+bookkeeping (``chunk_done``, ``chunk_checksum``). Both files are CF-1.10
+(:func:`debtloops.cf.write_netcdf`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from debtloops.cf import write_netcdf
 from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file, check_targets
@@ -49,11 +54,21 @@ from debtloops.sweeps.outcomes import (
     percentile_bands,
     scalar_outcomes,
 )
-from debtloops.sweeps.store import ERROR, STORE_NAME, check_whole, open_sweep, read_design
+from debtloops.sweeps.store import (
+    CHECKSUM,
+    DONE,
+    ERROR,
+    STORE_NAME,
+    check_whole,
+    open_sweep,
+    read_design,
+)
 
 #: The time series drawn as fan charts by ``analyze``, when present.
 FAN_VARIABLES = ("debt_to_gdp", "market_yield", "interest_to_revenue")
 ANALYSIS_NAME = "analysis.nc"
+#: The sweep written as netCDF by ``debtloops analyze --netcdf``.
+SWEEP_NETCDF = "sweep.nc"
 
 
 def _prefixed(indices: xr.Dataset, prefix: str, suffix: str = "") -> xr.Dataset:
@@ -92,7 +107,25 @@ def _ranking_gaps(measure: xr.DataArray, scalars: xr.Dataset, used: xr.DataArray
     return gaps
 
 
-def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
+def sweep_netcdf(ds: xr.Dataset) -> xr.Dataset:
+    """Return a sweep store's data as netCDF keeps them: text as Python strings, no bookkeeping.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The store, as :func:`debtloops.sweeps.store.open_sweep` returns it (dask-backed).
+
+    Returns
+    -------
+    xarray.Dataset
+        Every variable but ``chunk_done`` and ``chunk_checksum``, still lazy.
+    """
+    data = ds.drop_vars([DONE, CHECKSUM], errors="ignore")
+    data[ERROR] = data[ERROR].compute().astype(object)  # small; netCDF text is Python strings
+    return data.assign_coords(scenario=[str(s) for s in data["scenario"].values])
+
+
+def analyze(sweep_dir: Path, over_time: Sequence[str] = (), netcdf: bool = False) -> Path:
     """Analyse a sweep: scalar outcomes, sensitivity indices and figures, written beside it.
 
     Reads ``sweep_dir/sweep.zarr`` and writes ``sweep_dir/analysis.nc`` (layout in the module's
@@ -108,6 +141,8 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
         The folder holding ``sweep.zarr``.
     over_time : sequence of str
         Time-series outcomes whose Sobol indices are wanted at every saved time; Sobol sweeps only.
+    netcdf : bool
+        Also write the sweep as ``sweep_dir/sweep.nc`` (:func:`sweep_netcdf`).
 
     Returns
     -------
@@ -142,7 +177,8 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
         raise InputError(f"sweep folder {sweep_dir} is not writable")
     charts = [f"fan_{name}.png" for name in FAN_VARIABLES if name in ds.data_vars]
     charts += [f"{method}.png"] if method in ("sobol", "morris") else []
-    check_targets(sweep_dir, [ANALYSIS_NAME, *charts, "tornado.png", "scatter.png"])
+    extra = [SWEEP_NETCDF] if netcdf else []
+    check_targets(sweep_dir, [ANALYSIS_NAME, *charts, "tornado.png", "scatter.png", *extra])
 
     scalars = scalar_outcomes(ds).compute()
     notes: list[str] = []
@@ -203,6 +239,15 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = ()) -> Path:
         print(f"debtloops: cannot draw {gap}", file=sys.stderr)
     if gaps:
         analysis.attrs["notes"] += " | cannot draw: " + "; ".join(gaps)
+    if netcdf:
+        whole = sweep_netcdf(ds)
+        atomic_file(
+            sweep_dir / SWEEP_NETCDF,
+            lambda scratch: write_netcdf(whole, scratch, f"debtloops analyze wrote {SWEEP_NETCDF}"),
+        )
     target = sweep_dir / ANALYSIS_NAME
-    atomic_file(target, lambda scratch: analysis.to_netcdf(scratch, format="NETCDF4"))
+    atomic_file(
+        target,
+        lambda scratch: write_netcdf(analysis, scratch, "debtloops analyze wrote analysis.nc"),
+    )
     return target

@@ -26,6 +26,9 @@ xarray). The layout:
   writing at once never share a file. The attribute ``layout_sha256`` records the same for every
   file :func:`create` laid out (each array's metadata, the coordinates), and ``spec_path`` the
   specification's path. :func:`verify` checks a store against these records;
+- consolidated metadata: the root's ``zarr.json`` (outside the records, as it holds the
+  attributes) also holds a copy of every array's metadata, so ``xr.open_zarr`` opens the store
+  without a warning; debtloops itself reads the arrays' own, checked metadata;
 - attributes: the design as written by :meth:`debtloops.sweeps.spec.Design.to_attrs` (the spec's
   text and a JSON record of the checked specification and layout), the chunk size, the git commit
   and package versions.
@@ -40,6 +43,7 @@ import hashlib
 import itertools
 import json
 import shlex
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +73,12 @@ CHUNK_SIZE_ATTR = "chunk_size"
 TIME_CHUNK = 16
 #: Text as the store keeps it: numpy's variable-length strings (zarr's ``string`` type).
 TEXT = np.dtypes.StringDType()
-#: zarr options used on every write and read: zarr 3 has no standard for consolidated metadata.
+#: zarr options used on every write and read. debtloops reads each array's own metadata, the files
+#: the layout record checks; the consolidated copy in the root's metadata (:func:`create`) is for
+#: other readers (``xr.open_zarr`` without options), and zarr 3 has no standard for it yet.
 _ZARR = {"consolidated": False}
+#: The warning zarr 3 gives on consolidating metadata, which is not in its format's standard.
+_CONSOLIDATION_WARNING = "Consolidated metadata is currently not part in the Zarr format 3"
 
 
 def store_path(out_dir: Path) -> Path:
@@ -170,6 +178,11 @@ def create(
         }
         group = zarr.open_group(scratch, mode="r+")
         group.attrs[LAYOUT_ATTR] = json.dumps({"files": files, "chunked": chunked})
+        # A copy of every array's metadata in the root's, which the layout record leaves out, so
+        # that ``xr.open_zarr`` finds it without a warning; no array's shape changes after this.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_CONSOLIDATION_WARNING)
+            zarr.consolidate_metadata(scratch)
 
 
 def write_chunk(
