@@ -421,7 +421,7 @@ def test_a_scenario_starting_earlier_meets_the_baseline_from_its_own_start(tmp_p
     out = tmp_path / "out"
     assert cli.main(["run", "baseline", str(tmp_path / "early.toml"), "--out", str(out)]) == 0
     with xr.open_dataset(out / "early" / "results.nc") as early:
-        assert float(early["time"][0]) == 2020.0
+        assert float(early["fiscal_year"][0]) == 2020.0
         assert early.attrs["cbo_vintage"] == data.DEFAULT_VINTAGE
     extra = _extra_columns(_headlines(out)["early"])
     assert extra and all(value == 0.0 for value in extra.values()), extra
