@@ -238,7 +238,10 @@ def _interval(run: xr.Dataset, variable: str, start: float, end: float) -> float
 def answer(model: Model, feedbacks: str) -> Answer:
     """Solve one goal with one set of feedbacks and measure the solution by rerunning it."""
     goal = model.goal
-    value = solve(model)
+    try:
+        value = solve(model)
+    except InputError as error:
+        raise InputError(f"with the market feedbacks {feedbacks}: {error}") from None
     default = load_parameters()[goal.lever].value
     if goal.kind == "yield":
         default = load_parameters()[goal.lever].valid_min
