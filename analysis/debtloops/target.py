@@ -165,7 +165,8 @@ class Answer:
         Net interest from the start year to the target year, without the lever less with it
         [billion USD].
     runs : int
-        Model runs the search took.
+        Lever values run, the search's and the one without the lever (each a scenario run, and a
+        baseline run too for the yield goal).
     """
 
     feedbacks: str
