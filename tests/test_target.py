@@ -128,3 +128,13 @@ def test_bad_arguments_exit_2_with_the_nearest_valid_choice(tmp_path, capsys, ex
 def test_a_goal_is_required(capsys):
     assert cli.main(["target", "japan_full", "--by", "2035"]) == 2
     assert "--debt-to-gdp" in capsys.readouterr().err
+
+
+def test_a_file_of_the_users_in_out_is_left_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OUTPUT_NAME).write_text("mine\n")
+    argv = ["target", "japan_full", "--debt-to-gdp", "100", "--by", "2035", "--out", str(out)]
+    assert cli.main(argv) == 2
+    assert "not debtloops' to replace" in capsys.readouterr().err
+    assert (out / OUTPUT_NAME).read_text() == "mine\n"
