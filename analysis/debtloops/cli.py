@@ -7,6 +7,7 @@
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops episodes`` the backtest's monthly mode: three market episodes with monthly drivers
+``debtloops target``   the policy effort that meets a goal (debt/GDP by a year, or the peak yield)
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
 ``debtloops calibrate`` estimate parameters from history (least squares and MCMC)
 ``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
@@ -325,6 +326,53 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=_path, required=True, metavar="DIR", help="output folder for episodes.csv"
     )
     _data_option(episodes)
+
+    target = commands.add_parser(
+        "target",
+        help="solve for the primary-balance effort that brings debt/GDP to a target by a year, "
+        "or for the Fed purchases that hold the sale's peak extra 10-year under a level",
+    )
+    target.add_argument(
+        "scenario", metavar="SCENARIO", help="a shipped scenario name or a .toml scenario file"
+    )
+    goal = target.add_mutually_exclusive_group(required=True)
+    goal.add_argument(
+        "--debt-to-gdp",
+        metavar="PERCENT",
+        help="debt/GDP at the end of fiscal year --by over that year's GDP [percent], or "
+        "'baseline' for the baseline's own ratio that year",
+    )
+    goal.add_argument(
+        "--peak-extra-yield",
+        type=float,
+        metavar="BP",
+        help="the highest the 10-year may rise above the baseline's [basis points]; solves for "
+        "the Fed backstop's purchase rate",
+    )
+    target.add_argument(
+        "--by",
+        type=int,
+        metavar="YEAR",
+        help="the target fiscal year (debt goal), or the last year simulated (yield goal)",
+    )
+    target.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        default=2027,
+        metavar="YEAR",
+        help="fiscal year in which the effort starts (default: 2027)",
+    )
+    target.add_argument(
+        "--phase-in",
+        type=float,
+        default=5.0,
+        metavar="YEARS",
+        help="years over which the effort phases in linearly (default: 5)",
+    )
+    target.add_argument(
+        "--out", type=_path, metavar="DIR", help="also write DIR/target.csv (default: print only)"
+    )
 
     validate = commands.add_parser(
         "validate", help="the fidelity report: CBO, backtest, price impact, the article"
@@ -670,6 +718,29 @@ def _episodes(args: argparse.Namespace) -> None:
     print(f"\n10-year yield, end month's average less start month's; in {args.out}/episodes.csv")
 
 
+def _target(args: argparse.Namespace) -> None:
+    from debtloops.target import OUTPUT_NAME, format_table, make_goal, seek, write_table
+
+    if args.out is not None:
+        check_targets(args.out, [OUTPUT_NAME])
+    goal = make_goal(
+        args.scenario, args.debt_to_gdp, args.peak_extra_yield, args.by, args.start, args.phase_in
+    )
+    result, seconds = seek(args.scenario, goal)
+    if args.out is not None:
+        with output_lock(args.out):
+            write_table(args.out, result)
+    print(format_table(result))
+    where = f"; in {args.out}/{OUTPUT_NAME}" if args.out is not None else ""
+    print(f"\nsolved in {seconds:.1f} s (feedbacks off: {', '.join(_off_names())}){where}")
+
+
+def _off_names() -> list[str]:
+    from debtloops.target import MARKET_FEEDBACKS_OFF
+
+    return sorted(MARKET_FEEDBACKS_OFF)
+
+
 def _validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -853,6 +924,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "backtest": _backtest,
     "episodes": _episodes,
     "validate": _validate,
+    "target": _target,
     "calibrate": _calibrate,
     "explore": _explore,
     "report": _report,

@@ -1,0 +1,456 @@
+"""Goal-seek: the policy effort that meets a goal, found by rerunning the model.
+
+``debtloops target`` solves for it.
+
+Two goals, each solved for one lever of the .mdl with :func:`scipy.optimize.brentq` on a bracket
+that is the lever's valid range in ``models/parameters.toml``:
+
+- **debt/GDP by a year**: the permanent change in the primary balance (``primary_balance_effort``,
+  a share of GDP, phased in linearly from ``--from`` over ``--phase-in`` years) that brings debt
+  held by the public at the end of fiscal year ``--by`` over that year's GDP (CBO's ratio,
+  :func:`debtloops.validation.backtest.fiscal_year_value` with ``"end_to_gdp"``) to the target;
+- **the sale's peak extra 10-year**: the smallest Fed backstop purchase rate
+  (``fed_backstop_maximum_rate``, with ``fed_backstop_switch = 1``) that holds the largest excess of
+  the 10-year over the baseline's (both runs with the same settings, as ``debtloops run --set``)
+  at or under a level.
+
+Each goal is solved twice: with every feedback on (the scenario as it stands) and with the market
+feedbacks off (:data:`MARKET_FEEDBACKS_OFF`, the backtest's switches). The solver assumes the
+outcome falls as the lever rises (more effort, less debt; more purchases, a lower peak), which
+holds over the valid ranges; the answer is rerun and checked against the target before it is
+reported. No equation of the model is written here: every number comes from a run of the .mdl.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.optimize import brentq
+
+from debtloops.errors import InputError, SimulationError
+from debtloops.model.parameters import Value, load_parameters
+from debtloops.model.run import execute, prepare, reference_for
+from debtloops.outputs import BASIS_POINTS
+from debtloops.validation.backtest import FEEDBACKS_OFF, fiscal_year_value
+
+#: What ``debtloops target --out DIR`` writes.
+OUTPUT_NAME = "target.csv"
+#: The market feedbacks switched off for the second answer: the backtest's set, less the switch
+#: that replays history's yields (a projection has no observed yields).
+MARKET_FEEDBACKS_OFF: dict[str, Value] = {
+    name: value for name, value in FEEDBACKS_OFF.items() if name != "observed_yields_switch"
+}
+#: The lever of the debt goal, its start [year on the model's clock] and phase-in [year].
+EFFORT, EFFORT_START, EFFORT_PHASE_IN = (
+    "primary_balance_effort",
+    "primary_balance_effort_start",
+    "primary_balance_effort_phase_in",
+)
+#: The effort in force in dollars, a .mdl output [billion USD/year].
+EFFORT_AMOUNT = "primary_balance_effort_amount"
+#: The lever of the yield goal [billion USD/year] and the switch that turns the backstop on.
+BACKSTOP_RATE, BACKSTOP_SWITCH = "fed_backstop_maximum_rate", "fed_backstop_switch"
+#: The debt goal is met when debt/GDP is within this of the target [1] (0.0001 percentage points).
+DEBT_TOLERANCE = 1e-6
+#: The lever's step at which the debt search stops [1, share of GDP]; with debt/GDP moving by
+#: less than 10 points per point of effort, it keeps the answer well within DEBT_TOLERANCE.
+EFFORT_XTOL = 1e-8
+#: The yield goal is met when the peak extra 10-year is within this of the level [1/year] (0.01bp).
+YIELD_TOLERANCE = 1e-6
+#: The purchase rate's step at which the yield search stops [billion USD/year].
+RATE_XTOL = 1e-3
+#: Times a bracket end that fails to run is moved halfway toward the lever's default.
+MAX_HALVINGS = 8
+#: Percent per unit of a ratio.
+PERCENT = 100.0
+#: The fiscal year that ``--from`` starts in runs from this long before it on the model's clock
+#: [year]: FY2027 starts at 2026.0.
+FISCAL_YEAR = 1.0
+#: The word for "the baseline's own debt/GDP in the target year" in ``--debt-to-gdp``.
+BASELINE_WORD = "baseline"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What to solve for.
+
+    Attributes
+    ----------
+    kind : str
+        ``"debt"`` (debt/GDP equal to the target) or ``"yield"`` (the peak extra 10-year at most
+        the target).
+    lever : str
+        The parameter solved for.
+    target : float
+        Debt/GDP [1] or the peak extra 10-year [1/year].
+    settings : dict
+        Parameter values set with the lever (the phase-in, the backstop switch).
+    by : float
+        The last year simulated [year]; the target year of the debt goal.
+    start : float
+        The first fiscal year of the sums (effort, interest) [year].
+    """
+
+    kind: str
+    lever: str
+    target: float
+    settings: dict[str, Value]
+    by: float
+    start: float
+
+    @property
+    def tolerance(self) -> float:
+        """How close the outcome must come to the target [its units]."""
+        return DEBT_TOLERANCE if self.kind == "debt" else YIELD_TOLERANCE
+
+    @property
+    def xtol(self) -> float:
+        """The lever's step at which the search stops [its units]."""
+        return EFFORT_XTOL if self.kind == "debt" else RATE_XTOL
+
+
+@dataclass
+class Model:
+    """Runs of one scenario with fixed settings, cached by the lever's value."""
+
+    scenario: str
+    goal: Goal
+    fixed: dict[str, Value]
+    runs: dict[float, tuple[xr.Dataset, xr.Dataset | None]] = field(default_factory=dict)
+
+    def run(self, value: float) -> tuple[xr.Dataset, xr.Dataset | None]:
+        """Run the scenario (and the baseline, for the yield goal) with the lever at ``value``."""
+        if value not in self.runs:
+            overrides = {**self.fixed, **self.goal.settings, self.goal.lever: value}
+            prepared = prepare(self.scenario, overrides, self.goal.by)
+            run = execute(prepared)
+            reference = None
+            if self.goal.kind == "yield":  # the baseline on the scenario's vintage and years
+                reference = execute(reference_for(prepared, overrides))
+            self.runs[value] = (run, reference)
+        return self.runs[value]
+
+    def outcome(self, value: float) -> float:
+        """Return the goal's outcome with the lever at ``value`` [1 or 1/year]."""
+        run, reference = self.run(value)
+        if self.goal.kind == "debt":
+            return fiscal_year_value(run, "debt_held_by_public", "end_to_gdp", int(self.goal.by))
+        return float((run["market_yield"] - reference["market_yield"]).max())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One solution and what it does.
+
+    Attributes
+    ----------
+    feedbacks : str
+        ``"on"`` or ``"off"``.
+    value : float
+        The lever's value [its units].
+    achieved : float
+        The outcome on rerun [1 or 1/year].
+    without : float
+        The outcome with the lever at its default [1 or 1/year].
+    effort_year, effort_sum : float
+        The primary effort in the target year and summed from the start year [billion USD]; 0 for
+        the yield goal.
+    interest_saved : float
+        Net interest from the start year to the target year, without the lever less with it
+        [billion USD].
+    runs : int
+        Lever values run, the search's and the one without the lever (each a scenario run, and a
+        baseline run too for the yield goal).
+    """
+
+    feedbacks: str
+    value: float
+    achieved: float
+    without: float
+    effort_year: float
+    effort_sum: float
+    interest_saved: float
+    runs: int
+
+
+def _outcome_text(goal: Goal, value: float) -> str:
+    if goal.kind == "debt":
+        return f"debt/GDP of {PERCENT * value:.2f}% in {goal.by:.0f}"
+    return f"a peak extra 10-year of {BASIS_POINTS * value:.2f}bp"
+
+
+def _bracket_end(model: Model, end: float, default: float) -> float:
+    """Return ``end``, or the nearest point toward ``default`` at which the model runs."""
+    for _ in range(MAX_HALVINGS):
+        try:
+            model.outcome(end)
+            return end
+        except SimulationError:
+            end = default + (end - default) / 2
+    model.outcome(end)  # the last try: a failure here is the run's own error (exit 3)
+    return end
+
+
+def solve(model: Model) -> float:
+    """Return the lever's value that meets the goal, by Brent's method on its valid range.
+
+    Raises
+    ------
+    InputError
+        When no value in the valid range reaches the target, naming the best reachable outcome.
+    """
+    goal = model.goal
+    parameter = load_parameters()[goal.lever]
+    low = _bracket_end(model, parameter.valid_min, parameter.value)
+    high = _bracket_end(model, parameter.valid_max, parameter.value)
+
+    def gap(value: float) -> float:
+        return model.outcome(value) - goal.target
+
+    low_gap, high_gap = gap(low), gap(high)
+    if goal.kind == "yield" and low_gap <= 0:
+        return low  # already under the level with the least of the lever
+    if np.sign(low_gap) == np.sign(high_gap):
+        best = high if abs(high_gap) < abs(low_gap) else low
+        raise InputError(
+            f"no {goal.lever} in its valid range [{low:g}, {high:g}] reaches "
+            f"{_outcome_text(goal, goal.target)}; the best reachable is "
+            f"{_outcome_text(goal, model.outcome(best))} (at {goal.lever} = {best:g})"
+        )
+    value = float(brentq(gap, low, high, xtol=goal.xtol))
+    if goal.kind == "yield" and gap(value) > 0:
+        value = min(high, value + goal.xtol)  # the side of the root that holds the level
+    return value
+
+
+def _interval(run: xr.Dataset, variable: str, start: float, end: float) -> float:
+    """Integrate a flow over ``[start, end]`` from its saved points, trapezoids [units x year]."""
+    times = run["time"].values
+    inside = (times >= start) & (times <= end)
+    return float(np.trapezoid(run[variable].values[inside], times[inside]))
+
+
+def answer(model: Model, feedbacks: str) -> Answer:
+    """Solve one goal with one set of feedbacks and measure the solution by rerunning it."""
+    goal = model.goal
+    try:
+        value = solve(model)
+    except InputError as error:
+        raise InputError(f"with the market feedbacks {feedbacks}: {error}") from None
+    default = load_parameters()[goal.lever].value
+    if goal.kind == "yield":
+        default = load_parameters()[goal.lever].valid_min
+    run, _ = model.run(value)
+    plain, _ = model.run(default)
+    begin = goal.start - FISCAL_YEAR
+    interest = "cumulative_net_interest"
+    saved = float(
+        plain[interest].sel(time=goal.by)
+        - plain[interest].sel(time=begin)
+        - run[interest].sel(time=goal.by)
+        + run[interest].sel(time=begin)
+    )
+    effort_year = effort_sum = 0.0
+    if goal.kind == "debt":
+        effort_year = _interval(run, EFFORT_AMOUNT, goal.by - FISCAL_YEAR, goal.by)
+        effort_sum = _interval(run, EFFORT_AMOUNT, begin, goal.by)
+    achieved = model.outcome(value)
+    miss = achieved - goal.target
+    if miss > goal.tolerance or (goal.kind == "debt" and -miss > goal.tolerance):
+        raise SimulationError(
+            f"the search for {goal.lever} ended at {value:g}, whose rerun gives "
+            f"{_outcome_text(goal, achieved)}, not {_outcome_text(goal, goal.target)}"
+        )
+    return Answer(
+        feedbacks=feedbacks,
+        value=value,
+        achieved=achieved,
+        without=model.outcome(default),
+        effort_year=effort_year,
+        effort_sum=effort_sum,
+        interest_saved=saved,
+        runs=len(model.runs),
+    )
+
+
+def _nearest(value: float, low: float, high: float) -> float:
+    return float(min(max(value, low), high))
+
+
+def make_goal(
+    scenario: str,
+    debt_to_gdp: str | None,
+    peak_extra_yield: float | None,
+    by: int | None,
+    start: int,
+    phase_in: float,
+) -> Goal:
+    """Check the command line's goal and build it.
+
+    Parameters
+    ----------
+    scenario : str
+        The scenario's name or file.
+    debt_to_gdp : str, optional
+        The debt target [percent of the fiscal year's GDP], or ``"baseline"``: the baseline's own
+        ratio in the target year.
+    peak_extra_yield : float, optional
+        The level the sale's peak extra 10-year must not pass [basis points].
+    by : int, optional
+        The target fiscal year (debt goal; required), or the last year simulated (yield goal;
+        the run's final year by default) [year].
+    start : int
+        The fiscal year in which the effort starts [year].
+    phase_in : float
+        Years over which the effort phases in [year].
+
+    Returns
+    -------
+    Goal
+        The goal.
+
+    Raises
+    ------
+    InputError
+        On an unknown scenario or a value out of range, naming the nearest valid choice.
+    """
+    table = load_parameters()
+    plan = prepare(scenario)  # an unknown scenario fails here, with the nearest names
+    first = float(plan.values["initial_time"]) + FISCAL_YEAR
+    last = float(plan.values["final_time"])
+    if by is None and debt_to_gdp is not None:
+        raise InputError("--debt-to-gdp needs --by YEAR, the fiscal year of the target")
+    horizon = float(by) if by is not None else last
+    if not first <= horizon <= last:
+        raise InputError(
+            f"--by {by} is outside the run's fiscal years {first:.0f}-{last:.0f}; the nearest "
+            f"valid is {_nearest(horizon, first, last):.0f}"
+        )
+    if peak_extra_yield is not None:
+        if not np.isfinite(peak_extra_yield) or peak_extra_yield < 0:
+            raise InputError(
+                f"--peak-extra-yield {peak_extra_yield:g} bp must be a number of at least 0; "
+                "the nearest valid is 0"
+            )
+        return Goal(
+            kind="yield",
+            lever=BACKSTOP_RATE,
+            target=peak_extra_yield / BASIS_POINTS,
+            settings={BACKSTOP_SWITCH: 1.0},
+            by=horizon,
+            start=first,
+        )
+    phase = table[EFFORT_PHASE_IN]
+    if not (np.isfinite(phase_in) and phase.valid_min <= phase_in <= phase.valid_max):
+        raise InputError(
+            f"--phase-in {phase_in:g} years is outside {phase.valid_min:g}-{phase.valid_max:g}; "
+            f"the nearest valid is {_nearest(phase_in, phase.valid_min, phase.valid_max):g}"
+        )
+    if not first <= start <= horizon:
+        raise InputError(
+            f"--from {start} is outside the fiscal years {first:.0f}-{horizon:.0f} (the run's "
+            f"first to --by); the nearest valid is {_nearest(start, first, horizon):.0f}"
+        )
+    debt_to_gdp = debt_to_gdp or BASELINE_WORD
+    settings: dict[str, Value] = {EFFORT_START: start - FISCAL_YEAR, EFFORT_PHASE_IN: phase_in}
+    if debt_to_gdp.strip().lower() == BASELINE_WORD:
+        reference = execute(reference_for(plan))  # on the scenario's vintage and years
+        target = fiscal_year_value(reference, "debt_held_by_public", "end_to_gdp", int(horizon))
+    else:
+        try:
+            target = float(debt_to_gdp) / PERCENT
+        except ValueError:
+            raise InputError(
+                f"--debt-to-gdp '{debt_to_gdp}' is not a number of percent of GDP nor "
+                f"'{BASELINE_WORD}'; e.g. --debt-to-gdp 100"
+            ) from None
+        if not np.isfinite(target) or target <= 0:
+            raise InputError(
+                f"--debt-to-gdp {debt_to_gdp} must be a positive percent of GDP; e.g. 100"
+            )
+    return Goal(
+        kind="debt", lever=EFFORT, target=target, settings=settings, by=horizon, start=float(start)
+    )
+
+
+def seek(scenario: str, goal: Goal) -> tuple[pd.DataFrame, float]:
+    """Solve a goal with every feedback on, then with the market feedbacks off.
+
+    Parameters
+    ----------
+    scenario : str
+        The scenario's name or file.
+    goal : Goal
+        What to solve for (:func:`make_goal`).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per feedback setting (see :func:`table`).
+    seconds : float
+        Wall time of the searches [s].
+    """
+    began = time.perf_counter()
+    answers = [
+        answer(Model(scenario, goal, dict(fixed)), name)
+        for name, fixed in (("on", {}), ("off", MARKET_FEEDBACKS_OFF))
+    ]
+    return table(scenario, goal, answers), time.perf_counter() - began
+
+
+def table(scenario: str, goal: Goal, answers: list[Answer]) -> pd.DataFrame:
+    """Tabulate the answers, in the units of ``target.csv`` (named in each column)."""
+    rows = []
+    for item in answers:
+        row: dict[str, object] = {"scenario": scenario, "feedbacks": item.feedbacks}
+        if goal.kind == "debt":
+            row.update(
+                {
+                    "target_year": int(goal.by),
+                    "target_debt_to_gdp_percent": PERCENT * goal.target,
+                    "debt_to_gdp_without_percent": PERCENT * item.without,
+                    "debt_to_gdp_achieved_percent": PERCENT * item.achieved,
+                    "effort_percent_of_gdp": PERCENT * item.value,
+                    "effort_start_year": int(goal.start),
+                    "phase_in_years": goal.settings[EFFORT_PHASE_IN],
+                    "effort_target_year_billion_usd": item.effort_year,
+                    "effort_summed_billion_usd": item.effort_sum,
+                }
+            )
+        else:
+            row.update(
+                {
+                    "last_year": int(goal.by),
+                    "target_peak_extra_yield_bp": BASIS_POINTS * goal.target,
+                    "peak_extra_yield_without_bp": BASIS_POINTS * item.without,
+                    "peak_extra_yield_achieved_bp": BASIS_POINTS * item.achieved,
+                    "fed_backstop_maximum_rate_billion_usd_per_year": item.value,
+                }
+            )
+        row["interest_saved_billion_usd"] = item.interest_saved
+        row["lever_values_run"] = item.runs
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_table(result: pd.DataFrame) -> str:
+    """Return the table to print: one column per feedback setting."""
+    shown = result.drop(columns=["scenario", "feedbacks"]).T
+    shown.columns = [f"feedbacks {name}" for name in result["feedbacks"]]
+    return shown.to_string(float_format=lambda x: f"{x:.3f}")
+
+
+def write_table(out_dir: Path, result: pd.DataFrame) -> None:
+    """Write ``target.csv`` into ``out_dir`` atomically (see :mod:`debtloops.io`)."""
+    from debtloops.io import atomic_file
+
+    buffer = io.StringIO()
+    result.to_csv(buffer, index=False)
+    text = buffer.getvalue()
+    atomic_file(Path(out_dir) / OUTPUT_NAME, lambda path: path.write_text(text))
