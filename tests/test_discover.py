@@ -20,6 +20,7 @@ from debtloops.discover import (
     evaluate,
     parse,
     prim,
+    prune,
 )
 from debtloops.errors import InputError
 from debtloops.io import OWN_NAMES
@@ -64,6 +65,8 @@ def test_prim_and_the_tree_recover_the_planted_box(sweep_dir):
     step = found.dataset.isel(step=found.chosen)
     assert float(step["coverage"]) >= 0.9
     assert float(step["density"]) >= 0.9
+    assert found.dataset.attrs["chosen_coverage"] >= 0.9
+    assert found.dataset.attrs["chosen_density"] >= 0.9
     table = box_table(found)
     assert set(table.index[table["restricted"]]) == {"a", "b"}
     assert table.loc["a", "box_low"] == pytest.approx(A_CUT, abs=0.05)
@@ -85,6 +88,16 @@ def test_prim_trajectory_is_monotone_in_mass_and_starts_at_the_full_box():
     assert peeling.density[0] == pytest.approx(y.mean())
     assert np.all(np.diff(peeling.mass) < 0)
     assert np.all(peeling.high[-1] <= 1.0) and np.all(peeling.low[-1] >= 0.0)
+
+
+def test_prune_drops_a_restriction_that_does_not_matter():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.0, 1.0, (1000, 2))
+    y = x[:, 0] > 0.8  # only the first parameter matters
+    full_low, full_high = np.zeros(2), np.ones(2)
+    low, high, qp = prune(x, y, np.array([0.8, 0.1]), np.array([1.0, 0.9]), full_low, full_high)
+    assert low.tolist() == [0.8, 0.0] and high.tolist() == [1.0, 1.0]
+    assert qp[0] < 1e-6 and np.isnan(qp[1])
 
 
 def test_the_command_writes_its_files_beside_the_store_and_prints_the_box(sweep_dir, capsys):

@@ -15,8 +15,12 @@ Two methods answer:
   :data:`PEEL_ALPHA` of the remaining samples off one side of one parameter, the cut that leaves
   the highest share of cases of interest, until fewer than :data:`MIN_MASS` of the samples remain.
   The chosen box (:func:`choose_box`) is the step with the best balance of coverage and density
-  (their harmonic mean). It is written here rather than taken from ``ema_workbench`` because that
-  package brings statsmodels, seaborn, Platypus-Opt, formulaic, patsy and wrapt with it.
+  (their harmonic mean). Peeling in many dimensions also narrows parameters that do not matter,
+  so the chosen box then drops, one at a time, the restriction least supported by the data: the
+  one whose quasi-p-value (Bryant and Lempert 2010, as the EMA Workbench reports it) is highest
+  and above :data:`QP_LIMIT` (:func:`prune`). PRIM is written here rather than taken from
+  ``ema_workbench`` because that package brings statsmodels, seaborn, Platypus-Opt, formulaic,
+  patsy and wrapt with it.
 * A classification tree (scikit-learn's ``DecisionTreeClassifier``, depth :data:`TREE_DEPTH`),
   whose rules are printed and kept in ``discover.nc``.
 
@@ -50,6 +54,8 @@ OUTPUT_NAMES = (TABLE_NAME, NETCDF_NAME, TRAJECTORY_NAME, BOX_NAME)
 PEEL_ALPHA = 0.05
 #: Peeling stops before the box holds fewer than this share of all samples [1].
 MIN_MASS = 0.05
+#: A restriction of the chosen box whose quasi-p-value is above this is dropped [1].
+QP_LIMIT = 0.05
 #: Depth of the classification tree [levels].
 TREE_DEPTH = 3
 #: Smallest leaf of the tree [share of the samples, 1].
@@ -350,6 +356,68 @@ def choose_box(peeling: Peeling) -> int:
     return int(np.argmax(score))
 
 
+def _inside(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    return np.all((x >= low) & (x <= high), axis=1)
+
+
+def quasi_p_values(
+    x: np.ndarray,
+    y: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    full_low: np.ndarray,
+    full_high: np.ndarray,
+) -> np.ndarray:
+    """Return each restriction's quasi-p-value: how likely the box's density is without it.
+
+    For a restricted parameter, the box without that restriction has density ``p``; the
+    quasi-p-value is the chance of at least the box's count of cases of interest among the box's
+    samples, drawn with probability ``p`` (a one-sided binomial test).
+
+    Returns
+    -------
+    numpy.ndarray
+        (parameter,) [1]; NaN for a parameter not restricted.
+    """
+    from scipy.stats import binom
+
+    inside = _inside(x, low, high)
+    count, hits = int(inside.sum()), int(y[inside].sum())
+    values = np.full(x.shape[1], np.nan)
+    for j in np.flatnonzero((low > full_low) | (high < full_high)):
+        wider_low, wider_high = low.copy(), high.copy()
+        wider_low[j], wider_high[j] = full_low[j], full_high[j]
+        wider = _inside(x, wider_low, wider_high)
+        values[j] = float(binom.sf(hits - 1, count, y[wider].mean()))
+    return values
+
+
+def prune(
+    x: np.ndarray,
+    y: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    full_low: np.ndarray,
+    full_high: np.ndarray,
+    limit: float = QP_LIMIT,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop a box's restrictions that the data do not support, the least supported first.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The box's new lower and upper limits, and the quasi-p-values of the restrictions kept
+        (:func:`quasi_p_values`).
+    """
+    low, high = np.array(low, float), np.array(high, float)
+    while True:
+        values = quasi_p_values(x, y, low, high, full_low, full_high)
+        if np.all(np.isnan(values)) or np.nanmax(values) <= limit:
+            return low, high, values
+        j = int(np.nanargmax(values))
+        low[j], high[j] = full_low[j], full_high[j]
+
+
 def tree_rules(x: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[str, int, float]:
     """Fit a classification tree to the cases of interest and return its rules.
 
@@ -438,6 +506,10 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
     full_high = np.array([bounds.get(n, (0, x[:, j].max()))[1] for j, n in enumerate(names)])
     peeling = prim(x, y, full_low, full_high)
     chosen = choose_box(peeling)
+    box_low, box_high, qp = prune(
+        x, y, peeling.low[chosen], peeling.high[chosen], full_low, full_high
+    )
+    inside = _inside(x, box_low, box_high)
     rules, first, threshold = tree_rules(x, y, names)
     units = [str(ds[name].attrs.get("units", "")) for name in names]
     dataset = xr.Dataset(
@@ -447,6 +519,13 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
             "mass": ("step", peeling.mass, {"units": "1", "long_name": "share of samples"}),
             "box_low": (("step", "parameter"), peeling.low, {"long_name": "box lower limit"}),
             "box_high": (("step", "parameter"), peeling.high, {"long_name": "box upper limit"}),
+            "chosen_low": ("parameter", box_low, {"long_name": "chosen box lower limit"}),
+            "chosen_high": ("parameter", box_high, {"long_name": "chosen box upper limit"}),
+            "quasi_p_value": (
+                "parameter",
+                qp,
+                {"units": "1", "long_name": "quasi-p-value of the chosen box's restriction"},
+            ),
             "full_low": ("parameter", full_low, {"long_name": "sampled range, lower limit"}),
             "full_high": ("parameter", full_high, {"long_name": "sampled range, upper limit"}),
             "parameter_units": ("parameter", np.array(units, dtype=object), {"long_name": "units"}),
@@ -460,6 +539,10 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
             "where": where,
             "scenario": chosen_scenario,
             "chosen_step": chosen,
+            "chosen_coverage": float(y[inside].sum() / hits),
+            "chosen_density": float(y[inside].mean()),
+            "chosen_mass": float(inside.mean()),
+            "quasi_p_limit": QP_LIMIT,
             "n_samples": len(y),
             "n_of_interest": hits,
             "peel_alpha": PEEL_ALPHA,
@@ -470,15 +553,19 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
             "source": STORE_NAME,
         },
     )
-    for name in ("box_low", "box_high", "full_low", "full_high"):
+    for name in ("box_low", "box_high", "chosen_low", "chosen_high", "full_low", "full_high"):
         dataset[name].attrs["units"] = "mixed: see parameter_units"
     return Discovery(dataset, chosen, rules)
 
 
 def box_table(found: Discovery) -> pd.DataFrame:
-    """Return the chosen box, one row per parameter: full range, box range, whether restricted."""
-    ds = found.dataset.isel(step=found.chosen)
-    low, high = ds["box_low"].values, ds["box_high"].values
+    """Return the chosen box, one row per parameter: full range, box range, whether restricted.
+
+    The box is the chosen peeling step's after :func:`prune`; ``quasi_p_value`` is NaN where the
+    parameter is not restricted.
+    """
+    ds = found.dataset
+    low, high = ds["chosen_low"].values, ds["chosen_high"].values
     full_low, full_high = ds["full_low"].values, ds["full_high"].values
     return pd.DataFrame(
         {
@@ -488,6 +575,7 @@ def box_table(found: Discovery) -> pd.DataFrame:
             "box_low": low,
             "box_high": high,
             "restricted": (low > full_low) | (high < full_high),
+            "quasi_p_value": ds["quasi_p_value"].values,
         },
         index=pd.Index([str(p) for p in ds["parameter"].values], name="parameter"),
     )
@@ -496,15 +584,15 @@ def box_table(found: Discovery) -> pd.DataFrame:
 def format_discovery(found: Discovery) -> str:
     """Return the printed summary: the box's coverage, density, restricted ranges and the tree."""
     ds = found.dataset
-    step = ds.isel(step=found.chosen)
     table = box_table(found)
     restricted = table[table["restricted"]].drop(columns="restricted")
     head = (
         f"{ds.attrs['n_of_interest']} of {ds.attrs['n_samples']} samples of scenario "
         f"'{ds.attrs['scenario']}' meet '{ds.attrs['where']}'\n"
-        f"PRIM box (step {found.chosen} of {ds.sizes['step'] - 1}): coverage "
-        f"{float(step['coverage']):.2f}, density {float(step['density']):.2f}, mass "
-        f"{float(step['mass']):.2f}; {len(restricted)} restricted parameter(s):"
+        f"PRIM box (peeling step {found.chosen} of {ds.sizes['step'] - 1}, restrictions with a "
+        f"quasi-p-value above {QP_LIMIT:g} dropped): coverage {ds.attrs['chosen_coverage']:.2f}, "
+        f"density {ds.attrs['chosen_density']:.2f}, mass {ds.attrs['chosen_mass']:.2f}; "
+        f"{len(restricted)} restricted parameter(s):"
     )
     body = restricted.to_string(float_format=lambda v: f"{v:.4g}") if len(restricted) else ""
     return f"{head}\n{body}\n\nclassification tree (weights: [other, of interest]):\n{found.rules}"
