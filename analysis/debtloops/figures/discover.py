@@ -22,6 +22,9 @@ FULL, BOX, CHOSEN = "#d9d9d9", "#c0392b", "#1f5fa8"
 def plot_trajectory(dataset: xr.Dataset, chosen: int, path: Path) -> None:
     """Draw coverage against density along the peeling, marking the chosen box; save as PNG.
 
+    The chosen step is circled; a star marks the box once its unsupported restrictions are
+    dropped (:func:`debtloops.discover.prune`).
+
     Parameters
     ----------
     dataset : xarray.Dataset
@@ -47,6 +50,11 @@ def plot_trajectory(dataset: xr.Dataset, chosen: int, path: Path) -> None:
         f"chosen: step {chosen}", (coverage[chosen], density[chosen]), (8, -14),
         textcoords="offset points", color=BOX,
     )  # fmt: skip
+    pruned = (dataset.attrs["chosen_coverage"], dataset.attrs["chosen_density"])
+    axes.plot(*pruned, "*", color=BOX, ms=12)
+    axes.annotate(
+        "pruned box", pruned, (-8, -14), textcoords="offset points", color=BOX, ha="right"
+    )
     axes.set_xlabel("coverage [share of the cases of interest in the box]")
     axes.set_ylabel("density [share of the box's cases of interest]")
     axes.set_xlim(0, 1.02)
@@ -78,8 +86,8 @@ def plot_box(table: pd.DataFrame, attrs: Mapping[str, object], path: Path) -> No
     span = np.where(span > 0, span, 1.0)
     low = (shown["box_low"] - shown["full_low"]).to_numpy() / span
     high = (shown["box_high"] - shown["full_low"]).to_numpy() / span
-    axes.barh(rows, np.ones(len(rows)), color=FULL, height=0.6, label="sampled range")
-    axes.barh(rows, high - low, left=low, color=BOX, height=0.6, label="box")
+    axes.barh(rows, np.ones(len(rows)), color=FULL, height=0.6)
+    axes.barh(rows, high - low, left=low, color=BOX, height=0.6)
     for row, (_, item) in zip(rows, shown.iterrows(), strict=True):
         axes.text(
             1.02, row, f"[{item['box_low']:.3g}, {item['box_high']:.3g}] of "
@@ -88,8 +96,7 @@ def plot_box(table: pd.DataFrame, attrs: Mapping[str, object], path: Path) -> No
         )  # fmt: skip
     axes.set_yticks(rows, shown.index.tolist(), fontsize=8)
     axes.set_xlim(0, 1)
-    axes.set_xlabel("position in the sampled range [share of the range]")
+    axes.set_xlabel("position in the sampled range (grey) of the box (red) [share of the range]")
     axes.set_title(f"PRIM box: {attrs['where']}", fontsize=9)
-    axes.legend(loc="lower left", fontsize=7, bbox_to_anchor=(0, 1.08), ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=DPI, format="png", bbox_inches="tight")
