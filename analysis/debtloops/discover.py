@@ -56,6 +56,8 @@ PEEL_ALPHA = 0.05
 MIN_MASS = 0.05
 #: A restriction of the chosen box whose quasi-p-value is above this is dropped [1].
 QP_LIMIT = 0.05
+#: Below this many cases of interest the summary warns that a box is not to be relied on [samples].
+FEW_CASES = 10
 #: Depth of the classification tree [levels].
 TREE_DEPTH = 3
 #: Smallest leaf of the tree [share of the samples, 1].
@@ -595,6 +597,12 @@ def format_discovery(found: Discovery) -> str:
         f"{len(restricted)} restricted parameter(s):"
     )
     body = restricted.to_string(float_format=lambda v: f"{v:.4g}") if len(restricted) else ""
+    hits = int(ds.attrs["n_of_interest"])
+    if hits < FEW_CASES:
+        head += (
+            f"\n(only {hits} case(s) of interest, fewer than {FEW_CASES}: too few to bound a box "
+            "reliably; lower the threshold or run more samples)"
+        )
     return f"{head}\n{body}\n\nclassification tree (weights: [other, of interest]):\n{found.rules}"
 
 
