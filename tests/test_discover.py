@@ -7,6 +7,7 @@ functions; bad conditions exit 2, writing nothing.
 import numpy as np
 import pytest
 import xarray as xr
+from cf_checks import cf_problems
 from test_sweep_analysis import make_sweep
 
 from debtloops import cli
@@ -107,9 +108,10 @@ def test_the_command_writes_its_files_beside_the_store_and_prints_the_box(sweep_
     assert "coverage" in out and "density" in out and "restricted" in out
     folder = sweep_dir / FOLDER_NAME
     assert files(folder) == sorted(OUTPUT_NAMES)
+    assert cf_problems(folder / "discover.nc") == []
     with xr.open_dataset(folder / "discover.nc") as ds:
-        assert ds.attrs["Conventions"].startswith("CF")
-        assert all("long_name" in ds[name].attrs for name in ds.data_vars)
+        assert ds.attrs["where"] == "debt_to_gdp_2055 > 170"
+        assert ds.sizes["parameter"] == 3 and ds.sizes["step"] > 1
     # Running it again replaces its own files.
     assert cli.main(["discover", str(sweep_dir), "--where", "debt_to_gdp_2055 > 170"]) == 0
 

@@ -556,7 +556,7 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
         },
     )
     for name in ("box_low", "box_high", "chosen_low", "chosen_high", "full_low", "full_high"):
-        dataset[name].attrs["units"] = "mixed: see parameter_units"
+        dataset[name].attrs["comment"] = "in each parameter's units: see parameter_units"
     return Discovery(dataset, chosen, rules)
 
 
