@@ -32,7 +32,7 @@ N_SAMPLES = 800
 TIMES = (2053.0, 2054.0, 2055.0)
 
 
-def planted_sweep(folder, seed=11):
+def planted_sweep(folder, seed=11, errors=None):
     """A Monte Carlo sweep of three parameters on [0, 1], written to ``folder/sweep.zarr``."""
     rng = np.random.default_rng(seed)
     a, b, c = (rng.uniform(0.0, 1.0, N_SAMPLES) for _ in range(3))
@@ -45,6 +45,7 @@ def planted_sweep(folder, seed=11):
         bounds=[(0.0, 1.0)] * 3,
         times=TIMES,
         folder=folder,
+        errors=errors,
     )
     return folder
 
@@ -78,6 +79,15 @@ def test_prim_and_the_tree_recover_the_planted_box(sweep_dir):
     assert first in ("a", "b")
     assert threshold == pytest.approx(A_CUT if first == "a" else B_CUT, abs=0.03)
     assert "b <=" in found.rules and "a <=" in found.rules
+
+
+def test_scalar_outcomes_and_failed_samples(tmp_path):
+    failed = [(0, i) for i in range(0, N_SAMPLES, 100)]
+    sweep_dir = planted_sweep(tmp_path, errors=failed)
+    found = discover(sweep_dir, "debt_to_gdp_final > 170 and peak_market_yield > 0")
+    assert found.dataset.attrs["n_samples"] == N_SAMPLES - len(failed)
+    table = box_table(found)
+    assert set(table.index[table["restricted"]]) == {"a", "b"}
 
 
 def test_prim_trajectory_is_monotone_in_mass_and_starts_at_the_full_box():

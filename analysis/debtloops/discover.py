@@ -2,7 +2,7 @@
 
 Scenario discovery, in the vocabulary of the EMA Workbench, on a finished sweep.
 
-The condition names outcomes of the sweep (:func:`outcome_table`): the scalar outcomes of
+The condition names outcomes of the sweep (:func:`outcome_names`): the scalar outcomes of
 ``debtloops analyze`` (``debt_to_gdp_final``, ``peak_market_yield``...) and each time series at
 each whole saved year (``debt_to_gdp_2055``). Ratios and rates (units ``1`` and ``1/year``) are
 compared in percent, so ``debt_to_gdp_2055 > 170`` means debt above 170% of GDP. The condition is
@@ -42,7 +42,7 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
 from debtloops.io import atomic_file, check_targets
-from debtloops.sweeps.outcomes import scalar_outcomes, succeeded
+from debtloops.sweeps.outcomes import SCALAR_OUTCOMES, scalar_outcomes, succeeded
 from debtloops.sweeps.store import STORE_NAME, check_whole, open_sweep, read_design
 
 #: The default output folder, inside the sweep folder.
@@ -222,41 +222,63 @@ def _shown(values: np.ndarray, units: str) -> tuple[np.ndarray, str]:
     return values, units
 
 
-def outcome_table(ds: xr.Dataset, scenario: int) -> dict[str, tuple[np.ndarray, str, str]]:
-    """Return every outcome a condition may name, for one scenario of a sweep.
+def outcome_names(ds: xr.Dataset) -> dict[str, tuple[str, int | None]]:
+    """Return every outcome a condition may name, read from the sweep's layout (no data).
 
     Parameters
     ----------
     ds : xarray.Dataset
         The sweep, as :func:`debtloops.sweeps.store.open_sweep` returns it.
-    scenario : int
-        The scenario's position.
 
     Returns
     -------
     dict
-        Name -> (values over the samples, NaN where the sample failed [shown units]; units;
-        long name): the scalar outcomes of ``analyze`` and ``<series>_<year>`` for each time
-        series and each saved time that is a whole year.
+        Name -> (its source, the saved time's position or None): each scalar outcome of
+        ``analyze`` whose series is in the sweep (source: that outcome, None), and
+        ``<series>_<year>`` for each time series and each saved time that is a whole year
+        (source: the series).
     """
-    table: dict[str, tuple[np.ndarray, str, str]] = {}
-    one = ds.isel(scenario=scenario)
-    for name, variable in scalar_outcomes(one).compute().data_vars.items():
-        values, units = _shown(np.asarray(variable.values, float), variable.attrs["units"])
-        table[str(name)] = (values, units, variable.attrs["long_name"])
-    ok = np.asarray(succeeded(one).values, bool)
+    names: dict[str, tuple[str, int | None]] = {
+        name: (name, None) for name, spec in SCALAR_OUTCOMES.items() if spec.source in ds
+    }
     times = np.asarray(ds["time"].values, float)
     whole = np.flatnonzero(np.abs(times - np.round(times)) <= YEAR_TOLERANCE)
-    for name, variable in one.data_vars.items():
-        if "sample" not in variable.dims or "time" not in variable.dims:
-            continue
-        block = np.asarray(variable.isel(time=whole).transpose("sample", "time").values, float)
-        for column, index in enumerate(whole):
-            values, units = _shown(block[:, column], variable.attrs.get("units", ""))
-            year = int(round(times[index]))
-            long_name = f"{variable.attrs.get('long_name', name)} in {year}"
-            table[f"{name}_{year}"] = (np.where(ok, values, np.nan), units, long_name)
-    return table
+    for name, variable in ds.data_vars.items():
+        if "sample" in variable.dims and "time" in variable.dims:
+            for index in whole:
+                names[f"{name}_{int(round(times[index]))}"] = (str(name), int(index))
+    return names
+
+
+def load_outcomes(ds: xr.Dataset, scenario: int, wanted: set[str]) -> dict[str, np.ndarray]:
+    """Return the values of the outcomes ``wanted`` over the samples of one scenario.
+
+    Only those outcomes are read. Values are in the shown units (percent for ratios and rates);
+    failed samples are NaN.
+    """
+    names = outcome_names(ds)
+    one = ds.isel(scenario=scenario)
+    ok = np.asarray(succeeded(one).values, bool)
+    scalars = [name for name in wanted if names[name][1] is None]
+    values: dict[str, np.ndarray] = {}
+    if scalars:
+        computed = scalar_outcomes(one)[scalars].compute()
+        for name in scalars:
+            units = computed[name].attrs["units"]
+            values[name] = _shown(np.asarray(computed[name].values, float), units)[0]
+    for name in wanted - set(scalars):
+        source, index = names[name]
+        series = one[source].isel(time=index)
+        shown = _shown(np.asarray(series.values, float), series.attrs.get("units", ""))[0]
+        values[name] = np.where(ok, shown, np.nan)
+    return values
+
+
+def named(node: Compare | Join) -> set[str]:
+    """Return the outcome names a condition uses."""
+    if isinstance(node, Join):
+        return named(node.left) | named(node.right)
+    return {node.outcome}
 
 
 # ---- PRIM ----------------------------------------------------------------------------------------
@@ -486,10 +508,10 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
     chosen_scenario = scenarios[0] if scenario is None else scenario
     if chosen_scenario not in scenarios:
         raise unknown_name("scenario of the sweep", chosen_scenario, scenarios)
-    table = outcome_table(ds, scenarios.index(chosen_scenario))
-    condition = parse(where, sorted(table))
-    values = {name: entry[0] for name, entry in table.items()}
-    ran = np.all([np.isfinite(v) for v in values.values()], axis=0)
+    condition = parse(where, sorted(outcome_names(ds)))
+    index = scenarios.index(chosen_scenario)
+    values = load_outcomes(ds, index, named(condition))
+    ran = np.asarray(succeeded(ds.isel(scenario=index)).values, bool)
     if not ran.any():
         raise InputError(f"no sample of scenario '{chosen_scenario}' ran; nothing to discover")
     with np.errstate(invalid="ignore"):
