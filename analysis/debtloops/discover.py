@@ -526,8 +526,9 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
             f"'{where}'; nothing to tell apart: choose another threshold"
         )
     bounds = {u.name: (u.low, u.high) for u in design.spec.uncertainties}
-    full_low = np.array([bounds.get(n, (x[:, j].min(), 0))[0] for j, n in enumerate(names)])
-    full_high = np.array([bounds.get(n, (0, x[:, j].max()))[1] for j, n in enumerate(names)])
+    # A lever has no sampled range: its values' span stands for it.
+    spans = [bounds.get(n, (x[:, j].min(), x[:, j].max())) for j, n in enumerate(names)]
+    full_low, full_high = (np.array(side, float) for side in zip(*spans, strict=True))
     peeling = prim(x, y, full_low, full_high)
     chosen = choose_box(peeling)
     box_low, box_high, qp = prune(
