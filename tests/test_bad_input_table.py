@@ -529,6 +529,14 @@ OPTION_ROWS: list[tuple[str, tuple[str, ...], str, dict[str, str], str, tuple[st
     ("sweep", ("sweep", "spec.toml", "--quiet"), "--out", PATHS, "out|path|folder|file|NUL", ()),
     ("sweep", ("sweep",), "", PATHS | NAMES, "spec|path|file|toml|NUL", ("--out", "o")),
     ("analyze", ("analyze",), "", PATHS | NAMES, "sweep|path|folder|file|NUL|exist", ()),
+    (
+        "discover",
+        ("discover",),
+        "",
+        PATHS | NAMES,
+        "sweep|path|folder|file|NUL|exist",
+        ("--where", "debt_to_gdp_final > 1"),
+    ),
     ("diagram", ("diagram",), "--scenario", NAMES, "scenario", ("--out", "out")),
     ("diagram", ("diagram",), "--loop", NAMES, "loop", ("--out", "out")),
     ("diagram", ("diagram", "--loop", "R1"), "--out", PATHS, "out|path|folder|file|NUL", ()),
@@ -604,6 +612,20 @@ case(
     2,
     "sweep",
     setup="empty-dir",
+)
+case(
+    "options/discover-where-unknown-outcome",
+    ("discover", "store", "--where", "nope > 1"),
+    2,
+    "unknown outcome 'nope'",
+    setup="store:none",
+)
+case(
+    "options/discover-where-bad-operator",
+    ("discover", "store", "--where", "debt_to_gdp_final != 1"),
+    2,
+    "unknown operator",
+    setup="store:none",
 )
 case("options/analyze-empty-folder", ("analyze", "empty"), 2, "sweep", setup="empty-dir")
 case(

@@ -4,6 +4,7 @@
 ``debtloops attribute`` split a scenario's extra into mechanisms (Shapley values)
 ``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweeps.execute`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
+``debtloops discover`` the parameter ranges of a sweep where a condition holds (PRIM, a tree)
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops episodes`` the backtest's monthly mode: three market episodes with monthly drivers
@@ -277,6 +278,25 @@ def _parser() -> argparse.ArgumentParser:
         "--netcdf",
         action="store_true",
         help="also write the sweep as DIR/sweep.nc (CF-1.10) for netCDF tools",
+    )
+
+    discover = commands.add_parser(
+        "discover",
+        help="scenario discovery: the parameter ranges (PRIM box, tree) where a condition holds",
+    )
+    discover.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.zarr")
+    discover.add_argument(
+        "--where",
+        required=True,
+        metavar="EXPR",
+        help="the cases of interest, e.g. 'debt_to_gdp_2055 > 170 and peak_market_yield >= 6' "
+        "(ratios and rates in percent; >, >=, <, <=, and, or, parentheses)",
+    )
+    discover.add_argument(
+        "--scenario", metavar="S", help="the sweep's scenario to use (default: its first)"
+    )
+    discover.add_argument(
+        "--out", type=_path, metavar="DIR", help="output folder (default: DIR/discover)"
     )
 
     diagram = commands.add_parser(
@@ -674,6 +694,26 @@ def _analyze(args: argparse.Namespace) -> None:
     print(f"analysis in {path}{copy} and PNG figures in {args.folder}/")
 
 
+def _discover(args: argparse.Namespace) -> None:
+    from debtloops.discover import (
+        FOLDER_NAME,
+        OUTPUT_NAMES,
+        discover,
+        format_discovery,
+        write_discovery,
+    )
+
+    out = args.out if args.out is not None else args.folder / FOLDER_NAME
+    check_targets(out, OUTPUT_NAMES)
+    started = time.perf_counter()
+    found = discover(args.folder, args.where, args.scenario)  # refuses, writing nothing
+    elapsed = time.perf_counter() - started
+    with output_lock(out):
+        written = write_discovery(out, found)
+    print(format_discovery(found))
+    print(f"found in {elapsed:.1f} s; {', '.join(map(str, written))}")
+
+
 def _diagram(args: argparse.Namespace) -> None:
     from debtloops.loop_report import write_loop_report
 
@@ -920,6 +960,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "attribute": _attribute,
     "sweep": _sweep,
     "analyze": _analyze,
+    "discover": _discover,
     "diagram": _diagram,
     "backtest": _backtest,
     "episodes": _episodes,
