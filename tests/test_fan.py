@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from debtloops import cli
 from debtloops.fan import (
@@ -91,6 +92,10 @@ def test_the_command_writes_its_files_and_probabilities(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir() if p.name in OUTPUT_NAMES) == sorted(OUTPUT_NAMES)
     printed = capsys.readouterr().out
     assert "> 150% ever by 2040" in printed and "> 150% in 2040" in printed
+    with xr.open_dataset(out / "fan.nc") as written:
+        assert written.attrs["Conventions"].startswith("CF-")
+        for name, variable in written.data_vars.items():
+            assert variable.attrs.get("long_name") and "units" in variable.attrs, name
 
 
 @pytest.mark.parametrize(
