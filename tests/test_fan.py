@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from debtloops import cli
+from debtloops import fan as fan_module
 from debtloops.fan import (
     CASES,
     OUTPUT_NAMES,
@@ -77,6 +78,14 @@ def test_propagation_without_dynamics_returns_the_innovations():
     np.testing.assert_array_equal(propagate(np.zeros((3, 3)), innovations), innovations)
 
 
+def test_draws_split_into_several_ensembles_give_the_same_fan(monkeypatch):
+    whole = fan(SCENARIO, DRAWS, seed=SEED, years=(2040,))
+    monkeypatch.setattr(fan_module, "CHUNK_RUNS", 2)
+    split = fan(SCENARIO, DRAWS, seed=SEED, years=(2040,))
+    for name in ("debt_to_gdp", "debt_to_gdp_deterministic", "probability_by_year"):
+        np.testing.assert_allclose(split[name], whole[name], rtol=1e-9)
+
+
 def test_the_result_is_reproducible_for_a_seed_and_changes_with_it():
     first = fan(SCENARIO, DRAWS, seed=SEED, years=(2040,))
     again = fan(SCENARIO, DRAWS, seed=SEED, years=(2040,))
@@ -102,6 +111,7 @@ def test_the_command_writes_its_files_and_probabilities(tmp_path, capsys):
     ("extra", "expected"),
     [
         ([SCENARIO, "--draws", "1"], "--draws"),
+        ([SCENARIO, "--draws", "100000000"], "nearest valid value: 200000"),
         (["japan_ful", "--draws", "4"], "japan_full"),
         ([SCENARIO, "--draws", "4", "--thresholds", "lots"], "--thresholds"),
         ([SCENARIO, "--draws", "4", "--thresholds", "150,-5"], "positive"),

@@ -28,7 +28,8 @@ Where the shocks enter (:data:`SHOCK_DRIVERS`)
 Pairing
     The scenario and its own baseline (:func:`debtloops.model.run.reference_for`) run with the
     same draws, each as one pysd ensemble of the draws plus one unshocked run (the deterministic
-    path), so "with and without the sale" differ only by the sale.
+    path), so "with and without the sale" differ only by the sale. Beyond 10,000 draws the runs
+    are split into ensembles of :data:`CHUNK_RUNS`, to bound memory.
 """
 
 from __future__ import annotations
@@ -72,8 +73,13 @@ PERCENT = 100.0
 DEFAULT_THRESHOLDS = (130.0, 150.0, 200.0)
 DEFAULT_YEARS = (2035, 2040, 2055)
 DEFAULT_SEED = 20
-#: The fewest draws that give a spread [runs].
-MIN_DRAWS = 2
+#: The fewest draws that give a spread, and the most, which keeps the outcomes held in memory
+#: under about 300 MB (3 outcomes x 30 years x 8 bytes a draw and case) [runs].
+MIN_DRAWS, MAX_DRAWS = 2, 200_000
+#: The most runs in one pysd ensemble: 10,000 draws and the unshocked run. More draws run as
+#: several ensembles of this size (one translation) and a last, smaller one, bounding the memory
+#: of pysd's arrays (about 450 MB at this size) [runs].
+CHUNK_RUNS = 10_001
 #: The fan's quantiles [1]: the 5-95% and 25-75% bands and the median.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: The runs: the scenario and its baseline.
@@ -336,7 +342,7 @@ def fan(
     InputError
         On bad draws, seed, thresholds or years, or an unknown scenario; nothing has run then.
     """
-    draws = check_count(draws, "--draws", MIN_DRAWS)
+    draws = check_count(draws, "--draws", MIN_DRAWS, MAX_DRAWS)
     seed = check_seed(seed, "--seed")
     prepared = prepare(scenario)
     baseline = reference_for(prepared)
@@ -359,8 +365,14 @@ def fan(
     stacked = np.concatenate([deviations, unshocked])
     by_case, clipped = {}, {}
     for case, run in zip(CASES, (prepared, baseline), strict=True):
-        times, results, clipped[case] = _simulate(run, stacked)
-        by_case[case] = fiscal_year_outcomes(times, results, fiscal_years)
+        parts, clipped_runs = [], 0.0
+        for begin in range(0, len(stacked), CHUNK_RUNS):
+            chunk = stacked[begin : begin + CHUNK_RUNS]
+            times, results, share = _simulate(run, chunk)
+            parts.append(fiscal_year_outcomes(times, results, fiscal_years))
+            clipped_runs += share * len(chunk)
+        by_case[case] = {name: np.concatenate([p[name] for p in parts]) for name in OUTCOMES}
+        clipped[case] = clipped_runs / len(stacked)
     seconds = time.perf_counter() - started
     return summarise(
         by_case,
