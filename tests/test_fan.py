@@ -17,8 +17,10 @@ from debtloops.fan import (
     estimate,
     fan,
     history_series,
+    parameter_draws,
     propagate,
 )
+from debtloops.model.parameters import load_parameters
 from debtloops.model.run import execute, prepare, reference_for
 from debtloops.validation.backtest import fiscal_year_value
 
@@ -50,6 +52,27 @@ def test_zero_covariance_collapses_the_fan_onto_the_deterministic_path():
             expected = fiscal_year_value(plain, "debt_held_by_public", "end_to_gdp", year)
             got = float(dataset["debt_to_gdp_deterministic"].sel(case=case, year=year))
             assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_parameter_draws_spread_the_fan_and_keep_the_unshocked_run():
+    zero = np.zeros((len(SHOCKS), len(SHOCKS)))
+    plain = fan(SCENARIO, DRAWS, covariance=zero, years=(2035,))
+    drawn = fan(SCENARIO, DRAWS, covariance=zero, years=(2035,), parameters="ranges")
+    assert drawn.attrs["parameters_drawn"] != "none"
+    np.testing.assert_allclose(
+        drawn["debt_to_gdp_deterministic"], plain["debt_to_gdp_deterministic"], rtol=1e-9
+    )
+    spread = drawn["debt_to_gdp"].sel(quantile=0.95) - drawn["debt_to_gdp"].sel(quantile=0.05)
+    assert float(spread.max()) > 0
+
+
+def test_parameter_draws_lie_in_the_table_ranges():
+    table = load_parameters()
+    draws = parameter_draws(prepare(SCENARIO), 500, SEED)
+    assert draws
+    for name, values in draws.items():
+        assert np.all((values >= table[name].low) & (values <= table[name].high)), name
+        assert values[-1] == table[name].value
 
 
 def test_drawn_innovations_have_the_estimated_covariance_within_sampling_error():
@@ -118,6 +141,7 @@ def test_the_command_writes_its_files_and_probabilities(tmp_path, capsys):
         ([SCENARIO, "--draws", "4", "--years", "2070"], "nearest valid is 2055"),
         ([SCENARIO, "--draws", "4", "--years", "soon"], "--years"),
         ([SCENARIO, "--draws", "4", "--seed", "-1"], "--seed"),
+        ([SCENARIO, "--draws", "4", "--parameters", "posterior"], "ranges"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message_and_write_nothing(

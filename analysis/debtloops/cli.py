@@ -384,6 +384,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="Y,Y,...",
         help="fiscal years of the probabilities (default: %(default)s)",
     )
+    fan.add_argument(
+        "--parameters",
+        default="none",
+        metavar="none|ranges",
+        help="also draw the behavioural parameters uniformly over their ranges (default: none)",
+    )
 
     target = commands.add_parser(
         "target",
@@ -808,7 +814,9 @@ def _fan(args: argparse.Namespace) -> None:
 
     thresholds, years = parse_thresholds(args.thresholds), parse_years(args.years)
     check_targets(args.out, OUTPUT_NAMES)
-    dataset = fan(args.scenario, args.draws, args.seed, thresholds, years)
+    dataset = fan(
+        args.scenario, args.draws, args.seed, thresholds, years, parameters=args.parameters
+    )
     with output_lock(args.out):
         written = write_fan(args.out, dataset)
     print(probability_text(dataset))

@@ -25,6 +25,13 @@ Where the shocks enter (:data:`SHOCK_DRIVERS`)
     the primary deficit its share of GDP. A shocked driver is clipped to its valid range in
     ``models/parameters.toml``; the share of clipped values is recorded.
 
+Parameter uncertainty
+    With ``parameters="ranges"`` (``--parameters ranges``) each draw also takes every behavioural
+    parameter (kind ``uncertainty`` in ``models/parameters.toml``) that the scenario leaves at its
+    default, independently and uniformly from its plausible range (the sweeps' default bounds),
+    from a random stream of its own, so the shocks are the same with and without it. The
+    unshocked run keeps the defaults. The calibration's posterior is not offered yet.
+
 Pairing
     The scenario and its own baseline (:func:`debtloops.model.run.reference_for`) run with the
     same draws, each as one pysd ensemble of the draws plus one unshocked run (the deterministic
@@ -82,6 +89,10 @@ MIN_DRAWS, MAX_DRAWS = 2, 200_000
 CHUNK_RUNS = 10_001
 #: The fan's quantiles [1]: the 5-95% and 25-75% bands and the median.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: The choices of ``--parameters``: the table's values, or uniform draws over the ranges.
+PARAMETER_CHOICES = ("none", "ranges")
+#: The second word of the parameter draws' seed, which keeps their stream apart from the shocks'.
+PARAMETER_STREAM = 1
 #: The runs: the scenario and its baseline.
 CASES = ("scenario", "baseline")
 #: The model variables read from every run.
@@ -271,9 +282,21 @@ def fiscal_year_outcomes(
     }
 
 
-def _simulate(run: PreparedRun, deviations: np.ndarray) -> tuple[np.ndarray, dict, float]:
+def parameter_draws(run: PreparedRun, draws: int, seed: int) -> dict[str, np.ndarray]:
+    """Draw the behavioural parameters the run leaves at their defaults, uniform on their ranges.
+
+    Returns one value per draw and a last one, the default, for the unshocked run [units].
+    """
+    rng = np.random.default_rng([seed, PARAMETER_STREAM])
+    chosen = [p for p in load_parameters().of_kind("uncertainty") if run.values[p.name] == p.value]
+    return {p.name: np.append(rng.uniform(p.low, p.high, draws), p.value) for p in chosen}
+
+
+def _simulate(
+    run: PreparedRun, deviations: np.ndarray, sampled: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, dict, float]:
     paths, clipped = shocked_paths(run, deviations)
-    times, results = ensemble.simulate(run.values, {}, VARIABLES, paths=paths)
+    times, results = ensemble.simulate(run.values, sampled, VARIABLES, paths=paths)
     problems = [p for p in value_problems(results, times) if p]
     if problems:
         raise SimulationError(f"{len(problems)} shocked run(s) failed, e.g.: {problems[0]}")
@@ -312,6 +335,7 @@ def fan(
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     years: Sequence[int] = DEFAULT_YEARS,
     covariance: np.ndarray | None = None,
+    parameters: str = "none",
 ) -> xr.Dataset:
     """Run a scenario and its baseline under the same shocks and summarise them.
 
@@ -330,6 +354,8 @@ def fan(
     covariance : numpy.ndarray, optional
         Replaces the estimated covariance of the innovations (k x k) [units squared]; zeros give
         every draw the deterministic path.
+    parameters : str
+        ``"none"``, or ``"ranges"`` to draw the behavioural parameters too (see the module).
 
     Returns
     -------
@@ -344,6 +370,10 @@ def fan(
     """
     draws = check_count(draws, "--draws", MIN_DRAWS, MAX_DRAWS)
     seed = check_seed(seed, "--seed")
+    if parameters not in PARAMETER_CHOICES:
+        raise InputError(
+            f"--parameters '{parameters}' is not one of {', '.join(PARAMETER_CHOICES)}"
+        )
     prepared = prepare(scenario)
     baseline = reference_for(prepared)
     first = int(round(float(prepared.values["initial_time"]))) + 1
@@ -364,11 +394,13 @@ def fan(
     unshocked = np.zeros((1, *deviations.shape[1:]))
     stacked = np.concatenate([deviations, unshocked])
     by_case, clipped = {}, {}
+    drawn = parameter_draws(prepared, draws, seed) if parameters == "ranges" else {}
     for case, run in zip(CASES, (prepared, baseline), strict=True):
         parts, clipped_runs = [], 0.0
         for begin in range(0, len(stacked), CHUNK_RUNS):
             chunk = stacked[begin : begin + CHUNK_RUNS]
-            times, results, share = _simulate(run, chunk)
+            sampled = {name: v[begin : begin + CHUNK_RUNS] for name, v in drawn.items()}
+            times, results, share = _simulate(run, chunk, sampled)
             parts.append(fiscal_year_outcomes(times, results, fiscal_years))
             clipped_runs += share * len(chunk)
         by_case[case] = {name: np.concatenate([p[name] for p in parts]) for name in OUTCOMES}
@@ -386,6 +418,7 @@ def fan(
         seconds,
         clipped,
         prepared.scenario.name,
+        sorted(drawn),
     )
 
 
@@ -401,6 +434,7 @@ def summarise(
     seconds: float,
     clipped: Mapping[str, float],
     scenario: str,
+    drawn: Sequence[str] = (),
 ) -> xr.Dataset:
     """Build the fan's dataset from the outcomes of each case (the last run unshocked)."""
     limits = np.asarray(thresholds, dtype=float) / PERCENT
@@ -467,6 +501,7 @@ def summarise(
         "covariance, propagated by its coefficients; added to the scenario's drivers",
         "clipped_share_scenario": clipped["scenario"],
         "clipped_share_baseline": clipped["baseline"],
+        "parameters_drawn": ", ".join(drawn) or "none",
     }
     return xr.Dataset(variables, coords=coords, attrs=attrs)
 
