@@ -9,6 +9,7 @@ import xarray as xr
 
 from debtloops import cli
 from debtloops import fan as fan_module
+from debtloops.errors import SimulationError
 from debtloops.fan import (
     CASES,
     OUTPUT_NAMES,
@@ -107,6 +108,20 @@ def test_draws_split_into_several_ensembles_give_the_same_fan(monkeypatch):
     split = fan(SCENARIO, DRAWS, seed=SEED, years=(2040,))
     for name in ("debt_to_gdp", "debt_to_gdp_deterministic", "probability_by_year"):
         np.testing.assert_allclose(split[name], whole[name], rtol=1e-9)
+
+
+#: Shocks 5 times the historical standard deviations: enough to take some runs' debt negative.
+WILD = 25.0
+
+
+def test_draws_in_an_impossible_state_are_dropped_and_counted_or_fail_the_command(monkeypatch):
+    wild = WILD * estimate(history_series()).covariance
+    with pytest.raises(SimulationError, match="impossible state"):
+        fan(SCENARIO, 20, covariance=wild, years=(2040,))
+    monkeypatch.setattr(fan_module, "MAX_DROPPED_SHARE", 1.0)
+    dataset = fan(SCENARIO, 20, covariance=wild, years=(2040,))
+    assert 0 < dataset.attrs["draws_dropped"] < 20
+    assert np.isfinite(dataset["debt_to_gdp"]).all()
 
 
 def test_the_result_is_reproducible_for_a_seed_and_changes_with_it():

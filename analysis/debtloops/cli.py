@@ -822,7 +822,8 @@ def _fan(args: argparse.Namespace) -> None:
     print(probability_text(dataset))
     print(
         f"\n{dataset.attrs['draws']:,} draws of {dataset.attrs['scenario']} and its baseline in "
-        f"{dataset.attrs['seconds']:.1f} s; {', '.join(map(str, written))}"
+        f"{dataset.attrs['seconds']:.1f} s ({dataset.attrs['draws_dropped']} dropped for an "
+        f"impossible state); {', '.join(map(str, written))}"
     )
 
 

@@ -36,7 +36,10 @@ Pairing
     The scenario and its own baseline (:func:`debtloops.model.run.reference_for`) run with the
     same draws, each as one pysd ensemble of the draws plus one unshocked run (the deterministic
     path), so "with and without the sale" differ only by the sale. Beyond 10,000 draws the runs
-    are split into ensembles of :data:`CHUNK_RUNS`, to bound memory.
+    are split into ensembles of :data:`CHUNK_RUNS`, to bound memory. A draw whose run reaches an
+    impossible state (a negative stock, as :func:`debtloops.model.contract.value_problems` finds)
+    in either case is dropped from both, and counted (``draws_dropped``); more than
+    :data:`MAX_DROPPED_SHARE` of the draws fails the command, as does the unshocked run.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from debtloops.errors import InputError, SimulationError
 from debtloops.io import atomic_file, check_targets
 from debtloops.limits import check_count, check_seed
 from debtloops.model import data, ensemble
-from debtloops.model.contract import value_problems
+from debtloops.model.contract import NON_NEGATIVE_STOCKS, value_problems
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, prepare, reference_for
 from debtloops.outputs import debt_to_year_gdp_of_runs
@@ -93,6 +96,10 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 PARAMETER_CHOICES = ("none", "ranges")
 #: The second word of the parameter draws' seed, which keeps their stream apart from the shocks'.
 PARAMETER_STREAM = 1
+#: The largest share of draws that may be dropped for reaching an impossible state (a negative
+#: stock) in either case [1]. The probabilities are over the draws kept, so a dropped share f
+#: moves each by at most f; beyond this the command fails (exit 3).
+MAX_DROPPED_SHARE = 0.01
 #: The runs: the scenario and its baseline.
 CASES = ("scenario", "baseline")
 #: The model variables read from every run.
@@ -294,13 +301,12 @@ def parameter_draws(run: PreparedRun, draws: int, seed: int) -> dict[str, np.nda
 
 def _simulate(
     run: PreparedRun, deviations: np.ndarray, sampled: Mapping[str, np.ndarray]
-) -> tuple[np.ndarray, dict, float]:
+) -> tuple[np.ndarray, dict, float, list[str]]:
+    """Run one ensemble; return its times, results, clipped share and each run's problem."""
     paths, clipped = shocked_paths(run, deviations)
-    times, results = ensemble.simulate(run.values, sampled, VARIABLES, paths=paths)
-    problems = [p for p in value_problems(results, times) if p]
-    if problems:
-        raise SimulationError(f"{len(problems)} shocked run(s) failed, e.g.: {problems[0]}")
-    return times, results, clipped
+    read = tuple(dict.fromkeys([*VARIABLES, *NON_NEGATIVE_STOCKS]))
+    times, results = ensemble.simulate(run.values, sampled, read, paths=paths)
+    return times, results, clipped, value_problems(results, times)
 
 
 def parse_thresholds(text: str) -> tuple[float, ...]:
@@ -393,18 +399,33 @@ def fan(
     deviations = propagate(var.coefficients, innovations)
     unshocked = np.zeros((1, *deviations.shape[1:]))
     stacked = np.concatenate([deviations, unshocked])
-    by_case, clipped = {}, {}
+    by_case, clipped, problems = {}, {}, []
     drawn = parameter_draws(prepared, draws, seed) if parameters == "ranges" else {}
     for case, run in zip(CASES, (prepared, baseline), strict=True):
         parts, clipped_runs = [], 0.0
         for begin in range(0, len(stacked), CHUNK_RUNS):
             chunk = stacked[begin : begin + CHUNK_RUNS]
             sampled = {name: v[begin : begin + CHUNK_RUNS] for name, v in drawn.items()}
-            times, results, share = _simulate(run, chunk, sampled)
+            times, results, share, found = _simulate(run, chunk, sampled)
             parts.append(fiscal_year_outcomes(times, results, fiscal_years))
             clipped_runs += share * len(chunk)
+            problems.extend(found)
         by_case[case] = {name: np.concatenate([p[name] for p in parts]) for name in OUTCOMES}
         clipped[case] = clipped_runs / len(stacked)
+    failed = np.array([bool(p) for p in problems]).reshape(len(CASES), -1).any(axis=0)
+    first = next(p for p in problems if p) if failed.any() else ""
+    if failed[-1]:
+        raise SimulationError(f"{scenario} without shocks failed: {first}")
+    if failed.mean() > MAX_DROPPED_SHARE:
+        raise SimulationError(
+            f"{int(failed.sum())} of {draws} draws reached an impossible state (more than "
+            f"{PERCENT * MAX_DROPPED_SHARE:g}%), e.g. {first}"
+        )
+    kept = ~failed
+    by_case = {
+        case: {name: values[kept] for name, values in outcomes.items()}
+        for case, outcomes in by_case.items()
+    }
     seconds = time.perf_counter() - started
     return summarise(
         by_case,
@@ -419,6 +440,7 @@ def fan(
         clipped,
         prepared.scenario.name,
         sorted(drawn),
+        int(failed.sum()),
     )
 
 
@@ -435,6 +457,7 @@ def summarise(
     clipped: Mapping[str, float],
     scenario: str,
     drawn: Sequence[str] = (),
+    dropped: int = 0,
 ) -> xr.Dataset:
     """Build the fan's dataset from the outcomes of each case (the last run unshocked)."""
     limits = np.asarray(thresholds, dtype=float) / PERCENT
@@ -502,6 +525,7 @@ def summarise(
         "clipped_share_scenario": clipped["scenario"],
         "clipped_share_baseline": clipped["baseline"],
         "parameters_drawn": ", ".join(drawn) or "none",
+        "draws_dropped": dropped,
     }
     return xr.Dataset(variables, coords=coords, attrs=attrs)
 
