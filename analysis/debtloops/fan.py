@@ -88,7 +88,7 @@ DEFAULT_SEED = 20
 MIN_DRAWS, MAX_DRAWS = 2, 200_000
 #: The most runs in one pysd ensemble: 10,000 draws and the unshocked run. More draws run as
 #: several ensembles of this size (one translation) and a last, smaller one, bounding the memory
-#: of pysd's arrays (about 450 MB at this size) [runs].
+#: of pysd's arrays (under 1 GB in all at this size) [runs].
 CHUNK_RUNS = 10_001
 #: The fan's quantiles [1]: the 5-95% and 25-75% bands and the median.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
