@@ -168,3 +168,13 @@ def test_bad_arguments_exit_2_with_a_clear_message_and_write_nothing(
     assert len(error.splitlines()) == 1 and "Traceback" not in error
     assert expected in error
     assert not out.exists()
+
+
+def test_a_file_of_the_users_in_out_is_left_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fan.csv").write_text("mine\n")
+    assert cli.main(["fan", SCENARIO, "--draws", "4", "--out", str(out)]) == 2
+    assert "not debtloops' to replace" in capsys.readouterr().err
+    assert (out / "fan.csv").read_text() == "mine\n"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["fan.csv"]
