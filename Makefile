@@ -56,12 +56,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## bench: time one 30-year run, the sweep path, the explorer's update and the calibration
+## bench: time one 30-year run, the sweep path, the explorer's update and the calibration, the fan
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_speed.py
 	$(BIN)/python benchmarks/sweep_speed.py
 	$(BIN)/python benchmarks/explorer_speed.py
 	$(BIN)/python benchmarks/calibrate_speed.py
+	$(BIN)/python benchmarks/fan_speed.py
 
 ## explore: the live explorer at http://127.0.0.1:5006/
 explore: $(INSTALLED)

@@ -28,6 +28,7 @@ ALLOWED = {
     "outputs": {"model", "figures"},
     "loop_report": {"model", "loops", "figures"},
     "attribution": {"model", "figures", "outputs"},
+    "fan": {"model", "figures", "outputs"},
 }
 #: The top: free to import any part.
 TOP = {"cli", "entry", "__init__", "__main__", "app"}

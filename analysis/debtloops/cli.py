@@ -9,6 +9,7 @@
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops episodes`` the backtest's monthly mode: three market episodes with monthly drivers
 ``debtloops target``   the policy effort that meets a goal (debt/GDP by a year, or the peak yield)
+``debtloops fan``      fan charts of debt under shocks drawn from history, with and without the sale
 ``debtloops validate`` the fidelity report: CBO, the backtest, price impact, the article
 ``debtloops calibrate`` estimate parameters from history (least squares and MCMC)
 ``debtloops explore``  a live explorer in the browser (needs the ``app`` extra)
@@ -52,6 +53,9 @@ from debtloops.errors import (
     unknown_name,
     write_refusal,
 )
+from debtloops.fan import DEFAULT_SEED as FAN_SEED
+from debtloops.fan import DEFAULT_THRESHOLDS as FAN_THRESHOLDS
+from debtloops.fan import DEFAULT_YEARS as FAN_YEARS
 from debtloops.io import (
     LOCK_TIMEOUT,
     check_export_file,
@@ -346,6 +350,46 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=_path, required=True, metavar="DIR", help="output folder for episodes.csv"
     )
     _data_option(episodes)
+
+    fan = commands.add_parser(
+        "fan",
+        help="fan charts of debt/GDP, the 10-year and interest/revenue under shocks drawn from "
+        "FY2000-2025 history, and the probability of debt/GDP crossing thresholds",
+    )
+    fan.add_argument(
+        "scenario", metavar="SCENARIO", help="a shipped scenario name or a .toml scenario file"
+    )
+    fan.add_argument(
+        "--draws", type=int, required=True, metavar="N", help="shocked runs of each case (>= 2)"
+    )
+    fan.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="output folder for fan.nc, fan.csv and fan.png",
+    )
+    fan.add_argument(
+        "--seed", type=int, default=FAN_SEED, metavar="N", help=f"seed (default: {FAN_SEED})"
+    )
+    fan.add_argument(
+        "--thresholds",
+        default=",".join(f"{t:g}" for t in FAN_THRESHOLDS),
+        metavar="P,P,...",
+        help="debt/GDP thresholds [percent] (default: %(default)s)",
+    )
+    fan.add_argument(
+        "--years",
+        default=",".join(str(y) for y in FAN_YEARS),
+        metavar="Y,Y,...",
+        help="fiscal years of the probabilities (default: %(default)s)",
+    )
+    fan.add_argument(
+        "--parameters",
+        default="none",
+        metavar="none|ranges",
+        help="also draw the behavioural parameters uniformly over their ranges (default: none)",
+    )
 
     target = commands.add_parser(
         "target",
@@ -758,6 +802,31 @@ def _episodes(args: argparse.Namespace) -> None:
     print(f"\n10-year yield, end month's average less start month's; in {args.out}/episodes.csv")
 
 
+def _fan(args: argparse.Namespace) -> None:
+    from debtloops.fan import (
+        OUTPUT_NAMES,
+        fan,
+        parse_thresholds,
+        parse_years,
+        probability_text,
+        write_fan,
+    )
+
+    thresholds, years = parse_thresholds(args.thresholds), parse_years(args.years)
+    check_targets(args.out, OUTPUT_NAMES)
+    dataset = fan(
+        args.scenario, args.draws, args.seed, thresholds, years, parameters=args.parameters
+    )
+    with output_lock(args.out):
+        written = write_fan(args.out, dataset)
+    print(probability_text(dataset))
+    print(
+        f"\n{dataset.attrs['draws']:,} draws of {dataset.attrs['scenario']} and its baseline in "
+        f"{dataset.attrs['seconds']:.1f} s ({dataset.attrs['draws_dropped']} dropped for an "
+        f"impossible state); {', '.join(map(str, written))}"
+    )
+
+
 def _target(args: argparse.Namespace) -> None:
     from debtloops.target import OUTPUT_NAME, format_table, make_goal, seek, write_table
 
@@ -937,7 +1006,7 @@ def _kept(args: argparse.Namespace) -> str:
         )
     folder = getattr(args, "out", None) or getattr(args, "folder", None)
     if (
-        args.command in ("run", "attribute", "diagram", "analyze", "report", "calibrate")
+        args.command in ("run", "attribute", "fan", "diagram", "analyze", "report", "calibrate")
         and folder is not None
     ):
         return f"files in {folder}/ are each complete, old or new; nothing half-written was kept"
@@ -966,6 +1035,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "episodes": _episodes,
     "validate": _validate,
     "target": _target,
+    "fan": _fan,
     "calibrate": _calibrate,
     "explore": _explore,
     "report": _report,

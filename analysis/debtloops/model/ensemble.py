@@ -157,11 +157,25 @@ def load(size: int, mdl: Path = MODEL_FILE) -> pysd.py_backend.model.Model:
     return model
 
 
+def _sample_paths(years: np.ndarray, levels: np.ndarray, at: float) -> np.ndarray:
+    """Interpolate one driver path per run at time ``at``, as ``np.interp`` does for one path.
+
+    ``years`` [year] is increasing, of length n; ``levels`` has shape (runs, n). Outside the
+    years the end values hold.
+    """
+    right = int(np.clip(np.searchsorted(years, at, side="right"), 1, len(years) - 1))
+    left = right - 1
+    span = years[right] - years[left]
+    weight = float(np.clip((at - years[left]) / span, 0.0, 1.0)) if span > 0 else 1.0
+    return levels[:, left] + weight * (levels[:, right] - levels[:, left])
+
+
 def simulate(
     values: Mapping[str, Value],
     sampled: Mapping[str, np.ndarray],
     outcomes: Sequence[str],
     mdl: Path = MODEL_FILE,
+    paths: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run one ensemble.
 
@@ -184,13 +198,19 @@ def simulate(
         The saved times [year].
     results : dict of str to numpy.ndarray
         Each outcome as an array of shape (runs, times), in the .mdl's units.
+    paths : mapping, optional
+        Drivers whose path differs between the runs: name -> (years [year], levels of shape
+        (runs, years) [the driver's units]), interpolated linearly in time as a driver's year ->
+        value series is. The model reads each as a function of time returning one value per run.
     """
-    size = len(next(iter(sampled.values())))
+    paths = dict(paths or {})
+    first = next(iter(sampled.values())) if sampled else next(iter(paths.values()))[1]
+    size = len(first)
     model = load(size, mdl)
     params: dict[str, object] = {}
     clock = model.time
     for name, value in {**values, **sampled}.items():
-        if name in CONTROLS:
+        if name in CONTROLS or name in paths:
             continue
         if isinstance(value, Mapping):
             years = np.array(list(value.keys()), dtype=float)
@@ -199,6 +219,9 @@ def simulate(
         else:
             array = np.broadcast_to(np.asarray(value, dtype=float), (size,)).copy()
             params[name] = lambda a=array: a
+    for name, (years, levels) in paths.items():
+        grid, table = np.asarray(years, dtype=float), np.asarray(levels, dtype=float)
+        params[name] = lambda y=grid, v=table: _sample_paths(y, v, float(clock()))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_CALLABLE_WARNING, category=UserWarning)
         start(model, params, float(values["initial_time"]))  # type: ignore[arg-type]
