@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 from debtloops import cli, load_parameters, run_scenarios
-from debtloops.model.run import PARAM_PREFIX, fiscal_dates, fiscal_instants
+from debtloops.cf import fiscal_dates, fiscal_instants
+from debtloops.model.run import PARAM_PREFIX
 
 
 @pytest.fixture(scope="module")

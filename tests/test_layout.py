@@ -1,12 +1,14 @@
 """The package's folders show its pipelines: each layer imports only from the layers below it.
 
-Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenance); ``model``
+Layers, from the bottom: the shared helpers (errors, paths, io, limits, provenance, and cf, the
+one netCDF writer); ``model``
 (parameters, scenarios, data, translation and runs); ``loops`` (the causal structure derived from
 the model); ``figures`` (every plot and diagram, reading one table of labels); then the pipelines
 ``validation``, ``calibration`` (which runs the backtest), ``sweeps`` (which may sample a
 calibration's posterior), ``outputs`` (what a run writes), ``loop_report`` (what ``debtloops
-diagram`` writes) and ``attribution`` (which splits a run's extras, as ``outputs`` defines
-them); and at the top the command line and the apps.
+diagram`` writes), ``attribution`` (which splits a run's extras, as ``outputs`` defines
+them), ``fan`` (stochastic fans around a run), ``target`` (goal-seek, measured as ``validation``
+measures) and ``discover`` (boxes in a sweep); and at the top the command line and the apps.
 """
 
 import ast
@@ -16,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "debtloops"
 
-SHARED = {"errors", "paths", "io", "limits", "provenance"}
+SHARED = {"errors", "paths", "io", "limits", "provenance", "cf"}
 #: What each part may import from the package, besides itself and the shared helpers.
 ALLOWED = {
     "model": set(),
@@ -29,6 +31,8 @@ ALLOWED = {
     "loop_report": {"model", "loops", "figures"},
     "attribution": {"model", "figures", "outputs"},
     "fan": {"model", "figures", "outputs"},
+    "target": {"model", "outputs", "validation"},
+    "discover": {"model", "figures", "sweeps"},
 }
 #: The top: free to import any part.
 TOP = {"cli", "entry", "__init__", "__main__", "app"}

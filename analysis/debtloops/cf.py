@@ -13,7 +13,7 @@ Units
 Time
     A dimension ``time`` in decimal fiscal years (2025.0 = 30 September 2025) becomes a CF time
     axis: ``time`` holds the instant each step stands for
-    (:func:`debtloops.model.run.fiscal_instants`, to the second, ``standard`` calendar,
+    (:func:`fiscal_instants`, to the second, ``standard`` calendar,
     ``standard_name = "time"``), and the decimal fiscal year is kept beside it as the coordinate
     ``fiscal_year`` [year]; ``ds.swap_dims(time="fiscal_year")`` gives back the axis of the data
     in memory. An axis of years without dates (before 1678 or after 2261) is left as it is.
@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+#: Month and day on which a US fiscal year ends: 2025.0 is the end of FY2025, 30 September 2025.
+FISCAL_YEAR_END = (9, 30)
 
 #: The metadata conventions that every netCDF file of debtloops follows.
 CONVENTIONS = "CF-1.10"
@@ -95,8 +98,6 @@ def _cf_time(ds: xr.Dataset) -> xr.Dataset:
     time = ds.coords.get("time")
     if time is None or time.dims != ("time",) or not np.issubdtype(time.dtype, np.floating):
         return ds
-    from debtloops.model.run import fiscal_instants  # run imports this module
-
     years = time.to_numpy()
     if not np.all((years > _DATED[0]) & (years < _DATED[1])):
         return ds  # not fiscal years that have dates (e.g. a test's axis 0, 1, 2): left as it is
@@ -176,3 +177,42 @@ def write_netcdf(
     for name, options in (encoding or {}).items():
         merged.setdefault(name, {}).update(options)
     written.to_netcdf(path, format="NETCDF4", encoding=merged)
+
+
+def fiscal_instants(times: np.ndarray) -> np.ndarray:
+    """Return the instants that decimal fiscal years stand for, to the second.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        Decimal fiscal years [year]: ``Y.0`` is the end of fiscal year Y (30 September of Y, at
+        midnight), and ``Y + f`` lies the fraction ``f`` of fiscal year Y + 1's days after it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[ns]`` instants, rounded to the second.
+    """
+    years = np.floor(np.asarray(times, dtype=float))
+    month, day = FISCAL_YEAR_END
+    ends = pd.to_datetime({"year": years.astype(int), "month": month, "day": day})
+    next_ends = pd.to_datetime({"year": years.astype(int) + 1, "month": month, "day": day})
+    offsets = (next_ends - ends) * (np.asarray(times, dtype=float) - years)
+    return (ends + offsets).dt.round("s").to_numpy(dtype="datetime64[ns]")
+
+
+def fiscal_dates(times: np.ndarray) -> np.ndarray:
+    """Return the calendar dates that decimal fiscal years stand for.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        Decimal fiscal years [year], as for :func:`fiscal_instants`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[ns]`` dates: the calendar day in which each time falls (midnight).
+    """
+    # to the second first, so that the float error of ``times - years`` cannot cross midnight
+    return pd.DatetimeIndex(fiscal_instants(times)).floor("D").to_numpy(dtype="datetime64[ns]")

@@ -20,7 +20,7 @@ import pandas as pd
 import pysd
 import xarray as xr
 
-from debtloops.cf import CONVENTIONS
+from debtloops.cf import CONVENTIONS, fiscal_dates
 from debtloops.errors import InputError, SimulationError
 from debtloops.model import data, engine
 from debtloops.model.contract import display_units, value_problems
@@ -29,8 +29,6 @@ from debtloops.model.scenarios import REFERENCE, Scenario, load_scenario
 from debtloops.paths import MODEL_FILE, SHORT_HASH, model_hash
 from debtloops.provenance import package_version, provenance_attrs
 
-#: Month and day on which a US fiscal year ends: 2025.0 is the end of FY2025, 30 September 2025.
-FISCAL_YEAR_END = (9, 30)
 #: Prefix of the attributes that hold one parameter's value each (``param_japan_sale_amount``).
 PARAM_PREFIX = "param_"
 #: Significant digits of a driver's values in its ``param_`` text (exact values: ``parameters``).
@@ -247,45 +245,6 @@ def _attribute_value(value: Value) -> float | str:
             f"{_number_text(year)}: {float(v):.{ATTRIBUTE_DIGITS}g}" for year, v in value.items()
         )
     return float(value)
-
-
-def fiscal_instants(times: np.ndarray) -> np.ndarray:
-    """Return the instants that decimal fiscal years stand for, to the second.
-
-    Parameters
-    ----------
-    times : numpy.ndarray
-        Decimal fiscal years [year]: ``Y.0`` is the end of fiscal year Y (30 September of Y, at
-        midnight), and ``Y + f`` lies the fraction ``f`` of fiscal year Y + 1's days after it.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``datetime64[ns]`` instants, rounded to the second.
-    """
-    years = np.floor(np.asarray(times, dtype=float))
-    month, day = FISCAL_YEAR_END
-    ends = pd.to_datetime({"year": years.astype(int), "month": month, "day": day})
-    next_ends = pd.to_datetime({"year": years.astype(int) + 1, "month": month, "day": day})
-    offsets = (next_ends - ends) * (np.asarray(times, dtype=float) - years)
-    return (ends + offsets).dt.round("s").to_numpy(dtype="datetime64[ns]")
-
-
-def fiscal_dates(times: np.ndarray) -> np.ndarray:
-    """Return the calendar dates that decimal fiscal years stand for.
-
-    Parameters
-    ----------
-    times : numpy.ndarray
-        Decimal fiscal years [year], as for :func:`fiscal_instants`.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``datetime64[ns]`` dates: the calendar day in which each time falls (midnight).
-    """
-    # to the second first, so that the float error of ``times - years`` cannot cross midnight
-    return pd.DatetimeIndex(fiscal_instants(times)).floor("D").to_numpy(dtype="datetime64[ns]")
 
 
 def convention_attrs(run: PreparedRun) -> dict[str, str | float]:
