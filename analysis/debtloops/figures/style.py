@@ -1,0 +1,245 @@
+"""One house style for every matplotlib figure: colours, resolution, time axes, legends, sources.
+
+Every figure module draws with these helpers, so the rules hold everywhere:
+
+- one colour-blind-safe palette (Okabe and Ito's, plus one colour of Paul Tol's), one meaning per
+  colour (:data:`COLOURS`): the scenario is never drawn in the Federal Reserve's colour;
+- legends sit outside the axes (:func:`legend_outside`), never on the data;
+- headroom above the highest point (:func:`add_headroom`), so no peak touches the frame;
+- time axes ticked at whole fiscal years and labelled ``FY2030`` (:func:`fiscal_year_axis`), not
+  decimal years;
+- a series whose range is tiny beside its level is drawn on an axis from zero
+  (:func:`meaningful_limits`), not on an axis of a unit or two around a flat line;
+- one resolution (:data:`DPI`) and one save function (:func:`save_figure`), which writes the source
+  line under the figure; :func:`run_source` words it from a run's own attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+#: Resolution of every PNG figure [dots per inch].
+DPI = 150
+
+#: Okabe and Ito's colour-blind-safe palette (Color Universal Design, 2008) by colour name, and
+#: Tol's indigo (Tol 2021, "muted") as a ninth colour; yellow (#F0E442) is left out, as a line it
+#: is too light on white.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+BLUISH_GREEN = "#009E73"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+REDDISH_PURPLE = "#CC79A7"
+GREY = "#8C8C8C"
+INDIGO = "#332288"
+
+#: One colour per meaning, and one meaning per colour.
+COLOURS: dict[str, str] = {
+    "baseline": BLACK,
+    "scenario": VERMILLION,
+    "japan": BLUE,
+    "china": ORANGE,
+    "other_foreign": SKY_BLUE,
+    "fed": REDDISH_PURPLE,
+    "domestic_private": BLUISH_GREEN,
+    "observed": GREY,  # history, CBO's projections: what the model is compared with
+    "calibrated": INDIGO,  # the model with calibrated parameters (posterior, least squares)
+}
+
+#: Each holder's holdings variable and its meaning in :data:`COLOURS`.
+HOLDER_MEANINGS: dict[str, str] = {
+    "japan_holdings": "japan",
+    "china_holdings": "china",
+    "other_foreign_holdings": "other_foreign",
+    "fed_holdings": "fed",
+    "domestic_private_holdings": "domestic_private",
+}
+
+#: Categories that are named in a chart's own legend and mean nothing beyond it (the loops of the
+#: dominance chart): the palette in Okabe and Ito's order.
+CATEGORY_CYCLE = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, SKY_BLUE, REDDISH_PURPLE, INDIGO, GREY)
+
+#: How the baseline is drawn beside a scenario.
+BASELINE_STYLE = {"color": COLOURS["baseline"], "linestyle": "--", "linewidth": 1.2}
+#: Fraction of the data's range left free above its highest point (and below its lowest) [1].
+HEADROOM = 0.08
+#: A series whose range is below this fraction of its largest magnitude is drawn from zero [1].
+FLAT_FRACTION = 0.01
+#: Most whole-year ticks on a time axis.
+MAX_YEAR_TICKS = 6
+#: Font size of the source line [points], and its gap below the lowest thing drawn [inch].
+SOURCE_POINTS = 7.5
+SOURCE_GAP_INCHES = 0.08
+#: Margin around a saved figure [inch].
+PAD_INCHES = 0.15
+#: Text of the source line's start, which tests look for.
+SOURCE_PREFIX = "Source: "
+#: Where a data layer named in a scenario (``data = "..."``) comes from, in words.
+DATA_LAYER_WORDS = {
+    "cbo_2025": "CBO's Long-Term Budget Outlook 2025",
+    "history": "historical data (models/data)",
+}
+#: Gid attached to the source line's text artist, to find it in a saved figure.
+SOURCE_GID = "source-line"
+
+
+def holder_colour(holder: str) -> str:
+    """Return the colour of a holder's holdings variable, e.g. ``japan_holdings``."""
+    return COLOURS[HOLDER_MEANINGS[holder]]
+
+
+def fiscal_year_axis(ax: Axes, label: str = "end of fiscal year") -> None:
+    """Tick a time axis in decimal fiscal years at whole years, labelled ``FY2030``.
+
+    Time ``Y.0`` is the end of fiscal year ``Y`` (30 September of ``Y``), so the tick at ``Y`` is
+    labelled ``FY<Y>``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose x values are decimal fiscal years [year].
+    label : str
+        The axis label.
+    """
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=MAX_YEAR_TICKS, integer=True, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"FY{round(value)}"))
+    ax.set_xlabel(label)
+
+
+def meaningful_limits(ax: Axes, values: Iterable[np.ndarray]) -> None:
+    """Set the y axis so a nearly flat series is not blown up, with headroom above the peak.
+
+    When every series' range is below :data:`FLAT_FRACTION` of its largest magnitude, the axis
+    starts at zero (ends at zero for negative data), so a constant $683.5bn reads as constant
+    rather than as a wiggle on an axis of 682.5-684.5; otherwise :func:`add_headroom` applies.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes drawn.
+    values : iterable of numpy.ndarray
+        The series drawn on it, in the axis units.
+    """
+    data = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return
+    low, high = float(data.min()), float(data.max())
+    magnitude = max(abs(low), abs(high))
+    if magnitude > 0 and high - low < FLAT_FRACTION * magnitude:
+        if low >= 0:
+            ax.set_ylim(0.0, high * (1.0 + HEADROOM))
+        else:
+            ax.set_ylim(low * (1.0 + HEADROOM), 0.0)
+        return
+    add_headroom(ax, low, high)
+
+
+def add_headroom(ax: Axes, low: float, high: float) -> None:
+    """Leave :data:`HEADROOM` of the range free above ``high`` and below ``low`` [axis units]."""
+    span = high - low or abs(high) or 1.0
+    ax.set_ylim(low - HEADROOM * span, high + HEADROOM * span)
+
+
+def legend_outside(ax: Axes, **options: object) -> None:
+    """Put the axes' legend below it, outside the plotting area, in as many columns as entries."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncols=min(len(handles), 3),
+        frameon=False,
+        fontsize="small",
+        **options,
+    )
+
+
+def figure_legend(figure: Figure, ax: Axes) -> None:
+    """Put one legend for the whole figure, from ``ax``'s lines, above the panels."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(handles))
+
+
+def data_layer(scenario_text: str) -> str | None:
+    """Return the data layer a scenario chain runs on (its last ``data = "..."`` line), if any."""
+    found = re.findall(r'^\s*data\s*=\s*"([^"]+)"', scenario_text, flags=re.MULTILINE)
+    return found[-1] if found else None
+
+
+def run_source(*runs: xr.Dataset) -> str:
+    """Return the source line of a figure drawn from model runs, from the runs' own attributes.
+
+    Parameters
+    ----------
+    *runs : xarray.Dataset
+        Runs from :func:`debtloops.model.run.execute`: their ``scenario``, ``model_sha256``,
+        ``scenario_text`` and ``history`` attributes are used when present.
+
+    Returns
+    -------
+    str
+        E.g. ``Source: debtloops model runs japan_full, baseline (model ea92c1456bf8); drivers
+        from CBO's Long-Term Budget Outlook 2025``.
+    """
+    names = list(dict.fromkeys(str(run.attrs.get("scenario", "unnamed")) for run in runs))
+    word = "run" if len(names) == 1 else "runs"
+    text = f"{SOURCE_PREFIX}debtloops model {word} {', '.join(names)}"
+    hashes = {str(run.attrs["model_sha256"])[:12] for run in runs if "model_sha256" in run.attrs}
+    if hashes:
+        text += f" (model {', '.join(sorted(hashes))})"
+    layers = [data_layer(str(run.attrs.get("scenario_text", ""))) for run in runs]
+    words = list(dict.fromkeys(DATA_LAYER_WORDS.get(x, x) for x in layers if x))
+    if words:
+        text += f"; drivers from {' and '.join(words)}"
+    return text
+
+
+def save_figure(figure: Figure, path: Path, source: str) -> None:
+    """Write the source line under the figure and save it as a PNG at :data:`DPI`.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure, with an Agg canvas.
+    path : Path
+        The PNG to write (callers that need it atomic pass a temporary path of
+        :func:`debtloops.io.atomic_file`).
+    source : str
+        Where the figure's numbers come from; prefixed with :data:`SOURCE_PREFIX` if it lacks it.
+    """
+    if not source.startswith(SOURCE_PREFIX):
+        source = SOURCE_PREFIX + source
+    add_source(figure, source)
+    figure.savefig(path, dpi=DPI, format="png", bbox_inches="tight", pad_inches=PAD_INCHES)
+
+
+def add_source(figure: Figure, source: str) -> None:
+    """Fix the figure's layout and write ``source`` under everything drawn, at its left edge."""
+    figure.draw_without_rendering()  # runs the layout engine once
+    figure.set_layout_engine("none")  # and keeps that layout, so the line can go below it
+    drawn = figure.get_tightbbox()  # [inch]
+    width, height = figure.get_size_inches()
+    figure.text(
+        drawn.x0 / width,
+        (drawn.y0 - SOURCE_GAP_INCHES) / height,
+        source,
+        ha="left",
+        va="top",
+        fontsize=SOURCE_POINTS,
+        color="0.3",
+        gid=SOURCE_GID,
+    )
