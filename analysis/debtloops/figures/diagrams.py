@@ -362,7 +362,7 @@ def cld_dot(
     # comes between them.
     for number, anchor in enumerate(dict.fromkeys(anchors[loop.id] for loop in markers)):
         with dot.subgraph(name=f"cluster_marker_{number}") as cluster:
-            cluster.attr(peripheries="0")
+            cluster.attr(peripheries="0", label="")  # a cluster would repeat the title
             for member in [anchor, *(marker_id(m) for m in markers if anchors[m.id] == anchor)]:
                 cluster.node(member)
     return dot.source
