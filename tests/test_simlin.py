@@ -279,7 +279,7 @@ def test_the_dominance_chart_speaks_plain_words_and_names_loops_as_the_inventory
     assert title.startswith("Which feedback loops drive the model, japan_full\n")
     assert "partition" not in title and "Simlin" in title
     assert axes.get_ylabel() == "Share of the feedback loops' activity [%]"
-    assert axes.get_xlabel() == "end of fiscal year"
+    assert axes.get_xlabel() == "end of fiscal year"  # ticked FY2030 (figures.style)
     # shares in percent: the stacked layers of the main group of loops reach 100%
     assert axes.get_ylim()[1] == pytest.approx(100.0)
     entries = [text.get_text() for text in axes.get_legend().get_texts()]

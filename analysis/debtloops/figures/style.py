@@ -30,8 +30,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 DPI = 150
 
 #: Okabe and Ito's colour-blind-safe palette (Color Universal Design, 2008) by colour name, and
-#: Tol's indigo (Tol 2021, "muted") as a ninth colour; yellow (#F0E442) is left out, as a line it
-#: is too light on white.
+#: Tol's indigo (Tol 2021, "muted") as a ninth colour; yellow is kept for filled areas of
+#: categories, as a line it is too light on white.
 BLACK = "#000000"
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -40,6 +40,7 @@ BLUE = "#0072B2"
 VERMILLION = "#D55E00"
 REDDISH_PURPLE = "#CC79A7"
 GREY = "#8C8C8C"
+YELLOW = "#F0E442"
 INDIGO = "#332288"
 
 #: One colour per meaning, and one meaning per colour.
@@ -65,8 +66,10 @@ HOLDER_MEANINGS: dict[str, str] = {
 }
 
 #: Categories that are named in a chart's own legend and mean nothing beyond it (the loops of the
-#: dominance chart): the palette in Okabe and Ito's order.
-CATEGORY_CYCLE = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, SKY_BLUE, REDDISH_PURPLE, INDIGO, GREY)
+#: dominance chart, as filled areas): the palette in Okabe and Ito's order, then Tol's indigo.
+CATEGORY_CYCLE = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, SKY_BLUE, REDDISH_PURPLE, YELLOW, INDIGO)
+#: The rest of the categories, summed ("all other loops").
+REST_COLOUR = "#D9D9D9"
 
 #: How the baseline is drawn beside a scenario.
 BASELINE_STYLE = {"color": COLOURS["baseline"], "linestyle": "--", "linewidth": 1.2}
@@ -151,7 +154,7 @@ def add_headroom(ax: Axes, low: float, high: float) -> None:
 
 
 def legend_outside(ax: Axes, **options: object) -> None:
-    """Put the axes' legend below it, outside the plotting area, in as many columns as entries."""
+    """Put the axes' legend below it, outside the plotting area, in up to three columns."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
@@ -165,13 +168,6 @@ def legend_outside(ax: Axes, **options: object) -> None:
         fontsize="small",
         **options,
     )
-
-
-def figure_legend(figure: Figure, ax: Axes) -> None:
-    """Put one legend for the whole figure, from ``ax``'s lines, above the panels."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside upper center", ncols=len(handles))
 
 
 def data_layer(scenario_text: str) -> str | None:
@@ -231,6 +227,7 @@ def add_source(figure: Figure, source: str) -> None:
     """Fix the figure's layout and write ``source`` under everything drawn, at its left edge."""
     figure.draw_without_rendering()  # runs the layout engine once
     figure.set_layout_engine("none")  # and keeps that layout, so the line can go below it
+    figure.draw_without_rendering()  # places what the engine had placed (figure legends)
     drawn = figure.get_tightbbox()  # [inch]
     width, height = figure.get_size_inches()
     figure.text(
