@@ -41,6 +41,7 @@ from debtloops.errors import (
     disk_full,
     unknown_name,
 )
+from debtloops.figures.style import DIAGRAM_DPI
 from debtloops.io import install_files, prepare_output_folder, scratch_prefix
 from debtloops.loops.graph import (
     CONSTANT,
@@ -69,7 +70,7 @@ REINFORCING_COLOUR = "#c0392b"
 BALANCING_COLOUR = "#1f5fa8"
 FAINT = "#c8c8c8"
 SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-DEFAULT_DPI = 300
+DEFAULT_DPI = DIAGRAM_DPI
 #: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
 RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
 #: The variables the overview keeps first, in the order of the seed article's chain: the sale, the

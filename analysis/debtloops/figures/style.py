@@ -26,8 +26,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-#: Resolution of every PNG figure [dots per inch].
+#: Resolution of every PNG chart [dots per inch].
 DPI = 150
+#: Resolution of the Graphviz diagrams' PNGs [dots per inch]: twice :data:`DPI`, so that the
+#: whole-model diagram's 11-point names stay legible when zoomed.
+DIAGRAM_DPI = 2 * DPI
 
 #: Okabe and Ito's colour-blind-safe palette (Color Universal Design, 2008) by colour name, and
 #: Tol's indigo (Tol 2021, "muted") as a ninth colour; yellow is kept for filled areas of
