@@ -31,8 +31,9 @@ from debtloops.figures.style import (
     save_figure,
 )
 from debtloops.io import atomic_file
+from debtloops.model.scenarios import REFERENCE
 
-#: Every sweep chart's colour: the scenario's.
+#: Every sweep chart's colour: the scenario's (the baseline's fan chart is drawn in the baseline's).
 SWEEP_COLOUR = COLOURS["scenario"]
 #: The longest parameter name shown, in characters; longer descriptions are cut at a word.
 MAX_LABEL_CHARS = 60
@@ -181,9 +182,10 @@ def plot_fan_chart(bands: xr.DataArray, path: Path, pooled: bool = False) -> Non
         if used == 0:
             _empty(ax, "no sample ran")
         else:
-            ax.fill_between(time, band[0], band[4], color=SWEEP_COLOUR, alpha=0.2, label="5-95%")
-            ax.fill_between(time, band[1], band[3], color=SWEEP_COLOUR, alpha=0.4, label="25-75%")
-            ax.plot(time, band[2], color=SWEEP_COLOUR, linewidth=1.8, label="median")
+            colour = COLOURS["baseline"] if scenario == REFERENCE else SWEEP_COLOUR
+            ax.fill_between(time, band[0], band[4], color=colour, alpha=0.2, label="5-95%")
+            ax.fill_between(time, band[1], band[3], color=colour, alpha=0.4, label="25-75%")
+            ax.plot(time, band[2], color=colour, linewidth=1.8, label="median")
             meaningful_limits(ax, [band])
             legend_outside(ax)
         ax.set_title(f"{plain(scenario)}: {used:,} samples", fontsize="medium")
