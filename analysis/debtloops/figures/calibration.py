@@ -18,6 +18,7 @@ from scipy import stats
 from debtloops.figures.labels import label
 from debtloops.figures.style import (
     COLOURS,
+    RULE_COLOUR,
     fiscal_year_axis,
     legend_outside,
     meaningful_limits,
@@ -90,7 +91,7 @@ def plot_fit(dataset: xr.Dataset, path: Path) -> None:
                 dataset["band_q95"].values[rows],
             ],
         )
-        axis.axvline(fit_end + 0.5, color="0.3", lw=0.8)
+        axis.axvline(fit_end + 0.5, color=RULE_COLOUR, lw=0.8)
         axis.text(fit_end + 0.6, 0.02, "held out", transform=axis.get_xaxis_transform(), fontsize=7)
         variables = str(dataset["series_variables"].sel(series=name).item()).split(",")
         how = str(dataset["series_how"].sel(series=name).item())

@@ -82,9 +82,17 @@ HEADROOM = 0.08
 FLAT_FRACTION = 0.01
 #: Most whole-year ticks on a time axis.
 MAX_YEAR_TICKS = 6
-#: Font size of the source line [points], and its gap below the lowest thing drawn [inch].
+#: Font size of the source line [points], its gap below the lowest thing drawn [inch], and its
+#: grey (matplotlib's grey level, 0 black to 1 white).
 SOURCE_POINTS = 7.5
 SOURCE_GAP_INCHES = 0.08
+SOURCE_GREY = "0.3"
+#: Reference lines (zero, the end of a fit), in matplotlib's grey level: they mean no series.
+RULE_COLOUR = "0.3"
+#: Where a legend below its axes hangs: its top centre [fraction of the axes' width and height].
+LEGEND_ANCHOR = (0.5, -0.18)
+#: Most columns of a legend below its axes.
+LEGEND_COLUMNS = 3
 #: Margin around a saved figure [inch].
 PAD_INCHES = 0.15
 #: Text of the source line's start, which tests look for.
@@ -157,7 +165,7 @@ def add_headroom(ax: Axes, low: float, high: float) -> None:
 
 
 def legend_outside(ax: Axes, **options: object) -> None:
-    """Put the axes' legend below it, outside the plotting area, in up to three columns."""
+    """Put the axes' legend below it, outside the plotting area, in up to :data:`LEGEND_COLUMNS`."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
@@ -165,8 +173,8 @@ def legend_outside(ax: Axes, **options: object) -> None:
         handles,
         labels,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.18),
-        ncols=min(len(handles), 3),
+        bbox_to_anchor=LEGEND_ANCHOR,
+        ncols=min(len(handles), LEGEND_COLUMNS),
         frameon=False,
         fontsize="small",
         **options,
@@ -240,6 +248,6 @@ def add_source(figure: Figure, source: str) -> None:
         ha="left",
         va="top",
         fontsize=SOURCE_POINTS,
-        color="0.3",
+        color=SOURCE_GREY,
         gid=SOURCE_GID,
     )

@@ -25,6 +25,7 @@ from debtloops.errors import InputError
 from debtloops.figures.labels import Label, label
 from debtloops.figures.style import (
     COLOURS,
+    RULE_COLOUR,
     fiscal_year_axis,
     legend_outside,
     meaningful_limits,
@@ -257,7 +258,7 @@ def plot_sobol(
             legend_outside(ax)
         ax.set_yticks(positions, [parameters[i] for i in order], fontsize="small")
         ax.invert_yaxis()
-        ax.axvline(0.0, color="0.3", linewidth=0.8)
+        ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.8)
         ax.set_xlabel("Sobol index [1]")
         ax.set_title(f"{plain(name)}: {outcome_label(outcome, scalars).title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
@@ -375,7 +376,7 @@ def plot_tornado(
         ax.barh(np.arange(order.size), shown_values, color=SWEEP_COLOUR)
         ax.set_yticks(np.arange(order.size), [parameters[i] for i in order], fontsize="small")
         ax.invert_yaxis()
-        ax.axvline(0.0, color="0.3", linewidth=0.8)
+        ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.8)
         ax.set_xlabel(xlabel)
         ax.set_title(f"{plain(name)}: {shown.title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
