@@ -69,6 +69,7 @@ def test_legends_sit_outside_the_panels(dashboards):
             if legend is not None:
                 box, panel = legend.get_window_extent(), ax.get_window_extent()
                 assert not box.overlaps(panel), ax.get_title()
+                assert box.y1 <= ax.xaxis.label.get_window_extent().y0, ax.get_title()
 
 
 def test_every_peak_has_headroom(dashboards):

@@ -44,7 +44,6 @@ def calibration_source(dataset: xr.Dataset) -> str:
 
 
 def _save(fig: Figure, path: Path, dataset: xr.Dataset) -> None:
-    FigureCanvasAgg(fig)
     save_figure(fig, path, calibration_source(dataset))
 
 
@@ -62,6 +61,7 @@ def plot_fit(dataset: xr.Dataset, path: Path) -> None:
     """Draw each series: data, the uncalibrated model, the posterior median and its 5-95% band."""
     series = [str(s) for s in dataset["series"].values]
     fig = Figure(figsize=(5.2 * len(series), 4.2))
+    FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(series), squeeze=False)[0]
     fit_end = int(dataset.attrs["fit_end"])
     for axis, name in zip(axes, series, strict=True):
@@ -136,6 +136,7 @@ def plot_prior_posterior(dataset: xr.Dataset, path: Path) -> None:
     columns = min(3, len(names))
     rows = -(-len(names) // columns)
     fig = Figure(figsize=(4.4 * columns, 3.2 * rows))
+    FigureCanvasAgg(fig)
     axes = list(fig.subplots(rows, columns, squeeze=False).flat)
     for axis, name in zip(axes, names, strict=False):
         draws = dataset["posterior"].sel(quantity=name).values
@@ -189,6 +190,7 @@ def plot_pairs(dataset: xr.Dataset, path: Path) -> None:
     shown = draws[::step]
     size = len(names)
     fig = Figure(figsize=(2.3 * size, 2.3 * size))
+    FigureCanvasAgg(fig)
     axes = fig.subplots(size, size, squeeze=False)
     for row in range(size):
         for column in range(size):

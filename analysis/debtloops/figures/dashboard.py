@@ -93,7 +93,6 @@ def dashboard_figure(
                         label=None if style else HOLDER_NAMES[holder],
                     )
                     drawn.append(values)
-            legend_outside(ax)
         else:
             shown = LABELS[panel]
             for run, style in runs:
@@ -106,6 +105,7 @@ def dashboard_figure(
         ax.set_ylabel(shown.units)
         fiscal_year_axis(ax)
         ax.grid(alpha=0.3)
+        legend_outside(ax)  # the holders' names; last, below the axis labels
     if alone:
         heading = f"{name}: the reference run"
     else:

@@ -25,6 +25,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 #: Resolution of every PNG chart [dots per inch].
 DPI = 150
@@ -89,8 +90,8 @@ SOURCE_GAP_INCHES = 0.08
 SOURCE_GREY = "0.3"
 #: Reference lines (zero, the end of a fit), in matplotlib's grey level: they mean no series.
 RULE_COLOUR = "0.3"
-#: Where a legend below its axes hangs: its top centre [fraction of the axes' width and height].
-LEGEND_ANCHOR = (0.5, -0.18)
+#: Gap between a legend below its axes and the axes' labels [inch].
+LEGEND_GAP_INCHES = 0.04
 #: Most columns of a legend below its axes.
 LEGEND_COLUMNS = 3
 #: Margin around a saved figure [inch].
@@ -165,15 +166,24 @@ def add_headroom(ax: Axes, low: float, high: float) -> None:
 
 
 def legend_outside(ax: Axes, **options: object) -> None:
-    """Put the axes' legend below it, outside the plotting area, in up to :data:`LEGEND_COLUMNS`."""
+    """Put the axes' legend below it, under its tick labels and axis label, outside the data.
+
+    Call it once the axes' x label and ticks are set: the legend hangs :data:`LEGEND_GAP_INCHES`
+    below them, a distance in inches that no layout engine changes.
+    """
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
+    figure = ax.get_figure()
+    renderer = figure.canvas.get_renderer()
+    below = (ax.bbox.y0 - ax.get_tightbbox(renderer).y0) / figure.dpi  # [inch]
+    drop = ScaledTranslation(0.0, -(below + LEGEND_GAP_INCHES), figure.dpi_scale_trans)
     ax.legend(
         handles,
         labels,
         loc="upper center",
-        bbox_to_anchor=LEGEND_ANCHOR,
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + drop,
         ncols=min(len(handles), LEGEND_COLUMNS),
         frameon=False,
         fontsize="small",

@@ -188,10 +188,10 @@ def plot_fan_chart(bands: xr.DataArray, path: Path, pooled: bool = False) -> Non
             ax.fill_between(time, band[1], band[3], color=colour, alpha=0.4, label="25-75%")
             ax.plot(time, band[2], color=colour, linewidth=1.8, label="median")
             meaningful_limits(ax, [band])
-            legend_outside(ax)
         ax.set_title(f"{plain(scenario)}: {used:,} samples", fontsize="medium")
         fiscal_year_axis(ax)
         ax.set_ylabel(shown.with_units())
+        legend_outside(ax)
         ax.grid(alpha=0.3)
     note = ", all lever settings pooled" if pooled else ""
     figure.suptitle(f"{shown.title}: spread across the sweep's samples{note}")
@@ -255,13 +255,13 @@ def plot_sobol(
                     capsize=3,
                     label={"S1": "first order S1", "ST": "total ST"}[key],
                 )
-            legend_outside(ax)
         ax.set_yticks(positions, [parameters[i] for i in order], fontsize="small")
         ax.invert_yaxis()
         ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.8)
         ax.set_xlabel("Sobol index [1]")
         ax.set_title(f"{plain(name)}: {outcome_label(outcome, scalars).title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
+        legend_outside(ax)
     levers = _lever_text(data)
     figure.suptitle(f"Sobol indices (first order and total, 95% intervals){levers}")
     _save(figure, path, sweep_source([name], "Sobol indices"))
