@@ -190,7 +190,7 @@ def plot_fan_chart(bands: xr.DataArray, path: Path, pooled: bool = False) -> Non
             meaningful_limits(ax, [band])
         ax.set_title(f"{plain(scenario)}: {used:,} samples", fontsize="medium")
         fiscal_year_axis(ax)
-        ax.set_ylabel(shown.with_units())
+        ax.set_ylabel(shown.units)  # the variable is named in the figure's title
         legend_outside(ax)
         ax.grid(alpha=0.3)
     note = ", all lever settings pooled" if pooled else ""
