@@ -162,3 +162,16 @@ def test_the_source_line_is_inside_the_saved_image(tmp_path):
     assert source.get_window_extent(renderer).y1 <= ax.get_legend().get_window_extent(renderer).y0
     image = np.asarray(PIL.Image.open(tmp_path / "f.png").convert("L"))
     assert (image[-int(0.25 * style.DPI) :] < 200).any()  # dark text in the bottom quarter inch
+
+
+def test_the_reports_charts_follow_the_same_rules(baseline, scenario):
+    charts = pytest.importorskip("debtloops.app.charts")
+    runs = {"japan_full": scenario}
+    flat = charts.comparison_figure("china_holdings", runs, baseline)
+    assert flat.y_range.start == 0.0 and flat.y_range.end > float(scenario["china_holdings"].max())
+    peak = charts.comparison_figure("market_yield", runs, baseline)
+    highest = float(scenario["market_yield"].max()) * charts.LABELS["market_yield"].scale
+    assert peak.y_range.end > highest > peak.y_range.start > 0
+    for chart in (flat, peak):
+        assert chart.legend[0] in chart.below and chart.legend[0] not in chart.center
+        assert "FY" in chart.xaxis[0].formatter.code

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from debtloops.figures.dashboard import LARGE_HOLDERS, SELLERS
 from debtloops.figures.labels import HOLDER_NAMES, LABELS, PER_THOUSAND, Label
-from debtloops.figures.style import CATEGORY_CYCLE, COLOURS, holder_colour
+from debtloops.figures.style import CATEGORY_CYCLE, COLOURS, holder_colour, value_limits
 from debtloops.model.contract import HOLDINGS
 
 #: Size of one chart [screen pixels].
@@ -29,6 +29,8 @@ BASELINE_COLOUR, BASELINE_DASH = COLOURS["baseline"], "dashed"
 SCENARIO_COLOUR = COLOURS["scenario"]
 #: Several scenarios in one chart: the first in the scenario's colour, the others as categories.
 SCENARIO_COLOURS = (SCENARIO_COLOUR, *(c for c in CATEGORY_CYCLE if c != SCENARIO_COLOUR))
+#: A time tick in decimal fiscal years labelled as the fiscal year that ends there (JavaScript).
+FISCAL_YEAR_TICK = "return Number.isInteger(tick) ? 'FY' + tick : '';"
 #: Line width [screen pixels].
 LINE_WIDTH = 2.0
 #: Suffix of a baseline column in the explorer's data source.
@@ -227,9 +229,18 @@ def comparison_figure(
         )
     )  # fmt: skip
     chart.add_tools(_hover(shown, renderers))
-    chart.legend.click_policy = "hide"
-    chart.legend.label_text_font_size = "8pt"
-    chart.legend.location = "top_left"
+    limits = value_limits(
+        [run[variable].to_numpy() * shown.scale for run in (*lines.values(), baseline)]
+    )
+    if limits is not None:  # headroom above the peak; a flat series on an axis from zero
+        chart.y_range = Range1d(*limits)
+    chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+    legend = chart.legend[0]  # below the chart, off the data
+    chart.center = [item for item in chart.center if item is not legend]
+    chart.add_layout(legend, "below")
+    legend.orientation = "horizontal"
+    legend.click_policy = "hide"
+    legend.label_text_font_size = "8pt"
     return chart
 
 

@@ -5,11 +5,12 @@ Every figure module draws with these helpers, so the rules hold everywhere:
 - one colour-blind-safe palette (Okabe and Ito's, plus one colour of Paul Tol's), one meaning per
   colour (:data:`COLOURS`): the scenario is never drawn in the Federal Reserve's colour;
 - legends sit outside the axes (:func:`legend_outside`), never on the data;
-- headroom above the highest point (:func:`add_headroom`), so no peak touches the frame;
+- headroom above the highest point (:func:`value_limits`), so no peak touches the frame;
 - time axes ticked at whole fiscal years and labelled ``FY2030`` (:func:`fiscal_year_axis`), not
   decimal years;
 - a series whose range is tiny beside its level is drawn on an axis from zero
-  (:func:`meaningful_limits`), not on an axis of a unit or two around a flat line;
+  (:func:`value_limits`, :func:`meaningful_limits`), not on an axis of a unit or two around a flat
+  line;
 - one resolution (:data:`DPI`) and one save function (:func:`save_figure`), which writes the source
   line under the figure; :func:`run_source` words it from a run's own attributes.
 """
@@ -130,39 +131,41 @@ def fiscal_year_axis(ax: Axes, label: str = "end of fiscal year") -> None:
     ax.set_xlabel(label)
 
 
-def meaningful_limits(ax: Axes, values: Iterable[np.ndarray]) -> None:
-    """Set the y axis so a nearly flat series is not blown up, with headroom above the peak.
+def value_limits(values: Iterable[np.ndarray]) -> tuple[float, float] | None:
+    """Return the y limits that show series without blowing up a flat one, headroom included.
 
     When every series' range is below :data:`FLAT_FRACTION` of its largest magnitude, the axis
     starts at zero (ends at zero for negative data), so a constant $683.5bn reads as constant
-    rather than as a wiggle on an axis of 682.5-684.5; otherwise :func:`add_headroom` applies.
+    rather than as a wiggle on an axis of 682.5-684.5; otherwise the range is widened by
+    :data:`HEADROOM` above the highest point and below the lowest.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        The axes drawn.
     values : iterable of numpy.ndarray
-        The series drawn on it, in the axis units.
+        The series drawn on one axis, in the axis units.
+
+    Returns
+    -------
+    tuple of float, or None
+        ``(low, high)`` in the axis units; None when there is no finite value.
     """
     data = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
     data = data[np.isfinite(data)]
     if data.size == 0:
-        return
+        return None
     low, high = float(data.min()), float(data.max())
     magnitude = max(abs(low), abs(high))
     if magnitude > 0 and high - low < FLAT_FRACTION * magnitude:
-        if low >= 0:
-            ax.set_ylim(0.0, high * (1.0 + HEADROOM))
-        else:
-            ax.set_ylim(low * (1.0 + HEADROOM), 0.0)
-        return
-    add_headroom(ax, low, high)
+        return (0.0, high * (1.0 + HEADROOM)) if low >= 0 else (low * (1.0 + HEADROOM), 0.0)
+    span = high - low or magnitude or 1.0
+    return low - HEADROOM * span, high + HEADROOM * span
 
 
-def add_headroom(ax: Axes, low: float, high: float) -> None:
-    """Leave :data:`HEADROOM` of the range free above ``high`` and below ``low`` [axis units]."""
-    span = high - low or abs(high) or 1.0
-    ax.set_ylim(low - HEADROOM * span, high + HEADROOM * span)
+def meaningful_limits(ax: Axes, values: Iterable[np.ndarray]) -> None:
+    """Set the y axis of ``ax`` to :func:`value_limits` of the series drawn on it."""
+    limits = value_limits(values)
+    if limits is not None:
+        ax.set_ylim(*limits)
 
 
 def legend_outside(ax: Axes, **options: object) -> None:
