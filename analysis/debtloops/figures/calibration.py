@@ -24,8 +24,9 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
-from debtloops.model.data import HISTORY_FILE
 
+#: Where the observed series come from (the history and the monthly market files).
+DATA_FOLDER = "models/data/"
 #: Points shown in each scatter panel of the pair plot, at most.
 PAIR_POINTS = 2000
 HIST_BINS = 40
@@ -40,7 +41,7 @@ def calibration_source(dataset: xr.Dataset) -> str:
         span = (
             f" from FY{int(dataset.attrs['start'])}, fitted up to FY{int(dataset.attrs['fit_end'])}"
         )
-    return f"debtloops calibration{span}; history: models/data/{HISTORY_FILE.name}"
+    return f"debtloops calibration{span}; observed series (named in each panel): {DATA_FOLDER}"
 
 
 def _save(fig: Figure, path: Path, dataset: xr.Dataset) -> None:
