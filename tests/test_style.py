@@ -124,10 +124,12 @@ def test_scenario_and_holders_are_drawn_in_their_colours(dashboards):
 def test_the_source_line_comes_from_the_runs(baseline, scenario):
     text = style.run_source(scenario, baseline)
     assert text.startswith(style.SOURCE_PREFIX)
-    assert "japan_full" in text and "baseline" in text and "CBO" in text
+    assert "japan_full" in text and "baseline" in text
+    assert f"CBO vintage {scenario.attrs['cbo_vintage']}" in text
     assert baseline.attrs["model_sha256"][:12] in text
     renamed = scenario.copy()
-    renamed.attrs = {**scenario.attrs, "scenario": "my_sale", "scenario_text": 'data = "history"'}
+    attrs = {k: v for k, v in scenario.attrs.items() if not k.startswith("cbo_vintage")}
+    renamed.attrs = {**attrs, "scenario": "my_sale", "scenario_text": 'data = "history"'}
     other = style.run_source(renamed)
     assert "my_sale" in other and "CBO" not in other and "historical" in other
 

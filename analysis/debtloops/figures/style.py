@@ -99,11 +99,9 @@ LEGEND_COLUMNS = 3
 PAD_INCHES = 0.15
 #: Text of the source line's start, which tests look for.
 SOURCE_PREFIX = "Source: "
-#: Where a data layer named in a scenario (``data = "..."``) comes from, in words.
-DATA_LAYER_WORDS = {
-    "cbo_2025": "CBO's Long-Term Budget Outlook 2025",
-    "history": "historical data (models/data)",
-}
+#: The data layer of a run on history (``data = "history"``), in words; a run on CBO's data names
+#: its vintage in its ``cbo_vintage`` attribute.
+HISTORY_WORDS = "historical data (models/data)"
 #: Gid attached to the source line's text artist, to find it in a saved figure.
 SOURCE_GID = "source-line"
 
@@ -200,6 +198,15 @@ def data_layer(scenario_text: str) -> str | None:
     return found[-1] if found else None
 
 
+def _drivers(run: xr.Dataset) -> str | None:
+    """Return where a run's drivers come from, in words, from its attributes."""
+    if "cbo_vintage" in run.attrs:
+        return f"CBO vintage {run.attrs['cbo_vintage']}"
+    if data_layer(str(run.attrs.get("scenario_text", ""))) == "history":
+        return HISTORY_WORDS
+    return None
+
+
 def run_source(*runs: xr.Dataset) -> str:
     """Return the source line of a figure drawn from model runs, from the runs' own attributes.
 
@@ -207,13 +214,13 @@ def run_source(*runs: xr.Dataset) -> str:
     ----------
     *runs : xarray.Dataset
         Runs from :func:`debtloops.model.run.execute`: their ``scenario``, ``model_sha256``,
-        ``scenario_text`` and ``history`` attributes are used when present.
+        ``cbo_vintage`` and ``scenario_text`` attributes are used when present.
 
     Returns
     -------
     str
         E.g. ``Source: debtloops model runs japan_full, baseline (model ea92c1456bf8); drivers
-        from CBO's Long-Term Budget Outlook 2025``.
+        from CBO vintage 2025-01``.
     """
     names = list(dict.fromkeys(str(run.attrs.get("scenario", "unnamed")) for run in runs))
     word = "run" if len(names) == 1 else "runs"
@@ -221,8 +228,7 @@ def run_source(*runs: xr.Dataset) -> str:
     hashes = {str(run.attrs["model_sha256"])[:12] for run in runs if "model_sha256" in run.attrs}
     if hashes:
         text += f" (model {', '.join(sorted(hashes))})"
-    layers = [data_layer(str(run.attrs.get("scenario_text", ""))) for run in runs]
-    words = list(dict.fromkeys(DATA_LAYER_WORDS.get(x, x) for x in layers if x))
+    words = list(dict.fromkeys(x for x in map(_drivers, runs) if x))
     if words:
         text += f"; drivers from {' and '.join(words)}"
     return text

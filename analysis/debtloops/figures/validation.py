@@ -21,7 +21,7 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
-from debtloops.model.data import CBO_FILE, HISTORY_FILE
+from debtloops.model.data import CBO_DIR, HISTORY_FILE
 
 #: Where the compared numbers come from.
 BACKTEST_SOURCE = (
@@ -29,8 +29,8 @@ BACKTEST_SOURCE = (
     f"{HISTORY_FILE.name}"
 )
 CBO_SOURCE = (
-    "debtloops model run baseline; CBO, The Long-Term Budget Outlook: 2025 to 2055 "
-    f"(models/data/{CBO_FILE.name})"
+    "debtloops model run baseline; CBO's projections of the vintage run "
+    f"(models/data/{CBO_DIR.name}/<vintage>/projections.csv)"
 )
 BACKTEST_SIZE = (12.0, 6.5)  # [inch]
 CBO_SIZE = (11.0, 4.2)  # [inch]
