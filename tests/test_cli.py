@@ -5,11 +5,13 @@ import subprocess
 import sys
 
 import matplotlib.image
+import PIL.Image
 import pytest
 import xarray as xr
 
 from debtloops import cli, load_parameters, run_scenarios
-from debtloops.figures.dashboard import DPI, FIGURE_SIZE
+from debtloops.figures.dashboard import FIGURE_SIZE
+from debtloops.figures.style import DPI
 from debtloops.model.contract import OUTPUT_UNITS
 
 
@@ -49,8 +51,15 @@ def test_run_writes_csv_dashboard_and_headlines(article_run):
     csv = (article_run / "japan_full" / "results.csv").read_text().splitlines()
     assert csv[0].startswith("time [year],date,") and "debt_to_gdp [1]" in csv[0]
     assert len(csv) == 1 + 121  # 2025 to 2055 every quarter
-    image = matplotlib.image.imread(article_run / "japan_full" / "dashboard.png")
-    assert image.shape[:2] == (round(FIGURE_SIZE[1] * DPI), round(FIGURE_SIZE[0] * DPI))
+    png = article_run / "japan_full" / "dashboard.png"
+    with PIL.Image.open(png) as image:
+        assert image.info["dpi"] == pytest.approx((DPI, DPI), abs=0.5)
+    # saved cropped to what is drawn, with the source line added: near the figure's size
+    height, width = matplotlib.image.imread(png).shape[:2]
+    assert (
+        abs(width / (FIGURE_SIZE[0] * DPI) - 1) < 0.1
+        and abs(height / (FIGURE_SIZE[1] * DPI) - 1) < 0.1
+    )
     headlines = (article_run / "headlines.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in headlines[1:]] == ["article", "japan_full"]
 

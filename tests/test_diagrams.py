@@ -1,5 +1,6 @@
 """Diagram export: the DOT read back by the renderer, the rendered files, Mermaid, write_all."""
 
+import collections
 import html
 import itertools
 import json
@@ -303,6 +304,28 @@ def test_highlighted_loop_is_bold_over_a_faint_model(graph, polarities, loops):
         expected = colour if name in loop.variables else diagrams.FAINT
         assert nodes[name]["color"] == expected
     assert set(nodes) == set(graph.nodes) | {diagrams.marker_id(loop)}
+
+
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def drawn_texts(svg):
+    """Return how often each text is drawn in an SVG, with single spaces."""
+    root = ElementTree.fromstring(svg)
+    return collections.Counter(" ".join("".join(t.itertext()).split()) for t in root.iter(SVG_TEXT))
+
+
+@pytest.mark.parametrize("loop_id", [None, "B10b"])
+def test_each_diagram_draws_its_title_once(renderer, graph, polarities, loops, loop_id):
+    # Graphviz gives every cluster the graph's label unless the cluster sets its own: the
+    # whole model drew its title once per marker cluster (24 times), a single loop twice.
+    loop = next((entry for entry in loops if entry.id == loop_id), None)
+    dot = diagrams.cld_dot(graph, polarities, loops, highlight=loop)
+    title = label_text(parse_dot(dot)[2]["label"])
+    expected = diagrams.CLD_TITLE if loop is None else f"{loop.id} {loop.name}"
+    assert title.startswith(expected)
+    assert "cluster_marker_0" in dot  # the markers' clusters, which repeated the title, are drawn
+    assert drawn_texts(run_renderer(renderer, dot, "svg"))[title] == 1
 
 
 def test_stock_flow_diagram_has_pipes_valves_and_clouds(graph, polarities):

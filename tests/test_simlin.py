@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from debtloops import list_scenarios
-from debtloops.figures.dominance import dominance_figure, legend_name, plot_dominance
+from debtloops.figures.dominance import (
+    FIGURE_INCHES,
+    dominance_figure,
+    legend_name,
+    plot_dominance,
+)
+from debtloops.figures.style import DPI
 from debtloops.io import OWN_NAMES
 from debtloops.loops.dominance import (
     dominance_table,
@@ -279,7 +285,7 @@ def test_the_dominance_chart_speaks_plain_words_and_names_loops_as_the_inventory
     assert title.startswith("Which feedback loops drive the model, japan_full\n")
     assert "partition" not in title and "Simlin" in title
     assert axes.get_ylabel() == "Share of the feedback loops' activity [%]"
-    assert axes.get_xlabel() == "end of fiscal year"
+    assert axes.get_xlabel() == "end of fiscal year"  # ticked FY2030 (figures.style)
     # shares in percent: the stacked layers of the main group of loops reach 100%
     assert axes.get_ylim()[1] == pytest.approx(100.0)
     entries = [text.get_text() for text in axes.get_legend().get_texts()]
@@ -305,5 +311,7 @@ def test_plot_dominance_writes_a_png(dominance, tmp_path):
     path = tmp_path / "dominance.png"
     plot_dominance(dominance, path, "japan_full", top=6)
     image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 1000 and image.shape[1] > 1000
+    # at the house resolution, cropped to what is drawn (the legend beside the chart included)
+    height, width = (FIGURE_INCHES[1] * DPI, FIGURE_INCHES[0] * DPI)
+    assert image.ndim == 3 and image.shape[0] > 0.9 * height and image.shape[1] > 0.9 * width
     assert [p.name for p in tmp_path.iterdir() if p.name not in OWN_NAMES] == ["dominance.png"]

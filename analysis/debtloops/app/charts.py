@@ -13,20 +13,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from bokeh.models import ColumnDataSource, HoverTool
-from bokeh.palettes import Category10_10
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from debtloops.figures.dashboard import LARGE_HOLDERS, SELLERS
 from debtloops.figures.labels import HOLDER_NAMES, LABELS, PER_THOUSAND, Label
+from debtloops.figures.style import CATEGORY_CYCLE, COLOURS, holder_colour, value_limits
 from debtloops.model.contract import HOLDINGS
 
 #: Size of one chart [screen pixels].
 CHART_WIDTH, CHART_HEIGHT = 430, 260
 TOOLS = "pan,box_zoom,wheel_zoom,reset,save"
-#: The baseline's line: dashed grey, as on the dashboard.
-BASELINE_COLOUR, BASELINE_DASH = "#595959", "dashed"
-SCENARIO_COLOUR = Category10_10[3]
+#: The baseline's line: dashed, in the baseline's colour (:mod:`debtloops.figures.style`).
+BASELINE_COLOUR, BASELINE_DASH = COLOURS["baseline"], "dashed"
+SCENARIO_COLOUR = COLOURS["scenario"]
+#: Several scenarios in one chart: the first in the scenario's colour, the others as categories.
+SCENARIO_COLOURS = (SCENARIO_COLOUR, *(c for c in CATEGORY_CYCLE if c != SCENARIO_COLOUR))
+#: A time tick in decimal fiscal years labelled as the fiscal year that ends there (JavaScript).
+FISCAL_YEAR_TICK = "return Number.isInteger(tick) ? 'FY' + tick : '';"
 #: Line width [screen pixels].
 LINE_WIDTH = 2.0
 #: Suffix of a baseline column in the explorer's data source.
@@ -107,7 +111,7 @@ def _hover(label: Label, renderers) -> HoverTool:
 
 
 def _holder_colour(variable: str) -> str:
-    return Category10_10[HOLDINGS.index(variable) % len(Category10_10)]
+    return holder_colour(variable)
 
 
 def explorer_columns(scenario: xr.Dataset, baseline: xr.Dataset) -> dict[str, np.ndarray]:
@@ -208,7 +212,7 @@ def comparison_figure(
         source = ColumnDataSource(
             {"time": run["time"].to_numpy(), "y": run[variable].to_numpy() * shown.scale}
         )
-        colour = Category10_10[index % len(Category10_10)]
+        colour = SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)]
         renderers.append(
             chart.line(
                 "time", "y", source=source, color=colour, line_width=LINE_WIDTH,
@@ -225,9 +229,18 @@ def comparison_figure(
         )
     )  # fmt: skip
     chart.add_tools(_hover(shown, renderers))
-    chart.legend.click_policy = "hide"
-    chart.legend.label_text_font_size = "8pt"
-    chart.legend.location = "top_left"
+    limits = value_limits(
+        [run[variable].to_numpy() * shown.scale for run in (*lines.values(), baseline)]
+    )
+    if limits is not None:  # headroom above the peak; a flat series on an axis from zero
+        chart.y_range = Range1d(*limits)
+    chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+    legend = chart.legend[0]  # below the chart, off the data
+    chart.center = [item for item in chart.center if item is not legend]
+    chart.add_layout(legend, "below")
+    legend.orientation = "horizontal"
+    legend.click_policy = "hide"
+    legend.label_text_font_size = "8pt"
     return chart
 
 
@@ -252,7 +265,7 @@ def dominance_figure(years: pd.Series, top: int):
         x_axis_label="years dominant [year]",
     )
     source = ColumnDataSource(data)
-    chart.hbar(y="loop", right="years", height=0.7, source=source, color=Category10_10[0])
+    chart.hbar(y="loop", right="years", height=0.7, source=source, color=CATEGORY_CYCLE[0])
     chart.x_range.start = 0
     chart.yaxis.major_label_text_font_size = "8pt"
     return chart

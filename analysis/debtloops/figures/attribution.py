@@ -7,12 +7,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-DPI = 130
+from debtloops.figures.style import COLOURS, REST_COLOUR, RULE_COLOUR, save_figure
+
 #: Width, and height per mechanism of each panel [inch].
 PANEL_WIDTH, ROW_HEIGHT, BASE_HEIGHT = 5.5, 0.38, 1.6
-RAISES, LOWERS, ENDS = "#c0392b", "#1f5fa8", "#7f7f7f"
+#: Opacity of a mechanism's share, the scenario's colour made lighter [1].
+SHARE_OPACITY = 0.55
+#: The bars: what remains with every mechanism off, each mechanism's share of the scenario's extra
+#: (its sign is the bar's direction), and the scenario's whole extra.
+REMAINDER_COLOUR, TOTAL_COLOUR = REST_COLOUR, COLOURS["scenario"]
+SHARE_COLOUR = to_rgba(COLOURS["scenario"], SHARE_OPACITY)
 #: Room left beside the longest bar for its label [fraction of the axis].
 MARGIN = 0.15
 
@@ -44,7 +51,7 @@ def plot_waterfall(
         total = float(dataset[f"total_{outcome}"])
         starts = np.concatenate([[0.0], rest + np.cumsum(shares) - shares, [0.0]])
         widths = np.concatenate([[rest], shares, [total]])
-        colours = [ENDS] + [RAISES if s >= 0 else LOWERS for s in shares] + [ENDS]
+        colours = [REMAINDER_COLOUR] + [SHARE_COLOUR] * len(shares) + [TOTAL_COLOUR]
         ax.barh(rows, widths, left=starts, color=colours)
         for row, left, width in zip(rows, starts, widths, strict=True):
             ax.annotate(
@@ -55,7 +62,7 @@ def plot_waterfall(
                 va="center",
                 fontsize="x-small",
             )
-        ax.axvline(0.0, color="black", linewidth=0.6)
+        ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.6)
         ax.margins(x=MARGIN)
         ax.set_title(long_name, fontsize="medium")
         ax.set_xlabel(units)
@@ -63,4 +70,5 @@ def plot_waterfall(
     axes[0].set_yticks(rows, labels)
     figure.suptitle(f"{dataset.attrs.get('title', 'Attribution')} ({dataset.attrs['method']})")
     figure.tight_layout()
-    figure.savefig(path, dpi=DPI, format="png")
+    scenario = dataset.attrs.get("scenario", "")
+    save_figure(figure, path, f"debtloops attribution {scenario} ({dataset.attrs['method']})")

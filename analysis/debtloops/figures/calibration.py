@@ -16,8 +16,17 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from debtloops.figures.labels import label
+from debtloops.figures.style import (
+    COLOURS,
+    RULE_COLOUR,
+    fiscal_year_axis,
+    legend_outside,
+    meaningful_limits,
+    save_figure,
+)
 
-DPI = 110
+#: Where the observed series come from (the history and the monthly market files).
+DATA_FOLDER = "models/data/"
 #: Points shown in each scatter panel of the pair plot, at most.
 PAIR_POINTS = 2000
 HIST_BINS = 40
@@ -25,9 +34,18 @@ HIST_BINS = 40
 TITLE_WIDTH = 48
 
 
-def _save(fig: Figure, path: Path) -> None:
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI, format="png")
+def calibration_source(dataset: xr.Dataset) -> str:
+    """Return a calibration figure's source line, from the calibration's attributes."""
+    span = ""
+    if "start" in dataset.attrs and "fit_end" in dataset.attrs:
+        span = (
+            f" from FY{int(dataset.attrs['start'])}, fitted up to FY{int(dataset.attrs['fit_end'])}"
+        )
+    return f"debtloops calibration{span}; observed series (named in each panel): {DATA_FOLDER}"
+
+
+def _save(fig: Figure, path: Path, dataset: xr.Dataset) -> None:
+    save_figure(fig, path, calibration_source(dataset))
 
 
 def series_title(series: str, variables: list[str], how: str) -> str:
@@ -44,6 +62,7 @@ def plot_fit(dataset: xr.Dataset, path: Path) -> None:
     """Draw each series: data, the uncalibrated model, the posterior median and its 5-95% band."""
     series = [str(s) for s in dataset["series"].values]
     fig = Figure(figsize=(5.2 * len(series), 4.2))
+    FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(series), squeeze=False)[0]
     fit_end = int(dataset.attrs["fit_end"])
     for axis, name in zip(axes, series, strict=True):
@@ -53,29 +72,42 @@ def plot_fit(dataset: xr.Dataset, path: Path) -> None:
             years,
             dataset["band_q05"].values[rows],
             dataset["band_q95"].values[rows],
-            color="C0",
+            color=COLOURS["calibrated"],
             alpha=0.25,
             label="posterior 5-95%",
         )
-        axis.plot(years, dataset["band_q50"].values[rows], color="C0", label="posterior median")
-        axis.plot(years, dataset["model_default"].values[rows], "--", color="C1", label="defaults")
-        axis.plot(years, dataset["observed"].values[rows], "ko", ms=3, label="history")
-        axis.axvline(fit_end + 0.5, color="grey", lw=0.8)
+        median = dataset["band_q50"].values[rows]
+        default = dataset["model_default"].values[rows]
+        observed = dataset["observed"].values[rows]
+        axis.plot(years, median, color=COLOURS["calibrated"], label="posterior median")
+        axis.plot(years, default, "--", color=COLOURS["baseline"], label="table defaults")
+        axis.plot(years, observed, "o", color=COLOURS["observed"], ms=3, label="history")
+        meaningful_limits(
+            axis,
+            [
+                median,
+                default,
+                observed,
+                dataset["band_q05"].values[rows],
+                dataset["band_q95"].values[rows],
+            ],
+        )
+        axis.axvline(fit_end + 0.5, color=RULE_COLOUR, lw=0.8)
         axis.text(fit_end + 0.6, 0.02, "held out", transform=axis.get_xaxis_transform(), fontsize=7)
         variables = str(dataset["series_variables"].sel(series=name).item()).split(",")
         how = str(dataset["series_how"].sel(series=name).item())
         axis.set_title(series_title(name, variables, how), fontsize=9)
         axis.set_ylabel(str(dataset["series_units"].sel(series=name).item()), fontsize=8)
-        axis.set_xlabel("fiscal year", fontsize=8)
+        fiscal_year_axis(axis, "fiscal year")
         axis.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    legend_outside(axes[0])
     start = int(dataset.attrs["start"])
     fig.suptitle(
         f"Model against history: run from the end of FY{start}, fitted up to FY{fit_end}",
         fontsize=11,
     )
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, dataset)
 
 
 def _prior_density(dataset: xr.Dataset, name: str, grid: np.ndarray) -> np.ndarray:
@@ -105,6 +137,7 @@ def plot_prior_posterior(dataset: xr.Dataset, path: Path) -> None:
     columns = min(3, len(names))
     rows = -(-len(names) // columns)
     fig = Figure(figsize=(4.4 * columns, 3.2 * rows))
+    FigureCanvasAgg(fig)
     axes = list(fig.subplots(rows, columns, squeeze=False).flat)
     for axis, name in zip(axes, names, strict=False):
         draws = dataset["posterior"].sel(quantity=name).values
@@ -116,17 +149,27 @@ def plot_prior_posterior(dataset: xr.Dataset, path: Path) -> None:
             range=(low, high),
             density=True,
             alpha=0.6,
-            color="C0",
+            color=COLOURS["calibrated"],
             label="posterior",
         )
         grid = np.linspace(low, high, 200)
-        axis.plot(grid, _prior_density(dataset, name, grid), color="k", lw=1, label="prior")
+        axis.plot(
+            grid,
+            _prior_density(dataset, name, grid),
+            ":",
+            color=COLOURS["calibrated"],
+            lw=1.2,
+            label="prior",
+        )
         axis.axvline(
-            float(dataset["point_fit"].sel(parameter=name)), color="C3", label="least squares"
+            float(dataset["point_fit"].sel(parameter=name)),
+            color=COLOURS["calibrated"],
+            lw=2,
+            label="least squares",
         )
         axis.axvline(
             float(dataset["default"].sel(parameter=name)),
-            color="C1",
+            color=COLOURS["baseline"],
             ls="--",
             label="table default",
         )
@@ -134,10 +177,10 @@ def plot_prior_posterior(dataset: xr.Dataset, path: Path) -> None:
         axis.set_yticks([])
     for axis in axes[len(names) :]:
         axis.set_visible(False)
-    fig.axes[0].legend(fontsize=7)
+    legend_outside(fig.axes[0])
     fig.suptitle("Prior against posterior", fontsize=11)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, dataset)
 
 
 def plot_pairs(dataset: xr.Dataset, path: Path) -> None:
@@ -148,6 +191,7 @@ def plot_pairs(dataset: xr.Dataset, path: Path) -> None:
     shown = draws[::step]
     size = len(names)
     fig = Figure(figsize=(2.3 * size, 2.3 * size))
+    FigureCanvasAgg(fig)
     axes = fig.subplots(size, size, squeeze=False)
     for row in range(size):
         for column in range(size):
@@ -156,10 +200,17 @@ def plot_pairs(dataset: xr.Dataset, path: Path) -> None:
                 axis.set_visible(False)
                 continue
             if row == column:
-                axis.hist(draws[:, row], bins=HIST_BINS, color="C0", alpha=0.7)
+                axis.hist(draws[:, row], bins=HIST_BINS, color=COLOURS["calibrated"], alpha=0.7)
                 axis.set_yticks([])
             else:
-                axis.plot(shown[:, column], shown[:, row], ".", ms=1, alpha=0.3, color="C0")
+                axis.plot(
+                    shown[:, column],
+                    shown[:, row],
+                    ".",
+                    ms=1,
+                    alpha=0.3,
+                    color=COLOURS["calibrated"],
+                )
             if row == size - 1:
                 axis.set_xlabel(_parameter_label(dataset, names[column]), fontsize=6)
             else:
@@ -171,4 +222,4 @@ def plot_pairs(dataset: xr.Dataset, path: Path) -> None:
             axis.tick_params(labelsize=6)
     fig.suptitle("Posterior: marginals and pairs", fontsize=11)
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, dataset)

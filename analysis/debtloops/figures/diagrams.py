@@ -41,6 +41,7 @@ from debtloops.errors import (
     disk_full,
     unknown_name,
 )
+from debtloops.figures.style import DIAGRAM_DPI
 from debtloops.io import install_files, prepare_output_folder, scratch_prefix
 from debtloops.loops.graph import (
     CONSTANT,
@@ -69,7 +70,7 @@ REINFORCING_COLOUR = "#c0392b"
 BALANCING_COLOUR = "#1f5fa8"
 FAINT = "#c8c8c8"
 SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-DEFAULT_DPI = 300
+DEFAULT_DPI = DIAGRAM_DPI
 #: Output formats drawn in pixels, which take the resolution; the others are drawn in points.
 RASTER_FORMATS = {"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp"}
 #: The variables the overview keeps first, in the order of the seed article's chain: the sale, the
@@ -362,7 +363,7 @@ def cld_dot(
     # comes between them.
     for number, anchor in enumerate(dict.fromkeys(anchors[loop.id] for loop in markers)):
         with dot.subgraph(name=f"cluster_marker_{number}") as cluster:
-            cluster.attr(peripheries="0")
+            cluster.attr(peripheries="0", label="")  # a cluster would repeat the title
             for member in [anchor, *(marker_id(m) for m in markers if anchors[m.id] == anchor)]:
                 cluster.node(member)
     return dot.source

@@ -17,19 +17,16 @@ from matplotlib.figure import Figure
 
 from debtloops.errors import InputError
 from debtloops.figures.labels import label
+from debtloops.figures.style import CATEGORY_CYCLE, REST_COLOUR, fiscal_year_axis, save_figure
 from debtloops.io import atomic_file
 from debtloops.loops.dominance import main_partition
 
-#: Resolution of the PNG [dots per inch].
-PLOT_DPI = 300
 #: Size of the figure [inch]: wide enough for the legend of loop names beside the chart.
 FIGURE_INCHES = (11, 5.5)
 #: Longest loop name in the legend [characters]; longer names are cut with an ellipsis.
 LEGEND_NAME_CHARACTERS = 60
 #: Longest line of the chart's subtitle [characters].
 SUBTITLE_CHARACTERS = 110
-#: The x axis: model time is the end of a fiscal year.
-TIME_AXIS = "end of fiscal year"
 SHARE = label("loop_share")
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing"}
 
@@ -99,16 +96,18 @@ def dominance_figure(
         )
         for i in shown
     ]
+    colours = [CATEGORY_CYCLE[k % len(CATEGORY_CYCLE)] for k in range(len(layers))]
     if rest.size:
         layers.append(share[rest].sum(axis=0))
         names.append(f"all {rest.size:,} other loops")
+        colours.append(REST_COLOUR)
     figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.stackplot(time, np.vstack(layers), labels=names, alpha=0.9)
+    axes.stackplot(time, np.vstack(layers), labels=names, colors=colours, alpha=0.9)
     axes.set_xlim(time[0], time[-1])
     axes.set_ylim(0, max(SHARE.scale, float(np.vstack(layers).sum(axis=0).max())))
-    axes.set_xlabel(TIME_AXIS)
+    fiscal_year_axis(axes)
     axes.set_ylabel(SHARE.with_units())
     left_out = ds.sizes["loop"] - sub.sizes["loop"]
     note = (
@@ -136,7 +135,7 @@ def dominance_figure(
 def plot_dominance(
     ds: xr.Dataset, path: Path, scenario: str, top: int = 8, partition: int | None = None
 ) -> None:
-    """Write :func:`dominance_figure` as a PNG at 300 dpi, atomically.
+    """Write :func:`dominance_figure` as a PNG with its source line, atomically.
 
     Parameters
     ----------
@@ -148,4 +147,5 @@ def plot_dominance(
         As for :func:`dominance_figure`.
     """
     figure = dominance_figure(ds, scenario, top, partition)
-    atomic_file(Path(path), lambda target: figure.savefig(target, dpi=PLOT_DPI, format="png"))
+    source = f"debtloops model run {scenario}; loop scores: Loops That Matter, computed by Simlin"
+    atomic_file(Path(path), lambda target: save_figure(figure, target, source))

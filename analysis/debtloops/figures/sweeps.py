@@ -23,9 +23,19 @@ from matplotlib.figure import Figure
 
 from debtloops.errors import InputError
 from debtloops.figures.labels import Label, label
+from debtloops.figures.style import (
+    COLOURS,
+    RULE_COLOUR,
+    fiscal_year_axis,
+    legend_outside,
+    meaningful_limits,
+    save_figure,
+)
 from debtloops.io import atomic_file
+from debtloops.model.scenarios import REFERENCE
 
-DPI = 150
+#: Every sweep chart's colour: the scenario's (the baseline's fan chart is drawn in the baseline's).
+SWEEP_COLOUR = COLOURS["scenario"]
 #: The longest parameter name shown, in characters; longer descriptions are cut at a word.
 MAX_LABEL_CHARS = 60
 #: At most this many points are drawn in a scatter plot (an even subset of the samples).
@@ -107,9 +117,14 @@ def _new_figure(n_panels: int, columns: int, panel: tuple[float, float]) -> tupl
     return figure, axes[:n_panels]
 
 
-def _save(figure: Figure, path: Path) -> None:
-    """Save a figure as PNG through a temporary file in the same folder."""
-    atomic_file(Path(path), lambda scratch: figure.savefig(scratch, dpi=DPI, format="png"))
+def sweep_source(scenarios: Sequence[str], what: str) -> str:
+    """Return a sweep chart's source line, e.g. ``debtloops sweep of japan_full: Sobol indices``."""
+    return f"debtloops sweep of {', '.join(scenarios)} (debtloops analyze): {what}"
+
+
+def _save(figure: Figure, path: Path, source: str) -> None:
+    """Save a figure as PNG with its source line, through a temporary file in the same folder."""
+    atomic_file(Path(path), lambda scratch: save_figure(figure, scratch, source))
 
 
 def _pick_scenario(names: Sequence[str], scenario: str | None) -> str:
@@ -168,17 +183,19 @@ def plot_fan_chart(bands: xr.DataArray, path: Path, pooled: bool = False) -> Non
         if used == 0:
             _empty(ax, "no sample ran")
         else:
-            ax.fill_between(time, band[0], band[4], color="C0", alpha=0.2, label="5-95%")
-            ax.fill_between(time, band[1], band[3], color="C0", alpha=0.4, label="25-75%")
-            ax.plot(time, band[2], color="C0", linewidth=1.8, label="median")
-            ax.legend(fontsize="small", loc="best")
+            colour = COLOURS["baseline"] if scenario == REFERENCE else SWEEP_COLOUR
+            ax.fill_between(time, band[0], band[4], color=colour, alpha=0.2, label="5-95%")
+            ax.fill_between(time, band[1], band[3], color=colour, alpha=0.4, label="25-75%")
+            ax.plot(time, band[2], color=colour, linewidth=1.8, label="median")
+            meaningful_limits(ax, [band])
         ax.set_title(f"{plain(scenario)}: {used:,} samples", fontsize="medium")
-        ax.set_xlabel("Year")
-        ax.set_ylabel(shown.with_units())
+        fiscal_year_axis(ax)
+        ax.set_ylabel(shown.units)  # the variable is named in the figure's title
+        legend_outside(ax)
         ax.grid(alpha=0.3)
     note = ", all lever settings pooled" if pooled else ""
     figure.suptitle(f"{shown.title}: spread across the sweep's samples{note}")
-    _save(figure, path)
+    _save(figure, path, sweep_source(scenarios, f"{sum(attrs['n_samples']):,} model runs"))
 
 
 def _parameter_names(data: xr.Dataset | xr.DataArray, inputs: Mapping | None) -> list[str]:
@@ -227,26 +244,27 @@ def plot_sobol(
         if np.isnan(st).all():
             _empty(ax)
         else:
-            for offset, key, color in ((-height / 2, "S1", "C0"), (height / 2, "ST", "C1")):
+            for offset, key, alpha in ((-height / 2, "S1", 0.45), (height / 2, "ST", 1.0)):
                 ax.barh(
                     positions + offset,
                     np.nan_to_num(cell[key].values[order]),
                     height=height,
                     xerr=np.nan_to_num(cell[f"{key}_conf"].values[order]),
-                    color=color,
+                    color=SWEEP_COLOUR,
+                    alpha=alpha,
                     capsize=3,
                     label={"S1": "first order S1", "ST": "total ST"}[key],
                 )
-            ax.legend(fontsize="small", loc="best")
         ax.set_yticks(positions, [parameters[i] for i in order], fontsize="small")
         ax.invert_yaxis()
-        ax.axvline(0.0, color="0.3", linewidth=0.8)
+        ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.8)
         ax.set_xlabel("Sobol index [1]")
         ax.set_title(f"{plain(name)}: {outcome_label(outcome, scalars).title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
+        legend_outside(ax)
     levers = _lever_text(data)
     figure.suptitle(f"Sobol indices (first order and total, 95% intervals){levers}")
-    _save(figure, path)
+    _save(figure, path, sweep_source([name], "Sobol indices"))
 
 
 def plot_morris(
@@ -292,7 +310,7 @@ def plot_morris(
                 sigma,
                 xerr=np.nan_to_num(cell["mu_star_conf"].values * shown.scale),
                 fmt="o",
-                color="C0",
+                color=SWEEP_COLOUR,
                 capsize=3,
             )
             for text, x, y in zip(parameters, mu_star, sigma, strict=True):
@@ -309,7 +327,7 @@ def plot_morris(
         "Morris screening: elementary effects (outcome change over each input's full range), "
         f"mean absolute value against spread{_lever_text(data)}"
     )
-    _save(figure, path)
+    _save(figure, path, sweep_source([name], "Morris elementary effects"))
 
 
 def plot_tornado(
@@ -354,18 +372,18 @@ def plot_tornado(
             xlabel = measure.attrs["long_name"]
         order = largest_first(values)
         shown_values = np.nan_to_num(values[order])
-        colors = ["C3" if v < 0 else "C0" for v in shown_values]
-        ax.barh(np.arange(order.size), shown_values, color=colors)
+        # the sign is the bar's side of the zero line, so one colour serves
+        ax.barh(np.arange(order.size), shown_values, color=SWEEP_COLOUR)
         ax.set_yticks(np.arange(order.size), [parameters[i] for i in order], fontsize="small")
         ax.invert_yaxis()
-        ax.axvline(0.0, color="0.3", linewidth=0.8)
+        ax.axvline(0.0, color=RULE_COLOUR, linewidth=0.8)
         ax.set_xlabel(xlabel)
         ax.set_title(f"{plain(name)}: {shown.title}", fontsize="medium")
         ax.grid(alpha=0.3, axis="x")
         if np.isnan(values).all():
             _empty(ax, "not available")
     figure.suptitle(f"What drives each outcome: {measure.attrs['long_name']}{_lever_text(data)}")
-    _save(figure, path)
+    _save(figure, path, sweep_source([name], str(measure.attrs["long_name"])))
 
 
 def _most_influential(values: np.ndarray, fallback: np.ndarray) -> int:
@@ -426,7 +444,7 @@ def plot_scatter(
         x = ds[top].values[rows][ok][::stride]
         shown = outcome_label(outcome, scalars)
         y = scalars[outcome].sel(scenario=name).values[rows][ok][::stride] * shown.scale
-        ax.scatter(x, y, s=8, alpha=0.5, color="C0", edgecolors="none")
+        ax.scatter(x, y, s=8, alpha=0.5, color=SWEEP_COLOUR, edgecolors="none")
         ax.set_xlabel(parameter_label(top, dict(ds[top].attrs)), fontsize="small")
         ax.set_ylabel(shown.with_units())
         symbol = {"ST": "ST", "mu_star": "mu*", "rho": "rho"}[measure.attrs["measure"]]
@@ -434,4 +452,4 @@ def plot_scatter(
         ax.grid(alpha=0.3)
     subset = f"; every {stride}th sample drawn" if stride > 1 else ""
     figure.suptitle(f"Each outcome against its most influential input{_lever_text(data)}{subset}")
-    _save(figure, path)
+    _save(figure, path, sweep_source([name], "model runs of the sweep's samples"))

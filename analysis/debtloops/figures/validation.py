@@ -14,8 +14,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from debtloops.figures.labels import label
+from debtloops.figures.style import (
+    COLOURS,
+    fiscal_year_axis,
+    legend_outside,
+    meaningful_limits,
+    save_figure,
+)
+from debtloops.model.data import CBO_DIR, HISTORY_FILE
 
-DPI = 120
+#: Where the compared numbers come from.
+BACKTEST_SOURCE = (
+    f"debtloops backtest (model run from history's drivers); actual values: models/data/"
+    f"{HISTORY_FILE.name}"
+)
+CBO_SOURCE = (
+    "debtloops model run baseline; CBO's projections of the vintage run "
+    f"(models/data/{CBO_DIR.name}/<vintage>/projections.csv)"
+)
 BACKTEST_SIZE = (12.0, 6.5)  # [inch]
 CBO_SIZE = (11.0, 4.2)  # [inch]
 
@@ -40,16 +56,19 @@ def plot_backtest(table: pd.DataFrame, path: Path, how: str, variables: Sequence
     axes = figure.subplots(2, 3)
     for axis, variable in zip(axes.flat, variables, strict=True):
         rows = table[table["variable"] == variable]
-        axis.plot(rows["year"], rows["actual"], "ko-", ms=3, label="actual")
-        axis.plot(rows["year"], rows["model"], color="C0", label="debtloops")
+        axis.plot(
+            rows["year"], rows["actual"], "o-", color=COLOURS["observed"], ms=3, label="actual"
+        )
+        axis.plot(rows["year"], rows["model"], color=COLOURS["scenario"], label="debtloops")
+        meaningful_limits(axis, [rows["actual"].to_numpy(), rows["model"].to_numpy()])
         axis.set_title(label(variable).title, fontsize=10)
         axis.set_ylabel(rows["units"].iloc[0], fontsize=8)
-        axis.set_xlabel("fiscal year", fontsize=8)
+        fiscal_year_axis(axis, "fiscal year")
         axis.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
+    legend_outside(axes.flat[0])
     first, last = int(table["year"].min()), int(table["year"].max())
     figure.suptitle(f"Backtest FY{first}-FY{last} with the drivers as they happened ({how})")
-    figure.savefig(path, dpi=DPI, format="png")
+    save_figure(figure, path, BACKTEST_SOURCE)
 
 
 def plot_cbo(
@@ -79,29 +98,48 @@ def plot_cbo(
     years = comparison.index.to_numpy()
     cbo_debt = comparison["debt_cbo"]
     debt.fill_between(
-        years, cbo_debt - debt_band, cbo_debt + debt_band, color="0.85", label="tolerance"
+        years,
+        cbo_debt - debt_band,
+        cbo_debt + debt_band,
+        color=COLOURS["observed"],
+        alpha=0.25,
+        label="tolerance",
     )
-    debt.plot(years, cbo_debt, "k--", label="CBO, long-term outlook 2025")
-    debt.plot(years, comparison["debt_model"], color="C0", label="debtloops baseline")
+    debt.plot(years, cbo_debt, "--", color=COLOURS["observed"], label="CBO, long-term outlook 2025")
+    debt.plot(
+        years, comparison["debt_model"], color=COLOURS["baseline"], label="debtloops baseline"
+    )
     debt.set_title("Debt held by the public")
     debt.set_ylabel("% of the fiscal year's GDP (debt at its end)")
-    interest.plot(years, comparison["interest_model"], color="C0", label="debtloops baseline")
+    interest.plot(
+        years, comparison["interest_model"], color=COLOURS["baseline"], label="debtloops baseline"
+    )
     known = comparison["interest_cbo"].dropna()
     bands = ", ".join(f"±{band:g}" for band in dict.fromkeys(interest_band[known.index]))
     interest.errorbar(
         known.index,
         known,
         yerr=interest_band[known.index],
-        fmt="ko",
+        fmt="o",
+        color=COLOURS["observed"],
         ms=4,
         capsize=3,
         label=f"CBO ({bands} points)",
     )
     interest.set_title("Net interest")
     interest.set_ylabel("% of the fiscal year's GDP")
+    meaningful_limits(debt, [cbo_debt + debt_band, cbo_debt - debt_band, comparison["debt_model"]])
+    meaningful_limits(
+        interest,
+        [
+            comparison["interest_model"],
+            known + interest_band[known.index],
+            known - interest_band[known.index],
+        ],
+    )
     for axis in (debt, interest):
-        axis.set_xlabel("fiscal year")
+        fiscal_year_axis(axis, "fiscal year")
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
+        legend_outside(axis)
     figure.suptitle("The baseline against CBO's long-term projection, every market feedback on")
-    figure.savefig(path, dpi=DPI, format="png")
+    save_figure(figure, path, CBO_SOURCE)
