@@ -11,12 +11,16 @@ import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-DPI = 130
+from debtloops.figures.style import CATEGORY_CYCLE, REST_COLOUR, save_figure
+
 #: Size of the trajectory figure [inch].
 TRAJECTORY_SIZE = (5.5, 4.5)
 #: Width, and height per parameter and fixed part of the box figure [inch].
 BOX_WIDTH, ROW_HEIGHT, BASE_HEIGHT = 7.0, 0.32, 1.4
-FULL, BOX, CHOSEN = "#d9d9d9", "#c0392b", "#1f5fa8"
+#: The sampled range, and the box (a category that means nothing beyond these two charts).
+FULL, BOX = REST_COLOUR, CATEGORY_CYCLE[0]
+#: What the figures' source line says.
+SOURCE = "debtloops discover: PRIM on a sweep's samples, {where}"
 
 
 def plot_trajectory(dataset: xr.Dataset, chosen: int, path: Path) -> None:
@@ -62,7 +66,7 @@ def plot_trajectory(dataset: xr.Dataset, chosen: int, path: Path) -> None:
     axes.set_title(f"PRIM peeling: {dataset.attrs['where']}", fontsize=9)
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path, dpi=DPI, format="png")
+    save_figure(figure, path, SOURCE.format(where=dataset.attrs["where"]))
 
 
 def plot_box(table: pd.DataFrame, attrs: Mapping[str, object], path: Path) -> None:
@@ -96,7 +100,7 @@ def plot_box(table: pd.DataFrame, attrs: Mapping[str, object], path: Path) -> No
         )  # fmt: skip
     axes.set_yticks(rows, shown.index.tolist(), fontsize=8)
     axes.set_xlim(0, 1)
-    axes.set_xlabel("position in the sampled range (grey) of the box (red) [share of the range]")
+    axes.set_xlabel("position in the sampled range (grey) of the box (blue) [share of the range]")
     axes.set_title(f"PRIM box: {attrs['where']}", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=DPI, format="png", bbox_inches="tight")
+    save_figure(figure, path, SOURCE.format(where=attrs["where"]))

@@ -8,12 +8,21 @@ import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-DPI = 130
+from debtloops.figures.style import (
+    COLOURS,
+    fiscal_year_axis,
+    legend_outside,
+    meaningful_limits,
+    save_figure,
+)
+
 #: Size of each panel [inch].
 PANEL_WIDTH, PANEL_HEIGHT = 4.8, 3.6
-#: Colour of each case, and the opacity of the outer and inner bands [1].
-COLOURS = {"scenario": "#c0392b", "baseline": "#1f5fa8"}
+#: The cases drawn, each in its meaning's colour, and the opacity of the outer and inner bands [1].
+CASES = ("scenario", "baseline")
 OUTER, INNER = 0.15, 0.3
+#: The bands drawn: (lower, upper) quantiles [1] and the opacity of each.
+BANDS = (((0.05, 0.95), OUTER), ((0.25, 0.75), INNER))
 #: Percent per unit of a ratio.
 PERCENT = 100.0
 PANELS = {
@@ -38,36 +47,37 @@ def plot_fan(dataset: xr.Dataset, path: Path) -> None:
     axes = figure.subplots(1, len(PANELS), squeeze=False)[0]
     years = dataset["year"].to_numpy()
     for ax, (name, title) in zip(axes, PANELS.items(), strict=True):
-        for case, colour in COLOURS.items():
+        shown = []
+        for case in CASES:
+            colour = COLOURS[case]
             fan = PERCENT * dataset[name].sel(case=case)
             label = "with the sale" if case == "scenario" else "baseline (no sale)"
-            ax.fill_between(
-                years,
-                fan.sel(quantile=0.05),
-                fan.sel(quantile=0.95),
-                color=colour,
-                alpha=OUTER,
-                linewidth=0,
-            )
-            ax.fill_between(
-                years,
-                fan.sel(quantile=0.25),
-                fan.sel(quantile=0.75),
-                color=colour,
-                alpha=INNER,
-                linewidth=0,
-            )
+            for (low, high), alpha in BANDS:
+                ax.fill_between(
+                    years,
+                    fan.sel(quantile=low),
+                    fan.sel(quantile=high),
+                    color=colour,
+                    alpha=alpha,
+                    linewidth=0,
+                )
             ax.plot(years, fan.sel(quantile=0.5), color=colour, label=f"{label}, median")
             deterministic = PERCENT * dataset[f"{name}_deterministic"].sel(case=case)
             ax.plot(years, deterministic, color=colour, linestyle="--", linewidth=0.8)
+            shown += [fan.sel(quantile=0.05).to_numpy(), fan.sel(quantile=0.95).to_numpy()]
         ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("fiscal year")
+        fiscal_year_axis(ax)
+        meaningful_limits(ax, shown)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="x-small", loc="upper left")
     figure.suptitle(
         f"{dataset.attrs['scenario']}: 5-95% and 25-75% of {dataset.attrs['draws']:,} draws; "
         "dashed: no shocks",
         fontsize="medium",
     )
     figure.tight_layout()
-    figure.savefig(path, dpi=DPI, format="png")
+    legend_outside(axes[0])
+    source = (
+        f"debtloops fan of {dataset.attrs['scenario']} and its baseline, "
+        f"{dataset.attrs['draws']:,} paired draws of shocks from a VAR(1) on FY2001-2024 history"
+    )
+    save_figure(figure, path, source)
