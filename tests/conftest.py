@@ -10,6 +10,7 @@ from datetime import timedelta  # noqa: E402
 from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
@@ -53,6 +54,20 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     settings.load_profile("fuzz" if config.getoption("--fuzz") else "bounded")
+
+
+#: Where the reference value is exactly 0 (e.g. a stock that starts empty), the absolute floor
+#: used instead of a relative tolerance [the series' units].
+ZERO_FLOOR = 1e-12
+
+
+def assert_agree(name: str, expected, actual, relative: float) -> None:
+    """Assert two runs of a series agree within ``relative`` [1] (:data:`ZERO_FLOOR` at zero)."""
+    expected = np.asarray(expected, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    tolerance = np.where(expected == 0, ZERO_FLOOR, relative * np.abs(expected))
+    bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
+    assert bad.size == 0, f"{name}: first difference at step {bad[:1]}"
 
 
 def _freeze(overrides):

@@ -3,6 +3,7 @@
 import matplotlib.image
 import numpy as np
 import pytest
+from tests.conftest import assert_agree
 
 from debtloops import list_scenarios
 from debtloops.figures.dominance import (
@@ -33,8 +34,6 @@ from debtloops.model.simlin import simulate, unit_issues
 from debtloops.paths import MODEL_FILE
 
 RELATIVE = 1e-6
-# Only where pysd's value is exactly 0 (e.g. a stock that starts empty) is an absolute floor used.
-ZERO_FLOOR = 1e-12
 #: Two engines' saved times agree within this [year] (their arithmetic differs).
 TIME_TOLERANCE = 1e-9
 
@@ -42,14 +41,6 @@ TIME_TOLERANCE = 1e-9
 @pytest.fixture(scope="module")
 def stocks():
     return pysd_engine.describe(pysd_engine.load()).stocks
-
-
-def _assert_close(name, expected, actual):
-    expected = np.asarray(expected, dtype=float)
-    actual = np.asarray(actual, dtype=float)
-    tolerance = np.where(expected == 0, ZERO_FLOOR, RELATIVE * np.abs(expected))
-    bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
-    assert bad.size == 0, f"{name}: first difference at step {bad[:1]}"
 
 
 @pytest.mark.parametrize("scenario", list_scenarios())
@@ -62,7 +53,7 @@ def test_the_two_engines_agree(scenario, stocks):
     )
     assert set(stocks) <= set(actual.columns)
     for stock in stocks:
-        _assert_close(stock, expected[stock], actual[stock])
+        assert_agree(stock, expected[stock], actual[stock], RELATIVE)
 
 
 def test_a_driver_series_is_interpolated_and_held_flat_like_pysd(stocks):
@@ -94,7 +85,7 @@ def test_a_driver_series_is_interpolated_and_held_flat_like_pysd(stocks):
     expected, _ = pysd_engine.simulate(values)
     np.testing.assert_allclose(time, expected.index.to_numpy(), rtol=0, atol=TIME_TOLERANCE)
     for stock in stocks:
-        _assert_close(stock, expected[stock], actual[stock])
+        assert_agree(stock, expected[stock], actual[stock], RELATIVE)
 
 
 def test_simlin_finds_no_unit_problem_in_the_model():

@@ -7,6 +7,7 @@ import numpy as np
 import pysd
 import pytest
 import simlin
+from tests.conftest import assert_agree
 
 from debtloops import cli
 from debtloops.model.contract import OUTPUT_UNITS
@@ -15,8 +16,6 @@ from debtloops.model.xmile import STEP_VARIABLE, XMILE_NS
 
 #: Agreement asked of each reader's run of the export with ``debtloops run`` [relative].
 RELATIVE = 1e-9
-#: Where the run's value is exactly 0, the absolute floor used instead [the output's units].
-ZERO_FLOOR = 1e-12
 NS = {"x": XMILE_NS}
 
 
@@ -35,14 +34,6 @@ def _pysd_run(path, times):
     return model.run(return_columns=list(OUTPUT_UNITS), return_timestamps=times)
 
 
-def _assert_agree(reader, expected, actual):
-    expected = np.asarray(expected, dtype=float)
-    actual = np.asarray(actual, dtype=float)
-    tolerance = np.where(expected == 0, ZERO_FLOOR, RELATIVE * np.abs(expected))
-    bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
-    assert bad.size == 0, f"{reader}: first difference at step {bad[:1]}"
-
-
 @pytest.mark.parametrize(
     ("options", "scenario", "final_time"),
     [((), "baseline", None), (("--scenario", "article", "--final-time", "2035"), "article", 2035)],
@@ -58,8 +49,8 @@ def test_pysd_and_simlin_run_the_export_as_debtloops_run_does(
     by_simlin = simlin.load(path).run(analyze_loops=False).results
     np.testing.assert_allclose(by_simlin.index.to_numpy(dtype=float), times, rtol=0, atol=1e-9)
     for name in OUTPUT_UNITS:
-        _assert_agree(f"pysd {name}", reference[name], by_pysd[name])
-        _assert_agree(f"Simlin {name}", reference[name], by_simlin[name])
+        assert_agree(f"pysd {name}", reference[name], by_pysd[name], RELATIVE)
+        assert_agree(f"Simlin {name}", reference[name], by_simlin[name], RELATIVE)
 
 
 def test_the_default_export_is_the_baseline_scenario(tmp_path):
