@@ -17,7 +17,7 @@
 ``debtloops list``     show the scenarios, the CBO vintages and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 ``debtloops export``   write the model as XMILE, for Stella, Simlin and pysd
-``debtloops data refresh`` download the history's FRED series again into a new dataset folder
+``debtloops data refresh`` download the history's public series again into a new dataset folder
 
 ``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
 with no command prints the help on standard error and exits with status 2, as for any usage error.
@@ -590,14 +590,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--final-time", type=float, metavar="YEAR", help="last year simulated")
     _cbo_option(export)
     data_command = commands.add_parser(
-        "data", help="the historical dataset: `data refresh` downloads its FRED series again"
+        "data", help="the historical dataset: `data refresh` downloads its public series again"
     )
     data_commands = data_command.add_subparsers(dest="data_command", metavar="ACTION")
     data_commands.required = True
     refresh = data_commands.add_parser(
         "refresh",
-        help="download the history's FRED series (yields, funds rate, CPI, SOMA, GDP, budget "
-        "totals) into a new dataset folder for --data; the only command that uses the network",
+        help="download the history's public series (FRED: yields, funds rate, CPI, GDP, budget "
+        "totals; Treasury: TIC holdings, MSPD; the New York Fed: SOMA) into a new dataset folder "
+        "for --data; CBO vintages are added as folders (README); the only command that uses the "
+        "network",
     )
     refresh.add_argument(
         "--out",
