@@ -386,6 +386,18 @@ def test_a_bad_dataset_is_refused_naming_file_and_line(command, tmp_path, capsys
     assert not out.exists()
 
 
+def test_a_dataset_without_the_debts_structure_is_refused(tmp_path, capsys):
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    for name in data.DATASET_FILES:
+        if name != data.STRUCTURE_FILE.name:
+            shutil.copyfile(data.DATA_DIR / name, folder / name)
+    out = tmp_path / "out"
+    assert cli.main(["backtest", "--data", str(folder), "--out", str(out)]) == 2
+    assert f"{data.STRUCTURE_FILE.name} is missing" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_no_command_but_refresh_opens_a_socket(tmp_path, monkeypatch, capsys):
     def refuse(*args, **kwargs):
         raise OSError("a socket was opened")

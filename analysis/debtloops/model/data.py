@@ -73,6 +73,8 @@ MONTHLY_CATALOGUE = DATA_DIR / "markets_series.csv"
 MONTHS_PER_YEAR = 12
 FISCAL_YEAR_START_MONTH = 10
 STRUCTURE_FILE = DATA_DIR / "debt_structure_fy.csv"
+#: Its columns: one row per series and fiscal year, as in the monthly file.
+STRUCTURE_COLUMNS = ("series", "fiscal_year", "value", "status", "note")
 #: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
 #: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
 #: shares); notes by original term are missing from the data, so history splits notes the same way.
@@ -383,7 +385,7 @@ def use_dataset(folder: Path | None) -> None:
             missing = sorted(shipped[kind] - found[kind])
             if missing:
                 raise InputError(f"data file {path} lacks the series {', '.join(missing[:3])}")
-        csv_rows(STRUCTURE_FILE, ("series", "fiscal_year", "value", "status", "note"))
+        csv_rows(STRUCTURE_FILE, STRUCTURE_COLUMNS)
         for series in found["monthly"]:
             monthly_units(series)
     except BaseException:

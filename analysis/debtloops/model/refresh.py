@@ -553,7 +553,7 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     )
     history_rows = data.csv_rows(data.DATA_DIR / data.HISTORY_FILE.name, data.HISTORY_COLUMNS)
     monthly_rows = data.csv_rows(data.DATA_DIR / data.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
-    structure_rows = data.csv_rows(data.DATA_DIR / data.STRUCTURE_FILE.name, STRUCTURE_COLUMNS)
+    structure_rows = data.csv_rows(data.DATA_DIR / data.STRUCTURE_FILE.name, data.STRUCTURE_COLUMNS)
     months = pd.PeriodIndex(sorted({row[1] for row in monthly_rows}), freq="M")
     last_month = months.max().to_timestamp()
     ends = {
@@ -573,7 +573,7 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     result = Refresh(
         history=[list(data.HISTORY_COLUMNS), *history_rows],
         monthly=[list(data.MONTHLY_COLUMNS), *monthly_rows],
-        structure=[list(STRUCTURE_COLUMNS), *structure_rows],
+        structure=[list(data.STRUCTURE_COLUMNS), *structure_rows],
         fetched=f"{today or dt.datetime.now(dt.UTC).date():%Y-%m-%d}",
     )
     monthly = _monthly_values(fetched, soma)
@@ -621,10 +621,6 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     for change in result.changes:  # the catalogue gives the units of the other files' series
         change.units = units.get(change.series) or data.monthly_units(change.series)
     return result
-
-
-#: The columns of ``debt_structure_fy.csv``.
-STRUCTURE_COLUMNS = ("series", "fiscal_year", "value", "status", "note")
 
 
 def _check_tic(tic: dict, monthly_rows: list[list[str]]) -> None:
