@@ -11,7 +11,8 @@ for one revision of the kind publishers make:
   twice, on the new basis and then on the previous one (the value in the shipped ``note``), under
   the table's "Series" lines. Revision: Japan +0.5% from January 2025 on (a new benchmark).
 * ``treasury/mspd_table_1.json``: the Fiscal Data API's answer for MSPD Table I, the statements of
-  30 September 2001-2025, the lines the dataset keeps, amounts in $mn as strings. Before FY2004
+  30 September 2001-2025, the lines the dataset keeps (the total as the type "Total Marketable",
+  the segments as "Marketable" lines by class), amounts in $mn as strings. Before FY2004
   the shipped TIPS (a sum of two lines) is put on "Inflation-Indexed Notes", with
   "Inflation-Indexed Bonds" at 0: the split is not in the shipped file.
 * ``nyfed/soma_summary.json``: the New York Fed's weekly SOMA summary from 9 July 2003 (its first
@@ -174,11 +175,12 @@ def mspd() -> str:
                     ("Inflation-Indexed Bonds", 0, 0),
                 ]
             for name, amount, held in lines:
+                total_line = segment == "marketable"  # a type of its own, with a null class
                 rows.append(
                     {
                         "record_date": f"{year}-09-30",
-                        "security_type_desc": "Marketable",
-                        "security_class_desc": name,
+                        "security_type_desc": name if total_line else "Marketable",
+                        "security_class_desc": "null" if total_line else name,
                         "debt_held_public_mil_amt": f"{held * 1000:.2f}",
                         "intragov_hold_mil_amt": f"{(amount - held) * 1000:.2f}",
                         "total_mil_amt": f"{amount * 1000:.2f}",

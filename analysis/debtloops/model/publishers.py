@@ -13,7 +13,8 @@ no network themselves (:func:`debtloops.model.refresh.fetch` does) and write not
 * **Treasury, MSPD** (:data:`MSPD_URL`): Table I of the Monthly Statement of the Public Debt from
   the Fiscal Data API (``mspd_table_1``, JSON: ``data`` rows with ``record_date``,
   ``security_type_desc``, ``security_class_desc``, ``debt_held_public_mil_amt`` and
-  ``total_mil_amt`` in $mn; ``meta`` with ``total-pages``), the statements of 30 September.
+  ``total_mil_amt`` in $mn; ``meta`` with ``total-pages``), the statements of 30 September. The
+  segments are ``Marketable`` lines by class; the total is the line of type ``Total Marketable``.
 * **The Fed, SOMA** (:data:`SOMA_URL`): the Federal Reserve Bank of New York's weekly summary of
   the System Open Market Account (JSON: ``soma.summary`` rows with ``asOfDate`` and the par
   holdings in dollars by type), whose Treasury total is the H.4.1 line "U.S. Treasury securities
@@ -63,7 +64,6 @@ _MONTHS = {
 #: MSPD Table I lines the dataset keeps: (security type, security class) -> segment. Before
 #: FY2004 TIPS were two lines, summed here as in the shipped file.
 MSPD_LINES = {
-    ("Marketable", "Total Marketable"): "marketable",
     ("Marketable", "Bills"): "bills",
     ("Marketable", "Notes"): "notes",
     ("Marketable", "Bonds"): "bonds",
@@ -73,6 +73,8 @@ MSPD_LINES = {
     ("Marketable", "Floating Rate Notes"): "frn",
     ("Marketable", "Federal Financing Bank"): "ffb",
 }
+#: MSPD Table I's total lines, which are security types of their own (their class is null).
+MSPD_TOTALS = {"Total Marketable": "marketable"}
 #: The MSPD fields read: the row's date, its line, and the two columns [$mn].
 MSPD_FIELDS = (
     "record_date",
@@ -208,7 +210,8 @@ def parse_mspd(body: bytes) -> dict[str, dict[int, tuple[float, float]]]:
                 "written"
             )
         line = (row["security_type_desc"], row["security_class_desc"])
-        if line not in MSPD_LINES:
+        kept = MSPD_LINES.get(line) or MSPD_TOTALS.get(line[0])
+        if kept is None:
             continue
         try:
             date = dt.date.fromisoformat(row["record_date"])
@@ -216,10 +219,10 @@ def parse_mspd(body: bytes) -> dict[str, dict[int, tuple[float, float]]]:
             public = float(row["debt_held_public_mil_amt"]) / MILLIONS_PER_BILLION
         except (TypeError, ValueError):
             raise DownloadError(
-                f"{where}, row {index}: {row['record_date']!r}, {line[1]}: an amount or date "
+                f"{where}, row {index}: {row['record_date']!r}, {kept}: an amount or date "
                 "that does not parse; nothing was written"
             ) from None
-        segment = found.setdefault(MSPD_LINES[line], {})
+        segment = found.setdefault(kept, {})
         before = segment.get(date.year, (0.0, 0.0))
         segment[date.year] = (before[0] + total, before[1] + public)
     if "marketable" not in found:
