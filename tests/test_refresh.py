@@ -13,6 +13,7 @@ import csv
 import functools
 import hashlib
 import http.client
+import json
 import shutil
 import socket
 import urllib.error
@@ -241,6 +242,15 @@ def _half(body: bytes) -> bytes:
     return body[: len(body) // 2]
 
 
+def _billions(body: bytes) -> bytes:
+    """MSPD amounts in $bn instead of Fiscal Data's $mn."""
+    answer = json.loads(body)
+    for row in answer["data"]:
+        for name in ("total_mil_amt", "debt_held_public_mil_amt"):
+            row[name] = f"{float(row[name]) / 1000:.3f}"
+    return json.dumps(answer).encode()
+
+
 def _units(series, body, url):
     """Budget totals in $bn instead of FRED's $mn."""
     if series != BUDGET_SERIES:
@@ -303,6 +313,7 @@ FAILURES = {
         _edit(lambda b: b.replace(b'"total_mil_amt"', b'"total_amt"'), "MSPD"),
         "no field 'total_mil_amt'",
     ),
+    "MSPD units changed": (_edit(_billions, "MSPD"), "change of units"),
     # the New York Fed's SOMA summary
     "SOMA http 404": (_http(404, "SOMA"), "the New York Fed answered HTTP 404"),
     "SOMA timeout": (_raise(TimeoutError("timed out"), "SOMA"), "did not answer within"),
