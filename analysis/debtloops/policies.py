@@ -358,7 +358,8 @@ def write_policies(out_dir: Path, dataset: xr.Dataset) -> list[Path]:
     attrs = dataset.attrs
     source = (
         f"debtloops compare-policies {attrs['sweep']}: {attrs['experiments']:,} experiments "
-        f"({attrs['sampler']}, seed {attrs['seed']}) of {attrs['uncertainties']}"
+        f"({attrs['sampler']}, seed {attrs['seed']}) of "
+        f"{len(str(attrs['uncertainties']).split(', '))} uncertainties"
     )
     atomic_file(chart, lambda p: plot_regret(dataset, p, source))
     return [netcdf, table, chart]

@@ -73,9 +73,9 @@ def plot_regret(dataset: xr.Dataset, path: Path, source: str) -> None:
             ax.set_xlabel(f"regret [{shown.units}]", fontsize="small")
         axes[i][0].set_yticks(rows, policies)
     figure.suptitle(
-        f"Regret of each policy: how much worse than the best policy in the same experiment "
-        f"(lower is better; {dataset.attrs['experiments']:,} experiments, box 25-75%, whiskers "
-        f"{WHISKERS[0]:g}-{WHISKERS[1]:g}%, diamond the mean)",
+        f"Regret: how much worse each policy does than the best one in the same experiment "
+        f"(lower is better)\n{dataset.attrs['experiments']:,} experiments; box 25-75%, "
+        f"whiskers {WHISKERS[0]:g}-{WHISKERS[1]:g}%, line the median, diamond the mean",
         fontsize="small",
     )
     save_figure(figure, path, source)
