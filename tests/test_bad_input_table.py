@@ -577,6 +577,41 @@ OPTION_ROWS: list[tuple[str, tuple[str, ...], str, dict[str, str], str, tuple[st
     ),
     ("export", ("export",), "--out", PATHS, "out|path|file|folder|NUL", ()),
 ]
+# Issue 20's commands: attribute, fan, target, discover (below, on a store) and compare-policies.
+_FAN = ("fan", "article", "--draws", "2")
+_TARGET = ("target", "japan_full", "--debt-to-gdp", "100", "--by", "2035")
+_COMPARE = ("compare-policies", "spec.toml", "--quiet")
+OPTION_ROWS += [
+    ("attribute", ("attribute",), "", NAMES, "scenario|argument", ("--out", "out")),
+    ("attribute", ("attribute", "japan_full"), "--mechanisms", NAMES, "mechanism", ("--out", "o")),
+    ("attribute", ("attribute", "japan_full"), "--permutations", NUMBERS, "permutations", ()),
+    ("attribute", ("attribute", "japan_full"), "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("fan", ("fan",), "", NAMES, "scenario|argument", ("--draws", "2", "--out", "out")),
+    ("fan", ("fan", "article"), "--draws", NUMBERS, "draws", ("--out", "out")),
+    ("fan", _FAN, "--seed", NUMBERS, "seed", ("--out", "out")),
+    ("fan", _FAN, "--thresholds", NUMBERS | NAMES, "threshold", ("--out", "out")),
+    ("fan", _FAN, "--years", NUMBERS | NAMES, "year", ("--out", "out")),
+    ("fan", _FAN, "--parameters", NAMES, "parameters", ("--out", "out")),
+    ("fan", _FAN, "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("target", ("target",), "", NAMES, "scenario|argument", ("--debt-to-gdp", "100")),
+    ("target", ("target", "japan_full"), "--debt-to-gdp", NUMBERS, "debt|target", ("--by", "2035")),
+    ("target", ("target", "japan_full", "--debt-to-gdp", "100"), "--by", NUMBERS, "by|year", ()),
+    ("target", _TARGET, "--from", NUMBERS, "from|start|year", ()),
+    ("target", _TARGET, "--phase-in", NUMBERS, "phase", ()),
+    ("target", _TARGET, "--out", PATHS, "out|path|folder|file|NUL", ()),
+    (
+        "compare-policies",
+        ("compare-policies",),
+        "",
+        PATHS | NAMES,
+        "spec|path|file|NUL",
+        ("--out", "o"),
+    ),
+    ("compare-policies", _COMPARE, "--policies", NAMES, "polic|name", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--workers", NUMBERS, "workers", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--chunk-size", NUMBERS, "chunk", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--out", PATHS, "out|path|folder|file|NUL", ()),
+]
 #: Values of NUMBERS that some options accept: valid input is left out of the table (None), and
 #: where the issue allows either a refusal or a run, both statuses are allowed.
 ACCEPTED: dict[tuple[str, str], tuple[int, ...] | None] = {
