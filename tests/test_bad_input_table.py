@@ -623,6 +623,9 @@ ACCEPTED: dict[tuple[str, str], tuple[int, ...] | None] = {
     ("--seed", "10e12"): (0, 2),
     ("--seed", "zero"): None,
     ("--burn", "zero"): None,
+    ("--thresholds", "10e12"): None,  # a threshold of debt/GDP [percent]: never crossed
+    ("--thresholds", "fraction"): None,
+    ("--phase-in", "fraction"): None,  # years
 }
 for command, before, option, values, fragment, after in OPTION_ROWS:
     for label, value in values.items():
@@ -662,6 +665,23 @@ case(
     "unknown operator",
     setup="store:none",
 )
+_DISCOVER = ("discover", "store", "--where", "debt_to_gdp_final > 1")
+for label, value in NAMES.items():
+    case(
+        f"options/discover-scenario-{label}",
+        (*_DISCOVER, "--scenario", value),
+        2,
+        "scenario",
+        setup="store:none",
+    )
+for label, value in PATHS.items():
+    case(
+        f"options/discover-out-{label}",
+        (*_DISCOVER, "--out", value),
+        2,
+        "out|path|folder|file|NUL",
+        setup="store:none",
+    )
 case("options/analyze-empty-folder", ("analyze", "empty"), 2, "sweep", setup="empty-dir")
 case(
     "options/analyze-over-time-unknown",
