@@ -53,7 +53,7 @@ DOCUMENTED = {
 }
 DEFAULT_DOCUMENTED = (0, 2, 3, 5)
 #: The first line of a refusal: ours, or argparse's (after its usage lines).
-REFUSAL = re.compile(r"^debtloops( [a-z]+)?: error: \S")
+REFUSAL = re.compile(r"^debtloops( [a-z-]+)?: error: \S")
 #: Characters that must never reach the terminal raw: C0 controls but tab, newline and carriage
 #: return (a progress bar's), DEL and the C1 controls.
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -722,7 +722,28 @@ def run_sweep(
     started = time.perf_counter()
     if workers is not None:
         check_workers(workers, 1)
-    plan_ = plan(spec_path, chunk_size)
+    return run_plan(
+        plan(spec_path, chunk_size), spec_path, out_dir, workers, scheduler, quiet, started
+    )
+
+
+def run_plan(
+    plan_: SweepPlan,
+    spec_path: Path,
+    out_dir: Path,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    quiet: bool = False,
+    started: float | None = None,
+) -> SweepReport:
+    """Run a sweep laid out by :func:`plan` (or built from one) into ``out_dir/sweep.zarr``.
+
+    :func:`run_sweep` is this with the plan of a specification file; ``debtloops compare-policies``
+    (:mod:`debtloops.policies`) passes a plan whose runs are its scenarios under each policy. The
+    parameters and errors are :func:`run_sweep`'s; ``started`` is when the call began, as
+    :func:`time.perf_counter` gives it [s] (now by default).
+    """
+    started = time.perf_counter() if started is None else started
     per_chunk = chunk_bytes(
         plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
     )
