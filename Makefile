@@ -58,7 +58,7 @@ test-lowest: $(INSTALLED)
 ## docs: the documentation site (mkdocs-material, strict: a broken link or reference fails) in
 ## $(SITE); the model's variable reference is generated from the .mdl as it builds
 docs: $(INSTALLED)
-	$(BIN)/mkdocs build --strict --site-dir $(SITE)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(SITE)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
