@@ -55,6 +55,14 @@ def test_flows_are_what_stocks_integrate(variables):
     assert all(v.kind != "flow" or not v.equation.startswith("INTEG") for v in variables.values())
 
 
+def test_the_readme_is_a_landing_page_whose_links_resolve():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) < README_MAX_LINES
+    missing = [t for t in RELATIVE_LINK.findall(text) if not (ROOT / t).exists()]
+    assert missing == []
+    assert "docs/getting-started.md" in text
+
+
 def test_every_relative_link_of_the_docs_pages_resolves():
     missing = []
     for page in (ROOT / "docs").rglob("*.md"):
