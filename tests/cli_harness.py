@@ -4,7 +4,7 @@ Shared by the fuzz harness (``tests/test_fuzz_cli.py``) and the table of bad inp
 (``tests/test_bad_input_table.py``). A call runs ``debtloops.cli.main(argv)`` in a scratch working
 folder, in this process (a subprocess only where the environment must differ or a hang must be
 killed), under a watchdog, with every file of the scratch folder hashed before and after. The
-verdict holds the promises of the README's Reliability section:
+verdict holds the promises of docs/development/reliability.md:
 
 - the exit status is 0, 1 (``validate``: a failing check), 2 with a one-line message, 3 (a run
   reached an impossible state) or 4 (a sweep's cluster lost);
