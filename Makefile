@@ -15,7 +15,10 @@ LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py 
 	tests/test_simlin.py tests/test_sweep_spec.py tests/test_sweep_analysis.py \
 	tests/test_calibration.py tests/test_cli.py
 
-.PHONY: run test lint bench build clean explore browser lock test-latest test-lowest
+#: Where make docs writes the documentation site (git-ignored, like all of build/).
+SITE := build/site
+
+.PHONY: run test lint bench build clean explore browser lock test-latest test-lowest docs
 
 #: A headless Chromium for the browser tests, from the system's packages (Debian/Ubuntu).
 CHROMIUM_PACKAGE := chromium-headless-shell
@@ -33,7 +36,7 @@ test: $(INSTALLED) browser
 ## lock: re-resolve $(LOCK) to the newest releases within pyproject.toml's ranges; then run
 ## make test and commit the lock with the code it passed with
 lock: $(INSTALLED)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra app --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra app --extra docs --universal \
 		--python-version $(LOCK_PYTHON) --upgrade --custom-compile-command "make lock" -o $(LOCK)
 
 ## test-latest: the suite against the newest releases pyproject.toml allows, in $(LATEST)
@@ -51,6 +54,11 @@ test-lowest: $(INSTALLED)
 	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
 		-e '.[dev,app]'
 	$(LOWEST)/bin/python -m pytest $(LOWEST_TESTS)
+
+## docs: the documentation site (mkdocs-material, strict: a broken link or reference fails) in
+## $(SITE); the model's variable reference is generated from the .mdl as it builds
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(SITE)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

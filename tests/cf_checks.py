@@ -1,8 +1,8 @@
 """The CF-1.10 properties of a netCDF file of debtloops, checked without the CF checker.
 
 The IOOS compliance-checker (``compliance-checker --test cf:1.10``) is run by hand, not in the
-suite (README, Reliability); these checks hold what it found wanting: units UDUNITS reads, a CF
-time axis, ``Conventions``, ``history`` and a name on every variable.
+suite (docs/development/reliability.md); these checks hold what it found wanting: units UDUNITS
+reads, a CF time axis, ``Conventions``, ``history`` and a name on every variable.
 """
 
 from __future__ import annotations

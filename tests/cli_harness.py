@@ -4,7 +4,7 @@ Shared by the fuzz harness (``tests/test_fuzz_cli.py``) and the table of bad inp
 (``tests/test_bad_input_table.py``). A call runs ``debtloops.cli.main(argv)`` in a scratch working
 folder, in this process (a subprocess only where the environment must differ or a hang must be
 killed), under a watchdog, with every file of the scratch folder hashed before and after. The
-verdict holds the promises of the README's Reliability section:
+verdict holds the promises of docs/development/reliability.md:
 
 - the exit status is 0, 1 (``validate``: a failing check), 2 with a one-line message, 3 (a run
   reached an impossible state) or 4 (a sweep's cluster lost);
@@ -53,7 +53,7 @@ DOCUMENTED = {
 }
 DEFAULT_DOCUMENTED = (0, 2, 3, 5)
 #: The first line of a refusal: ours, or argparse's (after its usage lines).
-REFUSAL = re.compile(r"^debtloops( [a-z]+)?: error: \S")
+REFUSAL = re.compile(r"^debtloops( [a-z-]+)?: error: \S")
 #: Characters that must never reach the terminal raw: C0 controls but tab, newline and carriage
 #: return (a progress bar's), DEL and the C1 controls.
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

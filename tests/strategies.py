@@ -300,6 +300,52 @@ def command_lines(draw, command: str) -> list[str]:
         if "scheduler" in bad:
             argv += ["--scheduler", draw(st.sampled_from(SCHEDULERS))]
         argv += ["--out", draw(pick(st.sampled_from(["sweep", "out"]), BAD_PATHS, "out" in bad))]
+    elif command == "fan":
+        bad = draw(faults(["scenario", "draws", "seed", "thresholds", "years", "out"], True))
+        argv += [draw(pick(st.just("article"), BAD_NAMES, "scenario" in bad))]
+        argv += ["--draws", draw(pick(st.just("2"), NUMBERS, "draws" in bad))]
+        for option, good, wrong in (
+            ("seed", st.just("1"), NUMBERS),
+            ("thresholds", st.just("150"), NUMBERS | BAD_NAMES),
+            ("years", st.just("2030"), YEARS | BAD_NAMES),
+        ):
+            if option in bad or draw(st.booleans()):
+                argv += [f"--{option}", draw(pick(good, wrong, option in bad))]
+        argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
+    elif command == "target":
+        bad = draw(faults(["scenario", "goal", "by", "from", "phase", "out"], True))
+        argv += [draw(pick(st.just("japan_full"), BAD_NAMES, "scenario" in bad))]
+        argv += ["--debt-to-gdp", draw(pick(st.just("100"), NUMBERS, "goal" in bad))]
+        argv += ["--by", draw(pick(st.just("2035"), YEARS, "by" in bad))]
+        for option, good, wrong in (
+            ("from", st.just("2027"), YEARS),
+            ("phase-in", st.just("5"), NUMBERS),
+        ):
+            if option.split("-")[0] in bad or draw(st.booleans()):
+                argv += [f"--{option}", draw(pick(good, wrong, option.split("-")[0] in bad))]
+        if "out" in bad or draw(st.booleans()):
+            argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
+    elif command == "discover":
+        bad = draw(faults(["folder", "where", "scenario", "out"], False))
+        argv += [draw(pick(st.just("store"), BAD_PATHS | BAD_NAMES, "folder" in bad))]
+        wheres = st.sampled_from(["debt_to_gdp_final > 1", "peak_market_yield >= 4.5"])
+        argv += ["--where", draw(pick(wheres, BAD_NAMES | st.just("x >"), "where" in bad))]
+        if "scenario" in bad or draw(st.booleans()):
+            argv += ["--scenario", draw(pick(st.just("article"), BAD_NAMES, "scenario" in bad))]
+        argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
+    elif command == "compare-policies":
+        bad = draw(faults(["spec", "policies", "workers", "chunk", "out"], True))
+        argv += [draw(pick(st.just("spec.toml"), BAD_PATHS | BAD_NAMES, "spec" in bad)), "--quiet"]
+        policies = st.sampled_from(["fed_backstop", "fiscal_reform,diversification"])
+        for option, good, wrong in (
+            ("policies", policies, BAD_NAMES | st.just("fed_backstop,fed_backstop")),
+            ("workers", st.just("1"), NUMBERS),
+            ("chunk-size", st.sampled_from(["4", "100"]), NUMBERS),
+        ):
+            faulty = option.split("-")[0] in bad
+            if faulty or draw(st.booleans()):
+                argv += [f"--{option}", draw(pick(good, wrong, faulty))]
+        argv += ["--out", draw(pick(st.sampled_from(["out", "o b"]), BAD_PATHS, "out" in bad))]
     elif command == "analyze":
         bad = draw(faults(["folder", "over"], False))
         argv += [draw(pick(st.sampled_from(["store"]), BAD_PATHS | BAD_NAMES, "folder" in bad))]
@@ -420,6 +466,10 @@ COMMANDS = (
     "attribute",
     "sweep",
     "analyze",
+    "discover",
+    "compare-policies",
+    "fan",
+    "target",
     "diagram",
     "backtest",
     "validate",

@@ -577,6 +577,41 @@ OPTION_ROWS: list[tuple[str, tuple[str, ...], str, dict[str, str], str, tuple[st
     ),
     ("export", ("export",), "--out", PATHS, "out|path|file|folder|NUL", ()),
 ]
+# Issue 20's commands: attribute, fan, target, discover (below, on a store) and compare-policies.
+_FAN = ("fan", "article", "--draws", "2")
+_TARGET = ("target", "japan_full", "--debt-to-gdp", "100", "--by", "2035")
+_COMPARE = ("compare-policies", "spec.toml", "--quiet")
+OPTION_ROWS += [
+    ("attribute", ("attribute",), "", NAMES, "scenario|argument", ("--out", "out")),
+    ("attribute", ("attribute", "japan_full"), "--mechanisms", NAMES, "mechanism", ("--out", "o")),
+    ("attribute", ("attribute", "japan_full"), "--permutations", NUMBERS, "permutations", ()),
+    ("attribute", ("attribute", "japan_full"), "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("fan", ("fan",), "", NAMES, "scenario|argument", ("--draws", "2", "--out", "out")),
+    ("fan", ("fan", "article"), "--draws", NUMBERS, "draws", ("--out", "out")),
+    ("fan", _FAN, "--seed", NUMBERS, "seed", ("--out", "out")),
+    ("fan", _FAN, "--thresholds", NUMBERS | NAMES, "threshold", ("--out", "out")),
+    ("fan", _FAN, "--years", NUMBERS | NAMES, "year", ("--out", "out")),
+    ("fan", _FAN, "--parameters", NAMES, "parameters", ("--out", "out")),
+    ("fan", _FAN, "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("target", ("target",), "", NAMES, "scenario|argument", ("--debt-to-gdp", "100")),
+    ("target", ("target", "japan_full"), "--debt-to-gdp", NUMBERS, "debt|target", ("--by", "2035")),
+    ("target", ("target", "japan_full", "--debt-to-gdp", "100"), "--by", NUMBERS, "by|year", ()),
+    ("target", _TARGET, "--from", NUMBERS, "from|start|year", ()),
+    ("target", _TARGET, "--phase-in", NUMBERS, "phase", ()),
+    ("target", _TARGET, "--out", PATHS, "out|path|folder|file|NUL", ()),
+    (
+        "compare-policies",
+        ("compare-policies",),
+        "",
+        PATHS | NAMES,
+        "spec|path|file|NUL",
+        ("--out", "o"),
+    ),
+    ("compare-policies", _COMPARE, "--policies", NAMES, "polic|name", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--workers", NUMBERS, "workers", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--chunk-size", NUMBERS, "chunk", ("--out", "o")),
+    ("compare-policies", _COMPARE, "--out", PATHS, "out|path|folder|file|NUL", ()),
+]
 #: Values of NUMBERS that some options accept: valid input is left out of the table (None), and
 #: where the issue allows either a refusal or a run, both statuses are allowed.
 ACCEPTED: dict[tuple[str, str], tuple[int, ...] | None] = {
@@ -588,6 +623,9 @@ ACCEPTED: dict[tuple[str, str], tuple[int, ...] | None] = {
     ("--seed", "10e12"): (0, 2),
     ("--seed", "zero"): None,
     ("--burn", "zero"): None,
+    ("--thresholds", "10e12"): None,  # a threshold of debt/GDP [percent]: never crossed
+    ("--thresholds", "fraction"): None,
+    ("--phase-in", "fraction"): None,  # years
 }
 for command, before, option, values, fragment, after in OPTION_ROWS:
     for label, value in values.items():
@@ -627,6 +665,23 @@ case(
     "unknown operator",
     setup="store:none",
 )
+_DISCOVER = ("discover", "store", "--where", "debt_to_gdp_final > 1")
+for label, value in NAMES.items():
+    case(
+        f"options/discover-scenario-{label}",
+        (*_DISCOVER, "--scenario", value),
+        2,
+        "scenario",
+        setup="store:none",
+    )
+for label, value in PATHS.items():
+    case(
+        f"options/discover-out-{label}",
+        (*_DISCOVER, "--out", value),
+        2,
+        "out|path|folder|file|NUL",
+        setup="store:none",
+    )
 case("options/analyze-empty-folder", ("analyze", "empty"), 2, "sweep", setup="empty-dir")
 case(
     "options/analyze-over-time-unknown",

@@ -249,7 +249,7 @@ def test_likelihood_is_finite_and_the_fit_reproducible():
     assert np.isfinite(values).all()
     fit = point_fit(problem)
     again = point_fit(CalibrationProblem(spec))
-    # Bit for bit on one machine: the README promises the same fit and chain for a fixed seed.
+    # Bit for bit on one machine: the docs promise the same fit and chain for a fixed seed.
     np.testing.assert_array_equal(fit.values, again.values)
     first = sample_posterior(problem, fit)
     second = sample_posterior(CalibrationProblem(spec), fit)

@@ -35,7 +35,7 @@ pytest.importorskip("panel")
 from debtloops.app.explorer import MILLISECONDS, SESSION_CHECK, SESSION_LIFETIME  # noqa: E402
 
 PEAK = "peak extra yield [bp]"
-#: Engines agree to 1e-6 relative on every stock (README, Two engines agree).
+#: Engines agree to 1e-6 relative on every stock (docs/model/loops.md, two engines agree).
 ENGINE_TOLERANCE = 1e-6
 
 

@@ -58,6 +58,10 @@ DECOYS = {
     "backtest": ("backtest.csv",),
     "diagram": ("overview.png",),
     "validate": ("validation.csv",),
+    "compare-policies": ("policies.csv", "policies.png"),
+    "fan": ("fan.csv",),
+    "target": ("target.csv",),
+    "discover": ("discover.csv",),
 }
 
 
@@ -75,7 +79,7 @@ def _prepare(work: Path, data, command: str, argv: list[str], store: Path | None
     (work / "file").write_text(DECOY_TEXT)
     if command in ("run", "report"):
         (work / "mine.toml").write_bytes(data.draw(scenario_files(), label="mine.toml"))
-    if command == "sweep":
+    if command in ("sweep", "compare-policies"):
         if data.draw(st.booleans(), label="a good spec"):
             (work / "spec.toml").write_text(SMALL_SWEEP)
         else:
@@ -85,7 +89,7 @@ def _prepare(work: Path, data, command: str, argv: list[str], store: Path | None
             (work / "cal.toml").write_text(SMALL_CALIBRATION)
         else:
             (work / "cal.toml").write_bytes(data.draw(calibration_files(), label="cal.toml"))
-    if command == "analyze" and store is not None:
+    if command in ("analyze", "discover") and store is not None:
         shutil.copytree(store, work / "store")
     out = out_folder(argv, work)
     if out is None or command in ("analyze", "sweep"):
@@ -114,7 +118,8 @@ def _decoys(out: Path, data, command: str) -> None:
 
 def _check_a_command_line(command: str, data, request) -> None:
     argv = data.draw(command_lines(command), label="argv")
-    store = request.getfixturevalue("real_store") if command == "analyze" else None
+    needs_store = command in ("analyze", "discover")
+    store = request.getfixturevalue("real_store") if needs_store else None
     with scratch() as work:
         _prepare(work, data, command, argv, store)
         assert_kept_promises(run_checked(argv, work))

@@ -8,7 +8,8 @@ the model); ``figures`` (every plot and diagram, reading one table of labels); t
 calibration's posterior), ``outputs`` (what a run writes), ``loop_report`` (what ``debtloops
 diagram`` writes), ``attribution`` (which splits a run's extras, as ``outputs`` defines
 them), ``fan`` (stochastic fans around a run), ``target`` (goal-seek, measured as ``validation``
-measures) and ``discover`` (boxes in a sweep); and at the top the command line and the apps.
+measures), ``discover`` (boxes in a sweep) and ``policies`` (policies compared over a sweep's
+experiments); and at the top the command line and the apps.
 """
 
 import ast
@@ -33,6 +34,7 @@ ALLOWED = {
     "fan": {"model", "figures", "outputs"},
     "target": {"model", "outputs", "validation"},
     "discover": {"model", "figures", "sweeps"},
+    "policies": {"model", "figures", "sweeps"},
 }
 #: The top: free to import any part.
 TOP = {"cli", "entry", "__init__", "__main__", "app"}

@@ -81,7 +81,7 @@ def test_extreme_conditions_keep_stocks_non_negative_and_finite(case):
 
 
 def test_a_zero_sale_reproduces_the_baseline_exactly():
-    # Bit for bit, on one machine: the README promises it (a zero sale adds exact zeros).
+    # Bit for bit, on one machine: the docs promise it (a zero sale adds exact zeros).
     baseline = run("baseline")
     zero = run("japan_full", japan_sale_amount=0.0)
     for name in baseline.data_vars:

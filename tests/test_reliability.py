@@ -621,7 +621,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
     assert resumed.computed == 40 - 4 * kept
     whole = execute.run_sweep(spec, tmp_path / "whole", quiet=True, chunk_size=4)
     with store.open_sweep(resumed.path) as a, store.open_sweep(whole.path) as b:
-        # Bit for bit, on one machine: the README promises a resume identical to a whole run.
+        # Bit for bit, on one machine: the docs promise a resume identical to a whole run.
         xr.testing.assert_identical(a.load(), b.load())
     assert sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES) == [
         "sweep.zarr",

@@ -136,7 +136,7 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
 
 
 def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path):
-    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
+    # Bit for bit, on one machine: the docs promise identical stores (resume, workers).
     _, first = serial
     again = execute.run_sweep(small_spec, tmp_path / "again", quiet=True, chunk_size=10)
     with store.open_sweep(again.path) as second:
@@ -144,7 +144,7 @@ def test_a_seeded_sweep_is_reproducible_bit_for_bit(serial, small_spec, tmp_path
 
 
 def test_an_interrupted_sweep_resumes_to_the_same_result(serial, small_spec, tmp_path, monkeypatch):
-    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
+    # Bit for bit, on one machine: the docs promise identical stores (resume, workers).
     _, uninterrupted = serial
     out = tmp_path / "resumed"
     real = execute.run_chunk
@@ -199,7 +199,7 @@ def test_a_failed_sample_is_recorded_and_the_others_go_on(tmp_path):
 
 
 def test_local_processes_and_a_dask_cluster_match_the_serial_run(serial, small_spec, tmp_path):
-    # Bit for bit, on one machine: the README promises identical stores (resume, workers).
+    # Bit for bit, on one machine: the docs promise identical stores (resume, workers).
     from distributed import LocalCluster
 
     _, expected = serial

@@ -5,6 +5,7 @@
 ``debtloops sweep``    run a sensitivity sweep (see :mod:`debtloops.sweeps.execute`)
 ``debtloops analyze``  sensitivity indices and charts of a finished sweep
 ``debtloops discover`` the parameter ranges of a sweep where a condition holds (PRIM, a tree)
+``debtloops compare-policies`` each policy's outcomes and regret over a sweep's experiments
 ``debtloops diagram``  loops, their measured polarity and dominance, and diagrams
 ``debtloops backtest`` run from a past fiscal year with the drivers as they happened
 ``debtloops episodes`` the backtest's monthly mode: three market episodes with monthly drivers
@@ -71,6 +72,7 @@ from debtloops.model.run import PreparedRun, execute, prepare, reference_for
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
 from debtloops.outputs import HEADLINE_DECIMALS, HEADLINES_NAME, format_headlines, write_results
 from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
+from debtloops.policies import NO_POLICY, SHIPPED_POLICIES
 from debtloops.provenance import package_version
 
 #: The longest file name and path that the command line accepts [bytes].
@@ -298,6 +300,39 @@ def _parser() -> argparse.ArgumentParser:
     discover.add_argument(
         "--out", type=_path, metavar="DIR", help="output folder (default: DIR/discover)"
     )
+
+    compare = commands.add_parser(
+        "compare-policies",
+        help="run the policy levers over a sweep's experiments: outcomes and regret",
+    )
+    compare.add_argument(
+        "spec", type=_path, metavar="SPEC", help="sweep specification (TOML): the uncertainties"
+    )
+    compare.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="output folder for sweep.zarr, policies.nc, policies.csv and policies.png",
+    )
+    compare.add_argument(
+        "--policies",
+        type=_names,
+        metavar="A,B,...",
+        help=f"shipped scenarios whose lever settings to compare besides {NO_POLICY} "
+        f"(default: {','.join(SHIPPED_POLICIES)})",
+    )
+    compare.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local Dask worker processes, as for sweep (1 runs in this process)",
+    )
+    compare.add_argument(
+        "--chunk-size", type=int, metavar="N", help="experiments per chunk, as for sweep"
+    )
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
 
     diagram = commands.add_parser(
         "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
@@ -598,7 +633,8 @@ def _parser() -> argparse.ArgumentParser:
         "refresh",
         help="download the history's public series (FRED: yields, funds rate, CPI, GDP, budget "
         "totals; Treasury: TIC holdings, MSPD; the New York Fed: SOMA) into a new dataset folder "
-        "for --data; CBO vintages are added as folders (README); the only command that uses the "
+        "for --data; CBO vintages are added as folders (docs/howto/cbo-vintage.md); the only "
+        "command that uses the "
         "network",
     )
     refresh.add_argument(
@@ -765,6 +801,36 @@ def _discover(args: argparse.Namespace) -> None:
         written = write_discovery(out, found)
     print(format_discovery(found))
     print(f"found in {elapsed:.1f} s; {', '.join(map(str, written))}")
+
+
+def _compare_policies(args: argparse.Namespace) -> None:
+    from debtloops.policies import (
+        ALL_NAMES,
+        compare,
+        format_table,
+        load_policies,
+        policy_plan,
+        policy_table,
+        write_policies,
+    )
+    from debtloops.sweeps.execute import check_workers, run_plan
+
+    check_targets(args.out, ALL_NAMES)
+    if args.workers is not None:
+        check_workers(args.workers, 1)
+    started = time.perf_counter()
+    policies = load_policies(args.policies)
+    plan_ = policy_plan(args.spec, policies, args.chunk_size)  # refuses, writing nothing
+    report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started)
+    dataset = compare(args.out, policies)
+    with output_lock(args.out):
+        written = write_policies(args.out, dataset)
+    print(format_table(policy_table(dataset)))
+    print(
+        f"\n{report.samples:,} experiments x {len(policies)} policies ({report.computed:,} "
+        f"computed now, {report.failed} failed) in {time.perf_counter() - started:.1f} s; "
+        f"{', '.join(map(str, written))} and the runs in {report.path}"
+    )
 
 
 def _diagram(args: argparse.Namespace) -> None:
@@ -1012,7 +1078,7 @@ def _export(args: argparse.Namespace) -> None:
 
 def _kept(args: argparse.Namespace) -> str:
     """Say what an interrupted command kept."""
-    if args.command == "sweep":
+    if args.command in ("sweep", "compare-policies"):
         from debtloops.sweeps.store import done_chunks, store_path
 
         try:
@@ -1049,6 +1115,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "sweep": _sweep,
     "analyze": _analyze,
     "discover": _discover,
+    "compare-policies": _compare_policies,
     "diagram": _diagram,
     "backtest": _backtest,
     "episodes": _episodes,

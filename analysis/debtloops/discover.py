@@ -42,7 +42,7 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
 from debtloops.io import atomic_file, check_targets
-from debtloops.sweeps.outcomes import SCALAR_OUTCOMES, scalar_outcomes, succeeded
+from debtloops.sweeps.outcomes import SCALAR_OUTCOMES, scalar_outcomes, shown, succeeded
 from debtloops.sweeps.store import STORE_NAME, check_whole, open_sweep, read_design
 
 #: The default output folder, inside the sweep folder.
@@ -65,8 +65,6 @@ TREE_MIN_LEAF = 0.02
 #: Seed of the tree's tie-breaking between equally good splits.
 TREE_SEED = 0
 #: Units shown and compared in percent (ratios and rates).
-PERCENT_UNITS = frozenset({"1", "1/year"})
-PERCENT = 100.0
 #: A saved time within this of a whole year names an outcome at that year [year].
 YEAR_TOLERANCE = 1e-6
 #: The comparison operators a condition may use.
@@ -215,13 +213,6 @@ def evaluate(node: Compare | Join, values: dict[str, np.ndarray]) -> np.ndarray:
 # ---- the outcomes --------------------------------------------------------------------------------
 
 
-def _shown(values: np.ndarray, units: str) -> tuple[np.ndarray, str]:
-    """Return values in the units shown and compared: percent for ratios and rates."""
-    if units in PERCENT_UNITS:
-        return values * PERCENT, "percent" if units == "1" else "percent/year"
-    return values, units
-
-
 def outcome_names(ds: xr.Dataset) -> dict[str, tuple[str, int | None]]:
     """Return every outcome a condition may name, read from the sweep's layout (no data).
 
@@ -265,12 +256,12 @@ def load_outcomes(ds: xr.Dataset, scenario: int, wanted: set[str]) -> dict[str, 
         computed = scalar_outcomes(one)[scalars].compute()
         for name in scalars:
             units = computed[name].attrs["units"]
-            values[name] = _shown(np.asarray(computed[name].values, float), units)[0]
+            values[name] = shown(np.asarray(computed[name].values, float), units)[0]
     for name in wanted - set(scalars):
         source, index = names[name]
         series = one[source].isel(time=index)
-        shown = _shown(np.asarray(series.values, float), series.attrs.get("units", ""))[0]
-        values[name] = np.where(ok, shown, np.nan)
+        in_units = shown(np.asarray(series.values, float), series.attrs.get("units", ""))[0]
+        values[name] = np.where(ok, in_units, np.nan)
     return values
 
 

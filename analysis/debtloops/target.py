@@ -34,6 +34,7 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from debtloops.errors import InputError, SimulationError
+from debtloops.limits import MAX_INTEGER
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import execute, prepare, reference_for
 from debtloops.outputs import BASIS_POINTS
@@ -332,12 +333,13 @@ def make_goal(
     last = float(plan.values["final_time"])
     if by is None and debt_to_gdp is not None:
         raise InputError("--debt-to-gdp needs --by YEAR, the fiscal year of the target")
-    horizon = float(by) if by is not None else last
-    if not first <= horizon <= last:
+    if by is not None and not first <= by <= last:  # compared as given: float() may overflow
+        shown = f"{by}" if abs(by) <= MAX_INTEGER else "a number that large"
         raise InputError(
-            f"--by {by} is outside the run's fiscal years {first:.0f}-{last:.0f}; the nearest "
-            f"valid is {_nearest(horizon, first, last):.0f}"
+            f"--by {shown} is outside the run's fiscal years {first:.0f}-{last:.0f}; the "
+            f"nearest valid is {_nearest(by, first, last):.0f}"
         )
+    horizon = float(by) if by is not None else last
     if peak_extra_yield is not None:
         if not np.isfinite(peak_extra_yield) or peak_extra_yield < 0:
             raise InputError(
@@ -364,7 +366,10 @@ def make_goal(
             f"--from {start} is outside the fiscal years {first:.0f}-{horizon:.0f} (the run's "
             f"first to --by); the nearest valid is {_nearest(start, first, horizon):.0f}"
         )
-    debt_to_gdp = debt_to_gdp or BASELINE_WORD
+    if debt_to_gdp is None or not debt_to_gdp.strip():
+        raise InputError(
+            f"--debt-to-gdp is empty; give a percent of GDP, e.g. 100, or '{BASELINE_WORD}'"
+        )
     settings: dict[str, Value] = {EFFORT_START: start - FISCAL_YEAR, EFFORT_PHASE_IN: phase_in}
     if debt_to_gdp.strip().lower() == BASELINE_WORD:
         reference = execute(reference_for(plan))  # on the scenario's vintage and years

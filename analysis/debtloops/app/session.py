@@ -47,7 +47,7 @@ _ESCAPED_CATEGORIES = ("Cc", "Cs")
 HOLDERS: dict[str, str] = {"Japan": "japan", "China": "china"}
 #: The three parameters of a sale, after the holder's prefix: size, first year, length.
 SALE_FIELDS = ("sale_amount", "sale_start", "sale_duration")
-#: The policy levers shown: the four switches and strengths of README's "Policy levers".
+#: The policy levers shown: the four switches and strengths (docs/model/index.md, policy levers).
 LEVERS = (
     "fed_backstop_switch",
     "fed_tightening_strength",
@@ -55,7 +55,7 @@ LEVERS = (
     "diversification_switch",
 )
 #: The uncertain parameters shown: those that explain most of the spread of debt/GDP and the peak
-#: yield in the Sobol sweep (README, Sensitivity sweeps), then the fiscal risk premium.
+#: yield in the Sobol sweep (docs/howto/sweep.md), then the fiscal risk premium.
 UNCERTAINTIES = (
     "yield_seeking_sensitivity",
     "portfolio_balance_sensitivity",

@@ -33,7 +33,7 @@ fiscal-year holdings to FY2023 (OMB's, and a week average), the ACM term premium
 index, auction sizes, the Ministry of Finance's interventions, the series no public copy had) is
 kept as shipped and listed as not refreshed. CBO's projections are not downloaded
 (:data:`CBO_NOTE`): CBO publishes each outlook as workbooks whose layout changes from one to the
-next, so a vintage is added as a folder by hand (README, "Adding a CBO vintage"). The dataset
+next, so a vintage is added as a folder by hand (``docs/howto/cbo-vintage.md``). The dataset
 keeps the shipped window (FY2000-FY2025, January 2000 to September 2025): newer periods are not
 written, since the series that are not refreshed could not cover them.
 
@@ -240,7 +240,7 @@ MSPD_HISTORY = {
 #: What the refresh says about CBO: its projections are vintages added as folders by hand.
 CBO_NOTE = (
     "CBO's projections are not downloaded: each vintage is a folder of models/data/cbo/ built "
-    "from CBO's workbooks by hand (README, 'Adding a CBO vintage'); use --cbo PATH for your own"
+    "from CBO's workbooks by hand (docs/howto/cbo-vintage.md); use --cbo PATH for your own"
 )
 #: Rows of the history dated by calendar year, not fiscal year.
 CALENDAR_YEARS = ("gdp_calendar_year",)

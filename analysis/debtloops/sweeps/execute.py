@@ -735,11 +735,42 @@ def run_sweep(
     started = time.perf_counter()
     if workers is not None:
         check_workers(workers, 1)
-    plan_ = plan(spec_path, chunk_size, cbo=cbo)
     found = data.vintage(cbo) if cbo is not None else None
+    return run_plan(
+        plan(spec_path, chunk_size, cbo=cbo),
+        spec_path,
+        out_dir,
+        workers,
+        scheduler,
+        quiet,
+        started,
+        found,
+    )
+
+
+def run_plan(
+    plan_: SweepPlan,
+    spec_path: Path,
+    out_dir: Path,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    quiet: bool = False,
+    started: float | None = None,
+    vintage: data.Vintage | None = None,
+) -> SweepReport:
+    """Run a sweep laid out by :func:`plan` (or built from one) into ``out_dir/sweep.zarr``.
+
+    :func:`run_sweep` is this with the plan of a specification file; ``debtloops compare-policies``
+    (:mod:`debtloops.policies`) passes a plan whose runs are its scenarios under each policy. The
+    parameters and errors are :func:`run_sweep`'s; ``started`` is when the call began, as
+    :func:`time.perf_counter` gives it [s] (now by default); ``vintage`` is the CBO vintage the
+    plan's runs were prepared on (``--cbo``), recorded in the store and in the folder's claim, so
+    that a resume cannot switch it.
+    """
+    started = time.perf_counter() if started is None else started
     claim = plan_.design.spec.text
-    if found is not None:  # the vintage is part of the claim: a resume may not switch it
-        claim = f"# cbo = {found.name if found.shipped else found.folder}\n{claim}"
+    if vintage is not None:  # the vintage is part of the claim: a resume may not switch it
+        claim = f"# cbo = {vintage.name if vintage.shipped else vintage.folder}\n{claim}"
     per_chunk = chunk_bytes(
         plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
     )
@@ -788,7 +819,7 @@ def run_sweep(
                 inputs=plan_.inputs,
                 attrs={
                     **provenance_attrs(),
-                    **vintage_attrs(found),
+                    **vintage_attrs(vintage),
                     store.SPEC_PATH_ATTR: str(spec_path.resolve()),
                 },
             )

@@ -19,6 +19,8 @@ from debtloops.errors import InputError
 from debtloops.sweeps.store import ERROR
 
 PERCENT = 100.0
+#: Units shown in percent: ratios [1] and rates [1/year].
+PERCENT_UNITS = frozenset({"1", "1/year"})
 #: Percentiles of the fan charts' bands and median line [%].
 FAN_PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
 #: The largest slice of one variable loaded at once to compute percentiles [bytes].
@@ -61,6 +63,28 @@ SCALAR_OUTCOMES: dict[str, ScalarOutcome] = {
     ),
     "dollar_trough": ScalarOutcome("dollar_index", "min", "index", "dollar index trough"),
 }
+
+
+def shown(values: np.ndarray, units: str) -> tuple[np.ndarray, str]:
+    """Return values in the units shown and compared: percent for ratios and rates.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values in ``units``.
+    units : str
+        Their units, as the model gives them.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        ``values`` times 100 for a ratio [1] or a rate [1/year], else unchanged.
+    units : str
+        ``percent``, ``percent/year`` or ``units``.
+    """
+    if units in PERCENT_UNITS:
+        return values * PERCENT, "percent" if units == "1" else "percent/year"
+    return values, units
 
 
 def succeeded(ds: xr.Dataset) -> xr.DataArray:
