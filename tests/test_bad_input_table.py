@@ -789,6 +789,7 @@ CBO_COMMANDS: dict[str, tuple[str, ...]] = {
     "validate": ("validate", "--out", "out"),
     "attribute": ("attribute", "japan_full", "--out", "out"),
     "sweep": ("sweep", "spec.toml", "--quiet", "--out", "out"),
+    "compare-policies": ("compare-policies", "spec.toml", "--quiet", "--out", "out"),
     "calibrate": ("calibrate", "cal.toml", "--out", "out"),
     "diagram": ("diagram", "--out", "out"),
     "export": ("export", "--out", "out/m.xmile"),

@@ -147,3 +147,18 @@ def test_attribute_option_compares_with_the_vintages_baseline():
     ours = run_scenario("japan_full", cbo=OTHER)
     row = headline("japan_full", ours, run_scenario("baseline", cbo=OTHER))
     assert float(dataset["total_extra_interest"]) == pytest.approx(row.extra_interest, rel=1e-9)
+
+
+def test_compare_policies_plans_every_run_on_the_vintage(tmp_path):
+    from debtloops.policies import load_policies, policy_plan, run_name
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(textwrap.dedent(SPEC))
+    policies = load_policies(["fed_backstop"])
+    planned = policy_plan(spec, policies, cbo=OTHER)
+    for policy in policies:
+        name = run_name("article", policy.name)
+        expected = prepare("article", policy.settings, 2030.0, cbo=OTHER).values
+        assert planned.base_values[name] == expected
+    reference = prepare(REFERENCE, final_time=2030.0, cbo=OTHER).values
+    assert planned.base_values[REFERENCE] == reference

@@ -333,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size", type=int, metavar="N", help="experiments per chunk, as for sweep"
     )
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    _cbo_option(compare)
 
     diagram = commands.add_parser(
         "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
@@ -820,8 +821,9 @@ def _compare_policies(args: argparse.Namespace) -> None:
         check_workers(args.workers, 1)
     started = time.perf_counter()
     policies = load_policies(args.policies)
-    plan_ = policy_plan(args.spec, policies, args.chunk_size)  # refuses, writing nothing
-    report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started)
+    plan_ = policy_plan(args.spec, policies, args.chunk_size, args.cbo)  # refuses, writing nothing
+    found = vintage(args.cbo) if args.cbo is not None else None
+    report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started, found)
     dataset = compare(args.out, policies)
     with output_lock(args.out):
         written = write_policies(args.out, dataset)
