@@ -780,6 +780,47 @@ for item in (
             re.escape(name) if name != "set" else "set|NAME=VALUE",
         )
 
+# ---- --cbo on every command that runs the model: refused before any work -------------------------
+
+#: Every command that takes ``--cbo``, with what else it needs; each would write into ``out``.
+CBO_COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("run", "article", *CHEAP_RUN, "--out", "out"),
+    "report": ("report", "article", *CHEAP_RUN, "--out", "out"),
+    "validate": ("validate", "--out", "out"),
+    "attribute": ("attribute", "japan_full", "--out", "out"),
+    "sweep": ("sweep", "spec.toml", "--quiet", "--out", "out"),
+    "compare-policies": ("compare-policies", "spec.toml", "--quiet", "--out", "out"),
+    "calibrate": ("calibrate", "cal.toml", "--out", "out"),
+    "diagram": ("diagram", "--out", "out"),
+    "export": ("export", "--out", "out/m.xmile"),
+    "target": ("target", "japan_full", "--debt-to-gdp", "100", "--by", "2035", "--out", "out"),
+    "fan": ("fan", "japan_full", "--draws", "10", "--out", "out"),
+    "explore": ("explore", "--port", "5999"),
+}
+#: Vintages that are not there, and what the refusal must say.
+BAD_VINTAGES = {
+    "unknown": ("2025-1", r"unknown CBO vintage '2025-1'; did you mean: 2025-01"),
+    "missing-folder": ("./no_such_vintage", "no_such_vintage does not exist"),
+}
+
+
+def _nothing_written(work: Path) -> None:
+    assert not (work / "out").exists(), "a refused --cbo left an output folder"
+
+
+for (command, argv), (label, (value, fragment)) in itertools.product(
+    CBO_COMMANDS.items(), BAD_VINTAGES.items()
+):
+    case(
+        f"cbo/{command}-{label}",
+        (*argv, "--cbo", value),
+        2,
+        fragment,
+        files=_COMMON_FILES,
+        subprocess=command == "explore",  # a row that failed to refuse would serve for ever
+        check=_nothing_written,
+    )
+
 # ---- every key of the three file schemas ---------------------------------------------------------
 
 #: Values of the wrong type or size for a number, and junk for a whole value.

@@ -11,7 +11,9 @@ import xarray as xr
 
 from debtloops import cli, load_parameters, run_scenarios
 from debtloops.cf import fiscal_dates, fiscal_instants
+from debtloops.model.data import DEFAULT_VINTAGE
 from debtloops.model.run import PARAM_PREFIX
+from debtloops.outputs import VINTAGE_COLUMN
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +112,8 @@ def test_csv_headers_carry_the_units(run_folder, results):
 
 def test_headlines_csv_is_rounded_as_printed(run_folder):
     printed = pd.read_csv(run_folder / "headlines.csv", index_col="scenario")
-    for column in printed.columns:
+    assert printed.columns[-1] == VINTAGE_COLUMN  # text: the vintage of each row's baseline
+    for column in printed.columns[:-1]:
         text = printed[column].astype(str)
         assert text.str.fullmatch(r"-?\d+\.\d").all(), column
 
@@ -121,7 +124,8 @@ def test_printed_and_written_headlines_agree(tmp_path, capsys):
     assert "extra interest 2025-2032 [$bn]" in printed[0]  # a run shorter than the horizon
     row = next(line for line in printed if line.startswith("japan_full")).split()[1:]
     written = (tmp_path / "headlines.csv").read_text().splitlines()[1].split(",")[1:]
-    assert [cell.replace(",", "") for cell in row] == written
+    assert [cell.replace(",", "") for cell in row] == written[:-1]
+    assert written[-1] == DEFAULT_VINTAGE  # the vintage, not printed on the terminal
 
 
 def test_stacked_runs_keep_the_conventions_but_not_one_runs_parameters():

@@ -10,8 +10,10 @@ opener that raises what :mod:`urllib` raises.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import http.client
+import json
 import shutil
 import socket
 import urllib.error
@@ -23,20 +25,39 @@ import pytest
 
 from debtloops import cli
 from debtloops.errors import DownloadError
-from debtloops.model import data, refresh
+from debtloops.model import data, publishers, refresh
 
 CASSETTES = Path(__file__).parent / "cassettes" / "fred"
+#: The other publishers' files, by address, and the name the failure cases give each.
+PUBLISHED = {
+    publishers.TIC_URL: ("TIC", Path(__file__).parent / "cassettes" / "treasury" / "mfhhis01.txt"),
+    publishers.MSPD_URL: (
+        "MSPD",
+        Path(__file__).parent / "cassettes" / "treasury" / "mspd_table_1.json",
+    ),
+    publishers.SOMA_URL: (
+        "SOMA",
+        Path(__file__).parent / "cassettes" / "nyfed" / "soma_summary.json",
+    ),
+}
 #: The series the failure cases damage: a monthly yield and an annual budget total.
 DAMAGED, BUDGET_SERIES = "GS10", "FYOINT"
 
 
 def serve(damage=None):
-    """Return an opener that serves the recorded file of each series, ``damage`` applied."""
+    """Return an opener that serves the recorded file of each series, ``damage`` applied.
+
+    ``damage(name, body, url)`` gets FRED's series id, or TIC, MSPD or SOMA for the others.
+    """
 
     def opener(url: str, timeout: float) -> bytes:
         assert timeout == refresh.TIMEOUT
-        series = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["id"][0]
-        body = (CASSETTES / f"{series}.csv").read_bytes()
+        if url in PUBLISHED:
+            series, path = PUBLISHED[url]
+            body = path.read_bytes()
+        else:
+            series = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["id"][0]
+            body = (CASSETTES / f"{series}.csv").read_bytes()
         return damage(series, body, url) if damage else body
 
     return opener
@@ -102,16 +123,56 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     primary = float(new[("total_deficit", "2025")]) - float(new[("net_interest", "2025")])
     assert float(new[("primary_deficit", "2025")]) == pytest.approx(primary, abs=1e-3)
     # series the refresh does not cover are copied unchanged
-    for key in [k for k in old if k[0] in ("japan_holdings", "debt_held_by_public")]:
+    for key in [k for k in old if k[0] in ("debt_held_by_public", "acmtp10")]:
         assert new[key] == old[key]
+    # TIC's September holdings are the fiscal year's; the revised months only move
+    tic = publishers.parse_tic(PUBLISHED[publishers.TIC_URL][1].read_bytes())
+    assert (
+        float(new[("japan_holdings", "2025")])
+        == tic["japan"]["2025-09"][0]
+        != float(old[("japan_holdings", "2025")])
+    )
+    assert new[("japan_holdings", "2024")] == old[("japan_holdings", "2024")]
+    # the split of the revised holdings still adds up, month by month and by fiscal year
+    monthly = _rows(out / data.MONTHLY_FILE.name)
+    shipped_monthly = _rows(data.MONTHLY_FILE)
+    for month in ("2025-01", "2025-09"):
+        before = "2024-12" if month == "2025-01" else "2025-08"
+        change = float(monthly[("tic_japan_holdings", month)]) - float(
+            monthly[("tic_japan_holdings", before)]
+        )
+        parts = sum(
+            float(monthly[(f"tic_japan_{part}", month)])
+            for part in ("net_transactions", "valuation_change", "benchmark_revision")
+        )
+        assert parts == pytest.approx(change, abs=1e-5)
+    assert (
+        monthly[("tic_china_net_transactions", "2025-09")]
+        == shipped_monthly[("tic_china_net_transactions", "2025-09")]
+    )
+    fy = sum(
+        float(monthly[("tic_japan_net_transactions", m)])
+        for m in ("2024-10", "2024-11", "2024-12", *(f"2025-{i:02d}" for i in range(1, 10)))
+    )
+    assert float(new[("japan_net_transactions", "2025")]) == pytest.approx(fy, abs=1e-5)
+    # the SOMA and the MSPD, unrevised in the responses, come out as shipped
+    for key in [k for k in shipped_monthly if k[0].startswith("treast_")]:
+        assert monthly[key] == shipped_monthly[key]
+    structure = _rows(out / data.STRUCTURE_FILE.name)
+    assert structure == _rows(data.STRUCTURE_FILE)
+    notes = {row[0]: row[4] for row in _table(out / data.STRUCTURE_FILE.name)[1:]}
+    assert "MSPD Table I" in notes["bills_outstanding"]
     # the table names what changed; the .md says where this copy came from
-    assert "gdp_fy" in printed and "not refreshed" in printed and "japan_holdings" in printed
+    assert "gdp_fy" in printed and "not refreshed" in printed and "acmtp10" in printed
+    assert "tic_japan_holdings" in printed and "CBO's projections are not downloaded" in printed
     assert "refreshed on" in (out / "history_2000_2025.md").read_text(encoding="utf-8")
     # the catalogue names FRED as the copy of what was refreshed, and only of that
     catalogue = {row[0]: row for row in _table(out / data.MONTHLY_CATALOGUE.name)}
     shipped = {row[0]: row for row in _table(data.DATA_DIR / data.MONTHLY_CATALOGUE.name)}
     assert "fredgraph.csv?id=GS10" in ",".join(catalogue["gs10"])
-    assert catalogue["tic_japan_holdings"] == shipped["tic_japan_holdings"]
+    assert publishers.TIC_URL in catalogue["tic_japan_holdings"]
+    assert publishers.SOMA_URL in catalogue["treast_month_mean"]
+    assert catalogue["acmtp10"] == shipped["acmtp10"]
 
 
 def test_a_second_refresh_replaces_the_first(refreshed, capsys):
@@ -135,29 +196,59 @@ def test_backtest_accepts_a_refreshed_dataset_and_uses_it(refreshed, tmp_path, c
     assert float(actual) == pytest.approx(float(interest)) != float(shipped)
 
 
-def _http(code: int):
+def test_episodes_accept_a_refreshed_monthly_layer(refreshed, tmp_path, monkeypatch):
+    """The monthly layer the episodes read (funds rate, SOMA, TIC) comes from the refresh."""
+    out, _ = refreshed
+    read = []
+    original = data.markets_monthly.__wrapped__
+
+    def spy():
+        read.append(data.MONTHLY_FILE)
+        return original()
+
+    monkeypatch.setattr(data, "markets_monthly", functools.cache(spy))
+    argv = ["episodes", "--data", str(out), "--out", str(tmp_path / "episodes")]
+    assert cli.main(argv) == 0
+    assert read and all(path == out / data.MONTHLY_FILE.name for path in read)
+    assert (tmp_path / "episodes" / "episodes.csv").is_file()
+
+
+def _http(code: int, target: str = DAMAGED):
     def damage(series, body, url):
-        if series == DAMAGED:
+        if series == target:
             raise urllib.error.HTTPError(url, code, "Server says no", Message(), None)
         return body
 
     return damage
 
 
-def _raise(error: BaseException):
+def _raise(error: BaseException, target: str = DAMAGED):
     def damage(series, body, url):
-        if series == DAMAGED:
+        if series == target:
             raise error
         return body
 
     return damage
 
 
-def _edit(change):
+def _edit(change, target: str = DAMAGED):
     def damage(series, body, url):
-        return change(body) if series == DAMAGED else body
+        return change(body) if series == target else body
 
     return damage
+
+
+def _half(body: bytes) -> bytes:
+    return body[: len(body) // 2]
+
+
+def _billions(body: bytes) -> bytes:
+    """MSPD amounts in $bn instead of Fiscal Data's $mn."""
+    answer = json.loads(body)
+    for row in answer["data"]:
+        for name in ("total_mil_amt", "debt_held_public_mil_amt"):
+            row[name] = f"{float(row[name]) / 1000:.3f}"
+    return json.dumps(answer).encode()
 
 
 def _units(series, body, url):
@@ -199,6 +290,38 @@ FAILURES = {
     "renamed column": (_edit(lambda b: b.replace(b",GS10", b",GS10_PCT", 1)), "renamed column"),
     "a gap": (_edit(_drop_line), "has a gap"),
     "units changed": (_units, "change of units"),
+    # Treasury's TIC table
+    "TIC http 503": (_http(503, "TIC"), "Treasury answered HTTP 503"),
+    "TIC timeout": (_raise(TimeoutError("timed out"), "TIC"), "did not answer within"),
+    "TIC truncated": (_edit(_half, "TIC"), "truncated"),
+    "TIC renamed row": (
+        _edit(lambda b: b.replace(b"Grand Total", b"Total Holdings"), "TIC"),
+        "no row 'Grand Total'",
+    ),
+    "TIC renamed column": (
+        _edit(lambda b: b.replace(b"Country\t", b"Holder\t"), "TIC"),
+        "renamed column",
+    ),
+    # Fiscal Data's MSPD Table I
+    "MSPD http 500": (_http(500, "MSPD"), "Fiscal Data answered HTTP 500"),
+    "MSPD timeout": (
+        _raise(urllib.error.URLError(TimeoutError("timed out")), "MSPD"),
+        "did not answer within",
+    ),
+    "MSPD truncated": (_edit(_half, "MSPD"), "truncated"),
+    "MSPD renamed field": (
+        _edit(lambda b: b.replace(b'"total_mil_amt"', b'"total_amt"'), "MSPD"),
+        "no field 'total_mil_amt'",
+    ),
+    "MSPD units changed": (_edit(_billions, "MSPD"), "change of units"),
+    # the New York Fed's SOMA summary
+    "SOMA http 404": (_http(404, "SOMA"), "the New York Fed answered HTTP 404"),
+    "SOMA timeout": (_raise(TimeoutError("timed out"), "SOMA"), "did not answer within"),
+    "SOMA truncated": (_edit(_half, "SOMA"), "truncated"),
+    "SOMA renamed field": (
+        _edit(lambda b: b.replace(b'"notesbonds"', b'"notes_bonds"'), "SOMA"),
+        "no field 'notesbonds'",
+    ),
 }
 
 
@@ -271,6 +394,18 @@ def test_a_bad_dataset_is_refused_naming_file_and_line(command, tmp_path, capsys
     path.write_text("".join(lines[:4] + lines[5:]), encoding="utf-8")
     assert cli.main(argv) == 2
     assert "markets_monthly.csv is missing" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_dataset_without_the_debts_structure_is_refused(tmp_path, capsys):
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    for name in data.DATASET_FILES:
+        if name != data.STRUCTURE_FILE.name:
+            shutil.copyfile(data.DATA_DIR / name, folder / name)
+    out = tmp_path / "out"
+    assert cli.main(["backtest", "--data", str(folder), "--out", str(out)]) == 2
+    assert f"{data.STRUCTURE_FILE.name} is missing" in capsys.readouterr().err
     assert not out.exists()
 
 

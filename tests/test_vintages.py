@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from debtloops import cli
 from debtloops.model import data
 from debtloops.model.run import prepare
-from debtloops.outputs import HEADLINES_NAME
+from debtloops.outputs import HEADLINES_NAME, VINTAGE_COLUMN
 
 SHIPPED = data.CBO_DIR / data.DEFAULT_VINTAGE
 #: The fixture vintage's name, and the rate series it raises by :data:`RAISE` [percentage points].
@@ -135,6 +135,9 @@ def test_results_record_the_vintage_and_each_scenario_meets_its_own_baseline(shi
     rows = _headlines(out)
     extra = _extra_columns(rows["same"])
     assert extra and all(value == 0.0 for value in extra.values()), extra
+    # headlines.csv names the vintage of the baseline each row's extras are measured against
+    assert rows["same"][VINTAGE_COLUMN] == FIXTURE
+    assert rows["baseline"][VINTAGE_COLUMN] == data.DEFAULT_VINTAGE
 
 
 def test_the_option_runs_the_reference_on_the_same_vintage(shipped_two, tmp_path):
@@ -153,6 +156,7 @@ def test_a_users_folder_runs_and_is_recorded_by_its_path(tmp_path):
         assert run.attrs["cbo_vintage"] == "mine-1"
         assert run.attrs["cbo_vintage_source"] == str(folder.resolve())
     assert all(value == 0.0 for value in _extra_columns(_headlines(out)["baseline"]).values())
+    assert _headlines(out)["japan_full"][VINTAGE_COLUMN] == f"mine-1 ({folder.resolve()})"
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # only read
 
 

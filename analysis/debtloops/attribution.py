@@ -32,7 +32,7 @@ from debtloops.limits import check_count, check_seed, read_toml
 from debtloops.model import ensemble
 from debtloops.model.contract import value_problems
 from debtloops.model.parameters import ParameterTable, Value, load_parameters
-from debtloops.model.run import CONVENTIONS, PreparedRun, prepare, reference_for
+from debtloops.model.run import CONVENTIONS, PreparedRun, prepare, reference_for, vintage_attrs
 from debtloops.outputs import (
     BASIS_POINTS,
     debt_to_year_gdp_of_runs,
@@ -364,6 +364,7 @@ def attribute(
     mechanism_names: Sequence[str] | None = None,
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
+    cbo: str | Path | None = None,
 ) -> xr.Dataset:
     """Attribute a scenario's extras over the baseline to the mechanisms.
 
@@ -378,6 +379,9 @@ def attribute(
         Orders sampled when there are more than :data:`EXACT_LIMIT` mechanisms.
     seed : int
         Seed of that sample.
+    cbo : str or Path, optional
+        The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
+        The baseline is on the same vintage.
 
     Returns
     -------
@@ -394,7 +398,7 @@ def attribute(
     permutations = check_count(permutations, "--permutations", low=MIN_ENSEMBLE)
     seed = check_seed(seed, "--seed")
     table = load_parameters()
-    scenario = prepare(name, table=table)
+    scenario = prepare(name, table=table, cbo=cbo)
     baseline = reference_for(scenario, table=table)  # the reference of `debtloops run` too
     mechanisms = select(load_mechanisms(table=table), mechanism_names)
     if not mechanisms:
@@ -493,6 +497,7 @@ def _to_dataset(
             "share_* sum to total_* less remainder_*: the remainder is the extra with every "
             "mechanism off. Yields in basis points (1e-4/year); debt/GDP in points (percent)."
         ),
+        **vintage_attrs(scenario.vintage),
         **provenance_attrs(),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)

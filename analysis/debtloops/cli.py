@@ -18,7 +18,7 @@
 ``debtloops list``     show the scenarios, the CBO vintages and the parameter table
 ``debtloops build``    translate the .mdl with pysd (``run`` does this itself when it changed)
 ``debtloops export``   write the model as XMILE, for Stella, Simlin and pysd
-``debtloops data refresh`` download the history's FRED series again into a new dataset folder
+``debtloops data refresh`` download the history's public series again into a new dataset folder
 
 ``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
 with no command prints the help on standard error and exits with status 2, as for any usage error.
@@ -66,7 +66,7 @@ from debtloops.io import (
     set_command,
 )
 from debtloops.model import engine
-from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
+from debtloops.model.data import DEFAULT_VINTAGE, Vintage, list_vintages, vintage
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare, reference_for
 from debtloops.model.scenarios import REFERENCE, describe, list_scenarios, parse_assignment
@@ -191,13 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         help="override a parameter in every scenario of the run (the baseline reference too); "
         "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
     )
-    run.add_argument(
-        "--cbo",
-        type=_vintage,
-        metavar="VINTAGE",
-        help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
-        "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",
-    )
+    _cbo_option(run)
     run.add_argument(
         "--out",
         type=_path,
@@ -239,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     attribute.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, metavar="N", help="seed of that sample"
     )
+    _cbo_option(attribute)
 
     commands.add_parser("list", help="show the scenarios, the CBO vintages and the parameters")
 
@@ -270,6 +265,7 @@ def _parser() -> argparse.ArgumentParser:
         help="samples per chunk, the unit kept when a sweep is interrupted (default: 10,000; "
         "a smaller sweep is one chunk)",
     )
+    _cbo_option(sweep)
 
     analyze = commands.add_parser("analyze", help="sensitivity indices and charts of a sweep")
     analyze.add_argument("folder", type=_path, metavar="DIR", help="a folder holding sweep.zarr")
@@ -337,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size", type=int, metavar="N", help="experiments per chunk, as for sweep"
     )
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    _cbo_option(compare)
 
     diagram = commands.add_parser(
         "diagram", help="loop polarities, dominance and causal-loop diagrams for a scenario"
@@ -346,6 +343,7 @@ def _parser() -> argparse.ArgumentParser:
     diagram.add_argument(
         "--out", type=_path, required=True, metavar="DIR", help="output folder for the report"
     )
+    _cbo_option(diagram)
 
     backtest = commands.add_parser(
         "backtest", help="run from a past fiscal year with historical drivers; compare with history"
@@ -425,6 +423,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="none|ranges",
         help="also draw the behavioural parameters uniformly over their ranges (default: none)",
     )
+    _cbo_option(fan)
 
     target = commands.add_parser(
         "target",
@@ -472,6 +471,7 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--out", type=_path, metavar="DIR", help="also write DIR/target.csv (default: print only)"
     )
+    _cbo_option(target)
 
     validate = commands.add_parser(
         "validate", help="the fidelity report: CBO, backtest, price impact, the article"
@@ -508,6 +508,7 @@ def _parser() -> argparse.ArgumentParser:
     explore.add_argument(
         "--show", action="store_true", help="open the page in the default web browser"
     )
+    _cbo_option(explore)
 
     report = commands.add_parser(
         "report",
@@ -536,13 +537,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a parameter in every scenario, the baseline reference too (as in run)",
     )
-    report.add_argument(
-        "--cbo",
-        type=_vintage,
-        metavar="VINTAGE",
-        help="CBO's projections the scenarios run on: a shipped vintage (see `debtloops list`; "
-        "default: 2025-01) or the path of a folder of the same layout (models/data/cbo/2025-01/)",
-    )
+    _cbo_option(report)
     report.add_argument(
         "--out",
         type=_path,
@@ -603,6 +598,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--no-projections", action="store_true", help="skip the prior/posterior projections"
     )
+    _cbo_option(calibrate)
     _data_option(calibrate)
 
     build = commands.add_parser("build", help="translate the .mdl with pysd")
@@ -628,15 +624,19 @@ def _parser() -> argparse.ArgumentParser:
         help="write this scenario's values into the model (default: baseline)",
     )
     export.add_argument("--final-time", type=float, metavar="YEAR", help="last year simulated")
+    _cbo_option(export)
     data_command = commands.add_parser(
-        "data", help="the historical dataset: `data refresh` downloads its FRED series again"
+        "data", help="the historical dataset: `data refresh` downloads its public series again"
     )
     data_commands = data_command.add_subparsers(dest="data_command", metavar="ACTION")
     data_commands.required = True
     refresh = data_commands.add_parser(
         "refresh",
-        help="download the history's FRED series (yields, funds rate, CPI, SOMA, GDP, budget "
-        "totals) into a new dataset folder for --data; the only command that uses the network",
+        help="download the history's public series (FRED: yields, funds rate, CPI, GDP, budget "
+        "totals; Treasury: TIC holdings, MSPD; the New York Fed: SOMA) into a new dataset folder "
+        "for --data; CBO vintages are added as folders (docs/howto/cbo-vintage.md); the only "
+        "command that uses the "
+        "network",
     )
     refresh.add_argument(
         "--out",
@@ -656,6 +656,18 @@ def _data_option(command: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="a dataset folder written by `debtloops data refresh` to use instead of the "
         "shipped history and monthly data (checked before anything runs)",
+    )
+
+
+def _cbo_option(command: argparse.ArgumentParser) -> None:
+    """Add ``--cbo VINTAGE``: the CBO vintage the command's runs, and their baseline, are on."""
+    command.add_argument(
+        "--cbo",
+        type=_vintage,
+        metavar="VINTAGE",
+        help="CBO's projections the scenarios run on, the baseline they are compared with too: "
+        f"a shipped vintage (see `debtloops list`; default: {DEFAULT_VINTAGE}) or the path of a "
+        f"folder of the same layout (models/data/cbo/{DEFAULT_VINTAGE}/)",
     )
 
 
@@ -689,7 +701,6 @@ def _prepare_all(
                 f"scenario file {path} is named '{REFERENCE}', like the shipped reference "
                 "scenario every run is compared with; rename the file"
             )
-        _check_out_outside(args.out, run)
         prepared[name] = run
     known = {_reference_key(r): r for r in prepared.values() if r.scenario.name == REFERENCE}
     references: dict[str, PreparedRun] = {}
@@ -707,10 +718,10 @@ def _reference_key(run: PreparedRun) -> tuple:
     return (vintage, run.values["initial_time"], run.values["final_time"])
 
 
-def _check_out_outside(out: Path, run: PreparedRun) -> None:
+def _check_out_outside(out: Path, found: Vintage) -> None:
     """Refuse an output folder inside a user's vintage folder: debtloops only reads there."""
-    vintage = run.vintage
-    if vintage is not None and not vintage.shipped:
+    vintage = found
+    if not vintage.shipped:
         if out.resolve().is_relative_to(vintage.folder):
             raise InputError(
                 f"output folder {out} is inside the CBO vintage folder {vintage.folder}, which "
@@ -740,7 +751,7 @@ def _attribute(args: argparse.Namespace) -> None:
 
     check_targets(args.out, ATTRIBUTION_NAMES)
     started = time.perf_counter()
-    dataset = attribute(args.scenario, args.mechanisms, args.permutations, args.seed)
+    dataset = attribute(args.scenario, args.mechanisms, args.permutations, args.seed, args.cbo)
     elapsed = time.perf_counter() - started
     written = write_attribution(args.out, dataset)
     table = attribution_table(dataset)
@@ -753,7 +764,7 @@ def _sweep(args: argparse.Namespace) -> None:
     from debtloops.sweeps.execute import run_sweep
 
     report = run_sweep(
-        args.spec, args.out, args.workers, args.scheduler, args.quiet, args.chunk_size
+        args.spec, args.out, args.workers, args.scheduler, args.quiet, args.chunk_size, args.cbo
     )
     print(
         f"{report.samples} samples ({report.computed} computed now) in {report.seconds:.1f} s; "
@@ -810,8 +821,9 @@ def _compare_policies(args: argparse.Namespace) -> None:
         check_workers(args.workers, 1)
     started = time.perf_counter()
     policies = load_policies(args.policies)
-    plan_ = policy_plan(args.spec, policies, args.chunk_size)  # refuses, writing nothing
-    report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started)
+    plan_ = policy_plan(args.spec, policies, args.chunk_size, args.cbo)  # refuses, writing nothing
+    found = vintage(args.cbo) if args.cbo is not None else None
+    report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started, found)
     dataset = compare(args.out, policies)
     with output_lock(args.out):
         written = write_policies(args.out, dataset)
@@ -827,7 +839,7 @@ def _diagram(args: argparse.Namespace) -> None:
     from debtloops.loop_report import write_loop_report
 
     started = time.perf_counter()
-    written = write_loop_report(args.out, args.scenario, args.loop)
+    written = write_loop_report(args.out, args.scenario, args.loop, args.cbo)
     elapsed = time.perf_counter() - started
     overview = [path for path in written if path.stem == "overview" and path.suffix != ".dot"]
     print("overview of the feedback loops: " + " and ".join(str(path) for path in overview))
@@ -880,7 +892,13 @@ def _fan(args: argparse.Namespace) -> None:
     thresholds, years = parse_thresholds(args.thresholds), parse_years(args.years)
     check_targets(args.out, OUTPUT_NAMES)
     dataset = fan(
-        args.scenario, args.draws, args.seed, thresholds, years, parameters=args.parameters
+        args.scenario,
+        args.draws,
+        args.seed,
+        thresholds,
+        years,
+        parameters=args.parameters,
+        cbo=args.cbo,
     )
     with output_lock(args.out):
         written = write_fan(args.out, dataset)
@@ -898,7 +916,13 @@ def _target(args: argparse.Namespace) -> None:
     if args.out is not None:
         check_targets(args.out, [OUTPUT_NAME])
     goal = make_goal(
-        args.scenario, args.debt_to_gdp, args.peak_extra_yield, args.by, args.start, args.phase_in
+        args.scenario,
+        args.debt_to_gdp,
+        args.peak_extra_yield,
+        args.by,
+        args.start,
+        args.phase_in,
+        args.cbo,
     )
     result, seconds = seek(args.scenario, goal)
     if args.out is not None:
@@ -926,8 +950,6 @@ def _validate(args: argparse.Namespace) -> int:
     )
 
     check_targets(args.out, OUTPUT_NAMES)
-    if args.cbo is not None:
-        _check_out_outside(args.out, prepare(REFERENCE, cbo=args.cbo))  # refused before any work
     checks = write_report(args.out, args.cbo)
     print(format_checks(checks))
     print()
@@ -953,7 +975,7 @@ def _calibrate(args: argparse.Namespace) -> None:
         projection["scenario"] = None
     skipped = {PROJECTIONS_FILE} if args.no_projections else set()
     check_targets(args.out, [name for name in OUTPUT_NAMES if name not in skipped])
-    result = calibrate(args.spec, sampler, projection)
+    result = calibrate(args.spec, sampler, projection, args.cbo)
     written = write_calibration(result, args.out)
     print(format_report(result))
     for problem in result.posterior.problems:
@@ -996,7 +1018,7 @@ def _web_import(module: str):
 def _explore(args: argparse.Namespace) -> None:
     if args.scenario not in list_scenarios():
         raise unknown_name("scenario", args.scenario, list_scenarios())
-    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show)
+    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show, args.cbo)
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -1052,7 +1074,7 @@ def _export(args: argparse.Namespace) -> None:
     from debtloops.model.xmile import write_xmile
 
     check_export_file(args.out)
-    path = write_xmile(args.out, args.scenario, args.final_time)
+    path = write_xmile(args.out, args.scenario, args.final_time, args.cbo)
     print(f"scenario {args.scenario} written as {args.format.upper()} to {path}")
 
 
@@ -1142,6 +1164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = getattr(args, "out", None) or getattr(args, "folder", None)
         if target is not None:
             check_output_place(target, export=args.command == "export")
+        if getattr(args, "cbo", None) is not None:  # every command's --cbo, before any work
+            found = vintage(args.cbo)
+            if target is not None:
+                _check_out_outside(target, found)
         if getattr(args, "data", None) is not None:
             from debtloops.model.data import use_dataset
 

@@ -61,7 +61,7 @@ from debtloops.limits import check_count, check_seed
 from debtloops.model import data, ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, value_problems
 from debtloops.model.parameters import Value, load_parameters
-from debtloops.model.run import PreparedRun, prepare, reference_for
+from debtloops.model.run import PreparedRun, prepare, reference_for, vintage_attrs
 from debtloops.outputs import debt_to_year_gdp_of_runs
 from debtloops.provenance import provenance_attrs
 
@@ -342,6 +342,7 @@ def fan(
     years: Sequence[int] = DEFAULT_YEARS,
     covariance: np.ndarray | None = None,
     parameters: str = "none",
+    cbo: str | Path | None = None,
 ) -> xr.Dataset:
     """Run a scenario and its baseline under the same shocks and summarise them.
 
@@ -362,6 +363,9 @@ def fan(
         every draw the deterministic path.
     parameters : str
         ``"none"``, or ``"ranges"`` to draw the behavioural parameters too (see the module).
+    cbo : str or Path, optional
+        The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
+        The baseline is on the same vintage.
 
     Returns
     -------
@@ -380,7 +384,7 @@ def fan(
         raise InputError(
             f"--parameters '{parameters}' is not one of {', '.join(PARAMETER_CHOICES)}"
         )
-    prepared = prepare(scenario)
+    prepared = prepare(scenario, cbo=cbo)
     baseline = reference_for(prepared)
     first = int(round(float(prepared.values["initial_time"]))) + 1
     last = int(round(float(prepared.values["final_time"])))
@@ -427,7 +431,7 @@ def fan(
         for case, outcomes in by_case.items()
     }
     seconds = time.perf_counter() - started
-    return summarise(
+    dataset = summarise(
         by_case,
         fiscal_years,
         thresholds,
@@ -442,6 +446,8 @@ def fan(
         sorted(drawn),
         int(failed.sum()),
     )
+    dataset.attrs.update(vintage_attrs(prepared.vintage))
+    return dataset
 
 
 def summarise(

@@ -52,7 +52,12 @@ def _csv_text(rows: list[dict[str, object]]) -> str:
     return buffer.getvalue()
 
 
-def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | None = None):
+def write_loop_report(
+    out_dir: Path,
+    scenario: str = "baseline",
+    loop: str | None = None,
+    cbo: str | Path | None = None,
+):
     """Measure, score and draw the model's loops for a scenario.
 
     Parameters
@@ -64,6 +69,9 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     loop : str, optional
         Draw only this loop's highlighted diagram (a named loop's id or name); by default one
         diagram per named loop. Loops in families get no diagram of their own.
+    cbo : str or Path, optional
+        The CBO vintage of the runs measured (``--cbo``), a shipped name or a folder; each
+        scenario's own by default.
 
     Returns
     -------
@@ -84,15 +92,18 @@ def write_loop_report(out_dir: Path, scenario: str = "baseline", loop: str | Non
     names = [*diagrams.file_names(inventory, loop), *TABLE_NAMES, DOMINANCE_CHART]
     check_targets(out_dir, names)  # before anything runs; again as each file is written
     with output_lock(out_dir):
-        return _measure_and_write(out_dir, scenario, loop, inventory)
+        return _measure_and_write(out_dir, scenario, loop, inventory, cbo)
 
 
-def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory) -> list[Path]:
+def _measure_and_write(
+    out_dir: Path, scenario: str, loop: str | None, inventory, cbo: str | Path | None = None
+) -> list[Path]:
     """Run the scenario, score and draw its loops into ``out_dir``, whose lock the caller holds."""
-    values = prepare(scenario).values
+    run = prepare(scenario, cbo=cbo)
+    values = run.values
     graph = causal_graph()
-    measured = measure_polarities(graph, [scenario])
-    pooled = measure_polarities(graph, list_scenarios())
+    measured = measure_polarities(graph, [scenario], cbo=cbo)
+    pooled = measure_polarities(graph, list_scenarios(), cbo=cbo)
     shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
     families = read_families()
     assignment = assign_families(find_loops(graph), inventory, families)
@@ -138,6 +149,7 @@ def _measure_and_write(out_dir: Path, scenario: str, loop: str | None, inventory
             json.dumps(
                 {
                     "scenario": scenario,
+                    "cbo_vintage": run.vintage.name if run.vintage is not None else None,
                     "families": [
                         {"id": f.id, "name": f.name, "links": [list(link) for link in f.links]}
                         for f in families

@@ -29,6 +29,9 @@ FISCAL_YEAR = 1.0
 HEADLINE_DECIMALS = 1
 #: The headline table of every scenario written into an output folder.
 HEADLINES_NAME = "headlines.csv"
+#: The last column of ``headlines.csv``: the CBO vintage of the baseline each row's extras are
+#: measured against.
+VINTAGE_COLUMN = "cbo_vintage"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class Headline:
         Real GDP against the baseline's in the horizon year, less the baseline's own [1].
     peak_extra_inflation : float
         Largest excess of inflation over the baseline's at the same time [1/year].
+    cbo_vintage : str
+        The CBO vintage of the baseline that the extras are measured against (the scenario's own,
+        :func:`debtloops.model.run.reference_for`): a shipped vintage's name, or a user's
+        vintage's name and folder; empty for runs that record none.
     """
 
     scenario: str
@@ -73,6 +80,7 @@ class Headline:
     dollar_trough: float
     real_gdp_horizon: float
     peak_extra_inflation: float
+    cbo_vintage: str = ""
 
 
 def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
@@ -158,7 +166,15 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
             scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)
         ),
         peak_extra_inflation=float((scenario["inflation"] - baseline["inflation"]).max()),
+        cbo_vintage=vintage_label(baseline.attrs),
     )
+
+
+def vintage_label(attrs: Mapping[str, object]) -> str:
+    """Return the CBO vintage a run's attributes record: a name, with a user's folder after it."""
+    name = str(attrs.get("cbo_vintage", ""))
+    source = str(attrs.get("cbo_vintage_source", "shipped"))
+    return name if not name or source == "shipped" else f"{name} ({source})"
 
 
 def headline_table(rows: Sequence[Headline]) -> pd.DataFrame:
@@ -192,7 +208,8 @@ def format_headlines(rows: Sequence[Headline]) -> str:
 def merged_headlines(existing: Path, rows: Sequence[Headline]) -> str:
     """Return ``headlines.csv``'s text with ``rows`` replacing or joining those in ``existing``.
 
-    The table is rounded as printed (no thousands separators).
+    The table is rounded as printed (no thousands separators), with a last column the terminal
+    does not show, :data:`VINTAGE_COLUMN`: the CBO vintage of each row's baseline.
 
     Rows of other scenarios are kept as they are, in their order; this run's scenarios replace
     their rows in place, and new ones follow. Columns are the new table's, then any other column
@@ -211,7 +228,9 @@ def merged_headlines(existing: Path, rows: Sequence[Headline]) -> str:
     str
         The merged table as CSV.
     """
-    text = headline_table(rows).to_csv(float_format=f"%.{HEADLINE_DECIMALS}f")
+    table = headline_table(rows)
+    table[VINTAGE_COLUMN] = [row.cbo_vintage for row in rows]  # what the extras compare with
+    text = table.to_csv(float_format=f"%.{HEADLINE_DECIMALS}f")
     fresh = list(csv.DictReader(io.StringIO(text)))
     columns = list(fresh[0])
     try:

@@ -140,7 +140,10 @@ def run_name(scenario: str, policy: str) -> str:
 
 
 def policy_plan(
-    spec_path: Path, policies: Sequence[Policy], chunk_size: int | None = None
+    spec_path: Path,
+    policies: Sequence[Policy],
+    chunk_size: int | None = None,
+    cbo: str | Path | None = None,
 ) -> SweepPlan:
     """Lay out the sweep of every policy over a specification's experiments; nothing is written.
 
@@ -152,6 +155,8 @@ def policy_plan(
         The policies, :data:`NO_POLICY` first as a rule; names must differ.
     chunk_size : int, optional
         Experiments per chunk (see :func:`debtloops.sweeps.execute.plan`).
+    cbo : str or Path, optional
+        The CBO vintage of every run, the baseline's too (``--cbo``); each scenario's by default.
 
     Returns
     -------
@@ -165,7 +170,7 @@ def policy_plan(
         On an invalid specification, one with ``[levers]`` (the policies are the levers here), a
         policy that sets one of the uncertainties, or a value a scenario refuses.
     """
-    base = plan(spec_path, chunk_size)
+    base = plan(spec_path, chunk_size, cbo=cbo)
     spec = base.design.spec
     if spec.levers:
         raise InputError(
@@ -185,7 +190,7 @@ def policy_plan(
             )
     runs = [run_name(s, p.name) for s in spec.scenarios for p in policies]
     values = {
-        run_name(s, p.name): prepare(s, p.settings, spec.final_time, base.table).values
+        run_name(s, p.name): prepare(s, p.settings, spec.final_time, base.table, cbo).values
         for s in spec.scenarios
         for p in policies
     }

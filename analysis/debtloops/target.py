@@ -96,6 +96,8 @@ class Goal:
         The last year simulated [year]; the target year of the debt goal.
     start : float
         The first fiscal year of the sums (effort, interest) [year].
+    cbo : str or Path, optional
+        The CBO vintage of every run (``--cbo``), the baseline's too; the scenario's by default.
     """
 
     kind: str
@@ -104,6 +106,7 @@ class Goal:
     settings: dict[str, Value]
     by: float
     start: float
+    cbo: str | Path | None = None
 
     @property
     def tolerance(self) -> float:
@@ -129,7 +132,7 @@ class Model:
         """Run the scenario (and the baseline, for the yield goal) with the lever at ``value``."""
         if value not in self.runs:
             overrides = {**self.fixed, **self.goal.settings, self.goal.lever: value}
-            prepared = prepare(self.scenario, overrides, self.goal.by)
+            prepared = prepare(self.scenario, overrides, self.goal.by, cbo=self.goal.cbo)
             run = execute(prepared)
             reference = None
             if self.goal.kind == "yield":  # the baseline on the scenario's vintage and years
@@ -291,6 +294,7 @@ def make_goal(
     by: int | None,
     start: int,
     phase_in: float,
+    cbo: str | Path | None = None,
 ) -> Goal:
     """Check the command line's goal and build it.
 
@@ -310,6 +314,8 @@ def make_goal(
         The fiscal year in which the effort starts [year].
     phase_in : float
         Years over which the effort phases in [year].
+    cbo : str or Path, optional
+        The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
 
     Returns
     -------
@@ -322,7 +328,7 @@ def make_goal(
         On an unknown scenario or a value out of range, naming the nearest valid choice.
     """
     table = load_parameters()
-    plan = prepare(scenario)  # an unknown scenario fails here, with the nearest names
+    plan = prepare(scenario, cbo=cbo)  # an unknown scenario fails here, with the nearest names
     first = float(plan.values["initial_time"]) + FISCAL_YEAR
     last = float(plan.values["final_time"])
     if by is None and debt_to_gdp is not None:
@@ -347,6 +353,7 @@ def make_goal(
             settings={BACKSTOP_SWITCH: 1.0},
             by=horizon,
             start=first,
+            cbo=cbo,
         )
     phase = table[EFFORT_PHASE_IN]
     if not (np.isfinite(phase_in) and phase.valid_min <= phase_in <= phase.valid_max):
@@ -380,7 +387,13 @@ def make_goal(
                 f"--debt-to-gdp {debt_to_gdp} must be a positive percent of GDP; e.g. 100"
             )
     return Goal(
-        kind="debt", lever=EFFORT, target=target, settings=settings, by=horizon, start=float(start)
+        kind="debt",
+        lever=EFFORT,
+        target=target,
+        settings=settings,
+        by=horizon,
+        start=float(start),
+        cbo=cbo,
     )
 
 

@@ -15,16 +15,15 @@ from June 1976 to September 1977 when the fiscal year's start moved), from the p
 jsaintfleur/usnationaldebt, ``data/fiscal-deficit.csv`` (commit 25e91090), the copy that the
 shipped ``total_deficit`` rows cite.
 
-Quarterly GDP is the fiscal year's GDP in each of its four quarters (Q4 of t-1, Q1-Q3 of t);
-weekly ``TREAST`` puts the month's last-Wednesday level on its last Wednesday and the level that
-gives the month's mean on the others. Run from the checkout:
+Quarterly GDP is the fiscal year's GDP in each of its four quarters (Q4 of t-1, Q1-Q3 of t). The
+Fed's SOMA holdings come from the New York Fed, not FRED (``make_publisher_cassettes.py``). Run
+from the checkout:
 ``python tests/cassettes/make_fred_cassettes.py``.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from pathlib import Path
 
 HERE = Path(__file__).parent / "fred"
@@ -35,8 +34,6 @@ INTEREST_REVISION, INTEREST_REVISED_YEAR = 1200.0, 2025
 MONTHLY = {"TB3MS": "tb3ms", "GS2": "gs2", "GS3": "gs3", "GS5": "gs5", "GS7": "gs7"}
 MONTHLY |= {"GS10": "gs10", "GS20": "gs20", "GS30": "gs30", "FEDFUNDS": "fedfunds"}
 MONTHLY |= {"CPIAUCSL": "cpiaucsl"}
-TREAST_FIRST = dt.date(2002, 12, 18)
-WEDNESDAY = 2
 
 
 def write(fred_id: str, rows: list[tuple[str, str]]) -> None:
@@ -60,24 +57,6 @@ def main() -> None:
                 value = f"{float(value) * CPI_REVISION:.3f}"
             rows.append((f"{month}-01", value))
         write(fred_id, rows)
-    weekly = []
-    for month, last in monthly["treast_last_wednesday"].items():
-        if last == ".":
-            continue
-        year, number = map(int, month.split("-"))
-        day = dt.date(year, number, 1)
-        wednesdays = []
-        while day.month == number:
-            if day.weekday() == WEDNESDAY and day >= TREAST_FIRST:
-                wednesdays.append(day)
-            day += dt.timedelta(days=1)
-        mean = float(monthly["treast_month_mean"][month])
-        n = len(wednesdays)
-        other = (n * mean - float(last)) / (n - 1) if n > 1 else float(last)
-        for day in wednesdays:
-            level = float(last) if day == wednesdays[-1] else other
-            weekly.append((day.isoformat(), f"{level * 1000:.3f}"))
-    write("TREAST", weekly)
     history: dict[str, dict[int, float]] = {}
     with (DATA / "history_2000_2025.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):

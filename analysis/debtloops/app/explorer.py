@@ -20,6 +20,7 @@ import signal
 import time
 from collections.abc import Mapping
 from functools import cache, partial
+from pathlib import Path
 from typing import ClassVar
 
 import panel as pn
@@ -130,10 +131,12 @@ class ExplorerApp:
     ----------
     base : str
         The shipped scenario the tab opens on.
+    cbo : str or Path, optional
+        The CBO vintage of the tab's runs and of its baseline (``--cbo``).
     """
 
-    def __init__(self, base: str = DEFAULT_BASE) -> None:
-        self.session = ExplorerSession(base)
+    def __init__(self, base: str = DEFAULT_BASE, cbo: str | Path | None = None) -> None:
+        self.session = ExplorerSession(base, cbo=cbo)
         self.generation = 0
         table = self.session.table
         self.base = pn.widgets.Select(
@@ -421,7 +424,12 @@ def websocket_origins(port: int, environ: Mapping[str, str] = os.environ) -> lis
     return list(dict.fromkeys([*local, *(host for host in added if host)]))
 
 
-def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False) -> None:
+def serve(
+    port: int = DEFAULT_PORT,
+    base: str = DEFAULT_BASE,
+    show: bool = False,
+    cbo: str | Path | None = None,
+) -> None:
     """Serve the explorer at ``http://127.0.0.1:PORT/`` until interrupted.
 
     Parameters
@@ -433,6 +441,8 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
         The shipped scenario each new tab opens on.
     show : bool
         Open the page in the default browser.
+    cbo : str or Path, optional
+        The CBO vintage of every run and of the baseline they are compared with (``--cbo``).
     """
     if base not in base_scenarios():
         raise unknown_name("scenario", base, base_scenarios())
@@ -444,7 +454,7 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
     bokeh_settings.allowed_ws_origin.set_value(origins)
 
     def page() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
-        app = ExplorerApp(base)
+        app = ExplorerApp(base, cbo)
         pn.state.on_session_destroyed(partial(_end_tab, app))
         return app.layout()
 

@@ -20,12 +20,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
 from debtloops.errors import InputError, unknown_name
 from debtloops.model import simlin as simlin_engine
+from debtloops.model.data import is_vintage_path
 from debtloops.model.parameters import ParameterTable, Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, check_run, prepare
 from debtloops.model.scenarios import NAME_PATTERN, REFERENCE, list_scenarios
@@ -164,16 +166,25 @@ class ExplorerSession:
         A shipped scenario's name.
     table : ParameterTable, optional
         The parameter table; the project's own by default.
+    cbo : str or Path, optional
+        The CBO vintage of every run, the reference baseline's too (``--cbo``); each scenario's
+        own by default.
     """
 
-    def __init__(self, base: str = DEFAULT_BASE, table: ParameterTable | None = None) -> None:
+    def __init__(
+        self,
+        base: str = DEFAULT_BASE,
+        table: ParameterTable | None = None,
+        cbo: str | Path | None = None,
+    ) -> None:
         self.table = table or load_parameters()
+        self.cbo = cbo
         for name in control_names():
             if name not in self.table:
                 raise unknown_name("explorer control", name, self.table)
         self._baselines = lru_cache(maxsize=BASELINE_CACHE)(self._baseline)
         self.commit = git_commit()
-        self._reference_values = prepare(REFERENCE, table=self.table).values
+        self._reference_values = prepare(REFERENCE, table=self.table, cbo=cbo).values
         self._reference = simlin_engine.Simulator(self._reference_values)
         self.set_base(base)
 
@@ -188,7 +199,7 @@ class ExplorerSession:
         if base not in base_scenarios():
             raise unknown_name("scenario", base, base_scenarios())
         self.base = base
-        self.base_values = prepare(base, table=self.table).values
+        self.base_values = prepare(base, table=self.table, cbo=self.cbo).values
         self._simulator = simlin_engine.Simulator(self.base_values)
         self.overrides: dict[str, float] = {}
 
@@ -228,7 +239,7 @@ class ExplorerSession:
 
     def prepared(self) -> PreparedRun:
         """Validate the current settings the long way (see :func:`debtloops.model.run.prepare`)."""
-        return prepare(self.base, self.overrides, table=self.table)
+        return prepare(self.base, self.overrides, table=self.table, cbo=self.cbo)
 
     def values(self) -> dict[str, Value]:
         """Validate the current settings: the base scenario's prepared values and the overrides.
@@ -271,7 +282,9 @@ class ExplorerSession:
 
     def scenario_toml(self, name: str = EXPLORER_SCENARIO, intent: str = DEFAULT_INTENT) -> str:
         """Return the current settings as a scenario file (see :func:`scenario_toml`)."""
-        return scenario_toml(self.base, self.overrides, self.table, self.commit, name, intent)
+        return scenario_toml(
+            self.base, self.overrides, self.table, self.commit, name, intent, self.cbo
+        )
 
 
 def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
@@ -345,6 +358,7 @@ def scenario_toml(
     commit: str | None = None,
     name: str = EXPLORER_SCENARIO,
     intent: str = DEFAULT_INTENT,
+    cbo: str | Path | None = None,
 ) -> str:
     """Write settings as a scenario file in the format of ``models/scenarios/*.toml``.
 
@@ -361,6 +375,9 @@ def scenario_toml(
     name, intent : str
         The scenario's name and what it is for, as the user gives them: any text, written into
         the header comment on one line each (see :func:`_comment`).
+    cbo : str or Path, optional
+        The CBO vintage the settings were explored on: a shipped one is written as ``cbo``; a
+        folder of the user's own in the header, as the ``--cbo`` option to run it with.
 
     Returns
     -------
@@ -395,8 +412,14 @@ def scenario_toml(
             "The explorer compares with the baseline under the same uncertain parameters:"
         )
         header.append(f"  debtloops run {name}.toml {options}")
+    shipped = cbo is not None and not is_vintage_path(cbo)
+    if cbo is not None and not shipped:  # a file may name only a shipped vintage
+        header.append(f"Explored on a CBO vintage of your own: run it with --cbo {cbo}")
     lines = [_comment(line) for line in header]
-    lines += [f'base = "{base}"', "", "[set]"]  # base is a name: letters, digits, '_' and '-'
+    lines.append(f'base = "{base}"')
+    if shipped:  # a shipped vintage's name: digits and '-'
+        lines.append(f'cbo = "{cbo}"')
+    lines += ["", "[set]"]  # base is a name: letters, digits, '_' and '-'
     for key in table:
         if key in overrides:
             lines.append(f"{key} = {_toml_number(overrides[key])}  # [{table[key].units}]")

@@ -367,7 +367,12 @@ def _dataset(
     return dataset
 
 
-def _projections(result_spec: CalibrationSpec, dataset: xr.Dataset, rng: np.random.Generator):
+def _projections(
+    result_spec: CalibrationSpec,
+    dataset: xr.Dataset,
+    rng: np.random.Generator,
+    cbo: str | Path | None = None,
+):
     """Run the projection scenario under prior and posterior draws (see the module's doc)."""
     projection = result_spec.projection
     names = projected_names(result_spec.names)
@@ -381,13 +386,14 @@ def _projections(result_spec: CalibrationSpec, dataset: xr.Dataset, rng: np.rand
         extra = uniform_draws(others, projection.draws, rng)
         draws["prior, with others"] = (names + others, np.hstack([prior, extra]))
         draws["posterior, with others"] = (names + others, np.hstack([chosen, extra]))
-    return projection_bands(str(projection.scenario), draws)
+    return projection_bands(str(projection.scenario), draws, cbo)
 
 
 def calibrate(
     spec_path: Path,
     sampler: Mapping[str, object] | None = None,
     projection: Mapping[str, object] | None = None,
+    cbo: str | Path | None = None,
 ) -> CalibrationResult:
     """Run a calibration: point fit, posterior, held-out check and projections, in memory.
 
@@ -398,6 +404,9 @@ def calibrate(
     sampler, projection : mapping, optional
         Replace the specification's ``[sampler]`` keys (walkers, steps, burn, seed, engine) and
         ``[projection]`` keys (scenario, None to skip, draws, others); checked like the file's.
+    cbo : str or Path, optional
+        The CBO vintage the projection scenario runs on (``--cbo``); its own by default. The
+        fit to history does not use CBO's data.
 
     Returns
     -------
@@ -409,11 +418,11 @@ def calibrate(
     InputError
         On a bad specification, sampler setting or scenario, before any model run.
     """
-    from debtloops.model.run import prepare
+    from debtloops.model.run import prepare, vintage_attrs
 
     spec = load_spec(spec_path, sampler_overrides=sampler, projection_overrides=projection)
     if spec.projection.scenario is not None:
-        prepare(spec.projection.scenario)  # refuses a bad scenario before the long work
+        planned = prepare(spec.projection.scenario, cbo=cbo)  # refused before the long work
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     problem = CalibrationProblem(spec)
@@ -430,8 +439,10 @@ def calibrate(
     projections = None
     if spec.projection.scenario is not None:
         started = time.perf_counter()
-        projections = _projections(spec, dataset, rng)
+        projections = _projections(spec, dataset, rng, cbo)
         dataset.attrs["projection_scenario"] = spec.projection.scenario
+        vintage = vintage_attrs(planned.vintage)
+        dataset.attrs.update({f"projection_{key}": text for key, text in vintage.items()})
         seconds["projections"] = time.perf_counter() - started
     return CalibrationResult(spec, fit, posterior, dataset, holdout, projections, seconds)
 

@@ -121,7 +121,9 @@ def posterior_matrix(
 
 
 def projection_bands(
-    scenario: str, draws: Mapping[str, tuple[Sequence[str], np.ndarray]]
+    scenario: str,
+    draws: Mapping[str, tuple[Sequence[str], np.ndarray]],
+    cbo: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run a scenario over sets of parameter draws and return the bands of two outcomes.
 
@@ -133,6 +135,8 @@ def projection_bands(
         A label (e.g. ``"posterior"``) -> (the parameters drawn, their draws of shape
         (draws, parameters) [the parameters' units]); every other value is the scenario's. A
         driver drawn is held constant, as in a sweep.
+    cbo : str or Path, optional
+        The CBO vintage of the runs (see :func:`debtloops.model.run.prepare`).
 
     Returns
     -------
@@ -143,7 +147,7 @@ def projection_bands(
     from debtloops.model.run import prepare
     from debtloops.model.simlin import prepared_model
 
-    prepared = prepare(scenario)
+    prepared = prepare(scenario, cbo=cbo)
     table = load_parameters()
     values = dict(prepared.values)
     for names, _ in draws.values():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -117,8 +118,13 @@ def _combine(signs: Iterable[int]) -> str:
 class _Probe:
     """Evaluates one equation of a run's model with its inputs held at chosen values."""
 
-    def __init__(self, scenario: str, overrides: Mapping[str, Value] | None = None) -> None:
-        run = prepare(scenario, overrides)
+    def __init__(
+        self,
+        scenario: str,
+        overrides: Mapping[str, Value] | None = None,
+        cbo: str | Path | None = None,
+    ) -> None:
+        run = prepare(scenario, overrides, cbo=cbo)
         self.frame, _ = model_module.simulate(run.values)
         self.model = model_module.load()
         # simulate() ran a fresh copy; run this one too, so its INITIAL() values are the run's.
@@ -176,6 +182,7 @@ def measure_polarities(
     graph: nx.DiGraph,
     scenarios: Sequence[str] = ("baseline",),
     overrides: Mapping[str, Value] | None = None,
+    cbo: str | Path | None = None,
 ) -> dict[tuple[str, str], str]:
     """Measure the polarity of every link of ``graph`` along runs of the given scenarios.
 
@@ -188,6 +195,8 @@ def measure_polarities(
     overrides : mapping, optional
         Parameter values applied to every one of those runs (numbers, or year -> value series for
         drivers), e.g. to reach an operating point that no shipped scenario reaches.
+    cbo : str or Path, optional
+        The CBO vintage of those runs (see :func:`debtloops.model.run.prepare`).
 
     Returns
     -------
@@ -198,7 +207,7 @@ def measure_polarities(
     stocks = {py[n] for n, kind in graph.nodes(data="kind") if kind == STOCK}
     pooled: dict[tuple[str, str], list[int]] = {edge: [] for edge in graph.edges}
     for scenario in scenarios:
-        probe = _Probe(scenario, overrides)
+        probe = _Probe(scenario, overrides, cbo)
         times = probe.frame.index.to_numpy()[::POINT_STRIDE]
         for target in graph.nodes:
             sources = [s for s in graph.predecessors(target)]

@@ -73,6 +73,8 @@ MONTHLY_CATALOGUE = DATA_DIR / "markets_series.csv"
 MONTHS_PER_YEAR = 12
 FISCAL_YEAR_START_MONTH = 10
 STRUCTURE_FILE = DATA_DIR / "debt_structure_fy.csv"
+#: Its columns: one row per series and fiscal year, as in the monthly file.
+STRUCTURE_COLUMNS = ("series", "fiscal_year", "value", "status", "note")
 #: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
 #: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
 #: shares); notes by original term are missing from the data, so history splits notes the same way.
@@ -340,6 +342,8 @@ DATASET_FILES = (
     MONTHLY_FILE.name,
     MONTHLY_FILE.with_suffix(".md").name,
     MONTHLY_CATALOGUE.name,
+    STRUCTURE_FILE.name,
+    STRUCTURE_FILE.with_suffix(".md").name,
 )
 
 
@@ -348,7 +352,7 @@ def use_dataset(folder: Path | None) -> None:
 
     The folder holds files named as the shipped ones (:data:`DATASET_FILES`), as ``debtloops data
     refresh`` writes them. They are read and checked at once, so a bad file stops a command before
-    anything runs; CBO's files and the debt's structure stay the shipped ones.
+    anything runs; CBO's files stay the shipped ones (or ``--cbo``'s).
 
     Parameters
     ----------
@@ -381,6 +385,7 @@ def use_dataset(folder: Path | None) -> None:
             missing = sorted(shipped[kind] - found[kind])
             if missing:
                 raise InputError(f"data file {path} lacks the series {', '.join(missing[:3])}")
+        csv_rows(STRUCTURE_FILE, STRUCTURE_COLUMNS)
         for series in found["monthly"]:
             monthly_units(series)
     except BaseException:
@@ -390,10 +395,11 @@ def use_dataset(folder: Path | None) -> None:
 
 def _point_at(folder: Path) -> None:
     """Take the dataset's files from ``folder`` and forget what was read from the old ones."""
-    global HISTORY_FILE, MONTHLY_FILE, MONTHLY_CATALOGUE
+    global HISTORY_FILE, MONTHLY_FILE, MONTHLY_CATALOGUE, STRUCTURE_FILE
     HISTORY_FILE = folder / HISTORY_FILE.name
     MONTHLY_FILE = folder / MONTHLY_FILE.name
     MONTHLY_CATALOGUE = folder / MONTHLY_CATALOGUE.name
+    STRUCTURE_FILE = folder / STRUCTURE_FILE.name
     for reader in (history, markets_monthly, markets_monthly_notes, monthly_units):
         reader.cache_clear()
     history_gdp_path.cache_clear()

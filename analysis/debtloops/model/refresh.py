@@ -1,38 +1,49 @@
-"""``debtloops data refresh``: the history's public series, downloaded again from their publisher.
+"""``debtloops data refresh``: the history's public series, downloaded again from their publishers.
 
-The shipped history (``history_2000_2025.csv``) and monthly layer (``markets_monthly.csv``) were
-compiled once. Most of their market and budget series are published by FRED, which the
-:data:`SOURCES` table names; this module downloads each from FRED's CSV endpoint
-(:data:`FRED_URL`), turns it into the shipped files' units and fiscal years, checks it, and writes
-a new dataset folder in the shipped layout, which ``--data DIR`` then uses
+The shipped history (``history_2000_2025.csv``), monthly layer (``markets_monthly.csv``) and debt
+structure (``debt_structure_fy.csv``) were compiled once. This module downloads their public series
+again from the publishers: FRED's CSV endpoint (:data:`FRED_URL`, the :data:`SOURCES` table),
+Treasury's TIC table and the MSPD from the Fiscal Data API, and the New York Fed's SOMA summary
+(:mod:`debtloops.model.publishers`). It turns them into the shipped files' units and fiscal years,
+checks them, and writes a new dataset folder in the shipped layout, which ``--data DIR`` then uses
 (:func:`debtloops.model.data.use_dataset`). The shipped files are never written.
 
 What is refreshed, per row of the shipped files (the .md files define every series):
 
-* monthly: the H.15 yields and the funds rate (``tb3ms``, ``gs2`` ... ``gs30``, ``fedfunds``),
-  CPI-U (``cpiaucsl``), and the Fed's SOMA holdings from FRED ``TREAST`` (weekly, Wednesday
-  levels in $mn): the month's last Wednesday and the mean of its Wednesdays, in $bn;
+* monthly: the H.15 yields and the funds rate (``tb3ms``, ``gs2`` ... ``gs30``, ``fedfunds``) and
+  CPI-U (``cpiaucsl``) from FRED; the Fed's Treasury holdings from the SOMA summary (weekly,
+  Wednesday levels in $, to $bn): the month's last Wednesday and the mean of its Wednesdays
+  (``treast_*``, from August 2003: the summary starts on 9 July 2003); TIC's holdings of Japan,
+  China, all foreign holders and foreign official holders (``tic_*_holdings``, with the previous
+  basis of each break month in ``note``), and their split into net transactions, valuation
+  changes and benchmark revisions, recomputed (:func:`debtloops.model.flows.split_changes`);
 * fiscal years: ``net_interest``, ``revenue``, ``outlays`` and ``total_deficit`` (FRED ``FYOINT``,
   ``FYFR``, ``FYONET``, ``-FYFSD``, $mn, to $bn), ``gdp_fy`` (the mean of FRED ``GDP``'s quarters
   Q4 of t-1 to Q3 of t), ``gdp_calendar_year`` (``GDPA``), the yields' FY means and September
-  values from the refreshed months, ``fed_treasury_holdings`` from FY2024 (``TREAST`` on the last
-  Wednesday of September, as the shipped rows), and the rows derived from these by the formulas of
-  ``history_2000_2025.md`` (``primary_deficit``, ``other_means_of_financing``,
-  ``avg_rate_on_dhp``).
+  values from the refreshed months, ``fed_treasury_holdings`` from FY2024 (the SOMA's last
+  Wednesday of September, as the shipped rows), TIC's September and December holdings and the
+  fiscal-year sums of the split, ``bills_held_by_public`` and ``marketable_debt_held_by_public``
+  (MSPD), and the rows derived by the formulas of ``history_2000_2025.md``
+  (``primary_deficit``, ``other_means_of_financing``, ``avg_rate_on_dhp``);
+* the debt's structure: every MSPD line of ``debt_structure_fy.csv`` at 30 September, all
+  holders and the public's, and the shares of marketable debt derived from them.
 
-Everything else (TIC's holdings and the transactions derived from them, MSPD's debt and bill
-shares, the Fed's fiscal-year holdings to FY2023 (OMB's, and a week average), the ACM term
-premium, the dollar index, auction sizes, the Ministry of Finance's interventions) is kept as
-shipped and listed as not refreshed. The dataset
+Everything else (TIC's published long-term net transactions and valuation changes, the Fed's
+fiscal-year holdings to FY2023 (OMB's, and a week average), the ACM term premium, the dollar
+index, auction sizes, the Ministry of Finance's interventions, the series no public copy had) is
+kept as shipped and listed as not refreshed. CBO's projections are not downloaded
+(:data:`CBO_NOTE`): CBO publishes each outlook as workbooks whose layout changes from one to the
+next, so a vintage is added as a folder by hand (``docs/howto/cbo-vintage.md``). The dataset
 keeps the shipped window (FY2000-FY2025, January 2000 to September 2025): newer periods are not
 written, since the series that are not refreshed could not cover them.
 
 Checks, each a :class:`~debtloops.errors.DownloadError` with nothing written: an HTTP error, a
-timeout or no network; a response that is not FRED's CSV for the series (its value column
-renamed); a line that does not parse (a truncated file); a hole between the first and last
-observation, or an end before the dataset's window ends; a value outside the tolerance of its
-:class:`Tolerance` from the shipped one (a revision that large is a broken series or a change of
-units, which the message names).
+timeout or no network; a response that is not the publisher's format (a renamed column, row or
+field); a line that does not parse, or JSON cut short (a truncated file); a hole between the first
+and last observation, a month or year the shipped file has and the response lacks, or an end
+before the dataset's window ends; a value outside the tolerance of its :class:`Tolerance` from the
+shipped one (a revision that large is a broken series or a change of units, which the message
+names).
 """
 
 from __future__ import annotations
@@ -55,7 +66,7 @@ import pandas as pd
 
 from debtloops.errors import DownloadError, InputError
 from debtloops.io import check_targets, install_files, prepare_output_folder, scratch_prefix
-from debtloops.model import data
+from debtloops.model import data, publishers
 
 #: FRED's CSV download of one series, all observations.
 FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
@@ -123,6 +134,13 @@ GDP = Tolerance("GDP", absolute=0.0, relative=0.05)
 BUDGET = Tolerance("BUDGET", absolute=2.0, relative=0.02)
 #: H.4.1 holdings are not revised; 0.1% covers the shipped copies' rounding of $mn to $bn.
 SOMA = Tolerance("SOMA", absolute=0.01, relative=0.001)
+#: TIC holdings: each year's survey benchmark revises the past year or so of the table, by a few
+#: percent of a holder's holdings (the 2010 one raised China's by a third, but that is in the
+#: shipped vintage already); 10% and $0.1bn (the table's rounding) allow the next ones.
+TIC = Tolerance("TIC", absolute=0.1, relative=0.10)
+#: MSPD amounts at a statement date are final when published; $0.001bn covers the shipped
+#: copies' rounding of $mn to $bn.
+MSPD = Tolerance("MSPD", absolute=0.001, relative=0.0)
 
 
 @dataclass(frozen=True)
@@ -158,7 +176,6 @@ SOURCES = {
         *(Source(i, "monthly", RATES) for i in ("TB3MS", "GS2", "GS3", "GS5", "GS7", "GS10")),
         *(Source(i, "monthly", RATES) for i in ("GS20", "GS30", "FEDFUNDS")),
         Source("CPIAUCSL", "monthly", CPI),
-        Source("TREAST", "weekly", SOMA, _MN),
         Source("GDP", "quarterly", GDP),
         Source("GDPA", "annual", GDP),
         Source("FYOINT", "annual", BUDGET, _MN),
@@ -181,8 +198,50 @@ FY_COPIES = {
 }
 #: The first fiscal year whose ``fed_treasury_holdings`` is the H.4.1 level on the last Wednesday
 #: of September (``history_2000_2025.md``; earlier years are OMB's Table 7.1, and FY2023 a week
-#: average): from it on, the refresh takes FRED ``TREAST``'s level that day [year].
+#: average): from it on, the refresh takes the SOMA summary's level that day [year].
 H41_FISCAL_YEARS_FROM = 2024
+#: The Fed's SOMA, as a source name in the change table and the rows it writes.
+SOMA_SOURCE = "NY Fed SOMA"
+#: TIC's table and the MSPD, as source names.
+TIC_SOURCE, MSPD_SOURCE = "TIC mfhhis01", "MSPD Table I"
+#: The monthly SOMA rows, from the weekly summary: name -> how a month's Wednesdays are reduced.
+SOMA_MONTHLY = {"treast_last_wednesday": "last", "treast_month_mean": "mean"}
+#: TIC holdings by fiscal year in the history: name -> (holder, month of the year's end value;
+#: September ends the fiscal year t, ``_dec`` rows are December of calendar year t).
+TIC_YEARLY = {
+    "japan_holdings": ("japan", 9),
+    "china_holdings": ("china", 9),
+    "foreign_holdings_total": ("grand_total", 9),
+    "japan_holdings_dec": ("japan", 12),
+    "china_holdings_dec": ("china", 12),
+    "foreign_holdings_total_dec": ("grand_total", 12),
+}
+#: The history's fiscal-year sums of the split of TIC's changes: holder -> the rows' prefix and
+#: suffix (``japan_net_transactions``, ``foreign_net_transactions_total``).
+FLOW_ROWS = {
+    "japan": ("japan_", ""),
+    "china": ("china_", ""),
+    "grand_total": ("foreign_", "_total"),
+}
+#: The parts of a split (:func:`debtloops.model.flows.split_changes`): row name -> column.
+FLOW_PARTS = {
+    "net_transactions": "transactions",
+    "valuation_change": "valuation",
+    "benchmark_revision": "revision",
+}
+#: MSPD segments in ``debt_structure_fy.csv``: segment -> row prefix; ``*_outstanding`` is all
+#: holders, ``*_held_by_public`` the public's, ``*_share_of_marketable`` derived.
+MSPD_SEGMENTS = ("marketable", "bills", "notes", "bonds", "tips", "frn", "ffb")
+#: History rows copied from the MSPD: name -> (segment, column: 0 all holders, 1 the public's).
+MSPD_HISTORY = {
+    "bills_held_by_public": ("bills", 1),
+    "marketable_debt_held_by_public": ("marketable", 1),
+}
+#: What the refresh says about CBO: its projections are vintages added as folders by hand.
+CBO_NOTE = (
+    "CBO's projections are not downloaded: each vintage is a folder of models/data/cbo/ built "
+    "from CBO's workbooks by hand (docs/howto/cbo-vintage.md); use --cbo PATH for your own"
+)
 #: Rows of the history dated by calendar year, not fiscal year.
 CALENDAR_YEARS = ("gdp_calendar_year",)
 #: Fiscal-year means and September values of refreshed months: dataset name -> (monthly series,
@@ -215,46 +274,58 @@ def fetch_url(url: str, timeout: float = TIMEOUT) -> bytes:
 
 
 def download(fred_id: str, opener: Opener) -> bytes:
-    """Download one FRED series as CSV, turning every failure into one line.
+    """Download one FRED series as CSV (see :func:`fetch`)."""
+    return fetch(FRED_URL.format(series=fred_id), "FRED", f"series {fred_id}", opener)
+
+
+def fetch(url: str, publisher: str, what: str, opener: Opener) -> bytes:
+    """Download one publisher's file, turning every failure into one line.
+
+    Parameters
+    ----------
+    url : str
+        The file's address.
+    publisher, what : str
+        Who publishes it and what it is, for messages (``"FRED"``, ``"series GS10"``).
+    opener : callable
+        ``opener(url, timeout)`` returns the body.
 
     Raises
     ------
     DownloadError
         On an HTTP error, a timeout, no network, or a response cut short.
     """
-    url = FRED_URL.format(series=fred_id)
     host = urllib.parse.urlsplit(url).hostname
     try:
         return opener(url, TIMEOUT)
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"FRED answered HTTP {error.code} ({error.reason}) for series {fred_id} ({url}); "
+            f"{publisher} answered HTTP {error.code} ({error.reason}) for {what} ({url}); "
             "nothing was written"
         ) from None
     except TimeoutError as error:
-        raise _timeout(fred_id, host) from error
+        raise _timeout(what, host) from error
     except urllib.error.URLError as error:
         if isinstance(error.reason, TimeoutError):
-            raise _timeout(fred_id, host) from None
+            raise _timeout(what, host) from None
         raise DownloadError(
             f"cannot reach {host} ({error.reason}): is this machine offline? nothing was written"
         ) from None
     except http.client.IncompleteRead as error:
         raise DownloadError(
-            f"FRED's file for series {fred_id} was cut short after {len(error.partial)} bytes; "
+            f"{publisher}'s file for {what} was cut short after {len(error.partial)} bytes; "
             "try again; nothing was written"
         ) from None
     except (OSError, http.client.HTTPException) as error:  # a connection reset mid-transfer
         raise DownloadError(
-            f"the download of series {fred_id} from {host} failed ({error}); try again; nothing "
-            "was written"
+            f"the download of {what} from {host} failed ({error}); try again; nothing was written"
         ) from None
 
 
-def _timeout(fred_id: str, host: str | None) -> DownloadError:
+def _timeout(what: str, host: str | None) -> DownloadError:
     return DownloadError(
-        f"{host} did not answer within {TIMEOUT:g} s (series {fred_id}): offline or slow; try "
-        "again later; nothing was written"
+        f"{host} did not answer within {TIMEOUT:g} s ({what}): offline or slow; try again "
+        "later; nothing was written"
     )
 
 
@@ -313,7 +384,7 @@ def parse_fred(fred_id: str, body: bytes) -> pd.Series:
 
 
 def _check_span(
-    source: Source, series: pd.Series, first: pd.Timestamp, last_needed: pd.Timestamp
+    where: str, frequency: str, series: pd.Series, first: pd.Timestamp, last_needed: pd.Timestamp
 ) -> None:
     """Refuse a hole between observations from ``first`` on, or an end before ``last_needed``.
 
@@ -321,11 +392,10 @@ def _check_span(
     September 1977 (the fiscal year's start moved from July to October).
     """
     dates = series.index[series.index >= first]
-    where = f"FRED's series {source.fred_id}"
-    if source.frequency == "weekly":
+    if frequency == "weekly":
         gaps = dates[1:][(dates[1:] - dates[:-1]).days != DAYS_PER_WEEK]
     else:
-        step = {"monthly": 1, "quarterly": 3, "annual": 12}[source.frequency]
+        step = {"monthly": 1, "quarterly": 3, "annual": 12}[frequency]
         months = dates.year * 12 + dates.month
         gaps = dates[1:][(months[1:] - months[:-1]) != step]
     if dates.empty:
@@ -363,8 +433,9 @@ class Refresh:
 
     Attributes
     ----------
-    history, monthly : list of list of str
-        The rows of ``history_2000_2025.csv`` and ``markets_monthly.csv``, header first.
+    history, monthly, structure : list of list of str
+        The rows of ``history_2000_2025.csv``, ``markets_monthly.csv`` and
+        ``debt_structure_fy.csv``, header first.
     changes : list of Change
         One per refreshed series.
     kept : list of str
@@ -373,6 +444,7 @@ class Refresh:
 
     history: list[list[str]]
     monthly: list[list[str]]
+    structure: list[list[str]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     fetched: str = ""
@@ -447,7 +519,10 @@ def _beyond(what: str, new: float, old_text: str, tolerance: Tolerance) -> Downl
 
 
 def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> Refresh:
-    """Download every :data:`SOURCES` series and build the refreshed files' rows; write nothing.
+    """Download every publisher's series and build the refreshed files' rows; write nothing.
+
+    FRED's :data:`SOURCES` first, then TIC's table, the MSPD and the SOMA summary
+    (:mod:`debtloops.model.publishers`); every download and check passes before any row is built.
 
     Parameters
     ----------
@@ -469,8 +544,16 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     """
     opener = opener or fetch_url
     fetched = {fred_id: parse_fred(fred_id, download(fred_id, opener)) for fred_id in SOURCES}
+    tic = publishers.parse_tic(fetch(publishers.TIC_URL, "Treasury", "TIC's mfhhis01.txt", opener))
+    mspd = publishers.parse_mspd(
+        fetch(publishers.MSPD_URL, "Fiscal Data", "MSPD Table I (mspd_table_1)", opener)
+    )
+    soma = publishers.parse_soma(
+        fetch(publishers.SOMA_URL, "the New York Fed", "the SOMA summary", opener)
+    )
     history_rows = data.csv_rows(data.DATA_DIR / data.HISTORY_FILE.name, data.HISTORY_COLUMNS)
     monthly_rows = data.csv_rows(data.DATA_DIR / data.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
+    structure_rows = data.csv_rows(data.DATA_DIR / data.STRUCTURE_FILE.name, data.STRUCTURE_COLUMNS)
     months = pd.PeriodIndex(sorted({row[1] for row in monthly_rows}), freq="M")
     last_month = months.max().to_timestamp()
     ends = {
@@ -482,35 +565,42 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
     # the window's first fiscal year starts in October of the year before
     first = pd.Timestamp(year=data.FIRST_YEAR - 1, month=data.FISCAL_YEAR_START_MONTH, day=1)
     for fred_id, series in fetched.items():
-        _check_span(SOURCES[fred_id], series, first, ends[SOURCES[fred_id].frequency])
+        frequency = SOURCES[fred_id].frequency
+        _check_span(f"FRED's series {fred_id}", frequency, series, first, ends[frequency])
+    _check_span("the New York Fed's SOMA summary", "weekly", soma, soma.index[0], ends["weekly"])
+    _check_tic(tic, monthly_rows)
+    _check_mspd(mspd, structure_rows)
     result = Refresh(
         history=[list(data.HISTORY_COLUMNS), *history_rows],
         monthly=[list(data.MONTHLY_COLUMNS), *monthly_rows],
+        structure=[list(data.STRUCTURE_COLUMNS), *structure_rows],
         fetched=f"{today or dt.datetime.now(dt.UTC).date():%Y-%m-%d}",
     )
-    monthly = _monthly_values(fetched)
+    monthly = _monthly_values(fetched, soma)
     by_month = {name: _by_period(values) for name, values in monthly.items()}
     for name, values in by_month.items():
-        fred_id = MONTHLY_COPIES.get(name, "TREAST")
-        change = Change(name, data.MONTHLY_FILE.name, fred_id)
-        _replace(
-            result.monthly[1:],
-            name,
-            lambda row: row[1],
-            values,
-            change,
-            SOURCES[fred_id].tolerance,
-            "{}",
+        source, tolerance = (
+            (MONTHLY_COPIES[name], SOURCES[MONTHLY_COPIES[name]].tolerance)
+            if name in MONTHLY_COPIES
+            else (SOMA_SOURCE, SOMA)
         )
+        change = Change(name, data.MONTHLY_FILE.name, source)
+        _replace(result.monthly[1:], name, lambda row: row[1], values, change, tolerance, "{}")
         for row in result.monthly[1:]:
             if row[0] == name and row[3] == "missing" and row[2]:
                 row[3] = "reported" if name in MONTHLY_COPIES else "derived"
         result.changes.append(change)
+    _refresh_tic(result, tic)
     yearly = _fy_values(fetched, monthly)
     sources = {name: _fy_source(name) for name in yearly}
     for name, values in yearly.items():
-        fred_id, tolerance = sources[name]
-        change = Change(name, data.HISTORY_FILE.name, fred_id)
+        source, tolerance = sources[name]
+        change = Change(name, data.HISTORY_FILE.name, source)
+        note = (
+            f"FRED series {source} (fred.stlouisfed.org/series/{source})"
+            if source in SOURCES
+            else f"{source} ({publishers.SOMA_URL})"
+        )
         _replace(
             result.history[1:],
             name,
@@ -519,34 +609,170 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
             change,
             tolerance,
             "{}" if name in CALENDAR_YEARS else "FY{}",
-            f"FRED series {fred_id} (fred.stlouisfed.org/series/{fred_id}), downloaded "
-            f"{result.fetched} by debtloops data refresh",
+            f"{note}, downloaded {result.fetched} by debtloops data refresh",
         )
         result.changes.append(change)
+    _refresh_mspd(result, mspd)
     _derive(result)
     refreshed = {change.series for change in result.changes}
-    shipped = dict.fromkeys(row[0] for row in [*history_rows, *monthly_rows])
+    shipped = dict.fromkeys(row[0] for row in [*history_rows, *monthly_rows, *structure_rows])
     result.kept = [name for name in shipped if name not in refreshed]
     units = {row[0]: row[3] for row in history_rows}
-    for change in result.changes:
+    for change in result.changes:  # the catalogue gives the units of the other files' series
         change.units = units.get(change.series) or data.monthly_units(change.series)
     return result
+
+
+def _check_tic(tic: dict, monthly_rows: list[list[str]]) -> None:
+    """Refuse TIC's table if it lacks a month the shipped holdings have (a truncated file?)."""
+    for holder, values in tic.items():
+        name = f"tic_{holder}_holdings"
+        needed = [row[1] for row in monthly_rows if row[0] == name and row[2]]
+        missing = [month for month in needed if month not in values]
+        if missing:
+            raise DownloadError(
+                f"TIC's mfhhis01.txt has no {missing[0]} value for {name} (of {len(missing)} "
+                "months the shipped file has; a truncated file?); nothing was written"
+            )
+
+
+def _check_mspd(mspd: dict, structure_rows: list[list[str]]) -> None:
+    """Refuse the MSPD if it lacks a September the shipped file has (a truncated answer?)."""
+    for segment in MSPD_SEGMENTS:
+        name = f"{segment}_outstanding"
+        needed = [int(row[1]) for row in structure_rows if row[0] == name and row[2]]
+        missing = [year for year in needed if year not in mspd.get(segment, {})]
+        if missing:
+            raise DownloadError(
+                f"Fiscal Data's MSPD Table I has no 30 September {missing[0]} line for {name} "
+                "(a truncated answer or a renamed line?); nothing was written"
+            )
+
+
+def _refresh_tic(result: Refresh, tic: dict) -> None:
+    """Write TIC's holdings, their year-end values and their split into transactions."""
+    source = f"{TIC_SOURCE} ({publishers.TIC_URL}), downloaded {result.fetched}"
+    for holder, values in tic.items():
+        name = f"tic_{holder}_holdings"
+        change = Change(name, data.MONTHLY_FILE.name, TIC_SOURCE)
+        current = {month: value for month, (value, _) in values.items()}
+        _replace(result.monthly[1:], name, lambda row: row[1], current, change, TIC, "{}")
+        for row in result.monthly[1:]:
+            previous = values.get(row[1], (None, None))[1] if row[0] == name else None
+            if previous is not None:
+                row[4] = (
+                    f"series break: the table gives this month twice; {previous:g} on the "
+                    "previous basis"
+                )
+        result.changes.append(change)
+    for name, (holder, month) in TIC_YEARLY.items():
+        values = {
+            int(key[:4]): value for key, (value, _) in tic[holder].items() if int(key[5:]) == month
+        }
+        change = Change(name, data.HISTORY_FILE.name, TIC_SOURCE)
+        key = lambda row: int(row[1])  # noqa: E731
+        _replace(result.history[1:], name, key, values, change, TIC, "FY{}", source)
+        result.changes.append(change)
+    _split_flows(result)
+
+
+def _split_flows(result: Refresh) -> None:
+    """Split the refreshed holdings' changes again (:func:`debtloops.model.flows.split_changes`).
+
+    The monthly parts and their fiscal-year sums in the history follow the refreshed holdings
+    and 10-year yields; where neither moved they come out as shipped.
+    """
+    from debtloops.model import flows
+
+    values: dict[str, dict[str, float]] = {}
+    notes: dict[str, dict[str, str]] = {}
+    for row in result.monthly[1:]:
+        values.setdefault(row[0], {})[row[1]] = float(row[2]) if row[2] else math.nan
+        notes.setdefault(row[0], {})[row[1]] = row[4]
+
+    def series(name: str, table: dict) -> pd.Series:
+        months = sorted(table[name])
+        return pd.Series([table[name][m] for m in months], index=pd.PeriodIndex(months, freq="M"))
+
+    for holder in flows.HOLDERS:
+        hold = f"tic_{holder}_holdings"
+        split = flows.split_changes(
+            series(hold, values),
+            series(hold, notes),
+            series(flows.YIELD, values),
+            series(f"tic_{holder}_lt_valuation_change", values),
+        )
+        for part, column in FLOW_PARTS.items():
+            name = f"tic_{holder}_{part}"
+            by_month = {m.strftime("%Y-%m"): float(v) for m, v in split[column].items()}
+            change = Change(name, data.MONTHLY_FILE.name, "derived")
+            _replace(result.monthly[1:], name, lambda row: row[1], by_month, change, None, "{}")
+            result.changes.append(change)
+            if holder not in FLOW_ROWS:
+                continue
+            prefix, suffix = FLOW_ROWS[holder]
+            history_name = f"{prefix}{part}{suffix}"
+            sums = flows.fiscal_year_sums(split[column]).to_dict()
+            change = Change(history_name, data.HISTORY_FILE.name, "derived")
+            key = lambda row: int(row[1])  # noqa: E731
+            _replace(result.history[1:], history_name, key, sums, change, None, "FY{}")
+            result.changes.append(change)
+
+
+def _refresh_mspd(result: Refresh, mspd: dict) -> None:
+    """Write the MSPD's September lines into the debt's structure and the history's copies."""
+    source = f"{MSPD_SOURCE} (Fiscal Data mspd_table_1), downloaded {result.fetched}"
+    key = lambda row: int(row[1])  # noqa: E731
+    marketable = {year: total for year, (total, _) in mspd["marketable"].items()}
+    for segment in MSPD_SEGMENTS:
+        found = mspd.get(segment, {})
+        for suffix, column in (("outstanding", 0), ("held_by_public", 1)):
+            name = f"{segment}_{suffix}"
+            change = Change(name, data.STRUCTURE_FILE.name, MSPD_SOURCE)
+            values = {year: pair[column] for year, pair in found.items()}
+            _replace(result.structure[1:], name, key, values, change, MSPD, "FY{}", source)
+            result.changes.append(change)
+        if segment == "marketable":
+            continue
+        name = f"{segment}_share_of_marketable"
+        shares = {
+            year: data.PERCENT * total / marketable[year]
+            for year, (total, _) in found.items()
+            if marketable.get(year)
+        }
+        change = Change(name, data.STRUCTURE_FILE.name, "derived")
+        note = f"derived from {MSPD_SOURCE}, downloaded {result.fetched}"
+        _replace(result.structure[1:], name, key, shares, change, None, "FY{}", note)
+        result.changes.append(change)
+    for row in result.structure[1:]:  # a line the shipped copy lacked, now published
+        if row[3] == "missing" and row[2] and row[0].split("_")[0] in MSPD_SEGMENTS:
+            row[3] = "reported" if not row[0].endswith("_share_of_marketable") else "derived"
+    for name, (segment, column) in MSPD_HISTORY.items():
+        values = {year: pair[column] for year, pair in mspd[segment].items()}
+        change = Change(name, data.HISTORY_FILE.name, MSPD_SOURCE)
+        _replace(result.history[1:], name, key, values, change, MSPD, "FY{}", source)
+        result.changes.append(change)
 
 
 def _by_period(values: pd.Series) -> dict[object, float]:
     return {period.strftime("%Y-%m"): float(value) for period, value in values.items()}
 
 
-def _monthly_values(fetched: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Return the monthly series in the dataset's units, by month (``pandas.Period``)."""
+def _monthly_values(fetched: dict[str, pd.Series], soma: pd.Series) -> dict[str, pd.Series]:
+    """Return the monthly series in the dataset's units, by month (``pandas.Period``).
+
+    The SOMA rows start with the first month whose every Wednesday the summary holds.
+    """
     monthly = {}
     for name, fred_id in MONTHLY_COPIES.items():
         series = fetched[fred_id] * SOURCES[fred_id].scale
         monthly[name] = pd.Series(series.to_numpy(), index=series.index.to_period("M"))
-    weekly = fetched["TREAST"].dropna() * SOURCES["TREAST"].scale
+    weekly = soma.dropna()
+    if weekly.index[0].day > DAYS_PER_WEEK:  # a month begun before the first Wednesday held
+        weekly = weekly[weekly.index.to_period("M") > weekly.index[0].to_period("M")]
     grouped = weekly.groupby(weekly.index.to_period("M"))
-    monthly["treast_last_wednesday"] = grouped.last()
-    monthly["treast_month_mean"] = grouped.mean()
+    for name, how in SOMA_MONTHLY.items():
+        monthly[name] = getattr(grouped, how)()
     return monthly
 
 
@@ -584,8 +810,10 @@ def _fy_values(fetched: dict[str, pd.Series], monthly: dict[str, pd.Series]) -> 
 
 
 def _fy_source(name: str) -> tuple[str, Tolerance]:
-    named = {"gdp_fy": "GDP", "fed_treasury_holdings": "TREAST"}
-    fred_id = FY_COPIES.get(name) or named.get(name) or MONTHLY_COPIES[FY_FROM_MONTHS[name][0]]
+    if name == "fed_treasury_holdings":
+        return SOMA_SOURCE, SOMA
+    fred_id = FY_COPIES.get(name) or {"gdp_fy": "GDP"}.get(name)
+    fred_id = fred_id or MONTHLY_COPIES[FY_FROM_MONTHS[name][0]]
     return fred_id, SOURCES[fred_id].tolerance
 
 
@@ -617,7 +845,10 @@ def _derive(result: Refresh) -> None:
 
 def format_changes(result: Refresh) -> str:
     """Return the table of what a refresh changed, and the series it kept, as text."""
-    lines = [f"{'series':<28} {'changed':>9}  {'first - last':<22} largest revision"]
+    width = max(len(change.series) for change in result.changes)
+    lines = [
+        f"{'series':<{width}} {'file':<22} {'changed':>9}  {'first - last':<22} largest revision"
+    ]
     for change in result.changes:
         span = f"{change.first} - {change.last}" if change.changed else ""
         largest = (
@@ -626,9 +857,10 @@ def format_changes(result: Refresh) -> str:
             else "none"
         )
         count = f"{change.changed}/{change.periods}"
-        lines.append(f"{change.series:<28} {count:>9}  {span:<22} {largest}")
+        lines.append(f"{change.series:<{width}} {change.file:<22} {count:>9}  {span:<22} {largest}")
     lines.append("")
     lines.append(f"not refreshed (kept as shipped): {', '.join(result.kept)}")
+    lines.append(CBO_NOTE)
     return "\n".join(lines)
 
 
@@ -639,11 +871,14 @@ def _markdown(result: Refresh, file: str) -> str:
         "",
         f"## This copy: refreshed on {result.fetched}",
         "",
-        "Written by `debtloops data refresh`, which downloaded the series below from FRED",
-        f"(`{FRED_URL}`) and converted them as the sections above define;",
-        "every other series is as shipped. The window is the shipped one.",
+        "Written by `debtloops data refresh`, which downloaded the series below from their",
+        f"publishers (FRED, `{FRED_URL}`; Treasury's TIC table, `{publishers.TIC_URL}`;",
+        f"the MSPD from Fiscal Data, `{publishers.MSPD_URL}`; the New York Fed's SOMA",
+        f"summary, `{publishers.SOMA_URL}`) and converted them as the sections above define;",
+        "rows marked derived are recomputed from them by the formulas above; every other series",
+        "is as shipped. The window is the shipped one.",
         "",
-        "| series | FRED | values changed | largest revision |",
+        "| series | source | values changed | largest revision |",
         "|---|---|---|---|",
     ]
     for change in rows:
@@ -666,13 +901,19 @@ def _catalogue(result: Refresh) -> list[list[str]]:
     header = rows[0]
     columns = [header.index(name) for name in COPY_COLUMNS]
     missing = header.index(MISSING_COLUMN)
-    refreshed = {c.series: c.source for c in result.changes if c.file == data.MONTHLY_FILE.name}
+    published = {SOMA_SOURCE: publishers.SOMA_URL, TIC_SOURCE: publishers.TIC_URL}
+    published[MSPD_SOURCE] = publishers.MSPD_URL
+    refreshed = {
+        c.series: published.get(c.source) or FRED_URL.format(series=c.source)
+        for c in result.changes
+        if c.file != data.HISTORY_FILE.name and c.source != "derived"
+    }
     counts: dict[str, int] = {}
-    for row in result.monthly[1:]:
+    for row in [*result.monthly[1:], *result.structure[1:]]:
         counts[row[0]] = counts.get(row[0], 0) + (row[3] == "missing")
     for row in rows[1:]:
         if row[0] in refreshed:
-            url = FRED_URL.format(series=refreshed[row[0]])
+            url = refreshed[row[0]]
             texts = (urllib.parse.urlsplit(url).hostname or "", url, f"downloaded {result.fetched}")
             for column, text in zip(columns, texts, strict=True):
                 row[column] = text
@@ -698,12 +939,13 @@ def write_dataset(out: Path, result: Refresh) -> list[Path]:
         tables = {
             data.HISTORY_FILE.name: result.history,
             data.MONTHLY_FILE.name: result.monthly,
+            data.STRUCTURE_FILE.name: result.structure,
             data.MONTHLY_CATALOGUE.name: _catalogue(result),
         }
         for name, rows in tables.items():
             with (scratch / name).open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle, lineterminator="\n").writerows(rows)
-        for csv_name in (data.HISTORY_FILE.name, data.MONTHLY_FILE.name):
+        for csv_name in (data.HISTORY_FILE.name, data.MONTHLY_FILE.name, data.STRUCTURE_FILE.name):
             md = Path(csv_name).with_suffix(".md").name
             text = (data.DATA_DIR / md).read_text(encoding="utf-8")
             (scratch / md).write_text(text + _markdown(result, csv_name), encoding="utf-8")

@@ -202,7 +202,11 @@ def portable(document: bytes) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def xmile_bytes(scenario: str = DEFAULT_SCENARIO, final_time: float | None = None) -> bytes:
+def xmile_bytes(
+    scenario: str = DEFAULT_SCENARIO,
+    final_time: float | None = None,
+    cbo: str | Path | None = None,
+) -> bytes:
     """Return the model, with a scenario's values, as an XMILE document.
 
     Parameters
@@ -211,6 +215,8 @@ def xmile_bytes(scenario: str = DEFAULT_SCENARIO, final_time: float | None = Non
         A scenario name or ``.toml`` path whose values are written into the model.
     final_time : float, optional
         The last year simulated [year]; the scenario's own if omitted.
+    cbo : str or Path, optional
+        The CBO vintage whose drivers are written in (``--cbo``); the scenario's own by default.
 
     Returns
     -------
@@ -222,7 +228,7 @@ def xmile_bytes(scenario: str = DEFAULT_SCENARIO, final_time: float | None = Non
     InputError
         On an unknown scenario or an invalid value.
     """
-    model, constants = prepared_model(prepare(scenario, final_time=final_time).values)
+    model, constants = prepared_model(prepare(scenario, final_time=final_time, cbo=cbo).values)
     with model.edit() as (current, patch):
         for name, value in constants.items():
             patch.upsert(dataclasses.replace(current[name], equation=repr(value)))
@@ -232,7 +238,10 @@ def xmile_bytes(scenario: str = DEFAULT_SCENARIO, final_time: float | None = Non
 
 
 def write_xmile(
-    path: Path, scenario: str = DEFAULT_SCENARIO, final_time: float | None = None
+    path: Path,
+    scenario: str = DEFAULT_SCENARIO,
+    final_time: float | None = None,
+    cbo: str | Path | None = None,
 ) -> Path:
     """Write the model, with a scenario's values, as XMILE to ``path``, atomically.
 
@@ -244,13 +253,15 @@ def write_xmile(
         A scenario whose values are written into the model (see :func:`xmile_bytes`).
     final_time : float, optional
         The last year simulated [year].
+    cbo : str or Path, optional
+        The CBO vintage (see :func:`xmile_bytes`).
 
     Returns
     -------
     Path
         The file written; its folder is created if missing.
     """
-    document = xmile_bytes(scenario, final_time)  # every input is checked before writing
+    document = xmile_bytes(scenario, final_time, cbo)  # every input is checked before writing
 
     def write(scratch: Path) -> None:
         scratch.write_bytes(document)

@@ -54,7 +54,7 @@ from debtloops.io import (
     scratch_prefix,
 )
 from debtloops.limits import FLOAT_BYTES, check_count, check_memory, memory_budget
-from debtloops.model import ensemble
+from debtloops.model import data, ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
 from debtloops.model.engine import describe, load, run_loaded
 from debtloops.model.parameters import (
@@ -64,7 +64,7 @@ from debtloops.model.parameters import (
     load_parameters,
     validate,
 )
-from debtloops.model.run import prepare
+from debtloops.model.run import prepare, vintage_attrs
 from debtloops.model.scenarios import REFERENCE, list_scenarios
 from debtloops.provenance import provenance_attrs
 from debtloops.sweeps import store
@@ -168,7 +168,12 @@ class SweepPlan:
         )
 
 
-def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable | None = None):
+def plan(
+    spec_path: Path,
+    chunk_size: int | None = None,
+    table: ParameterTable | None = None,
+    cbo: str | Path | None = None,
+):
     """Read and check a sweep specification and lay out its chunks; nothing is written.
 
     Parameters
@@ -179,6 +184,9 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
         Samples per chunk; by default :func:`default_chunk_size`.
     table : ParameterTable, optional
         The parameter table.
+    cbo : str or Path, optional
+        The CBO vintage of every run, the reference's too (``--cbo``); each scenario's own by
+        default.
 
     Returns
     -------
@@ -201,7 +209,8 @@ def plan(spec_path: Path, chunk_size: int | None = None, table: ParameterTable |
     the_design = design(spec)
     runs = tuple(dict.fromkeys([*spec.scenarios, REFERENCE]))
     base_values = {
-        name: prepare(name, final_time=spec.final_time, table=table).values for name in runs
+        name: prepare(name, final_time=spec.final_time, table=table, cbo=cbo).values
+        for name in runs
     }
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
@@ -683,6 +692,7 @@ def run_sweep(
     scheduler: str | None = None,
     quiet: bool = False,
     chunk_size: int | None = None,
+    cbo: str | Path | None = None,
 ) -> SweepReport:
     """Run a sweep into ``out_dir/sweep.zarr``, resuming from the chunks already done there.
 
@@ -703,6 +713,9 @@ def run_sweep(
         Hide the progress bar.
     chunk_size : int, optional
         Samples per chunk; :func:`default_chunk_size` by default.
+    cbo : str or Path, optional
+        The CBO vintage of every run, the reference's too (``--cbo``). A sweep resumes only on
+        the vintage it started on: the vintage is part of the folder's claim.
 
     Returns
     -------
@@ -722,8 +735,16 @@ def run_sweep(
     started = time.perf_counter()
     if workers is not None:
         check_workers(workers, 1)
+    found = data.vintage(cbo) if cbo is not None else None
     return run_plan(
-        plan(spec_path, chunk_size), spec_path, out_dir, workers, scheduler, quiet, started
+        plan(spec_path, chunk_size, cbo=cbo),
+        spec_path,
+        out_dir,
+        workers,
+        scheduler,
+        quiet,
+        started,
+        found,
     )
 
 
@@ -735,15 +756,21 @@ def run_plan(
     scheduler: str | None = None,
     quiet: bool = False,
     started: float | None = None,
+    vintage: data.Vintage | None = None,
 ) -> SweepReport:
     """Run a sweep laid out by :func:`plan` (or built from one) into ``out_dir/sweep.zarr``.
 
     :func:`run_sweep` is this with the plan of a specification file; ``debtloops compare-policies``
     (:mod:`debtloops.policies`) passes a plan whose runs are its scenarios under each policy. The
     parameters and errors are :func:`run_sweep`'s; ``started`` is when the call began, as
-    :func:`time.perf_counter` gives it [s] (now by default).
+    :func:`time.perf_counter` gives it [s] (now by default); ``vintage`` is the CBO vintage the
+    plan's runs were prepared on (``--cbo``), recorded in the store and in the folder's claim, so
+    that a resume cannot switch it.
     """
     started = time.perf_counter() if started is None else started
+    claim = plan_.design.spec.text
+    if vintage is not None:  # the vintage is part of the claim: a resume may not switch it
+        claim = f"# cbo = {vintage.name if vintage.shipped else vintage.folder}\n{claim}"
     per_chunk = chunk_bytes(
         plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
     )
@@ -768,8 +795,8 @@ def run_plan(
         client = stack.enter_context(_connect(scheduler)) if scheduler else None
         stack.enter_context(output_lock(out_dir))
         check_targets(out_dir, [SPEC_COPY, target.name])
-        if not _check_folder(out_dir, plan_.design.spec.text, plan_.chunk_size):
-            _claim(out_dir, plan_.design.spec.text, plan_.chunk_size)
+        if not _check_folder(out_dir, claim, plan_.chunk_size):
+            _claim(out_dir, claim, plan_.chunk_size)
         fresh = not target.is_dir() or _mend(target, quiet)
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dask"), dir=out_dir))
@@ -790,7 +817,11 @@ def run_plan(
                 plan_.variables,
                 plan_.chunk_size,
                 inputs=plan_.inputs,
-                attrs={**provenance_attrs(), store.SPEC_PATH_ATTR: str(spec_path.resolve())},
+                attrs={
+                    **provenance_attrs(),
+                    **vintage_attrs(vintage),
+                    store.SPEC_PATH_ATTR: str(spec_path.resolve()),
+                },
             )
         done = store.done_chunks(target)
         tasks = [plan_.task(i, target.absolute()) for i in range(plan_.n_chunks) if not done[i]]
