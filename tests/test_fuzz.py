@@ -70,8 +70,8 @@ def test_holdings_add_up_to_the_debt(fuzzed):
 
 
 def test_a_lasting_primary_surplus_leaves_every_stock_non_negative():
-    # a planned effort of 5% of GDP (the top of its valid range) from FY2027: the debt shrinks
-    # faster than domestic private holders can be paid, and the other holders share the rest
+    # a planned effort of 5% of GDP (the top of its valid range) from FY2027: the surplus retires
+    # what domestic private investors hold, and no faster than the shortest paydown time
     ds = run_scenario("baseline", {"primary_balance_effort": 0.05})
     for stock in NON_NEGATIVE_STOCKS:
         assert float(ds[stock].min()) >= 0.0, stock

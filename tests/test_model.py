@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import run
 
-from debtloops import list_scenarios, run_scenario
+from debtloops import SimulationError, list_scenarios, run_scenario
 from debtloops.model import data
-from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS, value_problems
+from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
 from debtloops.model.engine import describe, load
 from debtloops.validation.backtest import fiscal_year_value
 from debtloops.validation.bonds import coupon_bond_price, one_year_bond_yield
@@ -179,43 +179,34 @@ def test_without_market_feedbacks_the_baseline_is_near_cbo():
     assert debt == pytest.approx(cbo, abs=0.06)
 
 
-def test_a_negative_stock_is_named_with_the_time_it_first_goes_below_zero():
-    # no setting in the table's valid ranges takes a stock below zero (tests/test_fuzz.py), so
-    # the check that stops such a run is tried on made-up values
-    times = np.array([2025.0, 2025.0625, 2025.125])
-    values = {
-        "debt_held_by_public": np.ones((2, 3)),
-        "japan_holdings": np.array([[1.0, -0.5, -1.0], [1.0, 1.0, 1.0]]),
-    }
-    assert value_problems(values, times) == [
-        "stock japan_holdings went negative (-0.5) at time 2025.06",
-        "",
-    ]
+def test_a_negative_stock_stops_the_run_with_its_name_and_time():
+    # Japan buying $10T a year (its planned purchases at their valid maximum) from domestic
+    # private investors, who hold about $17T, empties their holdings within two years
+    with pytest.raises(
+        SimulationError, match=r"domestic_private_holdings went negative .* at time 202\d"
+    ):
+        run_scenario("baseline", overrides={"japan_baseline_net_purchases": 10000.0})
 
 
-def test_a_surplus_retires_the_debt_without_any_holding_going_negative():
-    # a primary surplus of 20% of GDP, far outside the table's range, pays off the whole debt;
-    # what it cannot retire stays with the Treasury as cash
+def test_a_surplus_retires_only_what_private_investors_hold():
+    # a primary surplus of 20% of GDP, far outside the table's range: the debt falls until private
+    # investors hold none, and the rest of the surplus stays with the Treasury as cash
+    base = run("baseline")
     ds = run("baseline", primary_deficit_share_of_gdp=-0.2)
-    assert float(ds["debt_held_by_public"].isel(time=-1)) < 1.0
+    private = ds["domestic_private_holdings"]
+    assert float(private.isel(time=-1)) < 0.1 * float(private.isel(time=0))
     for stock in NON_NEGATIVE_STOCKS:
         assert float(ds[stock].min()) >= 0.0, stock
     total = sum(ds[holder] for holder in HOLDINGS)
-    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9, atol=1e-6)
-
-
-def test_paydown_goes_to_private_holders_first():
-    base = run("baseline")
-    # a surplus that retires some debt, but less than private holders hold
-    small = run("baseline", primary_balance_effort=0.03)
-    assert float(small["debt_paydown"].max()) > 0.0
-    # other foreign holders' buying follows yields: only the holders on a fixed plan are compared
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9)
+    # the holders on a fixed plan keep theirs: the surplus shrinks auctions and buys back from
+    # private investors (other foreign buying follows yields, so it is not compared)
     for holder in ("japan_holdings", "china_holdings", "fed_holdings"):
-        np.testing.assert_allclose(small[holder], base[holder], rtol=1e-12)
-    # a lasting larger surplus outruns them, and the other holders share the rest
-    large = run("baseline", primary_balance_effort=0.05)
-    assert float(large["japan_paydown"].max()) > 0.0
-    assert float((large["japan_holdings"] - base["japan_holdings"]).min()) < 0.0
+        np.testing.assert_allclose(ds[holder], base[holder], rtol=1e-12)
+    # while private holdings last, the debt falls by the whole surplus
+    early = ds.sel(time=slice(2025.0, 2027.0))
+    assert float(early["domestic_private_holdings"].min()) > 0.0
+    assert float(early["net_borrowing"].max()) < 0.0
 
 
 def test_the_feds_run_off_stops_at_zero():
