@@ -167,7 +167,7 @@ class Image:
 
 @dataclass(frozen=True)
 class Number:
-    """A number in the summary, as shown, and the headline column and value it comes from.
+    """A number in the summary, as shown, and the headline cell (column, scenario) it comes from.
 
     ``value`` is the headline table's value as ``headlines.csv`` writes it (rounded to
     :data:`~debtloops.outputs.HEADLINE_DECIMALS`, signed); ``text`` may drop the sign when the
@@ -177,6 +177,7 @@ class Number:
     text: str
     column: str
     value: str
+    scenario: str
 
 
 @dataclass
@@ -283,7 +284,8 @@ def _number(
     """Return a headline number as the summary shows it, with its units around it."""
     value = float(table_row[column])
     shown = f"{value if signed else abs(value):,.{HEADLINE_DECIMALS}f}"
-    return Number(f"{before}{shown}{after}", column, f"{value:.{HEADLINE_DECIMALS}f}")
+    rounded = f"{value:.{HEADLINE_DECIMALS}f}"
+    return Number(f"{before}{shown}{after}", column, rounded, str(table_row.name))
 
 
 def _column(frame: pd.DataFrame, start: str) -> str:
@@ -319,16 +321,22 @@ def summary(
         The paragraph's text, with each number a :class:`Number` tied to its headline column.
     """
     row = headlines.loc[name]
-    debt_near, debt_far = (_column(headlines, "debt/GDP")), headlines.columns[1]
-    near_year, far_year = debt_near.split()[1], debt_far.split()[1]
+    debt = [c for c in headlines.columns if c.startswith("debt/GDP")]  # the horizon, the end
+
+    def debt_path(of: pd.Series) -> list[str | Number]:
+        """Debt/GDP at the horizon and at the end (once, when the run ends at the horizon)."""
+        said: list[str | Number] = []
+        for i, column in enumerate(debt):
+            said += [" and " if i else "", _number(of, column, after="%")]
+            said.append(f"{' of GDP' if not i else ''} in FY{column.split()[1]}")
+        return said
+
     if name == REFERENCE:
         return [
             "The baseline has no sale: every holder keeps to its path and the drivers follow "
             "CBO's projections. Debt held by the public reaches ",
-            _number(row, debt_near, after="%"),
-            f" of GDP in FY{near_year} and ",
-            _number(row, debt_far, after="%"),
-            f" in FY{far_year}, and the 10-year yield peaks at ",
+            *debt_path(row),
+            ", and the 10-year yield peaks at ",
             _number(row, _column(headlines, "peak 10y yield"), after="%"),
             ".",
         ]
@@ -336,7 +344,7 @@ def summary(
     if windows:
         lead = " and ".join(_sale_words(w, run) for w in windows)
     else:
-        lead = f"With no sale, {name} ({_description(prepared).rstrip('.')})"
+        lead = f"With no scheduled sale, {name} ({_description(prepared).rstrip('.')})"
     extra_yield = _column(headlines, "peak extra yield")
     interest = _column(headlines, "extra interest")
     start, end = interest.split()[2].split("-")
@@ -346,20 +354,17 @@ def summary(
     else:
         parts += [" never lifts the 10-year yield above the baseline's"]
     cost = float(row[interest])
+    years = int(end) - int(start)
     parts += [
         " and costs " if cost >= 0 else " and saves ",
         _number(row, interest, "$", "bn", signed=False),
         " of extra interest" if cost >= 0 else " of interest",
-        f" over the ten years from FY{int(start) + 1} to FY{end}. Debt held by the public reaches ",
-        _number(row, debt_near, after="%"),
-        f" of GDP in FY{near_year} and ",
-        _number(row, debt_far, after="%"),
-        f" in FY{far_year}",
+        f" over the {duration_words(years)} from FY{int(start) + 1} to FY{end}. "
+        "Debt held by the public reaches ",
+        *debt_path(row),
     ]
     if REFERENCE in headlines.index:
-        baseline = headlines.loc[REFERENCE]
-        parts += [" (baseline ", _number(baseline, debt_near, after="%"), " and "]
-        parts += [_number(baseline, debt_far, after="%"), ")"]
+        parts += [" (baseline ", *debt_path(headlines.loc[REFERENCE]), ")"]
     parts.append(".")
     if attribution is not None:
         parts.append(_mechanism_sentence(attribution))
@@ -543,7 +548,7 @@ def sweep_section(folder: Path) -> dict:
             )
         else:
             items.append({"name": path.name, "netcdf": _netcdf_tables(path)})
-    return {"name": folder.name, "items": items}
+    return {"name": folder.name, "entries": items}
 
 
 def loops_section(runs: Mapping[str, PreparedRun]) -> dict:
