@@ -358,3 +358,31 @@ def test_inline_bokeh_loads_nothing_even_after_panel_is_imported():
     text = inline_bokeh()
     assert "Bokeh" in text and len(text) > 100_000
     assert not re.search(r"<(script|link)[^>]+(src|href)=", text)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("japan_china", ("Japan selling all $1.19T", "and China selling all", " lift the ")),
+        ("yen_crisis", ("With no scheduled sale, yen_crisis (the yen comes under",)),
+        ("fiscal_reform", ("In fiscal_reform (japan_full with fiscal consolidation",)),
+    ],
+)
+def test_the_summary_is_written_from_the_headline_numbers_for_any_scenario(name, words):
+    from debtloops.app.report import Number, summary
+
+    scenario = prepare(name)
+    reference = reference_for(scenario)
+    run, baseline = execute(scenario), execute(reference)
+    table = headline_table([headline(name, run, baseline)])
+    parts = summary(name, scenario, run, table, None, reference)
+    text = "".join(p if isinstance(p, str) else p.text for p in parts)
+    for word in words:
+        assert word in text
+    numbers = [p for p in parts if isinstance(p, Number)]
+    assert {n.column.split(" [")[0] for n in numbers} >= {"peak extra yield"}
+    for number in numbers:
+        assert number.scenario == name
+        cell = float(table.loc[name, number.column])
+        assert number.value == f"{cell:.{HEADLINE_DECIMALS}f}"
+        assert f"{abs(cell):,.{HEADLINE_DECIMALS}f}" in number.text

@@ -53,7 +53,7 @@ from debtloops.attribution import attribute, attribution_table
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
 from debtloops.figures.attribution import plot_waterfall
-from debtloops.figures.extras import SaleWindow, plot_extras, sale_windows
+from debtloops.figures.extras import SELLERS, SaleWindow, plot_extras, sale_windows
 from debtloops.figures.fan import plot_fan
 from debtloops.io import atomic_file, output_lock
 from debtloops.limits import check_count
@@ -93,8 +93,10 @@ FAN_YEARS = fan_module.DEFAULT_YEARS
 FAN_QUOTED = (150.0, 2040)
 #: The attribution's outcomes charted (two panels fit an A4 page; the table has every outcome).
 ATTRIBUTION_CHARTED = ("extra_interest", "peak_extra_yield")
-#: Mechanisms the summary names: the largest shares of the extra interest.
+#: Mechanisms the summary names: the largest shares of the extra interest; none when every
+#: share is below the smallest amount it writes ($1bn) [billion USD].
 SUMMARY_MECHANISMS = 2
+SMALLEST_SHARE = 0.5
 #: Decimals of the validation's and the attribution's tables; of the probabilities [percent].
 TABLE_DECIMALS, PROBABILITY_DECIMALS = 1, 0
 #: Percent per unit; basis points per unit of a rate.
@@ -299,6 +301,7 @@ def summary(
     run: xr.Dataset,
     headlines: pd.DataFrame,
     attribution: xr.Dataset | None = None,
+    reference: PreparedRun | None = None,
 ) -> list[str | Number]:
     """Write a scenario's summary paragraph from its headline numbers.
 
@@ -314,6 +317,9 @@ def summary(
         :func:`debtloops.outputs.headline_table` of the report's scenarios.
     attribution : xarray.Dataset, optional
         Its attribution: the summary then names the mechanisms that carry most of the interest.
+    reference : PreparedRun, optional
+        Its baseline: a scenario that changes more than its sales is then named with its
+        description before the sale ("In fiscal_reform (...), Japan selling ...").
 
     Returns
     -------
@@ -343,20 +349,24 @@ def summary(
     windows = sale_windows(prepared.values)
     if windows:
         lead = " and ".join(_sale_words(w, run) for w in windows)
+        if reference is not None and _changes_more_than_sales(prepared, reference):
+            lead = f"In {name} ({_description(prepared, first_sentence=True)}), {lead}"
     else:
-        lead = f"With no scheduled sale, {name} ({_description(prepared).rstrip('.')})"
+        lead = f"With no scheduled sale, {name} ({_description(prepared, first_sentence=True)})"
     extra_yield = _column(headlines, "peak extra yield")
     interest = _column(headlines, "extra interest")
     start, end = interest.split()[2].split("-")
     parts: list[str | Number] = [lead]
+    ending = "" if len(windows) > 1 else "s"  # "Japan selling ... lifts", "Japan and China lift"
     if float(row[extra_yield]) > 0:
-        parts += [" lifts the 10-year yield by at most ", _number(row, extra_yield, after=" bp")]
+        parts += [f" lift{ending} the 10-year yield by at most "]
+        parts += [_number(row, extra_yield, after=" bp")]
     else:
-        parts += [" never lifts the 10-year yield above the baseline's"]
+        parts += [f" never lift{ending} the 10-year yield above the baseline's"]
     cost = float(row[interest])
     years = int(end) - int(start)
     parts += [
-        " and costs " if cost >= 0 else " and saves ",
+        f" and cost{ending} " if cost >= 0 else f" and save{ending} ",
         _number(row, interest, "$", "bn", signed=False),
         " of extra interest" if cost >= 0 else " of interest",
         f" over the {duration_words(years)} from FY{int(start) + 1} to FY{end}. "
@@ -371,17 +381,31 @@ def summary(
     return parts
 
 
+def _changes_more_than_sales(prepared: PreparedRun, reference: PreparedRun) -> bool:
+    """Whether a scenario sets anything besides its sales differently from its baseline."""
+    sales = tuple(f"{seller}_sale_" for seller in SELLERS)
+    return any(
+        value != reference.values.get(key)
+        for key, value in prepared.values.items()
+        if not key.startswith(sales)
+    )
+
+
 def _mechanism_sentence(attribution: xr.Dataset) -> str:
-    """Name the mechanisms with the largest shares of the extra interest."""
+    """Name the mechanisms with the largest shares of the extra interest, if any is $1bn."""
     shares = attribution["share_extra_interest"].to_series()
+    if shares.abs().max() < SMALLEST_SHARE:
+        return ""
     top = shares.reindex(shares.abs().sort_values(ascending=False).index)[:SUMMARY_MECHANISMS]
     named = [f"{name.replace('_', ' ')} ({money(value)})" for name, value in top.items()]
     return f" Of the extra interest, the largest shares come from {' and '.join(named)}."
 
 
-def _description(prepared: PreparedRun) -> str:
+def _description(prepared: PreparedRun, first_sentence: bool = False) -> str:
+    """Return the scenario file's summary line without its name, or only its first sentence."""
     path = prepared.scenario.path
-    return describe(path.stem, path.parent).split(":", 1)[-1].strip()
+    text = describe(path.stem, path.parent).split(":", 1)[-1].strip()
+    return text.split(". ")[0].rstrip(".") if first_sentence else text
 
 
 # ---- the scenario sections ----
@@ -470,7 +494,7 @@ def scenario_section(
         section.attribution, dataset = _attribution_part(prepared, reference)
     if fan_draws:
         section.fan = _fan_part(prepared, reference, fan_draws)
-    section.summary = summary(name, prepared, run, headlines, dataset)
+    section.summary = summary(name, prepared, run, headlines, dataset, reference)
     return section
 
 
