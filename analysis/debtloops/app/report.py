@@ -89,6 +89,9 @@ FAN_DRAWS = fan_module.REPORT_DRAWS
 #: the years kept within the run's projected years.
 FAN_THRESHOLDS = fan_module.DEFAULT_THRESHOLDS
 FAN_YEARS = fan_module.DEFAULT_YEARS
+#: The fan's outcomes charted: debt/GDP, which the probabilities are about, and the 10-year
+#: (two panels fit an A4 page).
+FAN_CHARTED = ("debt_to_gdp", "ten_year_yield")
 #: The threshold and year the fan's sentence quotes, when the run reaches that year.
 FAN_QUOTED = (150.0, 2040)
 #: The attribution's outcomes charted (two panels fit an A4 page; the table has every outcome).
@@ -444,7 +447,7 @@ def _fan_part(prepared: PreparedRun, reference: PreparedRun, draws: int) -> dict
     dataset = fan_module.fan(
         prepared, draws, thresholds=FAN_THRESHOLDS, years=years, baseline=reference
     )
-    chart = _drawn(lambda path: plot_fan(dataset, path), ".png")
+    chart = _drawn(lambda path: plot_fan(dataset, path, FAN_CHARTED), ".png")
     probability = PERCENT * dataset["probability_by_year"]
     rows, index = [], []
     for limit in dataset["threshold"].to_numpy():
