@@ -41,6 +41,8 @@ FAN_DRAWS = 20
 #: The printable width of an A4 page with the report's @page margins (210 mm less 2 x 12 mm) at
 #: CSS's 96 pixels per inch [CSS pixel].
 A4_PRINT_WIDTH = round((210 - 2 * 12) / 25.4 * 96)
+#: Its printable height (297 mm less the 14 mm and 16 mm margins) [CSS pixel].
+A4_PRINT_HEIGHT = round((297 - 14 - 16) / 25.4 * 96)
 
 SCENARIO_NAMES = ["baseline", "hostile", "japan_full"]
 #: A sweep small enough for a test: 16 Latin-hypercube samples of two parameters in one scenario.
@@ -338,6 +340,13 @@ def test_report_prints_on_a4_without_cut_charts(browser, report):
             .map(e => e.tagName + '.' + e.getAttribute('class'))""",
         A4_PRINT_WIDTH,
     )
+    tall = page.evaluate(
+        """(height) => [...document.querySelectorAll('img, figure.diagram svg')]
+            .filter(e => e.getClientRects().length && !e.closest('.screen-only'))
+            .filter(e => e.getBoundingClientRect().height > height)
+            .map(e => e.tagName + ' ' + Math.round(e.getBoundingClientRect().height))""",
+        A4_PRINT_HEIGHT,
+    )
     breaks = page.evaluate(
         "() => [...document.querySelectorAll('section.chapter')]"
         ".map(s => getComputedStyle(s).breakBefore)"
@@ -346,6 +355,7 @@ def test_report_prints_on_a4_without_cut_charts(browser, report):
     pdf = page.pdf(format="A4", print_background=True)
     page.close()
     assert cut == []
+    assert tall == []  # a chart or diagram taller than the page would be cut across two
     assert breaks and set(breaks) == {"page"}
     assert hidden == "none"
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) > 1
