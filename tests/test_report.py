@@ -396,3 +396,24 @@ def test_the_summary_is_written_from_the_headline_numbers_for_any_scenario(name,
         cell = float(table.loc[name, number.column])
         assert number.value == f"{cell:.{HEADLINE_DECIMALS}f}"
         assert f"{abs(cell):,.{HEADLINE_DECIMALS}f}" in number.text
+
+
+def test_a_part_whose_runs_fail_is_left_out_with_its_reason(japan_runs, monkeypatch):
+    from debtloops.app import report as report_module
+    from debtloops.errors import SimulationError
+
+    def failing(*args, **kwargs):
+        raise SimulationError("12 of 20 draws reached an impossible state")
+
+    monkeypatch.setattr(report_module, "attribute", failing)
+    monkeypatch.setattr(report_module.fan_module, "fan", failing)
+    scenario, run, baseline_run = japan_runs
+    reference = reference_for(scenario)
+    table = headline_table([headline("japan_full", run, baseline_run)])
+    section = report_module.scenario_section(
+        scenario, run, reference, baseline_run, table, True, FAN_DRAWS
+    )
+    assert section.attribution is None and section.fan is None
+    assert len(section.missing) == 2
+    assert all("12 of 20 draws reached an impossible state" in m for m in section.missing)
+    assert any(isinstance(p, report_module.Number) for p in section.summary)

@@ -50,7 +50,7 @@ from debtloops.app import charts
 from debtloops.app.session import dominant_years, loop_dominance_table
 from debtloops.attribution import OUTCOMES as ATTRIBUTION_OUTCOMES
 from debtloops.attribution import attribute, attribution_table
-from debtloops.errors import InputError
+from debtloops.errors import InputError, SimulationError
 from debtloops.figures import diagrams
 from debtloops.figures.attribution import plot_waterfall
 from debtloops.figures.extras import SELLERS, SaleWindow, plot_extras, sale_windows
@@ -195,6 +195,8 @@ class ScenarioSection:
     attribution: dict | None = None
     fan: dict | None = None
     summary: list[str | Number] = field(default_factory=list)
+    #: Parts that could not be computed, and why (a run of them reached an impossible state).
+    missing: list[str] = field(default_factory=list)
 
 
 def _cell(value: object, digits: int) -> Cell:
@@ -487,16 +489,27 @@ def scenario_section(
     with_attribution: bool,
     fan_draws: int,
 ) -> ScenarioSection:
-    """Return a scenario's charts of its change, its attribution, its fan and its summary."""
+    """Return a scenario's charts of its change, its attribution, its fan and its summary.
+
+    The scenario itself has run; if the attribution's or the fan's runs reach an impossible state
+    (:class:`~debtloops.errors.SimulationError`, e.g. too many shocked draws with a negative
+    stock), that part is left out with the reason, and the rest of the report is still written.
+    """
     name = prepared.scenario.name
     windows = sale_windows(prepared.values)
     chart = _drawn(lambda path: plot_extras(run, baseline, windows, path), ".png")
     section = ScenarioSection(name, _description(prepared), _png(chart, f"{name}: the change"))
     dataset = None
     if with_attribution:
-        section.attribution, dataset = _attribution_part(prepared, reference)
+        try:
+            section.attribution, dataset = _attribution_part(prepared, reference)
+        except SimulationError as error:
+            section.missing.append(f"The attribution could not be computed: {error}")
     if fan_draws:
-        section.fan = _fan_part(prepared, reference, fan_draws)
+        try:
+            section.fan = _fan_part(prepared, reference, fan_draws)
+        except SimulationError as error:
+            section.missing.append(f"The fan could not be drawn: {error}")
     section.summary = summary(name, prepared, run, headlines, dataset, reference)
     return section
 
