@@ -57,6 +57,9 @@ from debtloops.errors import (
 from debtloops.fan import DEFAULT_SEED as FAN_SEED
 from debtloops.fan import DEFAULT_THRESHOLDS as FAN_THRESHOLDS
 from debtloops.fan import DEFAULT_YEARS as FAN_YEARS
+from debtloops.fan import MAX_DRAWS as FAN_MAX_DRAWS
+from debtloops.fan import MIN_DRAWS as FAN_MIN_DRAWS
+from debtloops.fan import REPORT_DRAWS as REPORT_FAN_DRAWS
 from debtloops.io import (
     LOCK_TIMEOUT,
     check_export_file,
@@ -65,6 +68,7 @@ from debtloops.io import (
     output_lock,
     set_command,
 )
+from debtloops.limits import check_count
 from debtloops.model import engine
 from debtloops.model.data import DEFAULT_VINTAGE, Vintage, list_vintages, vintage
 from debtloops.model.parameters import Value, load_parameters
@@ -539,6 +543,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     _cbo_option(report)
     report.add_argument(
+        "--fan-draws",
+        type=int,
+        default=REPORT_FAN_DRAWS,
+        metavar="N",
+        help=f"draws of each scenario's fan chart (default: {REPORT_FAN_DRAWS}; 0 leaves it out)",
+    )
+    report.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="leave out the attribution of each scenario's change to the mechanisms",
+    )
+    report.add_argument(
         "--out",
         type=_path,
         required=True,
@@ -1010,7 +1026,7 @@ def _web_import(module: str):
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name and error.name.split(".")[0] in ("panel", "bokeh"):
+        if error.name and error.name.split(".")[0] in ("panel", "bokeh", "jinja2", "markupsafe"):
             raise InputError(f"this command needs {error.name}: {APP_EXTRA}") from None
         raise
 
@@ -1030,9 +1046,13 @@ def _report(args: argparse.Namespace) -> None:
             "vintage, start year and last year; write a report for each"
         )
     reference = next(iter(references.values()))
+    if args.fan_draws:
+        check_count(args.fan_draws, "--fan-draws", FAN_MIN_DRAWS, FAN_MAX_DRAWS)
     check_targets(args.out, [report.REPORT_NAME])
     started = time.perf_counter()
-    path = report.write_report(args.out, prepared, reference, args.sweep)
+    path = report.write_report(
+        args.out, prepared, reference, args.sweep, not args.no_attribution, args.fan_draws
+    )
     print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
 
 
