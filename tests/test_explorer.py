@@ -317,6 +317,75 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     assert shown == f"{printed.loc['explorer', PEAK]:,.{HEADLINE_DECIMALS}f}"
 
 
+#: The widths the page is checked at: a phone, a laptop, a desktop [CSS pixels], with heights.
+SCREENS = ((390, 844), (1366, 768), (1920, 1080))
+#: The roles of the page's controls, each of which must have an accessible name.
+CONTROL_ROLES = ("slider", "checkbox", "combobox", "textbox", "button", "radio")
+#: A link's setting that the page must honour.
+LINKED_AMOUNT = 300
+#: True once the page's script has named the sliders (it runs when the document is ready).
+NAMED = (
+    "() => { const find = " + _FIND.strip() + "; const handle = find('.noUi-handle');"
+    " return handle && handle.getAttribute('aria-label'); }"
+)
+
+
+def _unnamed_controls(snapshot: str) -> list[str]:
+    """The lines of an ARIA snapshot that show a control without a name (``- slider`` alone)."""
+    lines = [line.strip() for line in snapshot.splitlines()]
+    return [
+        line
+        for line in lines
+        if any(line.rstrip(":") == f"- {role}" for role in CONTROL_ROLES)
+        or any(line.startswith(f"- {role} [") for role in CONTROL_ROLES)
+    ]
+
+
+@pytest.mark.slow
+def test_the_page_fits_each_width_names_its_controls_and_keeps_its_link(
+    browser, explorer_url, artefact
+):
+    for width, height in SCREENS:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        problems = []
+        page.on("pageerror", lambda error, problems=problems: problems.append(str(error)))
+        page.goto(f"{explorer_url}?japan_sale_amount={LINKED_AMOUNT}&flow_effect_sensitivity=7e-5")
+        page.locator(f'[data-column="{PEAK}"]').wait_for(timeout=PAGE_TIMEOUT)
+        page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+        page.wait_for_function(NAMED, timeout=PAGE_TIMEOUT)
+        page.screenshot(path=artefact(f"explorer-{width}.png"), full_page=True)
+        overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], (width, overflow)
+        assert problems == []
+        if width != SCREENS[1][0]:
+            page.close()
+            continue
+        assert _unnamed_controls(page.locator("body").aria_snapshot()) == []
+        amount = page.get_by_role("slider", name="Size of the sale ($ billion)")
+        assert amount.get_attribute("aria-valuetext") == str(LINKED_AMOUNT)
+        flow = page.get_by_role(
+            "slider", name="Flow effect of selling (yield per $ billion sold a year)"
+        )
+        assert flow.get_attribute("aria-valuetext") == "0.00007"
+        text = page.locator("textarea").input_value()
+        assert tomllib.loads(text)["set"] == {"japan_sale_amount": LINKED_AMOUNT}
+        backstop = page.get_by_role("checkbox", name="Fed backstop")
+        assert not backstop.is_checked()
+        page.get_by_text("Fed backstop", exact=True).click()  # the words, not the box
+        page.wait_for_function("() => location.search.includes('fed_backstop_switch=1')")
+        assert backstop.is_checked()
+        link = page.url
+        page.close()
+        again = browser.new_page(viewport={"width": width, "height": height})
+        again.goto(link)
+        again.locator(f'[data-column="{PEAK}"]').wait_for(timeout=PAGE_TIMEOUT)
+        again.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+        reopened = tomllib.loads(again.locator("textarea").input_value())["set"]
+        assert reopened == {"japan_sale_amount": LINKED_AMOUNT, "fed_backstop_switch": 1.0}
+        assert again.get_by_role("checkbox", name="Fed backstop").is_checked()
+        again.close()
+
+
 def test_loaded_simulator_runs_like_a_fresh_simulation():
     from debtloops.model import simlin as simlin_engine
 

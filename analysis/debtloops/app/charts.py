@@ -31,6 +31,10 @@ SCENARIO_COLOUR = COLOURS["scenario"]
 SCENARIO_COLOURS = (SCENARIO_COLOUR, *(c for c in CATEGORY_CYCLE if c != SCENARIO_COLOUR))
 #: A time tick in decimal fiscal years labelled as the fiscal year that ends there (JavaScript).
 FISCAL_YEAR_TICK = "return Number.isInteger(tick) ? 'FY' + tick : '';"
+#: How many time ticks a stretched explorer chart aims for (FY labels are wide).
+TIME_TICKS = 4
+#: Legend columns under a stretched explorer chart.
+LEGEND_COLUMNS = 2
 #: Line width [screen pixels].
 LINE_WIDTH = 2.0
 #: Suffix of a baseline column in the explorer's data source.
@@ -138,8 +142,9 @@ def explorer_columns(scenario: xr.Dataset, baseline: xr.Dataset) -> dict[str, np
 def explorer_figures(source: ColumnDataSource) -> list:
     """Draw the explorer's charts from a data source of :func:`explorer_columns`.
 
-    Updating ``source.data`` redraws every chart. Single-variable charts show the settings as a
-    solid red line and the baseline dashed; holdings charts show each holder in its colour, solid
+    Updating ``source.data`` redraws every chart. Each stretches to the width it is given, its
+    legend below it. Single-variable charts show the settings as a solid line and the baseline
+    dashed; holdings charts show each holder in its colour, solid
     for the settings and dashed for the baseline.
     """
     charts = []
@@ -176,9 +181,11 @@ def explorer_figures(source: ColumnDataSource) -> list:
                 )
             )
         chart.add_tools(_hover(panel.label, renderers))
-        chart.legend.click_policy = "hide"
-        chart.legend.label_text_font_size = "8pt"
-        chart.legend.location = "top_left"
+        chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+        chart.xaxis.ticker.desired_num_ticks = TIME_TICKS
+        _legend_below(chart)
+        chart.legend[0].ncols = LEGEND_COLUMNS  # fits a phone's width
+        chart.sizing_mode = "stretch_width"  # as wide as the page gives it
         charts.append(chart)
     return charts
 
@@ -235,13 +242,18 @@ def comparison_figure(
     if limits is not None:  # headroom above the peak; a flat series on an axis from zero
         chart.y_range = Range1d(*limits)
     chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
-    legend = chart.legend[0]  # below the chart, off the data
+    _legend_below(chart)
+    return chart
+
+
+def _legend_below(chart) -> None:
+    """Move a chart's legend below it, off the data; a click on an entry hides its line."""
+    legend = chart.legend[0]
     chart.center = [item for item in chart.center if item is not legend]
     chart.add_layout(legend, "below")
     legend.orientation = "horizontal"
     legend.click_policy = "hide"
     legend.label_text_font_size = "8pt"
-    return chart
 
 
 def dominance_figure(years: pd.Series, top: int):

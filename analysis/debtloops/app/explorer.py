@@ -22,11 +22,12 @@ from collections.abc import Mapping
 from functools import cache, partial
 from typing import ClassVar
 
+import pandas as pd
 import panel as pn
-from bokeh.models import ColumnDataSource, PrintfTickFormatter
+from bokeh.models import ColumnDataSource, CustomJS, CustomJSTickFormatter
 from bokeh.settings import settings as bokeh_settings
 
-from debtloops.app import charts
+from debtloops.app import charts, controls
 from debtloops.app.session import (
     DEFAULT_BASE,
     DEFAULT_INTENT,
@@ -36,12 +37,16 @@ from debtloops.app.session import (
     UNCERTAINTIES,
     ExplorerSession,
     base_scenarios,
+    control_names,
     dominant_years,
     is_switch,
     loop_dominance_table,
     sale_parameters,
 )
 from debtloops.errors import DebtloopsError, InputError, unknown_name
+from debtloops.figures.dashboard import dashboard_figure
+from debtloops.figures.labels import LABELS
+from debtloops.figures.style import DPI, PAD_INCHES, SOURCE_PREFIX, add_source
 from debtloops.model.scenarios import NAME_PATTERN
 from debtloops.outputs import HEADLINE_DECIMALS, headline_table
 
@@ -52,10 +57,70 @@ DEFAULT_PORT = 5006
 #: may open the explorer's websocket; the explorer's own two addresses always stay. It is Bokeh's
 #: own name, which would otherwise replace the list.
 ALLOW_ORIGIN_VARIABLE = "BOKEH_ALLOW_WS_ORIGIN"
-#: How a slider shows its value: four significant digits (the table's values span 1e-5 to 1e3).
-VALUE_FORMAT = "%.4g"
-#: Positions along a slider's range (the step is the range over this).
-SLIDER_STEPS = 200
+#: How a slider shows its value (JavaScript): four significant figures, as
+#: :func:`debtloops.app.controls.significant` writes them, never ``7e-05`` or ``0.0``.
+SIGNIFICANT_JS = (
+    f"return tick === 0 ? '0' : String(Number(Number(tick).toPrecision({controls.SIGNIFICANT})));"
+)
+#: Run once the page is ready and every second after (JavaScript): gives each slider's handle the
+#: slider's title as its accessible name (and each checkbox its words, which Bokeh leaves
+#: unattached, and a click on them flips it), and has a slider read its value in significant figures
+#: (noUiSlider's own text rounds to two decimals, so 0.00007 was read "0.00"). Sliders drawn
+#: again (another holder's range) are found on the next round.
+ACCESSIBLE_SLIDERS_JS = """
+const precise = (v) => {
+  const n = Number(v);
+  return n === 0 ? '0' : String(Number(n.toPrecision(FIGURES)));
+};
+const fix = (target) => {
+  const slider = target.noUiSlider, handle = target.querySelector('.noUi-handle');
+  if (!slider || !handle) return;
+  const title = target.getRootNode().querySelector('.bk-slider-title');
+  const words = title ? (title.firstChild ? title.firstChild.textContent : title.textContent) : '';
+  const name = words.replace(/:\\s*$/, '').trim();
+  if (name) handle.setAttribute('aria-label', name);
+  if (target.dataset.debtloopsA11y) return;
+  target.dataset.debtloopsA11y = '1';
+  const say = () => handle.setAttribute('aria-valuetext', precise(slider.get(true)));
+  slider.on('update.debtloops', say);
+  say();
+};
+const name = (input) => {
+  if (input.getAttribute('aria-label')) return;
+  const root = input.getRootNode(), label = input.closest('label');
+  const words = (label && label.textContent.trim()) ||
+    Array.from(root.querySelectorAll('label, span, .bk-label'))
+      .map((e) => e.textContent).join(' ').trim();
+  if (words) input.setAttribute('aria-label', words);
+  root.querySelectorAll('.bk-label').forEach((words) => {
+    words.style.cursor = 'pointer';
+    words.addEventListener('click', () => input.click());
+  });
+};
+const visit = (root) => {
+  root.querySelectorAll('.noUi-target').forEach(fix);
+  root.querySelectorAll('input[type=checkbox]').forEach(name);
+  root.querySelectorAll('*').forEach((el) => { if (el.shadowRoot) visit(el.shadowRoot); });
+};
+visit(document);
+if (!window.debtloopsA11y) { window.debtloopsA11y = setInterval(() => visit(document), 1000); }
+""".replace("FIGURES", str(controls.SIGNIFICANT))
+#: Query keys Bokeh itself adds to a page's address; they are not settings.
+BOKEH_KEY_PREFIX = "bokeh-"
+#: The page's viewport: the device's width at scale 1 (a phone does not draw a desktop page small).
+VIEWPORT = "width=device-width, initial-scale=1"
+#: The narrowest a chart is drawn before the charts wrap to another row [CSS pixels].
+CHART_MIN_WIDTH = 320
+#: The charts' grid: as many columns of at least :data:`CHART_MIN_WIDTH` as the width holds.
+CHART_GRID = {
+    "display": "grid",
+    "grid-template-columns": f"repeat(auto-fill, minmax(min({CHART_MIN_WIDTH}px, 100%), 1fr))",
+    "gap": "8px",
+}
+#: Below this page width the sidebar stands above the main area, in one column [CSS pixels].
+ONE_COLUMN_BELOW = 768
+#: Where the chart export says its numbers come from, after the explorer's name.
+EXPORT_SOURCE = "the current settings (solid) against the baseline (dashed)"
 #: How long loop dominance waits after the numbers, so that they leave for the page first [ms]: on
 #: the next tick it would hold the server before their patch is written.
 DOMINANCE_DELAY = 50
@@ -78,7 +143,25 @@ _CSS = """
 .headline .value { font-size: 22px; font-weight: 600; }
 .status { font-family: sans-serif; font-size: 12px; color: #444; }
 .status.error { color: #b00020; font-weight: 600; }
+.help { font-family: sans-serif; font-size: 12px; color: #444; margin-top: -6px; }
+.help summary { cursor: pointer; }
 """
+
+
+#: The page's own rules: one column on a narrow screen, the page then scrolling as a whole.
+_PAGE_CSS = f"""
+@media (max-width: {ONE_COLUMN_BELOW - 0.02}px) {{
+  html body, html body #container {{ height: auto !important; overflow: visible !important; }}
+  html body #content {{ flex-direction: column; flex-wrap: nowrap; height: auto;
+                        overflow: visible !important; }}
+  html body #content > #sidebar {{ max-width: none !important; width: 100% !important;
+    height: auto; overflow: visible; border-right: none;
+    border-bottom: 1px solid var(--bs-border-color); }}
+  html body #content > #main {{ height: auto; overflow: visible; padding: 10px; }}
+}}
+"""
+#: Slider titles wrap rather than run out of the sidebar.
+_WRAP_TITLE = ".bk-slider-title { white-space: normal; }"
 
 
 class ReleaseSlider(pn.widgets.FloatSlider):
@@ -91,19 +174,18 @@ class ReleaseSlider(pn.widgets.FloatSlider):
     _priority_changes: ClassVar[list[str]] = ["value_throttled"]
 
 
-class PromptSwitch(pn.widgets.Switch):
-    """A switch whose flip is handled at once (see :class:`ReleaseSlider`)."""
+class PromptCheckbox(pn.widgets.Checkbox):
+    """An on/off control whose flip is handled at once (see :class:`ReleaseSlider`).
+
+    A native checkbox inside its ``<label>``: a click on the words flips it, and the words are
+    its accessible name.
+    """
 
     _priority_changes: ClassVar[list[str]] = ["value"]
 
 
-def _label(session: ExplorerSession, name: str, shown: str | None = None) -> str:
-    param = session.table[name]
-    return f"{shown or name.replace('_', ' ')} [{param.units}]"
-
-
 def _error_html(error: Exception) -> str:
-    return f'<div class="status error">{html.escape(str(error))}</div>'
+    return f'<div class="status error" role="alert">{html.escape(str(error))}</div>'
 
 
 def headline_html(outcome) -> str:
@@ -123,38 +205,74 @@ def headline_html(outcome) -> str:
     return f'<div class="headlines">{"".join(cells)}</div>'
 
 
+def results_frame(outcome) -> pd.DataFrame:
+    """Return the charted paths of a run and its baseline, one column each, as the CSV export.
+
+    Columns are named ``<title> [<units>], settings`` and ``..., baseline``, in the charts' units;
+    the index is ``time [fiscal year]``.
+    """
+    columns = charts.explorer_columns(outcome.scenario, outcome.baseline)
+    frame = pd.DataFrame(index=pd.Index(columns["time"], name="time [fiscal year]"))
+    for panel in charts.EXPLORER_PANELS:
+        for name in panel.variables:
+            title = LABELS[name].title if name in LABELS else name
+            shown = f"{title} [{panel.label.units}]"
+            frame[f"{shown}, settings"] = columns[name]
+            frame[f"{shown}, baseline"] = columns[name + charts.BASELINE_SUFFIX]
+    return frame
+
+
+def chart_file(outcome, kind: str) -> io.BytesIO:
+    """Draw the run against its baseline in the house style, as a PNG or SVG file in memory.
+
+    Parameters
+    ----------
+    outcome : Outcome
+        The current update.
+    kind : str
+        ``"png"`` or ``"svg"``.
+    """
+    figure = dashboard_figure(outcome.scenario, outcome.baseline)
+    add_source(figure, f"{SOURCE_PREFIX}debtloops explorer, {EXPORT_SOURCE}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=kind, dpi=DPI, bbox_inches="tight", pad_inches=PAD_INCHES)
+    buffer.seek(0)
+    return buffer
+
+
 class ExplorerApp:
     """One browser tab of the explorer: its widgets, charts and session.
 
     Parameters
     ----------
     base : str
-        The shipped scenario the tab opens on.
+        The shipped scenario the tab opens on, unless the query names another.
+    query : mapping, optional
+        The page's query, e.g. ``{"japan_sale_amount": "300"}`` (see
+        :func:`debtloops.app.controls.read_query`); a refused setting is shown and left out.
     """
 
-    def __init__(self, base: str = DEFAULT_BASE) -> None:
+    def __init__(self, base: str = DEFAULT_BASE, query: Mapping[str, str] | None = None) -> None:
         self.session = ExplorerSession(base)
         self.generation = 0
+        self.outcome = None
+        problem = self._apply_query(query or {})
         table = self.session.table
         self.base = pn.widgets.Select(
-            label="start from scenario", options=base_scenarios(), value=base
+            label="Start from scenario",
+            options=base_scenarios(),
+            value=self.session.base,
+            description="A shipped scenario; every control starts at its values. "
+            "Source: models/scenarios.",
+            sizing_mode="stretch_width",
         )
         self.holder = pn.widgets.RadioButtonGroup(
-            label="holder", options=list(HOLDERS), value=self._initial_holder()
+            label="Seller", options=list(HOLDERS), value=self._initial_holder()
         )
-        self.sale = [
-            self._slider(name, shown)
-            for name, shown in zip(
-                sale_parameters(self.holder.value), ("sale size", "sale start", "sale duration"),
-                strict=True,
-            )
-        ]  # fmt: skip
+        self.sale = [self._slider(name) for name in sale_parameters(self.holder.value)]
         self.levers = {
             name: (
-                PromptSwitch(
-                    label=name.removesuffix("_switch").replace("_", " "),
-                    value=bool(self.session.value(name)),
-                )
+                PromptCheckbox(label=controls.label(name), value=bool(self.session.value(name)))
                 if is_switch(table, name)
                 else self._slider(name)
             )
@@ -164,7 +282,7 @@ class ExplorerApp:
         for index, slider in enumerate(self.sale):
             slider.param.watch(partial(self._on_sale, index), "value_throttled")
         for name, widget in {**self.levers, **self.uncertain}.items():
-            event = "value" if isinstance(widget, pn.widgets.Switch) else "value_throttled"
+            event = "value" if isinstance(widget, pn.widgets.Checkbox) else "value_throttled"
             widget.param.watch(partial(self._on_control, name), event)
         self.holder.param.watch(self._on_holder, "value")
         self.base.param.watch(self._on_base, "value")
@@ -172,13 +290,17 @@ class ExplorerApp:
         self.headlines = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.status = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.name = pn.widgets.TextInput(
-            label="scenario name (of the file and its output folder)", value=EXPLORER_SCENARIO
+            label="Scenario name (of the file and its output folder)",
+            value=EXPLORER_SCENARIO,
+            sizing_mode="stretch_width",
         )
-        self.intent = pn.widgets.TextInput(label="intent", value=DEFAULT_INTENT)
+        self.intent = pn.widgets.TextInput(
+            label="Intent", value=DEFAULT_INTENT, sizing_mode="stretch_width"
+        )
         self.name.param.watch(self._on_naming, "value")
         self.intent.param.watch(self._on_naming, "value")
         self.toml = pn.widgets.TextAreaInput(
-            label="scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
+            label="Scenario TOML (the current settings)", height=220, sizing_mode="stretch_width"
         )
         self.copy = pn.widgets.Button(label="copy as scenario", color="primary")
         self.copy.js_on_click(
@@ -189,42 +311,84 @@ class ExplorerApp:
         self.download = pn.widgets.FileDownload(
             callback=self._toml_file, filename=f"{EXPLORER_SCENARIO}.toml", label="download .toml"
         )
+        self.exports = [
+            pn.widgets.FileDownload(
+                callback=self._csv_file, filename="explorer.csv", label="results (CSV)"
+            ),
+            pn.widgets.FileDownload(
+                callback=partial(self._chart_file, "png"),
+                filename="explorer.png",
+                label="charts (PNG)",
+            ),
+            pn.widgets.FileDownload(
+                callback=partial(self._chart_file, "svg"),
+                filename="explorer.svg",
+                label="charts (SVG)",
+            ),
+        ]
         self.source = ColumnDataSource({})
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.dominance_chart = None
         self.refresh()
+        if problem is not None:
+            self._error(problem)
         self.figures = charts.explorer_figures(self.source)
         self._update_dominance(self.generation)
 
+    def _apply_query(self, query: Mapping[str, str]) -> Exception | None:
+        """Open on the settings of a link; return the first refused one, if any."""
+        try:
+            base, values = controls.read_query(query, control_names(), base_scenarios())
+        except DebtloopsError as error:
+            return error
+        if base is not None:
+            self.session.set_base(base)
+        for name, value in values.items():
+            try:
+                self.session.set_value(name, value)
+            except DebtloopsError as error:
+                return error
+        return None
+
     def _initial_holder(self) -> str:
-        """Open on the holder whose sale the base scenario makes (the largest), else the first."""
+        """Open on the holder whose sale the settings make (the largest), else the first."""
         sizes = {holder: self.session.value(sale_parameters(holder)[0]) for holder in HOLDERS}
         return max(sizes, key=lambda holder: sizes[holder])
 
-    def _slider_range(self, name: str) -> dict[str, float]:
-        """Return a slider's start, end and step for a parameter: its range in the table."""
+    def _slider_options(self, name: str) -> dict[str, object]:
+        """Return a slider's label, range and step for a parameter, and its value."""
         param = self.session.table[name]
         return {
+            "label": controls.label(name),
             "start": param.low,
             "end": param.high,
-            "step": (param.high - param.low) / SLIDER_STEPS,
+            "step": controls.control_text(name).step,
+            "value": self.session.value(name),
         }
 
-    def _slider(self, name: str, shown: str | None = None) -> ReleaseSlider:
+    def _slider(self, name: str) -> ReleaseSlider:
         return ReleaseSlider(
-            label=_label(self.session, name, shown),
-            **self._slider_range(name),
-            value=self.session.value(name),
-            format=PrintfTickFormatter(format=VALUE_FORMAT),
+            **self._slider_options(name),
+            format=CustomJSTickFormatter(code=SIGNIFICANT_JS),
             sizing_mode="stretch_width",
+            stylesheets=[_WRAP_TITLE],
         )
 
     def _on_sale(self, index: int, event) -> None:
         name = sale_parameters(self.holder.value)[index]
-        self._set(name, event.new)
+        self._set(name, self._stepped(name, event.new))
 
     def _on_control(self, name: str, event) -> None:
-        self._set(name, float(event.new))
+        value = float(event.new)
+        self._set(
+            name, value if is_switch(self.session.table, name) else self._stepped(name, value)
+        )
+
+    def _stepped(self, name: str, value: float) -> float:
+        param = self.session.table[name]
+        return controls.round_to_step(
+            value, controls.control_text(name).step, param.low, param.high
+        )
 
     def _set(self, name: str, value: float) -> None:
         try:
@@ -241,7 +405,7 @@ class ExplorerApp:
     def _show_holder(self, holder: str) -> None:
         """Point the sale sliders at a holder's parameters, at their current values."""
         for slider, name in zip(self.sale, sale_parameters(holder), strict=True):
-            slider.param.update(**self._slider_range(name), value=self.session.value(name))
+            slider.param.update(**self._slider_options(name))
 
     def _on_base(self, event) -> None:
         """Start again from another scenario: every control shows that scenario's value."""
@@ -250,7 +414,7 @@ class ExplorerApp:
         self._show_holder(self.holder.value)
         for name, widget in {**self.levers, **self.uncertain}.items():
             value = self.session.value(name)
-            widget.value = bool(value) if isinstance(widget, pn.widgets.Switch) else value
+            widget.value = bool(value) if isinstance(widget, pn.widgets.Checkbox) else value
         self.refresh()
         self._schedule_dominance()
 
@@ -259,6 +423,12 @@ class ExplorerApp:
 
     def _toml_file(self) -> io.StringIO:
         return io.StringIO(self._scenario_text())
+
+    def _csv_file(self) -> io.StringIO:
+        return io.StringIO(results_frame(self.outcome).to_csv())
+
+    def _chart_file(self, kind: str) -> io.BytesIO:
+        return chart_file(self.outcome, kind)
 
     def _on_naming(self, event) -> None:
         """Write the new name or intent into the TOML, and name the file after a valid name."""
@@ -279,8 +449,12 @@ class ExplorerApp:
     def _error(self, error: Exception) -> None:
         self.status.object = _error_html(error)
 
+    def query(self) -> str:
+        """Return the query string that reopens this view (see :func:`controls.write_query`)."""
+        return controls.write_query(self.session.base, self.session.overrides)
+
     def refresh(self) -> None:
-        """Run the current settings and replace the headlines, charts and TOML in one batch."""
+        """Run the current settings; replace the headlines, charts, TOML and link in one batch."""
         started = time.perf_counter()
         try:
             outcome = self.session.update()
@@ -297,7 +471,10 @@ class ExplorerApp:
                 f"{seconds * MILLISECONDS:.0f} ms (validation, Simlin run, headlines; "
                 f"the run itself {outcome.seconds * MILLISECONDS:.0f} ms)</div>"
             )
+            if pn.state.location is not None:
+                pn.state.location.search = self.query()
         self.generation += 1
+        self.outcome = outcome
         self.values = outcome.values
 
     def _schedule_dominance(self) -> None:
@@ -323,6 +500,7 @@ class ExplorerApp:
         data = charts.dominance_source_data(years, DOMINANCE_TOP)
         if self.dominance_chart is None:
             self.dominance_chart = charts.dominance_figure(years, DOMINANCE_TOP)
+            self.dominance_chart.sizing_mode = "stretch_width"
             self.dominance_source = self.dominance_chart.renderers[0].data_source
         else:
             with pn.io.hold():
@@ -339,37 +517,65 @@ class ExplorerApp:
         self.session = None
         self.values = None
 
-    def layout(self) -> pn.viewable.Viewable:
-        """Return the page: the controls on the left, the numbers and charts on the right."""
-        sidebar = pn.Column(
-            pn.pane.Markdown(f"## {TITLE}"),
+    def _help(self, name: str) -> pn.pane.HTML:
+        """Return a control's one-line help, which opens on its source from the parameter table."""
+        text = html.escape(controls.control_text(name).help)
+        source = html.escape(self.session.table[name].source)
+        return pn.pane.HTML(
+            f'<details class="help"><summary>{text}</summary>Source: {source}</details>',
+            stylesheets=[_CSS],
+            sizing_mode="stretch_width",
+        )
+
+    def _with_help(self, names, widgets) -> list:
+        return [item for name, widget in zip(names, widgets, strict=True) for item in
+                (widget, self._help(name))]  # fmt: skip
+
+    def layout(self) -> pn.template.BaseTemplate:
+        """Return the page: the controls in the sidebar, the numbers and charts in the main area.
+
+        A Bootstrap template with a viewport tag: on a phone the sidebar folds away behind the
+        menu button and everything stands in one column; the charts wrap, two or three to a row
+        on wider screens, and stretch to the width they are given.
+        """
+        sale_names = sale_parameters(self.holder.value)
+        sidebar = [
             self.base,
             pn.pane.Markdown("### Sale"),
             self.holder,
-            *self.sale,
+            *self._with_help(sale_names, self.sale),
             pn.pane.Markdown("### Policy levers"),
-            *self.levers.values(),
+            *self._with_help(LEVERS, self.levers.values()),
             pn.pane.Markdown("### Uncertain parameters"),
-            *self.uncertain.values(),
-            pn.pane.Markdown("### Scenario"),
-            self.name,
-            self.intent,
-            pn.Row(self.copy, self.download),
-            self.toml,
-            width=SIDEBAR_WIDTH,
-        )
-        main = pn.Column(
+            *self._with_help(UNCERTAINTIES, self.uncertain.values()),
+        ]
+        chart_panes = [pn.pane.Bokeh(chart, sizing_mode="stretch_width") for chart in self.figures]
+        main = [
             pn.pane.Markdown(
                 "Headlines against the baseline (under the same uncertain parameters), as "
-                "`debtloops run` prints them"
+                "`debtloops run` prints them",
+                sizing_mode="stretch_width",
             ),
             self.headlines,
             self.status,
-            pn.GridBox(*[pn.pane.Bokeh(chart) for chart in self.figures], ncols=3),
-            pn.pane.Bokeh(self.dominance_chart),
+            pn.Column(*chart_panes, styles=CHART_GRID, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.dominance_chart, sizing_mode="stretch_width"),
             self.dominance_note,
+            pn.pane.Markdown("### Share and export", sizing_mode="stretch_width"),
+            pn.FlexBox(*self.exports, self.copy, self.download, flex_wrap="wrap"),
+            self.name,
+            self.intent,
+            self.toml,
+        ]
+        template = pn.template.BootstrapTemplate(
+            title=TITLE,
+            sidebar=sidebar,
+            main=main,
+            sidebar_width=SIDEBAR_WIDTH,
+            meta_viewport=VIEWPORT,
         )
-        return pn.Row(sidebar, main)
+        template.config.raw_css.append(_PAGE_CSS)
+        return template
 
 
 def _end_tab(app: ExplorerApp, session_context) -> None:
@@ -397,6 +603,15 @@ def _trim_heap() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def page_query(arguments: Mapping[str, list[bytes]]) -> dict[str, str]:
+    """Return a page's query as text, the last value of each key, leaving out Bokeh's own keys."""
+    return {
+        key: values[-1].decode("utf-8", "replace")
+        for key, values in arguments.items()
+        if values and not key.startswith(BOKEH_KEY_PREFIX)
+    }
 
 
 def websocket_origins(port: int, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -444,8 +659,9 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
     bokeh_settings.allowed_ws_origin.set_value(origins)
 
     def page() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
-        app = ExplorerApp(base)
+        app = ExplorerApp(base, page_query(pn.state.session_args))
         pn.state.on_session_destroyed(partial(_end_tab, app))
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=ACCESSIBLE_SLIDERS_JS))
         return app.layout()
 
     try:
