@@ -345,6 +345,8 @@ def _unnamed_controls(snapshot: str) -> list[str]:
 def test_the_page_fits_each_width_names_its_controls_and_keeps_its_link(
     browser, explorer_url, artefact
 ):
+    from playwright.sync_api import expect
+
     for width, height in SCREENS:
         page = browser.new_page(viewport={"width": width, "height": height})
         problems = []
@@ -374,6 +376,9 @@ def test_the_page_fits_each_width_names_its_controls_and_keeps_its_link(
         page.get_by_text("Fed backstop", exact=True).click()  # the words, not the box
         page.wait_for_function("() => location.search.includes('fed_backstop_switch=1')")
         assert backstop.is_checked()
+        page.get_by_role("button", name="pin these settings").click()
+        rows = page.locator("table.compare tbody tr")
+        expect(rows).to_have_count(2, timeout=PAGE_TIMEOUT)  # the current settings and the pin
         link = page.url
         page.close()
         again = browser.new_page(viewport={"width": width, "height": height})

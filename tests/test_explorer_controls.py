@@ -131,3 +131,30 @@ def test_exports_hold_the_results_and_the_charts():
     assert app._chart_file("png").read(8) == b"\x89PNG\r\n\x1a\n"
     svg = app._chart_file("svg").getvalue().decode("utf-8")
     assert "<svg" in svg and "Source: debtloops explorer" in svg
+
+
+def test_pinned_settings_are_compared_as_extras_over_their_baselines():
+    pytest.importorskip("panel")
+    from debtloops.app.explorer import CURRENT, MAX_PINS, ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    app._on_pin()
+    app._set("japan_sale_duration", 3.0)
+    app._on_pin()
+    app._set("fed_backstop_switch", 1.0)
+    assert list(app._compared()) == [CURRENT, "japan_full", "japan_full: length of the sale 3"]
+    assert "japan_full: fed backstop on, length of the sale 3" == app.pin_label()
+    data = app.compare_source.data
+    for index, (_, outcome) in enumerate(app._compared().items()):
+        extra = (outcome.scenario["market_yield"] - outcome.baseline["market_yield"]).to_numpy()
+        assert data[f"market_yield__{index}"] == pytest.approx(extra * 10_000)
+    assert data["market_yield__0"].max() < data["market_yield__1"].max()  # the backstop helps
+    assert app.compare_table.object.count("<tr>") == len(app._compared()) == 3
+    assert len(app.compare_charts.objects) == 3
+    app._on_pin()
+    assert app.pin.disabled
+    app._set("japan_sale_duration", 4.0)
+    app._on_pin()
+    assert f"at most {MAX_PINS}" in app.status.object and len(app.pins) == MAX_PINS
+    app._on_unpin()
+    assert list(app._compared()) == [CURRENT] and not app.pin.disabled

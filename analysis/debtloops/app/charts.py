@@ -287,3 +287,69 @@ def dominance_source_data(years: pd.Series, top: int) -> dict[str, Sequence]:
     """Return the data of :func:`dominance_figure`'s bars, to update it in place."""
     shown = years.iloc[:top][::-1]
     return {"loop": [str(label) for label in shown.index], "years": shown.to_numpy(dtype=float)}
+
+
+#: The compare charts: the extra over the baseline of three key paths, each with its units and
+#: the factor from the model's units to them.
+EXTRA_PANELS: tuple[ChartPanel, ...] = (
+    ChartPanel("debt_to_gdp", Label("Extra debt/GDP", "percentage points of GDP", 100.0), ()),
+    ChartPanel("market_yield", Label("Extra 10-year yield", "basis points", 10_000.0), ()),
+    ChartPanel(
+        "interest_to_revenue", Label("Extra net interest / revenue", "points of revenue", 100.0), ()
+    ),
+)
+
+
+def extra_columns(runs: Mapping[str, tuple[xr.Dataset, xr.Dataset]]) -> dict[str, np.ndarray]:
+    """Return the compare charts' data: each run's extra over its own baseline.
+
+    Parameters
+    ----------
+    runs : mapping
+        Name -> (run, its baseline), each over ``time`` [year]; the first run's times are the
+        charts' (the others are interpolated onto them).
+
+    Returns
+    -------
+    dict
+        ``time`` [year] and ``<variable>__<index>`` [the panel's units], index in the order given.
+    """
+    first = next(iter(runs.values()))[0]
+    times = first["time"].to_numpy()
+    columns = {"time": times}
+    for index, (run, baseline) in enumerate(runs.values()):
+        for panel in EXTRA_PANELS:
+            extra = (run[panel.key] - baseline[panel.key]).to_numpy() * panel.label.scale
+            columns[f"{panel.key}__{index}"] = np.interp(times, run["time"].to_numpy(), extra)
+    return columns
+
+
+def compare_figures(source: ColumnDataSource, names: Sequence[str]) -> list:
+    """Draw the compare charts from a data source of :func:`extra_columns`, one line a run.
+
+    The first name is the current settings, drawn in the scenario's colour; pinned settings
+    follow in the category colours. Each chart stretches to its width, its legend below it.
+    """
+    figures = []
+    for panel in EXTRA_PANELS:
+        chart = _new_figure(panel.label)
+        renderers = [
+            chart.line(
+                "time",
+                f"{panel.key}__{index}",
+                source=source,
+                color=SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)],
+                line_width=LINE_WIDTH,
+                legend_label=name,
+                name=name,
+            )
+            for index, name in enumerate(names)
+        ]
+        chart.add_tools(_hover(panel.label, renderers))
+        chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+        chart.xaxis.ticker.desired_num_ticks = TIME_TICKS
+        _legend_below(chart)
+        chart.legend[0].orientation = "vertical"  # pinned names are long
+        chart.sizing_mode = "stretch_width"
+        figures.append(chart)
+    return figures

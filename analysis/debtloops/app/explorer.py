@@ -119,6 +119,10 @@ CHART_GRID = {
 }
 #: Below this page width the sidebar stands above the main area, in one column [CSS pixels].
 ONE_COLUMN_BELOW = 768
+#: How many settings can be pinned beside the current ones, to compare.
+MAX_PINS = 3
+#: The current settings' name in the compare charts and table.
+CURRENT = "current settings"
 #: Where the chart export says its numbers come from, after the explorer's name.
 EXPORT_SOURCE = "the current settings (solid) against the baseline (dashed)"
 #: How long loop dominance waits after the numbers, so that they leave for the page first [ms]: on
@@ -145,6 +149,10 @@ _CSS = """
 .status.error { color: #b00020; font-weight: 600; }
 .help { font-family: sans-serif; font-size: 12px; color: #444; margin-top: -6px; }
 .help summary { cursor: pointer; }
+.compare { font-family: sans-serif; font-size: 13px; border-collapse: collapse; width: 100%; }
+.compare th, .compare td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: right; }
+.compare th:first-child, .compare td:first-child { text-align: left; }
+.compare-wrap { overflow-x: auto; max-width: 100%; }
 """
 
 
@@ -327,12 +335,21 @@ class ExplorerApp:
             ),
         ]
         self.source = ColumnDataSource({})
+        self.pins: list[tuple[str, object]] = []
+        self.pin = pn.widgets.Button(label="pin these settings", color="primary")
+        self.unpin = pn.widgets.Button(label="clear pins")
+        self.pin.on_click(self._on_pin)
+        self.unpin.on_click(self._on_unpin)
+        self.compare_table = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.compare_source = ColumnDataSource({})
+        self.compare_charts = pn.Column(styles=CHART_GRID, sizing_mode="stretch_width")
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.dominance_chart = None
         self.refresh()
         if problem is not None:
             self._error(problem)
         self.figures = charts.explorer_figures(self.source)
+        self._draw_compare()
         self._update_dominance(self.generation)
 
     def _apply_query(self, query: Mapping[str, str]) -> Exception | None:
@@ -430,6 +447,71 @@ class ExplorerApp:
     def _chart_file(self, kind: str) -> io.BytesIO:
         return chart_file(self.outcome, kind)
 
+    def pin_label(self) -> str:
+        """Name the current settings for the compare table: the base and each moved value."""
+        table = self.session.table
+        moved = ", ".join(
+            f"{controls.control_text(name).label.lower()} "
+            + (
+                ("on" if value else "off")
+                if is_switch(table, name)
+                else controls.significant(value)
+            )
+            for name, value in sorted(self.session.overrides.items())
+        )
+        return f"{self.session.base}: {moved}" if moved else self.session.base
+
+    def _on_pin(self, event=None) -> None:
+        """Keep the current settings beside the next ones, up to :data:`MAX_PINS`."""
+        label = self.pin_label()
+        if self.outcome is None or any(name == label for name, _ in self.pins):
+            self._error(InputError(f"these settings are pinned already: {label}"))
+            return
+        if len(self.pins) == MAX_PINS:
+            self._error(
+                InputError(f"at most {MAX_PINS} settings can be pinned; clear the pins first")
+            )
+            return
+        self.pins.append((label, self.outcome))
+        self._draw_compare()
+
+    def _on_unpin(self, event=None) -> None:
+        self.pins.clear()
+        self._draw_compare()
+
+    def _compared(self) -> dict[str, object]:
+        """Return the outcomes compared: the current settings', then each pin's."""
+        return {CURRENT: self.outcome, **dict(self.pins)}
+
+    def _update_compare(self) -> None:
+        """Refresh the compare table and charts' data for the current settings."""
+        compared = self._compared()
+        self.compare_source.data = charts.extra_columns(
+            {name: (outcome.scenario, outcome.baseline) for name, outcome in compared.items()}
+        )
+        table = headline_table([outcome.headline for outcome in compared.values()])
+        table.index = pd.Index(list(compared))
+        self.compare_table.object = (
+            '<div class="compare-wrap">'
+            + table.to_html(
+                classes="compare",
+                float_format=lambda x: f"{x:,.{HEADLINE_DECIMALS}f}",
+                border=0,
+            )
+            + "</div>"
+        )
+        self.unpin.disabled = not self.pins
+        self.pin.disabled = len(self.pins) >= MAX_PINS
+
+    def _draw_compare(self) -> None:
+        """Draw the compare charts again for the pins there are now."""
+        with pn.io.hold():  # the new columns and the charts that draw them, in one message
+            self._update_compare()
+            figures = charts.compare_figures(self.compare_source, list(self._compared()))
+            self.compare_charts.objects = [
+                pn.pane.Bokeh(figure, sizing_mode="stretch_width") for figure in figures
+            ]
+
     def _on_naming(self, event) -> None:
         """Write the new name or intent into the TOML, and name the file after a valid name."""
         self.toml.value = self._scenario_text()
@@ -473,8 +555,9 @@ class ExplorerApp:
             )
             if pn.state.location is not None:
                 pn.state.location.search = self.query()
+            self.outcome = outcome
+            self._update_compare()
         self.generation += 1
-        self.outcome = outcome
         self.values = outcome.values
 
     def _schedule_dominance(self) -> None:
@@ -561,6 +644,14 @@ class ExplorerApp:
             pn.Column(*chart_panes, styles=CHART_GRID, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.dominance_chart, sizing_mode="stretch_width"),
             self.dominance_note,
+            pn.pane.Markdown(
+                f"### Compare\n\nPin up to {MAX_PINS} settings to see them beside the current "
+                "ones, each as its extra over its baseline.",
+                sizing_mode="stretch_width",
+            ),
+            pn.Row(self.pin, self.unpin),
+            self.compare_table,
+            self.compare_charts,
             pn.pane.Markdown("### Share and export", sizing_mode="stretch_width"),
             pn.FlexBox(*self.exports, self.copy, self.download, flex_wrap="wrap"),
             self.name,
