@@ -158,3 +158,35 @@ def test_pinned_settings_are_compared_as_extras_over_their_baselines():
     assert f"at most {MAX_PINS}" in app.status.object and len(app.pins) == MAX_PINS
     app._on_unpin()
     assert list(app._compared()) == [CURRENT] and not app.pin.disabled
+
+
+def test_the_band_brackets_the_paths_and_holds_what_the_user_moved():
+    from debtloops.app.band import BAND_SAMPLES, BAND_VARIABLES, band_design, uncertainty_band
+
+    session = ExplorerSession("japan_full")
+    values = session.values()
+    band = uncertainty_band(values)
+    assert band.runs == BAND_SAMPLES
+    for name in BAND_VARIABLES:
+        assert (band.low[name] <= band.high[name]).all()
+        assert (band.high[name] - band.low[name]).max() > 0
+    for name in ("debt_to_gdp", "market_yield"):  # data, not parameters, set where they start
+        assert band.low[name][0] == pytest.approx(band.high[name][0])
+    names, rows = band_design()
+    assert rows.shape == (BAND_SAMPLES, len(names))
+    assert uncertainty_band(values, fixed=names) is None
+    again = uncertainty_band(values)
+    assert all((again.low[n] == band.low[n]).all() for n in BAND_VARIABLES)  # seeded
+
+
+def test_the_band_switch_clears_and_redraws_the_band():
+    pytest.importorskip("panel")
+    from debtloops.app.explorer import ExplorerApp
+
+    app = ExplorerApp("japan_full")
+    high = app.band_source.data["market_yield__high"]
+    assert len(high) > 0 and (high >= app.source.data["market_yield"].min()).all()
+    app.show_band.value = False
+    assert len(app.band_source.data["market_yield__high"]) == 0
+    app.show_band.value = True
+    assert len(app.band_source.data["market_yield__high"]) == len(high)

@@ -33,6 +33,8 @@ SCENARIO_COLOURS = (SCENARIO_COLOUR, *(c for c in CATEGORY_CYCLE if c != SCENARI
 FISCAL_YEAR_TICK = "return Number.isInteger(tick) ? 'FY' + tick : '';"
 #: How many time ticks a stretched explorer chart aims for (FY labels are wide).
 TIME_TICKS = 4
+#: Opacity of the uncertainty band's shading [1].
+BAND_ALPHA = 0.2
 #: Legend columns under a stretched explorer chart.
 LEGEND_COLUMNS = 2
 #: Line width [screen pixels].
@@ -139,13 +141,34 @@ def explorer_columns(scenario: xr.Dataset, baseline: xr.Dataset) -> dict[str, np
     return columns
 
 
-def explorer_figures(source: ColumnDataSource) -> list:
+def band_columns(band) -> dict[str, np.ndarray]:
+    """Return the band's chart data: ``time`` and ``<variable>__low``/``__high`` [chart units].
+
+    ``band`` is a :class:`debtloops.app.band.Band`, or None for no band (empty columns).
+    """
+    columns = {"time": np.empty(0) if band is None else band.time}
+    for panel in EXPLORER_PANELS:
+        for name in panel.variables:
+            if len(panel.variables) > 1:
+                continue
+            for side in ("low", "high"):
+                values = None if band is None else getattr(band, side).get(name)
+                columns[f"{name}__{side}"] = (
+                    np.full(len(columns["time"]), np.nan)
+                    if values is None
+                    else values * panel.label.scale
+                )
+    return columns
+
+
+def explorer_figures(source: ColumnDataSource, band: ColumnDataSource | None = None) -> list:
     """Draw the explorer's charts from a data source of :func:`explorer_columns`.
 
     Updating ``source.data`` redraws every chart. Each stretches to the width it is given, its
     legend below it. Single-variable charts show the settings as a solid line and the baseline
     dashed; holdings charts show each holder in its colour, solid
-    for the settings and dashed for the baseline.
+    for the settings and dashed for the baseline. With a ``band`` source of :func:`band_columns`,
+    single-variable charts shade the 5-95% band of the settings' path under it.
     """
     charts = []
     shared_x = None
@@ -153,6 +176,17 @@ def explorer_figures(source: ColumnDataSource) -> list:
         chart = _new_figure(panel.label, shared_x)
         shared_x = chart.x_range
         renderers = []
+        if band is not None and len(panel.variables) == 1:
+            name = panel.variables[0]
+            chart.varea(
+                "time",
+                f"{name}__low",
+                f"{name}__high",
+                source=band,
+                color=SCENARIO_COLOUR,
+                alpha=BAND_ALPHA,
+                legend_label="5-95% band",
+            )
         for name in panel.variables:
             several = len(panel.variables) > 1
             colour = _holder_colour(name) if several else SCENARIO_COLOUR

@@ -28,6 +28,7 @@ from bokeh.models import ColumnDataSource, CustomJS, CustomJSTickFormatter
 from bokeh.settings import settings as bokeh_settings
 
 from debtloops.app import charts, controls
+from debtloops.app.band import BAND_SAMPLES, uncertainty_band
 from debtloops.app.session import (
     DEFAULT_BASE,
     DEFAULT_INTENT,
@@ -127,7 +128,9 @@ CURRENT = "current settings"
 EXPORT_SOURCE = "the current settings (solid) against the baseline (dashed)"
 #: How long loop dominance waits after the numbers, so that they leave for the page first [ms]: on
 #: the next tick it would hold the server before their patch is written.
-DOMINANCE_DELAY = 50
+DOMINANCE_DELAY = 60
+#: How long the uncertainty band waits after the numbers [ms]; loop dominance follows it.
+BAND_DELAY = 20
 #: How many loops the dominance chart shows.
 DOMINANCE_TOP = 8
 MILLISECONDS = 1000.0
@@ -335,6 +338,13 @@ class ExplorerApp:
             ),
         ]
         self.source = ColumnDataSource({})
+        self.band_source = ColumnDataSource(charts.band_columns(None))
+        self.band_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.band_runs = 0
+        self.show_band = PromptCheckbox(
+            label=f"Uncertainty band (5-95% of {BAND_SAMPLES} runs)", value=True
+        )
+        self.show_band.param.watch(self._on_band_switch, "value")
         self.pins: list[tuple[str, object]] = []
         self.pin = pn.widgets.Button(label="pin these settings", color="primary")
         self.unpin = pn.widgets.Button(label="clear pins")
@@ -348,8 +358,9 @@ class ExplorerApp:
         self.refresh()
         if problem is not None:
             self._error(problem)
-        self.figures = charts.explorer_figures(self.source)
+        self.figures = charts.explorer_figures(self.source, self.band_source)
         self._draw_compare()
+        self._update_band(self.generation)
         self._update_dominance(self.generation)
 
     def _apply_query(self, query: Mapping[str, str]) -> Exception | None:
@@ -561,13 +572,44 @@ class ExplorerApp:
         self.values = outcome.values
 
     def _schedule_dominance(self) -> None:
-        """Score the loops a moment later, once the numbers have gone to the page."""
-        callback = partial(self._update_dominance, self.generation)
-        document = pn.state.curdoc
-        if document is None or document.session_context is None:
-            callback()  # no server: nothing to wait for
-        else:
-            document.add_timeout_callback(callback, DOMINANCE_DELAY)
+        """Draw the band and score the loops a moment later, once the numbers are on the page."""
+        for method, delay in (
+            (self._update_band, BAND_DELAY),
+            (self._update_dominance, DOMINANCE_DELAY),
+        ):
+            callback = partial(method, self.generation)
+            document = pn.state.curdoc
+            if document is None or document.session_context is None:
+                callback()  # no server: nothing to wait for
+            else:
+                document.add_timeout_callback(callback, delay)
+
+    def _on_band_switch(self, event) -> None:
+        self._update_band(self.generation)
+
+    def _update_band(self, generation: int) -> None:
+        """Draw the band of the latest run, unless a newer run or a closed tab made it moot."""
+        if generation != self.generation or self.session is None:
+            return
+        if not self.show_band.value:
+            self.band_source.data = charts.band_columns(None)
+            self.band_note.object = ""
+            return
+        started = time.perf_counter()
+        try:
+            band = uncertainty_band(self.values, self.session.uncertain_overrides())
+        except DebtloopsError as error:
+            self.band_note.object = _error_html(error)
+            return
+        self.band_source.data = charts.band_columns(band)
+        self.band_runs += 1
+        seconds = time.perf_counter() - started
+        self.band_note.object = (
+            f'<div class="status" id="band-time" data-band="{self.band_runs}">'
+            f"Shaded: 5-95% of {BAND_SAMPLES} runs over the uncertain parameters' ranges "
+            f"(models/sweeps/core_uncertainty.toml; those moved here are held): "
+            f"{seconds * MILLISECONDS:.0f} ms</div>"
+        )
 
     def _update_dominance(self, generation: int) -> None:
         """Score the loops of the latest run, unless a newer run or a closed tab made it moot."""
@@ -641,6 +683,8 @@ class ExplorerApp:
             ),
             self.headlines,
             self.status,
+            self.show_band,
+            self.band_note,
             pn.Column(*chart_panes, styles=CHART_GRID, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.dominance_chart, sizing_mode="stretch_width"),
             self.dominance_note,
