@@ -190,3 +190,16 @@ def test_the_band_switch_clears_and_redraws_the_band():
     assert len(app.band_source.data["market_yield__high"]) == 0
     app.show_band.value = True
     assert len(app.band_source.data["market_yield__high"]) == len(high)
+
+
+def test_the_page_says_what_drives_the_run_in_words():
+    pytest.importorskip("panel")
+    from debtloops.app.explorer import ExplorerApp
+    from debtloops.app.loop_words import MECHANISMS, PERIOD_BREAKS, TOP
+
+    app = ExplorerApp("japan_full")
+    shown = app.dominance.object
+    assert shown.count("<ol>") == len(PERIOD_BREAKS) + 1
+    assert shown.count("<li>") == TOP * (len(PERIOD_BREAKS) + 1)
+    named = [name for name, _ in MECHANISMS.values() if f"<b>{name}</b>" in shown]
+    assert len(named) >= TOP and "<b>bill rollover</b>" not in shown  # folded, not ranked

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
 from bokeh.plotting import figure
@@ -288,39 +287,6 @@ def _legend_below(chart) -> None:
     legend.orientation = "horizontal"
     legend.click_policy = "hide"
     legend.label_text_font_size = "8pt"
-
-
-def dominance_figure(years: pd.Series, top: int):
-    """Draw how many years each loop dominates, as horizontal bars (longest at the top).
-
-    Parameters
-    ----------
-    years : pandas.Series
-        Years dominant by loop label, from :func:`debtloops.app.session.dominant_years`.
-    top : int
-        How many loops to show.
-    """
-    data = dominance_source_data(years, top)
-    chart = figure(
-        y_range=list(data["loop"]),
-        width=2 * CHART_WIDTH,
-        height=CHART_HEIGHT,
-        tools="hover,reset,save",
-        tooltips=[("loop", "@loop"), ("years dominant", "@years{0.00}")],
-        title="Loop dominance: years in which each loop has the largest share of activity",
-        x_axis_label="years dominant [year]",
-    )
-    source = ColumnDataSource(data)
-    chart.hbar(y="loop", right="years", height=0.7, source=source, color=CATEGORY_CYCLE[0])
-    chart.x_range.start = 0
-    chart.yaxis.major_label_text_font_size = "8pt"
-    return chart
-
-
-def dominance_source_data(years: pd.Series, top: int) -> dict[str, Sequence]:
-    """Return the data of :func:`dominance_figure`'s bars, to update it in place."""
-    shown = years.iloc[:top][::-1]
-    return {"loop": [str(label) for label in shown.index], "years": shown.to_numpy(dtype=float)}
 
 
 #: The compare charts: the extra over the baseline of three key paths, each with its units and

@@ -29,6 +29,7 @@ from bokeh.settings import settings as bokeh_settings
 
 from debtloops.app import charts, controls
 from debtloops.app.band import BAND_SAMPLES, uncertainty_band
+from debtloops.app.loop_words import leaders
 from debtloops.app.session import (
     DEFAULT_BASE,
     DEFAULT_INTENT,
@@ -39,9 +40,8 @@ from debtloops.app.session import (
     ExplorerSession,
     base_scenarios,
     control_names,
-    dominant_years,
     is_switch,
-    loop_dominance_table,
+    loop_scores,
     sale_parameters,
 )
 from debtloops.errors import DebtloopsError, InputError, unknown_name
@@ -131,8 +131,6 @@ EXPORT_SOURCE = "the current settings (solid) against the baseline (dashed)"
 DOMINANCE_DELAY = 60
 #: How long the uncertainty band waits after the numbers [ms]; loop dominance follows it.
 BAND_DELAY = 20
-#: How many loops the dominance chart shows.
-DOMINANCE_TOP = 8
 MILLISECONDS = 1000.0
 SIDEBAR_WIDTH = 330
 #: The page's title.
@@ -156,6 +154,10 @@ _CSS = """
 .compare th, .compare td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: right; }
 .compare th:first-child, .compare td:first-child { text-align: left; }
 .compare-wrap { overflow-x: auto; max-width: 100%; }
+.drivers { display: grid; gap: 8px; font-family: sans-serif; font-size: 13px;
+  grid-template-columns: repeat(auto-fill, minmax(min(300px, 100%), 1fr)); }
+.drivers .when { font-weight: 600; }
+.drivers ol { margin: 4px 0; padding-left: 20px; }
 """
 
 
@@ -214,6 +216,28 @@ def headline_html(outcome) -> str:
         for column, value in row.items()
     ]
     return f'<div class="headlines">{"".join(cells)}</div>'
+
+
+def dominance_html(periods) -> str:
+    """Return the mechanisms that matter most in each period as headed lists.
+
+    ``periods`` is :func:`debtloops.app.loop_words.leaders`'s result.
+    """
+    blocks = []
+    for start, end, found in periods:
+        items = (
+            "".join(
+                f"<li><b>{html.escape(leader.name)}</b> ({leader.share:.0%} of loop activity; "
+                f"{html.escape(', '.join(leader.loops))}): {html.escape(leader.explanation)}</li>"
+                for leader in found
+            )
+            or "<li>no loop active</li>"
+        )
+        blocks.append(
+            f'<div class="period"><div class="when">FY{start:.0f} to FY{end:.0f}</div>'
+            f"<ol>{items}</ol></div>"
+        )
+    return f'<div class="drivers">{"".join(blocks)}</div>'
 
 
 def results_frame(outcome) -> pd.DataFrame:
@@ -354,7 +378,7 @@ class ExplorerApp:
         self.compare_source = ColumnDataSource({})
         self.compare_charts = pn.Column(styles=CHART_GRID, sizing_mode="stretch_width")
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
-        self.dominance_chart = None
+        self.dominance = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.refresh()
         if problem is not None:
             self._error(problem)
@@ -612,29 +636,23 @@ class ExplorerApp:
         )
 
     def _update_dominance(self, generation: int) -> None:
-        """Score the loops of the latest run, unless a newer run or a closed tab made it moot."""
+        """Say which mechanisms drive the latest run, unless a newer run or closed tab made it moot.
+
+        The three that matter most in each period, in words (see :mod:`loop_words`).
+        """
         if generation != self.generation or self.session is None:
             return
         started = time.perf_counter()
         try:
-            periods = loop_dominance_table(self.values)
+            periods = leaders(loop_scores(self.values))
         except DebtloopsError as error:
             self.dominance_note.object = _error_html(error)
             return
-        years = dominant_years(periods)
-        data = charts.dominance_source_data(years, DOMINANCE_TOP)
-        if self.dominance_chart is None:
-            self.dominance_chart = charts.dominance_figure(years, DOMINANCE_TOP)
-            self.dominance_chart.sizing_mode = "stretch_width"
-            self.dominance_source = self.dominance_chart.renderers[0].data_source
-        else:
-            with pn.io.hold():
-                self.dominance_chart.y_range.factors = list(data["loop"])
-                self.dominance_source.data = data
         seconds = time.perf_counter() - started
+        self.dominance.object = dominance_html(periods)
         self.dominance_note.object = (
-            f'<div class="status">Loops That Matter (Simlin), the inventory\'s named loops, '
-            f"for the current settings: {seconds * MILLISECONDS:.0f} ms</div>"
+            f'<div class="status">Loops That Matter (Simlin) over the inventory\'s named loops '
+            f"(models/README.md), gathered by mechanism: {seconds * MILLISECONDS:.0f} ms</div>"
         )
 
     def close(self) -> None:
@@ -686,7 +704,8 @@ class ExplorerApp:
             self.show_band,
             self.band_note,
             pn.Column(*chart_panes, styles=CHART_GRID, sizing_mode="stretch_width"),
-            pn.pane.Bokeh(self.dominance_chart, sizing_mode="stretch_width"),
+            pn.pane.Markdown("### What drives it", sizing_mode="stretch_width"),
+            self.dominance,
             self.dominance_note,
             pn.pane.Markdown(
                 f"### Compare\n\nPin up to {MAX_PINS} settings to see them beside the current "
