@@ -607,14 +607,42 @@ def test_the_origin_variable_adds_to_the_local_origins():
     assert websocket_origins(5006, extended) == [*local, "devbox:8080", "proxy.example:443"]
 
 
-def _handshake_status(port: int, origin: str) -> int:
+def test_a_given_address_is_an_origin_and_any_address_adds_none():
+    from debtloops.app.explorer import websocket_origins
+
+    local = ["127.0.0.1:5006", "localhost:5006"]
+    assert websocket_origins(5006, {}, "192.168.1.5") == [*local, "192.168.1.5:5006"]
+    assert websocket_origins(5006, {}, "fe80::1") == [*local, "[fe80::1]:5006"]
+    assert websocket_origins(5006, {}, "0.0.0.0") == local
+
+
+def test_the_explorer_listens_on_the_address_given():
+    port, address = _free_port(), "127.0.0.2"  # another loopback address: nothing leaves
+    server = subprocess.Popen(
+        [sys.executable, "-m", "debtloops.cli", "explore", "--port", str(port)]
+        + ["--address", address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert f"http://{address}:{port}/" in server.stdout.readline()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        assert _handshake_status(port, f"http://{address}:{port}", host=address) == 101
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def _handshake_status(port: int, origin: str, host: str = "127.0.0.1") -> int:
     """Open the explorer's websocket from a page of ``origin`` and return the HTTP status."""
     request = (
-        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+    with socket.create_connection((host, port), timeout=60) as connection:
         connection.sendall(request.encode("ascii"))
         status_line = connection.makefile("rb").readline().decode("ascii")
     return int(status_line.split()[1])

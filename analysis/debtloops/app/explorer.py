@@ -51,9 +51,12 @@ from debtloops.figures.style import DPI, PAD_INCHES, SOURCE_PREFIX, add_source
 from debtloops.model.scenarios import NAME_PATTERN
 from debtloops.outputs import HEADLINE_DECIMALS, headline_table
 
-#: The only interface the explorer listens on: it is a local tool, not a public service.
+#: The interface the explorer listens on unless ``--address`` names another: it is a local tool,
+#: not a public service (README, Serving the explorer to colleagues).
 LOCALHOST = "127.0.0.1"
 DEFAULT_PORT = 5006
+#: Addresses that listen on every interface: no one host for the pages to come from.
+ANY_ADDRESS = ("0.0.0.0", "::")
 #: The environment variable that adds hosts (``host[:port]``, comma-separated) to those whose pages
 #: may open the explorer's websocket; the explorer's own two addresses always stay. It is Bokeh's
 #: own name, which would otherwise replace the list.
@@ -768,7 +771,9 @@ def page_query(arguments: Mapping[str, list[bytes]]) -> dict[str, str]:
     }
 
 
-def websocket_origins(port: int, environ: Mapping[str, str] = os.environ) -> list[str]:
+def websocket_origins(
+    port: int, environ: Mapping[str, str] = os.environ, address: str = LOCALHOST
+) -> list[str]:
     """Return the hosts whose pages may open the explorer's websocket.
 
     Parameters
@@ -777,21 +782,31 @@ def websocket_origins(port: int, environ: Mapping[str, str] = os.environ) -> lis
         The port the explorer listens on.
     environ : mapping
         The environment; :data:`ALLOW_ORIGIN_VARIABLE` in it adds hosts.
+    address : str
+        The interface listened on; a specific one (not ``0.0.0.0`` or ``::``) is added as
+        ``ADDRESS:PORT``, the address colleagues' pages come from.
 
     Returns
     -------
     list of str
-        ``127.0.0.1:PORT`` and ``localhost:PORT``, then each host of :data:`ALLOW_ORIGIN_VARIABLE`
-        (e.g. ``localhost:8080,devbox:5006``, for a page reached through a tunnel or proxy),
-        lower-cased, once each.
+        ``127.0.0.1:PORT`` and ``localhost:PORT``, the address's, then each host of
+        :data:`ALLOW_ORIGIN_VARIABLE` (e.g. ``localhost:8080,devbox:5006``, for a page reached
+        through a tunnel or proxy), lower-cased, once each.
     """
     local = [f"{LOCALHOST}:{port}", f"localhost:{port}"]
+    if address not in ANY_ADDRESS:
+        local.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
     added = [host.strip().lower() for host in environ.get(ALLOW_ORIGIN_VARIABLE, "").split(",")]
     return list(dict.fromkeys([*local, *(host for host in added if host)]))
 
 
-def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False) -> None:
-    """Serve the explorer at ``http://127.0.0.1:PORT/`` until interrupted.
+def serve(
+    port: int = DEFAULT_PORT,
+    base: str = DEFAULT_BASE,
+    show: bool = False,
+    address: str = LOCALHOST,
+) -> None:
+    """Serve the explorer at ``http://ADDRESS:PORT/`` until interrupted.
 
     Parameters
     ----------
@@ -802,12 +817,16 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
         The shipped scenario each new tab opens on.
     show : bool
         Open the page in the default browser.
+    address : str
+        The interface to listen on: 127.0.0.1 (this machine only) by default; another address
+        serves colleagues on its network, with no login (README, Serving the explorer to
+        colleagues).
     """
     if base not in base_scenarios():
         raise unknown_name("scenario", base, base_scenarios())
     pn.extension(inline=True)
 
-    origins = websocket_origins(port)
+    origins = websocket_origins(port, address=address)
     # Bokeh reads BOKEH_ALLOW_WS_ORIGIN at each connection and lets it replace the list; a value set
     # here comes first, so the list it reads is this one, the variable's hosts included.
     bokeh_settings.allowed_ws_origin.set_value(origins)
@@ -822,7 +841,7 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
         server = pn.serve(
             {"/": page},
             port=port,
-            address=LOCALHOST,
+            address=address,
             websocket_origin=origins,
             unused_session_lifetime_milliseconds=SESSION_LIFETIME,
             check_unused_sessions_milliseconds=SESSION_CHECK,
@@ -834,13 +853,15 @@ def serve(port: int = DEFAULT_PORT, base: str = DEFAULT_BASE, show: bool = False
         )
     except OSError as error:
         raise InputError(
-            f"cannot listen on {LOCALHOST}:{port}: {error.strerror}; choose another --port"
+            f"cannot listen on {address}:{port}: {error.strerror}; choose another --port "
+            "or --address"
         ) from None
     # Panel's own SIGINT handler stops the loop as if the server had finished: put Python's back,
     # so that Ctrl-C ends the command as an interruption (exit 130).
     with contextlib.suppress(ValueError):  # only the main thread can set it
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    print(f"debtloops explorer at http://{LOCALHOST}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    shown = f"[{address}]" if ":" in address else address
+    print(f"debtloops explorer at http://{shown}:{server.port}/ (Ctrl-C to stop)", flush=True)
     server.start()  # its periodic jobs, the clean-up of closed sessions included
     if show:
         server.show("/")
