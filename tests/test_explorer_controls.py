@@ -203,3 +203,19 @@ def test_the_page_says_what_drives_the_run_in_words():
     assert shown.count("<li>") == TOP * (len(PERIOD_BREAKS) + 1)
     named = [name for name, _ in MECHANISMS.values() if f"<b>{name}</b>" in shown]
     assert len(named) >= TOP and "<b>bill rollover</b>" not in shown  # folded, not ranked
+
+
+def test_the_page_attributes_its_settings_and_gives_the_fan_probabilities():
+    pytest.importorskip("panel")
+    from debtloops.app.explorer import ExplorerApp
+    from debtloops.fan import DEFAULT_THRESHOLDS, DEFAULT_YEARS
+
+    app = ExplorerApp("japan_full")
+    app._set("japan_sale_amount", 600.0)
+    app._on_why()
+    shown = app.why_result.object
+    assert "portfolio balance" in shown and "all mechanisms off" in shown
+    for limit in DEFAULT_THRESHOLDS:
+        for year in DEFAULT_YEARS:
+            assert f"debt/GDP above {limit:g}% by {year}" in shown
+    assert "error" not in shown

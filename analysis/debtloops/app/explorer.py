@@ -17,9 +17,11 @@ import html
 import io
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Mapping
 from functools import cache, partial
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -123,6 +125,11 @@ CHART_GRID = {
 }
 #: Below this page width the sidebar stands above the main area, in one column [CSS pixels].
 ONE_COLUMN_BELOW = 768
+#: Shocked runs of the settings and of the baseline in the explorer's fan (``debtloops fan``
+#: takes any number; 500 gives probabilities to about 2 points in a few seconds).
+WHY_FAN_DRAWS = 500
+#: How long the "why and how likely" work waits, so that its "working" note reaches the page [ms].
+WHY_DELAY = 50
 #: How many settings can be pinned beside the current ones, to compare.
 MAX_PINS = 3
 #: The current settings' name in the compare charts and table.
@@ -241,6 +248,47 @@ def dominance_html(periods) -> str:
             f"<ol>{items}</ol></div>"
         )
     return f'<div class="drivers">{"".join(blocks)}</div>'
+
+
+def why_html(shares, fanned, seconds: float) -> str:
+    """Return the attribution's shares and the fan's threshold probabilities as two tables.
+
+    Parameters
+    ----------
+    shares : xarray.Dataset
+        :func:`debtloops.attribution.attribute`'s result.
+    fanned : xarray.Dataset
+        :func:`debtloops.fan.fan`'s result.
+    seconds : float
+        The time both took [s].
+    """
+    from debtloops.attribution import attribution_table
+    from debtloops.fan import CASES, PERCENT
+
+    table = attribution_table(shares)
+    table = table[[c for c in table.columns if not c.startswith("standard error")]]
+    table.index = [str(name).replace("_", " ") for name in table.index]  # words, not ids
+    probability = (
+        PERCENT
+        * fanned["probability_by_year"]
+        .to_dataframe()["probability_by_year"]
+        .unstack("case")[list(CASES)]
+    )
+    probability.index = [f"debt/GDP above {PERCENT * t:g}% by {y}" for t, y in probability.index]
+    probability.columns = ["these settings [%]", "baseline [%]"]
+
+    def shown(frame: pd.DataFrame) -> str:
+        return (
+            '<div class="compare-wrap">'
+            + frame.to_html(classes="compare", float_format=lambda x: f"{x:,.1f}", border=0)
+            + "</div>"
+        )
+
+    return (
+        f"<h4>Attribution: the extra over the baseline, by mechanism</h4>{shown(table)}"
+        f"<h4>How likely: the fan's threshold probabilities</h4>{shown(probability)}"
+        f'<div class="status">{seconds:.1f} s</div>'
+    )
 
 
 def results_frame(outcome) -> pd.DataFrame:
@@ -382,6 +430,9 @@ class ExplorerApp:
         self.compare_charts = pn.Column(styles=CHART_GRID, sizing_mode="stretch_width")
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.dominance = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
+        self.why = pn.widgets.Button(label="attribute and fan these settings")
+        self.why.on_click(self._on_why)
+        self.why_result = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.refresh()
         if problem is not None:
             self._error(problem)
@@ -658,6 +709,35 @@ class ExplorerApp:
             f"(models/README.md), gathered by mechanism: {seconds * MILLISECONDS:.0f} ms</div>"
         )
 
+    def _on_why(self, event=None) -> None:
+        """Attribute the settings and draw their fan, after saying so on the page."""
+        self.why_result.object = (
+            '<div class="status">Working: 4,096 runs of the mechanisms and '
+            f"{2 * WHY_FAN_DRAWS} shocked runs, some seconds...</div>"
+        )
+        document = pn.state.curdoc
+        if document is None or document.session_context is None:
+            self._why()
+        else:
+            document.add_timeout_callback(self._why, WHY_DELAY)
+
+    def _why(self) -> None:
+        """Fill the "why and how likely" section for the current settings (see :func:`why_html`)."""
+        from debtloops.attribution import attribute
+        from debtloops.fan import fan
+
+        started = time.perf_counter()
+        try:
+            with tempfile.TemporaryDirectory(prefix="debtloops-explorer-") as folder:
+                path = Path(folder) / f"{EXPLORER_SCENARIO}.toml"
+                path.write_text(self.session.scenario_toml(), encoding="utf-8")
+                shares = attribute(str(path))
+                fanned = fan(str(path), WHY_FAN_DRAWS)
+        except DebtloopsError as error:
+            self.why_result.object = _error_html(error)
+            return
+        self.why_result.object = why_html(shares, fanned, time.perf_counter() - started)
+
     def close(self) -> None:
         """Let go of what the tab holds beyond its widgets: its runs and its loaded models."""
         self.session = None
@@ -710,6 +790,16 @@ class ExplorerApp:
             pn.pane.Markdown("### What drives it", sizing_mode="stretch_width"),
             self.dominance,
             self.dominance_note,
+            pn.pane.Markdown(
+                "### Why, and how likely\n\nWhich mechanism carries the extra over the baseline "
+                "(`debtloops attribute`: Shapley shares over the mechanism switches), and how "
+                f"likely debt/GDP is to cross 130%, 150% and 200% (`debtloops fan`, "
+                f"{WHY_FAN_DRAWS} draws of historical shocks to growth, inflation, rates and the "
+                "primary balance). Against the baseline at the table's values.",
+                sizing_mode="stretch_width",
+            ),
+            self.why,
+            self.why_result,
             pn.pane.Markdown(
                 f"### Compare\n\nPin up to {MAX_PINS} settings to see them beside the current "
                 "ones, each as its extra over its baseline.",
