@@ -330,6 +330,15 @@ NAMED = (
 )
 
 
+#: True once the band and the words of an update (its generation, the argument) are on the page:
+#: until then they may still push the controls below them down.
+SETTLED = (
+    "(generation) => { const find = " + _FIND.strip() + ";"
+    " return ['#band-time', '#words-time'].every((id) => { const el = find(id);"
+    " return el && el.dataset.generation === generation; }); }"
+)
+
+
 def _unnamed_controls(snapshot: str) -> list[str]:
     """The lines of an ARIA snapshot that show a control without a name (``- slider`` alone)."""
     lines = [line.strip() for line in snapshot.splitlines()]
@@ -376,6 +385,7 @@ def test_the_page_fits_each_width_names_its_controls_and_keeps_its_link(
         page.get_by_text("Fed backstop", exact=True).click()  # the words, not the box
         page.wait_for_function("() => location.search.includes('fed_backstop_switch=1')")
         assert backstop.is_checked()
+        page.wait_for_function(SETTLED, arg="2", timeout=PAGE_TIMEOUT)  # the band and words
         page.get_by_role("button", name="pin these settings").click()
         rows = page.locator("table.compare tbody tr")
         expect(rows).to_have_count(2, timeout=PAGE_TIMEOUT)  # the current settings and the pin

@@ -111,6 +111,14 @@ const visit = (root) => {
 visit(document);
 if (!window.debtloopsA11y) { window.debtloopsA11y = setInterval(() => visit(document), 1000); }
 """.replace("FIGURES", str(controls.SIGNIFICANT))
+#: A slider's value formatter (JavaScript): it also starts :data:`ACCESSIBLE_SLIDERS_JS` the
+#: first time a slider draws its value, should the page's ready event have come before its script.
+SLIDER_FORMAT_JS = (
+    "if (!window.debtloopsA11y) { setTimeout(() => { (function () {"
+    + ACCESSIBLE_SLIDERS_JS
+    + "})(); }, 0); }\n"
+    + SIGNIFICANT_JS
+)
 #: Query keys Bokeh itself adds to a page's address; they are not settings.
 BOKEH_KEY_PREFIX = "bokeh-"
 #: The page's viewport: the device's width at scale 1 (a phone does not draw a desktop page small).
@@ -475,7 +483,7 @@ class ExplorerApp:
     def _slider(self, name: str) -> ReleaseSlider:
         return ReleaseSlider(
             **self._slider_options(name),
-            format=CustomJSTickFormatter(code=SIGNIFICANT_JS),
+            format=CustomJSTickFormatter(code=SLIDER_FORMAT_JS),
             sizing_mode="stretch_width",
             stylesheets=[_WRAP_TITLE],
         )
@@ -683,7 +691,8 @@ class ExplorerApp:
         self.band_runs += 1
         seconds = time.perf_counter() - started
         self.band_note.object = (
-            f'<div class="status" id="band-time" data-band="{self.band_runs}">'
+            f'<div class="status" id="band-time" data-band="{self.band_runs}" '
+            f'data-generation="{generation}">'
             f"Shaded: 5-95% of {BAND_SAMPLES} runs over the uncertain parameters' ranges "
             f"(models/sweeps/core_uncertainty.toml; those moved here are held): "
             f"{seconds * MILLISECONDS:.0f} ms</div>"
@@ -705,7 +714,8 @@ class ExplorerApp:
         seconds = time.perf_counter() - started
         self.dominance.object = dominance_html(periods)
         self.dominance_note.object = (
-            f'<div class="status">Loops That Matter (Simlin) over the inventory\'s named loops '
+            f'<div class="status" id="words-time" data-generation="{generation}">'
+            "Loops That Matter (Simlin) over the inventory's named loops "
             f"(models/README.md), gathered by mechanism: {seconds * MILLISECONDS:.0f} ms</div>"
         )
 
