@@ -36,6 +36,7 @@ Anything else is a bug: it shows a traceback, asks for a report, and exits with 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 import textwrap
@@ -91,6 +92,8 @@ LIST_WIDTH = 100
 LIST_INDENT = 6
 #: The explorer's default TCP port (Bokeh's), and the largest port number.
 EXPLORE_PORT, PORT_MAX = 5006, 65535
+#: The explorer's default interface: this machine only.
+EXPLORE_ADDRESS = "127.0.0.1"
 #: What to install when the web libraries are missing.
 APP_EXTRA = "pip install -e '.[app]' (or make, which installs it)"
 
@@ -152,6 +155,17 @@ def _port(text: str) -> int:
     if not 1 <= port <= PORT_MAX:
         raise argparse.ArgumentTypeError(f"port {port} is outside 1-{PORT_MAX}")
     return port
+
+
+def _address(text: str) -> str:
+    """Check an interface address given on the command line: an IPv4 or IPv6 literal."""
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an IP address; use 127.0.0.1 (this machine only), this machine's "
+            "address on the network, or 0.0.0.0 (every interface)"
+        ) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -493,15 +507,23 @@ def _parser() -> argparse.ArgumentParser:
 
     explore = commands.add_parser(
         "explore",
-        help="serve a live explorer at http://127.0.0.1:PORT/: sliders for the sale, the levers "
-        "and the uncertain parameters, headlines and charts that follow them",
+        help="serve a live explorer at http://127.0.0.1:PORT/ (see --address): sliders for the "
+        "sale, the levers and the uncertain parameters, headlines and charts that follow them",
     )
     explore.add_argument(
         "--port",
         type=_port,
         default=EXPLORE_PORT,
         metavar="N",
-        help=f"TCP port on 127.0.0.1 (default: {EXPLORE_PORT})",
+        help=f"TCP port (default: {EXPLORE_PORT})",
+    )
+    explore.add_argument(
+        "--address",
+        type=_address,
+        default=EXPLORE_ADDRESS,
+        metavar="IP",
+        help=f"the interface to listen on (default: {EXPLORE_ADDRESS}, this machine only); "
+        "another serves colleagues with no login, see the README",
     )
     explore.add_argument(
         "--scenario",
@@ -1034,7 +1056,9 @@ def _web_import(module: str):
 def _explore(args: argparse.Namespace) -> None:
     if args.scenario not in list_scenarios():
         raise unknown_name("scenario", args.scenario, list_scenarios())
-    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show, args.cbo)
+    _web_import("debtloops.app.explorer").serve(
+        args.port, args.scenario, args.show, args.cbo, args.address
+    )
 
 
 def _report(args: argparse.Namespace) -> None:
