@@ -929,8 +929,8 @@ def serve(
         The CBO vintage of every run and of the baseline they are compared with (``--cbo``).
     address : str
         The interface to listen on: 127.0.0.1 (this machine only) by default; another address
-        serves colleagues on its network, with no login (docs/howto/explorer.md, Serving the explorer to
-        colleagues).
+        serves colleagues on its network, with no login (docs/howto/explorer.md, "Serving the
+        explorer to colleagues").
     """
     if base not in base_scenarios():
         raise unknown_name("scenario", base, base_scenarios())
