@@ -86,7 +86,7 @@ def test_bad_input_exits_2_and_writes_nothing(case, tmp_path, capsys):
 def test_a_run_that_goes_negative_exits_3_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     status = cli.main(
-        ["run", "article", "--set", "primary_deficit_share_of_gdp=-0.2", "--out", str(out)]
+        ["run", "article", "--set", "japan_baseline_net_purchases=10000", "--out", str(out)]
     )
     err = capsys.readouterr().err
     assert status == 3

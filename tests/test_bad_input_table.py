@@ -46,7 +46,7 @@ from debtloops.sweeps.store import STORE_NAME
 
 #: A scenario that reaches an impossible state (exit 3) without writing anything: with it, a row
 #: about ``--out`` tells a check made before the run (exit 2) from none, never writing there.
-NEGATIVE = "primary_deficit_share_of_gdp=-0.2"
+NEGATIVE = "japan_baseline_net_purchases=10000"
 #: The cheapest real run: the article's sale to FY2026.
 CHEAP_RUN = ["--final-time", "2026"]
 #: How long a row in a subprocess may take (the scheduler's promise is 15 s, the interpreter's
