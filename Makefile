@@ -15,7 +15,16 @@ LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py 
 	tests/test_simlin.py tests/test_sweep_spec.py tests/test_sweep_analysis.py \
 	tests/test_calibration.py tests/test_cli.py
 
-.PHONY: run test lint bench build clean explore browser lock test-latest test-lowest
+.PHONY: run test test-fast lint bench build clean explore browser lock test-latest test-lowest \
+	mutation
+
+#: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
+WORKERS := auto
+#: The tests make test-fast leaves out (markers in pyproject.toml): what takes minutes, or
+#: a browser, a wheel, a notebook kernel, an MCMC chain or a killed process.
+FAST := not (slow or browser or install or notebook or mcmc or killed)
+#: coverage.py's JSON report of make test, read by tests/coverage_packages.py (git-ignored).
+COVERAGE_JSON := coverage.json
 
 #: A headless Chromium for the browser tests, from the system's packages (Debian/Ubuntu).
 CHROMIUM_PACKAGE := chromium-headless-shell
@@ -24,11 +33,18 @@ CHROMIUM_PACKAGE := chromium-headless-shell
 run: $(INSTALLED)
 	$(BIN)/debtloops run baseline article japan_full --out outputs
 
-## test: lint, then the test suite (our warnings are errors), in .venv as locked; installs the
+## test: lint, then the whole test suite in parallel (our warnings are errors), in .venv as
+## locked, with the coverage of each package and the floor pyproject.toml sets; installs the
 ## browser when root
 test: $(INSTALLED) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term \
+		--cov-report=json:$(COVERAGE_JSON); status=$$?; \
+	$(BIN)/python tests/coverage_packages.py $(COVERAGE_JSON) && exit $$status
+
+## test-fast: the quick tier in parallel: every test but the markers FAST leaves out
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -n $(WORKERS) -m "$(FAST)"
 
 ## lock: re-resolve $(LOCK) to the newest releases within pyproject.toml's ranges; then run
 ## make test and commit the lock with the code it passed with
@@ -52,9 +68,17 @@ test-lowest: $(INSTALLED)
 		-e '.[dev,app]'
 	$(LOWEST)/bin/python -m pytest $(LOWEST_TESTS)
 
+## lint: ruff's checks and format, and mypy's type check of analysis/debtloops (pyproject.toml)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## mutation: mutmut on the pure modules (nightly, not in CI: it runs the tests once per mutant);
+## the score goes in benchmarks/README.md
+mutation: $(INSTALLED)
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
 
 ## bench: time one 30-year run, the sweep path, the explorer's update and the calibration, the fan
 bench: $(INSTALLED)
@@ -93,4 +117,4 @@ $(INSTALLED): pyproject.toml $(LOCK)
 	touch $(INSTALLED)
 
 clean:
-	rm -rf $(VENV) $(LATEST) $(LOWEST) models/.build
+	rm -rf $(VENV) $(LATEST) $(LOWEST) models/.build mutants .coverage $(COVERAGE_JSON)

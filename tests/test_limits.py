@@ -496,6 +496,7 @@ def _listening(address: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_scheduler_killed_mid_sweep_exits_4_with_one_line(tmp_path):
     from debtloops.sweeps import store
 

@@ -297,6 +297,7 @@ def test_a_folder_owned_whole_stays_ours_when_the_output_folder_is_copied(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_run_killed_while_replacing_its_result_keeps_the_old_one(tmp_path):
     out = tmp_path / "out"
     assert cli.main(["run", "article", "--final-time", FINAL, "--out", str(out)]) == 0

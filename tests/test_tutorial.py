@@ -12,6 +12,7 @@ CELL_TIMEOUT = 900
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_the_tutorial_runs_without_errors_or_warnings(tmp_path, monkeypatch):
     # jupyter_core warns about its folder layout unless told which one to use
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
