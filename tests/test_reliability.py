@@ -1,4 +1,4 @@
-"""Reliability and security (issue 9): containment, one writer per folder, no tracebacks for a
+"""Reliability and security: containment, one writer per folder, no tracebacks for a
 user's mistake, validation, sweeps that resume usefully, permissions.
 
 Each numbered failure of the issue has a test here that failed before the fix; the section

@@ -141,6 +141,7 @@ class Model:
         run, reference = self.run(value)
         if self.goal.kind == "debt":
             return fiscal_year_value(run, "debt_held_by_public", "end_to_gdp", int(self.goal.by))
+        assert reference is not None, "a yield goal runs the baseline beside the scenario"
         return float((run["market_yield"] - reference["market_yield"]).max())
 
 
@@ -322,8 +323,8 @@ def make_goal(
     """
     table = load_parameters()
     plan = prepare(scenario)  # an unknown scenario fails here, with the nearest names
-    first = float(plan.values["initial_time"]) + FISCAL_YEAR
-    last = float(plan.values["final_time"])
+    first = float(plan.values["initial_time"]) + FISCAL_YEAR  # type: ignore[arg-type]
+    last = float(plan.values["final_time"])  # type: ignore[arg-type]
     if by is None and debt_to_gdp is not None:
         raise InputError("--debt-to-gdp needs --by YEAR, the fiscal year of the target")
     horizon = float(by) if by is not None else last

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    DataRange1d,
+    FactorRange,
+    HoverTool,
+    Range1d,
+)
+from bokeh.models.annotations import Title
 from bokeh.plotting import figure
 
 from debtloops.figures.dashboard import LARGE_HOLDERS, SELLERS
@@ -98,6 +106,7 @@ def _new_figure(label: Label, x_range=None):
         y_axis_label=label.units,
         **({"x_range": x_range} if x_range is not None else {}),
     )
+    assert isinstance(chart.title, Title)  # figure(title=...) makes one
     chart.title.text_font_size = "11pt"
     return chart
 
@@ -233,7 +242,7 @@ def comparison_figure(
         [run[variable].to_numpy() * shown.scale for run in (*lines.values(), baseline)]
     )
     if limits is not None:  # headroom above the peak; a flat series on an axis from zero
-        chart.y_range = Range1d(*limits)
+        chart.y_range = Range1d(start=limits[0], end=limits[1])
     chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
     legend = chart.legend[0]  # below the chart, off the data
     chart.center = [item for item in chart.center if item is not legend]
@@ -256,7 +265,7 @@ def dominance_figure(years: pd.Series, top: int):
     """
     data = dominance_source_data(years, top)
     chart = figure(
-        y_range=list(data["loop"]),
+        y_range=FactorRange(factors=list(data["loop"])),
         width=2 * CHART_WIDTH,
         height=CHART_HEIGHT,
         tools="hover,reset,save",
@@ -266,7 +275,7 @@ def dominance_figure(years: pd.Series, top: int):
     )
     source = ColumnDataSource(data)
     chart.hbar(y="loop", right="years", height=0.7, source=source, color=CATEGORY_CYCLE[0])
-    chart.x_range.start = 0
+    chart.x_range = DataRange1d(start=0)
     chart.yaxis.major_label_text_font_size = "8pt"
     return chart
 

@@ -24,6 +24,7 @@ from typing import ClassVar
 
 import panel as pn
 from bokeh.models import ColumnDataSource, PrintfTickFormatter
+from bokeh.plotting import figure
 from bokeh.settings import settings as bokeh_settings
 
 from debtloops.app import charts
@@ -191,7 +192,7 @@ class ExplorerApp:
         )
         self.source = ColumnDataSource({})
         self.dominance_note = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
-        self.dominance_chart = None
+        self.dominance_chart: figure | None = None
         self.refresh()
         self.figures = charts.explorer_figures(self.source)
         self._update_dominance(self.generation)
@@ -255,7 +256,7 @@ class ExplorerApp:
         self._schedule_dominance()
 
     def _scenario_text(self) -> str:
-        return self.session.scenario_toml(self.name.value, self.intent.value)
+        return self.session.scenario_toml(self.name.value or "", self.intent.value or "")
 
     def _toml_file(self) -> io.StringIO:
         return io.StringIO(self._scenario_text())
@@ -263,7 +264,7 @@ class ExplorerApp:
     def _on_naming(self, event) -> None:
         """Write the new name or intent into the TOML, and name the file after a valid name."""
         self.toml.value = self._scenario_text()
-        name = self.name.value
+        name = self.name.value or ""
         if NAME_PATTERN.fullmatch(name):
             self.download.filename = f"{name}.toml"
             self.status.object = ""
@@ -323,10 +324,12 @@ class ExplorerApp:
         data = charts.dominance_source_data(years, DOMINANCE_TOP)
         if self.dominance_chart is None:
             self.dominance_chart = charts.dominance_figure(years, DOMINANCE_TOP)
-            self.dominance_source = self.dominance_chart.renderers[0].data_source
+            glyphs = self.dominance_chart.renderers[0]  # the bars' GlyphRenderer
+            self.dominance_source = glyphs.data_source  # type: ignore[union-attr]
         else:
             with pn.io.hold():
-                self.dominance_chart.y_range.factors = list(data["loop"])
+                factors = self.dominance_chart.y_range  # a FactorRange (charts.dominance_figure)
+                factors.factors = list(data["loop"])  # type: ignore[attr-defined]
                 self.dominance_source.data = data
         seconds = time.perf_counter() - started
         self.dominance_note.object = (
@@ -336,8 +339,9 @@ class ExplorerApp:
 
     def close(self) -> None:
         """Let go of what the tab holds beyond its widgets: its runs and its loaded models."""
-        self.session = None
-        self.values = None
+        # released: a closed tab is not used again
+        self.session = None  # type: ignore[assignment]
+        self.values = None  # type: ignore[assignment]
 
     def layout(self) -> pn.viewable.Viewable:
         """Return the page: the controls on the left, the numbers and charts on the right."""

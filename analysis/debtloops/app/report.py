@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 from bokeh.embed import components
 from bokeh.layouts import gridplot
+from bokeh.plotting import figure
 from bokeh.resources import Resources
 
 from debtloops.app import charts
@@ -122,7 +123,7 @@ def _png(data: bytes, alt: str) -> str:
     return f'<img alt="{_escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
-def _drawn(draw: Callable[[Path], None], suffix: str) -> bytes:
+def _drawn(draw: Callable[[Path], object], suffix: str) -> bytes:
     """Return the bytes of a file that ``draw(path)`` writes, using a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="debtloops-report-") as folder:
         path = Path(folder) / f"figure{suffix}"
@@ -264,7 +265,8 @@ def loops_section(runs: Mapping[str, PreparedRun]) -> str:
     }
     for title, dot in diagrams_shown.items():
         svg = _drawn(
-            lambda path, text=dot: diagrams.render(text, path.with_suffix(""), formats=("svg",)),
+            # mypy infers no type for a lambda with a default argument
+            lambda path, text=dot: diagrams.render(text, path.with_suffix(""), formats=("svg",)),  # type: ignore[misc]
             ".svg",
         )
         parts.append(f"<h3>{title}</h3>{_inline_svg(svg.decode('utf-8'))}")
@@ -371,14 +373,14 @@ def build_report(
     runs = {name: execute(run) for name, run in prepared.items()}
     baseline = runs.get(REFERENCE) or execute(reference)
     rows = [headline(name, run, baseline) for name, run in runs.items()]
-    figures = []
+    figures: list[figure] = []
     for variable in charts.REPORT_VARIABLES:
         shared = figures[0].x_range if figures else None
         figures.append(charts.comparison_figure(variable, runs, baseline, shared))
-    script, grid = components(gridplot(figures, ncols=CHART_COLUMNS))
+    script, grid = components(gridplot([*figures], ncols=CHART_COLUMNS))
     dashboards = "".join(
         f"<h3>{_escape(name)}</h3>"
-        + _png(_drawn(lambda path, r=run: plot_dashboard(r, baseline, path), ".png"), name)
+        + _png(_drawn(lambda path, r=run: plot_dashboard(r, baseline, path), ".png"), name)  # type: ignore[misc]
         for name, run in runs.items()
         if name != REFERENCE
     )
