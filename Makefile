@@ -77,8 +77,10 @@ lint: $(INSTALLED)
 ## mutation: mutmut on the pure modules (nightly, not in CI: it runs the tests once per mutant);
 ## the score goes in benchmarks/README.md
 mutation: $(INSTALLED)
-	$(BIN)/mutmut run
-	$(BIN)/mutmut results
+	@if [ -e src ] && [ ! -L src ]; then echo "make mutation links src to analysis: move src/ away"; exit 2; fi
+	rm -rf mutants
+	ln -sfn analysis src
+	$(BIN)/mutmut run; status=$$?; rm -f src; $(BIN)/mutmut results; exit $$status
 
 ## bench: time one 30-year run, the sweep path, the explorer's update and the calibration, the fan
 bench: $(INSTALLED)
