@@ -18,7 +18,16 @@ LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py 
 #: Where make docs writes the documentation site (git-ignored, like all of build/).
 SITE := build/site
 
-.PHONY: run test lint bench build clean explore browser lock test-latest test-lowest docs
+.PHONY: run test test-fast lint bench build clean explore browser lock test-latest test-lowest \
+	mutation docs
+
+#: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
+WORKERS := auto
+#: The tests make test-fast leaves out (markers in pyproject.toml): what takes minutes, or
+#: a browser, a wheel, a notebook kernel, an MCMC chain or a killed process.
+FAST := not (slow or browser or install or notebook or mcmc or killed)
+#: coverage.py's JSON report of make test, read by tests/coverage_packages.py (git-ignored).
+COVERAGE_JSON := coverage.json
 
 #: A headless Chromium for the browser tests, from the system's packages (Debian/Ubuntu).
 CHROMIUM_PACKAGE := chromium-headless-shell
@@ -27,11 +36,18 @@ CHROMIUM_PACKAGE := chromium-headless-shell
 run: $(INSTALLED)
 	$(BIN)/debtloops run baseline article japan_full --out outputs
 
-## test: lint, then the test suite (our warnings are errors), in .venv as locked; installs the
+## test: lint, then the whole test suite in parallel (our warnings are errors), in .venv as
+## locked, with the coverage of each package and the floor pyproject.toml sets; installs the
 ## browser when root
 test: $(INSTALLED) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term \
+		--cov-report=json:$(COVERAGE_JSON); status=$$?; \
+	$(BIN)/python tests/coverage_packages.py $(COVERAGE_JSON) && exit $$status
+
+## test-fast: the quick tier in parallel: every test but the markers FAST leaves out
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -n $(WORKERS) -m "$(FAST)"
 
 ## lock: re-resolve $(LOCK) to the newest releases within pyproject.toml's ranges; then run
 ## make test and commit the lock with the code it passed with
@@ -60,9 +76,19 @@ test-lowest: $(INSTALLED)
 docs: $(INSTALLED)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(SITE)
 
+## lint: ruff's checks and format, and mypy's type check of analysis/debtloops (pyproject.toml)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## mutation: mutmut on the pure modules (nightly, not in CI: it runs the tests once per mutant);
+## the score goes in benchmarks/README.md
+mutation: $(INSTALLED)
+	@if [ -e src ] && [ ! -L src ]; then echo "make mutation links src to analysis: move src/ away"; exit 2; fi
+	rm -rf mutants
+	ln -sfn analysis src
+	$(BIN)/mutmut run; status=$$?; rm -f src; $(BIN)/mutmut results; exit $$status
 
 ## bench: time one 30-year run, the sweep path, the explorer's update and the calibration, the fan
 bench: $(INSTALLED)
@@ -101,4 +127,4 @@ $(INSTALLED): pyproject.toml $(LOCK)
 	touch $(INSTALLED)
 
 clean:
-	rm -rf $(VENV) $(LATEST) $(LOWEST) models/.build
+	rm -rf $(VENV) $(LATEST) $(LOWEST) models/.build mutants .coverage $(COVERAGE_JSON)

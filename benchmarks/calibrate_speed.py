@@ -1,6 +1,6 @@
 """Time the shipped calibration: the point fit, the MCMC run, and the two engines per walker batch.
 
-Run with ``.venv/bin/python benchmarks/calibrate_speed.py``. Goals (issue 12), on a 2-core
+Run with ``.venv/bin/python benchmarks/calibrate_speed.py``. Goals, on a 2-core
 machine: the point fit of ``models/calibrations/history_2000_2019.toml`` in under 1 minute, and its
 MCMC run (the spec's 32 walkers x 3,000 steps, about 100,000 model evaluations) in under 10
 minutes. Other processes may share the CPU: the load average is printed before and after.

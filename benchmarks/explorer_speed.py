@@ -1,6 +1,6 @@
 """Time the explorer's update: from a slider's release to new numbers, and print the figures.
 
-Run with ``make bench`` or ``.venv/bin/python benchmarks/explorer_speed.py``. The goal (issue 11):
+Run with ``make bench`` or ``.venv/bin/python benchmarks/explorer_speed.py``. The goal:
 under 100 ms from slider release to updated numbers on a 2-core machine. Measured here:
 
 - the session's update (validation, the Simlin run, the headline) when the sale moves (one run)

@@ -1,6 +1,6 @@
 """Time ``debtloops fan``: 10,000 shocked draws of ``japan_full`` and its baseline over 30 years.
 
-Run with ``.venv/bin/python benchmarks/fan_speed.py [--draws N]``. The goal (issue 20) is 10,000
+Run with ``.venv/bin/python benchmarks/fan_speed.py [--draws N]``. The goal is 10,000
 draws over 30 years in under 60 s on the 2-core development machine. The ensemble translation for
 the size (draws + 1, the unshocked run) is made and cached before the clock starts; the figure
 covers the draws, the two ensembles (the scenario and its baseline) and the fans.

@@ -1,6 +1,6 @@
 """Time the model: translation, loading, and one 30-year run, and print the figures.
 
-Run with ``make bench`` or ``.venv/bin/python benchmarks/run_speed.py``. The goal (issue 2) is one
+Run with ``make bench`` or ``.venv/bin/python benchmarks/run_speed.py``. The goal is one
 30-year run in under 1 s after translation on a 2-core machine.
 """
 

@@ -13,7 +13,7 @@ Measured in one run on the same machine:
 
 The ensemble translation for the chunk size is made (and cached) before the clock starts.
 
-Goals (issue 10): 100,000 samples at no less than 300 times the plain loop's samples per second
+Goals: 100,000 samples at no less than 300 times the plain loop's samples per second
 with a peak under 1 GB; 1,000,000 samples on a local cluster of 2 workers with under 1.5 GB per
 process, and ``analyze`` on that store under 2 GB; 10,000 samples no slower than 2,500 samples/s.
 

@@ -1,4 +1,4 @@
-"""Calling the command line as a user would, and checking what it left behind (issue 16).
+"""Calling the command line as a user would, and checking what it left behind.
 
 Shared by the fuzz harness (``tests/test_fuzz_cli.py``) and the table of bad inputs
 (``tests/test_bad_input_table.py``). A call runs ``debtloops.cli.main(argv)`` in a scratch working
@@ -41,7 +41,7 @@ CALL_TIMEOUT = 120.0
 #: How long a call in a subprocess may take (the interpreter's start and imports included) [s].
 SUBPROCESS_TIMEOUT = 60.0
 #: The most local Dask worker processes a call may start: a sweep asking for more than its chunks
-#: must be capped (issue 16: ``--workers 100000`` kept starting workers); more would load the
+#: must be capped (``--workers 100000`` once kept starting workers); more would load the
 #: shared machine, so the harness refuses to start them and reports the call as failing.
 MAX_WORKERS = 2
 #: Exit statuses the command line documents, by command: 1 is ``validate``'s failing check, 3 a

@@ -56,6 +56,26 @@ def pytest_configure(config):
     settings.load_profile("fuzz" if config.getoption("--fuzz") else "bounded")
 
 
+def pytest_sessionstart(session):
+    """Translate the .mdl once before pytest-xdist starts its workers (``-n``).
+
+    The translation cache is written atomically, so workers that found it missing would each
+    translate the model at the same time and still agree; building it here first spares that work.
+    """
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from debtloops.model.engine import build
+
+        build()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Give the ``browser`` marker to each test that uses the ``browser`` fixture."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 #: Where the reference value is exactly 0 (e.g. a stock that starts empty), the absolute floor
 #: used instead of a relative tolerance [the series' units].
 ZERO_FLOOR = 1e-12

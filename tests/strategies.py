@@ -1,8 +1,8 @@
-"""Hypothesis strategies for the command-line fuzz harness (issue 16): scenario files, sweep
+"""Hypothesis strategies for the command-line fuzz harness: scenario files, sweep
 specifications, calibration specifications, command lines for every command, and damage to a
 sweep store.
 
-The scenario and sweep generators of ``tests/test_properties.py`` (issue 9) are reused and made
+The scenario and sweep generators of ``tests/test_properties.py`` are reused and made
 hostile: a byte-order mark, control characters, 401-digit and 2**40 numbers, NaN and infinity,
 nesting 3,000 deep, unknown keys, empty files and binary junk. Sizes that would run are kept tiny
 (a handful of samples, steps and draws), and sizes that must be refused are far beyond any limit
@@ -118,7 +118,7 @@ def hostile(documents: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
 
 @st.composite
 def scenario_files(draw) -> bytes:
-    """A scenario file: the issue-9 generator's, a hostile one, or a targeted hostile value."""
+    """A scenario file: test_properties' generator, a hostile one, or a targeted hostile value."""
     kind = draw(st.integers(0, 3))
     if kind == 0:
         return draw(hostile(scenario_documents()))
@@ -148,7 +148,7 @@ _SEED = re.compile(r"^seed = .*$", re.MULTILINE)
 
 @st.composite
 def sweep_files(draw) -> bytes:
-    """A sweep specification: the issue-9 generator's, with hostile sizes, seeds and values."""
+    """A sweep specification: test_properties' generator, with hostile sizes, seeds and values."""
     text = draw(sweep_specs())
     kind = draw(st.integers(0, 5))
     if kind == 1:

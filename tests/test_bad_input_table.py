@@ -1,5 +1,5 @@
-"""The table of bad inputs (issue 16): every case the issue names, and systematic bad values for
-every option of every command and every key of the three file schemas.
+"""The table of bad inputs: every case found by hand or by the fuzz harness, and systematic bad
+values for every option of every command and every key of the three file schemas.
 
 Each row is a :class:`Case`: the command line, the files to lay out in a scratch working folder
 (with the user's own files around it), the exit status expected and a fragment the message must
@@ -65,7 +65,7 @@ class Case:
     argv : tuple of str
         The command line after ``debtloops``; ``{work}`` stands for the working folder.
     status : int or tuple of int
-        The exit status expected (a tuple where the issue allows either).
+        The exit status expected (a tuple where either is right).
     fragment : str
         A regular expression the standard error must match when the status is not 0.
     files : dict
@@ -109,7 +109,7 @@ def _headlines_list(folder: Path, scenarios: tuple[str, ...]) -> None:
     assert not missing, f"headlines.csv lost {missing}:\n{text}"
 
 
-# ---- the issue's cases: users' files deleted -----------------------------------------------------
+# ---- users' files deleted ------------------------------------------------------------------------
 
 ARTICLE = 'base = "article"\n'
 case(
@@ -616,9 +616,9 @@ OPTION_ROWS += [
     ("compare-policies", _COMPARE, "--out", PATHS, "out|path|folder|file|NUL", ()),
 ]
 #: Values of NUMBERS that some options accept: valid input is left out of the table (None), and
-#: where the issue allows either a refusal or a run, both statuses are allowed.
+#: where either a refusal or a run is right, both statuses are allowed.
 ACCEPTED: dict[tuple[str, str], tuple[int, ...] | None] = {
-    ("--workers", "huge"): (0, 2),  # capped at the chunks, like 100000 (issue 16), or refused
+    ("--workers", "huge"): (0, 2),  # capped at the chunks, like 100000, or refused
     ("--workers", "10e12"): (0, 2),
     ("--chunk-size", "huge"): (0, 2),  # one chunk, like a chunk size larger than the sweep
     ("--chunk-size", "10e12"): (0, 2),

@@ -239,6 +239,7 @@ def test_ensemble_engine_agrees_with_simlin(tmp_path):
 
 
 # ---- the likelihood and reproducibility ----------------------------------------------------------
+@pytest.mark.mcmc
 def test_likelihood_is_finite_and_the_fit_reproducible():
     spec = load_spec(SHIPPED, sampler_overrides={"steps": 12, "burn": 2})
     problem = CalibrationProblem(spec)
@@ -404,6 +405,7 @@ def test_point_fit_matches_the_closed_form_of_a_linear_gaussian_problem(tmp_path
     np.testing.assert_allclose(fit.correlation, LINEAR_CORRELATION, atol=1e-6)
 
 
+@pytest.mark.mcmc
 def test_mcmc_matches_the_closed_form_posterior_within_monte_carlo_error(tmp_path):
     """The posterior means and standard deviations of a linear-Gaussian problem are analytic.
 
@@ -440,6 +442,7 @@ def test_mcmc_matches_the_closed_form_posterior_within_monte_carlo_error(tmp_pat
 
 
 # ---- the command ---------------------------------------------------------------------------------
+@pytest.mark.mcmc
 def test_calibrate_command_writes_everything_and_the_scenario_works(tmp_path, capsys):
     spec = small_spec(tmp_path, fit_end=2015, end=2019, walkers=8, steps=30, burn=10)
     out = tmp_path / "out"
@@ -649,6 +652,7 @@ def test_ar1_point_fit_finds_autocorrelated_errors(tmp_path):
     assert abs(found[0.7] - 0.7) < tolerance
 
 
+@pytest.mark.mcmc
 def test_ensemble_engine_runs_the_mcmc_in_batches_of_the_walkers(tmp_path):
     """Batches smaller than the walkers (proposals outside the priors) are padded, not rebuilt."""
     spec = load_spec(

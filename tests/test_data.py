@@ -109,7 +109,7 @@ def test_the_gdp_rate_integrates_to_each_fiscal_years_gdp(make_layer, first, las
     integrals, _ = _fiscal_year_integrals(layer, first, last)
     expected = fiscal_years()[lambda x: (x.index > first) & (x.index <= last)]
     assert list(integrals.index) == list(expected.index)
-    # the issue's bound is 0.2%; the alignment is exact up to rounding
+    # the bound is 0.2%; the alignment is exact up to rounding
     np.testing.assert_allclose(integrals, expected, rtol=1e-9)
 
 
@@ -201,7 +201,7 @@ def test_cbos_long_term_debt_adds_up_from_its_deficits_and_other_financing():
 def test_a_run_adds_up_the_years_gdp_exactly_cbos_and_historys():
     from debtloops.validation.backtest import fiscal_year_gdp, run_backtest
 
-    # The issue's bound is 0.2%. The .mdl compounds growth and averages the rate over each time
+    # The bound is 0.2%. The .mdl compounds growth and averages the rate over each time
     # step exactly, so a run with the feedbacks off adds up the aligned path's fiscal years to
     # rounding: a backtest from FY2000, through FY2021's 10% growth (Euler's left sums fell 0.5%
     # short). The baseline keeps every channel on, and its own small feedbacks on output and

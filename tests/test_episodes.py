@@ -1,4 +1,4 @@
-"""Episodes at monthly resolution (issue 17, item 8): ``debtloops episodes``.
+"""Episodes at monthly resolution: ``debtloops episodes``.
 
 The monthly drivers are checked against the data file read here on its own; the runs are few
 (each episode run takes a fraction of a second).

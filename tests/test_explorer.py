@@ -452,6 +452,7 @@ def test_no_browser_is_a_skip_here_and_a_failure_under_ci(monkeypatch):
         _no_browser("no Chromium")
 
 
+@pytest.mark.killed
 def test_ctrl_c_ends_the_explorer_as_an_interruption():
     server = _start_explorer(_free_port(), subprocess.PIPE)
     server.send_signal(signal.SIGINT)

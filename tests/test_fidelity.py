@@ -186,7 +186,7 @@ def impact():
     return markets.price_impact()
 
 
-# Every channel on, the Fed's rule included (issue 17, item 7).
+# Every channel on, the Fed's rule included.
 def test_a_100bn_sale_in_a_month_peaks_at_40_to_60bp(impact):
     assert 40.0 <= impact["sale_peak"] <= 60.0
 

@@ -1,4 +1,4 @@
-"""The command-line fuzz harness (issue 16, item 5).
+"""The command-line fuzz harness.
 
 For every command, random command lines (mostly good values with a few bad ones), random scenario
 files, sweep specifications and calibration specifications, and damaged sweep stores go through

@@ -180,6 +180,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_the_wheel_runs_from_any_folder(tmp_path):
     _pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"), str(ROOT))
     (wheel,) = (tmp_path / "dist").glob("debtloops-*.whl")
@@ -237,6 +238,7 @@ def test_the_wheel_runs_from_any_folder(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_an_editable_install_reads_the_checkouts_models(tmp_path):
     python = _borrowing_venv(tmp_path / "venv")
     _pip("--python", str(python), "install", "--no-deps", "--quiet", "--editable", str(ROOT))

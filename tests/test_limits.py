@@ -1,4 +1,4 @@
-"""Limits checked before work starts (issue 16, item 3).
+"""Limits checked before work starts.
 
 Every number in an input file or option has a stated limit, named in the message; TOML files are
 read in one place (:func:`debtloops.limits.read_toml`); messages escape control characters; the
@@ -386,7 +386,7 @@ def test_a_scheduler_that_is_not_dask_exits_2_within_15_s(tmp_path, capsys, http
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         with execute._connect(address):
             pass
-    assert time.monotonic() - started < 15  # the issue's bound; the timeouts give 2 x 5 s
+    assert time.monotonic() - started < 15  # the bound; the timeouts give 2 x 5 s
     out = tmp_path / "out"
     line = _refused(capsys, "sweep", _sweep(tmp_path), "--out", out, "--scheduler", address)
     assert f"within {execute.CONNECT_TIMEOUT:g} s" in line and not out.exists()
@@ -496,6 +496,7 @@ def _listening(address: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_scheduler_killed_mid_sweep_exits_4_with_one_line(tmp_path):
     from debtloops.sweeps import store
 

@@ -1,4 +1,4 @@
-"""The market data for issue 17: the monthly file, the fiscal-year debt structure and their sources.
+"""The market data: the monthly file, the fiscal-year debt structure and their sources.
 
 Each data file is long (one row per series and period) with a ``status`` of ``reported``,
 ``derived`` or ``missing``; ``markets_series.csv`` gives every series its units, publisher and

@@ -1,6 +1,6 @@
-"""An output folder is the user's folder: debtloops replaces only what it wrote (issue 16, item 1).
+"""An output folder is the user's folder: debtloops replaces only what it wrote.
 
-Each case of the issue is a test: a user's files where a result would land make the command exit 2
+Each case is a test: a user's files where a result would land make the command exit 2
 before it runs, naming the path, and leave every file as it was. debtloops' own results, recorded
 in the folder's manifest, are still replaced atomically; concurrent writers keep each other's rows
 of ``headlines.csv``; ``--out`` may not be a root or a system folder; ``export`` writes only
@@ -61,7 +61,7 @@ def _user_tree(root: Path, files: dict[str, str], folders: tuple[str, ...] = ())
         (root / name).write_text(text)
 
 
-# ---- the five cases of the issue ---------------------------------------------------------------
+# ---- five cases -------------------------------------------------------------------------------
 
 
 def test_run_into_the_working_folder_keeps_the_users_own_article_folder(
@@ -297,6 +297,7 @@ def test_a_folder_owned_whole_stays_ours_when_the_output_folder_is_copied(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_run_killed_while_replacing_its_result_keeps_the_old_one(tmp_path):
     out = tmp_path / "out"
     assert cli.main(["run", "article", "--final-time", FINAL, "--out", str(out)]) == 0

@@ -1,4 +1,4 @@
-"""Property-based tests (issue 9): random scenario files, ``--set`` strings, sweep specifications
+"""Property-based tests: random scenario files, ``--set`` strings, sweep specifications
 and output paths go through the real parsers and the command-line entry point. Each either runs
 or exits 2 with a message (3 for a run that reaches an impossible state), never with a traceback,
 and nothing is written outside the output folder. Suggested values are always accepted."""

@@ -1,4 +1,4 @@
-"""``debtloops data refresh`` against FRED responses served from files; ``--data DIR`` (issue 18).
+"""``debtloops data refresh`` against FRED responses served from files; ``--data DIR``.
 
 No test here uses the network: the responses are files under ``tests/cassettes/fred/`` in FRED's
 CSV layout (built from the shipped data, with three revisions; see

@@ -1,4 +1,4 @@
-"""Reliability and security (issue 9): containment, one writer per folder, no tracebacks for a
+"""Reliability and security: containment, one writer per folder, no tracebacks for a
 user's mistake, validation, sweeps that resume usefully, permissions.
 
 Each numbered failure of the issue has a test here that failed before the fix; the section
@@ -327,6 +327,7 @@ def test_scratch_left_by_a_killed_writer_is_removed_by_the_next_run(tmp_path, ca
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path):
     out = tmp_path / "out"
     slow_write = (
@@ -605,6 +606,7 @@ def _wait_for_a_chunk(process: subprocess.Popen, out: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
     spec = _spec(tmp_path)
     out = tmp_path / "killed"
@@ -630,6 +632,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_identical_result(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.killed
 def test_a_sweep_interrupted_with_ctrl_c_exits_130_saying_what_was_kept(tmp_path):
     spec = _spec(tmp_path)
     out = tmp_path / "interrupted"

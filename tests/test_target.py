@@ -1,4 +1,4 @@
-"""``debtloops target``: the goal-seek, checked by rerunning its answers (issue 20, item 3).
+"""``debtloops target``: the goal-seek, checked by rerunning its answers.
 
 Each solution read back from ``target.csv`` is run again through the public API and must meet its
 target within the solver's stated tolerance (:data:`debtloops.target.DEBT_TOLERANCE`, 1e-6 of GDP;

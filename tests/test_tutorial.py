@@ -91,6 +91,7 @@ def test_number_comparison_allows_one_unit_of_the_last_digit_only():
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_the_tutorial_runs_and_prints_what_it_stores(tmp_path, monkeypatch):
     # jupyter_core warns about its folder layout unless told which one to use
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")

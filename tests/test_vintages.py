@@ -1,4 +1,4 @@
-"""CBO vintages as data (issue 18, items 1 and 2): choosing one, bringing one's own, the checks.
+"""CBO vintages as data: choosing one, bringing one's own, the checks.
 
 The second vintage here is a test fixture, not CBO's: a copy of the shipped ``2025-01`` under
 another name, with the funds rate and the 10-year yield one point higher in every projected year,

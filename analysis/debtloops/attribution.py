@@ -412,17 +412,17 @@ def attribute(
     n = len(mechanisms)
     exact = n <= EXACT_LIMIT
     orders = None if exact else sample_permutations(n, permutations, seed)
-    masks = list(range(1 << n)) if exact else permutation_masks(orders)
+    masks = list(range(1 << n)) if orders is None else permutation_masks(orders)
     times, ours, theirs = run_coalitions(scenario, baseline, mechanisms, masks)
     scalars, path = coalition_values(times, ours, theirs)
     table_of = np.concatenate([scalars, path], axis=1)
-    if exact:
+    if orders is None:
         shares, errors = shapley_exact(table_of), np.zeros((n, table_of.shape[1]))
     else:
         position = {mask: i for i, mask in enumerate(masks)}
         shares, errors = shapley_sampled(lambda mask: table_of[position[mask]], orders)
     everything = masks.index((1 << n) - 1)
-    method = "exact over every subset" if exact else f"{len(orders)} sampled permutations"
+    method = "exact over every subset" if orders is None else f"{len(orders)} sampled permutations"
     return _to_dataset(
         scenario, mechanisms, times, shares, errors, table_of[0], table_of[everything], method
     )

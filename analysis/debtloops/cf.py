@@ -146,10 +146,10 @@ def cf_dataset(ds: xr.Dataset, history: str) -> xr.Dataset:
 
 def cf_encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
     """Return the encoding CF asks: no ``_FillValue`` on coordinates, dates in :data:`CALENDAR`."""
-    encoding: dict[str, dict[str, object]] = {name: {"_FillValue": None} for name in ds.coords}
+    encoding: dict[str, dict[str, object]] = {str(name): {"_FillValue": None} for name in ds.coords}
     for name, coordinate in ds.coords.items():
         if np.issubdtype(coordinate.dtype, np.datetime64):
-            encoding[name]["calendar"] = CALENDAR
+            encoding[str(name)]["calendar"] = CALENDAR
     return encoding
 
 

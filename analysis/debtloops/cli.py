@@ -44,7 +44,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from debtloops.attribution import DEFAULT_PERMUTATIONS, DEFAULT_SEED, EXACT_LIMIT
 from debtloops.attribution import OUTPUT_NAMES as ATTRIBUTION_NAMES
@@ -79,6 +79,9 @@ from debtloops.outputs import HEADLINE_DECIMALS, HEADLINES_NAME, format_headline
 from debtloops.paths import MODEL_FILE, SCENARIO_DIR, SHORT_HASH, model_hash
 from debtloops.policies import NO_POLICY, SHIPPED_POLICIES
 from debtloops.provenance import package_version
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
@@ -728,7 +731,9 @@ def _prepare_all(
     for scenario in dict.fromkeys(args.scenarios):
         run = prepare(scenario, overrides, args.final_time, table, args.cbo)
         name, path = run.scenario.name, run.scenario.path
-        if name in prepared and prepared[name].scenario.path.resolve() != path.resolve():
+        assert path is not None, "a scenario read from a name or a file has its path"
+        earlier = prepared[name].scenario.path if name in prepared else None
+        if earlier is not None and earlier.resolve() != path.resolve():
             raise InputError(
                 f"scenarios {prepared[name].scenario.path} and {path} would both write to "
                 f"{args.out}/{name}/; rename one of the files"
@@ -772,7 +777,7 @@ def _run(args: argparse.Namespace) -> None:
     check_targets(args.out, [*prepared, HEADLINES_NAME])
     started = time.perf_counter()
     results = {name: execute(run) for name, run in prepared.items()}
-    executed: dict[int, object] = {id(prepared[name]): results[name] for name in results}
+    executed: dict[int, xr.Dataset] = {id(prepared[name]): results[name] for name in results}
     for reference in references.values():
         if id(reference) not in executed:
             executed[id(reference)] = execute(reference)
@@ -1007,8 +1012,10 @@ def _calibrate(args: argparse.Namespace) -> None:
 
     keys = ("walkers", "steps", "burn", "seed", "engine")
     sampler = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
-    keys = ("scenario", "draws")
-    projection = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    projection_keys = ("scenario", "draws")
+    projection = {
+        key: getattr(args, key) for key in projection_keys if getattr(args, key) is not None
+    }
     if args.no_projections:
         projection["scenario"] = None
     skipped = {PROJECTIONS_FILE} if args.no_projections else set()

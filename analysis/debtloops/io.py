@@ -590,7 +590,7 @@ def install_files(folder: Path, scratches: Mapping[str, Path]) -> None:
         _install(folder, scratches, {})
 
 
-def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_file(target: Path, write: Callable[[Path], object]) -> None:
     """Write a file through ``write(temporary_path)`` and rename it to ``target`` when done.
 
     The parent folder is locked while the file is renamed into place, not while it is written;

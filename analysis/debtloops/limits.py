@@ -22,6 +22,7 @@ import math
 import os
 import tomllib
 from pathlib import Path
+from typing import TypeGuard
 
 from debtloops.errors import InputError
 
@@ -85,7 +86,7 @@ def check_memory(needed: float, what: str, advice: str) -> None:
         )
 
 
-def _whole(value: object) -> bool:
+def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -99,7 +100,7 @@ def check_count(value: object, what: str, low: int = 1, high: int = MAX_SAMPLES)
     """
     if not _whole(value):
         raise InputError(f"{what} = {value!r} must be a whole number from {low:,} to {high:,}")
-    number = int(value)  # type: ignore[arg-type]
+    number = int(value)
     if not low <= number <= high:
         nearest = min(max(number, low), high)
         shown = f"{number:,}" if abs(number) <= MAX_INTEGER else "a number that large"

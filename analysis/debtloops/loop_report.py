@@ -24,9 +24,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import numpy as np
 
 from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
@@ -44,7 +43,7 @@ TABLE_NAMES = ("loops.csv", "loops.json", "dominance.nc", "dominance.csv", "pola
 DOMINANCE_CHART = "dominance.png"
 
 
-def _csv_text(rows: list[dict[str, object]]) -> str:
+def _csv_text(rows: Sequence[Mapping[str, object]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -122,7 +121,7 @@ def _measure_and_write(
         for index in range(1, len(members) + 1)
     }
     dominance = loop_dominance(values, labelled)
-    magnitude = np.abs(dominance["score"])
+    magnitude = abs(dominance["score"])
     scored_ids = set(dominance["loop"].values)
     rows = []
     for entry in labelled:

@@ -14,7 +14,6 @@ the explorer shows.
 
 from __future__ import annotations
 
-import importlib
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -122,18 +121,6 @@ def _frame_to_dataset(frame: pd.DataFrame, name: str) -> xr.Dataset:
     return xr.Dataset(variables, coords={"time": time_axis}, attrs={"scenario": name})
 
 
-def _dominance_module():
-    """Return the module with ``loop_dominance`` and ``dominance_table``, wherever it lives now."""
-    for module in ("debtloops.loops.dominance", "debtloops.model.simlin"):
-        try:
-            found = importlib.import_module(module)
-        except ImportError:
-            continue
-        if hasattr(found, "loop_dominance") and hasattr(found, "dominance_table"):
-            return found
-    raise ImportError("no module of debtloops provides loop_dominance and dominance_table")
-
-
 @dataclass(frozen=True)
 class Outcome:
     """One update of the explorer.
@@ -227,7 +214,7 @@ class ExplorerSession:
         if number == self.base_values[name]:
             self.overrides.pop(name, None)
         else:
-            self.overrides[name] = number
+            self.overrides[name] = number  # type: ignore[assignment]  # a control is a constant
 
     def uncertain_overrides(self) -> dict[str, float]:
         """Return the moved values of uncertain parameters, which the reference shares."""
@@ -251,7 +238,7 @@ class ExplorerSession:
 
     def _baseline(self, frozen: tuple[tuple[str, float], ...]) -> xr.Dataset:
         values = validate(self.table, {**self._reference_values, **dict(frozen)})
-        frame = self._reference.run({name: values[name] for name, _ in frozen})
+        frame = self._reference.run({name: values[name] for name, _ in frozen})  # type: ignore[misc]
         check_run(frame)
         return _frame_to_dataset(frame, REFERENCE)
 
@@ -272,7 +259,7 @@ class ExplorerSession:
         """
         started = time.perf_counter()
         values = self.values()
-        frame = self._simulator.run({name: values[name] for name in self.overrides})
+        frame = self._simulator.run({name: values[name] for name in self.overrides})  # type: ignore[misc]
         check_run(frame)
         scenario = _frame_to_dataset(frame, EXPLORER_SCENARIO)
         reference = self._baselines(tuple(sorted(self.uncertain_overrides().items())))
@@ -304,10 +291,10 @@ def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
         The table of ``dominance_table``: ``start``, ``end`` [year], ``loop``, ``name``,
         ``polarity``, ``mean_abs_score`` [1].
     """
+    from debtloops.loops.dominance import dominance_table, loop_dominance
     from debtloops.loops.inventory import read_inventory
 
-    module = _dominance_module()
-    return module.dominance_table(module.loop_dominance(values, read_inventory()))
+    return dominance_table(loop_dominance(values, read_inventory()))
 
 
 def loop_scores(values: Mapping[str, Value]) -> xr.Dataset:

@@ -10,7 +10,7 @@ an output folder, each file atomically under the folder's lock:
     with the table's defaults, with the point fit, and the posterior median with its 5-95% band,
     over the fit period and the held-out years.
 ``fit.png``, ``pairs.png``, ``prior_posterior.png``
-    See :mod:`debtloops.calibration.figures`.
+    See :mod:`debtloops.figures.calibration`.
 ``calibrated.toml``
     A scenario holding the posterior medians of the behavioural parameters on top of the
     baseline: a scenario file beside it can say ``base = "calibrated"``.
@@ -340,9 +340,9 @@ def _dataset(
         },
     )
     dataset["obs_fitted"] = dataset["obs_fitted"].astype(np.int8)
-    for name, variable in dataset.variables.items():
-        if name in LONG_NAMES:
-            variable.attrs["long_name"] = LONG_NAMES[str(name)]
+    for key, variable in dataset.variables.items():
+        if key in LONG_NAMES:
+            variable.attrs["long_name"] = LONG_NAMES[str(key)]
     dataset.attrs.update(
         {
             "title": f"debtloops calibration: {spec.path.name}",
@@ -494,7 +494,7 @@ def write_calibration(result: CalibrationResult, out_dir: Path) -> list[Path]:
             dataset,
             path,
             f"debtloops calibrate wrote {CALIBRATION_FILE}",
-            encoding={name: COMPRESSION for name in dataset.data_vars},
+            encoding={str(name): dict(COMPRESSION) for name in dataset.data_vars},
         ),
         "fit.png": lambda path: figures.plot_fit(dataset, path),
         "pairs.png": lambda path: figures.plot_pairs(dataset, path),
@@ -521,7 +521,7 @@ def format_report(result: CalibrationResult) -> str:
     rows = []
     for i, name in enumerate(fit.names):
         draws = dataset["posterior"].sel(quantity=name).values
-        low, median, high = np.quantile(draws, BAND)
+        low, middle, high = np.quantile(draws, BAND)
         prior_low = float(dataset["prior_low"].sel(parameter=name))
         prior_high = float(dataset["prior_high"].sel(parameter=name))
         rows.append(
@@ -532,7 +532,7 @@ def format_report(result: CalibrationResult) -> str:
                 "least squares": f"{fit.values[i]:.4g} ± {fit.errors[i]:.2g}"
                 + (" (at bound)" if fit.at_bound[i] else ""),
                 "posterior 5%": low,
-                "median": median,
+                "median": middle,
                 "95%": high,
                 "tau": posterior.tau[i],
                 "R-hat": posterior.rhat[i],

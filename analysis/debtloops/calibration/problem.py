@@ -258,7 +258,7 @@ class CalibrationProblem:
             *(f"rho_{series[i].series}" for i in self.ar1_series),
         ]
 
-    def noise(self, log_noise: Sequence[float] = ()) -> np.ndarray:
+    def noise(self, log_noise: Sequence[float] | np.ndarray = ()) -> np.ndarray:
         """Return each series' noise scale, the estimated ones from ``log_noise`` [units]."""
         scales = np.array([item.noise or np.nan for item in self.spec.series], dtype=float)
         scales[self.noise_series] = np.exp(np.asarray(log_noise, dtype=float))

@@ -411,7 +411,7 @@ def overview_graph(
     for loop in principal_loops(loops):
         for source, target, _ in contracted_loop(loop.variables, kept, polarities):
             carried.setdefault((source, target), []).append(loop.id)
-    overview = nx.DiGraph(contracted.edge_subgraph(carried))
+    overview: nx.DiGraph[str] = nx.DiGraph(contracted.edge_subgraph(carried))
     for link, ids in carried.items():
         overview.edges[link]["loops"] = ids
     return overview
@@ -454,7 +454,8 @@ def overview_dot(overview: nx.DiGraph) -> str:
     str
         The diagram in the DOT language.
     """
-    signs = {sign for _, _, found in overview.edges(data="signs") for sign in drawn_signs(found)}
+    edges = overview.edges
+    signs = {sign for edge in edges for sign in drawn_signs(edges[edge]["signs"])}
     text = OVERVIEW_NOTE + (" " + OVERVIEW_DORMANT_NOTE if "0" in signs else "")
     note = "<BR/>".join(_html(line) for line in _wrap(text, OVERVIEW_NOTE_CHARACTERS))
     label = _html_label(
@@ -492,7 +493,8 @@ def _flow_stocks(
     for flow, kind in sorted(graph.nodes(data="kind")):
         if kind != FLOW:
             continue
-        drains, fills = [], []
+        drains: list[str] = []
+        fills: list[str] = []
         for stock in sorted(graph.successors(flow)):
             if graph.nodes[stock].get("kind") != STOCK:
                 continue
@@ -503,7 +505,7 @@ def _flow_stocks(
 
 def _stock_signs(graph: nx.DiGraph) -> dict[tuple[str, str], str]:
     """Measure, in the baseline, the sign of each flow in its stocks' equations."""
-    pipes = nx.DiGraph()
+    pipes: nx.DiGraph[str] = nx.DiGraph()
     for flow, stock in graph.edges:
         if graph.nodes[flow].get("kind") == FLOW and graph.nodes[stock].get("kind") == STOCK:
             pipes.add_node(flow, **graph.nodes[flow])

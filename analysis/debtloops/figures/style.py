@@ -175,9 +175,10 @@ def legend_outside(ax: Axes, **options: object) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
-    figure = ax.get_figure()
-    renderer = figure.canvas.get_renderer()
-    below = (ax.bbox.y0 - ax.get_tightbbox(renderer).y0) / figure.dpi  # [inch]
+    figure = ax.get_figure(root=True)
+    tight = ax.get_tightbbox()  # drawn with the figure's own renderer
+    assert figure is not None and tight is not None, "the axes belong to a drawn figure"
+    below = (ax.bbox.y0 - tight.y0) / figure.dpi  # [inch]
     drop = ScaledTranslation(0.0, -(below + LEGEND_GAP_INCHES), figure.dpi_scale_trans)
     ax.legend(
         handles,

@@ -237,8 +237,8 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     by_key = {loop.key: loop for loop in pinned}
     scored: dict[str, simlin.Loop] = {}
     for found in run.loops:
-        members = [simlin_engine.mdl_name(v) for v in found.variables if v not in synthesised]
-        entry = by_key.get(loop_key(members))
+        path = [simlin_engine.mdl_name(v) for v in found.variables if v not in synthesised]
+        entry = by_key.get(loop_key(path))
         if entry is None or found.behavior_time_series is None:
             continue
         if entry.id not in scored or found.name == entry.id:

@@ -65,7 +65,7 @@ def causal_graph(include_constants: bool = False) -> nx.DiGraph:
         else:
             inputs[name] = {d for d in deps if not d.startswith("_")}
     flows = {d for stock in stocks for d in inputs[stock]} - stocks
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for name, kind in info.kinds.items():
         if name in CONTROLS or name == "time" or name not in inputs:
             continue
@@ -296,7 +296,7 @@ def contract(
     if not nx.is_directed_acyclic_graph(rest):
         cycle = [a for a, _ in nx.find_cycle(rest)]
         raise ValueError(f"a loop avoids every kept variable: {' -> '.join(cycle)}")
-    result = nx.DiGraph()
+    result: nx.DiGraph[str] = nx.DiGraph()
     result.add_nodes_from((name, graph.nodes[name]) for name in kept)
     for source in sorted(kept):
         # (variable, sign of the path so far), over paths whose inner variables are not kept

@@ -587,7 +587,9 @@ def check_projections(found: Vintage, dataset: Dataset) -> None:
             )
         last[key] = row.fiscal_year
     ten_year = ((found.ten_year_publication,), found.start_year, found.ten_year_end)
-    needed = [(name, *ten_year) for name in TEN_YEAR_SERIES]
+    needed: list[tuple[str, tuple[str, ...], int, int]] = [
+        (name, *ten_year) for name in TEN_YEAR_SERIES
+    ]
     needed.append((DEBT_RATIO_SERIES, publications, found.start_year, found.long_term_end))
     long_term = (found.long_term_publication,)
     for name in CONTINUED_SERIES:  # continued past the ten-year window: no gap after it
@@ -706,7 +708,8 @@ def monthly_units(series: str) -> str:
         rows = list(csv.DictReader(handle))
     units = {row.get("series"): row.get("units") for row in rows}
     if series not in units or not units[series]:
-        raise unknown_name(f"series in {MONTHLY_CATALOGUE.name}", series, set(units) - {None})
+        known = {name for name in units if name is not None}
+        raise unknown_name(f"series in {MONTHLY_CATALOGUE.name}", series, known)
     return str(units[series])
 
 

@@ -59,7 +59,7 @@ def _subscript(node: object) -> object:
         return dataclasses.replace(node, arguments=tuple(_subscript(a) for a in node.arguments))
     if isinstance(node, tuple):
         return tuple(_subscript(item) for item in node)
-    if dataclasses.is_dataclass(node):
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
         changes = {
             field.name: _subscript(getattr(node, field.name))
             for field in dataclasses.fields(node)

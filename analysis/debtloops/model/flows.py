@@ -6,7 +6,7 @@ change from one month to the next is three things: the holder's net purchases (i
 transactions*), the change in the price of what it holds (its *valuation change*) and, in the June
 of 2002-2011, the revision to the annual survey benchmark (a *benchmark revision*, neither a flow
 nor a price change). Only the first is a sale or a purchase that the market has to absorb; the
-backtests replay it (issue 17, item 6).
+backtests replay it.
 
 For each holder, month by month [billion USD]::
 

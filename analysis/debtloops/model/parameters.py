@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import cast
 
 from debtloops.errors import InputError, exact, unknown_name
 from debtloops.limits import read_toml
@@ -150,9 +151,9 @@ def _entry(name: str, raw: Mapping[str, object], path: Path) -> Parameter:
     missing = {"value", "units", "range", "kind", "source"} - set(raw)
     if missing:
         raise InputError(f"{where}: missing field(s) {', '.join(sorted(missing))}")
-    low, high = (float(x) for x in raw["range"])  # type: ignore[union-attr]
+    low, high = (float(x) for x in cast("Iterable[float]", raw["range"]))
     bounds = raw.get("valid", (low, high))
-    valid_min, valid_max = (float(x) for x in bounds)  # type: ignore[union-attr]
+    valid_min, valid_max = (float(x) for x in cast("Iterable[float]", bounds))
     param = Parameter(
         name=name,
         value=float(raw["value"]),  # type: ignore[arg-type]
@@ -395,9 +396,9 @@ def _validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str
         elif name == "final_time" and _is_finite_number(value):
             # Its own range is checked after the other controls, so that a final time too close
             # to the start is answered with a value that the controls also accept.
-            values[name] = final_time = float(value)  # type: ignore[arg-type]
+            values[name] = final_time = float(value)
         else:
-            values[name] = param.check(value)  # type: ignore[arg-type]
+            values[name] = param.check(value)
     constants = {k: v for k, v in values.items() if isinstance(v, float)}
     _check_controls(constants)
     if final_time is not None:

@@ -61,6 +61,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -362,7 +363,8 @@ def parse_fred(fred_id: str, body: bytes) -> pd.Series:
             f"'observation_date,{fred_id}' (a renamed column or not FRED's CSV); nothing was "
             "written"
         )
-    dates, values = [], []
+    dates: list[pd.Timestamp] = []
+    values: list[float] = []
     for number, row in enumerate(lines[1:], start=2):
         try:
             if len(row) != 2:
@@ -454,11 +456,15 @@ def _decimals(text: str) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+#: The key of a refreshed value: a fiscal year, or a month's date.
+Key = TypeVar("Key")
+
+
 def _replace(
     rows: list[list[str]],
     name: str,
-    key: Callable[[list[str]], object],
-    values: dict[object, float],
+    key: Callable[[list[str]], Key],
+    values: dict[Key, float],
     change: Change,
     tolerance: Tolerance | None,
     label: str,
@@ -819,7 +825,7 @@ def _fy_source(name: str) -> tuple[str, Tolerance]:
 
 def _derive(result: Refresh) -> None:
     """Recompute the rows derived from refreshed ones by ``history_2000_2025.md``'s formulas."""
-    table = {}
+    table: dict[str, dict[int, float]] = {}
     for row in result.history[1:]:
         table.setdefault(row[0], {})[int(row[1])] = float(row[2])
     deficit, interest = table["total_deficit"], table["net_interest"]

@@ -335,10 +335,10 @@ def parse_assignment(text: str) -> tuple[str, Value]:
         if ":" in raw:
             pairs = []
             for item in raw.split(","):
-                year, colon, value = item.partition(":")
-                if not colon or ":" in value:
+                year, colon, amount = item.partition(":")
+                if not colon or ":" in amount:
                     raise ValueError(item)
-                pairs.append((year.strip(), float(value)))
+                pairs.append((year.strip(), float(amount)))
             try:
                 return name, series_from_pairs(name, pairs)  # type: ignore[return-value]
             except InputError as error:

@@ -27,6 +27,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from simlin import Aux
+
 from debtloops.io import atomic_file
 from debtloops.model.run import prepare
 
@@ -115,9 +117,9 @@ def _diagram(model: ET.Element) -> ET.Element:
     }
     ends: dict[str, dict[str, str]] = {}  # flow -> {"from": stock, "to": stock}
     for stock in variables.findall(_tag("stock")):
-        for kind, end in (("outflow", "from"), ("inflow", "to")):
+        for kind, side in (("outflow", "from"), ("inflow", "to")):
             for ref in stock.findall(_tag(kind)):
-                ends.setdefault(ref.text or "", {})[end] = stock.get("name", "")
+                ends.setdefault(ref.text or "", {})[side] = stock.get("name", "")
     view = ET.Element(_tag("view"), type="stock_flow")
     for name in stocks:
         x, y = place[name]
@@ -137,10 +139,10 @@ def _diagram(model: ET.Element) -> ET.Element:
             if y0 == y1:
                 points = [points[0], (x1 - sign * STOCK_HALF_WIDTH, y1)]
         else:
-            stock = end.get("from") or end["to"]
-            x, y = place[stock]
-            y += PIPE_OFFSET * clouds.get(stock, 0)  # the next pipe of this stock lower down
-            clouds[stock] = clouds.get(stock, 0) + 1
+            attached = end.get("from") or end["to"]
+            x, y = place[attached]
+            y += PIPE_OFFSET * clouds.get(attached, 0)  # the next pipe of this stock lower down
+            clouds[attached] = clouds.get(attached, 0) + 1
             if "from" in end:
                 points = [(x + STOCK_HALF_WIDTH, y), (x + PIPE_LENGTH, y)]
             else:
@@ -231,7 +233,9 @@ def xmile_bytes(
     model, constants = prepared_model(prepare(scenario, final_time=final_time, cbo=cbo).values)
     with model.edit() as (current, patch):
         for name, value in constants.items():
-            patch.upsert(dataclasses.replace(current[name], equation=repr(value)))
+            variable = current[name]
+            assert isinstance(variable, Aux), f"{name}: a constant is an auxiliary in Simlin"
+            patch.upsert(dataclasses.replace(variable, equation=repr(value)))
     if model.project is None:
         raise RuntimeError("Simlin loaded the model without a project")  # not expected
     return portable(model.project.to_xmile())

@@ -470,10 +470,10 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
     samples, seed = raw["samples"], raw["seed"]
     if not _is_integer(samples):
         raise where.error(f"[sampler] samples must be an integer, got {samples!r}")
-    if not _is_integer(seed) or seed < 0:  # type: ignore[operator]
+    if not _is_integer(seed) or seed < 0:
         raise where.error(f"[sampler] seed must be an integer >= 0, got {seed!r}")
     try:
-        if samples > MAX_SAMPLES:  # type: ignore[operator]  # the methods' minimums: below
+        if samples > MAX_SAMPLES:  # the methods' minimums: below
             check_count(samples, "[sampler] samples", high=MAX_SAMPLES)
         check_seed(seed, "[sampler] seed")
     except InputError as error:
@@ -484,7 +484,7 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
             f"[sampler] calc_second_order must be true or false, got {second_order!r}"
         )
     levels = raw.get("levels", DEFAULT_MORRIS_LEVELS)
-    n = int(samples)  # type: ignore[call-overload]
+    n = int(samples)
     if method in ("monte_carlo", "lhs", "posterior") and n < 1:
         raise where.error(f"[sampler] {method} needs samples >= 1, got {n}")
     if method == "grid":
@@ -509,16 +509,16 @@ def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[
     if method == "morris":
         if n < 2:
             raise where.error(f"[sampler] morris needs samples (trajectories) >= 2, got {n}")
-        if not _is_integer(levels) or levels < 2 or levels % 2:  # type: ignore[operator]
+        if not _is_integer(levels) or levels < 2 or levels % 2:
             raise where.error(
                 f"[sampler] morris levels must be an even integer >= 2, got {levels!r}"
             )
     return {
         "method": method,
         "samples": n,
-        "seed": int(seed),  # type: ignore[call-overload]
+        "seed": int(seed),
         "calc_second_order": second_order,
-        "morris_levels": int(levels),  # type: ignore[call-overload]
+        "morris_levels": int(levels),
         "calibration": raw.get("calibration"),
     }
 
@@ -578,7 +578,7 @@ def _lever(name: str, raw: object, param: Parameter, where: _Where) -> tuple[flo
         if not _is_number(item):
             raise where.error(f"lever {name}: {item!r} is not a number")
         try:
-            value = param.check(item)  # type: ignore[arg-type]
+            value = param.check(item)
         except InputError as error:
             raise where.error(f"lever {error}") from None
         if value in values:
@@ -841,7 +841,7 @@ def design(spec: SweepSpec) -> Design:
         uncertainty design, in the sampler's own order, the rows within each block. The same spec
         and seed give the same design bit for bit.
     """
-    if spec.method == "posterior":  # issue 12: draws from a calibration's posterior
+    if spec.method == "posterior":  # draws from a calibration's posterior
         return with_levers(spec, posterior_draws(spec))
     unit = _unit_design(spec)
     marginals = _posterior_marginals(spec)

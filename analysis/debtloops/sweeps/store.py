@@ -73,10 +73,11 @@ CHUNK_SIZE_ATTR = "chunk_size"
 TIME_CHUNK = 16
 #: Text as the store keeps it: numpy's variable-length strings (zarr's ``string`` type).
 TEXT = np.dtypes.StringDType()
-#: zarr options used on every write and read. debtloops reads each array's own metadata, the files
-#: the layout record checks; the consolidated copy in the root's metadata (:func:`create`) is for
-#: other readers (``xr.open_zarr`` without options), and zarr 3 has no standard for it yet.
-_ZARR = {"consolidated": False}
+#: zarr's ``consolidated`` option on every write and read. debtloops reads each array's own
+#: metadata, the files the layout record checks; the consolidated copy in the root's metadata
+#: (:func:`create`) is for other readers (``xr.open_zarr`` without options), and zarr 3 has no
+#: standard for it yet.
+_CONSOLIDATED = False
 #: The warning zarr 3 gives on consolidating metadata, which is not in its format's standard.
 _CONSOLIDATION_WARNING = "Consolidated metadata is currently not part in the Zarr format 3"
 
@@ -170,7 +171,7 @@ def create(
     # Owned whole, since chunks are rewritten in place; the root's metadata, written here once,
     # pins it.
     with atomic_folder(path, keystone=METADATA) as scratch:
-        dataset.to_zarr(scratch, mode="w", compute=False, **_ZARR)
+        dataset.to_zarr(scratch, mode="w", compute=False, consolidated=_CONSOLIDATED)
         files = {
             file.relative_to(scratch).as_posix(): _sha256(file)
             for file in sorted(scratch.rglob("*"))
@@ -220,10 +221,10 @@ def write_chunk(
     region.to_zarr(
         path,
         region={"scenario": slice(None), "sample": slice(start, stop), "time": slice(None)},
-        **_ZARR,
+        consolidated=_CONSOLIDATED,
     )
     path = Path(path)
-    arrays = _open_arrays(path, list(region))
+    arrays = _open_arrays(path, [str(name) for name in region])
     record = {key: _sha256(path / key) for key in _chunk_files(arrays, start)}
     _mark(path, index, True, json.dumps(record))
 
@@ -232,9 +233,9 @@ def _mark(path: Path, index: int, done: bool, record: str) -> None:
     """Write chunk ``index``'s checksum record, then its done flag (each its own zarr file)."""
     where = {"chunk": slice(index, index + 1)}
     checksum = xr.Dataset({CHECKSUM: (("chunk",), np.array([record], dtype=TEXT))})
-    checksum.to_zarr(path, region=where, **_ZARR)
+    checksum.to_zarr(path, region=where, consolidated=_CONSOLIDATED)
     flag = xr.Dataset({DONE: (("chunk",), np.array([done]))})
-    flag.to_zarr(path, region=where, **_ZARR)
+    flag.to_zarr(path, region=where, consolidated=_CONSOLIDATED)
 
 
 def _sha256(file: Path) -> str | None:
@@ -258,7 +259,7 @@ def _chunk_files(arrays: Mapping[str, zarr.Array], start: int) -> list[str]:
     """
     keys = []
     for name, array in arrays.items():
-        dims = array.metadata.dimension_names or ()
+        dims = getattr(array.metadata, "dimension_names", None) or ()  # zarr 3's metadata
         ranges = [
             [start // size] if dim == "sample" else range(-(-extent // size))
             for dim, extent, size in zip(dims, array.shape, array.chunks, strict=True)
@@ -282,7 +283,7 @@ def done_chunks(path: Path) -> np.ndarray:
 def _read(array: zarr.Array, index: int) -> object:
     """Return one element of a one-dimensional array as a Python value, or None if unreadable."""
     try:
-        return array[index].item()
+        return np.asarray(array[index]).item()
     except Exception:  # noqa: BLE001 - any codec's error on a damaged file means unreadable
         return None
 
@@ -342,7 +343,7 @@ def verify(path: Path) -> list[Damage]:
     path = Path(path)
     try:
         attrs = dict(zarr.open_group(path, mode="r").attrs)
-        size = int(attrs[CHUNK_SIZE_ATTR])
+        size = int(attrs[CHUNK_SIZE_ATTR])  # type: ignore[arg-type]  # checked by the except
     except Exception:  # noqa: BLE001 - a missing or damaged group metadata file, of any kind
         return [Damage(range(0), range(0), f"its metadata ({METADATA}) cannot be read", True)]
     try:
@@ -434,7 +435,7 @@ def repair_command(path: Path) -> str:
     spec, size = "SPEC", None
     try:
         attrs = dict(zarr.open_group(path, mode="r").attrs)
-        size = int(attrs[CHUNK_SIZE_ATTR])
+        size = int(attrs[CHUNK_SIZE_ATTR])  # type: ignore[arg-type]  # checked by the except
         recorded = str(attrs[SPEC_PATH_ATTR])
         if recorded.isprintable():  # a one-line message, with no terminal escapes
             spec = shlex.quote(recorded)
@@ -485,7 +486,7 @@ def open_sweep(path: Path, complete: bool = True) -> xr.Dataset:
     if not path.is_dir():
         raise InputError(f"no sweep to analyse: {path} does not exist")
     try:
-        dataset = xr.open_zarr(path, **_ZARR)
+        dataset = xr.open_zarr(path, consolidated=_CONSOLIDATED)
     except (OSError, ValueError, KeyError) as error:
         raise InputError(f"cannot read {path}: {error}") from None
     absent = [name for name in (ERROR, DONE) if name not in dataset.variables]

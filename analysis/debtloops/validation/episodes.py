@@ -71,7 +71,7 @@ UNITS = "basis points"
 TIME_STEP = 1.0 / 64.0
 #: Basis points in a rate of 1/year, and in a percentage point.
 BP_PER_UNIT, BP_PER_PERCENT = 10_000.0, 100.0
-#: How far the model's 10-year change may be from the actual one [basis points] (issue 17).
+#: How far the model's 10-year change may be from the actual one [basis points].
 TOLERANCE_BP = 50.0
 #: Months before the start over which the term premium and the funds rate are averaged [months].
 WINDOW_MONTHS = data.EXPECTATION_WINDOW * data.MONTHS_PER_YEAR

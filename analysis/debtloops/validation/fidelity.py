@@ -5,7 +5,7 @@ the range the literature reports), never from the model's result:
 
 * **CBO**: the baseline against CBO's Long-Term Budget Outlook 2025: debt held by the public
   within 2 points of GDP in every year 2026-2035 and 5 points in 2036-2055; net interest within
-  0.15 points of GDP in every year 2026-2035 (issue 17's tolerance, fixed before the result was
+  0.15 points of GDP in every year 2026-2035 (a tolerance fixed before the result was
   seen), within 0.3 points in 2035 (the older check) and 2055; the average rate on the debt
   within 0.25 points of CBO's in 2026-2035. CBO's ratios are debt at the end of a fiscal year
   over that year's GDP and a fiscal year's interest over the same GDP, the year's GDP being the
@@ -50,7 +50,7 @@ DEBT_TOLERANCE_TO_2035, DEBT_TOLERANCE_AFTER_2035 = 2.0, 5.0
 #: The last year of CBO's ten-year outlook; the long-term outlook's tolerance applies after it.
 CBO_LAST_YEAR = 2035
 INTEREST_TOLERANCE, RATE_TOLERANCE = 0.3, 0.25
-#: Net interest in every year of CBO's ten-year outlook [points of GDP] (issue 17).
+#: Net interest in every year of CBO's ten-year outlook [points of GDP].
 INTEREST_TOLERANCE_TO_2035 = 0.15
 #: CBO's average interest rate on the debt held by the public [percent], where a vintage gives it.
 RATE_SERIES = "average_rate_on_debt_pct"

@@ -1,7 +1,6 @@
 """Checks of the bond market and the Fed: price impact, yield and interest backtests, episodes.
 
-Every tolerance is the reference's, fixed before the model's result was seen (issue 17 of the
-project's design):
+Every tolerance is the reference's, fixed before the model's result was seen:
 
 * **Price impact with every channel on** (the Fed's rule is not held still): $100bn sold by Japan
   within one month lifts the 10-year by 40-60bp at the peak and 10-30bp a year on, and it is still
