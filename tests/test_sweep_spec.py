@@ -414,7 +414,12 @@ def test_empty_uncertainties(tmp_path, table):
 
 
 def test_empty_scenarios(tmp_path, table):
-    bad(tmp_path, table, "scenarios is empty; give at least one", top='scenarios = []\noutcomes = ["debt_to_gdp"]\n')
+    bad(
+        tmp_path,
+        table,
+        "scenarios is empty; give at least one",
+        top='scenarios = []\noutcomes = ["debt_to_gdp"]\n',
+    )
 
 
 def test_scenarios_not_a_list(tmp_path, table):
@@ -633,12 +638,22 @@ def test_too_few_samples(tmp_path, table, method, samples):
 
 
 def test_samples_not_an_integer(tmp_path, table):
-    bad(tmp_path, table, "sampler.samples must be an integer <= 100,000,000, got 10.5", sampler_text=sampler("lhs", 10.5))
+    bad(
+        tmp_path,
+        table,
+        "sampler.samples must be an integer <= 100,000,000, got 10.5",
+        sampler_text=sampler("lhs", 10.5),
+    )
 
 
 @pytest.mark.parametrize("seed", ["-1", "1.5", '"abc"', "true"])
 def test_bad_seed(tmp_path, table, seed):
-    bad(tmp_path, table, "sampler.seed must be an integer from 0 to 4,294,967,295", sampler_text=sampler("lhs", 10, seed=seed))
+    bad(
+        tmp_path,
+        table,
+        "sampler.seed must be an integer from 0 to 4,294,967,295",
+        sampler_text=sampler("lhs", 10, seed=seed),
+    )
 
 
 def test_empty_lever(tmp_path, table):
@@ -674,7 +689,12 @@ def test_lever_value_twice(tmp_path, table):
 
 
 def test_lever_not_a_list(tmp_path, table):
-    bad(tmp_path, table, "fed_backstop_switch must be a list of finite numbers", levers="fed_backstop_switch = 1.0\n")
+    bad(
+        tmp_path,
+        table,
+        "fed_backstop_switch must be a list of finite numbers",
+        levers="fed_backstop_switch = 1.0\n",
+    )
 
 
 @pytest.mark.parametrize("year", ["2025.0", "2020.0", "2025.0625"])
