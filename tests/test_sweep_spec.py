@@ -512,7 +512,7 @@ def test_range_outside_valid_bounds(tmp_path, table, bounds):
     bad(
         tmp_path,
         table,
-        r"bill_share_of_debt: range .* is outside the valid range \[0, 1\]",
+        r"bill_share_of_debt = \S+ dmnl is outside its valid range \[0, 1\]; nearest valid value",
         uncertainties=f"[uncertainties.bill_share_of_debt]\nrange = {bounds}\n",
     )
 
@@ -669,7 +669,7 @@ def test_lever_value_out_of_range(tmp_path, table):
     bad(
         tmp_path,
         table,
-        r"lever fed_backstop_switch = 2 dmnl is outside its valid range \[0, 1\]",
+        r"fed_backstop_switch = 2 dmnl is outside its valid range \[0, 1\]; nearest valid value: 1",
         levers="fed_backstop_switch = [0.0, 2.0]\n",
     )
 

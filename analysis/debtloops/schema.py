@@ -219,10 +219,21 @@ class SweepFile(Strict):
     levers: dict[str, Annotated[list[Number], Field(min_length=1), AfterValidator(_once)]] = {}
 
     @model_validator(mode="after")
-    def _one_role_and_a_small_grid(self) -> SweepFile:
-        for name in self.uncertainties:
+    def _consistent(self) -> SweepFile:
+        for name, uncertainty in self.uncertainties.items():
             if name in self.levers:
                 raise ValueError(f"{name} is given both as an uncertainty and as a lever; pick one")
+            if uncertainty.distribution == "posterior" and self.sampler.calibration is None:
+                raise ValueError(
+                    f'{name}: distribution = "posterior" needs calibration = "DIR" in [sampler] '
+                    "(a `debtloops calibrate` output folder)"
+                )
+        marginal = any(u.distribution == "posterior" for u in self.uncertainties.values())
+        if self.sampler.calibration and not marginal and self.sampler.method != "posterior":
+            raise ValueError(
+                '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
+                'with distribution = "posterior"; remove it or use one of them'
+            )
         levels, factors = self.sampler.samples, len(self.uncertainties)
         if self.sampler.method == "grid" and levels**factors > MAX_GRID_POINTS:
             largest = 2

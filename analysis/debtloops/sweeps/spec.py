@@ -328,20 +328,6 @@ class Design:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def _names(
-    raw: list[str], kind: str, valid: list[str], constants: Iterable[str]
-) -> tuple[str, ...]:
-    for name in raw:
-        if name in set(constants):
-            raise InputError(
-                f"{kind} '{name}' is a constant of the model, not a variable that changes over "
-                f"time; did you mean: {', '.join(closest(name, valid))}?"
-            )
-        if name not in valid:
-            raise unknown_name(kind, name, valid)
-    return tuple(raw)
-
-
 def _final_time(raw: float | None, table: ParameterTable) -> float:
     param = table["final_time"]
     if raw is None:
@@ -358,29 +344,12 @@ def _final_time(raw: float | None, table: ParameterTable) -> float:
 
 
 def _sweepable(name: str, table: ParameterTable, role: str) -> Parameter:
-    if name not in table:
-        raise unknown_name("parameter", name, table)
-    param = table[name]
+    param = table[name]  # an unknown name is refused with the nearest
     if param.kind in UNSWEEPABLE_KINDS:
         raise InputError(
             f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
         )
     return param
-
-
-def _uncertainty(name: str, raw: schema.SweepUncertainty, param: Parameter) -> Uncertainty:
-    low, high = raw.range or (param.low, param.high)
-    if low < param.valid_min or high > param.valid_max:
-        raise InputError(
-            f"{name}: range [{low:g}, {high:g}] {param.units} is outside the valid range "
-            f"[{param.valid_min:g}, {param.valid_max:g}]"
-        )
-    if raw.distribution == "lognormal" and low <= 0:
-        raise InputError(
-            f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
-        )
-    mode = min(max(param.value, low), high)
-    return Uncertainty(name, low, high, raw.distribution, mode)
 
 
 def load_spec(
@@ -439,37 +408,39 @@ def _checked(
     constants: Iterable[str],
 ) -> SweepSpec:
     """Check a sweep file against the table, the scenarios and the outcomes."""
-    scenario_names = _names(raw.scenarios, "scenario", scenarios, ())
-    outcome_names = _names(raw.outcomes, "outcome", outcomes, constants)
+    for kind, names, valid in (
+        ("scenario", raw.scenarios, scenarios),
+        ("outcome", raw.outcomes, outcomes),
+    ):
+        for name in names:
+            if kind == "outcome" and name in set(constants):
+                raise InputError(
+                    f"outcome '{name}' is a constant of the model, not a variable that changes "
+                    f"over time; did you mean: {', '.join(closest(name, valid))}?"
+                )
+            if name not in valid:
+                raise unknown_name(kind, name, valid)
     final_time = _final_time(raw.final_time, table)
-    uncertainties = tuple(
-        _uncertainty(name, u, _sweepable(name, table, "an uncertainty"))
-        for name, u in raw.uncertainties.items()
-    )
-    levers: dict[str, tuple[float, ...]] = {}
-    for name, values in raw.levers.items():
-        param = _sweepable(name, table, "a lever")
-        try:
-            levers[name] = tuple(param.check(value) for value in values)
-        except InputError as error:
-            raise InputError(f"lever {error}") from None
+    uncertainties = []
+    for name, given in raw.uncertainties.items():
+        param = _sweepable(name, table, "an uncertainty")
+        low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
+        if given.distribution == "lognormal" and low <= 0:
+            raise InputError(
+                f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
+            )
+        mode = min(max(param.value, low), high)
+        uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
+    levers = {
+        name: tuple(_sweepable(name, table, "a lever").check(value) for value in values)
+        for name, values in raw.levers.items()
+    }
     sampler, calibration = raw.sampler, raw.sampler.calibration
-    marginal = [u.name for u in uncertainties if u.distribution == "posterior"]
-    if calibration is None and marginal:
-        raise InputError(
-            f'{marginal[0]}: distribution = "posterior" needs calibration = "DIR" in '
-            "[sampler] (a `debtloops calibrate` output folder)"
-        )
-    if calibration is not None and not marginal and sampler.method != "posterior":
-        raise InputError(
-            '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
-            'with distribution = "posterior"; remove it or use one of them'
-        )
     spec = SweepSpec(
         name=path.stem,
         text=text,
-        scenarios=scenario_names,
-        outcomes=outcome_names,
+        scenarios=tuple(raw.scenarios),
+        outcomes=tuple(raw.outcomes),
         final_time=final_time,
         method=sampler.method,
         samples=sampler.samples,
@@ -477,7 +448,7 @@ def _checked(
         calc_second_order=bool(sampler.calc_second_order),
         morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
         calibration=None if calibration is None else _calibration_folder(calibration, path),
-        uncertainties=uncertainties,
+        uncertainties=tuple(uncertainties),
         levers=levers,
     )
     _check_size(spec)
