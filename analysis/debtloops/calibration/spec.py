@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops import schema
-from debtloops.errors import InputError, exact, unknown_name
+from debtloops.errors import InputError, unknown_name
 from debtloops.limits import (
     FLOAT_BYTES,
     MAX_SAMPLES,
@@ -258,19 +258,16 @@ class CalibrationSpec:
         return [prior.name for prior in self.priors]
 
 
-def _year(value: int, what: str) -> int:
-    if not data.FIRST_YEAR <= value <= data.LAST_YEAR:
-        nearest = min(max(value, data.FIRST_YEAR), data.LAST_YEAR)
-        raise InputError(
-            f"{what} = {value} is not a fiscal year of the historical dataset "
-            f"(FY{data.FIRST_YEAR}-FY{data.LAST_YEAR}); nearest valid value: {nearest}"
-        )
-    return value
-
-
 def _period(period: schema.CalibrationPeriod) -> tuple[int, int, int]:
-    start, fit_end = _year(period.start, "period.start"), _year(period.fit_end, "period.fit_end")
-    end = _year(fit_end if period.end is None else period.end, "period.end")
+    start, fit_end = period.start, period.fit_end
+    end = fit_end if period.end is None else period.end
+    for key, year in (("start", start), ("fit_end", fit_end), ("end", end)):
+        if not data.FIRST_YEAR <= year <= data.LAST_YEAR:
+            raise InputError(
+                f"period.{key} = {year} is not a fiscal year of the historical dataset "
+                f"(FY{data.FIRST_YEAR}-FY{data.LAST_YEAR}); nearest valid value: "
+                f"{min(max(year, data.FIRST_YEAR), data.LAST_YEAR)}"
+            )
     if fit_end <= start:
         raise InputError(
             f"period.fit_end = {fit_end} must be after period.start = {start}; "
@@ -285,9 +282,7 @@ def _period(period: schema.CalibrationPeriod) -> tuple[int, int, int]:
 
 
 def _estimable(name: str, table: ParameterTable, role: str) -> None:
-    if name not in table:
-        raise unknown_name(f"parameter in {role}", name, table.keys())
-    if table[name].kind in NOT_ESTIMABLE:
+    if table[name].kind in NOT_ESTIMABLE:  # an unknown name is refused with the nearest
         raise InputError(
             f"{role}: {name} is a {table[name].kind} parameter and cannot be estimated"
         )
@@ -297,14 +292,7 @@ def _prior(name: str, raw: schema.CalibrationPrior, table: ParameterTable) -> Pr
     _estimable(name, table, "[parameters]")
     param, kind = table[name], raw.prior
     default = (param.low, param.high) if kind == "uniform" else (param.valid_min, param.valid_max)
-    low, high = raw.bounds or default
-    for bound in (low, high):
-        if not param.valid_min <= bound <= param.valid_max:
-            nearest = min(max(bound, param.valid_min), param.valid_max)
-            raise InputError(
-                f"the prior of {name} reaches {bound:g} {param.units}, outside its valid range "
-                f"[{param.valid_min:g}, {param.valid_max:g}]; nearest valid value: {exact(nearest)}"
-            )
+    low, high = (param.check(bound) for bound in raw.bounds or default)
     if kind == "uniform":
         return Prior(name, kind, low, high, (low + high) / 2, high - low)
     centre_key, spread_key = ("mean", "sd") if kind == "normal" else ("median", "sigma")
@@ -318,14 +306,10 @@ def _prior(name: str, raw: schema.CalibrationPrior, table: ParameterTable) -> Pr
 
 
 def _series(name: str, raw: schema.CalibrationSeries, known_variables: set[str]) -> FittedSeries:
-    if raw.source == HISTORY:
-        if name not in set(data.history().frame["series"]):
-            raise unknown_name("series", name, set(data.history().frame["series"]))
-        units = data.history().units(name)
-    else:
-        if name not in set(data.markets_monthly().columns):
-            raise unknown_name("monthly series", name, set(data.markets_monthly().columns))
-        units = data.monthly_units(name)
+    history = raw.source == HISTORY
+    known = set(data.history().frame["series"] if history else data.markets_monthly().columns)
+    if name not in known:
+        raise unknown_name("series" if history else "monthly series", name, known)
     for variable in raw.variables:
         if variable not in known_variables:
             raise unknown_name(f"model variable in series.{name}", variable, known_variables)
@@ -336,7 +320,7 @@ def _series(name: str, raw: schema.CalibrationSeries, known_variables: set[str])
         variables=tuple(raw.variables),
         how=raw.how,
         scale=raw.scale,
-        units=units,
+        units=data.history().units(name) if history else data.monthly_units(name),
         noise=None if estimated else float(raw.noise),
         noise_range=tuple(raw.noise_range) if estimated else None,  # type: ignore[arg-type]
         errors=raw.errors,
