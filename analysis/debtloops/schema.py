@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import reprlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
@@ -358,7 +359,7 @@ def _shown(value: object) -> str:
     return shown.repr(value)
 
 
-def load(path: Any, model: type[M], where: str) -> tuple[M, str, bytes]:
+def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
     """Read a TOML input file and check it against ``model``.
 
     Parameters
