@@ -95,8 +95,8 @@ ScenarioName = Annotated[
     str,
     Field(
         pattern=NAME_PATTERN,
-        description="a scenario's name (1 to 64 letters, digits, '_' or '-'), shipped or "
-        "beside this file, without a path or .toml",
+        description="the name of a shipped scenario or a file beside this one, without a path "
+        "or .toml (1 to 64 letters, digits, '_' or '-')",
     ),
 ]
 
