@@ -157,8 +157,8 @@ class ScenarioFile(Strict):
     """A scenario file: overrides that stack on a base scenario."""
 
     base: ScenarioName | None = None
-    data: str | None = Field(None, description="a data layer: cbo or history")
-    cbo: str | None = Field(None, description="a shipped CBO vintage, e.g. 2025-01")
+    data: str | None = Field(default=None, description="a data layer: cbo or history")
+    cbo: str | None = Field(default=None, description="a shipped CBO vintage, e.g. 2025-01")
     constants: dict[str, Number] = Field(default_factory=dict, alias="set")
     series: dict[str, dict[str, Number]] = Field(default_factory=dict)
 
@@ -262,7 +262,7 @@ class CalibrationPeriod(Strict):
 class CalibrationRun(Strict):
     """``[run]``: how the backtest runs."""
 
-    yields: str = Field("endogenous", description="endogenous or historical")
+    yields: str = Field(default="endogenous", description="endogenous or historical")
 
 
 class CalibrationPrior(Strict):
@@ -289,11 +289,11 @@ class CalibrationSeries(Strict):
 
     source: Source = "history"
     variables: Names
-    how: Measure = Field("end", title="measure (how)")
+    how: Measure = Field(default="end", title="measure (how)")
     scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
     noise: Noise
     noise_range: Range | None = None
-    errors: ErrorModel = Field("independent", title="error model (errors)")
+    errors: ErrorModel = Field(default="independent", title="error model (errors)")
 
     @model_validator(mode="after")
     def _noise_scale(self) -> CalibrationSeries:
@@ -445,7 +445,7 @@ def _expects(node: dict) -> str:
     if kind == "array":
         items = _expects(node.get("items", {}))
         return f"a list of {PLURALS.get(items, items)}"
-    text = words.get(kind, "valid")
+    text = words.get(str(kind), "valid")
     low = node.get("minimum", node.get("exclusiveMinimum"))
     high = node.get("maximum")
     if low is not None and high is not None:

@@ -169,13 +169,15 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     return ParameterTable(
         {
             name: Parameter(
-                name,
-                raw.value,
-                raw.units,
-                *raw.range,
-                *(raw.valid or raw.range),
-                raw.kind,
-                raw.source.strip(),
+                name=name,
+                value=raw.value,
+                units=raw.units,
+                low=raw.range[0],
+                high=raw.range[1],
+                valid_min=(raw.valid or raw.range)[0],
+                valid_max=(raw.valid or raw.range)[1],
+                kind=raw.kind,
+                source=raw.source.strip(),
             )
             for name, raw in table.root.items()
         }
