@@ -9,6 +9,9 @@ under 100 ms from slider release to updated numbers on a 2-core machine. Measure
 - the old way, :func:`debtloops.model.run.prepare` and :func:`debtloops.model.simlin.simulate` for
   every update, and the pysd engine, for comparison;
 - loop dominance for the current settings, which follows the numbers;
+- the uncertainty band (issue 19: within 500 ms of a release, the central line under 150 ms):
+  its ensemble in process, and in Chromium the wall time from releasing the sale-size slider to
+  the new peak extra yield (the central line) and to the new band, with the band on and off;
 - with Playwright and a headless Chromium, the wall time in a real browser from releasing the
   sale-size slider to the new peak extra yield on the page (``--no-browser`` skips it).
 """
@@ -22,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from debtloops.app.band import BAND_SAMPLES, uncertainty_band
 from debtloops.app.explorer import ExplorerApp
 from debtloops.app.session import ExplorerSession, loop_dominance_table
 from debtloops.model import engine
@@ -30,6 +34,8 @@ from debtloops.model.run import prepare
 
 REPEATS = 30
 BROWSER_DRAGS = 10
+#: The band's switch, by its accessible name.
+BAND_LABEL = f"Uncertainty band (5-95% of {BAND_SAMPLES} runs)"
 #: The sale sizes cycled through [billion USD] and the uncertain values [1/year] (within range).
 SALES = (400.0, 600.0, 800.0, 1000.0)
 PORTFOLIO_BALANCE = (0.35, 0.4, 0.5, 0.55)
@@ -37,6 +43,21 @@ MILLISECONDS = 1000.0
 #: Where the sale-size handle is dropped on its track [share of its width], in turn.
 DROPS = (0.3, 0.5, 0.7, 0.45, 0.6)
 PEAK = '[data-column="peak extra yield [bp]"]'
+#: The ``data-band`` count of the band's note (the bands drawn), or ``old`` before the first.
+_BAND_COUNT = """
+(old) => {
+  const find = (root) => {
+    const hit = root.querySelector('#band-time');
+    if (hit) return hit;
+    for (const element of root.querySelectorAll('*')) {
+      if (element.shadowRoot) { const found = find(element.shadowRoot); if (found) return found; }
+    }
+    return null;
+  };
+  const element = find(document);
+  return element ? element.dataset.band : old;
+}
+"""
 _CHANGED = """
 ([selector, old]) => {
   const find = (root) => {
@@ -99,6 +120,10 @@ def _in_process() -> None:
         _times(lambda i: engine.simulate(prepare("japan_full", session.overrides).values), 10),
     )
     _row(
+        "uncertainty band: its pysd ensemble around the settings",
+        _times(lambda i: uncertainty_band(values), 10),
+    )
+    _row(
         "loop dominance for the settings (150 named loops)",
         _times(lambda i: loop_dominance_table(values), 10),
     )
@@ -131,10 +156,15 @@ def _browser() -> None:
             page.goto(f"http://127.0.0.1:{port}/")
             peak = page.locator(PEAK)
             peak.wait_for(timeout=90_000)
-            walls = []
-            for drag in range(BROWSER_DRAGS + 1):
-                page.wait_for_timeout(500)  # let the loop dominance of the last drag finish
+            walls, bands, without = [], [], []
+            band_box = page.get_by_role("checkbox", name=BAND_LABEL)
+            for drag in range(2 * (BROWSER_DRAGS + 1)):
+                with_band = drag <= BROWSER_DRAGS
+                if drag == BROWSER_DRAGS + 1:
+                    band_box.uncheck()
+                page.wait_for_timeout(1500)  # let the band and loop dominance of the last finish
                 before = peak.inner_text()
+                band_before = page.evaluate(_BAND_COUNT, None)
                 track = page.locator(".noUi-target").first.bounding_box()
                 handle = page.locator(".noUi-handle").first.bounding_box()
                 y = handle["y"] + handle["height"] / 2
@@ -145,10 +175,23 @@ def _browser() -> None:
                 started = time.perf_counter()
                 page.mouse.up()
                 page.wait_for_function(_CHANGED, arg=[PEAK, before], polling="raf")
-                if drag:  # the first drag warms the page up
-                    walls.append(time.perf_counter() - started)
+                central = time.perf_counter() - started
+                if with_band:
+                    page.wait_for_function(
+                        f"(old) => ({_BAND_COUNT})(old) !== old", arg=band_before, polling="raf"
+                    )
+                    banded = time.perf_counter() - started
+                if drag in (0, BROWSER_DRAGS + 1):  # the first drag of each kind warms up
+                    continue
+                if with_band:
+                    walls.append(central)
+                    bands.append(banded)
+                else:
+                    without.append(central)
             browser.close()
-        _row("browser: slider release to new peak extra yield (wall time)", walls)
+        _row("browser, band on: release to new peak extra yield (wall time)", walls)
+        _row("browser, band on: release to new 5-95% band (wall time)", bands)
+        _row("browser, band off: release to new peak extra yield (wall time)", without)
     finally:
         server.terminate()
         server.wait(timeout=30)

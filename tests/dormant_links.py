@@ -17,6 +17,7 @@ DORMANT_IN_SCENARIOS = {
     ("other foreign holdings", "other foreign sales"),
     ("domestic private holdings", "fed net purchases"),
     ("domestic private holdings", "other foreign purchases"),
+    ("domestic private holdings", "net borrowing"),
 }
 # Runs that activate them, each with the links it is used for: the target bill share moves, and
 # other foreign demand is negative enough for other foreign holders to sell, and sell out; the Fed
@@ -44,6 +45,11 @@ ACTIVATING_RUNS = [
         "baseline",
         {"private_sale_time": 10.0, "other_foreign_purchase_share": 0.1},
         {("domestic private holdings", "other foreign purchases")},
+    ),
+    (
+        "baseline",
+        {"primary_deficit_share_of_gdp": -0.2},
+        {("domestic private holdings", "net borrowing")},
     ),
 ]
 

@@ -401,6 +401,9 @@ for port in ("0", "-1", "65536", "70000", "x", "", "5006.5", HUGE_INT):
 for name in ("nope", "", "../x", "x" * 300, "\x1b[31mred"):
     label = re.sub(r"\W", "_", name[:12]) or "empty"
     case(f"explore/scenario-{label}", ("explore", "--scenario", name), 2, "scenario")
+for address in ("localhost", "256.1.1.1", "", "1.2.3", "::g"):
+    label = re.sub(r"\W", "_", address) or "empty"
+    case(f"explore/address-{label}", ("explore", "--address", address), 2, "IP address")
 
 # ---- terminal escapes and the byte-order mark ----------------------------------------------------
 

@@ -317,6 +317,90 @@ def test_dragging_the_sale_gives_the_peak_of_debtloops_run(
     assert shown == f"{printed.loc['explorer', PEAK]:,.{HEADLINE_DECIMALS}f}"
 
 
+#: The widths the page is checked at: a phone, a laptop, a desktop [CSS pixels], with heights.
+SCREENS = ((390, 844), (1366, 768), (1920, 1080))
+#: The roles of the page's controls, each of which must have an accessible name.
+CONTROL_ROLES = ("slider", "checkbox", "combobox", "textbox", "button", "radio")
+#: A link's setting that the page must honour.
+LINKED_AMOUNT = 300
+#: True once the page's script has named the sliders (it runs when the document is ready).
+NAMED = (
+    "() => { const find = " + _FIND.strip() + "; const handle = find('.noUi-handle');"
+    " return handle && handle.getAttribute('aria-label'); }"
+)
+
+
+#: True once the band and the words of an update (its generation, the argument) are on the page:
+#: until then they may still push the controls below them down.
+SETTLED = (
+    "(generation) => { const find = " + _FIND.strip() + ";"
+    " return ['#band-time', '#words-time'].every((id) => { const el = find(id);"
+    " return el && el.dataset.generation === generation; }); }"
+)
+
+
+def _unnamed_controls(snapshot: str) -> list[str]:
+    """The lines of an ARIA snapshot that show a control without a name (``- slider`` alone)."""
+    lines = [line.strip() for line in snapshot.splitlines()]
+    return [
+        line
+        for line in lines
+        if any(line.rstrip(":") == f"- {role}" for role in CONTROL_ROLES)
+        or any(line.startswith(f"- {role} [") for role in CONTROL_ROLES)
+    ]
+
+
+@pytest.mark.slow
+def test_the_page_fits_each_width_names_its_controls_and_keeps_its_link(
+    browser, explorer_url, artefact
+):
+    from playwright.sync_api import expect
+
+    for width, height in SCREENS:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        problems = []
+        page.on("pageerror", lambda error, problems=problems: problems.append(str(error)))
+        page.goto(f"{explorer_url}?japan_sale_amount={LINKED_AMOUNT}&flow_effect_sensitivity=7e-5")
+        page.locator(f'[data-column="{PEAK}"]').wait_for(timeout=PAGE_TIMEOUT)
+        page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+        page.wait_for_function(NAMED, timeout=PAGE_TIMEOUT)
+        page.screenshot(path=artefact(f"explorer-{width}.png"), full_page=True)
+        overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], (width, overflow)
+        assert problems == []
+        if width != SCREENS[1][0]:
+            page.close()
+            continue
+        assert _unnamed_controls(page.locator("body").aria_snapshot()) == []
+        amount = page.get_by_role("slider", name="Size of the sale ($ billion)")
+        assert amount.get_attribute("aria-valuetext") == str(LINKED_AMOUNT)
+        flow = page.get_by_role(
+            "slider", name="Flow effect of selling (yield per $ billion sold a year)"
+        )
+        assert flow.get_attribute("aria-valuetext") == "0.00007"
+        text = page.locator("textarea").input_value()
+        assert tomllib.loads(text)["set"] == {"japan_sale_amount": LINKED_AMOUNT}
+        backstop = page.get_by_role("checkbox", name="Fed backstop")
+        assert not backstop.is_checked()
+        page.get_by_text("Fed backstop", exact=True).click()  # the words, not the box
+        page.wait_for_function("() => location.search.includes('fed_backstop_switch=1')")
+        assert backstop.is_checked()
+        page.wait_for_function(SETTLED, arg="2", timeout=PAGE_TIMEOUT)  # the band and words
+        page.get_by_role("button", name="pin these settings").click()
+        rows = page.locator("table.compare tbody tr")
+        expect(rows).to_have_count(2, timeout=PAGE_TIMEOUT)  # the current settings and the pin
+        link = page.url
+        page.close()
+        again = browser.new_page(viewport={"width": width, "height": height})
+        again.goto(link)
+        again.locator(f'[data-column="{PEAK}"]').wait_for(timeout=PAGE_TIMEOUT)
+        again.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
+        reopened = tomllib.loads(again.locator("textarea").input_value())["set"]
+        assert reopened == {"japan_sale_amount": LINKED_AMOUNT, "fed_backstop_switch": 1.0}
+        assert again.get_by_role("checkbox", name="Fed backstop").is_checked()
+        again.close()
+
+
 def test_loaded_simulator_runs_like_a_fresh_simulation():
     from debtloops.model import simlin as simlin_engine
 
@@ -533,14 +617,42 @@ def test_the_origin_variable_adds_to_the_local_origins():
     assert websocket_origins(5006, extended) == [*local, "devbox:8080", "proxy.example:443"]
 
 
-def _handshake_status(port: int, origin: str) -> int:
+def test_a_given_address_is_an_origin_and_any_address_adds_none():
+    from debtloops.app.explorer import websocket_origins
+
+    local = ["127.0.0.1:5006", "localhost:5006"]
+    assert websocket_origins(5006, {}, "192.168.1.5") == [*local, "192.168.1.5:5006"]
+    assert websocket_origins(5006, {}, "fe80::1") == [*local, "[fe80::1]:5006"]
+    assert websocket_origins(5006, {}, "0.0.0.0") == local
+
+
+def test_the_explorer_listens_on_the_address_given():
+    port, address = _free_port(), "127.0.0.2"  # another loopback address: nothing leaves
+    server = subprocess.Popen(
+        [sys.executable, "-m", "debtloops.cli", "explore", "--port", str(port)]
+        + ["--address", address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert f"http://{address}:{port}/" in server.stdout.readline()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        assert _handshake_status(port, f"http://{address}:{port}", host=address) == 101
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def _handshake_status(port: int, origin: str, host: str = "127.0.0.1") -> int:
     """Open the explorer's websocket from a page of ``origin`` and return the HTTP status."""
     request = (
-        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+    with socket.create_connection((host, port), timeout=60) as connection:
         connection.sendall(request.encode("ascii"))
         status_line = connection.makefile("rb").readline().decode("ascii")
     return int(status_line.split()[1])

@@ -193,6 +193,7 @@ def test_the_wheel_runs_from_any_folder(tmp_path):
     ):
         assert f"debtloops/models/{shipped}" in names, shipped
     assert not [name for name in names if "/.build/" in name]
+    assert "debtloops/app/templates/report.html.j2" in names  # the report's template
 
     python = _borrowing_venv(tmp_path / "venv")
     _pip("--python", str(python), "install", "--no-deps", "--quiet", str(wheel))

@@ -180,12 +180,33 @@ def test_without_market_feedbacks_the_baseline_is_near_cbo():
 
 
 def test_a_negative_stock_stops_the_run_with_its_name_and_time():
-    # A primary surplus of 20% of GDP, far outside the table's range, retires the debt that
-    # domestic private investors hold within a few years.
+    # Japan buying $10T a year (its planned purchases at their valid maximum) from domestic
+    # private investors, who hold about $17T, empties their holdings within two years
     with pytest.raises(
         SimulationError, match=r"domestic_private_holdings went negative .* at time 202\d"
     ):
-        run_scenario("baseline", overrides={"primary_deficit_share_of_gdp": -0.2})
+        run_scenario("baseline", overrides={"japan_baseline_net_purchases": 10000.0})
+
+
+def test_a_surplus_retires_only_what_private_investors_hold():
+    # a primary surplus of 20% of GDP, far outside the table's range: the debt falls until private
+    # investors hold none, and the rest of the surplus stays with the Treasury as cash
+    base = run("baseline")
+    ds = run("baseline", primary_deficit_share_of_gdp=-0.2)
+    private = ds["domestic_private_holdings"]
+    assert float(private.isel(time=-1)) < 0.1 * float(private.isel(time=0))
+    for stock in NON_NEGATIVE_STOCKS:
+        assert float(ds[stock].min()) >= 0.0, stock
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9)
+    # the holders on a fixed plan keep theirs: the surplus shrinks auctions and buys back from
+    # private investors (other foreign buying follows yields, so it is not compared)
+    for holder in ("japan_holdings", "china_holdings", "fed_holdings"):
+        np.testing.assert_allclose(ds[holder], base[holder], rtol=1e-12)
+    # while private holdings last, the debt falls by the whole surplus
+    early = ds.sel(time=slice(2025.0, 2027.0))
+    assert float(early["domestic_private_holdings"].min()) > 0.0
+    assert float(early["net_borrowing"].max()) < 0.0
 
 
 def test_the_feds_run_off_stops_at_zero():

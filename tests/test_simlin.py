@@ -95,14 +95,14 @@ def test_simlin_finds_no_unit_problem_in_the_model():
 def test_the_unit_check_reports_a_broken_copy(tmp_path):
     text = MODEL_FILE.read_text(encoding="utf-8")
     broken = text.replace(
-        "net borrowing=\n\tdeficit + other means of financing\n\t~\tbillion_USD/year\n",
-        "net borrowing=\n\tdeficit + other means of financing\n\t~\tbillion_USD\n",
+        "\tother means of financing share of GDP * baseline nominal GDP\n\t~\tbillion_USD/year\n",
+        "\tother means of financing share of GDP * baseline nominal GDP\n\t~\tbillion_USD\n",
     )
     assert broken != text
     copy = tmp_path / MODEL_FILE.name
     copy.write_text(broken, encoding="utf-8")
     issues = unit_issues(copy)
-    assert any(issue.startswith("net_borrowing:") for issue in issues)
+    assert any(issue.startswith("other_means_of_financing:") for issue in issues)
 
 
 @pytest.fixture(scope="module")

@@ -360,18 +360,20 @@ def coalition_values(
 
 
 def attribute(
-    name: str,
+    name: str | PreparedRun,
     mechanism_names: Sequence[str] | None = None,
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     cbo: str | Path | None = None,
+    baseline: PreparedRun | None = None,
 ) -> xr.Dataset:
     """Attribute a scenario's extras over the baseline to the mechanisms.
 
     Parameters
     ----------
-    name : str
-        The scenario, a shipped name or a ``.toml`` path.
+    name : str or PreparedRun
+        The scenario, a shipped name or a ``.toml`` path, or one already prepared (with
+        ``--set`` and ``--final-time`` applied, as ``debtloops report`` has it).
     mechanism_names : sequence of str, optional
         The mechanisms to attribute; every one of the table by default. The others stay as the
         scenario has them.
@@ -382,6 +384,9 @@ def attribute(
     cbo : str or Path, optional
         The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
         The baseline is on the same vintage.
+    baseline : PreparedRun, optional
+        The reference it is compared with; by default
+        :func:`debtloops.model.run.reference_for` the scenario.
 
     Returns
     -------
@@ -398,8 +403,9 @@ def attribute(
     permutations = check_count(permutations, "--permutations", low=MIN_ENSEMBLE)
     seed = check_seed(seed, "--seed")
     table = load_parameters()
-    scenario = prepare(name, table=table, cbo=cbo)
-    baseline = reference_for(scenario, table=table)  # the reference of `debtloops run` too
+    scenario = name if isinstance(name, PreparedRun) else prepare(name, table=table, cbo=cbo)
+    if baseline is None:
+        baseline = reference_for(scenario, table=table)  # the reference of `debtloops run` too
     mechanisms = select(load_mechanisms(table=table), mechanism_names)
     if not mechanisms:
         raise InputError("no mechanism to attribute; name at least one with --mechanisms")

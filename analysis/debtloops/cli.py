@@ -36,6 +36,7 @@ Anything else is a bug: it shows a traceback, asks for a report, and exits with 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 import textwrap
@@ -57,6 +58,9 @@ from debtloops.errors import (
 from debtloops.fan import DEFAULT_SEED as FAN_SEED
 from debtloops.fan import DEFAULT_THRESHOLDS as FAN_THRESHOLDS
 from debtloops.fan import DEFAULT_YEARS as FAN_YEARS
+from debtloops.fan import MAX_DRAWS as FAN_MAX_DRAWS
+from debtloops.fan import MIN_DRAWS as FAN_MIN_DRAWS
+from debtloops.fan import REPORT_DRAWS as REPORT_FAN_DRAWS
 from debtloops.io import (
     LOCK_TIMEOUT,
     check_export_file,
@@ -65,6 +69,7 @@ from debtloops.io import (
     output_lock,
     set_command,
 )
+from debtloops.limits import check_count
 from debtloops.model import engine
 from debtloops.model.data import DEFAULT_VINTAGE, Vintage, list_vintages, vintage
 from debtloops.model.parameters import Value, load_parameters
@@ -87,6 +92,8 @@ LIST_WIDTH = 100
 LIST_INDENT = 6
 #: The explorer's default TCP port (Bokeh's), and the largest port number.
 EXPLORE_PORT, PORT_MAX = 5006, 65535
+#: The explorer's default interface: this machine only.
+EXPLORE_ADDRESS = "127.0.0.1"
 #: What to install when the web libraries are missing.
 APP_EXTRA = "pip install -e '.[app]' (or make, which installs it)"
 
@@ -148,6 +155,17 @@ def _port(text: str) -> int:
     if not 1 <= port <= PORT_MAX:
         raise argparse.ArgumentTypeError(f"port {port} is outside 1-{PORT_MAX}")
     return port
+
+
+def _address(text: str) -> str:
+    """Check an interface address given on the command line: an IPv4 or IPv6 literal."""
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an IP address; use 127.0.0.1 (this machine only), this machine's "
+            "address on the network, or 0.0.0.0 (every interface)"
+        ) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -493,15 +511,23 @@ def _parser() -> argparse.ArgumentParser:
 
     explore = commands.add_parser(
         "explore",
-        help="serve a live explorer at http://127.0.0.1:PORT/: sliders for the sale, the levers "
-        "and the uncertain parameters, headlines and charts that follow them",
+        help="serve a live explorer at http://127.0.0.1:PORT/ (see --address): sliders for the "
+        "sale, the levers and the uncertain parameters, headlines and charts that follow them",
     )
     explore.add_argument(
         "--port",
         type=_port,
         default=EXPLORE_PORT,
         metavar="N",
-        help=f"TCP port on 127.0.0.1 (default: {EXPLORE_PORT})",
+        help=f"TCP port (default: {EXPLORE_PORT})",
+    )
+    explore.add_argument(
+        "--address",
+        type=_address,
+        default=EXPLORE_ADDRESS,
+        metavar="IP",
+        help=f"the interface to listen on (default: {EXPLORE_ADDRESS}, this machine only); "
+        "another serves colleagues with no login, see the README",
     )
     explore.add_argument(
         "--scenario",
@@ -542,6 +568,18 @@ def _parser() -> argparse.ArgumentParser:
         help="override a parameter in every scenario, the baseline reference too (as in run)",
     )
     _cbo_option(report)
+    report.add_argument(
+        "--fan-draws",
+        type=int,
+        default=REPORT_FAN_DRAWS,
+        metavar="N",
+        help=f"draws of each scenario's fan chart (default: {REPORT_FAN_DRAWS}; 0 leaves it out)",
+    )
+    report.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="leave out the attribution of each scenario's change to the mechanisms",
+    )
     report.add_argument(
         "--out",
         type=_path,
@@ -1014,7 +1052,7 @@ def _web_import(module: str):
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name and error.name.split(".")[0] in ("panel", "bokeh"):
+        if error.name and error.name.split(".")[0] in ("panel", "bokeh", "jinja2", "markupsafe"):
             raise InputError(f"this command needs {error.name}: {APP_EXTRA}") from None
         raise
 
@@ -1022,7 +1060,9 @@ def _web_import(module: str):
 def _explore(args: argparse.Namespace) -> None:
     if args.scenario not in list_scenarios():
         raise unknown_name("scenario", args.scenario, list_scenarios())
-    _web_import("debtloops.app.explorer").serve(args.port, args.scenario, args.show, args.cbo)
+    _web_import("debtloops.app.explorer").serve(
+        args.port, args.scenario, args.show, args.cbo, args.address
+    )
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -1034,9 +1074,13 @@ def _report(args: argparse.Namespace) -> None:
             "vintage, start year and last year; write a report for each"
         )
     reference = next(iter(references.values()))
+    if args.fan_draws:
+        check_count(args.fan_draws, "--fan-draws", FAN_MIN_DRAWS, FAN_MAX_DRAWS)
     check_targets(args.out, [report.REPORT_NAME])
     started = time.perf_counter()
-    path = report.write_report(args.out, prepared, reference, args.sweep)
+    path = report.write_report(
+        args.out, prepared, reference, args.sweep, not args.no_attribution, args.fan_draws
+    )
     print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
 
 

@@ -83,6 +83,9 @@ PERCENT = 100.0
 DEFAULT_THRESHOLDS = (130.0, 150.0, 200.0)
 DEFAULT_YEARS = (2035, 2040, 2055)
 DEFAULT_SEED = 20
+#: Draws of each scenario's fan in ``debtloops report`` [runs]: each threshold probability is
+#: then within 2.3 points of its limit (one standard error, at most 0.5 / sqrt(draws)).
+REPORT_DRAWS = 500
 #: The fewest draws that give a spread, and the most, which keeps the outcomes held in memory
 #: under about 300 MB (3 outcomes x 30 years x 8 bytes a draw and case) [runs].
 MIN_DRAWS, MAX_DRAWS = 2, 200_000
@@ -335,7 +338,7 @@ def parse_years(text: str) -> tuple[int, ...]:
 
 
 def fan(
-    scenario: str,
+    scenario: str | PreparedRun,
     draws: int,
     seed: int = DEFAULT_SEED,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
@@ -343,13 +346,14 @@ def fan(
     covariance: np.ndarray | None = None,
     parameters: str = "none",
     cbo: str | Path | None = None,
+    baseline: PreparedRun | None = None,
 ) -> xr.Dataset:
     """Run a scenario and its baseline under the same shocks and summarise them.
 
     Parameters
     ----------
-    scenario : str
-        A shipped scenario's name or a .toml file.
+    scenario : str or PreparedRun
+        A shipped scenario's name or a .toml file, or a scenario already prepared.
     draws : int
         Shocked runs of each [runs], at least :data:`MIN_DRAWS`.
     seed : int
@@ -366,6 +370,9 @@ def fan(
     cbo : str or Path, optional
         The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
         The baseline is on the same vintage.
+    baseline : PreparedRun, optional
+        The run without the sale; :func:`debtloops.model.run.reference_for` the scenario by
+        default.
 
     Returns
     -------
@@ -384,8 +391,9 @@ def fan(
         raise InputError(
             f"--parameters '{parameters}' is not one of {', '.join(PARAMETER_CHOICES)}"
         )
-    prepared = prepare(scenario, cbo=cbo)
-    baseline = reference_for(prepared)
+    prepared = scenario if isinstance(scenario, PreparedRun) else prepare(scenario, cbo=cbo)
+    if baseline is None:
+        baseline = reference_for(prepared)
     first = int(round(float(prepared.values["initial_time"]))) + 1
     last = int(round(float(prepared.values["final_time"])))
     for year in years:
@@ -419,7 +427,7 @@ def fan(
     failed = np.array([bool(p) for p in problems]).reshape(len(CASES), -1).any(axis=0)
     first = next(p for p in problems if p) if failed.any() else ""
     if failed[-1]:
-        raise SimulationError(f"{scenario} without shocks failed: {first}")
+        raise SimulationError(f"{prepared.scenario.name} without shocks failed: {first}")
     if failed.mean() > MAX_DROPPED_SHARE:
         raise SimulationError(
             f"{int(failed.sum())} of {draws} draws reached an impossible state (more than "

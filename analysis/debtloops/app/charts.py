@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
 from bokeh.plotting import figure
@@ -31,6 +30,12 @@ SCENARIO_COLOUR = COLOURS["scenario"]
 SCENARIO_COLOURS = (SCENARIO_COLOUR, *(c for c in CATEGORY_CYCLE if c != SCENARIO_COLOUR))
 #: A time tick in decimal fiscal years labelled as the fiscal year that ends there (JavaScript).
 FISCAL_YEAR_TICK = "return Number.isInteger(tick) ? 'FY' + tick : '';"
+#: How many time ticks a stretched explorer chart aims for (FY labels are wide).
+TIME_TICKS = 4
+#: Opacity of the uncertainty band's shading [1].
+BAND_ALPHA = 0.2
+#: Legend columns under a stretched explorer chart.
+LEGEND_COLUMNS = 2
 #: Line width [screen pixels].
 LINE_WIDTH = 2.0
 #: Suffix of a baseline column in the explorer's data source.
@@ -135,12 +140,34 @@ def explorer_columns(scenario: xr.Dataset, baseline: xr.Dataset) -> dict[str, np
     return columns
 
 
-def explorer_figures(source: ColumnDataSource) -> list:
+def band_columns(band) -> dict[str, np.ndarray]:
+    """Return the band's chart data: ``time`` and ``<variable>__low``/``__high`` [chart units].
+
+    ``band`` is a :class:`debtloops.app.band.Band`, or None for no band (empty columns).
+    """
+    columns = {"time": np.empty(0) if band is None else band.time}
+    for panel in EXPLORER_PANELS:
+        for name in panel.variables:
+            if len(panel.variables) > 1:
+                continue
+            for side in ("low", "high"):
+                values = None if band is None else getattr(band, side).get(name)
+                columns[f"{name}__{side}"] = (
+                    np.full(len(columns["time"]), np.nan)
+                    if values is None
+                    else values * panel.label.scale
+                )
+    return columns
+
+
+def explorer_figures(source: ColumnDataSource, band: ColumnDataSource | None = None) -> list:
     """Draw the explorer's charts from a data source of :func:`explorer_columns`.
 
-    Updating ``source.data`` redraws every chart. Single-variable charts show the settings as a
-    solid red line and the baseline dashed; holdings charts show each holder in its colour, solid
-    for the settings and dashed for the baseline.
+    Updating ``source.data`` redraws every chart. Each stretches to the width it is given, its
+    legend below it. Single-variable charts show the settings as a solid line and the baseline
+    dashed; holdings charts show each holder in its colour, solid
+    for the settings and dashed for the baseline. With a ``band`` source of :func:`band_columns`,
+    single-variable charts shade the 5-95% band of the settings' path under it.
     """
     charts = []
     shared_x = None
@@ -148,6 +175,17 @@ def explorer_figures(source: ColumnDataSource) -> list:
         chart = _new_figure(panel.label, shared_x)
         shared_x = chart.x_range
         renderers = []
+        if band is not None and len(panel.variables) == 1:
+            name = panel.variables[0]
+            chart.varea(
+                "time",
+                f"{name}__low",
+                f"{name}__high",
+                source=band,
+                color=SCENARIO_COLOUR,
+                alpha=BAND_ALPHA,
+                legend_label="5-95% band",
+            )
         for name in panel.variables:
             several = len(panel.variables) > 1
             colour = _holder_colour(name) if several else SCENARIO_COLOUR
@@ -176,9 +214,11 @@ def explorer_figures(source: ColumnDataSource) -> list:
                 )
             )
         chart.add_tools(_hover(panel.label, renderers))
-        chart.legend.click_policy = "hide"
-        chart.legend.label_text_font_size = "8pt"
-        chart.legend.location = "top_left"
+        chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+        chart.xaxis.ticker.desired_num_ticks = TIME_TICKS
+        _legend_below(chart)
+        chart.legend[0].ncols = LEGEND_COLUMNS  # fits a phone's width
+        chart.sizing_mode = "stretch_width"  # as wide as the page gives it
         charts.append(chart)
     return charts
 
@@ -235,43 +275,81 @@ def comparison_figure(
     if limits is not None:  # headroom above the peak; a flat series on an axis from zero
         chart.y_range = Range1d(*limits)
     chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
-    legend = chart.legend[0]  # below the chart, off the data
+    _legend_below(chart)
+    return chart
+
+
+def _legend_below(chart) -> None:
+    """Move a chart's legend below it, off the data; a click on an entry hides its line."""
+    legend = chart.legend[0]
     chart.center = [item for item in chart.center if item is not legend]
     chart.add_layout(legend, "below")
     legend.orientation = "horizontal"
     legend.click_policy = "hide"
     legend.label_text_font_size = "8pt"
-    return chart
 
 
-def dominance_figure(years: pd.Series, top: int):
-    """Draw how many years each loop dominates, as horizontal bars (longest at the top).
+#: The compare charts: the extra over the baseline of three key paths, each with its units and
+#: the factor from the model's units to them.
+EXTRA_PANELS: tuple[ChartPanel, ...] = (
+    ChartPanel("debt_to_gdp", Label("Extra debt/GDP", "percentage points of GDP", 100.0), ()),
+    ChartPanel("market_yield", Label("Extra 10-year yield", "basis points", 10_000.0), ()),
+    ChartPanel(
+        "interest_to_revenue", Label("Extra net interest / revenue", "points of revenue", 100.0), ()
+    ),
+)
+
+
+def extra_columns(runs: Mapping[str, tuple[xr.Dataset, xr.Dataset]]) -> dict[str, np.ndarray]:
+    """Return the compare charts' data: each run's extra over its own baseline.
 
     Parameters
     ----------
-    years : pandas.Series
-        Years dominant by loop label, from :func:`debtloops.app.session.dominant_years`.
-    top : int
-        How many loops to show.
+    runs : mapping
+        Name -> (run, its baseline), each over ``time`` [year]; the first run's times are the
+        charts' (the others are interpolated onto them).
+
+    Returns
+    -------
+    dict
+        ``time`` [year] and ``<variable>__<index>`` [the panel's units], index in the order given.
     """
-    data = dominance_source_data(years, top)
-    chart = figure(
-        y_range=list(data["loop"]),
-        width=2 * CHART_WIDTH,
-        height=CHART_HEIGHT,
-        tools="hover,reset,save",
-        tooltips=[("loop", "@loop"), ("years dominant", "@years{0.00}")],
-        title="Loop dominance: years in which each loop has the largest share of activity",
-        x_axis_label="years dominant [year]",
-    )
-    source = ColumnDataSource(data)
-    chart.hbar(y="loop", right="years", height=0.7, source=source, color=CATEGORY_CYCLE[0])
-    chart.x_range.start = 0
-    chart.yaxis.major_label_text_font_size = "8pt"
-    return chart
+    first = next(iter(runs.values()))[0]
+    times = first["time"].to_numpy()
+    columns = {"time": times}
+    for index, (run, baseline) in enumerate(runs.values()):
+        for panel in EXTRA_PANELS:
+            extra = (run[panel.key] - baseline[panel.key]).to_numpy() * panel.label.scale
+            columns[f"{panel.key}__{index}"] = np.interp(times, run["time"].to_numpy(), extra)
+    return columns
 
 
-def dominance_source_data(years: pd.Series, top: int) -> dict[str, Sequence]:
-    """Return the data of :func:`dominance_figure`'s bars, to update it in place."""
-    shown = years.iloc[:top][::-1]
-    return {"loop": [str(label) for label in shown.index], "years": shown.to_numpy(dtype=float)}
+def compare_figures(source: ColumnDataSource, names: Sequence[str]) -> list:
+    """Draw the compare charts from a data source of :func:`extra_columns`, one line a run.
+
+    The first name is the current settings, drawn in the scenario's colour; pinned settings
+    follow in the category colours. Each chart stretches to its width, its legend below it.
+    """
+    figures = []
+    for panel in EXTRA_PANELS:
+        chart = _new_figure(panel.label)
+        renderers = [
+            chart.line(
+                "time",
+                f"{panel.key}__{index}",
+                source=source,
+                color=SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)],
+                line_width=LINE_WIDTH,
+                legend_label=name,
+                name=name,
+            )
+            for index, name in enumerate(names)
+        ]
+        chart.add_tools(_hover(panel.label, renderers))
+        chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
+        chart.xaxis.ticker.desired_num_ticks = TIME_TICKS
+        _legend_below(chart)
+        chart.legend[0].orientation = "vertical"  # pinned names are long
+        chart.sizing_mode = "stretch_width"
+        figures.append(chart)
+    return figures

@@ -310,6 +310,26 @@ def loop_dominance_table(values: Mapping[str, Value]) -> pd.DataFrame:
     return module.dominance_table(module.loop_dominance(values, read_inventory()))
 
 
+def loop_scores(values: Mapping[str, Value]) -> xr.Dataset:
+    """Return the Loops That Matter scores of the inventory's loops in a run, main partition only.
+
+    Parameters
+    ----------
+    values : mapping
+        A run's validated parameter values.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``score`` over (``loop``, ``time``) [1], with the loops' ``name`` (see
+        :func:`debtloops.loops.dominance.loop_dominance` and ``main_partition``).
+    """
+    from debtloops.loops.dominance import loop_dominance, main_partition
+    from debtloops.loops.inventory import read_inventory
+
+    return main_partition(loop_dominance(values, read_inventory()), None)
+
+
 def dominant_years(periods: pd.DataFrame) -> pd.Series:
     """Return how long each loop dominates in a dominance table, longest first.
 

@@ -238,7 +238,7 @@ def _digraph(name: str, **graph_attrs: str | None) -> graphviz.Digraph:
         "splines": "true",
         "overlap": "false",
         "forcelabels": "true",
-        "nodesep": "0.28",
+        "nodesep": "0.29",
         "ranksep": "0.42",
         "pad": "0.2",
         "size": f"{PAGE_INCHES[0]},{PAGE_INCHES[1]}",

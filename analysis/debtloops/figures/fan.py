@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import xarray as xr
@@ -32,7 +33,7 @@ PANELS = {
 }
 
 
-def plot_fan(dataset: xr.Dataset, path: Path) -> None:
+def plot_fan(dataset: xr.Dataset, path: Path, panels: Sequence[str] = tuple(PANELS)) -> None:
     """Draw the fans of :func:`debtloops.fan.fan` and save them as PNG.
 
     Parameters
@@ -41,12 +42,15 @@ def plot_fan(dataset: xr.Dataset, path: Path) -> None:
         As :func:`debtloops.fan.fan` returns it.
     path : Path
         The PNG file to write.
+    panels : sequence of str
+        The outcomes drawn, keys of :data:`PANELS`, one panel each (all by default).
     """
-    figure = Figure(figsize=(PANEL_WIDTH * len(PANELS), PANEL_HEIGHT))
+    chosen = {name: PANELS[name] for name in panels}
+    figure = Figure(figsize=(PANEL_WIDTH * len(chosen), PANEL_HEIGHT))
     FigureCanvasAgg(figure)
-    axes = figure.subplots(1, len(PANELS), squeeze=False)[0]
+    axes = figure.subplots(1, len(chosen), squeeze=False)[0]
     years = dataset["year"].to_numpy()
-    for ax, (name, title) in zip(axes, PANELS.items(), strict=True):
+    for ax, (name, title) in zip(axes, chosen.items(), strict=True):
         shown = []
         for case in CASES:
             colour = COLOURS[case]

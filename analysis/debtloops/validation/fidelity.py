@@ -361,16 +361,22 @@ def write_report(out_dir: Path, cbo: str | Path | None = None) -> list[Check]:
     from debtloops.io import atomic_file, output_lock
 
     checks, comparison, history = run_checks(cbo)
-    last_year = data.vintage(cbo or data.DEFAULT_VINTAGE).ten_year_end
     table = checks_table(checks)
     parts = decompositions()
     table_name, cbo_name, backtest_name, parts_name = OUTPUT_NAMES
     with output_lock(out_dir):
         atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
-        atomic_file(out_dir / cbo_name, lambda path: _plot_cbo(comparison, path, last_year))
-        atomic_file(
-            out_dir / backtest_name,
-            lambda path: backtest.plot(history, path, "historical 10-year yield"),
-        )
+        atomic_file(out_dir / cbo_name, lambda path: plot_cbo_check(comparison, path, cbo))
+        atomic_file(out_dir / backtest_name, lambda path: plot_backtest_check(history, path))
         atomic_file(out_dir / parts_name, lambda path: parts.to_csv(path, index=False))
     return checks
+
+
+def plot_cbo_check(comparison: pd.DataFrame, path: Path, cbo: str | Path | None = None) -> None:
+    """Draw ``cbo_baseline.png``: the baseline against CBO (:func:`run_checks`' comparison)."""
+    _plot_cbo(comparison, path, data.vintage(cbo or data.DEFAULT_VINTAGE).ten_year_end)
+
+
+def plot_backtest_check(history: pd.DataFrame, path: Path) -> None:
+    """Draw ``backtest.png``: the backtest against history (:func:`run_checks`' history)."""
+    backtest.plot(history, path, "historical 10-year yield")
