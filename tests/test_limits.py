@@ -138,8 +138,8 @@ def test_backtest_years_of_any_size_are_within_the_data(tmp_path, capsys, option
 @pytest.mark.parametrize(
     ("old", "new", "limit"),
     [
-        ("samples = 4", "samples = 1000000000000", f"1 to {limits.MAX_SAMPLES:,}"),
-        ("samples = 4", f"samples = {2**40}", f"1 to {limits.MAX_SAMPLES:,}"),
+        ("samples = 4", "samples = 1000000000000", f"<= {limits.MAX_SAMPLES:,}"),
+        ("samples = 4", f"samples = {2**40}", f"<= {limits.MAX_SAMPLES:,}"),
         ("seed = 5", f"seed = {2**40}", f"0 to {limits.SEED_MAX:,}"),
     ],
 )

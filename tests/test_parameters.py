@@ -50,7 +50,7 @@ def test_a_broken_table_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"x\.*.*need valid_min <= low <= value"):
         load_parameters(path)
     path.write_text('[x]\nvalue = 0.5\nunits = "year"\nrange = [0.0, 1.0]\nkind = "guess"\n')
-    with pytest.raises(InputError, match="missing field"):
+    with pytest.raises(InputError, match=r"\[x\] is missing .source."):
         load_parameters(path)
 
 

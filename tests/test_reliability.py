@@ -155,7 +155,9 @@ def test_base_names_a_shipped_scenario_or_a_file_beside_and_nothing_else(tmp_pat
     path.parent.mkdir()
     path.write_text(f"base = {base}\n")
     status, err = _main(capsys, "run", str(path), "--out", str(tmp_path / "out"))
-    _assert_refused(status, err, "must name a shipped scenario or a file beside this one")
+    _assert_refused(
+        status, err, "base must be the name of a shipped scenario or a file beside this one"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -358,12 +360,15 @@ def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("set = 3\n", "'set' must be a table"),
-        ("series = 3\n", "'series' must be a table"),
-        ("base = 5\n", "base = 5 must name"),
-        ("[set]\nterm_premium_level = true\n", "is not a number"),
-        ('[series]\nprimary_deficit_share_of_gdp = { "2030" = "x" }\n', "bad entry"),
-        ("[set]\nterm_premium_level = [1]\n", "is not a number"),
+        ("set = 3\n", "set must be a table, got 3"),
+        ("series = 3\n", "series must be a table, got 3"),
+        ("base = 5\n", "base must be the name of a shipped scenario"),
+        ("[set]\nterm_premium_level = true\n", "set.term_premium_level must be a finite number"),
+        (
+            '[series]\nprimary_deficit_share_of_gdp = { "2030" = "x" }\n',
+            "series.primary_deficit_share_of_gdp.2030 must be a finite number, got 'x'",
+        ),
+        ("[set]\nterm_premium_level = [1]\n", "set.term_premium_level must be a finite number"),
     ],
 )
 def test_malformed_scenario_files_exit_2(tmp_path, capsys, text, message):

@@ -67,5 +67,5 @@ def test_a_base_chain_that_loops_is_refused(tmp_path):
 
 def test_unknown_sections_are_refused(tmp_path):
     (tmp_path / "a.toml").write_text("[sett]\nx = 1\n")
-    with pytest.raises(InputError, match="unknown section"):
+    with pytest.raises(InputError, match="unknown top-level key .*sett.; did you mean: set"):
         load_scenario("a", tmp_path)

@@ -257,6 +257,10 @@ def _parser() -> argparse.ArgumentParser:
     _cbo_option(attribute)
 
     commands.add_parser("list", help="show the scenarios, the CBO vintages and the parameters")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of an input file, for editors to complete and check"
+    )
+    schema.add_argument("kind", metavar="KIND", help="scenario, sweep, calibration or parameters")
 
     sweep = commands.add_parser("sweep", help="run a sensitivity sweep into DIR/sweep.zarr")
     sweep.add_argument("spec", type=_path, metavar="SPEC", help="sweep specification (TOML)")
@@ -1087,6 +1091,12 @@ def _report(args: argparse.Namespace) -> None:
     print(f"report in {path} ({time.perf_counter() - started:.1f} s)")
 
 
+def _schema(args: argparse.Namespace) -> None:
+    from debtloops.schema import schema_text
+
+    sys.stdout.write(schema_text(args.kind))
+
+
 def _list(args: argparse.Namespace | None = None) -> None:
     print("Scenarios (models/scenarios/):")
     for name in list_scenarios():
@@ -1179,6 +1189,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "explore": _explore,
     "report": _report,
     "list": _list,
+    "schema": _schema,
     "build": _build,
     "export": _export,
     "data": _data,

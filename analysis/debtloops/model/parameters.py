@@ -18,11 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import cast
 
+from debtloops import schema
 from debtloops.errors import InputError, exact, unknown_name
-from debtloops.limits import read_toml
 from debtloops.paths import PARAMETER_TABLE
 
-KINDS = ("initial", "uncertainty", "driver", "lever", "scenario", "control", "definition")
+KINDS = schema.KINDS
 #: Parameters whose valid values depend on each other; :func:`validate` checks them together.
 CROSS_CHECKED = (
     "initial_time",
@@ -146,37 +146,6 @@ class ParameterTable(Mapping[str, Parameter]):
         return [p for p in self._parameters.values() if p.kind in kinds]
 
 
-def _entry(name: str, raw: Mapping[str, object], path: Path) -> Parameter:
-    where = f"{path.name} [{name}]"
-    missing = {"value", "units", "range", "kind", "source"} - set(raw)
-    if missing:
-        raise InputError(f"{where}: missing field(s) {', '.join(sorted(missing))}")
-    low, high = (float(x) for x in cast("Iterable[float]", raw["range"]))
-    bounds = raw.get("valid", (low, high))
-    valid_min, valid_max = (float(x) for x in cast("Iterable[float]", bounds))
-    param = Parameter(
-        name=name,
-        value=float(raw["value"]),  # type: ignore[arg-type]
-        units=str(raw["units"]),
-        low=low,
-        high=high,
-        valid_min=valid_min,
-        valid_max=valid_max,
-        kind=str(raw["kind"]),
-        source=str(raw["source"]).strip(),
-    )
-    if param.kind not in KINDS:
-        raise InputError(f"{where}: kind '{param.kind}' is not one of {', '.join(KINDS)}")
-    if not param.source:
-        raise InputError(f"{where}: the source is empty")
-    if not valid_min <= low <= param.value <= high <= valid_max:
-        raise InputError(
-            f"{where}: need valid_min <= low <= value <= high <= valid_max, got "
-            f"{valid_min:g} <= {low:g} <= {param.value:g} <= {high:g} <= {valid_max:g}"
-        )
-    return param
-
-
 def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     """Read and check the parameter table.
 
@@ -193,11 +162,27 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     Raises
     ------
     InputError
-        If the file cannot be read (see :func:`debtloops.limits.read_toml`), or an entry lacks a
-        field, has an unknown kind or a value outside its own range.
+        If the file cannot be read, or an entry does not fit
+        :class:`debtloops.schema.ParameterEntry` (a missing field, an unknown kind, a value
+        outside its own range).
     """
-    raw, _, _ = read_toml(path, f"parameter table {path}")
-    return ParameterTable({name: _entry(name, entry, path) for name, entry in raw.items()})
+    table, _, _ = schema.load(path, schema.ParameterTableFile, f"parameter table {path}")
+    return ParameterTable(
+        {
+            name: Parameter(
+                name=name,
+                value=raw.value,
+                units=raw.units,
+                low=raw.range[0],
+                high=raw.range[1],
+                valid_min=(raw.valid or raw.range)[0],
+                valid_max=(raw.valid or raw.range)[1],
+                kind=raw.kind,
+                source=raw.source.strip(),
+            )
+            for name, raw in table.root.items()
+        }
+    )
 
 
 def series_from_pairs(name: str, pairs: Iterable[tuple[object, object]]) -> dict[float, object]:

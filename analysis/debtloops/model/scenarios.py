@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.limits import read_toml
 from debtloops.model.data import LAYERS, LEGACY_LAYERS, list_vintages
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
@@ -48,9 +47,8 @@ from debtloops.paths import SCENARIO_DIR
 #: The scenario every other is compared with: the headlines, dashboards and sweeps' extra interest.
 REFERENCE = "baseline"
 
-SECTIONS = ("base", "data", "cbo", "set", "series")
 #: A scenario's name, which is also its output folder's name: safe in any file system.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+NAME_PATTERN = re.compile(schema.NAME_PATTERN)
 #: Results keep each scenario file's text up to this size [bytes]; its SHA-256 is kept always.
 MAX_TEXT_KEPT = 65_536
 
@@ -173,14 +171,8 @@ def locate(scenario: str, directory: Path = SCENARIO_DIR) -> tuple[str, Path]:
     return path.stem, path
 
 
-def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
+def _base(raw: str, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
     """Find the scenario that ``base = raw`` names: a file beside ``beside``, else a shipped one."""
-    if not isinstance(raw, str) or not NAME_PATTERN.fullmatch(raw):
-        shown = repr(_shown(raw) if isinstance(raw, str) else raw)
-        raise InputError(
-            f"{where}: base = {shown} must name a shipped scenario or a file beside this one, "
-            "by its name without a path or .toml (letters, digits, '_' or '-')"
-        )
     local = beside.parent / f"{raw}.toml"
     if local.is_symlink():  # its target could be any file, whose text results would then keep
         raise InputError(
@@ -196,18 +188,8 @@ def _base(raw: object, beside: Path, directory: Path, where: str) -> tuple[str, 
     raise InputError(f"{where}: {unknown_name('base scenario', raw, choices)}")
 
 
-def _read(path: Path) -> tuple[dict, str]:
-    where = f"scenario file {_shown(str(path))}"
-    data, text, raw = read_toml(path, where)
-    extra = set(data) - set(SECTIONS)
-    if extra:
-        raise InputError(
-            f"{where}: unknown section(s) {', '.join(sorted(map(_shown, extra)))}; "
-            f"expected {', '.join(SECTIONS)}"
-        )
-    for section in ("set", "series"):
-        if section in data and not isinstance(data[section], Mapping):
-            raise InputError(f"{where}: '{section}' must be a table, [{section}] NAME = ...")
+def _read(path: Path) -> tuple[schema.ScenarioFile, str]:
+    data, text, raw = schema.load(path, schema.ScenarioFile, f"scenario file {_shown(str(path))}")
     digest = hashlib.sha256(raw).hexdigest()
     header = f"# ---- {path.name} (sha256 {digest}) ----"
     if len(raw) > MAX_TEXT_KEPT:
@@ -215,22 +197,6 @@ def _read(path: Path) -> tuple[dict, str]:
     else:
         kept = f"{header}\n{text}"
     return data, kept
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _series(name: str, raw: object, where: str) -> dict[float, float]:
-    if not isinstance(raw, Mapping):
-        raise InputError(f"{where}: series '{name}' must be a table of year = value")
-    for year, value in raw.items():
-        if not _number(value):
-            raise InputError(f"{where}: series '{name}' has a bad entry {year} = {value!r}")
-    try:
-        return series_from_pairs(name, raw.items())  # type: ignore[return-value]
-    except InputError as error:
-        raise InputError(f"{where}: {error}") from None
 
 
 def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
@@ -259,7 +225,7 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     chain: list[str] = []
     paths: list[Path] = []
     texts: list[str] = []
-    files: list[dict] = []
+    files: list[schema.ScenarioFile] = []
     current: tuple[str, Path] | None = (scenario_name, path)
     while current is not None:
         step, step_path = current
@@ -272,30 +238,28 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         texts.append(text)
         files.append(data)
         where = f"scenario file {step_path.name}"
-        current = _base(data["base"], step_path, directory, where) if "base" in data else None
+        current = None if data.base is None else _base(data.base, step_path, directory, where)
     overrides: dict[str, Value] = {}
     layer: str | None = None
     vintage: str | None = None
     for file, data in zip(reversed(paths), reversed(files), strict=True):
         where = f"scenario file {file.name}"
-        if "data" in data:
-            if data["data"] not in LAYERS:
-                raise unknown_name(f"data layer in {where}", str(data["data"]), LAYERS)
-            layer = "cbo" if data["data"] in LEGACY_LAYERS else data["data"]
-            vintage = LEGACY_LAYERS.get(data["data"], vintage if layer == "cbo" else None)
-        if "cbo" in data:  # a shipped name only: a file may not send the run to another folder
-            if data["cbo"] not in list_vintages():
-                error = unknown_name(f"CBO vintage in {where}", str(data["cbo"]), list_vintages())
+        if data.data is not None:
+            if data.data not in LAYERS:
+                raise unknown_name(f"data layer in {where}", data.data, LAYERS)
+            layer = "cbo" if data.data in LEGACY_LAYERS else data.data
+            vintage = LEGACY_LAYERS.get(data.data, vintage if layer == "cbo" else None)
+        if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
+            if data.cbo not in list_vintages():
+                error = unknown_name(f"CBO vintage in {where}", data.cbo, list_vintages())
                 raise InputError(f"{error} (a folder of your own: --cbo PATH)")
-            layer, vintage = "cbo", data["cbo"]
-        for key, value in data.get("set", {}).items():
-            if isinstance(value, Mapping):
-                raise InputError(f"{where}: '{key}' under [set] must be a number; use [series]")
-            if not _number(value):
-                raise InputError(f"{where}: [set] {key} = {value!r} is not a number")
-            overrides[key] = value
-        for key, value in data.get("series", {}).items():
-            overrides[key] = _series(key, value, where)
+            layer, vintage = "cbo", data.cbo
+        overrides.update(data.constants)
+        for key, value in data.series.items():
+            try:
+                overrides[key] = series_from_pairs(key, value.items())  # type: ignore[assignment]
+            except InputError as error:
+                raise InputError(f"{where}: {error}") from None
     return Scenario(
         name=scenario_name,
         chain=tuple(reversed(chain)),

@@ -76,30 +76,14 @@ from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 from scipy import stats
 
+from debtloops import schema
 from debtloops.errors import InputError, closest, exact, unknown_name
-from debtloops.limits import (
-    FLOAT_BYTES,
-    MAX_SAMPLES,
-    check_count,
-    check_memory,
-    check_seed,
-    read_toml,
-)
+from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
 from debtloops.model.parameters import Parameter, ParameterTable
 
-DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal", "posterior")
-SAMPLERS = ("grid", "monte_carlo", "lhs", "sobol", "morris", "posterior")
-
-TOP_LEVEL_KEYS = ("scenarios", "outcomes", "final_time", "sampler", "uncertainties", "levers")
-REQUIRED_KEYS = ("scenarios", "outcomes", "sampler", "uncertainties")
-SAMPLER_KEYS = ("method", "samples", "seed", "calc_second_order", "levels", "calibration")
-UNCERTAINTY_KEYS = ("distribution", "range")
+DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
 UNSWEEPABLE_KINDS = ("control", "definition")
 
-#: The largest grid design (points per lever combination).
-MAX_GRID_POINTS = 100_000
-#: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly.
-MIN_SOBOL_SAMPLES = 16
 DEFAULT_MORRIS_LEVELS = 4
 #: Where a unit value is moved off 0 and 1 before an unbounded inverse CDF sees it.
 UNIT_EPSILON = 1e-12
@@ -344,247 +328,28 @@ class Design:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-class _Where:
-    """Builds errors whose message starts with the spec file's name."""
-
-    def __init__(self, path: Path) -> None:
-        self.prefix = path.name
-
-    def error(self, message: str) -> InputError:
-        return InputError(f"{self.prefix}: {message}")
-
-    def unknown(self, kind: str, name: str, choices: Iterable[str]) -> InputError:
-        return self.error(str(unknown_name(kind, name, choices)))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _read(path: Path, where: _Where) -> tuple[dict, str]:
-    if not path.is_file():
-        raise where.error(f"cannot read the file (no file at {path})")
-    try:
-        data, text, _ = read_toml(path, "the file")
-    except InputError as error:
-        raise where.error(str(error)) from None
-    return data, text
-
-
-def _check_keys(found: Iterable[str], allowed: tuple[str, ...], what: str, where: _Where) -> None:
-    for key in found:
-        if key not in allowed:
-            hint = ", ".join(closest(key, allowed))
-            raise where.error(
-                f"unknown {what} '{key}'; did you mean: {hint}? (valid: {', '.join(allowed)})"
-            )
-
-
-def _names(
-    data: Mapping[str, object],
-    key: str,
-    kind: str,
-    valid: list[str],
-    where: _Where,
-    constants: Iterable[str] = (),
-) -> tuple[str, ...]:
-    raw = data[key]
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        raise where.error(f"'{key}' must be a list of {kind} names, got {raw!r}")
-    if not raw:
-        raise where.error(f"'{key}' is empty; list at least one {kind}")
-    seen: set[str] = set()
-    fixed = set(constants)
-    for name in raw:
-        if name in fixed:
-            hint = ", ".join(closest(name, valid))
-            raise where.error(
-                f"{kind} '{name}' is a constant of the model, not a variable that changes over "
-                f"time; did you mean: {hint}?"
-            )
-        if name not in valid:
-            raise where.unknown(kind, name, valid)
-        if name in seen:
-            raise where.error(f"{kind} '{name}' is listed twice in '{key}'")
-        seen.add(name)
-    return tuple(raw)
-
-
-def _final_time(data: Mapping[str, object], table: ParameterTable, where: _Where) -> float:
+def _final_time(raw: float | None, table: ParameterTable) -> float:
     param = table["final_time"]
-    if "final_time" not in data:
+    if raw is None:
         return param.value
-    raw = data["final_time"]
-    if not _is_number(raw) or not math.isfinite(raw):  # type: ignore[arg-type]
-        raise where.error(f"final_time must be a finite number of years, got {raw!r}")
     start = table["initial_time"].value if "initial_time" in table else 2025.0
     saveper = table["saveper"].value if "saveper" in table else 0.25
-    value = float(raw)  # type: ignore[arg-type]
-    if value < start + saveper:
-        raise where.error(
-            f"final_time = {value:g} is less than one saving interval ({saveper:g} year) after "
+    if raw < start + saveper:
+        raise InputError(
+            f"final_time = {raw:g} is less than one saving interval ({saveper:g} year) after "
             f"the initial time {start:g}; nearest valid value: {exact(start + saveper)} "
             f"(the table's default is {param.value:g})"
         )
-    try:
-        return param.check(value)
-    except InputError as error:
-        raise where.error(str(error)) from None
+    return param.check(raw)
 
 
-def _nearest_power_of_two(n: int) -> int:
-    if n <= MIN_SOBOL_SAMPLES:
-        return MIN_SOBOL_SAMPLES
-    lower = 1 << (n.bit_length() - 1)
-    upper = lower << 1
-    return lower if n - lower < upper - n else upper
-
-
-def _sampler(data: Mapping[str, object], n_factors: int, where: _Where) -> dict[str, object]:
-    raw = data["sampler"]
-    if not isinstance(raw, Mapping):
-        raise where.error("'sampler' must be a table: [sampler] with method, samples and seed")
-    _check_keys(raw, SAMPLER_KEYS, "key in [sampler]", where)
-    for key in ("method", "samples", "seed"):
-        if key not in raw:
-            raise where.error(f"[sampler] is missing '{key}'")
-    method = raw["method"]
-    if method not in SAMPLERS:
-        hint = ", ".join(closest(str(method), SAMPLERS))
-        raise where.error(
-            f"unknown sampler method '{method}'; did you mean: {hint}? "
-            f"(valid: {', '.join(SAMPLERS)})"
-        )
-    if method == "posterior" and "calibration" not in raw:
-        raise where.error(
-            '[sampler] method = "posterior" needs calibration = "DIR" (a `debtloops calibrate` '
-            "output folder)"
-        )
-    for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
-        if key in raw and method != only:
-            raise where.error(f"[sampler] '{key}' applies only to method = \"{only}\"")
-    samples, seed = raw["samples"], raw["seed"]
-    if not _is_integer(samples):
-        raise where.error(f"[sampler] samples must be an integer, got {samples!r}")
-    if not _is_integer(seed) or seed < 0:
-        raise where.error(f"[sampler] seed must be an integer >= 0, got {seed!r}")
-    try:
-        if samples > MAX_SAMPLES:  # the methods' minimums: below
-            check_count(samples, "[sampler] samples", high=MAX_SAMPLES)
-        check_seed(seed, "[sampler] seed")
-    except InputError as error:
-        raise where.error(str(error)) from None
-    second_order = raw.get("calc_second_order", False)
-    if not isinstance(second_order, bool):
-        raise where.error(
-            f"[sampler] calc_second_order must be true or false, got {second_order!r}"
-        )
-    levels = raw.get("levels", DEFAULT_MORRIS_LEVELS)
-    n = int(samples)
-    if method in ("monte_carlo", "lhs", "posterior") and n < 1:
-        raise where.error(f"[sampler] {method} needs samples >= 1, got {n}")
-    if method == "grid":
-        if n < 2:
-            raise where.error(
-                f"[sampler] grid needs samples (levels per uncertainty) >= 2, got {n}"
-            )
-        if n**n_factors > MAX_GRID_POINTS:
-            largest = 2
-            while (largest + 1) ** n_factors <= MAX_GRID_POINTS:
-                largest += 1
-            raise where.error(
-                f"[sampler] a grid of {n} levels over {n_factors} uncertainties has "
-                f"{n**n_factors:,} points, more than {MAX_GRID_POINTS:,}; use at most {largest} "
-                "levels, or lhs"
-            )
-    if method == "sobol" and (n < MIN_SOBOL_SAMPLES or n & (n - 1)):
-        raise where.error(
-            f"[sampler] sobol needs samples (the base N) to be a power of two >= "
-            f"{MIN_SOBOL_SAMPLES}, got {n}; nearest valid value: {_nearest_power_of_two(n)}"
-        )
-    if method == "morris":
-        if n < 2:
-            raise where.error(f"[sampler] morris needs samples (trajectories) >= 2, got {n}")
-        if not _is_integer(levels) or levels < 2 or levels % 2:
-            raise where.error(
-                f"[sampler] morris levels must be an even integer >= 2, got {levels!r}"
-            )
-    return {
-        "method": method,
-        "samples": n,
-        "seed": int(seed),
-        "calc_second_order": second_order,
-        "morris_levels": int(levels),
-        "calibration": raw.get("calibration"),
-    }
-
-
-def _sweepable(name: str, table: ParameterTable, role: str, where: _Where) -> Parameter:
-    if name not in table:
-        raise where.unknown("parameter", name, table)
-    param = table[name]
+def _sweepable(name: str, table: ParameterTable, role: str) -> Parameter:
+    param = table[name]  # an unknown name is refused with the nearest
     if param.kind in UNSWEEPABLE_KINDS:
-        raise where.error(
+        raise InputError(
             f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
         )
     return param
-
-
-def _uncertainty(name: str, raw: object, param: Parameter, where: _Where) -> Uncertainty:
-    if not isinstance(raw, Mapping):
-        raise where.error(f"uncertainty '{name}' must be a table [uncertainties.{name}]")
-    _check_keys(raw, UNCERTAINTY_KEYS, f"key in [uncertainties.{name}]", where)
-    distribution = raw.get("distribution", "uniform")
-    if distribution not in DISTRIBUTIONS:
-        hint = ", ".join(closest(str(distribution), DISTRIBUTIONS))
-        raise where.error(
-            f"{name}: unknown distribution '{distribution}'; did you mean: {hint}? "
-            f"(valid: {', '.join(DISTRIBUTIONS)})"
-        )
-    bounds = raw.get("range", [param.low, param.high])
-    if (
-        not isinstance(bounds, list)
-        or len(bounds) != 2
-        or not all(_is_number(b) and math.isfinite(b) for b in bounds)
-    ):
-        raise where.error(f"{name}: range must be two finite numbers [low, high], got {bounds!r}")
-    low, high = float(bounds[0]), float(bounds[1])
-    if low >= high:
-        raise where.error(f"{name}: range [{low:g}, {high:g}] needs low < high")
-    if low < param.valid_min or high > param.valid_max:
-        raise where.error(
-            f"{name}: range [{low:g}, {high:g}] {param.units} is outside the valid range "
-            f"[{param.valid_min:g}, {param.valid_max:g}]"
-        )
-    if distribution == "lognormal" and low <= 0:
-        raise where.error(
-            f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
-        )
-    mode = min(max(param.value, low), high)
-    return Uncertainty(name=name, low=low, high=high, distribution=distribution, mode=mode)
-
-
-def _lever(name: str, raw: object, param: Parameter, where: _Where) -> tuple[float, ...]:
-    if not isinstance(raw, list):
-        raise where.error(f"lever {name} must be a list of values, got {raw!r}")
-    if not raw:
-        raise where.error(f"lever {name} has an empty list of values")
-    values: list[float] = []
-    for item in raw:
-        if not _is_number(item):
-            raise where.error(f"lever {name}: {item!r} is not a number")
-        try:
-            value = param.check(item)
-        except InputError as error:
-            raise where.error(f"lever {error}") from None
-        if value in values:
-            raise where.error(f"lever {name}: the value {value:g} is listed twice")
-        values.append(value)
-    return tuple(values)
 
 
 def load_spec(
@@ -617,71 +382,77 @@ def load_spec(
     Raises
     ------
     InputError
-        If the file cannot be read or parsed; on an unknown key, section, scenario, parameter,
-        outcome, distribution or sampler; a missing section; a parameter that is both an
-        uncertainty and a lever, or of kind ``control`` or ``definition``; a range that is empty
-        or outside the valid bounds; a lognormal range that is not positive; a sample size or seed
-        that the method cannot use; a bad lever value; or a final time not after the start. The
-        message starts with the file's name.
+        If the file cannot be read or does not fit :class:`debtloops.schema.SweepFile`; on an
+        unknown scenario, parameter or outcome; a parameter of kind ``control`` or
+        ``definition``; a range or lever value outside the valid bounds; a lognormal range that
+        is not positive; or a final time not after the start. The message starts with the
+        file's name.
     """
     path = Path(path)
-    where = _Where(path)
-    data, text = _read(path, where)
-    _check_keys(data, TOP_LEVEL_KEYS, "top-level key or section", where)
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            raise where.error(f"missing '{key}' (required: {', '.join(REQUIRED_KEYS)})")
-    scenario_names = _names(data, "scenarios", "scenario", list(scenarios), where)
-    outcome_names = _names(data, "outcomes", "outcome", list(outcomes), where, constants)
-    final_time = _final_time(data, table, where)
+    try:
+        if not path.is_file():
+            raise InputError(f"cannot read the file (no file at {path})")
+        raw, text, _ = schema.load(path, schema.SweepFile, "the file")
+        return _checked(path, raw, text, table, list(scenarios), list(outcomes), constants)
+    except InputError as error:
+        raise InputError(f"{path.name}: {str(error).removeprefix('the file: ')}") from None
 
-    raw_uncertainties = data["uncertainties"]
-    if not isinstance(raw_uncertainties, Mapping) or not raw_uncertainties:
-        raise where.error("[uncertainties] must hold at least one [uncertainties.NAME] table")
-    raw_levers = data.get("levers", {})
-    if not isinstance(raw_levers, Mapping):
-        raise where.error("'levers' must be a table: [levers] with NAME = [values]")
-    for name in raw_uncertainties:
-        if name in raw_levers:
-            raise where.error(f"{name} is given both as an uncertainty and as a lever; pick one")
-    uncertainties = tuple(
-        _uncertainty(name, raw, _sweepable(name, table, "an uncertainty", where), where)
-        for name, raw in raw_uncertainties.items()
-    )
+
+def _checked(
+    path: Path,
+    raw: schema.SweepFile,
+    text: str,
+    table: ParameterTable,
+    scenarios: list[str],
+    outcomes: list[str],
+    constants: Iterable[str],
+) -> SweepSpec:
+    """Check a sweep file against the table, the scenarios and the outcomes."""
+    for kind, names, valid in (
+        ("scenario", raw.scenarios, scenarios),
+        ("outcome", raw.outcomes, outcomes),
+    ):
+        for name in names:
+            if kind == "outcome" and name in set(constants):
+                raise InputError(
+                    f"outcome '{name}' is a constant of the model, not a variable that changes "
+                    f"over time; did you mean: {', '.join(closest(name, valid))}?"
+                )
+            if name not in valid:
+                raise unknown_name(kind, name, valid)
+    final_time = _final_time(raw.final_time, table)
+    uncertainties = []
+    for name, given in raw.uncertainties.items():
+        param = _sweepable(name, table, "an uncertainty")
+        low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
+        if given.distribution == "lognormal" and low <= 0:
+            raise InputError(
+                f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
+            )
+        mode = min(max(param.value, low), high)
+        uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
     levers = {
-        name: _lever(name, raw, _sweepable(name, table, "a lever", where), where)
-        for name, raw in raw_levers.items()
+        name: tuple(_sweepable(name, table, "a lever").check(value) for value in values)
+        for name, values in raw.levers.items()
     }
-    sampler = _sampler(data, len(uncertainties), where)
-    marginal = [u.name for u in uncertainties if u.distribution == "posterior"]
-    if sampler["calibration"] is None and marginal:
-        raise where.error(
-            f'{marginal[0]}: distribution = "posterior" needs calibration = "DIR" in '
-            "[sampler] (a `debtloops calibrate` output folder)"
-        )
-    if sampler["calibration"] is not None and not marginal and sampler["method"] != "posterior":
-        raise where.error(
-            '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
-            'with distribution = "posterior"; remove it or use one of them'
-        )
-    if sampler["calibration"] is not None:
-        sampler["calibration"] = _calibration_folder(sampler["calibration"], path, where)
-    _check_size(sampler, len(uncertainties), levers, where)
-    return SweepSpec(
+    sampler, calibration = raw.sampler, raw.sampler.calibration
+    spec = SweepSpec(
         name=path.stem,
         text=text,
-        scenarios=scenario_names,
-        outcomes=outcome_names,
+        scenarios=tuple(raw.scenarios),
+        outcomes=tuple(raw.outcomes),
         final_time=final_time,
-        method=sampler["method"],  # type: ignore[arg-type]
-        samples=sampler["samples"],  # type: ignore[arg-type]
-        seed=sampler["seed"],  # type: ignore[arg-type]
-        calc_second_order=sampler["calc_second_order"],  # type: ignore[arg-type]
-        morris_levels=sampler["morris_levels"],  # type: ignore[arg-type]
-        calibration=sampler["calibration"],  # type: ignore[arg-type]
-        uncertainties=uncertainties,
+        method=sampler.method,
+        samples=sampler.samples,
+        seed=sampler.seed,
+        calc_second_order=bool(sampler.calc_second_order),
+        morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
+        calibration=None if calibration is None else _calibration_folder(calibration, path),
+        uncertainties=tuple(uncertainties),
         levers=levers,
     )
+    _check_size(spec)
+    return spec
 
 
 def design_rows(method: str, samples: int, factors: int, second_order: bool = False) -> int:
@@ -707,45 +478,33 @@ def design_rows(method: str, samples: int, factors: int, second_order: bool = Fa
     return samples
 
 
-def _check_size(
-    sampler: Mapping[str, object],
-    factors: int,
-    levers: Mapping[str, tuple[float, ...]],
-    where: _Where,
-) -> None:
+def _check_size(spec: SweepSpec) -> None:
     """Refuse a design of more than :data:`MAX_SAMPLES` rows or one that would not fit in memory."""
-    method, samples = str(sampler["method"]), int(sampler["samples"])  # type: ignore[call-overload]
-    rows = design_rows(method, samples, factors, bool(sampler["calc_second_order"]))
-    rows *= math.prod(len(values) for values in levers.values())
+    factors = len(spec.uncertainties)
+    rows = design_rows(spec.method, spec.samples, factors, spec.calc_second_order)
+    rows *= math.prod(len(values) for values in spec.levers.values())
     if rows > MAX_SAMPLES:
-        raise where.error(
+        raise InputError(
             f"the design has {rows:,} rows (model runs per scenario), more than {MAX_SAMPLES:,}; "
             "lower [sampler] samples or the number of lever values"
         )
-    columns = factors + len(levers)
-    try:
-        check_memory(
-            rows * columns * FLOAT_BYTES * DESIGN_COPIES,
-            f"the design of {rows:,} rows by {columns} columns",
-            "lower [sampler] samples",
-        )
-    except InputError as error:
-        raise where.error(str(error)) from None
+    columns = factors + len(spec.levers)
+    check_memory(
+        rows * columns * FLOAT_BYTES * DESIGN_COPIES,
+        f"the design of {rows:,} rows by {columns} columns",
+        "lower [sampler] samples",
+    )
 
 
-def _calibration_folder(raw: object, spec_path: Path, where: _Where) -> str:
+def _calibration_folder(raw: str, spec_path: Path) -> str:
     """Return a posterior sweep's calibration folder, relative paths read from the spec's folder."""
     from debtloops.calibration.posterior import CALIBRATION_FILE
 
-    if not isinstance(raw, str) or not raw.strip():
-        raise where.error(
-            "[sampler] calibration must be the path of a `debtloops calibrate` folder"
-        )
     folder = Path(raw).expanduser()
     if not folder.is_absolute():
         folder = spec_path.resolve().parent / folder
     if not (folder / CALIBRATION_FILE).is_file():
-        raise where.error(
+        raise InputError(
             f"[sampler] calibration = {raw!r}: no {CALIBRATION_FILE} in {folder}; "
             "run `debtloops calibrate SPEC --out DIR` first and give DIR"
         )

@@ -1,0 +1,523 @@
+"""The one schema layer of the input files: scenarios, sweep and calibration specs, the table.
+
+Each kind of TOML input is a pydantic model here. :func:`load` reads a file through
+:func:`debtloops.limits.read_toml` (the encoding, the nesting and the size of numbers) and checks
+its shape against the model: unknown keys, missing keys, types, choices and the rules within one
+file. A refusal becomes an :class:`~debtloops.errors.InputError` of one line that names the file,
+the key and the nearest valid choice (exit status 2). What needs more than the file (the
+parameter table's ranges, the shipped scenarios, the model's variables, the historical data) is
+checked by each reader after it.
+
+The same models give the JSON Schemas that editors use to complete and check the files
+(:func:`json_schema`, ``debtloops schema KIND``); the package ships them in ``schemas/``.
+"""
+
+from __future__ import annotations
+
+import json
+import reprlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from debtloops.errors import InputError, closest, exact, unknown_name
+from debtloops.limits import MAX_SAMPLES, SEED_MAX, read_toml
+
+Kind = Literal["initial", "uncertainty", "driver", "lever", "scenario", "control", "definition"]
+Distribution = Literal["uniform", "normal", "triangular", "lognormal", "posterior"]
+Method = Literal["grid", "monte_carlo", "lhs", "sobol", "morris", "posterior"]
+PriorKind = Literal["uniform", "normal", "lognormal"]
+Source = Literal["history", "monthly"]
+Measure = Literal["end", "mean", "change"]
+ErrorModel = Literal["independent", "ar1"]
+Engine = Literal["simlin", "ensemble"]
+KINDS, DISTRIBUTIONS, SAMPLERS = get_args(Kind), get_args(Distribution), get_args(Method)
+PRIORS, SOURCES, MEASURES = get_args(PriorKind), get_args(Source), get_args(Measure)
+ERROR_MODELS, ENGINES = get_args(ErrorModel), get_args(Engine)
+#: A noise scale given as this word is estimated with the parameters.
+ESTIMATE = "estimate"
+#: A scenario's name, which is also its output folder's name: safe in any file system.
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
+#: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly [1].
+MIN_SOBOL_SAMPLES = 16
+#: The fewest samples each method takes, and what its samples count [1].
+LEAST_SAMPLES = {"grid": 2, "morris": 2, "sobol": MIN_SOBOL_SAMPLES}
+COUNTED = {"grid": " (levels per uncertainty)", "morris": " (trajectories)"}
+#: The largest grid design (points per lever combination) [1].
+MAX_GRID_POINTS = 100_000
+#: How a message names a list of items of one type.
+PLURALS = {"text": "names", "a finite number": "finite numbers"}
+#: The JSON Schema dialect of the generated schemas.
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _once(items: list) -> list:
+    """Refuse a list that names an item twice."""
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            shown = exact(item) if isinstance(item, float) else repr(item)
+            raise ValueError(f"the value {shown} is listed twice")
+    return items
+
+
+def _ascending(pair: list[float]) -> list[float]:
+    if not pair[0] < pair[1]:
+        raise ValueError(f"[{pair[0]:g}, {pair[1]:g}] is empty; it needs low < high")
+    return pair
+
+
+class Strict(BaseModel):
+    """A table of an input file: unknown keys are refused and no type is converted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Bounds = Annotated[
+    list[Number], Field(min_length=2, max_length=2, description="two finite numbers [low, high]")
+]
+Range = Annotated[Bounds, AfterValidator(_ascending)]
+Names = Annotated[list[str], Field(min_length=1), AfterValidator(_once)]
+Count = Annotated[int, Field(ge=0, le=MAX_SAMPLES)]
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
+ScenarioName = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        description="the name of a shipped scenario or a file beside this one, without a path "
+        "or .toml (1 to 64 letters, digits, '_' or '-')",
+    ),
+]
+
+
+def _noise(value: object) -> float | str:
+    if value == ESTIMATE or (
+        isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    ):
+        return value  # type: ignore[return-value]
+    raise ValueError(
+        f"{_shown(value)} must be positive (a standard deviation in the series' units) "
+        f'or "{ESTIMATE}"'
+    )
+
+
+Noise = Annotated[
+    Any,
+    AfterValidator(_noise),
+    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": ESTIMATE}]}),
+]
+
+
+# ---- the parameter table -------------------------------------------------------------------------
+
+
+class ParameterEntry(Strict):
+    """One constant of ``models/parameters.toml`` [its units]."""
+
+    value: Number
+    units: str
+    range: Bounds
+    valid: Bounds | None = None
+    kind: Kind
+    source: Annotated[str, Field(pattern=r"\S", description="where the value comes from")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ParameterEntry:
+        low, high = self.range
+        valid_min, valid_max = self.valid or self.range
+        if not valid_min <= low <= self.value <= high <= valid_max:
+            raise ValueError(
+                f"need valid_min <= low <= value <= high <= valid_max, got {valid_min:g} <= "
+                f"{low:g} <= {self.value:g} <= {high:g} <= {valid_max:g}"
+            )
+        return self
+
+
+class ParameterTableFile(RootModel[dict[str, ParameterEntry]]):
+    """The parameter table: one ``[NAME]`` table per constant of the model."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+
+# ---- scenario files ------------------------------------------------------------------------------
+
+
+class ScenarioFile(Strict):
+    """A scenario file: overrides that stack on a base scenario."""
+
+    base: ScenarioName | None = None
+    data: str | None = Field(default=None, description="a data layer: cbo or history")
+    cbo: str | None = Field(default=None, description="a shipped CBO vintage, e.g. 2025-01")
+    constants: dict[str, Number] = Field(default_factory=dict, alias="set")
+    series: dict[str, dict[str, Number]] = Field(default_factory=dict)
+
+
+# ---- sweep specifications ------------------------------------------------------------------------
+
+
+class SweepSampler(Strict):
+    """``[sampler]`` of a sweep: the method, its size and its seed."""
+
+    method: Method = Field(title="sampler method")
+    samples: Annotated[int, Field(le=MAX_SAMPLES)]
+    seed: Seed
+    calc_second_order: bool | None = None
+    levels: Annotated[int, Field(ge=2, multiple_of=2)] | None = None
+    calibration: Annotated[str, Field(pattern=r"\S")] | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_method(self) -> SweepSampler:
+        method, samples = self.method, self.samples
+        if method == "posterior" and self.calibration is None:
+            raise ValueError(
+                'method = "posterior" needs calibration = "DIR" (a `debtloops calibrate` output '
+                "folder)"
+            )
+        for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
+            if getattr(self, key) is not None and method != only:
+                raise ValueError(f"'{key}' applies only to method = \"{only}\"")
+        least = LEAST_SAMPLES.get(method, 1)
+        if method == "sobol" and (samples < least or samples & (samples - 1)):
+            lower = 1 << max(samples.bit_length() - 1, 0)
+            nearest = max(lower if samples - lower < 2 * lower - samples else 2 * lower, least)
+            raise ValueError(
+                f"sobol needs samples (the base N) to be a power of two >= {least}, got "
+                f"{samples}; nearest valid value: {nearest}"
+            )
+        if samples < least:
+            raise ValueError(
+                f"{method} needs samples{COUNTED.get(method, '')} >= {least}, got {samples}"
+            )
+        return self
+
+
+class SweepUncertainty(Strict):
+    """``[uncertainties.NAME]``: a parameter's distribution and range [its units]."""
+
+    distribution: Distribution = "uniform"
+    range: Range | None = None
+
+
+class SweepFile(Strict):
+    """A sweep specification."""
+
+    scenarios: Names
+    outcomes: Names
+    final_time: Number | None = None
+    sampler: SweepSampler
+    uncertainties: Annotated[dict[str, SweepUncertainty], Field(min_length=1)]
+    levers: dict[str, Annotated[list[Number], Field(min_length=1), AfterValidator(_once)]] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepFile:
+        for name, uncertainty in self.uncertainties.items():
+            if name in self.levers:
+                raise ValueError(f"{name} is given both as an uncertainty and as a lever; pick one")
+            if uncertainty.distribution == "posterior" and self.sampler.calibration is None:
+                raise ValueError(
+                    f'{name}: distribution = "posterior" needs calibration = "DIR" in [sampler] '
+                    "(a `debtloops calibrate` output folder)"
+                )
+        marginal = any(u.distribution == "posterior" for u in self.uncertainties.values())
+        if self.sampler.calibration and not marginal and self.sampler.method != "posterior":
+            raise ValueError(
+                '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
+                'with distribution = "posterior"; remove it or use one of them'
+            )
+        levels, factors = self.sampler.samples, len(self.uncertainties)
+        if self.sampler.method == "grid" and levels**factors > MAX_GRID_POINTS:
+            largest = 2
+            while (largest + 1) ** factors <= MAX_GRID_POINTS:
+                largest += 1
+            raise ValueError(
+                f"a grid of {levels} levels over {factors} uncertainties has "
+                f"{levels**factors:,} points, more than {MAX_GRID_POINTS:,}; use at most "
+                f"{largest} levels, or lhs"
+            )
+        return self
+
+
+# ---- calibration specifications ------------------------------------------------------------------
+
+
+class CalibrationPeriod(Strict):
+    """``[period]``: fiscal years of the historical dataset [year]."""
+
+    start: int
+    fit_end: int
+    end: int | None = None
+
+
+class CalibrationRun(Strict):
+    """``[run]``: how the backtest runs."""
+
+    yields: str = Field(default="endogenous", description="endogenous or historical")
+
+
+class CalibrationPrior(Strict):
+    """``[parameters.NAME]``: an estimated parameter's prior [its units]."""
+
+    prior: PriorKind = "uniform"
+    bounds: Range | None = None
+    mean: Number | None = None
+    sd: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    median: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> CalibrationPrior:
+        keys = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma")}.get(self.prior, ())
+        for key in keys:
+            if getattr(self, key) is None:
+                raise ValueError(f"a {self.prior} prior needs {key}")
+        return self
+
+
+class CalibrationSeries(Strict):
+    """``[series.NAME]``: a historical series and how the model is compared with it."""
+
+    source: Source = "history"
+    variables: Names
+    how: Measure = Field(default="end", title="measure (how)")
+    scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
+    noise: Noise
+    noise_range: Range | None = None
+    errors: ErrorModel = Field(default="independent", title="error model (errors)")
+
+    @model_validator(mode="after")
+    def _noise_scale(self) -> CalibrationSeries:
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        if self.noise == ESTIMATE and (self.noise_range is None or self.noise_range[0] <= 0):
+            raise ValueError(
+                "an estimated noise needs noise_range = [low, high], positive and increasing (a "
+                "noise scale is a standard deviation)"
+            )
+        return self
+
+
+class CalibrationSampler(Strict):
+    """``[sampler]``: the MCMC run; unset keys take defaults that depend on the problem."""
+
+    walkers: Count | None = None
+    steps: Count | None = None
+    burn: Count | None = None
+    seed: Seed | None = None
+    engine: Engine = "simlin"
+
+
+class CalibrationProjection(Strict):
+    """``[projection]``: a scenario run under prior and posterior draws."""
+
+    scenario: str | None = "japan_full"
+    draws: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 1000
+    others: Annotated[list[str], AfterValidator(_once)] = []
+
+
+class CalibrationFile(Strict):
+    """A calibration specification."""
+
+    period: CalibrationPeriod
+    run: CalibrationRun = CalibrationRun()
+    fixed: dict[str, Number] = {}
+    parameters: Annotated[dict[str, CalibrationPrior], Field(min_length=1)]
+    series: Annotated[dict[str, CalibrationSeries], Field(min_length=1)]
+    sampler: CalibrationSampler = CalibrationSampler()
+    projection: CalibrationProjection = CalibrationProjection()
+
+
+# ---- reading, messages and JSON Schemas ----------------------------------------------------------
+
+#: The kinds of input file, by the name ``debtloops schema KIND`` takes.
+MODELS: dict[str, type[BaseModel]] = {
+    "scenario": ScenarioFile,
+    "sweep": SweepFile,
+    "calibration": CalibrationFile,
+    "parameters": ParameterTableFile,
+}
+M = TypeVar("M", bound=BaseModel)
+#: The faults reported before any other: a misspelt key explains a missing one.
+FIRST_REPORTED = ("extra_forbidden", "missing")
+#: The most characters of a value that a message repeats.
+SHOWN_CHARACTERS = 40
+
+
+def _shown(value: object) -> str:
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = SHOWN_CHARACTERS
+    return shown.repr(value)
+
+
+def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
+    """Read a TOML input file and check it against ``model``.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    model : type
+        One of :data:`MODELS`.
+    where : str
+        How messages name the file, e.g. ``"scenario file x.toml"``.
+
+    Returns
+    -------
+    tuple
+        The checked file, its text (without a byte-order mark) and its bytes.
+
+    Raises
+    ------
+    InputError
+        From :func:`debtloops.limits.read_toml`, or from :func:`check`.
+    """
+    data, text, raw = read_toml(path, where)
+    return check(model, data, where), text, raw
+
+
+def check(model: type[M], data: Mapping[str, object], where: str) -> M:
+    """Return ``data`` checked against ``model``; a refusal names the file, key and valid choice.
+
+    Raises
+    ------
+    InputError
+        One line: ``WHERE: KEY ...`` for the first fault pydantic finds.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        errors = error.errors(include_url=False)
+        first = min(
+            errors,
+            key=lambda e: (
+                FIRST_REPORTED.index(e["type"])
+                if e["type"] in FIRST_REPORTED
+                else len(FIRST_REPORTED)
+            ),
+        )
+        raise InputError(f"{where}: {_message(model, first)}") from None
+
+
+def _path(loc: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+def _node(schema: dict, loc: tuple) -> dict:
+    """Return the part of a JSON Schema that describes the value at ``loc``."""
+    node = schema
+    for part in (*loc, None):
+        while "$ref" in node or "anyOf" in node:
+            if "$ref" in node:
+                node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+            else:
+                node = next((n for n in node["anyOf"] if n.get("type") not in ("null",)), {})
+        if part is None:
+            return node
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part) or node.get("additionalProperties") or {}
+    return node
+
+
+def _expects(node: dict) -> str:
+    """Describe what a JSON Schema node takes, e.g. ``an integer from 0 to 9``."""
+    if "description" in node and node.get("type") != "object":
+        return node["description"]
+    kind = node.get("type")
+    words = {
+        "number": "a finite number",
+        "integer": "an even integer" if node.get("multipleOf") == 2 else "an integer",
+        "boolean": "true or false",
+        "string": "text",
+        "object": "a table",
+    }
+    if kind == "array":
+        items = _expects(node.get("items", {}))
+        return f"a list of {PLURALS.get(items, items)}"
+    text = words.get(str(kind), "valid")
+    low = node.get("minimum", node.get("exclusiveMinimum"))
+    high = node.get("maximum")
+    if low is not None and high is not None:
+        return f"{text} from {low:,} to {high:,}"
+    if low is not None:
+        return f"{text} {'>' if 'exclusiveMinimum' in node else '>='} {low:g}"
+    if high is not None:
+        return f"{text} <= {high:,}"
+    return text
+
+
+def _message(model: type[BaseModel], error: Any) -> str:
+    """Turn pydantic's first error into the project's one-line message (without the file)."""
+    schema = model.model_json_schema(by_alias=True)
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    path, parent = _path(loc), _node(schema, loc[:-1])
+    if kind == "extra_forbidden":
+        keys = list(parent.get("properties", {}))
+        what = f"key in [{_path(loc[:-1])}]" if loc[:-1] else "top-level key or section"
+        hint = ", ".join(closest(str(loc[-1]), keys))
+        return f"unknown {what} '{loc[-1]}'; did you mean: {hint}? (valid: {', '.join(keys)})"
+    if kind == "missing":
+        if len(loc) == 1:
+            return f"missing '{loc[0]}' (required: {', '.join(parent.get('required', []))})"
+        return f"[{_path(loc[:-1])}] is missing '{loc[-1]}'"
+    node = _node(schema, loc)
+    if kind == "literal_error":
+        choices = [str(choice) for choice in node.get("enum", [])]
+        found = unknown_name(node.get("title", str(loc[-1])).lower(), str(value), choices)
+        return f"{path}: {found} (valid: {', '.join(choices)})"
+    if kind in ("value_error", "assertion_error"):
+        reason = str(error["ctx"]["error"])
+        return f"{path}: {reason}" if path else reason
+    if kind == "too_short" and not value:
+        return f"{path} is empty; give at least one"
+    message = f"{path} must be {_expects(node)}, got {_shown(value)}"
+    bound = error.get("ctx", {})
+    if kind in ("greater_than_equal", "less_than_equal") and isinstance(value, int | float):
+        nearest = bound.get("ge", bound.get("le"))
+        message += (
+            f"; nearest valid value: {exact(nearest) if isinstance(value, float) else nearest}"
+        )
+    return message
+
+
+def _without_null(node: object) -> object:
+    """Drop ``null`` choices and defaults: TOML has no null (pydantic writes them for ``None``)."""
+    if isinstance(node, dict):
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if o != {"type": "null"}]
+            node = {k: v for k, v in node.items() if k != "anyOf"}
+            node.update(options[0] if len(options) == 1 else {"anyOf": options})
+        return {k: _without_null(v) for k, v in node.items() if not (k == "default" and v is None)}
+    if isinstance(node, list):
+        return [_without_null(item) for item in node]
+    return node
+
+
+def json_schema(kind: str) -> dict:
+    """Return the JSON Schema of an input file; ``kind`` is one of :data:`MODELS`.
+
+    Raises
+    ------
+    InputError
+        If ``kind`` is not one of them; the message gives the nearest.
+    """
+    if kind not in MODELS:
+        raise unknown_name("schema", kind, MODELS)
+    schema = _without_null(MODELS[kind].model_json_schema(by_alias=True))
+    return {"$schema": DIALECT, **schema}  # type: ignore[dict-item]
+
+
+def schema_text(kind: str) -> str:
+    """Return :func:`json_schema` as the text shipped in ``schemas/KIND.schema.json``."""
+    return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
