@@ -60,7 +60,7 @@ DECOYS = {
     "validate": ("validation.csv",),
     "compare-policies": ("policies.csv", "policies.png"),
     "fan": ("fan.csv",),
-    "target": ("target.csv",),
+    "target": ("target.csv", "target.nc"),
     "discover": ("discover.csv",),
 }
 

@@ -32,7 +32,7 @@ ALLOWED = {
     "loop_report": {"model", "loops", "figures"},
     "attribution": {"model", "figures", "outputs"},
     "fan": {"model", "figures", "outputs"},
-    "target": {"model", "outputs", "validation"},
+    "target": {"model", "figures", "outputs", "validation"},
     "discover": {"model", "figures", "sweeps"},
     "policies": {"model", "figures", "sweeps"},
 }

@@ -7,8 +7,11 @@ target within the solver's stated tolerance (:data:`debtloops.target.DEBT_TOLERA
 
 from __future__ import annotations
 
+import matplotlib.image as mpimg
 import pandas as pd
 import pytest
+import xarray as xr
+from cf_checks import cf_problems
 
 from debtloops import cli
 from debtloops.model.run import run_scenario
@@ -22,6 +25,7 @@ from debtloops.target import (
     EFFORT_START,
     MARKET_FEEDBACKS_OFF,
     OUTPUT_NAME,
+    OUTPUT_NAMES,
     PERCENT,
     YIELD_TOLERANCE,
 )
@@ -73,6 +77,27 @@ def test_the_debt_target_is_met_on_rerun_with_the_feedbacks_on_and_off(tmp_path,
         assert row["interest_saved_billion_usd"] > 0
     # the market feedbacks carry most of the sale's cost: switched off, far less effort is needed
     assert efforts["off"] < efforts["on"] - 10 * DEBT_TOLERANCE
+    # target.nc holds the paths behind the table: each ends at the table's debt/GDP, with and
+    # without the effort, and the lever is the table's; it passes the CF checks; the chart is drawn
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        OUTPUT_NAMES
+    )
+    assert cf_problems(out / "target.nc") == []
+    with xr.open_dataset(out / "target.nc") as paths:
+        for name in ("on", "off"):
+            row = table.loc[name]
+            end = paths["debt_to_gdp"].sel(feedbacks=name, fiscal_year=BY)
+            achieved, without = (PERCENT * end.sel(case=c) for c in ("with_lever", "without_lever"))
+            assert float(achieved) == pytest.approx(row["debt_to_gdp_achieved_percent"], abs=1e-9)
+            assert float(without) == pytest.approx(row["debt_to_gdp_without_percent"], abs=1e-9)
+            lever = PERCENT * float(paths["lever"].sel(feedbacks=name))
+            assert lever == pytest.approx(row["effort_percent_of_gdp"], rel=1e-12)
+            # the effort starts in FY2027: the two paths agree before it
+            early = paths["debt_to_gdp"].sel(feedbacks=name, fiscal_year=FROM - 1)
+            assert float(early.sel(case="with_lever")) == pytest.approx(
+                float(early.sel(case="without_lever")), rel=1e-12
+            )
+    assert mpimg.imread(out / "target.png").shape[0] > 100
 
 
 def test_the_fed_purchases_hold_the_peak_extra_yield_on_rerun(tmp_path):

@@ -494,7 +494,10 @@ def _parser() -> argparse.ArgumentParser:
         help="years over which the effort phases in linearly (default: 5)",
     )
     target.add_argument(
-        "--out", type=_path, metavar="DIR", help="also write DIR/target.csv (default: print only)"
+        "--out",
+        type=_path,
+        metavar="DIR",
+        help="also write DIR/target.csv, target.nc and target.png (default: print only)",
     )
     _cbo_option(target)
 
@@ -958,10 +961,10 @@ def _fan(args: argparse.Namespace) -> None:
 
 
 def _target(args: argparse.Namespace) -> None:
-    from debtloops.target import OUTPUT_NAME, format_table, make_goal, seek, write_table
+    from debtloops.target import OUTPUT_NAMES, format_table, make_goal, seek, write_outputs
 
     if args.out is not None:
-        check_targets(args.out, [OUTPUT_NAME])
+        check_targets(args.out, OUTPUT_NAMES)
     goal = make_goal(
         args.scenario,
         args.debt_to_gdp,
@@ -971,12 +974,13 @@ def _target(args: argparse.Namespace) -> None:
         args.phase_in,
         args.cbo,
     )
-    result, seconds = seek(args.scenario, goal)
+    result, dataset, seconds = seek(args.scenario, goal)
+    written = []
     if args.out is not None:
         with output_lock(args.out):
-            write_table(args.out, result)
+            written = write_outputs(args.out, result, dataset)
     print(format_table(result))
-    where = f"; in {args.out}/{OUTPUT_NAME}" if args.out is not None else ""
+    where = f"; {', '.join(map(str, written))}" if written else ""
     print(f"\nsolved in {seconds:.1f} s (feedbacks off: {', '.join(_off_names())}){where}")
 
 

@@ -40,8 +40,12 @@ from debtloops.model.run import execute, prepare, reference_for
 from debtloops.outputs import BASIS_POINTS
 from debtloops.validation.backtest import FEEDBACKS_OFF, fiscal_year_value
 
-#: What ``debtloops target --out DIR`` writes.
+#: What ``debtloops target --out DIR`` writes: the table, the paths with and without the effort
+#: (CF-1.10 netCDF) and their chart.
 OUTPUT_NAME = "target.csv"
+OUTPUT_NAMES = (OUTPUT_NAME, "target.nc", "target.png")
+#: The two cases of each answer's path: the lever at its solution and at its default.
+CASES = ("with_lever", "without_lever")
 #: The market feedbacks switched off for the second answer: the backtest's set, less the switch
 #: that replays history's yields (a projection has no observed yields).
 MARKET_FEEDBACKS_OFF: dict[str, Value] = {
@@ -171,6 +175,10 @@ class Answer:
     runs : int
         Lever values run, the search's and the one without the lever (each a scenario run, and a
         baseline run too for the yield goal).
+    path, path_without : xarray.DataArray
+        The goal's outcome over the run with the lever at its solution and at its default: debt/GDP
+        by fiscal year (CBO's ratio) [1], or the extra 10-year over the baseline's by time
+        [1/year] (:func:`outcome_path`).
     """
 
     feedbacks: str
@@ -181,6 +189,30 @@ class Answer:
     effort_sum: float
     interest_saved: float
     runs: int
+    path: xr.DataArray
+    path_without: xr.DataArray
+
+
+def outcome_path(model: Model, value: float) -> xr.DataArray:
+    """Return the goal's outcome over the run with the lever at ``value``.
+
+    Returns
+    -------
+    xarray.DataArray
+        For the debt goal, debt held by the public at the end of each fiscal year over the year's
+        GDP, from the first whole fiscal year to the target year, on ``fiscal_year`` [1]; for the
+        yield goal, the 10-year's excess over the baseline's at each saved time, on ``time``
+        [1/year].
+    """
+    run, reference = model.run(value)
+    if model.goal.kind == "debt":
+        first = int(round(float(run["time"][0]))) + 1
+        years = np.arange(first, int(model.goal.by) + 1)
+        ratios = [fiscal_year_value(run, "debt_held_by_public", "end_to_gdp", y) for y in years]
+        return xr.DataArray(ratios, coords={"fiscal_year": years}, dims="fiscal_year")
+    if reference is None:
+        raise ValueError("the yield goal's runs carry their baseline")
+    return run["market_yield"] - reference["market_yield"]
 
 
 def _outcome_text(goal: Goal, value: float) -> str:
@@ -280,6 +312,8 @@ def answer(model: Model, feedbacks: str) -> Answer:
         effort_sum=effort_sum,
         interest_saved=saved,
         runs=len(model.runs),
+        path=outcome_path(model, value),
+        path_without=outcome_path(model, default),
     )
 
 
@@ -397,7 +431,7 @@ def make_goal(
     )
 
 
-def seek(scenario: str, goal: Goal) -> tuple[pd.DataFrame, float]:
+def seek(scenario: str, goal: Goal) -> tuple[pd.DataFrame, xr.Dataset, float]:
     """Solve a goal with every feedback on, then with the market feedbacks off.
 
     Parameters
@@ -411,6 +445,9 @@ def seek(scenario: str, goal: Goal) -> tuple[pd.DataFrame, float]:
     -------
     table : pandas.DataFrame
         One row per feedback setting (see :func:`table`).
+    paths : xarray.Dataset
+        The outcome's paths with and without the lever, for each feedback setting (see
+        :func:`paths`).
     seconds : float
         Wall time of the searches [s].
     """
@@ -419,7 +456,61 @@ def seek(scenario: str, goal: Goal) -> tuple[pd.DataFrame, float]:
         answer(Model(scenario, goal, dict(fixed)), name)
         for name, fixed in (("on", {}), ("off", MARKET_FEEDBACKS_OFF))
     ]
-    return table(scenario, goal, answers), time.perf_counter() - began
+    seconds = time.perf_counter() - began
+    return table(scenario, goal, answers), paths(scenario, goal, answers), seconds
+
+
+def paths(scenario: str, goal: Goal, answers: list[Answer]) -> xr.Dataset:
+    """Gather the answers' outcome paths and levers, as ``target.nc`` holds them.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``debt_to_gdp`` [1] on (``feedbacks``, ``case``, ``fiscal_year``) for the debt goal, or
+        ``extra_ten_year_yield`` [1/year] on (``feedbacks``, ``case``, ``time``) for the yield
+        goal, ``case`` being the lever at its solution or at its default (:data:`CASES`); the
+        lever's value on ``feedbacks`` [its units]; the target [1 or 1/year] and the run's
+        settings in the attributes.
+    """
+    name = "debt_to_gdp" if goal.kind == "debt" else "extra_ten_year_yield"
+    stacked = xr.concat(
+        [xr.concat([a.path, a.path_without], dim="case") for a in answers], dim="feedbacks"
+    )
+    stacked = stacked.assign_coords(feedbacks=[a.feedbacks for a in answers], case=list(CASES))
+    parameter = load_parameters()[goal.lever]
+    lever = xr.DataArray(
+        [a.value for a in answers],
+        coords={"feedbacks": stacked["feedbacks"]},
+        dims="feedbacks",
+        attrs={"units": parameter.units, "long_name": f"{goal.lever} that meets the target"},
+    )
+    if goal.kind == "debt":
+        attrs = {
+            "units": "1",
+            "long_name": "debt held by the public at the end of the fiscal year over the "
+            "fiscal year's GDP",
+        }
+    else:
+        attrs = {"units": "1/year", "long_name": "10-year yield less the baseline's"}
+    dataset = xr.Dataset({name: stacked.assign_attrs(attrs), "lever": lever})
+    dataset["case"].attrs["long_name"] = "the lever at its solution or at its default"
+    dataset["feedbacks"].attrs["long_name"] = "every feedback on, or the market feedbacks off"
+    if "fiscal_year" in dataset.coords:
+        dataset["fiscal_year"].attrs["long_name"] = "fiscal year (ending 30 September)"
+    dataset.attrs.update(
+        {
+            "scenario": scenario,
+            "goal": goal.kind,
+            "lever": goal.lever,
+            "target": goal.target,
+            "target_units": "1" if goal.kind == "debt" else "1/year",
+            "last_year": goal.by,
+            "start_year": goal.start,
+        }
+    )
+    if goal.cbo is not None:
+        dataset.attrs["cbo_vintage"] = str(goal.cbo)
+    return dataset
 
 
 def table(scenario: str, goal: Goal, answers: list[Answer]) -> pd.DataFrame:
@@ -464,11 +555,24 @@ def format_table(result: pd.DataFrame) -> str:
     return shown.to_string(float_format=lambda x: f"{x:.3f}")
 
 
-def write_table(out_dir: Path, result: pd.DataFrame) -> None:
-    """Write ``target.csv`` into ``out_dir`` atomically (see :mod:`debtloops.io`)."""
-    from debtloops.io import atomic_file
+def write_outputs(out_dir: Path, result: pd.DataFrame, dataset: xr.Dataset) -> list[Path]:
+    """Write ``target.csv``, ``target.nc`` and ``target.png`` into ``out_dir``, each atomically.
 
+    Every target must be absent or debtloops' own (:func:`debtloops.io.check_targets`), checked
+    before the first is written.
+    """
+    from debtloops.cf import write_netcdf
+    from debtloops.figures.target import plot_target
+    from debtloops.io import atomic_file, check_targets
+
+    check_targets(out_dir, OUTPUT_NAMES)
+    table_path, netcdf, chart = (Path(out_dir) / name for name in OUTPUT_NAMES)
     buffer = io.StringIO()
     result.to_csv(buffer, index=False)
     text = buffer.getvalue()
-    atomic_file(Path(out_dir) / OUTPUT_NAME, lambda path: path.write_text(text))
+    atomic_file(table_path, lambda path: path.write_text(text))
+    atomic_file(
+        netcdf, lambda path: write_netcdf(dataset, path, "debtloops target wrote target.nc")
+    )
+    atomic_file(chart, lambda path: plot_target(dataset, path))
+    return [table_path, netcdf, chart]
