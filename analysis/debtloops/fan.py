@@ -242,7 +242,7 @@ def shocked_paths(
         The share of driver values clipped to their valid range [1].
     """
     table = load_parameters()
-    start = float(run.values["initial_time"])
+    start = run.constant("initial_time")
     count = deviations.shape[1]
     edges = start + np.arange(count, dtype=float)
     steps = np.concatenate([edges, edges + 1.0 - data.STEP_EDGE])
@@ -250,14 +250,19 @@ def shocked_paths(
     clipped = total = 0
     for driver in dict.fromkeys(d for names in SHOCK_DRIVERS.values() for d in names):
         value = run.values[driver]
-        own = np.array(list(value.keys()), dtype=float) if isinstance(value, Mapping) else []
+        own: np.ndarray | list[float] = (
+            np.array(list(value.keys()), dtype=float) if isinstance(value, Mapping) else []
+        )
         inside = [t for t in own if start <= t <= start + count]
         times = np.unique(np.concatenate([steps, inside]))
         index = np.clip(np.floor(times - start + data.STEP_EDGE).astype(int), 0, count - 1)
         added = sum(
-            deviations[:, :, SHOCKS.index(shock)]
-            for shock, names in SHOCK_DRIVERS.items()
-            if driver in names
+            (
+                deviations[:, :, SHOCKS.index(shock)]
+                for shock, names in SHOCK_DRIVERS.items()
+                if driver in names
+            ),
+            start=np.zeros(deviations.shape[:2]),
         )
         levels = _base_path(value, times)[None, :] + added[:, index]
         low, high = table[driver].valid_min, table[driver].valid_max
@@ -268,7 +273,7 @@ def shocked_paths(
 
 
 def fiscal_year_outcomes(
-    times: np.ndarray, results: Mapping[str, np.ndarray], years: Sequence[int]
+    times: np.ndarray, results: Mapping[str, np.ndarray], years: Sequence[int] | np.ndarray
 ) -> dict[str, np.ndarray]:
     """Return each of :data:`OUTCOMES` by run and fiscal year, shape (runs, years)."""
     runs = xr.Dataset(
@@ -394,8 +399,8 @@ def fan(
     prepared = scenario if isinstance(scenario, PreparedRun) else prepare(scenario, cbo=cbo)
     if baseline is None:
         baseline = reference_for(prepared)
-    first = int(round(float(prepared.values["initial_time"]))) + 1
-    last = int(round(float(prepared.values["final_time"])))
+    first = int(round(prepared.constant("initial_time"))) + 1
+    last = int(round(prepared.constant("final_time")))
     for year in years:
         if not first <= year <= last:
             nearest = min(max(year, first), last)
@@ -424,14 +429,14 @@ def fan(
             problems.extend(found)
         by_case[case] = {name: np.concatenate([p[name] for p in parts]) for name in OUTCOMES}
         clipped[case] = clipped_runs / len(stacked)
-    failed = np.array([bool(p) for p in problems]).reshape(len(CASES), -1).any(axis=0)
-    first = next(p for p in problems if p) if failed.any() else ""
+    failed = np.asarray(np.array([bool(p) for p in problems]).reshape(len(CASES), -1).any(axis=0))
+    example = next(p for p in problems if p) if failed.any() else ""
     if failed[-1]:
-        raise SimulationError(f"{prepared.scenario.name} without shocks failed: {first}")
+        raise SimulationError(f"{prepared.scenario.name} without shocks failed: {example}")
     if failed.mean() > MAX_DROPPED_SHARE:
         raise SimulationError(
             f"{int(failed.sum())} of {draws} draws reached an impossible state (more than "
-            f"{PERCENT * MAX_DROPPED_SHARE:g}%), e.g. {first}"
+            f"{PERCENT * MAX_DROPPED_SHARE:g}%), e.g. {example}"
         )
     kept = ~failed
     by_case = {

@@ -105,7 +105,7 @@ def _noise(value: object) -> float | str:
     if value == ESTIMATE or (
         isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     ):
-        return value  # type: ignore[return-value]
+        return value
     raise ValueError(
         f"{_shown(value)} must be positive (a standard deviation in the series' units) "
         f'or "{ESTIMATE}"'

@@ -149,6 +149,8 @@ class Model:
         run, reference = self.run(value)
         if self.goal.kind == "debt":
             return fiscal_year_value(run, "debt_held_by_public", "end_to_gdp", int(self.goal.by))
+        if reference is None:  # run() executes a reference for every goal but a debt one
+            raise RuntimeError(f"a {self.goal.kind!r} goal has no reference run")
         return float((run["market_yield"] - reference["market_yield"]).max())
 
 
@@ -363,8 +365,8 @@ def make_goal(
     """
     table = load_parameters()
     plan = prepare(scenario, cbo=cbo)  # an unknown scenario fails here, with the nearest names
-    first = float(plan.values["initial_time"]) + FISCAL_YEAR
-    last = float(plan.values["final_time"])
+    first = plan.constant("initial_time") + FISCAL_YEAR
+    last = plan.constant("final_time")
     if by is None and debt_to_gdp is not None:
         raise InputError("--debt-to-gdp needs --by YEAR, the fiscal year of the target")
     if by is not None and not first <= by <= last:  # compared as given: float() may overflow

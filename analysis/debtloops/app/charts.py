@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 from bokeh.models import ColumnDataSource, CustomJSTickFormatter, HoverTool, Range1d
+from bokeh.models.annotations.labels import Title
 from bokeh.plotting import figure
 
 from debtloops.figures.dashboard import LARGE_HOLDERS, SELLERS
@@ -22,6 +23,8 @@ from debtloops.model.contract import HOLDINGS
 
 #: Size of one chart [screen pixels].
 CHART_WIDTH, CHART_HEIGHT = 430, 260
+#: Size of a chart's title [CSS font size].
+TITLE_FONT_SIZE = "11pt"
 TOOLS = "pan,box_zoom,wheel_zoom,reset,save"
 #: The baseline's line: dashed, in the baseline's colour (:mod:`debtloops.figures.style`).
 BASELINE_COLOUR, BASELINE_DASH = COLOURS["baseline"], "dashed"
@@ -94,7 +97,7 @@ REPORT_VARIABLES = (
 
 def _new_figure(label: Label, x_range=None):
     chart = figure(
-        title=label.title,
+        title=Title(text=label.title, text_font_size=TITLE_FONT_SIZE),
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         tools=TOOLS,
@@ -103,7 +106,6 @@ def _new_figure(label: Label, x_range=None):
         y_axis_label=label.units,
         **({"x_range": x_range} if x_range is not None else {}),
     )
-    chart.title.text_font_size = "11pt"
     return chart
 
 
@@ -225,7 +227,7 @@ def explorer_figures(source: ColumnDataSource, band: ColumnDataSource | None = N
 
 def comparison_figure(
     variable: str, runs: Mapping[str, xr.Dataset], baseline: xr.Dataset, x_range=None
-):
+) -> figure:
     """Draw one variable for several scenarios and the baseline, for the report.
 
     Parameters
@@ -273,7 +275,7 @@ def comparison_figure(
         [run[variable].to_numpy() * shown.scale for run in (*lines.values(), baseline)]
     )
     if limits is not None:  # headroom above the peak; a flat series on an axis from zero
-        chart.y_range = Range1d(*limits)
+        chart.y_range = Range1d(start=limits[0], end=limits[1])
     chart.xaxis.formatter = CustomJSTickFormatter(code=FISCAL_YEAR_TICK)
     _legend_below(chart)
     return chart

@@ -40,6 +40,7 @@ from debtloops.app.session import (
     LEVERS,
     UNCERTAINTIES,
     ExplorerSession,
+    Outcome,
     base_scenarios,
     control_names,
     is_switch,
@@ -50,6 +51,7 @@ from debtloops.errors import DebtloopsError, InputError, unknown_name
 from debtloops.figures.dashboard import dashboard_figure
 from debtloops.figures.labels import LABELS
 from debtloops.figures.style import DPI, PAD_INCHES, SOURCE_PREFIX, add_source
+from debtloops.model.parameters import Value
 from debtloops.model.scenarios import NAME_PATTERN
 from debtloops.outputs import HEADLINE_DECIMALS, headline_table
 
@@ -348,15 +350,18 @@ class ExplorerApp:
         The CBO vintage of the tab's runs and of its baseline (``--cbo``).
     """
 
+    #: The parameter values of the latest run; None once the tab is closed.
+    values: dict[str, Value] | None
+
     def __init__(
         self,
         base: str = DEFAULT_BASE,
         query: Mapping[str, str] | None = None,
         cbo: str | Path | None = None,
     ) -> None:
-        self.session = ExplorerSession(base, cbo=cbo)
+        self._session: ExplorerSession | None = ExplorerSession(base, cbo=cbo)
         self.generation = 0
-        self.outcome = None
+        self.outcome: Outcome | None = None
         problem = self._apply_query(query or {})
         table = self.session.table
         self.base = pn.widgets.Select(
@@ -435,7 +440,7 @@ class ExplorerApp:
             label=f"Uncertainty band (5-95% of {BAND_SAMPLES} runs)", value=True
         )
         self.show_band.param.watch(self._on_band_switch, "value")
-        self.pins: list[tuple[str, object]] = []
+        self.pins: list[tuple[str, Outcome]] = []
         self.pin = pn.widgets.Button(label="pin these settings", color="primary")
         self.unpin = pn.widgets.Button(label="clear pins")
         self.pin.on_click(self._on_pin)
@@ -539,8 +544,15 @@ class ExplorerApp:
         self.refresh()
         self._schedule_dominance()
 
+    @property
+    def session(self) -> ExplorerSession:
+        """The tab's settings and runs, until the tab is closed."""
+        if self._session is None:
+            raise RuntimeError("the explorer tab is closed: it has no session")
+        return self._session
+
     def _scenario_text(self) -> str:
-        return self.session.scenario_toml(self.name.value, self.intent.value)
+        return self.session.scenario_toml(_text(self.name), _text(self.intent))
 
     def _toml_file(self) -> io.StringIO:
         return io.StringIO(self._scenario_text())
@@ -583,8 +595,10 @@ class ExplorerApp:
         self.pins.clear()
         self._draw_compare()
 
-    def _compared(self) -> dict[str, object]:
+    def _compared(self) -> dict[str, Outcome]:
         """Return the outcomes compared: the current settings', then each pin's."""
+        if self.outcome is None:
+            raise RuntimeError("nothing to compare: no run of the settings has finished")
         return {CURRENT: self.outcome, **dict(self.pins)}
 
     def _update_compare(self) -> None:
@@ -619,7 +633,7 @@ class ExplorerApp:
     def _on_naming(self, event) -> None:
         """Write the new name or intent into the TOML, and name the file after a valid name."""
         self.toml.value = self._scenario_text()
-        name = self.name.value
+        name = _text(self.name)
         if NAME_PATTERN.fullmatch(name):
             self.download.filename = f"{name}.toml"
             self.status.object = ""
@@ -682,7 +696,7 @@ class ExplorerApp:
 
     def _update_band(self, generation: int) -> None:
         """Draw the band of the latest run, unless a newer run or a closed tab made it moot."""
-        if generation != self.generation or self.session is None:
+        if generation != self.generation or self._session is None or self.values is None:
             return
         if not self.show_band.value:
             self.band_source.data = charts.band_columns(None)
@@ -710,7 +724,7 @@ class ExplorerApp:
 
         The three that matter most in each period, in words (see :mod:`loop_words`).
         """
-        if generation != self.generation or self.session is None:
+        if generation != self.generation or self._session is None or self.values is None:
             return
         started = time.perf_counter()
         try:
@@ -757,7 +771,7 @@ class ExplorerApp:
 
     def close(self) -> None:
         """Let go of what the tab holds beyond its widgets: its runs and its loaded models."""
-        self.session = None
+        self._session = None
         self.values = None
 
     def _help(self, name: str) -> pn.pane.HTML:
@@ -840,6 +854,14 @@ class ExplorerApp:
         )
         template.config.raw_css.append(_PAGE_CSS)
         return template
+
+
+def _text(widget: pn.widgets.TextInput) -> str:
+    """Return a text box's text; Panel allows None there, which the page never sends."""
+    text = widget.value
+    if text is None:
+        raise TypeError(f"the text box '{widget.label}' holds None, not text")
+    return text
 
 
 def _end_tab(app: ExplorerApp, session_context) -> None:
@@ -941,10 +963,13 @@ def serve(
     # here comes first, so the list it reads is this one, the variable's hosts included.
     bokeh_settings.allowed_ws_origin.set_value(origins)
 
-    def page() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
+    def page() -> pn.template.BaseTemplate:  # Panel calls a plain function once per tab
         app = ExplorerApp(base, page_query(pn.state.session_args), cbo)
         pn.state.on_session_destroyed(partial(_end_tab, app))
-        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=ACCESSIBLE_SLIDERS_JS))
+        document = pn.state.curdoc
+        if document is None:  # Panel calls page() within a session, which has its document
+            raise RuntimeError("the explorer's page was built outside a Bokeh session")
+        document.js_on_event("document_ready", CustomJS(code=ACCESSIBLE_SLIDERS_JS))
         return app.layout()
 
     try:

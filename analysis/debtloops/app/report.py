@@ -41,6 +41,8 @@ import pandas as pd
 import xarray as xr
 from bokeh.embed import components
 from bokeh.layouts import gridplot
+from bokeh.models.ui.ui_element import UIElement
+from bokeh.plotting import figure
 from bokeh.resources import Resources
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -231,7 +233,7 @@ def _png(data: bytes, alt: str) -> Image:
     return Image(alt, "data:image/png;base64," + base64.b64encode(data).decode("ascii"))
 
 
-def _drawn(draw: Callable[[Path], None], suffix: str) -> bytes:
+def _drawn(draw: Callable[[Path], object], suffix: str) -> bytes:
     """Return the bytes of a file that ``draw(path)`` writes, using a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="debtloops-report-") as folder:
         path = Path(folder) / f"figure{suffix}"
@@ -245,6 +247,12 @@ def _inline_svg(svg: str) -> Markup:
     if start < 0:
         raise ValueError("not an SVG document")
     return Markup(svg[start:])
+
+
+def _svg_drawing(dot: str) -> Markup:
+    """Return a Graphviz ``dot`` text drawn as an inline ``<svg>`` element."""
+    svg = _drawn(lambda path: diagrams.render(dot, path.with_suffix(""), formats=("svg",)), ".svg")
+    return _inline_svg(svg.decode("utf-8"))
 
 
 # ---- the summary, from the numbers ----
@@ -409,6 +417,8 @@ def _mechanism_sentence(attribution: xr.Dataset) -> str:
 def _description(prepared: PreparedRun, first_sentence: bool = False) -> str:
     """Return the scenario file's summary line without its name, or only its first sentence."""
     path = prepared.scenario.path
+    if path is None:  # a scenario built in code (a backtest's) has no file to describe
+        raise ValueError(f"scenario {prepared.scenario.name!r} has no file")
     text = describe(path.stem, path.parent).split(":", 1)[-1].strip()
     return text.split(". ")[0].rstrip(".") if first_sentence else text
 
@@ -416,9 +426,7 @@ def _description(prepared: PreparedRun, first_sentence: bool = False) -> str:
 # ---- the scenario sections ----
 
 
-def _attribution_part(
-    prepared: PreparedRun, reference: PreparedRun
-) -> tuple[dict, xr.Dataset] | None:
+def _attribution_part(prepared: PreparedRun, reference: PreparedRun) -> tuple[dict, xr.Dataset]:
     dataset = attribute(prepared, baseline=reference)
     frame = attribution_table(dataset)
     exact = bool(dataset["stderr_extra_interest"].max() == 0)
@@ -438,8 +446,8 @@ def _attribution_part(
 
 def fan_years(prepared: PreparedRun) -> tuple[int, ...]:
     """Return :data:`FAN_YEARS` within the run's projected fiscal years, or its last year."""
-    first = int(round(float(prepared.values["initial_time"]))) + 1  # type: ignore[arg-type]
-    last = int(round(float(prepared.values["final_time"])))  # type: ignore[arg-type]
+    first = int(round(prepared.constant("initial_time"))) + 1
+    last = int(round(prepared.constant("final_time")))
     return tuple(y for y in FAN_YEARS if first <= y <= last) or (last,)
 
 
@@ -620,13 +628,7 @@ def loops_section(runs: Mapping[str, PreparedRun]) -> dict:
         "Causal-loop diagram": diagrams.cld_dot(graph, polarities, inventory),
         "Stock-and-flow diagram": diagrams.stock_flow_dot(graph, polarities),
     }
-    drawings = []
-    for title, dot in shown.items():
-        svg = _drawn(
-            lambda path, text=dot: diagrams.render(text, path.with_suffix(""), formats=("svg",)),
-            ".svg",
-        )
-        drawings.append((title, _inline_svg(svg.decode("utf-8"))))
+    drawings = [(title, _svg_drawing(dot)) for title, dot in shown.items()]
     dominance = []
     for name, run in runs.items():
         years = dominant_years(loop_dominance_table(run.values)).head(DOMINANCE_TOP)
@@ -688,10 +690,10 @@ def sources_section(runs: Mapping[str, PreparedRun]) -> dict:
     files = sorted(DATA_DIR.glob("*.md")) + sorted(folder / "projections.md" for folder in vintages)
     data_files = []
     for path in files:
-        shown = (
+        where = (
             path.relative_to(MODELS_DIR.parent) if path.is_relative_to(MODELS_DIR.parent) else path
         )
-        data_files.append((str(shown), _first_heading(path)))
+        data_files.append((str(where), _first_heading(path)))
     return {
         "parameters": table(frame, index=False),
         "table_path": PARAMETER_TABLE.name,
@@ -801,11 +803,13 @@ def build_report(
     if REFERENCE in runs:
         reference_summary = summary(REFERENCE, reference, baseline, headlines)
         summaries.insert(list(runs).index(REFERENCE), (REFERENCE, reference_summary))
-    figures = []
+    figures: list[figure] = []
     for variable in charts.REPORT_VARIABLES:
         shared = figures[0].x_range if figures else None
         figures.append(charts.comparison_figure(variable, runs, baseline, shared))
-    script, grid = components(gridplot(figures, ncols=CHART_COLUMNS))
+    # a list of its own: gridplot takes an invariant list[UIElement | None]
+    cells: list[UIElement | None] = list(figures)
+    script, grid = components(gridplot(cells, ncols=CHART_COLUMNS))
     all_runs = {REFERENCE: reference, **prepared}
     context = {
         "scenarios": list(runs),

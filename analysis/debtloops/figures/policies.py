@@ -34,9 +34,8 @@ def plot_regret(dataset: xr.Dataset, path: Path, source: str) -> None:
     source : str
         The figure's source line.
     """
-    outcomes = [
-        str(n).removeprefix("regret_") for n in dataset.data_vars if n.startswith("regret_")
-    ]
+    names = [str(n) for n in dataset.data_vars]
+    outcomes = [n.removeprefix("regret_") for n in names if n.startswith("regret_")]
     scenarios = [str(s) for s in dataset["scenario"].values]
     policies = [str(p) for p in dataset["policy"].values]
     rows = np.arange(len(policies))[::-1]

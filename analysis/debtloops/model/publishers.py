@@ -251,7 +251,8 @@ def parse_soma(body: bytes) -> pd.Series:
         rows = answer["soma"]["summary"]  # type: ignore[index]
     except (KeyError, TypeError):
         raise DownloadError(f"{where} holds no 'soma.summary' list; nothing was written") from None
-    dates, values = [], []
+    dates: list[pd.Timestamp] = []
+    values: list[float] = []
     for index, row in enumerate(rows):
         missing = [name for name in ("asOfDate", *SOMA_TREASURY_FIELDS) if name not in row]
         if missing:

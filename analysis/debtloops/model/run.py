@@ -66,6 +66,19 @@ class PreparedRun:
     drivers: frozenset[str]
     vintage: data.Vintage | None = None
 
+    def constant(self, name: str) -> float:
+        """Return a parameter that holds one number, such as ``initial_time`` [its units].
+
+        Raises
+        ------
+        TypeError
+            If the parameter holds a time series instead.
+        """
+        value = self.values[name]
+        if isinstance(value, Mapping):
+            raise TypeError(f"{name} holds a time series, not one number")
+        return float(value)
+
 
 def prepare(
     name: str,
