@@ -209,7 +209,7 @@ def outcome_path(model: Model, value: float) -> xr.DataArray:
     run, reference = model.run(value)
     if model.goal.kind == "debt":
         first = int(round(float(run["time"][0]))) + 1
-        years = np.arange(first, int(model.goal.by) + 1)
+        years = list(range(first, int(model.goal.by) + 1))
         ratios = [fiscal_year_value(run, "debt_held_by_public", "end_to_gdp", y) for y in years]
         return xr.DataArray(ratios, coords={"fiscal_year": years}, dims="fiscal_year")
     if reference is None:
