@@ -501,6 +501,7 @@ def paths(scenario: str, goal: Goal, answers: list[Answer]) -> xr.Dataset:
         dataset["fiscal_year"].attrs["long_name"] = "fiscal year (ending 30 September)"
     dataset.attrs.update(
         {
+            "title": f"debtloops target: the {goal.lever} that meets the goal in {scenario}",
             "scenario": scenario,
             "goal": goal.kind,
             "lever": goal.lever,
