@@ -36,11 +36,10 @@ CHROMIUM_PACKAGE := chromium-headless-shell
 run: $(INSTALLED)
 	$(BIN)/debtloops run baseline article japan_full --out outputs
 
-## test: lint, then the whole test suite in parallel (our warnings are errors), in .venv as
-## locked, with the coverage of each package and the floor pyproject.toml sets; installs the
-## browser when root
-test: $(INSTALLED) browser
-	$(BIN)/ruff check .
+## test: lint (ruff and mypy), then the whole test suite in parallel (our warnings are errors), in
+## .venv as locked, with the coverage of each package and the floor pyproject.toml sets; installs
+## the browser when root
+test: $(INSTALLED) browser lint
 	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term \
 		--cov-report=json:$(COVERAGE_JSON); status=$$?; \
 	$(BIN)/python tests/coverage_packages.py $(COVERAGE_JSON) && exit $$status
