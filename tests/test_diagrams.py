@@ -619,3 +619,19 @@ def _font_sizes(layout):
                 elif op["op"] == "T":
                     found.append((owner, size))
     return found
+
+
+def test_a_diagram_the_spline_router_fails_on_is_drawn_with_straight_edges(
+    graph, loops, renderer, tmp_path
+):
+    # B11f highlighted with japan_full's polarities makes Graphviz's router fail ("routesplines");
+    # the render falls back to straight edges rather than stopping the whole export
+    loop = next(entry for entry in loops if entry.id == "B11f")
+    dot_file = tmp_path / "b11f.dot"
+    dot_file.write_text(
+        diagrams.cld_dot(graph, measure_polarities(graph, ["japan_full"]), loops, highlight=loop)
+    )
+    target = tmp_path / "b11f.svg"
+    diagrams._run(renderer, dot_file, target, "svg", diagrams.DEFAULT_DPI)
+    assert target.stat().st_size > 0
+    assert loop.id in drawn_texts(target.read_text())

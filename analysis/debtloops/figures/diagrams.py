@@ -691,6 +691,12 @@ class RenderError(DebtloopsError):
     """The renderer failed on a diagram."""
 
 
+#: Words in Graphviz's error when its spline router fails, and the option that draws the edges
+#: straight instead (some single-loop diagrams of ``japan_full`` need it with Graphviz 2.43-12).
+ROUTING_FAILURES = ("routesplines", "Pshortestpath")
+STRAIGHT_EDGES = "-Gsplines=line"
+
+
 def _run(command: Sequence[str], dot_file: Path, target: Path, fmt: str, dpi: int) -> None:
     """Render ``dot_file`` to ``target`` in format ``fmt`` (PNG at ``dpi`` dots per inch)."""
     options = [f"-T{fmt}"]
@@ -702,6 +708,14 @@ def _run(command: Sequence[str], dot_file: Path, target: Path, fmt: str, dpi: in
         text=True,
         check=False,
     )
+    if result.returncode != 0 and any(word in result.stderr for word in ROUTING_FAILURES):
+        # Graphviz's spline router can fail on a layout it made itself; straight edges always route
+        result = subprocess.run(
+            [*command, *options, STRAIGHT_EDGES, "-o", str(target), str(dot_file)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if result.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
         detail = result.stderr.strip().splitlines()[-3:] if result.stderr else []
         refused = [os.strerror(code) for code in WRITE_ERRNOS if os.strerror(code) in result.stderr]
