@@ -538,7 +538,8 @@ def atomic_folder(target: Path, keystone: str | None = None):
     """
     target = target.absolute()
     prepare_output_folder(target.parent)
-    check_targets(target.parent, [target.name])
+    with output_lock(target.parent):  # not while another writer is between its swap and manifest
+        check_targets(target.parent, [target.name])
     scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix(target.name), dir=target.parent))
     try:
         os.chmod(scratch, 0o777 & ~current_umask())  # mkdtemp makes it private
