@@ -210,13 +210,13 @@ def discover(sweep_dir: Path, where: str, scenario: str | None = None) -> Discov
     bounds = {u.name: (u.low, u.high) for u in design.spec.uncertainties}
     # A lever has no sampled range: its values' span stands for it.
     spans = [bounds.get(n, (x[:, j].min(), x[:, j].max())) for j, n in enumerate(names)]
-    full = tuple(np.array(side, float) for side in zip(*spans, strict=True))
-    peeling = prim(x, y, *full)
+    full_low, full_high = (np.array(side, float) for side in zip(*spans, strict=True))
+    peeling = prim(x, y, full_low, full_high)
     chosen = choose_box(peeling)
-    box = prune(x, y, peeling.low[chosen], peeling.high[chosen], *full)
+    box = prune(x, y, peeling.low[chosen], peeling.high[chosen], full_low, full_high)
     rules, first, threshold = tree_rules(x, y, names)
     units = [str(ds[name].attrs.get("units", "")) for name in names]
-    dataset = _dataset(peeling, box, full, names, units)
+    dataset = _dataset(peeling, box, (full_low, full_high), names, units)
     inside = in_box(x, box[0], box[1])
     dataset.attrs.update(
         {
@@ -265,7 +265,7 @@ def _cases(
 def _dataset(
     peeling: Peeling,
     box: tuple[np.ndarray, np.ndarray, np.ndarray],
-    full: tuple[np.ndarray, ...],
+    full: tuple[np.ndarray, np.ndarray],
     names: list[str],
     units: list[str],
 ) -> xr.Dataset:
