@@ -5,6 +5,7 @@
 ``estimate``   weighted least squares and MCMC (emcee), with their diagnostics
 ``posterior``  posterior draws as a parameter matrix (for sweeps), projections under prior and
                posterior
+``dataset``    what ``calibration.nc`` holds: the draws, fits, bands and held-out check
 ``calibrate``  the command: run both estimators and write ``calibration.nc``, figures, tables
                and ``calibrated.toml``
 """

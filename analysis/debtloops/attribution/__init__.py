@@ -12,26 +12,40 @@ With up to :data:`EXACT_LIMIT` mechanisms every subset runs (``2^n`` of the scen
 the baseline, in one pysd ensemble); beyond that, sampled permutations give each share with its
 standard error. Runs with the same parameter values are simulated once, so a mechanism that is
 already off in both runs costs nothing and gets exactly zero.
+
+The mechanism table is read in :mod:`debtloops.attribution.mechanisms`, the Shapley values are
+computed in :mod:`debtloops.attribution.shapley`; the runs and the dataset are here.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from debtloops.attribution.mechanisms import (
+    MECHANISM_TABLE,
+    Mechanism,
+    load_mechanisms,
+    select,
+)
+from debtloops.attribution.shapley import (
+    permutation_masks,
+    sample_permutations,
+    shapley_exact,
+    shapley_sampled,
+)
 from debtloops.cf import write_netcdf
-from debtloops.errors import InputError, SimulationError, unknown_name
+from debtloops.errors import InputError, SimulationError
 from debtloops.io import atomic_file, check_targets
-from debtloops.limits import check_count, check_seed, read_toml
+from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
 from debtloops.model.contract import value_problems
-from debtloops.model.parameters import ParameterTable, Value, load_parameters
+from debtloops.model.data import PERCENT
+from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import CONVENTIONS, PreparedRun, prepare, reference_for, vintage_attrs
 from debtloops.outputs import (
     BASIS_POINTS,
@@ -40,11 +54,24 @@ from debtloops.outputs import (
     horizon_time,
     peak_extra_yield,
 )
-from debtloops.paths import MODELS_DIR
 from debtloops.provenance import provenance_attrs
 
-#: The table of mechanisms and the values that switch each off.
-MECHANISM_TABLE = MODELS_DIR / "mechanisms.toml"
+__all__ = [
+    "MECHANISM_TABLE",
+    "Mechanism",
+    "attribute",
+    "attribution_table",
+    "coalition_values",
+    "load_mechanisms",
+    "permutation_masks",
+    "run_coalitions",
+    "sample_permutations",
+    "select",
+    "shapley_exact",
+    "shapley_sampled",
+    "write_attribution",
+]
+
 #: The most mechanisms attributed exactly, over every subset (2^12 = 4,096 subsets).
 EXACT_LIMIT = 12
 #: Permutations drawn beyond :data:`EXACT_LIMIT` mechanisms, and their default seed.
@@ -52,8 +79,6 @@ DEFAULT_PERMUTATIONS = 256
 DEFAULT_SEED = 20
 #: The smallest ensemble pysd can translate with a ``sample`` subscript [runs].
 MIN_ENSEMBLE = 2
-#: Percentage points per unit of a ratio.
-PERCENT = 100.0
 #: The model variables read from every run: those the headline outcomes and the checks need.
 VARIABLES = (
     "market_yield",
@@ -78,167 +103,6 @@ PATH_OUTCOME, PATH_LONG_NAME, PATH_UNITS = "extra_yield", "extra 10-year yield",
 OUTPUT_NAMES = ("attribution.nc", "attribution.csv", "attribution.png")
 #: The name of the remainder, the extra with every mechanism off.
 REMAINDER = "all mechanisms off"
-
-
-@dataclass(frozen=True)
-class Mechanism:
-    """One mechanism of the table.
-
-    Attributes
-    ----------
-    name : str
-        Its name in the table.
-    description : str
-        One line: what it does.
-    off : dict of str to float
-        The parameters that switch it off, and their values then [the parameters' units].
-    """
-
-    name: str
-    description: str
-    off: dict[str, float]
-
-
-def load_mechanisms(
-    path: Path = MECHANISM_TABLE, table: ParameterTable | None = None
-) -> list[Mechanism]:
-    """Read the mechanism table and check it against the parameter table.
-
-    Parameters
-    ----------
-    path : Path
-        The mechanism table (TOML).
-    table : ParameterTable, optional
-        The parameter table; the project's own by default.
-
-    Returns
-    -------
-    list of Mechanism
-        In the table's order.
-
-    Raises
-    ------
-    InputError
-        If an entry lacks its fields, names an unknown parameter or gives an invalid value.
-    """
-    table = table or load_parameters()
-    raw, _, _ = read_toml(path, f"mechanism table {path}")
-    mechanisms = []
-    for name, entry in raw.items():
-        off = entry.get("off") if isinstance(entry, dict) else None
-        description = entry.get("description") if isinstance(entry, dict) else None
-        if not isinstance(off, dict) or not off or not isinstance(description, str):
-            raise InputError(f"{path}: mechanism '{name}' needs a description and an off table")
-        for parameter, value in off.items():
-            if parameter not in table:
-                raise unknown_name(f"parameter (mechanism '{name}')", parameter, table)
-            table[parameter].check(float(value))
-        mechanisms.append(Mechanism(name, description, {k: float(v) for k, v in off.items()}))
-    return mechanisms
-
-
-def select(mechanisms: Sequence[Mechanism], names: Sequence[str] | None) -> list[Mechanism]:
-    """Return the mechanisms named, in the table's order; all of them if ``names`` is None."""
-    if names is None:
-        return list(mechanisms)
-    known = {m.name: m for m in mechanisms}
-    for name in names:
-        if name not in known:
-            raise unknown_name("mechanism", name, known)
-    return [m for m in mechanisms if m.name in names]
-
-
-# ---- the Shapley values of a game, pure functions of its value table ----
-
-
-def shapley_exact(values: np.ndarray) -> np.ndarray:
-    """Return every player's Shapley value from the value of every coalition.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Shape ``(2^n, ...)``: ``values[mask]`` is the value of the coalition whose members are the
-        set bits of ``mask`` (bit ``i`` for player ``i``); trailing axes are outcomes or times.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n, ...)``: player ``i``'s share; the shares sum to ``values[-1] - values[0]``.
-    """
-    values = np.asarray(values, dtype=float)
-    n = int(round(math.log2(len(values))))
-    if len(values) != 1 << n:
-        raise ValueError(f"{len(values)} coalition values, not a power of two")
-    masks = np.arange(1 << n)
-    sizes = np.array([bin(mask).count("1") for mask in masks])
-    # weight of a coalition of s players that leaves out i: s! (n-s-1)! / n!
-    weight = np.array(
-        [
-            math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) if s < n else 0.0
-            for s in sizes
-        ]
-    )
-    shares = np.empty((n, *values.shape[1:]))
-    for player in range(n):
-        bit = 1 << player
-        without = masks[(masks & bit) == 0]
-        gains = values[without | bit] - values[without]
-        shares[player] = np.tensordot(weight[without], gains, axes=1)
-    return shares
-
-
-def sample_permutations(n: int, count: int, seed: int) -> np.ndarray:
-    """Return ``count`` random orders of ``n`` players, shape ``(count, n)``."""
-    rng = np.random.default_rng(seed)
-    return np.array([rng.permutation(n) for _ in range(count)], dtype=int).reshape(count, n)
-
-
-def permutation_masks(orders: np.ndarray) -> list[int]:
-    """Return the coalitions (bit masks) whose values a set of orders needs, without repeats."""
-    masks = {0}
-    for order in orders:
-        mask = 0
-        for player in order:
-            mask |= 1 << int(player)
-            masks.add(mask)
-    return sorted(masks)
-
-
-def shapley_sampled(
-    value: Callable[[int], np.ndarray], orders: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Estimate Shapley values from players' marginal gains along sampled orders.
-
-    Parameters
-    ----------
-    value : callable
-        The value of a coalition given as a bit mask (see :func:`shapley_exact`).
-    orders : numpy.ndarray
-        Shape ``(m, n)``: orders in which the players join.
-
-    Returns
-    -------
-    shares, standard_errors : numpy.ndarray
-        Shape ``(n, ...)``: the mean marginal gain of each player, and its standard error (the
-        standard deviation over orders over the square root of ``m``). The shares sum to
-        ``value(all) - value(none)`` exactly, since each order's gains do.
-    """
-    m, n = orders.shape
-    gains = []
-    for order in orders:
-        gain = [np.zeros_like(np.asarray(value(0), dtype=float))] * n
-        mask, before = 0, np.asarray(value(0), dtype=float)
-        for player in order:
-            mask |= 1 << int(player)
-            after = np.asarray(value(mask), dtype=float)
-            gain[int(player)] = after - before
-            before = after
-        gains.append(np.stack(gain))
-    stacked = np.stack(gains)
-    spread = stacked.std(axis=0, ddof=1) if m > 1 else np.full(stacked.shape[1:], np.nan)
-    return stacked.mean(axis=0), spread / math.sqrt(m)
-
-
 # ---- running the coalitions ----
 
 
