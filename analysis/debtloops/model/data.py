@@ -39,6 +39,7 @@ import sys
 import types
 from typing import TYPE_CHECKING
 
+from debtloops.errors import InputError
 from debtloops.model import datafiles
 from debtloops.model.datafiles import (
     CBO_COLUMNS,
@@ -163,6 +164,7 @@ __all__ = [
     "HISTORY_COLUMNS",
     "HISTORY_FILE",
     "HISTORY_ONLY",
+    "InputError",
     "LAST_YEAR",
     "LAYERS",
     "LEGACY_LAYERS",
@@ -229,24 +231,31 @@ __all__ = [
 ]
 
 
+def _location(name: str) -> property:
+    """Return a property that reads and sets :mod:`datafiles`' ``name``."""
+
+    def read(module: types.ModuleType) -> object:
+        return getattr(datafiles, name)
+
+    def write(module: types.ModuleType, value: object) -> None:
+        setattr(datafiles, name, value)
+
+    return property(read, write, doc=f"datafiles.{name}, where the readers look")
+
+
 class _Data(types.ModuleType):
-    """The module ``data``, with the files' locations read from and written to :mod:`datafiles`.
+    """The module ``data``, whose files' locations are :mod:`datafiles`' own.
 
     :func:`~debtloops.model.datafiles.use_dataset` rebinds them there, and a test may point one
     at a file of its own with ``monkeypatch.setattr(data, "HISTORY_FILE", path)``: either way the
     readers and this module see the same path.
     """
 
-    def __getattr__(self, name: str) -> object:
-        if name in datafiles.LOCATIONS:
-            return getattr(datafiles, name)
-        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in datafiles.LOCATIONS:
-            setattr(datafiles, name, value)
-        else:
-            super().__setattr__(name, value)
+    CBO_DIR = _location("CBO_DIR")
+    HISTORY_FILE = _location("HISTORY_FILE")
+    MONTHLY_CATALOGUE = _location("MONTHLY_CATALOGUE")
+    MONTHLY_FILE = _location("MONTHLY_FILE")
+    STRUCTURE_FILE = _location("STRUCTURE_FILE")
 
 
 sys.modules[__name__].__class__ = _Data
