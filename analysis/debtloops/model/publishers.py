@@ -1,10 +1,12 @@
-"""Readers of the publishers' own files that ``debtloops data refresh`` downloads besides FRED's.
+"""Readers of the publishers' files that ``debtloops data refresh`` downloads.
 
 Each reader takes a response's body and returns its numbers in the dataset's units, or raises a
 :class:`~debtloops.errors.DownloadError` naming the file, the line or field, and what was expected:
 a renamed row, field or column, a file cut short, text that is not the publisher's format. They do
-no network themselves (:func:`debtloops.model.refresh.fetch` does) and write nothing.
+no network themselves (:func:`debtloops.model.web.fetch` does) and write nothing.
 
+* **FRED** (:data:`FRED_URL`): one series as CSV, ``observation_date,<id>`` (older files ``DATE``)
+  and one line a date; a value FRED does not publish is ``.`` or empty.
 * **Treasury, TIC** (:data:`TIC_URL`): the history of the "Major Foreign Holders of Treasury
   Securities" table, ``mfhhis01.txt``: tab-separated blocks of twelve months (or thirteen, when a
   month is given twice across a survey-benchmark break), newest first, each under a line of month
@@ -23,14 +25,23 @@ no network themselves (:func:`debtloops.model.refresh.fetch` does) and write not
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import math
 import re
 
 import pandas as pd
 
 from debtloops.errors import DownloadError
 
+#: FRED's CSV download of one series, all observations.
+FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+#: FRED's text for a value it does not publish (older files "."; newer ones an empty field).
+FRED_MISSING = frozenset({".", ""})
+#: The first column of FRED's CSV files (older files: ``DATE``).
+FRED_DATE_COLUMNS = ("observation_date", "DATE")
 #: Treasury's history of the Major Foreign Holders table (TIC).
 TIC_URL = (
     "https://ticdata.treasury.gov/resource-center/data-chart-center/tic/Documents/mfhhis01.txt"
@@ -104,6 +115,72 @@ def _json(body: bytes, where: str) -> object:
             f"{where} is not complete JSON ({error.msg} at character {error.pos}: a truncated "
             "file?); nothing was written"
         ) from None
+
+
+def check_order(where: str, dates: list[pd.Timestamp], date: pd.Timestamp) -> None:
+    """Refuse a date that repeats or goes back before the dates read so far (``dates``, in order).
+
+    Raises
+    ------
+    DownloadError
+        Naming ``where`` (the file and its line or row), the date and the one before it.
+    """
+    if dates and date <= dates[-1]:
+        raise DownloadError(f"{where}: {date:%F} does not follow {dates[-1]:%F}")
+
+
+def parse_fred(fred_id: str, body: bytes) -> pd.Series:
+    """Read FRED's CSV of one series and check its shape.
+
+    Parameters
+    ----------
+    fred_id : str
+        The series asked for: the value column must carry its name.
+    body : bytes
+        The response.
+
+    Returns
+    -------
+    pandas.Series
+        Values [FRED's units] by date (``pandas.Timestamp``), NaN where FRED publishes none.
+
+    Raises
+    ------
+    DownloadError
+        If the header is not ``observation_date,<id>``, a line does not parse (a truncated file),
+        or dates repeat or go backwards.
+    """
+    where = f"FRED's file for series {fred_id}"
+    try:
+        lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        raise DownloadError(f"{where} is not CSV text; nothing was written") from None
+    header = tuple(lines[0]) if lines else ()
+    if len(header) != 2 or header[0] not in FRED_DATE_COLUMNS or header[1] != fred_id:
+        raise DownloadError(
+            f"{where}: the header is '{','.join(header)[:80]}', expected "
+            f"'observation_date,{fred_id}' (a renamed column or not FRED's CSV); nothing was "
+            "written"
+        )
+    dates: list[pd.Timestamp] = []
+    values: list[float] = []
+    for number, row in enumerate(lines[1:], start=2):
+        try:
+            if len(row) != 2:
+                raise ValueError
+            date = pd.Timestamp(dt.date.fromisoformat(row[0]))
+            value = math.nan if row[1].strip() in FRED_MISSING else float(row[1])
+        except ValueError:
+            raise DownloadError(
+                f"{where}, line {number}: '{','.join(row)[:60]}' is not a date and a number "
+                "(a truncated file?); nothing was written"
+            ) from None
+        check_order(f"{where}, line {number}", dates, date)
+        dates.append(date)
+        values.append(value)
+    if not dates:
+        raise DownloadError(f"{where} holds no observations; nothing was written")
+    return pd.Series(values, index=pd.DatetimeIndex(dates), name=fred_id)
 
 
 def parse_tic(body: bytes) -> dict[str, dict[str, tuple[float, float | None]]]:
@@ -268,8 +345,7 @@ def parse_soma(body: bytes) -> pd.Series:
                 f"{where}, row {index} ({row.get('asOfDate')!r}): a date or amount that does not "
                 "parse; nothing was written"
             ) from None
-        if dates and date <= dates[-1]:
-            raise DownloadError(f"{where}, row {index}: {date:%F} does not follow {dates[-1]:%F}")
+        check_order(f"{where}, row {index}", dates, date)
         dates.append(date)
         values.append(total / DOLLARS_PER_BILLION)
     if not dates:

@@ -1,0 +1,296 @@
+"""History replayed: the model's state at the end of any fiscal year and the drivers after it.
+
+:func:`history_layer` is the data layer ``data = "history"``: what happened from FY``start`` to
+FY``end``, from the historical dataset and the monthly data, as the model's parameters.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from debtloops.errors import InputError
+from debtloops.model.datafiles import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    debt_structure,
+    forgotten_when_moved,
+    history,
+)
+from debtloops.model.drivers import (
+    PERCENT,
+    GdpPath,
+    flow_shares,
+    gdp_path,
+    instantaneous_ratio,
+    span,
+    steps,
+    year_ends,
+)
+from debtloops.model.monthly import cpi_inflation, observed_yields, window_mean
+
+#: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
+#: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
+#: shares); notes by original term are missing from the data, so history splits notes the same way.
+NOTE_SPLIT = {
+    "short_note_share_of_debt": 0.228,
+    "medium_note_share_of_debt": 0.480,
+    "ten_year_note_share_of_debt": 0.292,
+}
+#: The most digits of a number that a message repeats [characters].
+SHOWN_DIGITS = 20
+
+
+@forgotten_when_moved
+@cache
+def history_gdp_path() -> GdpPath:
+    """Return the GDP path aligned with the whole history, FY2000-FY2025 (:func:`gdp_path`).
+
+    Every run from history starts on it and follows it, whatever its start year.
+    """
+    return gdp_path(history().series("gdp_fy"), FIRST_YEAR)
+
+
+def initial_state(year: int) -> dict[str, float]:
+    """Return the model's initial state at the end of a fiscal year, from the historical dataset.
+
+    Parameters
+    ----------
+    year : int
+        A fiscal year from FY2000 to FY2025 [year].
+
+    Returns
+    -------
+    dict
+        The ``initial_*`` parameters, the bill share and the dollar index, in the model's units.
+        GDP is the annual rate at the end of the year on the path aligned with the history's
+        fiscal-year GDP (:func:`gdp_path`). Holdings are TIC's September values (foreign) and the
+        Fed's at the end of the fiscal year; whatever the debt exceeds them by is domestic private
+        holdings, by the model's definition.
+
+    Raises
+    ------
+    InputError
+        If the year is outside the dataset.
+    """
+    _check_year(year, "start year")
+    data = history()
+
+    def at(name: str) -> float:
+        values = data.series(name)
+        if year not in values.index:
+            raise InputError(f"the historical dataset has no {name} for FY{year}")
+        return float(values[year])
+
+    # The Treasury's statement copy starts in January 2001: FY2000 keeps the table's bill share.
+    shares = data.series("bill_share_marketable")
+    bill_share = (
+        {"bill_share_of_debt": at("bill_share_marketable") / PERCENT} if year in shares else {}
+    )
+    return {
+        "initial_debt_held_by_public": at("debt_held_by_public"),
+        "initial_nominal_gdp": float(history_gdp_path().rate[year]),
+        "initial_japan_holdings": at("japan_holdings"),
+        "initial_china_holdings": at("china_holdings"),
+        "initial_total_foreign_holdings": at("foreign_holdings_total"),
+        "initial_fed_holdings": at("fed_treasury_holdings"),
+        "initial_effective_interest_rate": at("avg_rate_on_dhp") / PERCENT,
+        "initial_dollar_index": at("dollar_broad_spliced_sep"),
+        **bill_share,
+    }
+
+
+def _check_year(year: float, what: str) -> None:
+    # Compared before any conversion: an integer of 400 digits does not fit in a float.
+    inside = FIRST_YEAR <= year <= LAST_YEAR
+    if not inside or not float(year).is_integer():
+        nearest = LAST_YEAR if year > LAST_YEAR else FIRST_YEAR if not inside else round(year)
+        shown = f"{year:g}" if inside else "outside the data" if year != year else f"{year}"
+        shown = shown if len(shown) <= SHOWN_DIGITS else f"{shown[:SHOWN_DIGITS]}..."
+        raise InputError(
+            f"{what} {shown} is not a fiscal year of the historical dataset "
+            f"(FY{FIRST_YEAR}-FY{LAST_YEAR}); nearest valid value: {nearest}"
+        )
+
+
+def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
+    """Parameter values that replay history from the end of FY``start`` to the end of FY``end``.
+
+    The drivers are what happened in FY``start``+1 to FY``end``: the primary deficit, revenue and
+    other means of financing as shares of GDP, GDP growth, the federal funds rate, the 10-year
+    yield's spread over it, net purchases by Japan, China, other foreign holders and the Fed, and
+    debt/GDP and interest/revenue as the path markets saw. The foreign holders' net purchases are
+    their net transactions: the change in TIC's holdings (at market value) less its valuation
+    change and survey revisions. The model's foreign holdings therefore start at TIC's and then
+    move by transactions only (at cost, roughly); the debt they do not hold is domestic private.
+    GDP is aligned with the history's fiscal-year GDP (:func:`gdp_path`), and debt/GDP is turned
+    into debt over its annual rate (:func:`instantaneous_ratio`).
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year]; ``start`` < ``end``.
+
+    Returns
+    -------
+    dict
+        Parameter name -> number or year -> value series, in the model's units.
+    """
+    _check_year(start, "start year")
+    _check_year(end, "end year")
+    if end <= start:
+        raise InputError(f"end year {end} is not after the start year {start}")
+    data = history()
+    years = (start + 1, end)
+    gdp = data.series("gdp_fy")
+    debt = data.series("debt_held_by_public")
+    revenue = data.series("revenue")
+    # Sales and purchases are net transactions, not changes in TIC's market values: a price fall
+    # is not a sale (markets_monthly.md, "Net transactions and valuation changes").
+    japan, china = data.series("japan_net_transactions"), data.series("china_net_transactions")
+    others = data.series("foreign_net_transactions_total") - japan - china
+    funds = data.series("fedfunds_fy_avg") / PERCENT
+    ten_year = data.series("gs10_fy_avg") / PERCENT
+    path = history_gdp_path()
+    layer: dict[str, object] = {
+        **initial_state(start),
+        "initial_time": float(start),
+        "final_time": float(end),
+        "primary_deficit_share_of_gdp": steps(
+            span(flow_shares(data.series("primary_deficit"), gdp), *years)
+        ),
+        "revenue_share_of_gdp": steps(span(flow_shares(revenue, gdp), *years)),
+        "other_means_of_financing_share_of_gdp": steps(
+            span(flow_shares(data.series("other_means_of_financing"), gdp), *years)
+        ),
+        "nominal_gdp_growth_path": path.growth_steps(*years),
+        "fed_policy_rate_path": steps(span(funds, *years)),
+        "bill_spread": steps(span(data.series("tb3m_fy_avg") / PERCENT - funds, *years)),
+        "expected_long_yield": steps(span(ten_year, *years)),
+        "cpi_inflation_path": steps(span(cpi_inflation(), *years)),
+        **_start_year_rates(start),
+        **start_year_coupons(start),
+        **{name: steps(span(values, *years)) for name, values in observed_yields().items()},
+        "initial_long_run_policy_rate": window_mean(funds, start),
+        **segment_shares(start, end),
+        "japan_baseline_net_purchases": steps(span(japan, *years)),
+        "china_baseline_net_purchases": steps(span(china, *years)),
+        "other_foreign_purchase_share": steps(span(flow_shares(others, gdp), *years)),
+        "fed_baseline_net_purchases": steps(
+            span(data.series("fed_treasury_holdings").diff(), *years)
+        ),
+        "expected_debt_to_gdp": year_ends(instantaneous_ratio(span(debt / gdp, start, end), path)),
+        "expected_interest_to_revenue": year_ends(
+            span(data.series("net_interest") / revenue, start, end)
+        ),
+    }
+    return layer
+
+
+def _start_year_rates(start: int) -> dict[str, float]:
+    """Return the start year's bill rate and CPI inflation, which the debt outstanding then carried.
+
+    The monthly data start in January 2000, so FY2000 has neither: the table's defaults stand.
+    """
+    rates = {
+        "initial_cpi_inflation": cpi_inflation(),
+        "initial_bill_rate": observed_yields()["observed_bill_yield"],
+    }
+    return {name: float(values[start]) for name, values in rates.items() if start in values.index}
+
+
+#: Treasury's average interest rates on the marketable securities outstanding at the end of
+#: September [percent a year], in the historical dataset: the whole, bills, notes, bonds and TIPS.
+SEPTEMBER_RATES = {
+    "total": "avg_rate_marketable_sep",
+    "bills": "avg_rate_bills_sep",
+    "notes": "avg_rate_notes_sep",
+    "bonds": "avg_rate_bonds_sep",
+    "tips": "avg_rate_tips_sep",
+}
+
+
+def start_year_coupons(start: int) -> dict[str, float]:
+    """Return the coupons the debt outstanding carried at the end of FY``start``, from Treasury.
+
+    The interest bill at the start is the start year's net interest moved from the year's average
+    to its end: net interest times the interest Treasury's average rates imply at the end of
+    September over what they imply on average over the year (the mean of the two Septembers'
+    rates times marketable debt held by the public, each at its date, plus TIPS' inflation
+    compensation at the year's CPI inflation). Bills and TIPS start at Treasury's September
+    rates, the bonds at the notes' coupon plus Treasury's September spread of bonds over notes;
+    the model leaves the rest of the bill to the notes.
+
+    Parameters
+    ----------
+    start : int
+        The start year [year].
+
+    Returns
+    -------
+    dict
+        ``initial_effective_interest_rate``, ``initial_bill_rate``, ``initial_tips_real_coupon``
+        and ``initial_bond_coupon_spread`` [1/year]; empty if the data lack a September of
+        FY``start`` - 1 or FY``start`` (the run keeps the year's average rate and the table's
+        coupons).
+    """
+    data = history()
+    rates = {key: data.series(name) / PERCENT for key, name in SEPTEMBER_RATES.items()}
+    marketable = data.series("marketable_debt_held_by_public")
+    years = (start - 1, start)
+    needed = [*rates.values(), marketable]
+    if not all(year in values.index for values in needed for year in years):
+        return {}
+    structure = debt_structure()
+    tips_share = (
+        structure[structure["series"] == "tips_share_of_marketable"]
+        .set_index("fiscal_year")["value"]
+        .reindex(list(years))
+        / PERCENT
+    )
+    inflation = float(cpi_inflation()[start])
+    tips = {year: float(tips_share[year]) * float(marketable[year]) for year in years}
+    at_end = float(rates["total"][start] * marketable[start]) + tips[start] * inflation
+    on_average = (
+        sum(float(rates["total"][year] * marketable[year]) for year in years) / len(years)
+        + sum(tips.values()) / len(years) * inflation
+    )
+    interest = float(data.series("net_interest")[start]) * at_end / on_average
+    return {
+        "initial_effective_interest_rate": interest
+        / float(data.series("debt_held_by_public")[start]),
+        "initial_bill_rate": float(rates["bills"][start]),
+        "initial_tips_real_coupon": float(rates["tips"][start]),
+        "initial_bond_coupon_spread": float(rates["bonds"][start] - rates["notes"][start]),
+    }
+
+
+def segment_shares(start: int, end: int) -> dict[str, dict[float, float]]:
+    """Return the debt's composition at each fiscal year's end as the six segments' target shares.
+
+    From Treasury's Monthly Statement of the Public Debt, Table I (``debt_structure_fy.csv``):
+    bills with floating-rate notes, nominal notes split by :data:`NOTE_SPLIT`, nominal bonds and
+    TIPS, each as a share of marketable debt outstanding [1].
+
+    Parameters
+    ----------
+    start, end : int
+        First and last fiscal years [year]; years the statement copy lacks are left out.
+
+    Returns
+    -------
+    dict
+        Parameter name -> year-end driver.
+    """
+    frame = debt_structure()
+    table = frame.pivot(index="fiscal_year", columns="series", values="value").fillna(
+        {"frn_share_of_marketable": 0.0}
+    )
+    table = table.loc[(table.index >= start) & (table.index <= end)] / PERCENT
+    notes = table["notes_share_of_marketable"]
+    shares = {
+        "bill_share_of_debt": table["bills_share_of_marketable"] + table["frn_share_of_marketable"],
+        **{name: notes * weight for name, weight in NOTE_SPLIT.items()},
+        "long_bond_share_of_debt": table["bonds_share_of_marketable"],
+        "tips_share_of_debt": table["tips_share_of_marketable"],
+    }
+    return {name: year_ends(values.dropna()) for name, values in shares.items()}
