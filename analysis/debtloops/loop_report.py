@@ -3,7 +3,7 @@
 Writes into ``--out DIR``:
 
 - first ``overview.dot/.svg/.png``, the principal loops over about twenty variables, readable on
-  one A4 page (see :func:`debtloops.figures.diagrams.overview_graph`);
+  one A4 page (see :func:`debtloops.loops.overview.overview_graph`);
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
   for each *named* loop of the inventory (see :mod:`debtloops.figures.diagrams`);
 - ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
