@@ -77,27 +77,33 @@ def digraph(name: str, **graph_attrs: str | None) -> graphviz.Digraph:
     )
 
 
+#: How each kind of variable is drawn; any other kind (an auxiliary) as :data:`AUXILIARY_STYLE`.
+NODE_STYLES: dict[str, dict[str, str]] = {
+    STOCK: {"shape": "box", "penwidth": "1.4", "margin": "0.12,0.06"},
+    FLOW: {"shape": "ellipse", "penwidth": "0.8", "margin": "0.06,0.02"},
+    CONSTANT: {"shape": "plaintext", "fontsize": "8", "fontcolor": "grey45"},
+}
+AUXILIARY_STYLE = {"shape": "plaintext", "margin": "0.04,0.02"}
+#: How a link of each polarity is drawn, beyond its sign as the label.
+SIGN_STYLES: dict[str, dict[str, str]] = {
+    "+": {},
+    "-": {"fontcolor": REINFORCING_COLOUR},
+    "0": {"style": "dashed", "color": "grey55", "fontcolor": "grey45"},
+    "?": {"fontcolor": "#b9770e"},
+}
+#: Size of a link's sign [point].
+SIGN_POINTS = 16
+
+
 def node_style(kind: str) -> dict[str, str]:
     """Return the DOT attributes of a variable of ``kind`` (stock, flow, constant, auxiliary)."""
-    if kind == STOCK:
-        return {"shape": "box", "penwidth": "1.4", "margin": "0.12,0.06"}
-    if kind == FLOW:
-        return {"shape": "ellipse", "penwidth": "0.8", "margin": "0.06,0.02"}
-    if kind == CONSTANT:
-        return {"shape": "plaintext", "fontsize": "8", "fontcolor": "grey45"}
-    return {"shape": "plaintext", "margin": "0.04,0.02"}
+    return dict(NODE_STYLES.get(kind, AUXILIARY_STYLE))
 
 
 def edge_style(sign: str) -> dict[str, str]:
     """Return the DOT attributes of a link of polarity ``sign``, labelled with the sign."""
-    style: dict[str, str] = {
+    return {
         "label": SIGN_TEXT.get(sign, "?"),
-        "fontsize": "16",
+        "fontsize": str(SIGN_POINTS),
+        **SIGN_STYLES.get(sign, {}),
     }
-    if sign == "-":
-        style["fontcolor"] = REINFORCING_COLOUR
-    elif sign == "0":
-        style.update(style="dashed", color="grey55", fontcolor="grey45")
-    elif sign == "?":
-        style["fontcolor"] = "#b9770e"
-    return style
