@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -20,6 +21,8 @@ from dormant_links import measure_dormant_links
 from debtloops import list_scenarios
 from debtloops.errors import InputError
 from debtloops.figures import diagrams
+from debtloops.figures.diagrams.renderer import render_file
+from debtloops.figures.style import DIAGRAM_DPI
 from debtloops.io import OWN_NAMES
 from debtloops.loops.graph import FLOW, STOCK, causal_graph, measure_polarities
 from debtloops.loops.inventory import read_inventory
@@ -479,7 +482,7 @@ def test_failed_render_leaves_nothing_behind(tmp_path):
 def test_renderer_prefers_system_dot_then_graphviz_pure(tmp_path, monkeypatch):
     found = diagrams.find_renderer()
     assert Path(found[0]).name in ("dot", "graphviz-pure")
-    monkeypatch.setattr(diagrams.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     with pytest.raises(InputError, match="pip install graphviz-pure"):
         diagrams.find_renderer()
@@ -487,7 +490,7 @@ def test_renderer_prefers_system_dot_then_graphviz_pure(tmp_path, monkeypatch):
     beside.write_text("#!/bin/sh\n", encoding="utf-8")
     beside.chmod(0o755)
     assert diagrams.find_renderer() == [str(beside)]
-    monkeypatch.setattr(diagrams.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     assert diagrams.find_renderer() == ["/usr/bin/dot"]
 
 
@@ -632,6 +635,6 @@ def test_a_diagram_the_spline_router_fails_on_is_drawn_with_straight_edges(
         diagrams.cld_dot(graph, measure_polarities(graph, ["japan_full"]), loops, highlight=loop)
     )
     target = tmp_path / "b11f.svg"
-    diagrams._run(renderer, dot_file, target, "svg", diagrams.DEFAULT_DPI)
+    render_file(renderer, dot_file, target, "svg", DIAGRAM_DPI)
     assert target.stat().st_size > 0
     assert loop.id in drawn_texts(target.read_text())

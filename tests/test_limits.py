@@ -464,16 +464,16 @@ def test_a_full_disk_behind_a_library_error_exits_5(tmp_path, capsys, monkeypatc
 
 
 def test_a_diagram_renderer_out_of_space_is_a_refused_write(tmp_path, monkeypatch):
-    from debtloops.figures import diagrams
+    from debtloops.figures.diagrams import renderer
 
     def renderer_out_of_space(command, **kwargs):
         return subprocess.CompletedProcess(command, 1, "", "Error: No space left on device\n")
 
-    monkeypatch.setattr(diagrams.subprocess, "run", renderer_out_of_space)
+    monkeypatch.setattr(renderer.subprocess, "run", renderer_out_of_space)
     dot = tmp_path / "loop.dot"
     dot.write_text("digraph { a -> b }")
     with pytest.raises(errors.WriteError, match="No space left on device") as caught:
-        diagrams._run(["dot"], dot, tmp_path / "loop.png", "png", 100)
+        renderer.render_file(["dot"], dot, tmp_path / "loop.png", "png", 100)
     assert caught.value.exit_code == 5  # what `debtloops diagram` exits with
 
 

@@ -1,6 +1,8 @@
 """The house style of the figures (debtloops.figures.style): each rule checked on the dashboard."""
 
+import io
 import re
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import matplotlib.colors
@@ -164,6 +166,28 @@ def test_the_source_line_is_inside_the_saved_image(tmp_path):
     assert source.get_window_extent(renderer).y1 <= ax.get_legend().get_window_extent(renderer).y0
     image = np.asarray(PIL.Image.open(tmp_path / "f.png").convert("L"))
     assert (image[-int(0.25 * style.DPI) :] < 200).any()  # dark text in the bottom quarter inch
+
+
+def test_one_save_function_writes_a_png_or_an_svg_to_a_file_or_a_buffer():
+    def drawn():
+        figure = Figure(figsize=(4, 3), layout="constrained")
+        FigureCanvasAgg(figure)
+        figure.subplots().plot([0, 1], [0, 1])
+        return figure
+
+    svg = io.BytesIO()
+    style.save_figure(drawn(), svg, "a test", fmt="svg")
+    root = ElementTree.fromstring(svg.getvalue())
+    assert root.tag.endswith("svg")
+    assert style.SOURCE_GID in {element.get("id") for element in root.iter()}
+    png = io.BytesIO()
+    style.save_figure(drawn(), png, "a test")
+    png.seek(0)
+    with PIL.Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.info["dpi"] == pytest.approx((style.DPI, style.DPI), abs=0.5)
+    with pytest.raises(ValueError, match="png, svg"):
+        style.save_figure(drawn(), io.BytesIO(), "a test", fmt="pdf")
 
 
 def test_the_reports_charts_follow_the_same_rules(baseline, scenario):

@@ -3,7 +3,7 @@
 Writes into ``--out DIR``:
 
 - first ``overview.dot/.svg/.png``, the principal loops over about twenty variables, readable on
-  one A4 page (see :func:`debtloops.figures.diagrams.overview_graph`);
+  one A4 page (see :func:`debtloops.loops.overview.overview_graph`);
 - ``cld.dot/.svg/.png``, ``cld.mmd``, ``stock_flow.dot/.svg/.png`` and ``loop_<id>.dot/.svg/.png``
   for each *named* loop of the inventory (see :mod:`debtloops.figures.diagrams`);
 - ``loops.csv`` and ``loops.json``: every loop of the model, named or in a family (see
@@ -27,6 +27,9 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import networkx as nx
+import xarray as xr
+
 from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import diagrams
@@ -34,7 +37,15 @@ from debtloops.figures.dominance import plot_dominance
 from debtloops.io import atomic_file, check_targets, output_lock
 from debtloops.loops.dominance import dominance_table, loop_dominance, polarity_disagreements
 from debtloops.loops.graph import causal_graph, find_loops, loop_polarity, measure_polarities
-from debtloops.loops.inventory import assign_families, label_loops, read_families, read_inventory
+from debtloops.loops.inventory import (
+    Assignment,
+    Family,
+    NamedLoop,
+    assign_families,
+    label_loops,
+    read_families,
+    read_inventory,
+)
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import list_scenarios
 
@@ -94,17 +105,13 @@ def write_loop_report(
         return _measure_and_write(out_dir, scenario, loop, inventory, cbo)
 
 
-def _measure_and_write(
-    out_dir: Path, scenario: str, loop: str | None, inventory, cbo: str | Path | None = None
-) -> list[Path]:
-    """Run the scenario, score and draw its loops into ``out_dir``, whose lock the caller holds."""
-    run = prepare(scenario, cbo=cbo)
-    values = run.values
-    graph = causal_graph()
-    measured = measure_polarities(graph, [scenario], cbo=cbo)
-    pooled = measure_polarities(graph, list_scenarios(), cbo=cbo)
-    shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
-    families = read_families()
+def _labelled_loops(
+    graph: nx.DiGraph,
+    inventory: Sequence[NamedLoop],
+    families: Sequence[Family],
+    pooled: Mapping[tuple[str, str], str],
+) -> tuple[Assignment, list[NamedLoop]]:
+    """Assign every loop of the model to a named loop or a family, or refuse a stale inventory."""
     assignment = assign_families(find_loops(graph), inventory, families)
     if not assignment.complete:
         raise InputError(
@@ -113,17 +120,26 @@ def _measure_and_write(
             f"{len(assignment.missing)} named but absent, "
             f"{len(assignment.empty)} famil(ies) matching no loop"
         )
-    labelled = label_loops(assignment, families, pooled)
+    return assignment, label_loops(assignment, families, pooled)
+
+
+def _loop_rows(
+    labelled: Sequence[NamedLoop],
+    inventory: Sequence[NamedLoop],
+    assignment: Assignment,
+    measured: Mapping[tuple[str, str], str],
+    dominance: xr.Dataset,
+) -> list[dict[str, object]]:
+    """Return one row of ``loops.csv`` per loop: its family, polarities, variables and scores."""
     named_ids = {entry.id for entry in inventory}
     family_of = {
         f"{family_id}.{index}": family_id
         for family_id, members in assignment.families.items()
         for index in range(1, len(members) + 1)
     }
-    dominance = loop_dominance(values, labelled)
     magnitude = abs(dominance["score"])
     scored_ids = set(dominance["loop"].values)
-    rows = []
+    rows: list[dict[str, object]] = []
     for entry in labelled:
         named = entry.id in named_ids
         scored = entry.id in scored_ids
@@ -140,35 +156,46 @@ def _measure_and_write(
                 "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
             }
         )
+    return rows
+
+
+def _measure_and_write(
+    out_dir: Path, scenario: str, loop: str | None, inventory, cbo: str | Path | None = None
+) -> list[Path]:
+    """Run the scenario, score and draw its loops into ``out_dir``, whose lock the caller holds."""
+    run = prepare(scenario, cbo=cbo)
+    graph = causal_graph()
+    measured = measure_polarities(graph, [scenario], cbo=cbo)
+    pooled = measure_polarities(graph, list_scenarios(), cbo=cbo)
+    shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
+    families = read_families()
+    assignment, labelled = _labelled_loops(graph, inventory, families, pooled)
+    dominance = loop_dominance(run.values, labelled)
+    rows = _loop_rows(labelled, inventory, assignment, measured, dominance)
     # the diagrams first, the overview leading them, so that it is the first file written and named
     written = diagrams.write_all(out_dir, graph, shown, inventory, only_loop=loop)
-    targets = {
-        "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
-        "loops.json": lambda p: p.write_text(
-            json.dumps(
-                {
-                    "scenario": scenario,
-                    "cbo_vintage": run.vintage.name if run.vintage is not None else None,
-                    "families": [
-                        {"id": f.id, "name": f.name, "links": [list(link) for link in f.links]}
-                        for f in families
-                    ],
-                    "loops": rows,
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
-        ),
-        "dominance.nc": lambda p: write_netcdf(
-            dominance, p, "debtloops diagram wrote dominance.nc"
-        ),
-        "dominance.csv": lambda p: dominance_table(dominance).to_csv(p, index=False),
+    description = {
+        "scenario": scenario,
+        "cbo_vintage": run.vintage.name if run.vintage is not None else None,
+        "families": [
+            {"id": f.id, "name": f.name, "links": [list(link) for link in f.links]}
+            for f in families
+        ],
+        "loops": rows,
     }
     disagreements = polarity_disagreements(measured)
     check_rows = [
         {"source": s, "target": t, "measured": m, "simlin": k} for s, t, m, k in disagreements
     ] or [{"source": "", "target": "", "measured": "", "simlin": ""}]
-    targets["polarity_check.csv"] = lambda p: p.write_text(_csv_text(check_rows), encoding="utf-8")
+    targets = {
+        "loops.csv": lambda p: p.write_text(_csv_text(rows), encoding="utf-8"),
+        "loops.json": lambda p: p.write_text(json.dumps(description, indent=2), encoding="utf-8"),
+        "dominance.nc": lambda p: write_netcdf(
+            dominance, p, "debtloops diagram wrote dominance.nc"
+        ),
+        "dominance.csv": lambda p: dominance_table(dominance).to_csv(p, index=False),
+        "polarity_check.csv": lambda p: p.write_text(_csv_text(check_rows), encoding="utf-8"),
+    }
     for name, write in targets.items():
         atomic_file(out_dir / name, write)
         written.append(out_dir / name)

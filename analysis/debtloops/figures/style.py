@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import xarray as xr
@@ -33,6 +34,8 @@ DPI = 150
 #: Resolution of the Graphviz diagrams' PNGs [dots per inch]: twice :data:`DPI`, so that the
 #: whole-model diagram's 11-point names stay legible when zoomed.
 DIAGRAM_DPI = 2 * DPI
+#: The formats :func:`save_figure` writes: PNG at :data:`DPI`, and SVG, drawn in points.
+SAVE_FORMATS = ("png", "svg")
 
 #: Okabe and Ito's colour-blind-safe palette (Color Universal Design, 2008) by colour name, and
 #: Tol's indigo (Tol 2021, "muted") as a ninth colour; yellow is kept for filled areas of
@@ -235,23 +238,36 @@ def run_source(*runs: xr.Dataset) -> str:
     return text
 
 
-def save_figure(figure: Figure, path: Path, source: str) -> None:
-    """Write the source line under the figure and save it as a PNG at :data:`DPI`.
+def save_figure(figure: Figure, path: Path | BinaryIO, source: str, fmt: str = "png") -> None:
+    """Write the source line under the figure and save it: a PNG at :data:`DPI`, or an SVG.
+
+    The one way every chart is saved, to a file or, for a download, to a buffer in memory.
 
     Parameters
     ----------
     figure : matplotlib.figure.Figure
         The figure, with an Agg canvas.
-    path : Path
-        The PNG to write (callers that need it atomic pass a temporary path of
-        :func:`debtloops.io.atomic_file`).
+    path : Path or binary file
+        Where to write (callers that need it atomic pass a temporary path of
+        :func:`debtloops.io.atomic_file`), or an open binary buffer such as ``io.BytesIO``.
     source : str
         Where the figure's numbers come from; prefixed with :data:`SOURCE_PREFIX` if it lacks it.
+    fmt : str
+        One of :data:`SAVE_FORMATS`.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not one of :data:`SAVE_FORMATS`.
     """
+    if fmt not in SAVE_FORMATS:
+        raise ValueError(
+            f"cannot save a figure as {fmt!r}; choose one of {', '.join(SAVE_FORMATS)}"
+        )
     if not source.startswith(SOURCE_PREFIX):
         source = SOURCE_PREFIX + source
     add_source(figure, source)
-    figure.savefig(path, dpi=DPI, format="png", bbox_inches="tight", pad_inches=PAD_INCHES)
+    figure.savefig(path, dpi=DPI, format=fmt, bbox_inches="tight", pad_inches=PAD_INCHES)
 
 
 def add_source(figure: Figure, source: str) -> None:

@@ -2,6 +2,7 @@
 
 ``graph``      the causal graph, measured link polarities and its loops
 ``inventory``  the named loops and families of models/README.md, matched with the model's loops
+``overview``   the overview graph: the principal loops over a few variables
 ``dominance``  Simlin's link polarities and Loops That Matter scores: which loops drive a run
 
 They are drawn by :mod:`debtloops.figures` and written by :mod:`debtloops.loop_report`.

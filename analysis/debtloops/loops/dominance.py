@@ -176,6 +176,104 @@ def polarity_disagreements(
     return found
 
 
+def _distinct(loops: Sequence[NamedLoop]) -> list[NamedLoop]:
+    """Return the loops to pin: of loops with the same variables, only the first."""
+    seen: set[frozenset[str]] = set()
+    pinned = []
+    for loop in loops:
+        members = frozenset(loop.variables)
+        if members not in seen:
+            seen.add(members)
+            pinned.append(loop)
+    return pinned
+
+
+def _pin(model: simlin.Model, pinned: Sequence[NamedLoop], inflow_of: Mapping[str, str]) -> None:
+    """Pin each loop in Simlin, a synthesised flow inserted before the stock it fills."""
+    with model.edit() as (_, patch):
+        for loop in pinned:
+            idents: list[str] = []
+            for name in loop.variables:
+                ident = simlin_engine.simlin_ident(name)
+                if ident in inflow_of:
+                    idents.append(inflow_of[ident])
+                idents.append(ident)
+            patch.set_loop_name(loop.id, idents, description=loop.name)
+
+
+def _scored_loops(
+    run: simlin.Run, pinned: Sequence[NamedLoop], synthesised: Mapping[str, object]
+) -> dict[str, simlin.Loop]:
+    """Match Simlin's scored loops to the pinned ones by their links, synthesised flows folded."""
+    by_key = {loop.key: loop for loop in pinned}
+    scored: dict[str, simlin.Loop] = {}
+    for found in run.loops:
+        path = [simlin_engine.mdl_name(v) for v in found.variables if v not in synthesised]
+        entry = by_key.get(loop_key(path))
+        if entry is None or found.behavior_time_series is None:
+            continue
+        if entry.id not in scored or found.name == entry.id:
+            scored[entry.id] = found
+    return scored
+
+
+def _loop_coords(
+    kept: Sequence[NamedLoop], scored: Mapping[str, simlin.Loop], time: np.ndarray
+) -> dict[str, object]:
+    """Return the coordinates of the scores: each loop's id, name, polarities and partition."""
+    return {
+        "loop": ("loop", [loop.id for loop in kept], {"long_name": "loop id (models/README.md)"}),
+        "name": ("loop", [loop.name for loop in kept], {"long_name": "loop name"}),
+        "polarity": (
+            "loop",
+            [loop.polarity for loop in kept],
+            {"long_name": "loop polarity: R, B, ? (a link changes sign) or 0 (a dormant link)"},
+        ),
+        "simlin_polarity": (
+            "loop",
+            [str(scored[loop.id].polarity) for loop in kept],
+            {"long_name": "loop polarity as Simlin reports it"},
+        ),
+        "partition": (
+            "loop",
+            [_partition(scored[loop.id]) for loop in kept],
+            {"long_name": "cycle partition of the loop (scores are shares within it)"},
+        ),
+        "time": xr.DataArray(
+            time, dims="time", attrs={"units": "year", "long_name": "decimal fiscal year"}
+        ),
+    }
+
+
+def _dominance_attrs(
+    mode: simlin.LtmMode,
+    replaced: int,
+    partitions: Sequence[simlin.Partition],
+    unscored: Sequence[str],
+) -> dict[str, object]:
+    """Return the attributes of the scores: the engine and mode, the method, what is left out."""
+    return {
+        "title": "Loops That Matter: relative loop scores from Simlin",
+        "engine": "simlin",
+        "simlin_version": simlin_engine.SIMLIN_VERSION,
+        "ltm_mode": str(mode),
+        "method": (
+            "each loop pinned with set_loop_name() in Model.edit(); relative loop score from "
+            "Sim.get_relative_loop_score(), normalised within the loop's cycle partition"
+        ),
+        "undefined_scores": (
+            "the first saved step has no previous step, so no LTM score; Simlin reports 0 there; "
+            "any other non-finite score is also set to 0"
+        ),
+        "nonfinite_replaced": replaced,
+        "partitions": "; ".join(
+            f"{index}: {', '.join(simlin_engine.mdl_name(s) for s in part.stocks)}"
+            for index, part in enumerate(partitions)
+        ),
+        "unscored": ", ".join(unscored),
+    }
+
+
 def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> xr.Dataset:
     """Score the given loops over a run with Simlin's Loops That Matter implementation.
 
@@ -207,25 +305,10 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     """
     if not loops:
         raise ValueError("no loops to score")
-    seen: set[frozenset[str]] = set()
-    pinned = []
-    for loop in loops:
-        members = frozenset(loop.variables)
-        if members not in seen:
-            seen.add(members)
-            pinned.append(loop)
+    pinned = _distinct(loops)
     model, overrides = simlin_engine.prepared_model(values)
     synthesised = simlin_engine.synthesised_flows(model)
-    inflow_of = {stock: flow for flow, (stock, _) in synthesised.items()}
-    with model.edit() as (_, patch):
-        for loop in pinned:
-            idents: list[str] = []
-            for name in loop.variables:
-                ident = simlin_engine.simlin_ident(name)
-                if ident in inflow_of:
-                    idents.append(inflow_of[ident])
-                idents.append(ident)
-            patch.set_loop_name(loop.id, idents, description=loop.name)
+    _pin(model, pinned, {stock: flow for flow, (stock, _) in synthesised.items()})
     # Model.run() is not used: on this model it would warn that LTM fell back to discovery
     # whenever no loop is pinned; the Sim is driven directly and its mode is recorded instead.
     sim = model.simulate(overrides=overrides, enable_ltm=True)
@@ -234,72 +317,22 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     if mode == simlin.LtmMode.DISABLED:
         raise RuntimeError("Simlin did not enable LTM for this run")
     run = sim.get_run()
-    by_key = {loop.key: loop for loop in pinned}
-    scored: dict[str, simlin.Loop] = {}
-    for found in run.loops:
-        path = [simlin_engine.mdl_name(v) for v in found.variables if v not in synthesised]
-        entry = by_key.get(loop_key(path))
-        if entry is None or found.behavior_time_series is None:
-            continue
-        if entry.id not in scored or found.name == entry.id:
-            scored[entry.id] = found
+    scored = _scored_loops(run, pinned, synthesised)
     kept = [loop for loop in loops if loop.id in scored]
     time = run.results.index.to_numpy(dtype=float)
     raw = np.array([scored[loop.id].behavior_time_series for loop in kept], dtype=float)
     undefined = ~np.isfinite(raw)
-    score = np.where(undefined, 0.0, raw)
-    partitions = model.loop_partitions
     data = xr.DataArray(
-        score,
+        np.where(undefined, 0.0, raw),
         dims=("loop", "time"),
         attrs={
             "units": "1",
             "long_name": "relative loop score (share of the cycle partition's loop activity)",
         },
     )
-    coords = {
-        "loop": ("loop", [loop.id for loop in kept], {"long_name": "loop id (models/README.md)"}),
-        "name": ("loop", [loop.name for loop in kept], {"long_name": "loop name"}),
-        "polarity": (
-            "loop",
-            [loop.polarity for loop in kept],
-            {"long_name": "loop polarity: R, B, ? (a link changes sign) or 0 (a dormant link)"},
-        ),
-        "simlin_polarity": (
-            "loop",
-            [str(scored[loop.id].polarity) for loop in kept],
-            {"long_name": "loop polarity as Simlin reports it"},
-        ),
-        "partition": (
-            "loop",
-            [_partition(scored[loop.id]) for loop in kept],
-            {"long_name": "cycle partition of the loop (scores are shares within it)"},
-        ),
-        "time": xr.DataArray(
-            time, dims="time", attrs={"units": "year", "long_name": "decimal fiscal year"}
-        ),
-    }
-    attrs = {
-        "title": "Loops That Matter: relative loop scores from Simlin",
-        "engine": "simlin",
-        "simlin_version": simlin_engine.SIMLIN_VERSION,
-        "ltm_mode": str(mode),
-        "method": (
-            "each loop pinned with set_loop_name() in Model.edit(); relative loop score from "
-            "Sim.get_relative_loop_score(), normalised within the loop's cycle partition"
-        ),
-        "undefined_scores": (
-            "the first saved step has no previous step, so no LTM score; Simlin reports 0 there; "
-            "any other non-finite score is also set to 0"
-        ),
-        "nonfinite_replaced": int(undefined.sum()),
-        "partitions": "; ".join(
-            f"{index}: {', '.join(simlin_engine.mdl_name(s) for s in part.stocks)}"
-            for index, part in enumerate(partitions)
-        ),
-        "unscored": ", ".join(loop.id for loop in loops if loop.id not in scored),
-    }
-    return xr.Dataset({"score": data}, coords=coords, attrs=attrs)
+    unscored = [loop.id for loop in loops if loop.id not in scored]
+    attrs = _dominance_attrs(mode, int(undefined.sum()), model.loop_partitions, unscored)
+    return xr.Dataset({"score": data}, coords=_loop_coords(kept, scored, time), attrs=attrs)
 
 
 def _partition(loop: simlin.Loop) -> int:
