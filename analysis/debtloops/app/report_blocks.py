@@ -1,7 +1,8 @@
 """What the report's template is given: tables, embedded images, inline SVG and Bokeh.
 
-The template (``templates/report.html.j2``) is autoescaped; the only markup it is handed is built
-here and marked safe with :class:`markupsafe.Markup`: an SVG drawing, Bokeh's library.
+The template (``templates/report.html.j2``) is autoescaped. The markup it is handed is marked safe
+with :class:`markupsafe.Markup` where it is built: here an SVG drawing and Bokeh's library, and in
+:mod:`debtloops.app.report` the interactive charts' script and element.
 """
 
 from __future__ import annotations
