@@ -1,9 +1,8 @@
 """The explorer's exports: the charted paths as CSV, the charts as a PNG or SVG image.
 
 The image is the house-style dashboard of :mod:`debtloops.figures.dashboard`, with the explorer
-named as its source line. It is saved here, into memory, rather than by
-:func:`debtloops.figures.style.save_figure`, which writes a PNG to a path: the export is also SVG,
-and goes to the browser without a file.
+named as its source line, saved into memory by :func:`debtloops.figures.style.save_figure`, the
+one way every chart is saved, and sent to the browser without a file.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import pandas as pd
 from debtloops.app import charts
 from debtloops.figures.dashboard import dashboard_figure
 from debtloops.figures.labels import LABELS
-from debtloops.figures.style import DPI, PAD_INCHES, SOURCE_PREFIX, add_source
+from debtloops.figures.style import save_figure
 
 #: Where the chart export says its numbers come from, after the explorer's name.
 EXPORT_SOURCE = "the current settings (solid) against the baseline (dashed)"
@@ -49,8 +48,7 @@ def chart_file(outcome, kind: str) -> io.BytesIO:
         ``"png"`` or ``"svg"``.
     """
     figure = dashboard_figure(outcome.scenario, outcome.baseline)
-    add_source(figure, f"{SOURCE_PREFIX}debtloops explorer, {EXPORT_SOURCE}")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=kind, dpi=DPI, bbox_inches="tight", pad_inches=PAD_INCHES)
+    save_figure(figure, buffer, f"debtloops explorer, {EXPORT_SOURCE}", fmt=kind)
     buffer.seek(0)
     return buffer
