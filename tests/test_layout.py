@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "debtloops"
 
-SHARED = {"errors", "paths", "io", "limits", "provenance", "cf", "schema"}
+SHARED = {"errors", "paths", "io", "limits", "provenance", "cf", "schema", "units"}
 #: What each part may import from the package, besides itself and the shared helpers.
 ALLOWED = {
     "model": set(),

@@ -19,10 +19,10 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.figures.dashboard import plot_dashboard
 from debtloops.io import atomic_file, atomic_folder, check_targets, output_lock
+from debtloops.units import BASIS_POINTS
 
 #: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
 HEADLINE_HORIZON = 10.0
-BASIS_POINTS = 10_000.0
 #: The span of a year's GDP in a headline ratio [year].
 FISCAL_YEAR = 1.0
 #: Decimals of the headline table, on the terminal and in ``headlines.csv``.

@@ -70,7 +70,8 @@ def why_html(shares, fanned, seconds: float) -> str:
         The time both took [s].
     """
     from debtloops.attribution import attribution_table
-    from debtloops.fan import CASES, PERCENT
+    from debtloops.fan import CASES
+    from debtloops.units import PERCENT
 
     table = attribution_table(shares)
     table = table[[c for c in table.columns if not c.startswith("standard error")]]

@@ -23,6 +23,7 @@ from debtloops.figures.attribution import plot_waterfall
 from debtloops.figures.extras import plot_extras, sale_windows
 from debtloops.figures.fan import plot_fan
 from debtloops.model.run import PreparedRun
+from debtloops.units import PERCENT
 
 #: The fan's thresholds [percent of GDP] and years [fiscal year]: those of ``debtloops fan``,
 #: the years kept within the run's projected years.
@@ -37,8 +38,6 @@ FAN_QUOTED = (150.0, 2040)
 ATTRIBUTION_CHARTED = ("extra_interest", "peak_extra_yield")
 #: Decimals of the attribution's table; of the probabilities [percent].
 TABLE_DECIMALS, PROBABILITY_DECIMALS = 1, 0
-#: Percent per unit.
-PERCENT = 100.0
 
 
 @dataclass

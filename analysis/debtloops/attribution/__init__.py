@@ -44,7 +44,6 @@ from debtloops.io import atomic_file, check_targets
 from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
 from debtloops.model.contract import value_problems
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import CONVENTIONS, PreparedRun, prepare, reference_for, vintage_attrs
 from debtloops.outputs import (
@@ -55,6 +54,7 @@ from debtloops.outputs import (
     peak_extra_yield,
 )
 from debtloops.provenance import provenance_attrs
+from debtloops.units import PERCENT
 
 __all__ = [
     "MECHANISM_TABLE",

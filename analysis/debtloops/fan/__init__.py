@@ -78,10 +78,10 @@ from debtloops.fan.summary import (
 from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, value_problems
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import PreparedRun, prepare, reference_for, vintage_attrs
 from debtloops.outputs import debt_to_year_gdp_of_runs
+from debtloops.units import PERCENT
 
 __all__ = [
     "CASES",

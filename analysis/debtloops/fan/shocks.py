@@ -13,9 +13,9 @@ import pandas as pd
 
 from debtloops.errors import InputError
 from debtloops.model import data
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun
+from debtloops.units import PERCENT
 
 #: The shocked variables, in the VAR's order; all are rates [1/year] or shares of GDP [1].
 SHOCKS = ("real_growth", "inflation", "policy_rate", "term_premium", "primary_deficit")

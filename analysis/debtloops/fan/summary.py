@@ -17,8 +17,8 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.fan.shocks import SHOCKS, Var
 from debtloops.io import atomic_file, check_targets
-from debtloops.model.data import PERCENT
 from debtloops.provenance import provenance_attrs
+from debtloops.units import PERCENT
 
 #: What ``debtloops fan --out DIR`` writes.
 OUTPUT_NAMES = ("fan.nc", "fan.csv", "fan.png")

@@ -16,6 +16,7 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
+from debtloops.units import PERCENT
 
 #: Size of each panel [inch].
 PANEL_WIDTH, PANEL_HEIGHT = 4.8, 3.6
@@ -24,8 +25,6 @@ CASES = ("scenario", "baseline")
 OUTER, INNER = 0.15, 0.3
 #: The bands drawn: (lower, upper) quantiles [1] and the opacity of each.
 BANDS = (((0.05, 0.95), OUTER), ((0.25, 0.75), INNER))
-#: Percent per unit of a ratio.
-PERCENT = 100.0
 PANELS = {
     "debt_to_gdp": "Debt held by the public, % of GDP",
     "ten_year_yield": "10-year yield, %",

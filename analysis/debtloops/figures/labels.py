@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PERCENT = 100.0
-BASIS_POINTS = 10_000.0
+from debtloops.units import PERCENT
+
 PER_THOUSAND = 1.0 / 1000.0
 
 

@@ -17,11 +17,10 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
+from debtloops.units import BASIS_POINTS, PERCENT
 
 #: Size of each panel [inch].
 PANEL_WIDTH, PANEL_HEIGHT = 4.8, 3.6
-#: Percent per unit of debt/GDP, and basis points per unit of a yield.
-PERCENT, BASIS_POINTS = 100.0, 10_000.0
 #: The panels' titles, one per feedback setting of :func:`debtloops.target.seek`.
 TITLES = {"on": "every feedback on", "off": "market feedbacks off"}
 #: The target's marker size [points].

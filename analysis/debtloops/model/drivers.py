@@ -29,11 +29,10 @@ import numpy as np
 import pandas as pd
 
 from debtloops.errors import InputError
+from debtloops.units import PERCENT
 
 #: A step driver holds FY t's value up to this long before t [year]; much less than a time step.
 STEP_EDGE = 1e-6
-#: Percent in a whole: the data give rates and shares in percent, the model takes fractions.
-PERCENT = 100.0
 
 
 def steps(values: pd.Series) -> dict[float, float]:

@@ -33,7 +33,6 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.outputs import BASIS_POINTS
 from debtloops.target.goal import (
@@ -53,6 +52,7 @@ from debtloops.target.goal import (
     make_goal,
 )
 from debtloops.target.solve import MAX_HALVINGS, Answer, Model, answer, outcome_path, solve
+from debtloops.units import PERCENT
 from debtloops.validation.backtest import FEEDBACKS_OFF
 
 __all__ = [

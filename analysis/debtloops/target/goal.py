@@ -12,10 +12,10 @@ import numpy as np
 
 from debtloops.errors import InputError
 from debtloops.limits import MAX_INTEGER
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare, reference_for
 from debtloops.outputs import BASIS_POINTS
+from debtloops.units import PERCENT
 from debtloops.validation.backtest import fiscal_year_value
 
 #: The lever of the debt goal, its start [year on the model's clock] and phase-in [year].

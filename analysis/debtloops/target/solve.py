@@ -13,11 +13,11 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from debtloops.errors import InputError, SimulationError
-from debtloops.model.data import PERCENT
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import execute, prepare, reference_for
 from debtloops.outputs import BASIS_POINTS
 from debtloops.target.goal import EFFORT_AMOUNT, FISCAL_YEAR, Goal
+from debtloops.units import PERCENT
 from debtloops.validation.backtest import fiscal_year_value
 
 #: Times a bracket end that fails to run is moved halfway toward the lever's default.

@@ -53,6 +53,7 @@ from debtloops.model import data
 from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
+from debtloops.units import BASIS_POINTS, PERCENT
 
 #: What ``debtloops episodes`` writes into its output folder.
 OUTPUT_NAMES = ("episodes.csv",)
@@ -69,8 +70,6 @@ UNITS = "basis points"
 #: The time step of episode runs [year]: 1/64, the finest the parameter table allows (about 5.7
 #: days; a month spans 5 to 6 steps).
 TIME_STEP = 1.0 / 64.0
-#: Basis points in a rate of 1/year, and in a percentage point.
-BP_PER_UNIT, BP_PER_PERCENT = 10_000.0, 100.0
 #: How far the model's 10-year change may be from the actual one [basis points].
 TOLERANCE_BP = 50.0
 #: Months before the start over which the term premium and the funds rate are averaged [months].
@@ -370,13 +369,13 @@ def month_means(run: xr.Dataset, variable: str, months: pd.PeriodIndex) -> np.nd
 def model_change(run: xr.Dataset, episode: Episode) -> float:
     """Return the model's 10-year change: end month's average less start month's [bp]."""
     means = month_means(run, "market_yield", episode.months)
-    return float(means[-1] - means[0]) * BP_PER_UNIT
+    return float(means[-1] - means[0]) * BASIS_POINTS
 
 
 def actual_change(episode: Episode) -> float:
     """Return the 10-year's change: end month's average less start month's (GS10) [bp]."""
     gs10 = _series(data.markets_monthly(), "gs10", episode.months[[0, -1]])
-    return float(gs10.iloc[-1] - gs10.iloc[0]) * BP_PER_PERCENT
+    return float(gs10.iloc[-1] - gs10.iloc[0]) * (BASIS_POINTS / PERCENT)
 
 
 def without_official_selling(drivers: pd.DataFrame) -> pd.DataFrame:

@@ -27,10 +27,10 @@ import xarray as xr
 
 from debtloops.model import data
 from debtloops.model.run import run_scenario
+from debtloops.units import BASIS_POINTS
 from debtloops.validation import backtest, episodes
 from debtloops.validation.checks import Check
 
-BASIS_POINTS = 10_000.0
 #: A sale within one month: one sixteenth of a year, a whole number of the largest time steps.
 SALE_SIZE, SALE_DURATION, SALE_START = 100.0, 0.0625, 2026.0
 #: A purchase programme [billion USD over one year] from the start of FY2027.
