@@ -23,7 +23,8 @@ from debtloops.sweeps import analysis as sa
 from debtloops.sweeps import indices as si
 from debtloops.sweeps import outcomes as so
 from debtloops.sweeps import store
-from debtloops.sweeps.spec import SweepSpec, Uncertainty, with_levers
+from debtloops.sweeps.design import with_levers
+from debtloops.sweeps.spec import SweepSpec, Uncertainty
 
 UNITS = {
     "debt_to_gdp": ("1", "debt held by the public / GDP"),

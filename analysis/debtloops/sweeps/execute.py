@@ -68,7 +68,8 @@ from debtloops.model.run import prepare, vintage_attrs
 from debtloops.model.scenarios import REFERENCE, list_scenarios
 from debtloops.provenance import provenance_attrs
 from debtloops.sweeps import store
-from debtloops.sweeps.spec import Design, design, load_spec
+from debtloops.sweeps.design import Design, design
+from debtloops.sweeps.spec import load_spec
 
 #: Samples per chunk by default: one ensemble simulation of this many runs vectorises well (about
 #: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes

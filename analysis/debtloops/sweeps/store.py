@@ -29,7 +29,7 @@ xarray). The layout:
 - consolidated metadata: the root's ``zarr.json`` (outside the records, as it holds the
   attributes) also holds a copy of every array's metadata, so ``xr.open_zarr`` opens the store
   without a warning; debtloops itself reads the arrays' own, checked metadata;
-- attributes: the design as written by :meth:`debtloops.sweeps.spec.Design.to_attrs` (the spec's
+- attributes: the design as written by :meth:`debtloops.sweeps.design.Design.to_attrs` (the spec's
   text and a JSON record of the checked specification and layout), the chunk size, the git commit
   and package versions.
 
@@ -55,7 +55,7 @@ import zarr
 
 from debtloops.errors import InputError
 from debtloops.io import atomic_folder
-from debtloops.sweeps.spec import Design
+from debtloops.sweeps.design import Design
 
 STORE_NAME = "sweep.zarr"
 ERROR = "error"
