@@ -27,10 +27,15 @@ from SALib.sample import sobol as salib_sobol
 
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import sweeps as figures
+from debtloops.schema import SweepSampler
 from debtloops.sweeps import indices
 from debtloops.sweeps.design import unit_problem
 from debtloops.sweeps.spec import SweepSpec
 
+#: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly [1].
+MIN_SOBOL_SAMPLES = 16
+#: The largest grid design (points per lever combination) [1].
+MAX_GRID_POINTS = 100_000
 #: Computes a sampler's own indices of a sweep's scalar outcomes: ``(sweep, scalars) -> indices``.
 Indices = Callable[[xr.Dataset, xr.Dataset], xr.Dataset]
 
@@ -66,6 +71,15 @@ class Sampler:
         ``plot(indices, path, scalars, inputs=...)`` draws ``indices``.
     over_time : callable, optional
         ``over_time(sweep, variable)``: its indices of a time series at every saved time.
+    least : int
+        The fewest ``samples`` it takes [1].
+    counted : str
+        What its ``samples`` count, in messages, e.g. `` (trajectories)``; "" for samples.
+    options : tuple of str
+        The ``[sampler]`` keys that only this method takes.
+    check : callable, optional
+        ``check(samples, factors)`` raises :class:`~debtloops.errors.InputError` on a size the
+        method cannot use (before the check against ``least``).
     """
 
     name: str
@@ -78,6 +92,10 @@ class Sampler:
     measure_label: str | None = None
     plot: Callable[..., None] | None = None
     over_time: Callable[[xr.Dataset, str], xr.Dataset] | None = None
+    least: int = 1
+    counted: str = ""
+    options: tuple[str, ...] = ()
+    check: Callable[[int, int], None] | None = None
 
 
 # ---- how each sampler draws ----------------------------------------------------------------------
@@ -99,6 +117,18 @@ def _grid(spec: SweepSpec) -> np.ndarray:
     return np.stack([axis.ravel() for axis in mesh], axis=1)
 
 
+def _grid_check(levels: int, factors: int) -> None:
+    if levels**factors > MAX_GRID_POINTS:
+        largest = 2
+        while (largest + 1) ** factors <= MAX_GRID_POINTS:
+            largest += 1
+        raise InputError(
+            f"a grid of {levels} levels over {factors} uncertainties has "
+            f"{levels**factors:,} points, more than {MAX_GRID_POINTS:,}; use at most "
+            f"{largest} levels, or lhs"
+        )
+
+
 def _monte_carlo(spec: SweepSpec) -> np.ndarray:
     return np.random.default_rng(spec.seed).random((spec.samples, len(spec.uncertainties)))
 
@@ -109,6 +139,18 @@ def _lhs(spec: SweepSpec) -> np.ndarray:
 
 def _sobol_rows(samples: int, factors: int, second_order: bool) -> int:
     return samples * (2 * factors + 2 if second_order else factors + 2)
+
+
+def _sobol_check(samples: int, factors: int) -> None:
+    """Refuse a base sample that is not a power of two of at least :data:`MIN_SOBOL_SAMPLES`."""
+    least = MIN_SOBOL_SAMPLES
+    if samples < least or samples & (samples - 1):
+        lower = 1 << max(samples.bit_length() - 1, 0)
+        nearest = max(lower if samples - lower < 2 * lower - samples else 2 * lower, least)
+        raise InputError(
+            f"sampler: sobol needs samples (the base N) to be a power of two >= {least}, got "
+            f"{samples}; nearest valid value: {nearest}"
+        )
 
 
 def _sobol(spec: SweepSpec) -> np.ndarray:
@@ -152,7 +194,14 @@ def posterior_draws(spec: SweepSpec) -> np.ndarray:
 REGISTRY: dict[str, Sampler] = {
     entry.name: entry
     for entry in (
-        Sampler("grid", _grid, _grid_rows),
+        Sampler(
+            "grid",
+            _grid,
+            _grid_rows,
+            least=2,
+            counted=" (levels per uncertainty)",
+            check=_grid_check,
+        ),
         Sampler("monte_carlo", _monte_carlo, _samples),
         Sampler("lhs", _lhs, _samples),
         Sampler(
@@ -165,6 +214,9 @@ REGISTRY: dict[str, Sampler] = {
             measure_label="Total Sobol index ST [1]",
             plot=figures.plot_sobol,
             over_time=indices.sobol_indices_over_time,
+            least=MIN_SOBOL_SAMPLES,
+            options=("calc_second_order",),
+            check=_sobol_check,
         ),
         Sampler(
             "morris",
@@ -175,6 +227,9 @@ REGISTRY: dict[str, Sampler] = {
             measure="mu_star",
             measure_label="Morris mu* [units of the outcome]",
             plot=figures.plot_morris,
+            least=2,
+            counted=" (trajectories)",
+            options=("levels",),
         ),
         Sampler("posterior", posterior_draws, _samples, unit=False),
     )
@@ -192,3 +247,33 @@ def sampler(name: str) -> Sampler:
     if name not in REGISTRY:
         raise unknown_name("sampler", name, REGISTRY)
     return REGISTRY[name]
+
+
+def check_settings(given: SweepSampler, factors: int) -> None:
+    """Refuse ``[sampler]`` settings its method cannot use.
+
+    Parameters
+    ----------
+    given : debtloops.schema.SweepSampler
+        The ``[sampler]`` table as the schema read it.
+    factors : int
+        The number of uncertainties [1].
+
+    Raises
+    ------
+    InputError
+        On a key that only another method takes, or a size the method cannot use; the message
+        starts with ``sampler:`` where it concerns that table alone.
+    """
+    method = sampler(given.method)
+    for other in REGISTRY.values():
+        for key in other.options:
+            if getattr(given, key) is not None and other is not method:
+                raise InputError(f"sampler: '{key}' applies only to method = \"{other.name}\"")
+    if method.check is not None:
+        method.check(given.samples, factors)
+    if given.samples < method.least:
+        raise InputError(
+            f"sampler: {method.name} needs samples{method.counted} >= {method.least}, "
+            f"got {given.samples}"
+        )

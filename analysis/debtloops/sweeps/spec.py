@@ -234,7 +234,11 @@ def _checked(
     outcomes: list[str],
     constants: Iterable[str],
 ) -> SweepSpec:
-    """Check a sweep file against the table, the scenarios and the outcomes."""
+    """Check a sweep file against its sampler, the table, the scenarios and the outcomes."""
+    # The registry sits above this module (its entries name the indices, which read the design).
+    from debtloops.sweeps.samplers import check_settings
+
+    check_settings(raw.sampler, len(raw.uncertainties))
     for kind, names, valid in (
         ("scenario", raw.scenarios, scenarios),
         ("outcome", raw.outcomes, outcomes),
