@@ -249,7 +249,7 @@ def design(spec: SweepSpec) -> Design:
     Parameters
     ----------
     spec : SweepSpec
-        A specification from :func:`load_spec`.
+        A specification from :func:`debtloops.sweeps.spec.load_spec`.
 
     Returns
     -------
