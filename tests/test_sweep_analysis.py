@@ -23,7 +23,8 @@ from debtloops.sweeps import analysis as sa
 from debtloops.sweeps import indices as si
 from debtloops.sweeps import outcomes as so
 from debtloops.sweeps import store
-from debtloops.sweeps.spec import SweepSpec, Uncertainty, with_levers
+from debtloops.sweeps.design import with_levers
+from debtloops.sweeps.spec import SweepSpec, Uncertainty
 
 UNITS = {
     "debt_to_gdp": ("1", "debt held by the public / GDP"),
@@ -722,3 +723,8 @@ def test_parameters_are_named_by_a_short_phrase_of_their_description_with_units(
 def test_bars_are_sorted_by_size_largest_first_and_nan_last():
     order = figures.largest_first(np.array([0.1, np.nan, -0.7, 0.3, 0.1]))
     assert list(order) == [2, 3, 0, 4, 1]
+
+
+def test_every_scalar_outcome_has_a_reduction_and_words_for_its_charts():
+    reductions = {outcome.reduction for outcome in so.SCALAR_OUTCOMES.values()}
+    assert reductions <= set(so.REDUCTIONS) == set(figures.REDUCTION_WORDS)

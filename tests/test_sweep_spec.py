@@ -7,18 +7,12 @@ import numpy as np
 import pytest
 from SALib.sample import sobol as salib_sobol
 
-from debtloops import InputError, list_scenarios
+from debtloops import InputError, list_scenarios, schema
 from debtloops.paths import MODELS_DIR
-from debtloops.sweeps.spec import (
-    DISTRIBUTIONS,
-    SAMPLERS,
-    Design,
-    SweepSpec,
-    Uncertainty,
-    design,
-    load_spec,
-    unit_problem,
-)
+from debtloops.sweeps import samplers
+from debtloops.sweeps.design import Design, design, unit_problem
+from debtloops.sweeps.samplers import REGISTRY
+from debtloops.sweeps.spec import DISTRIBUTIONS, SAMPLERS, SweepSpec, Uncertainty, load_spec
 
 SWEEP_DIR = MODELS_DIR / "sweeps"
 OUTCOMES = (
@@ -733,3 +727,38 @@ def test_posterior_sampling_needs_a_calibration_folder_that_exists(tmp_path, tab
     unused = sampler("lhs", 10, extra=f'calibration = "{tmp_path}"\n')
     with pytest.raises(InputError, match="calibration is used only by"):
         load(write(tmp_path, sampler_text=unused), table)
+
+
+# ---- the sampler registry ------------------------------------------------------------------------
+
+
+def test_the_registry_and_the_schema_name_the_same_samplers_in_the_same_order():
+    # The files are read by the schema's Method; everything after reading looks a method up in
+    # the registry. A sampler added to one but not the other fails here.
+    assert tuple(REGISTRY) == schema.SAMPLERS == SAMPLERS
+    assert all(name == entry.name for name, entry in REGISTRY.items())
+
+
+def test_a_sampler_with_indices_has_its_measure_and_chart():
+    for entry in REGISTRY.values():
+        if entry.indices is not None:
+            assert entry.measure and entry.measure_label and entry.plot is not None, entry.name
+        else:
+            assert entry.plot is None and entry.over_time is None, entry.name
+
+
+@pytest.mark.parametrize("method", [m for m in SAMPLERS if REGISTRY[m].unit])
+def test_each_sampler_draws_as_many_rows_as_it_counts(tmp_path, table, method):
+    extra = {"grid": "", "sobol": "calc_second_order = true\n", "morris": "levels = 6\n"}
+    samples = {"grid": 3, "sobol": 16, "morris": 4}.get(method, 7)
+    spec = load(
+        write(tmp_path, sampler_text=sampler(method, samples, 5, extra.get(method, ""))), table
+    )
+    drawn = REGISTRY[method].draw(spec)
+    assert drawn.shape == (REGISTRY[method].rows(samples, 2, method == "sobol"), 2)
+    assert np.all((drawn >= 0.0) & (drawn <= 1.0))
+
+
+def test_an_unknown_sampler_is_refused_with_the_nearest():
+    with pytest.raises(InputError, match="sobol"):
+        samplers.sampler("sobl")

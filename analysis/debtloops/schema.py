@@ -5,8 +5,8 @@ Each kind of TOML input is a pydantic model here. :func:`load` reads a file thro
 its shape against the model: unknown keys, missing keys, types, choices and the rules within one
 file. A refusal becomes an :class:`~debtloops.errors.InputError` of one line that names the file,
 the key and the nearest valid choice (exit status 2). What needs more than the file (the
-parameter table's ranges, the shipped scenarios, the model's variables, the historical data) is
-checked by each reader after it.
+parameter table's ranges, the shipped scenarios, the model's variables, the historical data, each
+sampler's own rules in :mod:`debtloops.sweeps.samplers`) is checked by each reader after it.
 
 The same models give the JSON Schemas that editors use to complete and check the files
 (:func:`json_schema`, ``debtloops schema KIND``); the package ships them in ``schemas/``.
@@ -49,13 +49,6 @@ ERROR_MODELS, ENGINES = get_args(ErrorModel), get_args(Engine)
 ESTIMATE = "estimate"
 #: A scenario's name, which is also its output folder's name: safe in any file system.
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
-#: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly [1].
-MIN_SOBOL_SAMPLES = 16
-#: The fewest samples each method takes, and what its samples count [1].
-LEAST_SAMPLES = {"grid": 2, "morris": 2, "sobol": MIN_SOBOL_SAMPLES}
-COUNTED = {"grid": " (levels per uncertainty)", "morris": " (trajectories)"}
-#: The largest grid design (points per lever combination) [1].
-MAX_GRID_POINTS = 100_000
 #: How a message names a list of items of one type.
 PLURALS = {"text": "names", "a finite number": "finite numbers"}
 #: The JSON Schema dialect of the generated schemas.
@@ -177,27 +170,11 @@ class SweepSampler(Strict):
     calibration: Annotated[str, Field(pattern=r"\S")] | None = None
 
     @model_validator(mode="after")
-    def _fits_the_method(self) -> SweepSampler:
-        method, samples = self.method, self.samples
-        if method == "posterior" and self.calibration is None:
+    def _has_its_calibration(self) -> SweepSampler:
+        if self.method == "posterior" and self.calibration is None:
             raise ValueError(
                 'method = "posterior" needs calibration = "DIR" (a `debtloops calibrate` output '
                 "folder)"
-            )
-        for key, only in (("calc_second_order", "sobol"), ("levels", "morris")):
-            if getattr(self, key) is not None and method != only:
-                raise ValueError(f"'{key}' applies only to method = \"{only}\"")
-        least = LEAST_SAMPLES.get(method, 1)
-        if method == "sobol" and (samples < least or samples & (samples - 1)):
-            lower = 1 << max(samples.bit_length() - 1, 0)
-            nearest = max(lower if samples - lower < 2 * lower - samples else 2 * lower, least)
-            raise ValueError(
-                f"sobol needs samples (the base N) to be a power of two >= {least}, got "
-                f"{samples}; nearest valid value: {nearest}"
-            )
-        if samples < least:
-            raise ValueError(
-                f"{method} needs samples{COUNTED.get(method, '')} >= {least}, got {samples}"
             )
         return self
 
@@ -234,16 +211,6 @@ class SweepFile(Strict):
             raise ValueError(
                 '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
                 'with distribution = "posterior"; remove it or use one of them'
-            )
-        levels, factors = self.sampler.samples, len(self.uncertainties)
-        if self.sampler.method == "grid" and levels**factors > MAX_GRID_POINTS:
-            largest = 2
-            while (largest + 1) ** factors <= MAX_GRID_POINTS:
-                largest += 1
-            raise ValueError(
-                f"a grid of {levels} levels over {factors} uncertainties has "
-                f"{levels**factors:,} points, more than {MAX_GRID_POINTS:,}; use at most "
-                f"{largest} levels, or lhs"
             )
         return self
 

@@ -15,9 +15,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -203,6 +205,26 @@ def _parameter_names(data: xr.Dataset | xr.DataArray, inputs: Mapping | None) ->
     return [parameter_label(str(p), inputs.get(str(p))) for p in data["parameter"].values]
 
 
+def _outcome_panels(
+    results: xr.Dataset | xr.DataArray,
+    scenario: str | None,
+    lever_combination: int,
+    inputs: Mapping | None,
+    panel: tuple[float, float],
+) -> tuple[str, Any, list[str], Figure, list[tuple[Axes, str]]]:
+    """Lay out a chart of indices or a ranking: one panel per outcome, of ``panel`` inches.
+
+    Returns the scenario shown, the results of that scenario and lever combination, the
+    parameters' readable names, the figure, and each panel's axes with its outcome.
+    """
+    name = _pick_scenario([str(s) for s in results["scenario"].values], scenario)
+    data = _select(results, name, lever_combination)
+    outcomes = [str(o) for o in data["outcome"].values]
+    figure, axes = _new_figure(len(outcomes), 2, panel)
+    panels = list(zip(axes, outcomes, strict=True))
+    return name, data, _parameter_names(results, inputs), figure, panels
+
+
 def plot_sobol(
     indices: xr.Dataset,
     path: Path,
@@ -230,13 +252,12 @@ def plot_sobol(
     inputs : mapping of str to dict, optional
         Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
-    name = _pick_scenario([str(s) for s in indices["scenario"].values], scenario)
-    data = _select(indices, name, lever_combination)
-    outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(indices, inputs)
-    figure, axes = _new_figure(len(outcomes), 2, (7.5, 0.5 * len(parameters) + 2.2))
+    size = (7.5, 0.5 * indices.sizes["parameter"] + 2.2)
+    name, data, parameters, figure, panels = _outcome_panels(
+        indices, scenario, lever_combination, inputs, size
+    )
     height = 0.38
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    for ax, outcome in panels:
         cell = data.sel(outcome=outcome)
         st = cell["ST"].values
         order = largest_first(st)
@@ -292,12 +313,10 @@ def plot_morris(
     inputs : mapping of str to dict, optional
         Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
-    name = _pick_scenario([str(s) for s in indices["scenario"].values], scenario)
-    data = _select(indices, name, lever_combination)
-    outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(indices, inputs)
-    figure, axes = _new_figure(len(outcomes), 2, (6.5, 4.5))
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    name, data, parameters, figure, panels = _outcome_panels(
+        indices, scenario, lever_combination, inputs, (6.5, 4.5)
+    )
+    for ax, outcome in panels:
         cell = data.sel(outcome=outcome)
         shown = outcome_label(outcome, scalars)
         mu_star = cell["mu_star"].values * shown.scale
@@ -357,12 +376,11 @@ def plot_tornado(
     inputs : mapping of str to dict, optional
         Each input's attributes in the sweep (``long_name``, ``units``), for its name.
     """
-    name = _pick_scenario([str(s) for s in measure["scenario"].values], scenario)
-    data = _select(measure, name, lever_combination)
-    outcomes = [str(o) for o in data["outcome"].values]
-    parameters = _parameter_names(measure, inputs)
-    figure, axes = _new_figure(len(outcomes), 2, (7.5, 0.45 * len(parameters) + 2.0))
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    size = (7.5, 0.45 * measure.sizes["parameter"] + 2.0)
+    name, data, parameters, figure, panels = _outcome_panels(
+        measure, scenario, lever_combination, inputs, size
+    )
+    for ax, outcome in panels:
         values = data.sel(outcome=outcome).values
         shown = outcome_label(outcome, scalars)
         if measure.attrs["measure"] == "mu_star":

@@ -25,8 +25,9 @@ variable                         dims
 ===============================  ===========================================================
 
 The attributes copy the sweep's (its design record, provenance) and add ``notes``. Beside
-``analysis.nc`` go the figures ``fan_<variable>.png``, ``sobol.png`` or ``morris.png``,
-``tornado.png`` and ``scatter.png``. With ``netcdf=True`` (``debtloops analyze --netcdf``), the
+``analysis.nc`` go the figures ``fan_<variable>.png``, the sampler's own chart if it has indices
+of its own (``sobol.png``, ``morris.png``; see :mod:`debtloops.sweeps.samplers`), ``tornado.png``
+and ``scatter.png``. With ``netcdf=True`` (``debtloops analyze --netcdf``), the
 sweep itself is also written as ``DIR/sweep.nc`` for netCDF tools (:func:`sweep_netcdf`): every
 outcome over (scenario, sample, time), ``error`` and the input coordinates, without the store's
 bookkeeping (``chunk_done``, ``chunk_checksum``). Both files are CF-1.10
@@ -48,12 +49,14 @@ from debtloops.errors import InputError
 from debtloops.figures import sweeps as figures
 from debtloops.io import atomic_file, check_targets
 from debtloops.sweeps import indices as si
+from debtloops.sweeps.design import Design
 from debtloops.sweeps.outcomes import (
     is_constant,
     outcome_variables,
     percentile_bands,
     scalar_outcomes,
 )
+from debtloops.sweeps.samplers import REGISTRY, Sampler, sampler
 from debtloops.sweeps.store import (
     CHECKSUM,
     DONE,
@@ -158,83 +161,14 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = (), netcdf: bool = False
         sweep that is not a Sobol sweep.
     """
     sweep_dir = Path(sweep_dir)
-    if (sweep_dir / STORE_NAME).is_dir():
-        check_whole(sweep_dir / STORE_NAME)  # before anything is read
-    ds = open_sweep(sweep_dir / STORE_NAME)
-    design = read_design(ds)
-    valid = outcome_variables(ds)
-    for variable in over_time:
-        if variable not in valid:
-            raise InputError(
-                f"unknown over-time variable '{variable}'; valid: {', '.join(sorted(valid))}"
-            )
-    method = design.spec.method
-    if over_time and method != "sobol":
-        raise InputError(
-            f"Sobol indices over time need a sweep sampled with 'sobol', not '{method}'"
-        )
-    if not os.access(sweep_dir, os.W_OK):
-        raise InputError(f"sweep folder {sweep_dir} is not writable")
-    charts = [f"fan_{name}.png" for name in FAN_VARIABLES if name in ds.data_vars]
-    charts += [f"{method}.png"] if method in ("sobol", "morris") else []
-    extra = [SWEEP_NETCDF] if netcdf else []
-    check_targets(sweep_dir, [ANALYSIS_NAME, *charts, "tornado.png", "scatter.png", *extra])
-
+    ds, design, method = _checked(sweep_dir, over_time, netcdf)
     scalars = scalar_outcomes(ds).compute()
-    notes: list[str] = []
-    parts = [scalars, ds[[ERROR]].compute()]
-    indices: xr.Dataset | None = None
-    if method == "sobol":
-        indices = si.sobol_indices(ds, scalars)
-        parts.append(_prefixed(indices, "sobol_"))
-        notes.append(f"Sobol: {indices.attrs['notes']}")
-        for variable in dict.fromkeys(over_time):
-            timed = si.sobol_indices_over_time(ds, variable)
-            parts.append(_prefixed(timed, f"sobol_{variable}_"))
-            notes.append(f"Sobol of {variable} over time: {timed.attrs['notes']}")
-    elif method == "morris":
-        indices = si.morris_indices(ds, scalars)
-        parts.append(_prefixed(indices, "morris_"))
-        notes.append(f"Morris: {indices.attrs['notes']}")
+    parts, notes, indices = _indices(ds, scalars, method, over_time)
     correlations = si.rank_correlations(ds, scalars)
     parts.append(_prefixed(correlations, "spearman_"))
     notes.append(f"Spearman: {correlations.attrs['notes']}")
-    if indices is None:
-        indices = correlations
-
-    analysis = xr.merge(parts, join="outer", compat="no_conflicts", combine_attrs="drop")
-    for name in design.names:  # the inputs, loaded, with their units and descriptions
-        analysis = analysis.assign_coords({name: ds[name].compute()})
-    # netCDF keeps text as variable-length strings of Python objects.
-    analysis[ERROR] = analysis[ERROR].astype(object)
-    analysis = analysis.assign_coords(scenario=[str(s) for s in analysis["scenario"].values])
-    analysis.attrs = {
-        **{key: value for key, value in ds.attrs.items() if value is not None},
-        "source": STORE_NAME,
-        "notes": " | ".join(notes),
-    }
-
-    inputs = {name: dict(ds[name].attrs) for name in design.names}
-    gaps = []
-    for variable in FAN_VARIABLES:
-        if variable in ds.data_vars:
-            bands = percentile_bands(ds, variable)
-            figures.plot_fan_chart(bands, sweep_dir / f"fan_{variable}.png", design.has_levers)
-            gaps += [
-                f"fan_{variable}.png: no bands for scenario '{scenario}': no sample ran"
-                for scenario, used in zip(
-                    design.spec.scenarios, bands.attrs["n_samples"], strict=True
-                )
-                if not used
-            ]
-    if method == "sobol":
-        figures.plot_sobol(indices, sweep_dir / "sobol.png", scalars, inputs=inputs)
-    elif method == "morris":
-        figures.plot_morris(indices, sweep_dir / "morris.png", scalars, inputs=inputs)
-    measure = si.ranking(ds, scalars, indices)
-    figures.plot_tornado(measure, scalars, sweep_dir / "tornado.png", inputs=inputs)
-    figures.plot_scatter(ds, scalars, measure, correlations["rho"], sweep_dir / "scatter.png")
-    gaps += _ranking_gaps(measure, scalars, correlations["n_samples"])
+    analysis = _dataset([scalars, ds[[ERROR]].compute(), *parts], ds, design, notes)
+    gaps = _draw(sweep_dir, ds, design, method, scalars, indices or correlations, correlations)
     for gap in gaps:
         print(f"debtloops: cannot draw {gap}", file=sys.stderr)
     if gaps:
@@ -251,3 +185,105 @@ def analyze(sweep_dir: Path, over_time: Sequence[str] = (), netcdf: bool = False
         lambda scratch: write_netcdf(analysis, scratch, "debtloops analyze wrote analysis.nc"),
     )
     return target
+
+
+def _checked(
+    sweep_dir: Path, over_time: Sequence[str], netcdf: bool
+) -> tuple[xr.Dataset, Design, Sampler]:
+    """Open a sweep and check everything ``analyze`` needs before it writes anything."""
+    if (sweep_dir / STORE_NAME).is_dir():
+        check_whole(sweep_dir / STORE_NAME)  # before anything is read
+    ds = open_sweep(sweep_dir / STORE_NAME)
+    design = read_design(ds)
+    valid = outcome_variables(ds)
+    for variable in over_time:
+        if variable not in valid:
+            raise InputError(
+                f"unknown over-time variable '{variable}'; valid: {', '.join(sorted(valid))}"
+            )
+    method = sampler(design.spec.method)
+    if over_time and method.over_time is None:
+        timed = "' or '".join(name for name, entry in REGISTRY.items() if entry.over_time)
+        raise InputError(
+            f"Sobol indices over time need a sweep sampled with '{timed}', not '{method.name}'"
+        )
+    if not os.access(sweep_dir, os.W_OK):
+        raise InputError(f"sweep folder {sweep_dir} is not writable")
+    charts = [f"fan_{name}.png" for name in FAN_VARIABLES if name in ds.data_vars]
+    charts += [f"{method.name}.png"] if method.plot is not None else []
+    extra = [SWEEP_NETCDF] if netcdf else []
+    check_targets(sweep_dir, [ANALYSIS_NAME, *charts, "tornado.png", "scatter.png", *extra])
+    return ds, design, method
+
+
+def _indices(
+    ds: xr.Dataset, scalars: xr.Dataset, method: Sampler, over_time: Sequence[str]
+) -> tuple[list[xr.Dataset], list[str], xr.Dataset | None]:
+    """Compute the sampler's own indices, and over time those of each variable asked for.
+
+    Returns the parts of ``analysis.nc`` (prefixed with the sampler's name), their notes, and the
+    indices themselves (None for a sampler without indices of its own).
+    """
+    if method.indices is None:
+        return [], [], None
+    indices = method.indices(ds, scalars)
+    parts = [_prefixed(indices, f"{method.name}_")]
+    notes = [f"{method.title}: {indices.attrs['notes']}"]
+    for variable in dict.fromkeys(over_time):
+        if method.over_time is not None:  # else refused by _checked
+            timed = method.over_time(ds, variable)
+            parts.append(_prefixed(timed, f"{method.name}_{variable}_"))
+            notes.append(f"{method.title} of {variable} over time: {timed.attrs['notes']}")
+    return parts, notes, indices
+
+
+def _dataset(
+    parts: list[xr.Dataset], ds: xr.Dataset, design: Design, notes: list[str]
+) -> xr.Dataset:
+    """Merge the parts of ``analysis.nc``, with the sweep's inputs and attributes."""
+    analysis = xr.merge(parts, join="outer", compat="no_conflicts", combine_attrs="drop")
+    for name in design.names:  # the inputs, loaded, with their units and descriptions
+        analysis = analysis.assign_coords({name: ds[name].compute()})
+    # netCDF keeps text as variable-length strings of Python objects.
+    analysis[ERROR] = analysis[ERROR].astype(object)
+    analysis = analysis.assign_coords(scenario=[str(s) for s in analysis["scenario"].values])
+    analysis.attrs = {
+        **{key: value for key, value in ds.attrs.items() if value is not None},
+        "source": STORE_NAME,
+        "notes": " | ".join(notes),
+    }
+    return analysis
+
+
+def _draw(
+    sweep_dir: Path,
+    ds: xr.Dataset,
+    design: Design,
+    method: Sampler,
+    scalars: xr.Dataset,
+    indices: xr.Dataset,
+    correlations: xr.Dataset,
+) -> list[str]:
+    """Draw the fan charts, the sampler's own chart, the tornado and scatter charts.
+
+    Returns what could not be drawn, and why.
+    """
+    inputs = {name: dict(ds[name].attrs) for name in design.names}
+    gaps = []
+    for variable in FAN_VARIABLES:
+        if variable in ds.data_vars:
+            bands = percentile_bands(ds, variable)
+            figures.plot_fan_chart(bands, sweep_dir / f"fan_{variable}.png", design.has_levers)
+            gaps += [
+                f"fan_{variable}.png: no bands for scenario '{scenario}': no sample ran"
+                for scenario, used in zip(
+                    design.spec.scenarios, bands.attrs["n_samples"], strict=True
+                )
+                if not used
+            ]
+    if method.plot is not None:
+        method.plot(indices, sweep_dir / f"{method.name}.png", scalars, inputs=inputs)
+    measure = si.ranking(ds, scalars, indices)
+    figures.plot_tornado(measure, scalars, sweep_dir / "tornado.png", inputs=inputs)
+    figures.plot_scatter(ds, scalars, measure, correlations["rho"], sweep_dir / "scatter.png")
+    return gaps + _ranking_gaps(measure, scalars, correlations["n_samples"])

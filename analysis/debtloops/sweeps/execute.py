@@ -1,12 +1,12 @@
 """Sensitivity sweeps: run a sweep specification's design through the ensemble model in chunks.
 
-``debtloops sweep SPEC --out DIR`` validates the specification, builds its design once
-(:func:`plan`), lays out the result store ``DIR/sweep.zarr`` with its full shape
-(:mod:`debtloops.sweeps.store`, which documents its layout) and runs the design in chunks of
-samples, each chunk as one ensemble simulation per scenario (:mod:`debtloops.model.ensemble`). Each
-chunk is shipped what it needs (its rows of the design and the runs' parameter values, a
-:class:`ChunkTask`) and writes its own region of the store, then marks itself done; nothing is
-assembled in memory.
+``debtloops sweep SPEC --out DIR`` plans the sweep once (:func:`debtloops.sweeps.plan.plan`: the
+specification checked, its design drawn), lays out the result store ``DIR/sweep.zarr`` with its
+full shape (:mod:`debtloops.sweeps.store`, which documents its layout) and runs the design in
+chunks of samples, each chunk as one ensemble simulation per scenario
+(:mod:`debtloops.sweeps.chunks`). Each chunk is shipped what it needs (a
+:class:`~debtloops.sweeps.chunks.ChunkTask`) and writes its own region of the store, then marks
+itself done; nothing is assembled in memory.
 
 Chunks run through one path, a ``dask.distributed`` client: a cluster of ``--workers N`` local
 processes (with one worker, a single worker thread inside this process), or an existing cluster
@@ -15,12 +15,12 @@ chunks; running the same command again runs only the chunks not marked done, wit
 identical bit for bit to an uninterrupted run. The store found there is checked first
 (:func:`debtloops.sweeps.store.verify`): a chunk whose files differ from the checksums recorded
 when it was written (deleted, truncated, overwritten) is run again, and so is every chunk if the
-store's layout is damaged. The sweep is complete, and ``DIR/sweep.zarr`` its
-product, when every chunk is marked done. By default a chunk is :data:`MAX_CHUNK_SIZE` samples (a
-smaller sweep is one chunk), so a killed sweep loses at most one chunk per worker, a few seconds of
-work. The folder is locked while the sweep runs (:func:`debtloops.io.output_lock`). On a cluster, a
-sweep that has had no worker for :data:`WORKER_TIMEOUT` seconds stops with a message, keeping its
-finished chunks.
+store's layout is damaged. The sweep is complete, and ``DIR/sweep.zarr`` its product, when every
+chunk is marked done. By default a chunk is :data:`~debtloops.sweeps.plan.MAX_CHUNK_SIZE` samples
+(a smaller sweep is one chunk), so a killed sweep loses at most one chunk per worker, a few
+seconds of work. The folder is locked while the sweep runs (:func:`debtloops.io.output_lock`). On
+a cluster, a sweep that has had no worker for :data:`WORKER_TIMEOUT` seconds stops with a
+message, keeping its finished chunks.
 
 The baseline is run alongside each chunk, with the same sampled values, to give ``extra_interest``.
 """
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import gc
 import logging
 import os
 import shutil
@@ -40,7 +39,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from debtloops.errors import ExecutionError, InputError
@@ -53,36 +51,17 @@ from debtloops.io import (
     output_lock,
     scratch_prefix,
 )
-from debtloops.limits import FLOAT_BYTES, check_count, check_memory, memory_budget
+from debtloops.limits import check_count, check_memory, memory_budget
 from debtloops.model import data, ensemble
-from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units, value_problems
-from debtloops.model.engine import describe, load, run_loaded
-from debtloops.model.parameters import (
-    CROSS_CHECKED,
-    ParameterTable,
-    Value,
-    load_parameters,
-    validate,
-)
-from debtloops.model.run import prepare, vintage_attrs
-from debtloops.model.scenarios import REFERENCE, list_scenarios
+from debtloops.model.run import vintage_attrs
 from debtloops.provenance import provenance_attrs
 from debtloops.sweeps import store
-from debtloops.sweeps.spec import Design, design, load_spec
+from debtloops.sweeps.chunks import ChunkTask, run_chunk
+from debtloops.sweeps.plan import SweepPlan, chunk_bytes, plan
+from debtloops.sweeps.plan import default_chunk_size as default_chunk_size
 
-#: Samples per chunk by default: one ensemble simulation of this many runs vectorises well (about
-#: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
-#: per scenario; a killed sweep loses at most one chunk per worker, a few seconds of work.
-MAX_CHUNK_SIZE = 10_000
-#: The fewest runs in one ensemble simulation [1]: pysd drops the subscript of a one-run ensemble.
-MIN_ENSEMBLE = 2
 #: The most local worker processes a sweep starts; each loads the model and holds a chunk [1].
 MAX_WORKERS = 64
-#: Copies of a chunk's kept values (samples x runs x variables x saved times, float64) that a
-#: worker's memory grows by while it runs the chunk [1]: measured 1.2 (121 MiB at 2,000 samples,
-#: 3 runs, 18 variables, 121 times), with a margin. By default a sweep starts no more workers
-#: than the memory holds; more ``--workers`` than that are refused.
-CHUNK_COPIES = 2
 #: The address schemes of a scheduler on the network.
 NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss")
 #: How long to connect to a Dask scheduler, and then how long it may take to say it is one [s];
@@ -96,168 +75,7 @@ WORKER_TIMEOUT = 60.0
 POLL_INTERVAL = 1.0
 #: How long to sleep between looks at the running chunks [s].
 WAIT_STEP = 0.05
-INTEREST = "cumulative_net_interest"
 SPEC_COPY = "sweep_spec.toml"
-
-
-@dataclass(frozen=True)
-class SweepPlan:
-    """A sweep laid out once, in the process that starts it.
-
-    Attributes
-    ----------
-    design : Design
-        The sample design, with its specification.
-    runs : tuple of str
-        The scenarios simulated: the specification's, and the baseline as reference.
-    base_values : dict
-        Each run's parameter values before sampling.
-    chunk_size : int
-        Samples per chunk.
-    internal : tuple of str
-        The model variables read from each run: the outcomes, cumulative interest and the
-        stocks that may not go negative.
-    times : numpy.ndarray
-        The saved times of every run [year].
-    variables : dict
-        The store's outcome variables in order, each with ``units`` and ``long_name``.
-    inputs : dict
-        Each sampled input's ``units`` and ``long_name`` (the .mdl's description).
-    table : ParameterTable or None
-        The parameter table when sampled values must be checked against each other, else None.
-    """
-
-    design: Design
-    runs: tuple[str, ...]
-    base_values: dict[str, dict[str, Value]]
-    chunk_size: int
-    internal: tuple[str, ...]
-    times: np.ndarray
-    variables: dict[str, dict[str, str]]
-    inputs: dict[str, dict[str, str]]
-    table: ParameterTable | None
-
-    @property
-    def n_samples(self) -> int:
-        """Number of samples in the design."""
-        return self.design.n_samples
-
-    @property
-    def n_chunks(self) -> int:
-        """Number of chunks."""
-        return store.n_chunks(self.n_samples, self.chunk_size)
-
-    def task(self, index: int, path: Path) -> ChunkTask:
-        """Return what chunk ``index`` needs to run and write itself into the store at ``path``."""
-        start = index * self.chunk_size
-        stop = min(start + self.chunk_size, self.n_samples)
-        return ChunkTask(
-            index=index,
-            start=start,
-            size=self.chunk_size,
-            rows=np.array(self.design.values[start:stop]),
-            names=self.design.names,
-            scenarios=self.design.spec.scenarios,
-            outcomes=self.design.spec.outcomes,
-            runs=self.runs,
-            base_values=self.base_values,
-            internal=self.internal,
-            n_times=len(self.times),
-            table=self.table,
-            store=str(path),
-        )
-
-
-def plan(
-    spec_path: Path,
-    chunk_size: int | None = None,
-    table: ParameterTable | None = None,
-    cbo: str | Path | None = None,
-):
-    """Read and check a sweep specification and lay out its chunks; nothing is written.
-
-    Parameters
-    ----------
-    spec_path : Path
-        The sweep specification (TOML).
-    chunk_size : int, optional
-        Samples per chunk; by default :func:`default_chunk_size`.
-    table : ParameterTable, optional
-        The parameter table.
-    cbo : str or Path, optional
-        The CBO vintage of every run, the reference's too (``--cbo``); each scenario's own by
-        default.
-
-    Returns
-    -------
-    SweepPlan
-        The plan.
-
-    Raises
-    ------
-    InputError
-        On any invalid part of the specification.
-    """
-    table = table or load_parameters()
-    if not spec_path.is_file():
-        raise InputError(f"no sweep specification at {spec_path}")
-    model = load()
-    info = describe(model)
-    varying = [name for name, kind in info.kinds.items() if kind not in ("Constant", "None")]
-    constants = [name for name, kind in info.kinds.items() if kind in ("Constant", "None")]
-    spec = load_spec(spec_path, table, list_scenarios(), varying, constants)
-    the_design = design(spec)
-    runs = tuple(dict.fromkeys([*spec.scenarios, REFERENCE]))
-    base_values = {
-        name: prepare(name, final_time=spec.final_time, table=table, cbo=cbo).values
-        for name in runs
-    }
-    if chunk_size is not None and chunk_size < 1:
-        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
-    if chunk_size is not None:
-        check_count(chunk_size, "--chunk-size")
-    size = chunk_size or default_chunk_size(the_design.n_samples)
-    internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
-    # The saved times, from one run of the reference with the same controls as every chunk.
-    times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
-    check_memory(  # every chunk's ensemble is padded to the chunk size
-        chunk_bytes(size, len(runs), len(internal), len(times)),
-        f"a chunk of {size:,} samples",
-        "give a smaller --chunk-size",
-    )
-    variables = {
-        name: {"units": display_units(info.units[name]), "long_name": info.comments[name]}
-        for name in spec.outcomes
-    }
-    variables[store.EXTRA_INTEREST] = {
-        "units": "billion USD",
-        "long_name": "Interest paid since the start less the baseline's, same sample.",
-    }
-    inputs = {
-        name: {"units": display_units(table[name].units), "long_name": info.comments[name]}
-        for name in the_design.names
-    }
-    checked = table if set(the_design.names) & set(CROSS_CHECKED) else None
-    return SweepPlan(
-        the_design, runs, base_values, size, internal, times, variables, inputs, checked
-    )
-
-
-def chunk_bytes(samples: int, runs: int, variables: int, times: int) -> int:
-    """Estimate the memory one worker fills while it runs a chunk [bytes].
-
-    Parameters
-    ----------
-    samples : int
-        Samples in the chunk [1].
-    runs : int
-        Scenarios simulated, the reference included [1].
-    variables : int
-        Model variables kept from each run [1].
-    times : int
-        Saved times of each run [1].
-    """
-    return CHUNK_COPIES * samples * runs * variables * times * FLOAT_BYTES
 
 
 def check_workers(workers: int, chunks: int) -> int:
@@ -288,160 +106,6 @@ def auto_workers(chunks: int) -> int:
         ``min(cores, chunks)``, at least 1; a single worker runs in this process.
     """
     return max(1, min(os.cpu_count() or 1, chunks))
-
-
-def default_chunk_size(n_samples: int) -> int:
-    """Return the default samples per chunk for a sweep of ``n_samples``.
-
-    Parameters
-    ----------
-    n_samples : int
-        Samples in the design.
-
-    Returns
-    -------
-    int
-        :data:`MAX_CHUNK_SIZE`, or ``n_samples`` for a smaller sweep (at least 1).
-    """
-    return max(1, min(n_samples, MAX_CHUNK_SIZE))
-
-
-@dataclass(frozen=True)
-class ChunkTask:
-    """Everything one chunk needs, shipped to the worker that runs it.
-
-    Attributes
-    ----------
-    index, start : int
-        The chunk's number and its first sample.
-    size : int
-        The padded size of every chunk's ensemble (the chunk size) [1].
-    rows : numpy.ndarray
-        The chunk's rows of the design, shape ``(samples, len(names))``.
-    names : tuple of str
-        The design's columns.
-    scenarios, outcomes : tuple of str
-        The specification's scenarios and outcomes.
-    runs : tuple of str
-        The scenarios simulated, the reference included.
-    base_values : dict
-        Each run's parameter values before sampling.
-    internal : tuple of str
-        The model variables read from each run.
-    n_times : int
-        The saved times the store expects [1].
-    table : ParameterTable or None
-        Set when sampled values must be checked against each other.
-    store : str
-        The store to write into.
-    """
-
-    index: int
-    start: int
-    size: int
-    rows: np.ndarray
-    names: tuple[str, ...]
-    scenarios: tuple[str, ...]
-    outcomes: tuple[str, ...]
-    runs: tuple[str, ...]
-    base_values: dict[str, dict[str, Value]]
-    internal: tuple[str, ...]
-    n_times: int
-    table: ParameterTable | None
-    store: str
-
-
-def _row_errors(task: ChunkTask, run: str) -> list[str]:
-    """Check the samples whose values must agree with each other (a sale within the holdings)."""
-    if task.table is None:
-        return [""] * len(task.rows)
-    errors = []
-    for row in task.rows:
-        try:
-            sampled = dict(zip(task.names, map(float, row), strict=True))
-            validate(task.table, {**task.base_values[run], **sampled})
-            errors.append("")
-        except InputError as error:
-            errors.append(str(error))
-    return errors
-
-
-def _simulate(task: ChunkTask, run: str) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Run one scenario of a chunk.
-
-    Returns
-    -------
-    values : dict of str to numpy.ndarray
-        The outcomes and cumulative interest, shape ``(samples, times)`` [their units], NaN for a
-        sample that failed; the other variables read for the checks are dropped at once.
-    errors : list of str
-        Per sample, why it failed ("" if it ran).
-    """
-    n = len(task.rows)
-    # Pad the last chunk to the full size, so every chunk uses the same translated model.
-    # An ensemble of one run is translated without its subscript and fails: pad that to two.
-    width = max(task.size, MIN_ENSEMBLE)
-    padded = np.concatenate([task.rows, np.repeat(task.rows[:1], width - n, axis=0)])
-    row_errors = _row_errors(task, run) + [""] * (width - n)
-    for i, message in enumerate(row_errors):
-        if message:
-            padded[i] = task.rows[0]  # a placeholder; its results are discarded
-    sampled = {name: padded[:, j] for j, name in enumerate(task.names)}
-    kept = dict.fromkeys([*task.outcomes, INTEREST])
-    values: dict[str, np.ndarray] | None = None
-    try:
-        times, values = ensemble.simulate(task.base_values[run], sampled, task.internal)
-        if len(times) != task.n_times:
-            raise ExecutionError(f"the run saved {len(times)} times, the store {task.n_times}")
-        found = value_problems(values, times)
-        errors = [a or b for a, b in zip(row_errors, found, strict=True)][:n]
-        failed = np.array([bool(e) for e in errors], dtype=bool)
-        result = {name: np.array(values[name][:n], dtype=np.float64) for name in kept}
-        for array in result.values():
-            array[failed] = np.nan
-    except Exception as error:  # noqa: BLE001 - a failed chunk is recorded, the sweep goes on
-        errors = [f"{type(error).__name__}: {error}"] * n
-        result = {name: np.full((n, task.n_times), np.nan) for name in kept}
-    values = None  # every variable read for the checks, dropped before the next run
-    # A loaded pysd model is a web of reference cycles holding the run's arrays; Python's cycle
-    # collector counts objects, not bytes, so without this dead models pile up run after run.
-    gc.collect()
-    return result, errors
-
-
-def run_chunk(task: ChunkTask) -> int:
-    """Run one chunk of a sweep and write it into its region of the store.
-
-    Parameters
-    ----------
-    task : ChunkTask
-        The chunk.
-
-    Returns
-    -------
-    int
-        The number of samples that failed in at least one scenario [1].
-    """
-    results = {run: _simulate(task, run) for run in task.runs}
-
-    def series(run: str, name: str) -> np.ndarray:
-        return results[run][0][name]
-
-    outcomes = {name: np.stack([series(s, name) for s in task.scenarios]) for name in task.outcomes}
-    reference = series(REFERENCE, INTEREST)
-    outcomes[store.EXTRA_INTEREST] = np.stack(
-        [series(s, INTEREST) - reference for s in task.scenarios]
-    )
-    reference_errors = results[REFERENCE][1]
-    messages = [
-        [
-            e or (f"baseline reference: {r}" if r else "")
-            for e, r in zip(results[s][1], reference_errors, strict=True)
-        ]
-        for s in task.scenarios
-    ]
-    store.write_chunk(Path(task.store), task.index, task.start, outcomes, messages)
-    return int(np.any(np.array(messages) != "", axis=0).sum())
 
 
 def progress_bar(total: int, already: int, quiet: bool) -> tqdm:
@@ -705,8 +369,8 @@ def run_sweep(
     workers : int or None
         Local worker processes; 1 runs in one worker thread of this process; None chooses
         :func:`auto_workers`: one per core, at most one per chunk still to run and no more
-        than the memory holds (:data:`CHUNK_COPIES`); more than :data:`MAX_WORKERS` are refused
-        and more than the chunks are not started.
+        than the memory holds (:data:`~debtloops.sweeps.plan.CHUNK_COPIES`); more than
+        :data:`MAX_WORKERS` are refused and more than the chunks are not started.
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler to run the chunks on instead.
     quiet : bool
@@ -748,6 +412,25 @@ def run_sweep(
     )
 
 
+def _local_fit(plan_: SweepPlan, workers: int | None) -> int:
+    """Check local workers' memory before any starts; return how many workers it holds [1].
+
+    The chunks' ensemble is translated here, once: a cache that cannot be written is refused
+    before any worker starts, and the workers find the translation made.
+    """
+    per_chunk = chunk_bytes(
+        plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
+    )
+    parallel = min(workers or 1, plan_.n_chunks)  # by default, as many as fit
+    check_memory(
+        parallel * per_chunk,
+        f"{parallel} worker(s) each running a chunk of {plan_.chunk_size:,} samples",
+        "give fewer --workers or a smaller --chunk-size",
+    )
+    ensemble.build(plan_.chunk_size)
+    return max(1, memory_budget() // per_chunk)
+
+
 def run_plan(
     plan_: SweepPlan,
     spec_path: Path,
@@ -771,20 +454,7 @@ def run_plan(
     claim = plan_.design.spec.text
     if vintage is not None:  # the vintage is part of the claim: a resume may not switch it
         claim = f"# cbo = {vintage.name if vintage.shipped else vintage.folder}\n{claim}"
-    per_chunk = chunk_bytes(
-        plan_.chunk_size, len(plan_.runs), len(plan_.internal), len(plan_.times)
-    )
-    fit = max(1, memory_budget() // per_chunk)  # workers whose chunks the memory holds
-    if scheduler is None:  # the workers' memory, before any starts
-        parallel = min(workers or 1, plan_.n_chunks)  # by default, as many as fit
-        check_memory(
-            parallel * per_chunk,
-            f"{parallel} worker(s) each running a chunk of {plan_.chunk_size:,} samples",
-            "give fewer --workers or a smaller --chunk-size",
-        )
-        # The chunks' ensemble translated here, once: a cache that cannot be written is
-        # refused before any worker starts, and the workers find the translation made.
-        ensemble.build(plan_.chunk_size)
+    fit = _local_fit(plan_, workers) if scheduler is None else 1
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output folder {out_dir} is a file; choose a folder for --out")
     target = store.store_path(out_dir)
@@ -810,6 +480,7 @@ def run_plan(
                 workers = check_workers(workers, to_run)
             client = stack.enter_context(local_client(workers, scratch))
         if fresh:  # laid out anew, replacing a store whose layout is damaged
+            attrs = {**vintage_attrs(vintage), store.SPEC_PATH_ATTR: str(spec_path.resolve())}
             store.create(
                 target,
                 plan_.design,
@@ -817,11 +488,7 @@ def run_plan(
                 plan_.variables,
                 plan_.chunk_size,
                 inputs=plan_.inputs,
-                attrs={
-                    **provenance_attrs(),
-                    **vintage_attrs(vintage),
-                    store.SPEC_PATH_ATTR: str(spec_path.resolve()),
-                },
+                attrs={**provenance_attrs(), **attrs},
             )
         done = store.done_chunks(target)
         tasks = [plan_.task(i, target.absolute()) for i in range(plan_.n_chunks) if not done[i]]

@@ -28,8 +28,8 @@ from SALib.analyze import sobol as salib_sobol
 from scipy.stats import spearmanr
 
 from debtloops.errors import InputError
+from debtloops.sweeps.design import Design
 from debtloops.sweeps.outcomes import SCALAR_OUTCOMES, check_variable, is_constant, succeeded
-from debtloops.sweeps.spec import Design
 from debtloops.sweeps.store import read_design
 
 #: Bootstrap resamples for the confidence intervals of Sobol and Morris indices.
@@ -38,6 +38,8 @@ CONF_LEVEL = 0.95
 #: Spearman's rho needs at least this many finite pairs.
 MIN_RANK_PAIRS = 3
 SOBOL_METHOD = "Sobol (SALib.analyze.sobol, Saltelli 2010 estimators)"
+#: How a sampler without indices of its own ranks the inputs: the measure and its chart label.
+SPEARMAN_MEASURE = ("rho", "Spearman rank correlation [1]")
 
 
 def lever_coords(design: Design) -> dict[str, tuple[str, np.ndarray]]:
@@ -270,6 +272,55 @@ def sobol_indices_over_time(
 # --- Morris ---------------------------------------------------------------------------------------
 
 
+def _morris_table(
+    design: Design, ok: np.ndarray, table: np.ndarray, outcomes: list[str], num_resamples: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Compute Morris statistics for every scenario, lever block and outcome.
+
+    ``table`` holds the outcomes, shape (scenario, sample, outcome); ``ok`` is True where a sample
+    ran, shape (scenario, sample). A trajectory with a failed or non-finite sample is left out.
+    """
+    n_vars = len(design.parameters)
+    x_all = design.values[:, :n_vars]
+    shape = (len(design.spec.scenarios), len(design.lever_values), n_vars, len(outcomes))
+    arrays = {key: np.full(shape, np.nan) for key in ("mu_star", "mu_star_conf", "sigma")}
+    notes: list[str] = []
+    problem = {
+        "num_vars": n_vars,
+        "names": list(design.parameters),
+        "bounds": [list(b) for b in design.bounds],
+    }
+    for s, scenario in enumerate(design.spec.scenarios):
+        for b in range(len(design.lever_values)):
+            rows = design.block(b)
+            where = _where(design, scenario, b)
+            x = x_all[rows].reshape(-1, n_vars + 1, n_vars)
+            good = ok[s, rows].reshape(-1, n_vars + 1).all(axis=1)
+            for c, name in enumerate(outcomes):
+                y = table[s, rows, c].reshape(-1, n_vars + 1)
+                keep = good & np.isfinite(y).all(axis=1)
+                if (~keep).any():
+                    notes.append(
+                        f"{where}, {name}: {int((~keep).sum())} trajectories with failed samples "
+                        "left out"
+                    )
+                if keep.sum() < 2:
+                    notes.append(f"{where}, {name}: fewer than two trajectories, indices NaN")
+                    continue
+                result = salib_morris.analyze(
+                    problem,
+                    x[keep].reshape(-1, n_vars),
+                    y[keep].reshape(-1),
+                    num_resamples=num_resamples,
+                    conf_level=CONF_LEVEL,
+                    num_levels=design.spec.morris_levels,
+                    seed=design.spec.seed,
+                )
+                for key in arrays:
+                    arrays[key][s, b, :, c] = np.asarray(result[key], dtype=float)
+    return arrays, notes
+
+
 def morris_indices(
     ds: xr.Dataset, scalars: xr.Dataset, num_resamples: int = NUM_RESAMPLES
 ) -> xr.Dataset:
@@ -306,45 +357,7 @@ def morris_indices(
             f"{n_vars + 1}"
         )
     outcomes, table = _scalar_table(scalars)
-    x_all = design.values[:, :n_vars]
-    ok = succeeded(ds).values
-    scenarios = design.spec.scenarios
-    shape = (len(scenarios), len(design.lever_values), n_vars, len(outcomes))
-    arrays = {key: np.full(shape, np.nan) for key in ("mu_star", "mu_star_conf", "sigma")}
-    notes: list[str] = []
-    problem = {
-        "num_vars": n_vars,
-        "names": list(design.parameters),
-        "bounds": [list(b) for b in design.bounds],
-    }
-    for s, scenario in enumerate(scenarios):
-        for b in range(len(design.lever_values)):
-            rows = design.block(b)
-            where = _where(design, scenario, b)
-            x = x_all[rows].reshape(-1, n_vars + 1, n_vars)
-            good = ok[s, rows].reshape(-1, n_vars + 1).all(axis=1)
-            for c, name in enumerate(outcomes):
-                y = table[s, rows, c].reshape(-1, n_vars + 1)
-                keep = good & np.isfinite(y).all(axis=1)
-                if (~keep).any():
-                    notes.append(
-                        f"{where}, {name}: {int((~keep).sum())} trajectories with failed samples "
-                        "left out"
-                    )
-                if keep.sum() < 2:
-                    notes.append(f"{where}, {name}: fewer than two trajectories, indices NaN")
-                    continue
-                result = salib_morris.analyze(
-                    problem,
-                    x[keep].reshape(-1, n_vars),
-                    y[keep].reshape(-1),
-                    num_resamples=num_resamples,
-                    conf_level=CONF_LEVEL,
-                    num_levels=design.spec.morris_levels,
-                    seed=design.spec.seed,
-                )
-                for key in arrays:
-                    arrays[key][s, b, :, c] = np.asarray(result[key], dtype=float)
+    arrays, notes = _morris_table(design, succeeded(ds).values, table, outcomes, num_resamples)
     units = {name: str(scalars[name].attrs.get("units", "")) for name in outcomes}
     attrs = {
         "method": "Morris elementary effects (SALib.analyze.morris)",
@@ -456,14 +469,14 @@ def ranking(ds: xr.Dataset, scalars: xr.Dataset, indices: xr.Dataset | None = No
         Over ``scenario``, (``lever_combination``,) ``parameter`` and ``outcome``; its ``measure``
         attribute is ``"ST"`` [1], ``"mu_star"`` [units of the outcome] or ``"rho"`` [1].
     """
-    method = read_design(ds).spec.method
-    compute: Callable[[xr.Dataset, xr.Dataset], xr.Dataset]
-    if method == "sobol":
-        measure, compute, label = "ST", sobol_indices, "Total Sobol index ST [1]"
-    elif method == "morris":
-        measure, compute, label = "mu_star", morris_indices, "Morris mu* [units of the outcome]"
-    else:
-        measure, compute, label = "rho", rank_correlations, "Spearman rank correlation [1]"
+    # The registry names this module's functions, so it is looked up when called.
+    from debtloops.sweeps.samplers import sampler
+
+    method = sampler(read_design(ds).spec.method)
+    compute: Callable[[xr.Dataset, xr.Dataset], xr.Dataset] = rank_correlations
+    measure, label = SPEARMAN_MEASURE
+    if method.indices is not None and method.measure and method.measure_label:
+        measure, compute, label = method.measure, method.indices, method.measure_label
     if indices is None or measure not in indices:
         indices = compute(ds, scalars)
     result = indices[measure].copy()

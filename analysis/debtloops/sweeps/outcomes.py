@@ -9,7 +9,7 @@ failed runs and are left out.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,8 @@ class ScalarOutcome:
     source : str
         The time-series variable it reduces.
     reduction : str
-        ``"final"`` (value at the last saved time), ``"max"`` or ``"min"`` over time.
+        A key of :data:`REDUCTIONS`: ``"final"`` (value at the last saved time), ``"max"`` or
+        ``"min"`` over time.
     units : str
         Its units, those of the source.
     long_name : str
@@ -54,7 +55,14 @@ class ScalarOutcome:
     long_name: str
 
 
-#: The scalar outcomes computed per sample, by name.
+#: How a time series over ``time`` is reduced to one value per sample, by reduction's name.
+REDUCTIONS: dict[str, Callable[[xr.DataArray], xr.DataArray]] = {
+    "final": lambda series: series.isel(time=-1, drop=True),
+    "max": lambda series: series.max("time", skipna=False),
+    "min": lambda series: series.min("time", skipna=False),
+}
+#: The scalar outcomes computed per sample, by name: the one definition of each, read by
+#: ``analyze``, ``discover`` and ``compare-policies``.
 SCALAR_OUTCOMES: dict[str, ScalarOutcome] = {
     "debt_to_gdp_final": ScalarOutcome("debt_to_gdp", "final", "1", "debt/GDP at the end"),
     "peak_market_yield": ScalarOutcome("market_yield", "max", "1/year", "peak 10-year yield"),
@@ -136,14 +144,7 @@ def scalar_outcomes(ds: xr.Dataset) -> xr.Dataset:
     for name, spec in SCALAR_OUTCOMES.items():
         if spec.source not in ds.data_vars:
             continue
-        series = ds[spec.source]
-        if spec.reduction == "final":
-            value = series.isel(time=-1, drop=True)
-        elif spec.reduction == "max":
-            value = series.max("time", skipna=False)
-        else:
-            value = series.min("time", skipna=False)
-        value = value.where(ok)
+        value = REDUCTIONS[spec.reduction](ds[spec.source]).where(ok)
         value.attrs = {
             "units": spec.units,
             "long_name": spec.long_name,

@@ -29,7 +29,7 @@ xarray). The layout:
 - consolidated metadata: the root's ``zarr.json`` (outside the records, as it holds the
   attributes) also holds a copy of every array's metadata, so ``xr.open_zarr`` opens the store
   without a warning; debtloops itself reads the arrays' own, checked metadata;
-- attributes: the design as written by :meth:`debtloops.sweeps.spec.Design.to_attrs` (the spec's
+- attributes: the design as written by :meth:`debtloops.sweeps.design.Design.to_attrs` (the spec's
   text and a JSON record of the checked specification and layout), the chunk size, the git commit
   and package versions.
 
@@ -39,8 +39,6 @@ so a reader wanting every sample at a few times (percentiles) reads each file on
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import shlex
 import warnings
@@ -55,7 +53,8 @@ import zarr
 
 from debtloops.errors import InputError
 from debtloops.io import atomic_folder
-from debtloops.sweeps.spec import Design
+from debtloops.sweeps.design import Design
+from debtloops.sweeps.zarr_files import chunk_files, open_arrays, read_item, sha256
 
 STORE_NAME = "sweep.zarr"
 ERROR = "error"
@@ -123,6 +122,35 @@ def create(
     attrs : mapping, optional
         Further attributes (provenance).
     """
+    dataset = _layout(design, times, variables, chunk_size, inputs or {})
+    dataset.attrs.update(attrs or {})
+    chunked = [str(name) for name in dataset.data_vars if "sample" in dataset[name].dims]
+    # Owned whole, since chunks are rewritten in place; the root's metadata, written here once,
+    # pins it.
+    with atomic_folder(Path(path), keystone=METADATA) as scratch:
+        dataset.to_zarr(scratch, mode="w", compute=False, consolidated=_CONSOLIDATED)
+        files = {
+            file.relative_to(scratch).as_posix(): sha256(file)
+            for file in sorted(scratch.rglob("*"))
+            if file.is_file() and file != scratch / METADATA
+        }
+        group = zarr.open_group(scratch, mode="r+")
+        group.attrs[LAYOUT_ATTR] = json.dumps({"files": files, "chunked": chunked})
+        # A copy of every array's metadata in the root's, which the layout record leaves out, so
+        # that ``xr.open_zarr`` finds it without a warning; no array's shape changes after this.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_CONSOLIDATION_WARNING)
+            zarr.consolidate_metadata(scratch)
+
+
+def _layout(
+    design: Design,
+    times: np.ndarray,
+    variables: Mapping[str, Mapping[str, str]],
+    chunk_size: int,
+    inputs: Mapping[str, Mapping[str, str]],
+) -> xr.Dataset:
+    """Return the empty store as a lazy Dataset: every array full of fill values, chunked."""
     scenarios = np.asarray(design.spec.scenarios, dtype=TEXT)
     n_scenarios, n_samples, n_times = len(scenarios), design.n_samples, len(times)
     sample_chunk = min(chunk_size, max(1, n_samples))
@@ -156,7 +184,6 @@ def create(
         "sample": np.arange(n_samples),
         "time": xr.Variable("time", np.asarray(times, dtype=np.float64), {"units": "year"}),
     }
-    inputs = inputs or {}
     for j, name in enumerate(design.names):
         coords[name] = xr.Variable("sample", design.values[:, j], attrs=dict(inputs.get(name, {})))
     dataset = xr.Dataset(data, coords=coords)
@@ -164,26 +191,8 @@ def create(
         "title": f"debtloops sweep: {design.spec.name}",
         **design.to_attrs(),
         CHUNK_SIZE_ATTR: int(chunk_size),
-        **(attrs or {}),
     }
-    path = Path(path)
-    chunked = [name for name in data if "sample" in data[name].dims]
-    # Owned whole, since chunks are rewritten in place; the root's metadata, written here once,
-    # pins it.
-    with atomic_folder(path, keystone=METADATA) as scratch:
-        dataset.to_zarr(scratch, mode="w", compute=False, consolidated=_CONSOLIDATED)
-        files = {
-            file.relative_to(scratch).as_posix(): _sha256(file)
-            for file in sorted(scratch.rglob("*"))
-            if file.is_file() and file != scratch / METADATA
-        }
-        group = zarr.open_group(scratch, mode="r+")
-        group.attrs[LAYOUT_ATTR] = json.dumps({"files": files, "chunked": chunked})
-        # A copy of every array's metadata in the root's, which the layout record leaves out, so
-        # that ``xr.open_zarr`` finds it without a warning; no array's shape changes after this.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_CONSOLIDATION_WARNING)
-            zarr.consolidate_metadata(scratch)
+    return dataset
 
 
 def write_chunk(
@@ -224,8 +233,8 @@ def write_chunk(
         consolidated=_CONSOLIDATED,
     )
     path = Path(path)
-    arrays = _open_arrays(path, [str(name) for name in region])
-    record = {key: _sha256(path / key) for key in _chunk_files(arrays, start)}
+    arrays = open_arrays(path, [str(name) for name in region])
+    record = {key: sha256(path / key) for key in chunk_files(arrays, start)}
     _mark(path, index, True, json.dumps(record))
 
 
@@ -238,36 +247,6 @@ def _mark(path: Path, index: int, done: bool, record: str) -> None:
     flag.to_zarr(path, region=where, consolidated=_CONSOLIDATED)
 
 
-def _sha256(file: Path) -> str | None:
-    """Return the SHA-256 of a file's bytes (hex), or None if there is no such file."""
-    try:
-        return hashlib.sha256(file.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def _open_arrays(path: Path, names: Sequence[str]) -> dict[str, zarr.Array]:
-    return {name: zarr.open_array(path / name, mode="r") for name in names}
-
-
-def _chunk_files(arrays: Mapping[str, zarr.Array], start: int) -> list[str]:
-    """Return the keys of the zarr chunk files holding the sweep chunk that begins at ``start``.
-
-    A sweep chunk is one zarr chunk along ``sample``, so each key has that chunk's index there and
-    every index along the other dimensions: ``debt_to_gdp/c/0/3/1`` for scenario chunk 0, sample
-    chunk 3, time chunk 1 (zarr 3's default key encoding, read from each array's metadata).
-    """
-    keys = []
-    for name, array in arrays.items():
-        dims = getattr(array.metadata, "dimension_names", None) or ()  # zarr 3's metadata
-        ranges = [
-            [start // size] if dim == "sample" else range(-(-extent // size))
-            for dim, extent, size in zip(dims, array.shape, array.chunks, strict=True)
-        ]
-        keys += [f"{name}/{array.metadata.encode_chunk_key(c)}" for c in itertools.product(*ranges)]
-    return keys
-
-
 def done_chunks(path: Path) -> np.ndarray:
     """Return which chunks of a store are written (bool per chunk); empty if there is no store.
 
@@ -277,15 +256,7 @@ def done_chunks(path: Path) -> np.ndarray:
         flags = zarr.open_array(Path(path) / DONE, mode="r")
     except Exception:  # noqa: BLE001 - no store, or its flags' metadata is gone or damaged
         return np.zeros(0, dtype=bool)
-    return np.array([_read(flags, i) is True for i in range(flags.shape[0])], dtype=bool)
-
-
-def _read(array: zarr.Array, index: int) -> object:
-    """Return one element of a one-dimensional array as a Python value, or None if unreadable."""
-    try:
-        return np.asarray(array[index]).item()
-    except Exception:  # noqa: BLE001 - any codec's error on a damaged file means unreadable
-        return None
+    return np.array([read_item(flags, i) is True for i in range(flags.shape[0])], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -360,7 +331,7 @@ def verify(path: Path) -> list[Damage]:
         what = "it has no checksum record (written by an older debtloops, or damaged)"
         return [Damage(every, range(n_samples), what, True)]
     for key, digest in files.items():
-        found = _sha256(path / key)
+        found = sha256(path / key)
         if found != digest:
             array, _, rest = key.partition("/")
             if found is None:
@@ -373,7 +344,7 @@ def verify(path: Path) -> list[Damage]:
             return [Damage(every, range(n_samples), what, True)]
     flags = zarr.open_array(path / DONE, mode="r")
     records = zarr.open_array(path / CHECKSUM, mode="r")
-    arrays = _open_arrays(path, chunked)
+    arrays = open_arrays(path, chunked)
     damage = []
     for index in every:
         samples = range(index * size, min((index + 1) * size, n_samples))
@@ -392,12 +363,12 @@ def _chunk_problem(
     index: int,
 ) -> str:
     """Return what is wrong with one chunk of a store, or "" if it is whole or not yet done."""
-    done = _read(flags, index)
+    done = read_item(flags, index)
     if done is None:
         return "its done flag cannot be read"
     if not done:
         return ""
-    text = _read(records, index)
+    text = read_item(records, index)
     if not text:
         what = "cannot be read" if text is None else "is missing"
         return f"it is marked done but its checksum record {what}"
@@ -405,11 +376,11 @@ def _chunk_problem(
         record = dict(json.loads(str(text)))
     except (ValueError, TypeError):
         return "its checksum record cannot be read"
-    expected = _chunk_files(arrays, start)
+    expected = chunk_files(arrays, start)
     if sorted(record) != sorted(expected):
         return "its checksum record lists other files than the store's layout"
     for key in expected:
-        found = _sha256(path / key)
+        found = sha256(path / key)
         if found != record[key]:
             if found is None:
                 return f"{key} is missing"
