@@ -3,7 +3,7 @@
 ``debtloops compare-policies SPEC --out DIR`` speaks EMA Workbench's language:
 
 - the **uncertainties** and their sample (the **experiments**) are the sweep specification's,
-  drawn by :func:`debtloops.sweeps.spec.design` (its sampler, its seed);
+  drawn by :func:`debtloops.sweeps.design.design` (its sampler, its seed);
 - the **levers** are parameters of the table, and a **policy** is a set of lever values: each
   shipped policy scenario (:data:`SHIPPED_POLICIES`: the Fed's backstop, fiscal consolidation,
   monetary tightening and the diversification of reserves) contributes what its ``[set]`` and

@@ -62,7 +62,8 @@ def band_design() -> tuple[tuple[str, ...], np.ndarray]:
     """
     from debtloops.model.engine import describe, load
     from debtloops.model.scenarios import list_scenarios
-    from debtloops.sweeps.spec import design, load_spec
+    from debtloops.sweeps.design import design
+    from debtloops.sweeps.spec import load_spec
 
     info = describe(load())
     varying = [name for name, kind in info.kinds.items() if kind not in ("Constant", "None")]

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from debtloops.figures.labels import BASIS_POINTS, HOLDER_NAMES, PERCENT
+from debtloops.figures.labels import HOLDER_NAMES
 from debtloops.figures.style import (
     COLOURS,
     RULE_COLOUR,
@@ -31,6 +31,7 @@ from debtloops.figures.style import (
     save_figure,
 )
 from debtloops.model.contract import HOLDINGS
+from debtloops.units import BASIS_POINTS, PERCENT
 
 #: Size of the figure: two columns of three panels, to fit an A4 page's width [inch].
 FIGURE_SIZE = (8.0, 9.0)

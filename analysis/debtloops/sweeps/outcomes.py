@@ -17,8 +17,8 @@ import xarray as xr
 
 from debtloops.errors import InputError
 from debtloops.sweeps.store import ERROR
+from debtloops.units import PERCENT
 
-PERCENT = 100.0
 #: Units shown in percent: ratios [1] and rates [1/year].
 PERCENT_UNITS = frozenset({"1", "1/year"})
 #: Percentiles of the fan charts' bands and median line [%].

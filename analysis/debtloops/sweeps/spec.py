@@ -65,7 +65,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, exact, unknown_name
@@ -320,15 +319,3 @@ def _calibration_folder(raw: str, spec_path: Path) -> str:
             "run `debtloops calibrate SPEC --out DIR` first and give DIR"
         )
     return str(folder)
-
-
-def __getattr__(name: str) -> Any:
-    """Resolve the design's names, which lived here before the design had a module of its own.
-
-    ``debtloops.app.band`` still imports :func:`~debtloops.sweeps.design.design` from here.
-    """
-    if name in ("Design", "design", "with_levers", "unit_problem"):
-        from debtloops.sweeps import design
-
-        return getattr(design, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
