@@ -20,6 +20,9 @@
 ``debtloops export``   write the model as XMILE, for Stella, Simlin and pysd
 ``debtloops data refresh`` download the history's public series again into a new dataset folder
 
+Each command is one entry of the registry :data:`debtloops.cli.commands.COMMANDS`: its name, help,
+arguments (the options several commands share come from :mod:`debtloops.cli.options`) and handler.
+
 ``debtloops --version`` prints the package's version and the model file's short hash; ``debtloops``
 with no command prints the help on standard error and exits with status 2, as for any usage error.
 
@@ -39,11 +42,11 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from debtloops.cli.commands import COMMANDS, Kept
+from debtloops.cli.commands import COMMANDS, Handler, Kept
 from debtloops.cli.modelfile import LIST_WIDTH
 from debtloops.errors import DebtloopsError, InputError, printable, write_refusal
 from debtloops.io import check_output_place, set_command
@@ -68,10 +71,8 @@ EPILOG = (
 
 #: The commands of :data:`~debtloops.cli.commands.COMMANDS` by name.
 _BY_NAME = {command.name: command for command in COMMANDS}
-#: Each command's handler; it returns an exit status, or None for success.
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
-    command.name: command.handler for command in COMMANDS
-}
+#: The handler :func:`main` runs for each command, as the registry gives it.
+_COMMANDS: dict[str, Handler] = {command.name: command.handler for command in COMMANDS}
 
 
 def version_text() -> str:
