@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+import debtloops
 from debtloops import cli
 from debtloops.io import LOCK_NAME, OWN_NAMES
 
@@ -264,7 +265,7 @@ def call(argv: Sequence[str], timeout: float = CALL_TIMEOUT) -> tuple[int, str, 
 def subprocess_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the environment of a subprocess: this one, this checkout's code first on the path
     whatever the working folder (PYTHONPATH may be relative), and ``env``."""
-    code = str(Path(cli.__file__).resolve().parents[1])
+    code = str(Path(debtloops.__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH", "")]))
     return {**os.environ, "PYTHONPATH": path, **(env or {})}
 

@@ -455,7 +455,7 @@ def test_a_full_disk_behind_a_library_error_exits_5(tmp_path, capsys, monkeypatc
     def hdf_error(*args, **kwargs):
         raise RuntimeError("NetCDF: HDF error")  # how netCDF reports a full disk
 
-    monkeypatch.setattr(cli, "write_results", hdf_error)
+    monkeypatch.setattr(cli.runs, "write_results", hdf_error)
     monkeypatch.setattr(errors, "disk_full", lambda folder: True)
     line = _refused(
         capsys, "run", "baseline", "--final-time", "2026", "--out", tmp_path / "o", code=5

@@ -438,7 +438,7 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, capsys, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "execute", interrupt)
+    monkeypatch.setattr(cli.runs, "execute", interrupt)
     status, err = _main(capsys, "run", "article", "--out", str(tmp_path / "out"))
     assert status == 130
     assert err.strip().splitlines() == [
