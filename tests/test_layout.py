@@ -10,6 +10,8 @@ diagram`` writes), ``attribution`` (which splits a run's extras, as ``outputs`` 
 them), ``fan`` (stochastic fans around a run), ``target`` (goal-seek, measured as ``validation``
 measures), ``discover`` (boxes in a sweep) and ``policies`` (policies compared over a sweep's
 experiments); and at the top the command line and the apps.
+
+No module holds more than 500 lines and no function more than 80.
 """
 
 import ast
@@ -76,3 +78,28 @@ def test_a_module_imports_only_from_the_layers_below_it(module):
     if part in SHARED:
         allowed = SHARED
     assert _imported_parts(module) <= allowed, _imported_parts(module) - allowed
+
+
+#: The most lines a module may hold, and a function (from its ``def`` to its last line): a module
+#: over the first is cut along a seam, a function over the second split.
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 500, 80
+ALL_MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def _name(module: Path) -> str:
+    return str(module.relative_to(PACKAGE))
+
+
+@pytest.mark.parametrize("module", ALL_MODULES, ids=_name)
+def test_a_module_holds_at_most_500_lines(module):
+    lines = len(module.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{_name(module)}: {lines} lines; cut it along a seam"
+
+
+@pytest.mark.parametrize("module", ALL_MODULES, ids=_name)
+def test_no_function_holds_more_than_80_lines(module):
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    long = {f.name: f.end_lineno - f.lineno + 1 for f in functions}
+    long = {name: lines for name, lines in long.items() if lines > MAX_FUNCTION_LINES}
+    assert not long, f"{_name(module)}: {long} lines; split them"
