@@ -20,6 +20,7 @@ from debtloops.figures.dashboard import LARGE_HOLDERS, SELLERS
 from debtloops.figures.labels import HOLDER_NAMES, LABELS, PER_THOUSAND, Label
 from debtloops.figures.style import CATEGORY_CYCLE, COLOURS, holder_colour, value_limits
 from debtloops.model.contract import HOLDINGS
+from debtloops.model.holders import HOLDINGS_WORDS
 
 #: Size of one chart [screen pixels].
 CHART_WIDTH, CHART_HEIGHT = 430, 260
@@ -74,7 +75,7 @@ EXPLORER_PANELS: tuple[ChartPanel, ...] = (
     _single("debt_to_gdp"),
     _single("market_yield"),
     _single("interest_to_revenue"),
-    ChartPanel("sellers", Label("Japan's and China's holdings", "billion USD"), SELLERS),
+    ChartPanel("sellers", Label(HOLDINGS_WORDS, "billion USD"), SELLERS),
     ChartPanel(
         "other_holders", Label("Other holders", "trillion USD", PER_THOUSAND), LARGE_HOLDERS
     ),

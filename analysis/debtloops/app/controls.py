@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from debtloops.errors import InputError, unknown_name
+from debtloops.model.holders import KEYS
 
 #: Significant figures in a value read aloud or shown beside a control.
 SIGNIFICANT = 4
@@ -62,7 +63,7 @@ _SALE = {
 
 #: Every control's text, by parameter name.
 CONTROL_TEXT: dict[str, ControlText] = {
-    **{f"{holder}_{field}": text for holder in ("japan", "china") for field, text in _SALE.items()},
+    **{f"{holder}_{field}": text for holder in KEYS for field, text in _SALE.items()},
     "fed_backstop_switch": ControlText(
         "Fed backstop", "", 1.0, "The Federal Reserve buys Treasuries when yields jump."
     ),

@@ -27,6 +27,7 @@ import xarray as xr
 from debtloops.errors import InputError, unknown_name
 from debtloops.model import simlin as simlin_engine
 from debtloops.model.data import is_vintage_path
+from debtloops.model.holders import FOREIGN
 from debtloops.model.parameters import ParameterTable, Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, check_run, prepare
 from debtloops.model.scenarios import NAME_PATTERN, REFERENCE, list_scenarios
@@ -43,7 +44,7 @@ DEFAULT_INTENT = "a what-if explored with `debtloops explore`."
 #: does not allow in comments, a newline would end the comment) and lone surrogates (no UTF-8).
 _ESCAPED_CATEGORIES = ("Cc", "Cs")
 #: The holders whose sale the explorer shapes, by the name shown: the prefix of their parameters.
-HOLDERS: dict[str, str] = {"Japan": "japan", "China": "china"}
+HOLDERS: dict[str, str] = {holder.name: holder.key for holder in FOREIGN}
 #: The three parameters of a sale, after the holder's prefix: size, first year, length.
 SALE_FIELDS = ("sale_amount", "sale_start", "sale_duration")
 #: The policy levers shown: the four switches and strengths (docs/model/index.md, policy levers).

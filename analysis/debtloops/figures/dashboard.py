@@ -22,13 +22,15 @@ from debtloops.figures.style import (
     run_source,
     save_figure,
 )
+from debtloops.model import holders
 from debtloops.model.contract import HOLDINGS
 
 FIGURE_SIZE = (15.0, 10.5)  # [inch]
 
-#: The two official foreign holders the scenarios are about, shown in billions on their own axis:
-#: on the axis of all holdings, Japan's $1.2T would be a line along the bottom.
-SELLERS = ("japan_holdings", "china_holdings")
+#: The official foreign holders the scenarios are about (:data:`debtloops.model.holders.FOREIGN`),
+#: shown in billions on their own axis: on the axis of all holdings, Japan's $1.2T would be a line
+#: along the bottom.
+SELLERS = holders.HOLDINGS
 #: The other holders, in trillions.
 LARGE_HOLDERS = tuple(holder for holder in HOLDINGS if holder not in SELLERS)
 
@@ -37,7 +39,7 @@ _PANELS: tuple[str | tuple[tuple[str, ...], Label], ...] = (
     "debt_to_gdp",
     "market_yield",
     "interest_to_revenue",
-    (SELLERS, Label("Japan's and China's holdings", "billion USD")),
+    (SELLERS, Label(holders.HOLDINGS_WORDS, "billion USD")),
     (LARGE_HOLDERS, Label("Other holders", "trillion USD", PER_THOUSAND)),
     "dollar_index",
     "bond_price_index",

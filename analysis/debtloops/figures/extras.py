@@ -31,6 +31,7 @@ from debtloops.figures.style import (
     save_figure,
 )
 from debtloops.model.contract import HOLDINGS
+from debtloops.model.holders import FOREIGN
 from debtloops.units import BASIS_POINTS, PERCENT
 
 #: Size of the figure: two columns of three panels, to fit an A4 page's width [inch].
@@ -38,7 +39,7 @@ FIGURE_SIZE = (8.0, 9.0)
 #: Opacity of a sale window's shading [1].
 WINDOW_OPACITY = 0.15
 #: The sellers: their sale parameters' prefix, the holdings variable and the words for them.
-SELLERS = {"japan": ("japan_holdings", "Japan"), "china": ("china_holdings", "China")}
+SELLERS = {holder.key: (holder.holdings, holder.name) for holder in FOREIGN}
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class SaleWindow:
     Attributes
     ----------
     seller : str
-        ``japan`` or ``china`` (:data:`SELLERS`).
+        A key of :data:`SELLERS`, e.g. ``japan``.
     amount : float
         The amount sold [billion USD].
     start, end : float

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from debtloops.model.holders import FOREIGN
 from debtloops.units import PERCENT
 
 PER_THOUSAND = 1.0 / 1000.0
@@ -64,8 +65,9 @@ LABELS: dict[str, Label] = {
     "price_level": Label("Price level", "index"),
     "output_gap": Label("Real GDP against the baseline's path", "%", PERCENT),
     "holdings": Label("Holdings by holder", "trillion USD", PER_THOUSAND),
-    "japan_holdings": Label("Japan's holdings", "billion USD"),
-    "china_holdings": Label("China's holdings", "billion USD"),
+    **{
+        holder.holdings: Label(f"{holder.possessive} holdings", "billion USD") for holder in FOREIGN
+    },
     "other_foreign_holdings": Label("Other foreign holdings", "billion USD"),
     "fed_holdings": Label("Federal Reserve holdings", "billion USD"),
     "domestic_private_holdings": Label("Domestic private holdings", "billion USD"),
@@ -75,8 +77,7 @@ LABELS: dict[str, Label] = {
 
 #: The holders' names in legends.
 HOLDER_NAMES: dict[str, str] = {
-    "japan_holdings": "Japan",
-    "china_holdings": "China",
+    **{holder.holdings: holder.name for holder in FOREIGN},
     "other_foreign_holdings": "other foreign",
     "fed_holdings": "Federal Reserve",
     "domestic_private_holdings": "domestic private",

@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
+from debtloops.model.holders import FOREIGN
+
 #: Resolution of every PNG chart [dots per inch].
 DPI = 150
 #: Resolution of the Graphviz diagrams' PNGs [dots per inch]: twice :data:`DPI`, so that the
@@ -51,7 +53,9 @@ GREY = "#8C8C8C"
 YELLOW = "#F0E442"
 INDIGO = "#332288"
 
-#: One colour per meaning, and one meaning per colour.
+#: One colour per meaning, and one meaning per colour. Each foreign holder
+#: (:data:`debtloops.model.holders.FOREIGN`) has its key here, chosen by hand: the palette has no
+#: line colour left over.
 COLOURS: dict[str, str] = {
     "baseline": BLACK,
     "scenario": VERMILLION,
@@ -66,8 +70,7 @@ COLOURS: dict[str, str] = {
 
 #: Each holder's holdings variable and its meaning in :data:`COLOURS`.
 HOLDER_MEANINGS: dict[str, str] = {
-    "japan_holdings": "japan",
-    "china_holdings": "china",
+    **{holder.holdings: holder.key for holder in FOREIGN},
     "other_foreign_holdings": "other_foreign",
     "fed_holdings": "fed",
     "domestic_private_holdings": "domestic_private",

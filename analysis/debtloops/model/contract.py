@@ -9,10 +9,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from debtloops.model import holders
+
 OUTPUT_UNITS: dict[str, str] = {
     "debt_held_by_public": "billion USD",
-    "japan_holdings": "billion USD",
-    "china_holdings": "billion USD",
+    **dict.fromkeys(holders.HOLDINGS, "billion USD"),
     "other_foreign_holdings": "billion USD",
     "fed_holdings": "billion USD",
     "domestic_private_holdings": "billion USD",
@@ -45,8 +46,7 @@ OUTPUT_UNITS: dict[str, str] = {
 
 #: The holders whose stocks add up to the debt held by the public.
 HOLDINGS = (
-    "japan_holdings",
-    "china_holdings",
+    *holders.HOLDINGS,
     "other_foreign_holdings",
     "fed_holdings",
     "domestic_private_holdings",

@@ -40,9 +40,10 @@ import re
 import pandas as pd
 
 from debtloops.model import data
+from debtloops.model.holders import KEYS
 
 #: The holders split here (``tic_<holder>_holdings`` in the monthly file).
-HOLDERS = ("japan", "china", "grand_total", "foreign_official")
+HOLDERS = (*KEYS, "grand_total", "foreign_official")
 #: The yield whose change prices the holdings where no valuation change is published.
 YIELD = "gs10"
 #: Decimals kept [billion USD]: the monthly file's precision.

@@ -31,6 +31,7 @@ from debtloops.model.drivers import (
     steps,
     year_ends,
 )
+from debtloops.model.holders import FOREIGN
 from debtloops.model.replay import history_layer
 from debtloops.model.vintages import (
     DEFAULT_VINTAGE,
@@ -54,8 +55,7 @@ LAYERS = ("cbo", "history", *LEGACY_LAYERS)
 LONG_TERM_SERIES = ("primary_deficit_pct_gdp", "revenue_pct_gdp", "net_interest_pct_gdp")
 #: Drivers that only the history gives; after FY2025 they return to the table's default.
 HISTORY_ONLY = (
-    "japan_baseline_net_purchases",
-    "china_baseline_net_purchases",
+    *(holder.baseline_net_purchases for holder in FOREIGN),
     "other_foreign_purchase_share",
     "fed_baseline_net_purchases",
 )

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from debtloops import schema
 from debtloops.errors import InputError, exact, unknown_name
+from debtloops.model.holders import FOREIGN, HOLDINGS_WORDS
 from debtloops.paths import PARAMETER_TABLE
 
 KINDS = schema.KINDS
@@ -28,10 +29,8 @@ CROSS_CHECKED = (
     "final_time",
     "time_step",
     "saveper",
-    "japan_sale_amount",
-    "china_sale_amount",
-    "initial_japan_holdings",
-    "initial_china_holdings",
+    *(holder.sale_amount for holder in FOREIGN),
+    *(holder.initial_holdings for holder in FOREIGN),
     "initial_total_foreign_holdings",
     "initial_fed_holdings",
     "initial_debt_held_by_public",
@@ -277,18 +276,18 @@ def _check_controls(values: Mapping[str, float]) -> None:
 
 def _check_stocks(values: Mapping[str, float], debt_ceiling: float) -> None:
     """Check that the stocks fit together; ``debt_ceiling`` is the debt's largest valid value."""
-    for holder in ("japan", "china"):
-        sale, held = values[f"{holder}_sale_amount"], values[f"initial_{holder}_holdings"]
+    for holder in FOREIGN:
+        sale, held = values[holder.sale_amount], values[holder.initial_holdings]
         _require(
             sale <= held,
-            f"{holder}_sale_amount = {sale:g} billion_USD is more than {holder.capitalize()} holds "
-            f"(initial_{holder}_holdings = {held:g}); nearest valid value: {exact(held)}",
+            f"{holder.sale_amount} = {sale:g} billion_USD is more than {holder.name} holds "
+            f"({holder.initial_holdings} = {held:g}); nearest valid value: {exact(held)}",
         )
-    named = values["initial_japan_holdings"] + values["initial_china_holdings"]
+    named = sum(values[holder.initial_holdings] for holder in FOREIGN)
     foreign = values["initial_total_foreign_holdings"]
     _require(
         named <= foreign,
-        f"initial_total_foreign_holdings = {foreign:g} is less than Japan's and China's holdings "
+        f"initial_total_foreign_holdings = {foreign:g} is less than {HOLDINGS_WORDS} "
         f"together ({named:g}); nearest valid value: {exact(named)}",
     )
     fed = values["initial_fed_holdings"]

@@ -35,6 +35,7 @@ import re
 import pandas as pd
 
 from debtloops.errors import DownloadError
+from debtloops.model.holders import FOREIGN
 
 #: FRED's CSV download of one series, all observations.
 FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
@@ -56,8 +57,7 @@ SOMA_URL = "https://markets.newyorkfed.org/api/soma/summary.json"
 
 #: The rows of the TIC table the dataset keeps: the table's label -> the dataset's holder.
 TIC_ROWS = {
-    "Japan": "japan",
-    "China, Mainland": "china",
+    **{holder.tic_label: holder.key for holder in FOREIGN},
     "Grand Total": "grand_total",
     "For. Official": "foreign_official",
 }

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from debtloops.model.holders import FOREIGN
+
 #: Millions in a billion: FRED gives budget totals and SOMA holdings in $mn, the dataset in $bn.
 MILLIONS_PER_BILLION = 1000.0
 
@@ -126,18 +128,15 @@ SOMA_MONTHLY = {"treast_last_wednesday": "last", "treast_month_mean": "mean"}
 #: TIC holdings by fiscal year in the history: name -> (holder, month of the year's end value;
 #: September ends the fiscal year t, ``_dec`` rows are December of calendar year t).
 TIC_YEARLY = {
-    "japan_holdings": ("japan", 9),
-    "china_holdings": ("china", 9),
+    **{holder.holdings: (holder.key, 9) for holder in FOREIGN},
     "foreign_holdings_total": ("grand_total", 9),
-    "japan_holdings_dec": ("japan", 12),
-    "china_holdings_dec": ("china", 12),
+    **{f"{holder.holdings}_dec": (holder.key, 12) for holder in FOREIGN},
     "foreign_holdings_total_dec": ("grand_total", 12),
 }
 #: The history's fiscal-year sums of the split of TIC's changes: holder -> the rows' prefix and
 #: suffix (``japan_net_transactions``, ``foreign_net_transactions_total``).
 FLOW_ROWS = {
-    "japan": ("japan_", ""),
-    "china": ("china_", ""),
+    **{holder.key: (f"{holder.key}_", "") for holder in FOREIGN},
     "grand_total": ("foreign_", "_total"),
 }
 #: The parts of a split (:func:`debtloops.model.flows.split_changes`): row name -> column.

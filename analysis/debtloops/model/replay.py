@@ -26,6 +26,7 @@ from debtloops.model.drivers import (
     steps,
     year_ends,
 )
+from debtloops.model.holders import FOREIGN
 from debtloops.model.monthly import cpi_inflation, observed_yields, window_mean
 
 #: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
@@ -89,8 +90,7 @@ def initial_state(year: int) -> dict[str, float]:
     return {
         "initial_debt_held_by_public": at("debt_held_by_public"),
         "initial_nominal_gdp": float(history_gdp_path().rate[year]),
-        "initial_japan_holdings": at("japan_holdings"),
-        "initial_china_holdings": at("china_holdings"),
+        **{holder.initial_holdings: at(holder.holdings) for holder in FOREIGN},
         "initial_total_foreign_holdings": at("foreign_holdings_total"),
         "initial_fed_holdings": at("fed_treasury_holdings"),
         "initial_effective_interest_rate": at("avg_rate_on_dhp") / PERCENT,
@@ -146,8 +146,10 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     revenue = data.series("revenue")
     # Sales and purchases are net transactions, not changes in TIC's market values: a price fall
     # is not a sale (markets_monthly.md, "Net transactions and valuation changes").
-    japan, china = data.series("japan_net_transactions"), data.series("china_net_transactions")
-    others = data.series("foreign_net_transactions_total") - japan - china
+    bought = {holder: data.series(holder.net_transactions) for holder in FOREIGN}
+    others = data.series("foreign_net_transactions_total")
+    for net in bought.values():
+        others = others - net
     funds = data.series("fedfunds_fy_avg") / PERCENT
     ten_year = data.series("gs10_fy_avg") / PERCENT
     path = history_gdp_path()
@@ -172,8 +174,10 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         **{name: steps(span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
-        "japan_baseline_net_purchases": steps(span(japan, *years)),
-        "china_baseline_net_purchases": steps(span(china, *years)),
+        **{
+            holder.baseline_net_purchases: steps(span(net, *years))
+            for holder, net in bought.items()
+        },
         "other_foreign_purchase_share": steps(span(flow_shares(others, gdp), *years)),
         "fed_baseline_net_purchases": steps(
             span(data.series("fed_treasury_holdings").diff(), *years)

@@ -29,6 +29,7 @@ import xarray as xr
 from debtloops.errors import InputError
 from debtloops.figures.validation import plot_backtest
 from debtloops.model import data
+from debtloops.model.holders import FOREIGN, HOLDINGS
 from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
@@ -99,8 +100,7 @@ CBO_RATIO_UNITS = "percent of the fiscal year's GDP"
 COMPARED = (
     Compared("debt_held_by_public", "debt_held_by_public", "end", 1.0, "billion USD"),
     Compared("net_interest", "net_interest", "flow", 1.0, "billion USD"),
-    Compared("japan_holdings", "japan_holdings", "end", 1.0, "billion USD"),
-    Compared("china_holdings", "china_holdings", "end", 1.0, "billion USD"),
+    *(Compared(h.holdings, h.holdings, "end", 1.0, "billion USD") for h in FOREIGN),
     Compared("fed_holdings", "fed_treasury_holdings", "end", 1.0, "billion USD"),
     Compared("market_yield", "gs10_fy_avg", "mean", data.PERCENT, "percent"),
     Compared("fed_policy_rate", "fedfunds_fy_avg", "mean", data.PERCENT, "percent"),
@@ -284,8 +284,7 @@ SHOWN = (
     "debt_held_by_public",
     "net_interest",
     "market_yield",
-    "japan_holdings",
-    "china_holdings",
+    *HOLDINGS,
     "fed_holdings",
 )
 
