@@ -52,13 +52,17 @@ HOLDINGS = (
     "domestic_private_holdings",
 )
 
+#: Stages of the 10-year note ladder in the .mdl (``ten_year_note_stages``): each is two stocks, the
+#: notes in the stage and their interest.
+TEN_YEAR_NOTE_STAGES = 10
+
 #: Stocks that can never be negative: a run in which one is stops with an error.
 NON_NEGATIVE_STOCKS = (
     "debt_held_by_public",
     "bills_outstanding",
     "short_notes_outstanding",
     "medium_notes_outstanding",
-    "ten_year_notes_outstanding",
+    *(f"ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
     "long_bonds_outstanding",
     "tips_outstanding",
     *HOLDINGS,
@@ -83,7 +87,7 @@ SIGNED_STOCKS = (
     "interest_on_bills",
     "interest_on_short_notes",
     "interest_on_medium_notes",
-    "interest_on_ten_year_notes",
+    *(f"interest_on_ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
     "interest_on_long_bonds",
     "interest_on_tips",
     "cumulative_net_interest",
