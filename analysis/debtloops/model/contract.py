@@ -62,7 +62,6 @@ NON_NEGATIVE_STOCKS = (
     "bills_outstanding",
     "short_notes_outstanding",
     "medium_notes_outstanding",
-    *(f"ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
     "long_bonds_outstanding",
     "tips_outstanding",
     *HOLDINGS,
@@ -88,6 +87,10 @@ SIGNED_STOCKS = (
     "interest_on_short_notes",
     "interest_on_medium_notes",
     *(f"interest_on_ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
+    # New 10-year notes enter the first stage net of buybacks (a surplus retires the newest notes,
+    # as the one-stock segment did), so in a large surplus a stage may hold a negative amount
+    # while the segment as a whole does not.
+    *(f"ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
     "interest_on_long_bonds",
     "interest_on_tips",
     "cumulative_net_interest",
