@@ -19,7 +19,7 @@ LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py 
 SITE := build/site
 
 .PHONY: run test test-fast lint bench build clean explore browser lock test-latest test-lowest \
-	mutation docs
+	mutation docs holders
 
 #: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
 WORKERS := auto
@@ -111,6 +111,11 @@ browser:
 	else \
 		echo "no headless Chromium: the browser tests will be skipped (as root: apt-get install -y $(CHROMIUM_PACKAGE))"; \
 	fi
+
+## holders: write each foreign holder's block of equations and the sums over holders into the .mdl,
+## from models/holder_template.mdl, models/holders.toml and the values in models/parameters.toml
+holders: $(INSTALLED)
+	$(BIN)/python -m debtloops.model.holder_blocks
 
 ## build: translate the .mdl with pysd (run does it on its own when the .mdl changes)
 build: $(INSTALLED)

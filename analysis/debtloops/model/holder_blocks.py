@@ -30,7 +30,7 @@ from string import Template
 from debtloops.errors import InputError
 from debtloops.model.holders import Holder
 from debtloops.model.holders import read as read_holders
-from debtloops.model.parameters import ParameterTable, load_parameters
+from debtloops.model.parameters import Parameter, load_parameters
 from debtloops.paths import MODEL_FILE_NAME, MODELS_DIR
 
 #: The template's file name in the models folder.
@@ -85,7 +85,7 @@ def _fill(template: str, holder: Holder, where: str) -> str:
         ) from None
 
 
-def _values(block: str, holder: Holder, table: ParameterTable) -> str:
+def _values(block: str, holder: Holder, table: Mapping[str, Parameter]) -> str:
     """Return a holder's block with each ``$value`` replaced by the parameter table's value."""
 
     def value(match: re.Match[str]) -> str:
@@ -100,7 +100,9 @@ def _values(block: str, holder: Holder, table: ParameterTable) -> str:
     return _CONSTANT.sub(value, block)
 
 
-def render(template: str, holders: Sequence[Holder], table: ParameterTable) -> dict[str, str]:
+def render(
+    template: str, holders: Sequence[Holder], table: Mapping[str, Parameter]
+) -> dict[str, str]:
     """Return the text of each generated group, its group line included.
 
     Parameters
@@ -109,8 +111,9 @@ def render(template: str, holders: Sequence[Holder], table: ParameterTable) -> d
         The text of ``models/holder_template.mdl``.
     holders : sequence of Holder
         The holders, in the order their blocks are written.
-    table : ParameterTable
-        The parameter table, which gives the holders' constants their values.
+    table : mapping of str to Parameter
+        The parameter table (:func:`debtloops.model.parameters.load_parameters`), which gives
+        the holders' constants their values.
 
     Returns
     -------
