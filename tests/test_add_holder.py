@@ -233,7 +233,11 @@ def test_the_backtest_replays_the_new_holders_history(copy, tmp_path):
     root, _ = copy
     out = tmp_path / "backtest"
     _call(root, "-m", "debtloops", "backtest", "--start", "2015", "--out", str(out))
-    written = "\n".join(
-        path.read_text(encoding="utf-8", errors="replace") for path in out.rglob("*.csv")
-    )
-    assert "uk_holdings" in written
+    table = pd.read_csv(out / "backtest.csv")
+    rows = table[table["variable"] == "uk_holdings"].set_index("year")
+    assert list(rows.index) == list(range(2015, 2026))
+    history = pd.read_csv(root / "models" / "data" / "history_2000_2025.csv")
+    start = history[(history["series"] == "uk_holdings") & (history["fiscal_year"] == 2015)]
+    assert rows.loc[2015, "model"] == pytest.approx(float(start["value"].iloc[0]), rel=1e-6)
+    assert rows["actual"].notna().all()
+    assert (out / "backtest.png").stat().st_size > 0
