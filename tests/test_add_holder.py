@@ -89,11 +89,20 @@ def _add_history(history: Path) -> None:
         file.write(text)
 
 
-def _call(copy: Path, *argv: str) -> str:
-    """Run Python in the copy, with the copy's code and model files; return its output."""
+def _copy_project(root: Path) -> Path:
+    """Copy the code, the model files and pyproject.toml into ``root``; return its models/."""
+    ignore = shutil.ignore_patterns("__pycache__", ".build")
+    shutil.copytree(PROJECT_ROOT / "analysis", root / "analysis", ignore=ignore)
+    shutil.copytree(MODELS_DIR, root / "models", ignore=ignore)
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root / "models"
+
+
+def _run(copy: Path, *argv: str) -> subprocess.CompletedProcess:
+    """Run Python in the copy, with the copy's code and model files."""
     env = {**os.environ, "PYTHONPATH": str(copy / "analysis"), "MPLBACKEND": "Agg"}
     env.pop("DEBTLOOPS_CACHE", None)  # the copy's own models/.build
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, *argv],
         cwd=copy,
         env=env,
@@ -101,6 +110,11 @@ def _call(copy: Path, *argv: str) -> str:
         text=True,
         timeout=TIMEOUT,
     )
+
+
+def _call(copy: Path, *argv: str) -> str:
+    """Run Python in the copy and return its output; fail on a non-zero exit."""
+    done = _run(copy, *argv)
     assert done.returncode == 0, f"{argv}: {done.stderr[-3000:]}"
     return done.stdout
 
@@ -109,11 +123,7 @@ def _call(copy: Path, *argv: str) -> str:
 def copy(tmp_path_factory):
     """The copy with the UK added, and the files the addition changed."""
     root = tmp_path_factory.mktemp("project")
-    ignore = shutil.ignore_patterns("__pycache__", ".build")
-    shutil.copytree(PROJECT_ROOT / "analysis", root / "analysis", ignore=ignore)
-    shutil.copytree(MODELS_DIR, root / "models", ignore=ignore)
-    shutil.copy2(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    models = root / "models"
+    models = _copy_project(root)
     before = _digests(models)
     _add_parameter_rows(models / "parameters.toml")
     _add_history(models / "data" / "history_2000_2025.csv")
@@ -241,3 +251,19 @@ def test_the_backtest_replays_the_new_holders_history(copy, tmp_path):
     assert rows.loc[2015, "model"] == pytest.approx(float(start["value"].iloc[0]), rel=1e-6)
     assert rows["actual"].notna().all()
     assert (out / "backtest.png").stat().st_size > 0
+
+
+def test_a_holder_line_without_its_tic_row_is_refused_in_one_line_before_anything_runs(tmp_path):
+    models = _copy_project(tmp_path / "project")
+    listed = models / "holders.toml"
+    listed.write_text(
+        listed.read_text(encoding="utf-8").replace("\n]", '\n    { key = "uk", name = "UK" },\n]'),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = _run(tmp_path / "project", "-m", "debtloops", "run", "baseline", "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "debtloops: error: holder 3 of holders.toml: 'tic' must be a non-empty string, not None"
+    ]
+    assert not out.exists()

@@ -219,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     where = args.models / MODEL_FILE_NAME
     if args.check:
-        print(f"{where} is {'out of step with' if changed else 'in step with'} the holder list")
+        state = "out of step with" if changed else "in step with"
+        print(f"{where} is {state} the template, the holder list and the parameter table")
         return int(changed)
     print(f"{where}: {'holders written' if changed else 'already in step, unchanged'}")
     return 0
