@@ -6,21 +6,34 @@
   not name to one family (the first family whose rule matches), and :func:`assign_families`
   applies them; :func:`label_loops` gives every loop of the model an id, the named loop's or its
   family's id and an index (``T.12``).
+* A foreign holder that no named loop mentions (one added to the .mdl after the inventory was
+  written) needs no rows: a loop through it is read with the holder's key replaced by a named
+  holder's (:class:`HolderReading`, :data:`TEMPLATE_HOLDER` first). A loop that reads as a named
+  loop is that loop's copy (id ``B11d.uk``); any other goes to the first family whose rule it or
+  one of its readings matches.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from debtloops.loops.graph import loop_polarity
+from debtloops.model.holders import FOREIGN, Holder
 from debtloops.paths import MODELS_DIR
 
 INVENTORY = MODELS_DIR / "README.md"
 #: How the inventory writes a link between two variables of a loop.
 _ARROW = " → "
+#: The key of the holder whose block of the .mdl a new holder copies (the plain template: a
+#: scheduled sale, diversification and the cap at holdings, without Japan's intervention sales).
+#: A loop through a holder the named loops do not mention is read as this holder's loop first.
+TEMPLATE_HOLDER = "china"
+#: Between a named loop's id and a holder's key in the id of that holder's copy (``B11d.uk``).
+_COPY_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,131 @@ def match_inventory(
     return InventoryCheck(matched, unnamed, missing)
 
 
+@cache
+def _holder_pattern(key: str) -> re.Pattern[str]:
+    """Match a holder's key as whole words of a name (``south_korea`` matches ``south korea``)."""
+    words = r"[ _]+".join(re.escape(word) for word in key.split("_"))
+    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+
+
+@cache
+def _mentions(name: str, key: str) -> bool:
+    """Return whether the variable ``name`` belongs to the holder ``key`` (names it as words)."""
+    return _holder_pattern(key).search(name) is not None
+
+
+def _through(loop: Sequence[str], holder: Holder) -> bool:
+    return any(_mentions(name, holder.key) for name in loop)
+
+
+@dataclass(frozen=True)
+class HolderReading:
+    """How a loop through a holder the named loops do not mention reads as a named holder's loop.
+
+    Attributes
+    ----------
+    new : tuple of Holder
+        The model's foreign holders that no named loop mentions, in the model's order.
+    references : tuple of Holder
+        The holders the named loops mention: :data:`TEMPLATE_HOLDER` first, then the model's
+        order. A new holder's loops are read as each of theirs in turn.
+    """
+
+    new: tuple[Holder, ...]
+    references: tuple[Holder, ...]
+
+    @classmethod
+    def of(
+        cls, inventory: Sequence[NamedLoop], holders: Sequence[Holder] = FOREIGN
+    ) -> HolderReading:
+        """Split the model's holders into those the named loops mention and the others.
+
+        Parameters
+        ----------
+        inventory : sequence of NamedLoop
+            The named loops, from :func:`read_inventory`.
+        holders : sequence of Holder
+            The model's foreign holders (:mod:`debtloops.model.holders`); the shipped model's by
+            default.
+        """
+        variables = {name for entry in inventory for name in entry.variables}
+        named = [holder for holder in holders if _through(tuple(variables), holder)]
+        new = tuple(holder for holder in holders if holder not in named)
+        references = tuple(sorted(named, key=lambda holder: holder.key != TEMPLATE_HOLDER))
+        return cls(new, references)
+
+    def holders_of(self, loop: Sequence[str]) -> list[Holder]:
+        """Return the new holders whose variables the loop passes through."""
+        return [holder for holder in self.new if _through(loop, holder)]
+
+    def readings(self, loop: Sequence[str]) -> list[tuple[Holder, tuple[str, ...]]]:
+        """Return the loop with every new holder's key read as each reference holder's key.
+
+        Parameters
+        ----------
+        loop : sequence of str
+            A loop of the model.
+
+        Returns
+        -------
+        list of (Holder, tuple of str)
+            ``(reference, reading)`` in the order of :attr:`references`, leaving out a reference
+            the loop passes through itself and a reading that repeats a variable (neither can be
+            a loop of the inventory's model); empty when the loop passes through no new holder.
+        """
+        through = self.holders_of(loop)
+        if not through:
+            return []
+        readings = []
+        for reference in self.references:
+            if _through(loop, reference):
+                continue
+            words = reference.key.replace("_", " ")
+            reading = tuple(_read_as(name, through, words) for name in loop)
+            if len(set(reading)) == len(reading):
+                readings.append((reference, reading))
+        return readings
+
+
+def _read_as(name: str, holders: Sequence[Holder], words: str) -> str:
+    """Return a variable's name with each of the holders' keys replaced by ``words``."""
+    for holder in holders:
+        name = _holder_pattern(holder.key).sub(words, name)
+    return name
+
+
+def holder_copy(
+    entry: NamedLoop, loop: Sequence[str], reference: Holder, holder: Holder
+) -> NamedLoop:
+    """Return ``loop``, a new holder's copy of the named loop ``entry``, as a named loop.
+
+    Parameters
+    ----------
+    entry : NamedLoop
+        The named loop that ``loop`` reads as with ``holder``'s key replaced by ``reference``'s.
+    loop : sequence of str
+        The model's loop, through ``holder``'s variables.
+    reference : Holder
+        The holder of ``entry``.
+    holder : Holder
+        The holder of ``loop``, which no named loop mentions.
+
+    Returns
+    -------
+    NamedLoop
+        Id ``<entry id>.<holder key>`` (``B11d.uk``); ``entry``'s name with the reference's name
+        in words replaced by the holder's (or the holder's name added in brackets if it has
+        none); ``entry``'s polarity, since the copied equations give the links the same signs;
+        and ``loop``'s variables.
+    """
+    pattern = re.compile(rf"(?<!\w){re.escape(reference.name)}(?!\w)")
+    if pattern.search(entry.name):
+        name = pattern.sub(holder.name, entry.name)
+    else:
+        name = f"{entry.name} ({holder.name})"
+    return NamedLoop(f"{entry.id}{_COPY_SEPARATOR}{holder.key}", name, entry.polarity, tuple(loop))
+
+
 #: The links of a family rule: each written in backticks as ``source → target``.
 _RULE_LINK = re.compile(r"`([^`]+?) → ([^`]+?)`")
 _FAMILY_HEADER = re.compile(r"^\|\s*id\s*\|\s*name\s*\|\s*rule\s*\|\s*loops\s*\|\s*R\s*\|\s*B\s*\|")
@@ -199,6 +337,9 @@ class Assignment:
         Inventory entries that are not loops of the model.
     empty : list
         Families whose rule matches no loop left after the named loops and earlier families.
+    copies : dict
+        Model loop -> the named loop it is a copy of for a holder the named loops do not mention
+        (:func:`copy_of`); empty for the shipped model.
     """
 
     named: dict[tuple[str, ...], NamedLoop]
@@ -206,6 +347,7 @@ class Assignment:
     unassigned: list[tuple[str, ...]]
     missing: list[NamedLoop]
     empty: list[Family]
+    copies: dict[tuple[str, ...], NamedLoop] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -217,6 +359,7 @@ def assign_families(
     loops: Sequence[tuple[str, ...]],
     inventory: Sequence[NamedLoop],
     families: Sequence[Family],
+    holders: Sequence[Holder] = FOREIGN,
 ) -> Assignment:
     """Name the model's loops from the inventory and put every other loop in one family.
 
@@ -229,11 +372,18 @@ def assign_families(
     families : sequence of Family
         The families, from :func:`read_families`, in the order their rules are tried: a loop
         the inventory does not name goes to the first family whose rule it matches.
+    holders : sequence of Holder
+        The model's foreign holders (:mod:`debtloops.model.holders`), the shipped model's by
+        default. A loop through one holder that no named loop mentions, which reads as a named
+        loop with that holder's key replaced by a named holder's (:class:`HolderReading`), is
+        that named loop's copy (:func:`holder_copy`); any other loop through such holders goes
+        to the first family whose rule the loop or one of its readings matches.
 
     Returns
     -------
     Assignment
-        The named loops, each family's loops, and what is left over or missing.
+        The named loops, the new holders' copies of them, each family's loops, and what is left
+        over or missing.
 
     Raises
     ------
@@ -247,16 +397,29 @@ def assign_families(
     if clashes:
         raise ValueError(f"ids used by both a family and a named loop: {sorted(clashes)}")
     check = match_inventory(loops, inventory)
+    by_key = {entry.key: entry for entry in inventory}
+    reader = HolderReading.of(inventory, holders)
     members: dict[str, list[tuple[str, ...]]] = {family.id: [] for family in families}
+    copies: dict[tuple[str, ...], NamedLoop] = {}
     unassigned = []
     for loop in check.unnamed:
-        family = next((f for f in families if f.matches(loop)), None)
+        readings = reader.readings(loop)
+        through = reader.holders_of(loop) if readings else []
+        if len(through) == 1:
+            original = next(
+                ((ref, by_key[loop_key(r)]) for ref, r in readings if loop_key(r) in by_key), None
+            )
+            if original is not None:
+                copies[loop] = holder_copy(original[1], loop, original[0], through[0])
+                continue
+        candidates = [loop, *(reading for _, reading in readings)]
+        family = next((f for f in families if any(f.matches(c) for c in candidates)), None)
         if family is None:
             unassigned.append(loop)
         else:
             members[family.id].append(loop)
     empty = [family for family in families if not members[family.id]]
-    return Assignment(check.matched, members, unassigned, check.missing, empty)
+    return Assignment(check.matched, members, unassigned, check.missing, empty, copies)
 
 
 def label_loops(
@@ -279,11 +442,13 @@ def label_loops(
     Returns
     -------
     list of NamedLoop
-        Named loops as the inventory has them (sorted by id), then each family's loops in rule
-        order, with id ``<family id>.<index>`` (from 1, in the order of :func:`find_loops`), the
+        Named loops as the inventory has them and the new holders' copies of them (together,
+        sorted by id: ``B11d``, ``B11d.uk``, ``B11e``), then each family's loops in rule order,
+        with id ``<family id>.<index>`` (from 1, in the order of :func:`find_loops`), the
         family's name, and variables as :func:`find_loops` lists them.
     """
-    labelled = sorted(assignment.named.values(), key=lambda entry: entry.id)
+    named = [*assignment.named.values(), *assignment.copies.values()]
+    labelled = sorted(named, key=lambda entry: entry.id)
     for family in families:
         for index, loop in enumerate(assignment.families.get(family.id, []), start=1):
             polarity = loop_polarity(loop, polarities)
