@@ -7,10 +7,10 @@
   applies them; :func:`label_loops` gives every loop of the model an id, the named loop's or its
   family's id and an index (``T.12``).
 * A foreign holder that no named loop mentions (one added to the .mdl after the inventory was
-  written) needs no rows: a loop through it is read with the holder's key replaced by a named
-  holder's (:class:`HolderReading`, :data:`TEMPLATE_HOLDER` first). A loop that reads as a named
-  loop is that loop's copy (id ``B11d.uk``); any other goes to the first family whose rule it or
-  one of its readings matches.
+  written) needs no rows: a loop through it is read with the holder's key replaced by the named
+  holder's it copies (:class:`~debtloops.loops.holder_reading.HolderReading`). A loop that reads
+  as a named loop is that loop's copy (:func:`holder_copy`, id ``B11d.uk``); any other goes to the
+  first family whose rule the loop or its reading matches.
 """
 
 from __future__ import annotations
@@ -18,20 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from debtloops.loops.graph import loop_polarity
+from debtloops.loops.holder_reading import HolderReading, rename_holder
 from debtloops.model.holders import FOREIGN, Holder
 from debtloops.paths import MODELS_DIR
 
 INVENTORY = MODELS_DIR / "README.md"
 #: How the inventory writes a link between two variables of a loop.
 _ARROW = " → "
-#: The key of the holder whose block of the .mdl a new holder copies (the plain template: a
-#: scheduled sale, diversification and the cap at holdings, without Japan's intervention sales).
-#: A loop through a holder the named loops do not mention is read as this holder's loop first.
-TEMPLATE_HOLDER = "china"
 #: Between a named loop's id and a holder's key in the id of that holder's copy (``B11d.uk``).
 _COPY_SEPARATOR = "."
 
@@ -128,99 +124,6 @@ def match_inventory(
     return InventoryCheck(matched, unnamed, missing)
 
 
-@cache
-def _holder_pattern(key: str) -> re.Pattern[str]:
-    """Match a holder's key as whole words of a name (``south_korea`` matches ``south korea``)."""
-    words = r"[ _]+".join(re.escape(word) for word in key.split("_"))
-    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
-
-
-@cache
-def _mentions(name: str, key: str) -> bool:
-    """Return whether the variable ``name`` belongs to the holder ``key`` (names it as words)."""
-    return _holder_pattern(key).search(name) is not None
-
-
-def _through(loop: Sequence[str], holder: Holder) -> bool:
-    return any(_mentions(name, holder.key) for name in loop)
-
-
-@dataclass(frozen=True)
-class HolderReading:
-    """How a loop through a holder the named loops do not mention reads as a named holder's loop.
-
-    Attributes
-    ----------
-    new : tuple of Holder
-        The model's foreign holders that no named loop mentions, in the model's order.
-    references : tuple of Holder
-        The holders the named loops mention: :data:`TEMPLATE_HOLDER` first, then the model's
-        order. A new holder's loops are read as each of theirs in turn.
-    """
-
-    new: tuple[Holder, ...]
-    references: tuple[Holder, ...]
-
-    @classmethod
-    def of(
-        cls, inventory: Sequence[NamedLoop], holders: Sequence[Holder] = FOREIGN
-    ) -> HolderReading:
-        """Split the model's holders into those the named loops mention and the others.
-
-        Parameters
-        ----------
-        inventory : sequence of NamedLoop
-            The named loops, from :func:`read_inventory`.
-        holders : sequence of Holder
-            The model's foreign holders (:mod:`debtloops.model.holders`); the shipped model's by
-            default.
-        """
-        variables = {name for entry in inventory for name in entry.variables}
-        named = [holder for holder in holders if _through(tuple(variables), holder)]
-        new = tuple(holder for holder in holders if holder not in named)
-        references = tuple(sorted(named, key=lambda holder: holder.key != TEMPLATE_HOLDER))
-        return cls(new, references)
-
-    def holders_of(self, loop: Sequence[str]) -> list[Holder]:
-        """Return the new holders whose variables the loop passes through."""
-        return [holder for holder in self.new if _through(loop, holder)]
-
-    def readings(self, loop: Sequence[str]) -> list[tuple[Holder, tuple[str, ...]]]:
-        """Return the loop with every new holder's key read as each reference holder's key.
-
-        Parameters
-        ----------
-        loop : sequence of str
-            A loop of the model.
-
-        Returns
-        -------
-        list of (Holder, tuple of str)
-            ``(reference, reading)`` in the order of :attr:`references`, leaving out a reference
-            the loop passes through itself and a reading that repeats a variable (neither can be
-            a loop of the inventory's model); empty when the loop passes through no new holder.
-        """
-        through = self.holders_of(loop)
-        if not through:
-            return []
-        readings = []
-        for reference in self.references:
-            if _through(loop, reference):
-                continue
-            words = reference.key.replace("_", " ")
-            reading = tuple(_read_as(name, through, words) for name in loop)
-            if len(set(reading)) == len(reading):
-                readings.append((reference, reading))
-        return readings
-
-
-def _read_as(name: str, holders: Sequence[Holder], words: str) -> str:
-    """Return a variable's name with each of the holders' keys replaced by ``words``."""
-    for holder in holders:
-        name = _holder_pattern(holder.key).sub(words, name)
-    return name
-
-
 def holder_copy(
     entry: NamedLoop, loop: Sequence[str], reference: Holder, holder: Holder
 ) -> NamedLoop:
@@ -229,7 +132,7 @@ def holder_copy(
     Parameters
     ----------
     entry : NamedLoop
-        The named loop that ``loop`` reads as with ``holder``'s key replaced by ``reference``'s.
+        The named loop that ``loop`` reads as, with ``holder``'s key replaced by ``reference``'s.
     loop : sequence of str
         The model's loop, through ``holder``'s variables.
     reference : Holder
@@ -245,10 +148,8 @@ def holder_copy(
         none); ``entry``'s polarity, since the copied equations give the links the same signs;
         and ``loop``'s variables.
     """
-    pattern = re.compile(rf"(?<!\w){re.escape(reference.name)}(?!\w)")
-    if pattern.search(entry.name):
-        name = pattern.sub(holder.name, entry.name)
-    else:
+    name = rename_holder(entry.name, reference, holder)
+    if name == entry.name:
         name = f"{entry.name} ({holder.name})"
     return NamedLoop(f"{entry.id}{_COPY_SEPARATOR}{holder.key}", name, entry.polarity, tuple(loop))
 
@@ -375,9 +276,10 @@ def assign_families(
     holders : sequence of Holder
         The model's foreign holders (:mod:`debtloops.model.holders`), the shipped model's by
         default. A loop through one holder that no named loop mentions, which reads as a named
-        loop with that holder's key replaced by a named holder's (:class:`HolderReading`), is
-        that named loop's copy (:func:`holder_copy`); any other loop through such holders goes
-        to the first family whose rule the loop or one of its readings matches.
+        loop with that holder's key replaced by the named holder's it copies
+        (:class:`~debtloops.loops.holder_reading.HolderReading`), is that named loop's copy
+        (:func:`holder_copy`); any other loop through such holders goes to the first family
+        whose rule the loop or its reading matches.
 
     Returns
     -------
@@ -398,21 +300,20 @@ def assign_families(
         raise ValueError(f"ids used by both a family and a named loop: {sorted(clashes)}")
     check = match_inventory(loops, inventory)
     by_key = {entry.key: entry for entry in inventory}
-    reader = HolderReading.of(inventory, holders)
+    named_variables = (name for entry in inventory for name in entry.variables)
+    reader = HolderReading.of(named_variables, loops, holders)
     members: dict[str, list[tuple[str, ...]]] = {family.id: [] for family in families}
     copies: dict[tuple[str, ...], NamedLoop] = {}
     unassigned = []
     for loop in check.unnamed:
-        readings = reader.readings(loop)
-        through = reader.holders_of(loop) if readings else []
-        if len(through) == 1:
-            original = next(
-                ((ref, by_key[loop_key(r)]) for ref, r in readings if loop_key(r) in by_key), None
-            )
-            if original is not None:
-                copies[loop] = holder_copy(original[1], loop, original[0], through[0])
-                continue
-        candidates = [loop, *(reading for _, reading in readings)]
+        reading = reader.reading(loop)
+        entry = None if reading is None else by_key.get(loop_key(reading))
+        through = reader.holders_of(loop) if entry else []
+        if entry is not None and len(through) == 1:
+            holder = through[0]
+            copies[loop] = holder_copy(entry, loop, reader.references[holder.key], holder)
+            continue
+        candidates = [loop] if reading is None else [loop, reading]
         family = next((f for f in families if any(f.matches(c) for c in candidates)), None)
         if family is None:
             unassigned.append(loop)
