@@ -56,7 +56,7 @@ def _overlap(first: set[str], second: set[str]) -> float:
 
 def rename_holder(text: str, reference: Holder, holder: Holder) -> str:
     """Return ``text`` with the reference holder's name in words replaced by ``holder``'s."""
-    return re.sub(rf"(?<!\w){re.escape(reference.name)}(?!\w)", holder.name, text)
+    return re.sub(rf"(?<!\w){re.escape(reference.name)}(?!\w)", lambda _: holder.name, text)
 
 
 @dataclass(frozen=True)
