@@ -23,6 +23,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pysd
 
 from debtloops.model import engine as model_module
 from debtloops.model.parameters import CONTROLS, Value
@@ -36,13 +37,18 @@ EFFECT_TOLERANCE = 1e-9
 POINT_STRIDE = 4
 
 
-def causal_graph(include_constants: bool = False) -> nx.DiGraph:
+def causal_graph(
+    include_constants: bool = False, model: pysd.py_backend.model.Model | None = None
+) -> nx.DiGraph:
     """Return the causal graph of the model's variables, named as in the .mdl.
 
     Parameters
     ----------
     include_constants : bool
         Also include the constants (parameters and drivers) and their links.
+    model : pysd Model, optional
+        The translated model to read, e.g. ``pysd.load(str(engine.build(mdl, build_dir=tmp)))``
+        for another .mdl; the shipped model (:func:`debtloops.model.engine.load`) by default.
 
     Returns
     -------
@@ -51,7 +57,7 @@ def causal_graph(include_constants: bool = False) -> nx.DiGraph:
         constant), ``py_name``, ``units`` and ``comment``. An edge ``a -> b`` means ``b``'s
         equation uses ``a``; a stock's inputs are its flows.
     """
-    pysd_model = model_module.load()
+    pysd_model = model_module.load() if model is None else model
     info = model_module.describe(pysd_model)
     dependencies = pysd_model.dependencies
     stocks = set(info.stocks)
