@@ -9,9 +9,12 @@ sales and all, so that loops through the dollar and the yield curve come with it
 import re
 from collections import Counter
 
+import numpy as np
 import pysd
 import pytest
+import xarray as xr
 
+from debtloops.loop_report import _loop_rows
 from debtloops.loops.graph import causal_graph, find_loops
 from debtloops.loops.holder_reading import HolderReading
 from debtloops.loops.inventory import (
@@ -136,6 +139,12 @@ def test_a_holder_copied_from_china_brings_copies_of_chinas_named_loops(holder_m
     ids = [loop.id for loop in labelled]
     assert len(ids) == len(set(ids)) == len(loops)
     assert ids.index("B11d.uk") == ids.index("B11d") + 1
+    # loops.csv states a copy's polarity, the loop's it copies, as it does a named loop's
+    no_scores = xr.Dataset({"score": (("loop", "time"), np.zeros((0, 1)))}, coords={"loop": []})
+    rows = _loop_rows(labelled, inventory, assignment, dict.fromkeys(graph.edges, "+"), no_scores)
+    stated = {row["id"]: row["polarity"] for row in rows}
+    assert {stated[f"{e.id}.uk"] for e in chinas} == {e.polarity for e in chinas} != {""}
+    assert all(stated[f"{e.id}.uk"] == stated[e.id] for e in chinas)
 
 
 def test_a_holder_copied_from_japan_lands_where_japans_loops_do(holder_models):

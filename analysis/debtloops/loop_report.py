@@ -131,7 +131,8 @@ def _loop_rows(
     dominance: xr.Dataset,
 ) -> list[dict[str, object]]:
     """Return one row of ``loops.csv`` per loop: its family, polarities, variables and scores."""
-    named_ids = {entry.id for entry in inventory}
+    # a new holder's copy of a named loop states the polarity of the loop it copies
+    named_ids = {entry.id for entry in [*inventory, *assignment.copies.values()]}
     family_of = {
         f"{family_id}.{index}": family_id
         for family_id, members in assignment.families.items()
