@@ -40,7 +40,7 @@ from pathlib import Path
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.model.data import LAYERS, LEGACY_LAYERS, list_vintages
+from debtloops.model.data import LEGACY_LAYERS, list_vintages
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
@@ -245,8 +245,6 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     for file, data in zip(reversed(paths), reversed(files), strict=True):
         where = f"scenario file {file.name}"
         if data.data is not None:
-            if data.data not in LAYERS:
-                raise unknown_name(f"data layer in {where}", data.data, LAYERS)
             layer = "cbo" if data.data in LEGACY_LAYERS else data.data
             vintage = LEGACY_LAYERS.get(data.data, vintage if layer == "cbo" else None)
         if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
