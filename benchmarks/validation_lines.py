@@ -40,7 +40,13 @@ ALL = "*"
 #: calls inside the top-level statement ``NAME``; ``-name`` leaves a name out of :data:`ALL`.
 SELECTION: dict[str, tuple[str, ...]] = {
     "schema.py": (ALL, "-MODELS", "-DIALECT", "-_without_null", "-json_schema", "-schema_text"),
-    "model/parameters.py": ("KINDS", "_entry", "load_parameters"),
+    "model/parameters.py": (
+        "KINDS",
+        "FIXED_KINDS",
+        "ParameterTable.free",
+        "_entry",
+        "load_parameters",
+    ),
     "model/scenarios.py": (
         "SECTIONS",
         "NAME_PATTERN",

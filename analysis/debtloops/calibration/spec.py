@@ -84,8 +84,6 @@ RHO_MAX = 0.95
 CHAIN_COPIES = 3
 #: Copies of the projection draws held at once: prior, posterior, and both with the others [1].
 PROJECTION_COPIES = 4
-#: Kinds of parameter that cannot be estimated: simulation settings and unit definitions.
-NOT_ESTIMABLE = ("control", "definition")
 #: Default MCMC settings: 32 walkers x 3,000 steps, about 100,000 model evaluations.
 DEFAULT_WALKERS, DEFAULT_STEPS, DEFAULT_BURN, DEFAULT_SEED = 32, 3000, 1000, 20260101
 #: The fewest fitted years that make a noise scale worth estimating [years].
@@ -271,16 +269,8 @@ def _period(period: schema.CalibrationPeriod) -> tuple[int, int, int]:
     return start, fit_end, end
 
 
-def _estimable(name: str, table: ParameterTable, role: str) -> None:
-    if table[name].kind in NOT_ESTIMABLE:  # an unknown name is refused with the nearest
-        raise InputError(
-            f"{role}: {name} is a {table[name].kind} parameter and cannot be estimated"
-        )
-
-
 def _prior(name: str, raw: schema.CalibrationPrior, table: ParameterTable) -> Prior:
-    _estimable(name, table, "[parameters]")
-    param, kind = table[name], raw.prior
+    param, kind = table.free(name, "estimated"), raw.prior
     default = (param.low, param.high) if kind == "uniform" else (param.valid_min, param.valid_max)
     low, high = (param.check(bound) for bound in raw.bounds or default)
     if kind == "uniform":
@@ -343,7 +333,7 @@ def _projection(
     raw: schema.CalibrationProjection, table: ParameterTable, estimated: set[str]
 ) -> Projection:
     for name in raw.others:
-        _estimable(name, table, "projection.others")
+        table.free(name, "drawn (projection.others)")
         if name in estimated:
             raise InputError(f"projection.others names {name}, which is estimated")
     check_memory(

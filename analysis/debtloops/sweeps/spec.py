@@ -69,10 +69,9 @@ from pathlib import Path
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
 from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
-from debtloops.model.parameters import Parameter, ParameterTable, validate
+from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
-UNSWEEPABLE_KINDS = ("control", "definition")
 
 DEFAULT_MORRIS_LEVELS = 4
 #: Copies of the design that building it holds at once (the unit design, the columns mapped
@@ -154,15 +153,6 @@ class SweepSpec:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def _sweepable(name: str, table: ParameterTable, role: str) -> Parameter:
-    param = table[name]  # an unknown name is refused with the nearest
-    if param.kind in UNSWEEPABLE_KINDS:
-        raise InputError(
-            f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
-        )
-    return param
-
-
 def load_spec(
     path: Path,
     table: ParameterTable,
@@ -237,7 +227,7 @@ def _checked(
         validate(table, {"final_time": raw.final_time})
     uncertainties = []
     for name, given in raw.uncertainties.items():
-        param = _sweepable(name, table, "an uncertainty")
+        param = table.free(name, "swept (as an uncertainty)")
         low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
         if given.distribution == "lognormal" and low <= 0:
             raise InputError(
@@ -246,7 +236,7 @@ def _checked(
         mode = min(max(param.value, low), high)
         uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
     levers = {
-        name: tuple(_sweepable(name, table, "a lever").check(value) for value in values)
+        name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
         for name, values in raw.levers.items()
     }
     sampler, calibration = raw.sampler, raw.sampler.calibration
