@@ -147,7 +147,7 @@ class ScenarioFile(Strict):
     """A scenario file: overrides that stack on a base scenario."""
 
     base: ScenarioName | None = None
-    data: Layer | None = Field(default=None, title="data layer")
+    data: Annotated[Layer, Field(title="data layer")] | None = None
     cbo: str | None = Field(default=None, description="a shipped CBO vintage, e.g. 2025-01")
     constants: dict[str, Number] = Field(default_factory=dict, alias="set")
     series: dict[str, dict[str, Number]] = Field(default_factory=dict)
