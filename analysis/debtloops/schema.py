@@ -418,9 +418,8 @@ def _message(model: type[BaseModel], error: Any) -> str:
         hint = ", ".join(closest(str(loc[-1]), keys))
         return f"unknown {what} '{loc[-1]}'; did you mean: {hint}? (valid: {', '.join(keys)})"
     if kind == "missing":
-        if len(loc) == 1:
-            return f"missing '{loc[0]}' (required: {', '.join(parent.get('required', []))})"
-        return f"[{_path(loc[:-1])}] is missing '{loc[-1]}'"
+        what = f"[{_path(loc[:-1])}] is missing" if loc[:-1] else "missing"
+        return f"{what} '{loc[-1]}' (required: {', '.join(parent.get('required', []))})"
     if kind == "literal_error":
         choices = [str(choice) for choice in node.get("enum", [])]
         found = unknown_name(node.get("title", str(loc[-1])).lower(), str(value), choices)
