@@ -67,12 +67,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops import schema
-from debtloops.errors import InputError, closest, exact, unknown_name
+from debtloops.errors import InputError, closest, unknown_name
 from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
-from debtloops.model.parameters import Parameter, ParameterTable
+from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
-UNSWEEPABLE_KINDS = ("control", "definition")
 
 DEFAULT_MORRIS_LEVELS = 4
 #: Copies of the design that building it holds at once (the unit design, the columns mapped
@@ -154,30 +153,6 @@ class SweepSpec:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def _final_time(raw: float | None, table: ParameterTable) -> float:
-    param = table["final_time"]
-    if raw is None:
-        return param.value
-    start = table["initial_time"].value if "initial_time" in table else 2025.0
-    saveper = table["saveper"].value if "saveper" in table else 0.25
-    if raw < start + saveper:
-        raise InputError(
-            f"final_time = {raw:g} is less than one saving interval ({saveper:g} year) after "
-            f"the initial time {start:g}; nearest valid value: {exact(start + saveper)} "
-            f"(the table's default is {param.value:g})"
-        )
-    return param.check(raw)
-
-
-def _sweepable(name: str, table: ParameterTable, role: str) -> Parameter:
-    param = table[name]  # an unknown name is refused with the nearest
-    if param.kind in UNSWEEPABLE_KINDS:
-        raise InputError(
-            f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
-        )
-    return param
-
-
 def load_spec(
     path: Path,
     table: ParameterTable,
@@ -216,8 +191,6 @@ def load_spec(
     """
     path = Path(path)
     try:
-        if not path.is_file():
-            raise InputError(f"cannot read the file (no file at {path})")
         raw, text, _ = schema.load(path, schema.SweepFile, "the file")
         return _checked(path, raw, text, table, list(scenarios), list(outcomes), constants)
     except InputError as error:
@@ -250,10 +223,11 @@ def _checked(
                 )
             if name not in valid:
                 raise unknown_name(kind, name, valid)
-    final_time = _final_time(raw.final_time, table)
+    if raw.final_time is not None:  # the table's rules: after the start, within its range
+        validate(table, {"final_time": raw.final_time})
     uncertainties = []
     for name, given in raw.uncertainties.items():
-        param = _sweepable(name, table, "an uncertainty")
+        param = table.free(name, "swept (as an uncertainty)")
         low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
         if given.distribution == "lognormal" and low <= 0:
             raise InputError(
@@ -262,7 +236,7 @@ def _checked(
         mode = min(max(param.value, low), high)
         uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
     levers = {
-        name: tuple(_sweepable(name, table, "a lever").check(value) for value in values)
+        name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
         for name, values in raw.levers.items()
     }
     sampler, calibration = raw.sampler, raw.sampler.calibration
@@ -271,7 +245,7 @@ def _checked(
         text=text,
         scenarios=tuple(raw.scenarios),
         outcomes=tuple(raw.outcomes),
-        final_time=final_time,
+        final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
         method=sampler.method,
         samples=sampler.samples,
         seed=sampler.seed,
