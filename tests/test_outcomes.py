@@ -147,6 +147,11 @@ def test_an_outcome_against_the_baseline_needs_it_and_unknown_names_get_the_near
     t = scenario["time"].values - 2025.0
     peak = 0.001 * np.sin(t).max()  # the scenario's excess yield at the saved times
     assert float(outcomes.value("peak_extra_yield", scenario, base)) == pytest.approx(peak)
+    with pytest.raises(ValueError, match="the year's end"):
+        outcomes.value("debt_to_fy_gdp", scenario)  # each fiscal year: the caller names which
+    assert float(outcomes.value("debt_to_fy_gdp", scenario, when=2030.0)) == pytest.approx(
+        (29_000.0 + 40.0 * 5 + 1_500.0 * 5) / 30_000.0
+    )
     with pytest.raises(InputError, match="did you mean: extra_interest"):
         outcomes.value("extra_interest", scenario, base)
 
