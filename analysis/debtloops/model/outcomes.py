@@ -211,7 +211,7 @@ def reduced(
     )
 
 
-#: CBO's ratio's variables, and the interest's.
+#: The variables CBO's ratio of debt to a fiscal year's GDP reads.
 _CBO_RATIO = ("debt_held_by_public", "cumulative_nominal_gdp")
 
 #: Every scalar outcome, by name: the one definition of each.
