@@ -21,7 +21,7 @@ from debtloops.calibration.posterior import projection_bands
 from debtloops.errors import InputError
 from debtloops.fan import CASES, SHOCKS, fan
 from debtloops.loops.graph import _Probe
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.run import prepare, run_scenario
 from debtloops.model.scenarios import REFERENCE
 from debtloops.model.xmile import xmile_bytes
@@ -99,7 +99,7 @@ def test_explorer_compares_with_the_baseline_of_its_vintage():
 
 def test_explorer_names_a_users_folder_as_the_option_to_run_with(tmp_path):
     folder = tmp_path / "mine"
-    shutil.copytree(data.CBO_DIR / OTHER, folder)
+    shutil.copytree(datafiles.CBO_DIR / OTHER, folder)
     session = ExplorerSession("baseline", cbo=str(folder))
     text = session.scenario_toml("mine")
     assert "cbo" not in tomllib.loads(text)  # a file names only shipped vintages

@@ -21,7 +21,7 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
-from debtloops.model.data import CBO_DIR, HISTORY_FILE
+from debtloops.model.datafiles import CBO_DIR, HISTORY_FILE
 
 #: Where the compared numbers come from.
 BACKTEST_SOURCE = (
