@@ -20,6 +20,7 @@ from debtloops.outputs import HEADLINE_OUTCOMES, Headline, headline
 from debtloops.policies import DIRECTIONS
 from debtloops.sweeps import analysis as sa
 from debtloops.sweeps import outcomes as so
+from debtloops.validation.backtest import fiscal_year_value
 
 PACKAGE = Path(__file__).resolve().parents[1] / "analysis" / "debtloops"
 REGISTRY_MODULE = PACKAGE / "model" / "outcomes.py"
@@ -154,6 +155,21 @@ def test_an_outcome_against_the_baseline_needs_it_and_unknown_names_get_the_near
     )
     with pytest.raises(InputError, match="did you mean: extra_interest"):
         outcomes.value("extra_interest", scenario, base)
+
+
+def test_a_fiscal_year_outcome_is_measured_as_the_backtest_measures_the_data():
+    # one definition of a fiscal year on the model's clock: the year to ``when`` holds its first
+    # day and not ``when`` itself, the first day of the next year
+    scenario, _ = _runs()
+    for year in (2027, 2031, 2040):
+        mean = outcomes.value("ten_year_yield_fy_mean", scenario, when=float(year))
+        assert float(mean) == pytest.approx(
+            fiscal_year_value(scenario, "market_yield", "mean", year), rel=1e-12
+        )
+        ratio = outcomes.value("debt_to_fy_gdp", scenario, when=float(year))
+        assert float(ratio) == pytest.approx(
+            fiscal_year_value(scenario, "debt_held_by_public", "end_to_gdp", year), rel=1e-12
+        )
 
 
 def test_the_headline_reads_its_outcomes_from_the_registry(monkeypatch):

@@ -158,11 +158,16 @@ def peak_extra_yield(scenario: xr.Dataset, baseline: xr.Dataset) -> xr.DataArray
 
 
 def _fiscal_year_mean(name: str) -> Measure:
-    """Return the measure: the mean of a series' saved points in the fiscal year to ``when``."""
+    """Return the measure: the mean of a series' saved points in the fiscal year to ``when``.
+
+    The year's points are its first day and each saved step before its last; the point at
+    ``when`` is the first day of the next fiscal year (where drivers have stepped), as in
+    :func:`debtloops.validation.backtest.fiscal_year_value`.
+    """
 
     def measure(run: xr.Dataset, baseline: xr.Dataset | None, when: float) -> xr.DataArray:
         times = np.asarray(run["time"].values, float)
-        inside = np.flatnonzero((times > when - FISCAL_YEAR) & (times <= when))
+        inside = np.flatnonzero((times >= when - FISCAL_YEAR) & (times < when))
         return run[name].isel(time=inside).mean("time", skipna=False)
 
     return measure
