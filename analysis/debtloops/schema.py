@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
@@ -190,16 +191,14 @@ class SweepFile(Strict):
         if both:
             raise ValueError(f"{both[0]} is given both as an uncertainty and as a lever; pick one")
         marginal = [n for n, u in self.uncertainties.items() if u.distribution == "posterior"]
-        posterior = marginal or self.sampler.method == "posterior"
-        if posterior and self.sampler.calibration is None:
+        posterior = bool(marginal) or self.sampler.method == "posterior"
+        if posterior != bool(self.sampler.calibration):
             raise ValueError(
                 f'{f"{marginal[0]}: distribution" if marginal else "method"} = "posterior" needs '
                 'calibration = "DIR" in [sampler] (a `debtloops calibrate` output folder)'
-            )
-        if self.sampler.calibration and not posterior:
-            raise ValueError(
-                '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
-                'with distribution = "posterior"; remove it or use one of them'
+                if posterior
+                else '[sampler] calibration is used only by method = "posterior" or by an '
+                'uncertainty with distribution = "posterior"; remove it or use one of them'
             )
         return self
 
@@ -323,6 +322,15 @@ def _shown(value: object) -> str:
     return shown.repr(value)
 
 
+@contextmanager
+def about(where: str) -> Iterator[None]:
+    """Prefix ``where`` to the message of each InputError raised inside."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
+
+
 def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
     """Read a TOML input file and check it against ``model``.
 
@@ -349,7 +357,7 @@ def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
     return check(model, data, where), text, raw
 
 
-def check(model: type[M], data: Mapping[str, object], where: str) -> M:
+def check(model: type[M], data: Mapping[str, object], where: str = "") -> M:
     """Return ``data`` checked against ``model``; a refusal names the file, key and valid choice.
 
     Raises
@@ -365,7 +373,7 @@ def check(model: type[M], data: Mapping[str, object], where: str) -> M:
             error.errors(include_url=False),
             key=lambda e: (e["type"] != "extra_forbidden", e["type"] != "missing"),
         )
-        raise InputError(f"{where}: {_message(model, first)}") from None
+        raise InputError(f"{where}: {_message(model, first)}".removeprefix(": ")) from None
 
 
 def _path(loc: tuple) -> str:

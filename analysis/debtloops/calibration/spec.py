@@ -385,47 +385,38 @@ def load_spec(
     where = f"calibration {path}"
     if path.suffix != ".toml":
         raise InputError(f"{where}: a calibration specification is a .toml file")
-    raw, text, _ = read_toml(path, where)
+    data, text, _ = read_toml(path, where)
     for key, overrides in (("sampler", sampler_overrides), ("projection", projection_overrides)):
-        if overrides and isinstance(raw.get(key, {}), Mapping):
-            raw = {**raw, key: {**raw.get(key, {}), **overrides}}
-    spec = schema.check(schema.CalibrationFile, raw, where)
-    try:
-        return _checked(path, text, spec, table)
-    except InputError as error:
-        raise InputError(f"{where}: {error}") from None
-
-
-def _checked(
-    path: Path, text: str, raw: schema.CalibrationFile, table: ParameterTable
-) -> CalibrationSpec:
-    """Check a calibration file against the table, the historical data and the model."""
-    start, fit_end, end = _period(raw.period)
-    fixed = {name: table[name].check(value) for name, value in raw.fixed.items()}
-    priors = tuple(_prior(name, value, table) for name, value in raw.parameters.items())
-    both = set(fixed) & {prior.name for prior in priors}
-    if both:
-        raise InputError(f"{sorted(both)[0]} is both fixed and estimated")
-    known = model_variables()
-    series = tuple(_series(name, value, known) for name, value in raw.series.items())
-    for item in series:
-        if (item.estimated_noise or item.errors == AR1) and fit_end - start < MIN_YEARS_FOR_NOISE:
+        if overrides and isinstance(data.get(key, {}), Mapping):
+            data = {**data, key: {**data.get(key, {}), **overrides}}
+    raw = schema.check(schema.CalibrationFile, data, where)
+    with schema.about(where):  # the table, the historical data and the model
+        start, fit_end, end = _period(raw.period)
+        fixed = {name: table[name].check(value) for name, value in raw.fixed.items()}
+        priors = tuple(_prior(name, value, table) for name, value in raw.parameters.items())
+        both = set(fixed) & {prior.name for prior in priors}
+        if both:
+            raise InputError(f"{sorted(both)[0]} is both fixed and estimated")
+        known = model_variables()
+        series = tuple(_series(name, value, known) for name, value in raw.series.items())
+        few = [item.series for item in series if item.estimated_noise or item.errors == AR1]
+        if few and fit_end - start < MIN_YEARS_FOR_NOISE:
             raise InputError(
-                f"series.{item.series}: {fit_end - start} fitted years are too few to estimate a "
+                f"series.{few[0]}: {fit_end - start} fitted years are too few to estimate a "
                 f"noise scale or an autocorrelation (at least {MIN_YEARS_FOR_NOISE}); give noise "
                 'as a number and errors = "independent"'
             )
-    dimensions = len(priors) + sum(item.estimated_noise + (item.errors == AR1) for item in series)
-    return CalibrationSpec(
-        path=path,
-        text=text,
-        start=start,
-        fit_end=fit_end,
-        end=end,
-        yields=raw.run.yields,
-        fixed=fixed,
-        priors=priors,
-        series=series,
-        sampler=_sampler(raw.sampler, dimensions),
-        projection=_projection(raw.projection, table, {prior.name for prior in priors}),
-    )
+        dimensions = len(priors) + sum(s.estimated_noise + (s.errors == AR1) for s in series)
+        return CalibrationSpec(
+            path=path,
+            text=text,
+            start=start,
+            fit_end=fit_end,
+            end=end,
+            yields=raw.run.yields,
+            fixed=fixed,
+            priors=priors,
+            series=series,
+            sampler=_sampler(raw.sampler, dimensions),
+            projection=_projection(raw.projection, table, {prior.name for prior in priors}),
+        )

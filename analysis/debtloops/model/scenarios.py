@@ -171,21 +171,20 @@ def locate(scenario: str, directory: Path = SCENARIO_DIR) -> tuple[str, Path]:
     return path.stem, path
 
 
-def _base(raw: str, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
+def _base(raw: str, beside: Path, directory: Path) -> tuple[str, Path]:
     """Find the scenario that ``base = raw`` names: a file beside ``beside``, else a shipped one."""
     local = beside.parent / f"{raw}.toml"
     if local.is_symlink():  # its target could be any file, whose text results would then keep
         raise InputError(
-            f"{where}: base = '{raw}' names {local}, a symbolic link; a base beside a scenario "
-            "must be a regular file: copy the file there instead"
+            f"base = '{raw}' names {local}, a symbolic link; a base beside a scenario must be a "
+            "regular file: copy the file there instead"
         )
     if local.is_file() and local.resolve() != beside.resolve():  # a file's own name: shipped
         return raw, local
     shipped = list_scenarios(directory)
     if raw in shipped:
         return raw, directory / f"{raw}.toml"
-    choices = sorted({*shipped, *list_scenarios(beside.parent)})
-    raise InputError(f"{where}: {unknown_name('base scenario', raw, choices)}")
+    raise unknown_name("base scenario", raw, sorted({*shipped, *list_scenarios(beside.parent)}))
 
 
 def _read(path: Path) -> tuple[schema.ScenarioFile, str]:
@@ -227,27 +226,24 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
             raise InputError(f"scenario '{scenario_name}': its base chain loops ({looped})")
         data, text = _read(step_path)
         read.append((step, step_path.resolve(), data, text))
-        where = f"scenario file {step_path.name}"
-        current = None if data.base is None else _base(data.base, step_path, directory, where)
+        with schema.about(f"scenario file {step_path.name}"):
+            current = None if data.base is None else _base(data.base, step_path, directory)
     overrides: dict[str, Value] = {}
     layer: str | None = None
     vintage = layer
     for _, file, data, _ in reversed(read):
-        where = f"scenario file {file.name}"
         if data.data is not None:
             layer = "cbo" if data.data in LEGACY_LAYERS else data.data
             vintage = LEGACY_LAYERS.get(data.data, vintage if layer == "cbo" else None)
-        if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
-            if data.cbo not in list_vintages():
-                error = unknown_name(f"CBO vintage in {where}", data.cbo, list_vintages())
-                raise InputError(f"{error} (a folder of your own: --cbo PATH)")
-            layer, vintage = "cbo", data.cbo
-        overrides.update(data.constants)
-        for key, value in data.series.items():
-            try:
+        with schema.about(f"scenario file {file.name}"):
+            if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
+                if data.cbo not in list_vintages():
+                    error = unknown_name("CBO vintage", data.cbo, list_vintages())
+                    raise InputError(f"{error} (a folder of your own: --cbo PATH)")
+                layer, vintage = "cbo", data.cbo
+            overrides.update(data.constants)
+            for key, value in data.series.items():
                 overrides[key] = series_from_pairs(key, value.items())  # type: ignore[assignment]
-            except InputError as error:
-                raise InputError(f"{where}: {error}") from None
     return Scenario(
         name=scenario_name,
         chain=tuple(step for step, *_ in reversed(read)),

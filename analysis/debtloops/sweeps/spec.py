@@ -68,7 +68,7 @@ from pathlib import Path
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
+from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory, read_toml
 from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
@@ -189,73 +189,59 @@ def load_spec(
         is not positive; or a final time not after the start. The message starts with the
         file's name.
     """
-    path = Path(path)
-    try:
-        raw, text, _ = schema.load(path, schema.SweepFile, "the file")
-        return _checked(path, raw, text, table, list(scenarios), list(outcomes), constants)
-    except InputError as error:
-        raise InputError(f"{path.name}: {str(error).removeprefix('the file: ')}") from None
-
-
-def _checked(
-    path: Path,
-    raw: schema.SweepFile,
-    text: str,
-    table: ParameterTable,
-    scenarios: list[str],
-    outcomes: list[str],
-    constants: Iterable[str],
-) -> SweepSpec:
-    """Check a sweep file against its sampler, the table, the scenarios and the outcomes."""
     # The registry sits above this module (its entries name the indices, which read the design).
     from debtloops.sweeps.samplers import check_settings
 
-    check_settings(raw.sampler, len(raw.uncertainties))
-    for kind, names, valid in (
-        ("scenario", raw.scenarios, scenarios),
-        ("outcome", raw.outcomes, outcomes),
-    ):
-        for name in names:
-            if kind == "outcome" and name in set(constants):
+    path, scenarios, outcomes = Path(path), list(scenarios), list(outcomes)
+    with schema.about(path.name):
+        data, text, _ = read_toml(path, "the file")
+        raw = schema.check(schema.SweepFile, data)
+        check_settings(raw.sampler, len(raw.uncertainties))
+        for kind, names, valid in (
+            ("scenario", raw.scenarios, scenarios),
+            ("outcome", raw.outcomes, outcomes),
+        ):
+            for name in names:
+                if kind == "outcome" and name in set(constants):
+                    raise InputError(
+                        f"outcome '{name}' is a constant of the model, not a variable that "
+                        f"changes over time; did you mean: {', '.join(closest(name, valid))}?"
+                    )
+                if name not in valid:
+                    raise unknown_name(kind, name, valid)
+        if raw.final_time is not None:  # the table's rules: after the start, within its range
+            validate(table, {"final_time": raw.final_time})
+        uncertainties = []
+        for name, given in raw.uncertainties.items():
+            param = table.free(name, "swept (as an uncertainty)")
+            low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
+            if given.distribution == "lognormal" and low <= 0:
                 raise InputError(
-                    f"outcome '{name}' is a constant of the model, not a variable that changes "
-                    f"over time; did you mean: {', '.join(closest(name, valid))}?"
+                    f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
                 )
-            if name not in valid:
-                raise unknown_name(kind, name, valid)
-    if raw.final_time is not None:  # the table's rules: after the start, within its range
-        validate(table, {"final_time": raw.final_time})
-    uncertainties = []
-    for name, given in raw.uncertainties.items():
-        param = table.free(name, "swept (as an uncertainty)")
-        low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
-        if given.distribution == "lognormal" and low <= 0:
-            raise InputError(
-                f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
-            )
-        mode = min(max(param.value, low), high)
-        uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
-    levers = {
-        name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
-        for name, values in raw.levers.items()
-    }
-    sampler, calibration = raw.sampler, raw.sampler.calibration
-    spec = SweepSpec(
-        name=path.stem,
-        text=text,
-        scenarios=tuple(raw.scenarios),
-        outcomes=tuple(raw.outcomes),
-        final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
-        method=sampler.method,
-        samples=sampler.samples,
-        seed=sampler.seed,
-        calc_second_order=bool(sampler.calc_second_order),
-        morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
-        calibration=None if calibration is None else _calibration_folder(calibration, path),
-        uncertainties=tuple(uncertainties),
-        levers=levers,
-    )
-    _check_size(spec)
+            mode = min(max(param.value, low), high)
+            uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
+        levers = {
+            name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
+            for name, values in raw.levers.items()
+        }
+        sampler, calibration = raw.sampler, raw.sampler.calibration
+        spec = SweepSpec(
+            name=path.stem,
+            text=text,
+            scenarios=tuple(raw.scenarios),
+            outcomes=tuple(raw.outcomes),
+            final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
+            method=sampler.method,
+            samples=sampler.samples,
+            seed=sampler.seed,
+            calc_second_order=bool(sampler.calc_second_order),
+            morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
+            calibration=None if calibration is None else _calibration_folder(calibration, path),
+            uncertainties=tuple(uncertainties),
+            levers=levers,
+        )
+        _check_size(spec)
     return spec
 
 
