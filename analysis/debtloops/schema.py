@@ -363,8 +363,9 @@ def check(model: type[M], data: Mapping[str, object], where: str = "") -> M:
     Raises
     ------
     InputError
-        One line, ``WHERE: KEY ...``, for the first fault pydantic finds: an unknown key first
-        (a misspelt key explains a missing one), then a missing one, then any other.
+        One line, ``WHERE: KEY ...`` (``KEY ...`` without ``where``), for the first fault pydantic
+        finds: an unknown key first (a misspelt key explains a missing one), then a missing one,
+        then any other.
     """
     try:
         return model.model_validate(data)

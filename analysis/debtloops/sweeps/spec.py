@@ -189,8 +189,7 @@ def load_spec(
         is not positive; or a final time not after the start. The message starts with the
         file's name.
     """
-    # The registry sits above this module (its entries name the indices, which read the design).
-    from debtloops.sweeps.samplers import check_settings
+    from debtloops.sweeps.samplers import check_settings  # above this module: it names indices
 
     path, scenarios, outcomes = Path(path), list(scenarios), list(outcomes)
     with schema.about(path.name):
@@ -211,16 +210,7 @@ def load_spec(
                     raise unknown_name(kind, name, valid)
         if raw.final_time is not None:  # the table's rules: after the start, within its range
             validate(table, {"final_time": raw.final_time})
-        uncertainties = []
-        for name, given in raw.uncertainties.items():
-            param = table.free(name, "swept (as an uncertainty)")
-            low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
-            if given.distribution == "lognormal" and low <= 0:
-                raise InputError(
-                    f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
-                )
-            mode = min(max(param.value, low), high)
-            uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
+        uncertainties = tuple(_uncertainty(n, u, table) for n, u in raw.uncertainties.items())
         levers = {
             name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
             for name, values in raw.levers.items()
@@ -238,11 +228,22 @@ def load_spec(
             calc_second_order=bool(sampler.calc_second_order),
             morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
             calibration=None if calibration is None else _calibration_folder(calibration, path),
-            uncertainties=tuple(uncertainties),
+            uncertainties=uncertainties,
             levers=levers,
         )
         _check_size(spec)
     return spec
+
+
+def _uncertainty(name: str, given: schema.SweepUncertainty, table: ParameterTable) -> Uncertainty:
+    """Check an uncertainty against the table: its range, by default the table's [low, high]."""
+    param = table.free(name, "swept (as an uncertainty)")
+    low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
+    if given.distribution == "lognormal" and low <= 0:
+        raise InputError(
+            f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
+        )
+    return Uncertainty(name, low, high, given.distribution, min(max(param.value, low), high))
 
 
 def _check_size(spec: SweepSpec) -> None:
