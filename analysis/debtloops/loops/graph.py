@@ -125,12 +125,22 @@ class _Probe:
         cbo: str | Path | None = None,
     ) -> None:
         run = prepare(scenario, overrides, cbo=cbo)
-        self.frame, _ = model_module.simulate(run.values)
+        # One run of a fresh copy gives both the operating points and a model whose INITIAL()
+        # values are the run's (model_module.simulate() would run another copy to the same end).
         self.model = model_module.load()
-        # simulate() ran a fresh copy; run this one too, so its INITIAL() values are the run's.
-        model_module.run_loaded(self.model, run.values)
+        frame = model_module.run_loaded(self.model, run.values)
+        info = model_module.describe(self.model)
+        self.frame = frame.rename(columns={real: py for py, real in info.real_names.items()})
         self.components = self.model.components
         self.dependencies = self.model.dependencies
+        # the run's values at each operating point, by pysd name (one row read per time, not one
+        # per equation and time)
+        self._rows: dict[float, dict[str, object]] = {}
+
+    def _row(self, when: float) -> dict[str, object]:
+        if when not in self._rows:
+            self._rows[when] = self.frame.loc[when].to_dict()
+        return self._rows[when]
 
     def _raw(self, py_name: str):
         return inspect.unwrap(getattr(self.components, py_name))
@@ -154,7 +164,7 @@ class _Probe:
         try:
             for when in times:
                 self.model.time.update(when)
-                row = self.frame.loc[when]
+                row = self._row(when)
                 held = {n: float(row[n]) for n in inputs if not n.startswith("_")}
                 for name, value in held.items():
                     self._set(name, value)
