@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
@@ -75,6 +75,16 @@ def entry_key(kind: str, inputs: object, modules: Sequence[ModuleType]) -> str:
     for source in (*(Path(str(module.__file__)) for module in modules), Path(__file__)):
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def plain_values(values: Mapping[str, object]) -> dict[str, object]:
+    """Return parameter values as JSON holds them exactly: a series as its (year, value) pairs."""
+    return {
+        name: [[year, number] for year, number in value.items()]
+        if isinstance(value, Mapping)
+        else value
+        for name, value in values.items()
+    }
 
 
 def _path(kind: str, key: str) -> Path:

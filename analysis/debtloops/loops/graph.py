@@ -19,11 +19,13 @@ The loop inventory of ``models/README.md`` (named loops and families) is read an
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -134,9 +136,9 @@ class _Probe:
         self.dependencies = self.model.dependencies
         # the run's values at each operating point, by pysd name (one row read per time, not one
         # per equation and time)
-        self._rows: dict[float, dict[str, object]] = {}
+        self._rows: dict[float, dict[str, Any]] = {}
 
-    def _row(self, when: float) -> dict[str, object]:
+    def _row(self, when: float) -> dict[str, Any]:
         if when not in self._rows:
             self._rows[when] = self.frame.loc[when].to_dict()
         return self._rows[when]
@@ -221,9 +223,9 @@ def measure_polarities(
         values = prepare(scenario, overrides, table=table, cbo=cbo).values
         found = cache.cached(
             "polarities",
-            {"values": _plain(values), "links": links, "stocks": sorted(stocks)},
+            {"values": cache.plain_values(values), "links": links, "stocks": sorted(stocks)},
             [sys.modules[__name__], model_module],
-            lambda values=values: _run_signs(values, links, stocks),
+            functools.partial(_run_signs, values, links, stocks),
             _encode_signs,
             lambda payload: _decode_signs(payload, links),
         )
@@ -250,16 +252,6 @@ def _run_signs(
         signs = probe.partial_signs(target, inputs, stocks, times)
         found.update({(source, target): _combine(signs[source]) for source in inputs})
     return found
-
-
-def _plain(values: Mapping[str, Value]) -> dict[str, object]:
-    """Return parameter values as JSON can hold them exactly: a series as (year, value) pairs."""
-    return {
-        name: [[year, number] for year, number in value.items()]
-        if isinstance(value, Mapping)
-        else value
-        for name, value in values.items()
-    }
 
 
 def _encode_signs(found: Mapping[tuple[str, str], str]) -> bytes:
