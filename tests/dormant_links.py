@@ -55,9 +55,13 @@ ACTIVATING_RUNS = [
 
 
 def measure_dormant_links(graph):
-    """Return the polarity of each link of ``DORMANT_IN_SCENARIOS``, measured in its runs."""
+    """Return the polarity of each link of ``DORMANT_IN_SCENARIOS``, measured in its runs.
+
+    Only the links each run is for are measured (a link's sign does not depend on which other
+    links are measured beside it: every input of its target is held at the run's values).
+    """
     found = {}
     for scenario, overrides, links in ACTIVATING_RUNS:
-        measured = measure_polarities(graph, [scenario], overrides)
+        measured = measure_polarities(graph.edge_subgraph(links), [scenario], overrides)
         found.update({link: measured[link] for link in links})
     return found
