@@ -1,7 +1,10 @@
 """The loop cache: an entry is found again only for the same inputs and code, and a damaged one
 is computed again; the polarities and scores read from it are those computed."""
 
+import concurrent.futures
 import os
+import threading
+import time
 
 import pytest
 import xarray as xr
@@ -18,6 +21,9 @@ LINKS = [
     ("debt held by public", "debt to GDP"),
     ("yield spike", "fed backstop purchases"),
 ]
+#: How long the computation of the concurrency test takes [s]: long enough for the second caller
+#: to ask while the first computes (if it asks later, it reads the entry: the test passes alike).
+COMPUTE_SECONDS = 1.0
 #: The named loops scored in the dominance test: few, so that Simlin scores them in seconds.
 FEW_LOOPS = 6
 
@@ -145,3 +151,24 @@ def test_loop_scores_are_read_back_as_simlin_gave_them(empty_cache, monkeypatch)
     entry.write_bytes(entry.read_bytes()[:-10])
     xr.testing.assert_identical(loop_dominance(values, loops), computed)
     assert len(calls) == 2
+
+
+def test_callers_asking_for_one_entry_at_once_compute_it_once(empty_cache):
+    computed = []
+    started = threading.Event()
+
+    def compute():
+        computed.append(1)
+        started.set()
+        time.sleep(COMPUTE_SECONDS)  # the other caller asks meanwhile
+        return b"result"
+
+    def ask():
+        return cache.cached("test", {"x": 1}, [], compute, bytes, bytes)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first = pool.submit(ask)
+        started.wait()
+        second = pool.submit(ask)
+        assert first.result() == second.result() == b"result"
+    assert computed == [1]

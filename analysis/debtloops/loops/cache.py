@@ -10,7 +10,8 @@ a scenario, the data or the code gives a new key and the result is computed afre
 Entries live in ``loops/`` under the translation cache (:data:`debtloops.paths.BUILD_DIR`:
 ``models/.build/`` in a checkout, git-ignored). Each is written to a temporary file and renamed
 into place, so a reader sees a whole entry or none, and it starts with the SHA-256 of its payload:
-an entry that is truncated or damaged fails that check and is computed again and replaced. A cache
+an entry that is truncated or damaged fails that check and is computed again and replaced. While
+one process computes an entry, others asking for it wait for it (a lock file beside it). A cache
 that cannot be written (a read-only place, a full disk) is skipped: the result is still returned.
 The folder holds at most :data:`MAX_BYTES`: the entries used least recently are removed first.
 """
@@ -22,7 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
@@ -30,6 +31,7 @@ from typing import TypeVar
 import numpy as np
 import pysd
 import simlin
+from filelock import FileLock, Timeout
 
 from debtloops.io.scratch import current_umask
 from debtloops.paths import BUILD_DIR, MODEL_FILE, model_hash
@@ -41,6 +43,9 @@ MAGIC = b"debtloops-loop-cache 1 "
 #: The most the entries may take together [bytes]: the scores of every loop of one run take about
 #: 31 MB, the polarities of one run about 19 kB.
 MAX_BYTES = 128 * 2**20
+#: How long a caller waits for another process that computes the same entry [s]: more than
+#: scoring every loop takes on a loaded machine.
+LOCK_WAIT = 900.0
 #: The suffix of an entry's file name.
 SUFFIX = ".entry"
 
@@ -89,6 +94,10 @@ def plain_values(values: Mapping[str, object]) -> dict[str, object]:
 
 def _path(kind: str, key: str) -> Path:
     return CACHE_DIR / f"{kind}-{key}{SUFFIX}"
+
+
+def _lock_path(kind: str, key: str) -> Path:
+    return CACHE_DIR / f".{kind}-{key}.lock"
 
 
 def read_entry(kind: str, key: str) -> bytes | None:
@@ -141,6 +150,8 @@ def _prune() -> None:
         total += size
         if total > MAX_BYTES:
             path.unlink(missing_ok=True)
+            kind, _, key = path.name.removesuffix(SUFFIX).rpartition("-")
+            _lock_path(kind, key).unlink(missing_ok=True)
 
 
 def cached(
@@ -152,6 +163,10 @@ def cached(
     decode: Callable[[bytes], T],
 ) -> T:
     """Return ``compute()``, from the cache when an entry for the same inputs and code exists.
+
+    While one process computes an entry it holds a lock on it, so that another asking for the
+    same entry meanwhile waits and reads it instead of computing it too (for at most
+    :data:`LOCK_WAIT`; where no lock can be taken, each computes).
 
     Parameters
     ----------
@@ -169,12 +184,40 @@ def cached(
         The result.
     """
     key = entry_key(kind, inputs, modules)
-    payload = read_entry(kind, key)
-    if payload is not None:
-        try:
-            return decode(payload)
-        except Exception:  # noqa: BLE001 - a damaged entry is recomputed, whatever it breaks
-            pass
-    result = compute()
-    write_entry(kind, key, encode(result))
+    found = _decoded(kind, key, decode)
+    if found:
+        return found[0]
+    with _held(kind, key):
+        found = _decoded(kind, key, decode)  # stored by another process meanwhile
+        if found:
+            return found[0]
+        result = compute()
+        write_entry(kind, key, encode(result))
     return result
+
+
+def _decoded(kind: str, key: str, decode: Callable[[bytes], T]) -> list[T]:
+    """Return ``[result]`` from a sound entry, or ``[]`` if there is none."""
+    payload = read_entry(kind, key)
+    if payload is None:
+        return []
+    try:
+        return [decode(payload)]
+    except Exception:  # noqa: BLE001 - a damaged entry is recomputed, whatever it breaks
+        return []
+
+
+@contextlib.contextmanager
+def _held(kind: str, key: str) -> Iterator[None]:
+    """Hold the lock of an entry, if one can be taken within :data:`LOCK_WAIT`."""
+    lock = FileLock(str(_lock_path(kind, key)))
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=LOCK_WAIT)
+    except (OSError, Timeout):  # a read-only place, or another process computing for too long
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
