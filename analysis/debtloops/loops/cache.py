@@ -1,11 +1,12 @@
 """A content-keyed cache of the loop analysis, beside pysd's translation of the model.
 
-Measuring link polarities over runs and scoring every loop with Simlin take from seconds to more
-than a minute, and each result is a pure function of its inputs: the .mdl's bytes, the run's
-parameter values, the loops or links asked for, the versions of pysd, Simlin and numpy, and the
-source of the modules that compute it. :func:`cached` keys an entry on the SHA-256 of all of them,
-so an entry is found again only for the same inputs and the same code; any change to the model,
-a scenario, the data or the code gives a new key and the result is computed afresh.
+Finding the model's loops, measuring link polarities over runs and scoring every loop with Simlin
+take from seconds to more than a minute, and each result is a pure function of its inputs: the
+.mdl's bytes, the run's parameter values, the loops or links asked for, the versions of pysd,
+Simlin, numpy and networkx, and the source of the modules that compute it. :func:`cached` keys an
+entry on the SHA-256 of all of them, so an entry is found again only for the same inputs and the
+same code; any change to the model, a scenario, the data or the code gives a new key and the
+result is computed afresh.
 
 Entries live in ``loops/`` under the translation cache (:data:`debtloops.paths.BUILD_DIR`:
 ``models/.build/`` in a checkout, git-ignored). Each is written to a temporary file and renamed
@@ -28,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
 
+import networkx as nx
 import numpy as np
 import pysd
 import simlin
@@ -73,7 +75,7 @@ def entry_key(kind: str, inputs: object, modules: Sequence[ModuleType]) -> str:
     header = {
         "kind": kind,
         "model": model_hash(MODEL_FILE),
-        "versions": [pysd.__version__, simlin.__version__, np.__version__],
+        "versions": [pysd.__version__, simlin.__version__, np.__version__, nx.__version__],
         "inputs": inputs,
     }
     digest.update(json.dumps(header, sort_keys=True, allow_nan=True).encode())

@@ -268,15 +268,34 @@ def _decode_signs(payload: bytes, links: Sequence[tuple[str, str]]) -> dict[tupl
 def find_loops(graph: nx.DiGraph) -> list[tuple[str, ...]]:
     """Return every simple cycle, each starting at a stock where it has one (else its first name).
 
-    The order is deterministic: by length, then by the names.
+    The order is deterministic: by length, then by the names. The loops of a graph are kept in
+    the loop cache (:mod:`debtloops.loops.cache`), keyed on its links and stocks.
     """
-    stocks = {n for n, kind in graph.nodes(data="kind") if kind == STOCK}
+    stocks = sorted(n for n, kind in graph.nodes(data="kind") if kind == STOCK)
+    return cache.cached(
+        "loops",
+        {"links": sorted(graph.edges), "stocks": stocks},
+        [sys.modules[__name__]],
+        functools.partial(_cycles, graph, set(stocks)),
+        lambda loops: json.dumps(loops).encode(),
+        _decode_loops,
+    )
+
+
+def _cycles(graph: nx.DiGraph, stocks: set[str]) -> list[tuple[str, ...]]:
     loops = []
     for cycle in nx.simple_cycles(graph):
         starts = [i for i, n in enumerate(cycle) if n in stocks] or [cycle.index(min(cycle))]
         first = min(starts, key=lambda i: cycle[i])
         loops.append(tuple(cycle[first:] + cycle[:first]))
     return sorted(loops, key=lambda c: (len(c), c))
+
+
+def _decode_loops(payload: bytes) -> list[tuple[str, ...]]:
+    loops = [tuple(loop) for loop in json.loads(payload)]
+    if not all(loop and all(isinstance(name, str) for name in loop) for loop in loops):
+        raise ValueError("a cached entry that does not hold loops of variable names")
+    return loops
 
 
 def loop_polarity(loop: Sequence[str], polarities: Mapping[tuple[str, str], str]) -> str:
