@@ -23,9 +23,9 @@ SITE := build/site
 
 #: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
 WORKERS := auto
-#: The tests make test-fast leaves out (markers in pyproject.toml): what takes minutes, or
-#: a browser, a wheel, a notebook kernel, an MCMC chain or a killed process.
-FAST := not (slow or browser or install or notebook or mcmc or killed)
+#: The tests make test-fast leaves out (markers in pyproject.toml): those that need a browser,
+#: a wheel, a notebook kernel, an MCMC chain or a killed process. The slow ones stay in.
+FAST := not (browser or install or notebook or mcmc or killed)
 #: coverage.py's JSON report of make test, read by tests/coverage_packages.py (git-ignored).
 COVERAGE_JSON := coverage.json
 

@@ -79,11 +79,13 @@ def measure_dormant_links(graph):
     """Return the polarity of each link of ``DORMANT_IN_SCENARIOS`` and ``HOLDER_CAPS``.
 
     Each is measured in a run that sets it in motion; the holders' caps in a run where every
-    holder sells out.
+    holder sells out. Only the links each run is for are measured (a link's sign does not depend on
+    which other links are measured beside it: every input of its target is held at the run's
+    values).
     """
     found = {}
     runs = [*ACTIVATING_RUNS, ("baseline", _sell_out_every_holder(), HOLDER_CAPS)]
     for scenario, overrides, links in runs:
-        measured = measure_polarities(graph, [scenario], overrides)
+        measured = measure_polarities(graph.edge_subgraph(links), [scenario], overrides)
         found.update({link: measured[link] for link in links})
     return found

@@ -138,12 +138,15 @@ def _loop_rows(
         for family_id, members in assignment.families.items()
         for index in range(1, len(members) + 1)
     }
+    # each loop's mean and peak over the run, reduced along time for all loops at once
     magnitude = abs(dominance["score"])
-    scored_ids = set(dominance["loop"].values)
+    ids = [str(loop_id) for loop_id in dominance["loop"].values]
+    means = dict(zip(ids, magnitude.mean("time").values.tolist(), strict=True))
+    peaks = dict(zip(ids, magnitude.max("time").values.tolist(), strict=True))
     rows: list[dict[str, object]] = []
     for entry in labelled:
         named = entry.id in named_ids
-        scored = entry.id in scored_ids
+        scored = entry.id in means
         rows.append(
             {
                 "id": entry.id,
@@ -153,8 +156,8 @@ def _loop_rows(
                 "measured_polarity": loop_polarity(entry.variables, measured),
                 "variables": " -> ".join(entry.variables),
                 "length": len(entry.variables),
-                "mean_abs_score": float(magnitude.sel(loop=entry.id).mean()) if scored else "",
-                "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
+                "mean_abs_score": means[entry.id] if scored else "",
+                "peak_abs_score": peaks[entry.id] if scored else "",
             }
         )
     return rows
