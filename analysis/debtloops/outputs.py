@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,8 +239,9 @@ def write_results(
     Parameters
     ----------
     out_dir : Path
-        The output folder; created if missing, and locked while results are swapped in and
-        ``headlines.csv`` is merged (:func:`output_lock`), not while they are written.
+        The output folder; created if missing, and locked (:func:`output_lock`) from the moment
+        the first scenario's folder is swapped in until ``headlines.csv`` is merged, in one hold,
+        but not while results are written.
     runs : dict
         The results by scenario name.
     baseline : xarray.Dataset or mapping
@@ -254,12 +256,19 @@ def write_results(
     baselines = {name: baseline for name in runs} if isinstance(baseline, xr.Dataset) else baseline
     rows = [headline(name, run, baselines[name]) for name, run in runs.items()]
     check_targets(out_dir, [*runs, HEADLINES_NAME])
-    for name, run in runs.items():  # written unlocked, swapped in under the lock
-        with atomic_folder(out_dir / name) as folder:
+    with ExitStack() as staged:
+        for name, run in runs.items():  # written unlocked, each in a folder of its own
+            folder = staged.enter_context(atomic_folder(out_dir / name))
             write_netcdf(run, folder / "results.nc", "debtloops run wrote results.nc")
             results_table(run).to_csv(folder / "results.csv")
             plot_dashboard(run, baselines[name], folder / "dashboard.png")
-    with output_lock(out_dir):  # read and replaced under one hold: no writer's rows are lost
-        text = merged_headlines(out_dir / HEADLINES_NAME, rows)
-        atomic_file(out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8"))
+        # Every folder swapped in and the headlines merged under one hold (the lock is
+        # re-entrant), so a second writer into the same folder cannot come between them: the
+        # headlines always describe the results beside them, and no writer's rows are lost.
+        with output_lock(out_dir):
+            staged.close()
+            text = merged_headlines(out_dir / HEADLINES_NAME, rows)
+            atomic_file(
+                out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8")
+            )
     return rows
