@@ -19,13 +19,13 @@ LOWEST_TESTS := tests/test_model.py tests/test_scenarios.py tests/test_bonds.py 
 SITE := build/site
 
 .PHONY: run test test-fast lint bench build clean explore browser lock test-latest test-lowest \
-	mutation docs
+	mutation docs holders
 
 #: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
 WORKERS := auto
-#: The tests make test-fast leaves out (markers in pyproject.toml): what takes minutes, or
-#: a browser, a wheel, a notebook kernel, an MCMC chain or a killed process.
-FAST := not (slow or browser or install or notebook or mcmc or killed)
+#: The tests make test-fast leaves out (markers in pyproject.toml): those that need a browser,
+#: a wheel, a notebook kernel, an MCMC chain or a killed process. The slow ones stay in.
+FAST := not (browser or install or notebook or mcmc or killed)
 #: coverage.py's JSON report of make test, read by tests/coverage_packages.py (git-ignored).
 COVERAGE_JSON := coverage.json
 
@@ -111,6 +111,11 @@ browser:
 	else \
 		echo "no headless Chromium: the browser tests will be skipped (as root: apt-get install -y $(CHROMIUM_PACKAGE))"; \
 	fi
+
+## holders: write each foreign holder's block of equations and the sums over holders into the .mdl,
+## from models/holder_template.mdl, models/holders.toml and the values in models/parameters.toml
+holders: $(INSTALLED)
+	$(BIN)/python -m debtloops.model.holder_blocks
 
 ## build: translate the .mdl with pysd (run does it on its own when the .mdl changes)
 build: $(INSTALLED)

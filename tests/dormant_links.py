@@ -5,6 +5,8 @@ Shared by the tests of the loop inventory (``test_loops.py``) and of the diagram
 """
 
 from debtloops.loops.graph import measure_polarities
+from debtloops.model.holders import FOREIGN
+from debtloops.model.parameters import load_parameters
 
 # Links that no shipped scenario activates at its operating points: the bill-share gap stays at
 # zero while the target share is constant; other foreign demand stays positive, so the net-selling
@@ -54,10 +56,36 @@ ACTIVATING_RUNS = [
 ]
 
 
+# Each foreign holder's cap at its holdings (``<holder> holdings -> <holder> sales``) acts only when
+# a sale empties it. A scenario sells Japan and China out, but a holder added to the list may have
+# none, so one more run sells every holder out: each sells all it held at the start (the most its
+# sale may be) in the shortest plausible time, from the start of the run, which
+# empties its holdings.
+HOLDER_CAPS = {(f"{holder.mdl_name} holdings", f"{holder.mdl_name} sales") for holder in FOREIGN}
+
+
+def _sell_out_every_holder():
+    table = load_parameters()
+    overrides = {}
+    for holder in FOREIGN:
+        amount, start, duration = (table[name] for name in holder.sale_parameters)
+        overrides[amount.name] = table[holder.initial_holdings].value
+        overrides[start.name] = start.low
+        overrides[duration.name] = duration.low
+    return overrides
+
+
 def measure_dormant_links(graph):
-    """Return the polarity of each link of ``DORMANT_IN_SCENARIOS``, measured in its runs."""
+    """Return the polarity of each link of ``DORMANT_IN_SCENARIOS`` and ``HOLDER_CAPS``.
+
+    Each is measured in a run that sets it in motion; the holders' caps in a run where every
+    holder sells out. Only the links each run is for are measured (a link's sign does not depend on
+    which other links are measured beside it: every input of its target is held at the run's
+    values).
+    """
     found = {}
-    for scenario, overrides, links in ACTIVATING_RUNS:
-        measured = measure_polarities(graph, [scenario], overrides)
+    runs = [*ACTIVATING_RUNS, ("baseline", _sell_out_every_holder(), HOLDER_CAPS)]
+    for scenario, overrides, links in runs:
+        measured = measure_polarities(graph.edge_subgraph(links), [scenario], overrides)
         found.update({link: measured[link] for link in links})
     return found

@@ -9,10 +9,13 @@ from tests.conftest import run
 
 from debtloops import cli, run_scenario
 from debtloops.errors import InputError
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.contract import HOLDINGS
 
-FILES = [(data.vintage().projections, data.CBO_COLUMNS), (data.HISTORY_FILE, data.HISTORY_COLUMNS)]
+FILES = [
+    (data.vintage().projections, data.CBO_COLUMNS),
+    (datafiles.HISTORY_FILE, data.HISTORY_COLUMNS),
+]
 
 
 @pytest.mark.parametrize(("path", "columns"), FILES)
@@ -272,7 +275,7 @@ def test_backtest_refuses_bad_years(tmp_path, capsys, args, message):
 @pytest.fixture
 def history_file(tmp_path, monkeypatch):
     path = tmp_path / "history.csv"
-    monkeypatch.setattr(data, "HISTORY_FILE", path)
+    monkeypatch.setattr(datafiles, "HISTORY_FILE", path)
     data.history.cache_clear()
     yield path
     data.history.cache_clear()
@@ -370,7 +373,7 @@ def _csv_values(path, key_column):
 def test_a_backtest_starts_each_segment_at_treasurys_september_coupons(start):
     from debtloops.validation import backtest
 
-    rows = _csv_values(data.HISTORY_FILE, "fiscal_year")
+    rows = _csv_values(datafiles.HISTORY_FILE, "fiscal_year")
 
     def september(segment: str) -> float:
         return float(rows[(f"avg_rate_{segment}_sep", str(start))]) / data.PERCENT
@@ -395,8 +398,8 @@ def test_a_backtest_starts_each_segment_at_treasurys_september_coupons(start):
 
 def test_the_start_moves_the_years_net_interest_to_its_end_by_treasurys_rates():
     # FY2008: Treasury's average rate on marketable debt fell from 4.904% to 3.665%.
-    rows = _csv_values(data.HISTORY_FILE, "fiscal_year")
-    structure = _csv_values(data.STRUCTURE_FILE, "fiscal_year")
+    rows = _csv_values(datafiles.HISTORY_FILE, "fiscal_year")
+    structure = _csv_values(datafiles.STRUCTURE_FILE, "fiscal_year")
 
     def value(series: str, year: int) -> float:
         return float(rows[(series, str(year))])
@@ -429,7 +432,7 @@ def test_a_start_without_both_septembers_keeps_the_years_average_rate(start):
 
 
 def test_tips_accrue_the_cpi_from_july_to_july():
-    rows = _csv_values(data.MONTHLY_FILE, "month")
+    rows = _csv_values(datafiles.MONTHLY_FILE, "month")
     accrued = data.cpi_inflation()
     for year in (2009, 2021, 2023):
         july = [float(rows[("cpiaucsl", f"{y}-07")]) for y in (year - 1, year)]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from debtloops import cli
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.run import execute
 from debtloops.validation import episodes
 
@@ -26,7 +26,7 @@ HOLDINGS_TOLERANCE = 1e-3
 
 def _raw(series: str) -> dict[str, float]:
     """One series of the monthly data file, by ``YYYY-MM``, read without debtloops."""
-    with data.MONTHLY_FILE.open(newline="", encoding="utf-8") as handle:
+    with datafiles.MONTHLY_FILE.open(newline="", encoding="utf-8") as handle:
         return {
             row["month"]: float(row["value"])
             for row in csv.DictReader(handle)
@@ -163,7 +163,7 @@ def test_holdings_end_at_the_data():
 @pytest.fixture
 def monthly_file(tmp_path, monkeypatch):
     path = tmp_path / "monthly.csv"
-    monkeypatch.setattr(data, "MONTHLY_FILE", path)
+    monkeypatch.setattr(datafiles, "MONTHLY_FILE", path)
     data.markets_monthly.cache_clear()
     yield path
     data.markets_monthly.cache_clear()

@@ -1,77 +1,140 @@
-"""The foreign holders (debtloops.model.holders): read from the .mdl, and covered by every table.
+"""The foreign holders: one list, the .mdl written from it, and every table built from it.
 
-Each table with a row per holder is checked for every holder the .mdl defines, so a holder added
-to the .mdl names here what it still lacks (its parameters, its data, its colour).
+The list is models/holders.toml; model/holder_blocks.py writes each holder's block and the sums over
+holders into the .mdl from models/holder_template.mdl. Each table with a row per holder is checked
+for every holder of the list, so a holder added to it names here what it still lacks.
+tests/test_add_holder.py adds one and runs it through the commands.
 """
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from debtloops.app import controls, session
+from debtloops.errors import InputError
 from debtloops.figures import dashboard, extras, labels, style
-from debtloops.model import contract, flows, holders, layers, parameters, publishers
+from debtloops.model import contract, flows, holder_blocks, holders, layers, parameters, publishers
 from debtloops.model import refresh_sources as sources
 from debtloops.model.datafiles import history
-from debtloops.paths import MODEL_FILE
+from debtloops.paths import MODEL_FILE, MODELS_DIR
 from debtloops.validation import backtest
 
-#: A third holder's blocks, as the .mdl would define them (equations shortened).
-NEW_HOLDER = """
-united kingdom holdings= INTEG (
-\t- united kingdom sales,
-\t\tinitial united kingdom holdings)
-\t~\tbillion_USD
-\t~\tTreasuries held in the United Kingdom.
-\t|
-
-united kingdom sale amount=
-\t0
-\t~\tbillion_USD
-\t~\tTotal of the United Kingdom's scheduled sale.
-\t|
-
-initial united kingdom holdings=
-\t700
-\t~\tbillion_USD
-\t~\tThe United Kingdom's Treasury holdings at the start.
-\t|
-"""
-
 HOLDERS = pytest.mark.parametrize("holder", holders.FOREIGN, ids=lambda holder: holder.key)
+#: A third holder, as its line in the list would give it.
+UK = holders.Holder("united_kingdom", "United Kingdom", "United Kingdom")
 
 
-def test_the_model_names_japan_and_china_in_the_order_of_their_stocks():
+def _template():
+    return (MODELS_DIR / holder_blocks.TEMPLATE_NAME).read_text(encoding="utf-8")
+
+
+def test_the_list_names_japan_and_china_in_the_order_of_their_blocks():
     assert holders.KEYS == ("japan", "china")
     assert [holder.name for holder in holders.FOREIGN] == ["Japan", "China"]
+    assert [holder.tic_label for holder in holders.FOREIGN] == ["Japan", "China, Mainland"]
     text = MODEL_FILE.read_text(encoding="utf-8")
     places = [re.search(rf"^{key} holdings= INTEG", text, re.M).start() for key in holders.KEYS]
     assert places == sorted(places)
 
 
-def test_a_stock_without_a_sale_of_its_own_is_not_a_holder():
+def test_the_committed_model_is_what_the_template_and_the_list_make():
+    current, generated = holder_blocks.expected_model()
+    assert current == generated, "treasury_dumping.mdl is out of step: run `make holders`"
+
+
+def test_each_generated_variable_is_defined_once_in_the_model():
     text = MODEL_FILE.read_text(encoding="utf-8")
-    assert re.search(r"^other foreign holdings= INTEG", text, re.M)
-    assert "other_foreign" not in holders.KEYS
+    start = text.index(f"\t.{holder_blocks.EACH_HOLDER}\n")
+    generated = re.findall(r"^([a-z][^=\n]*?)=", text[start:], re.M)
+    for name in generated:
+        assert len(re.findall(rf"^{re.escape(name)}=", text, re.M)) == 1, name
 
 
-def test_a_holder_added_to_the_model_text_is_read_after_the_others_with_a_default_name():
-    text = MODEL_FILE.read_text(encoding="utf-8") + NEW_HOLDER
-    found = holders.derive(text)
-    assert [holder.key for holder in found] == ["japan", "china", "united_kingdom"]
-    added = found[-1]
-    assert (added.name, added.tic_label) == ("United Kingdom", "United Kingdom")
-    assert added.sale_parameters == (
+def test_japans_extra_sales_enter_its_sales_and_no_other_holders():
+    text = MODEL_FILE.read_text(encoding="utf-8")
+    japan = re.search(r"^japan sales=\n\t(.*)$", text, re.M)[1]
+    china = re.search(r"^china sales=\n\t(.*)$", text, re.M)[1]
+    assert "japan intervention sales" in japan
+    assert "intervention" not in china
+    assert japan.replace(" + japan intervention sales", "") == china.replace("china", "japan")
+
+
+def test_a_third_holder_gets_a_block_and_a_term_in_every_sum():
+    table = parameters.load_parameters()
+    groups = holder_blocks.render(_template(), (*holders.FOREIGN, UK), _rows_for(UK, table))
+    block = groups[holder_blocks.EACH_HOLDER]
+    assert "united kingdom holdings= INTEG (" in block
+    assert "initial united kingdom holdings=\n\t700\n" in block
+    sums = groups[holder_blocks.SUMS]
+    assert "- initial china holdings - initial united kingdom holdings)" in sums
+    assert (
+        "japan sales + china sales + united kingdom sales + other foreign diversification" in sums
+    )
+    assert sums.count("united kingdom purchases") == 2
+
+
+def _rows_for(holder, table):
+    """The parameter table's rows, with the new holder's constants given China's (700 held)."""
+    china = holders.FOREIGN[1]
+    rows = dict(table.items())
+    for mine, chinas in zip(
+        (*holder.sale_parameters, holder.baseline_net_purchases),
+        (*china.sale_parameters, china.baseline_net_purchases),
+        strict=True,
+    ):
+        rows[mine] = replace(rows[chinas], name=mine)
+    rows[holder.initial_holdings] = replace(
+        rows[china.initial_holdings], name=holder.initial_holdings, value=700.0
+    )
+    return rows
+
+
+def test_a_holder_without_its_rows_in_the_parameter_table_is_refused_by_name():
+    with pytest.raises(InputError, match=r"no row \[initial_united_kingdom_holdings\]"):
+        holder_blocks.render(_template(), (UK,), parameters.load_parameters())
+
+
+def test_a_model_without_the_generated_group_is_refused_with_what_to_add():
+    text = MODEL_FILE.read_text(encoding="utf-8")
+    without = text.replace(f"\t.{holder_blocks.SUMS}\n", "\t.some other group\n")
+    groups = holder_blocks.render(_template(), holders.FOREIGN, parameters.load_parameters())
+    with pytest.raises(InputError, match="has no group .sums over foreign holders"):
+        holder_blocks.generate(without, groups)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{ key = "uk", name = "United Kingdom" }', "'tic' must be a non-empty string"),
+        ('{ key = "UK", name = "UK", tic = "United Kingdom" }', "is not lower-case words"),
+        ('{ key = "uk", name = "UK", tic = "UK", extra = [] }', "did you mean: extra_sales"),
+        ('{ key = "japan", name = "Japan", tic = "Japan" }', "names 'japan' twice"),
+    ],
+)
+def test_a_bad_line_of_the_holder_list_is_refused_by_name(tmp_path, line, message):
+    listed = tmp_path / "holders.toml"
+    text = (MODELS_DIR / "holders.toml").read_text(encoding="utf-8")
+    listed.write_text(text.replace("\n]", f"\n    {line},\n]"), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        holders.read(listed)
+
+
+def test_a_holder_is_read_from_its_line_with_its_extra_sales(tmp_path):
+    listed = tmp_path / "holders.toml"
+    listed.write_text(
+        'holders = [{ key = "united_kingdom", name = "United Kingdom", tic = "United Kingdom" }]\n',
+        encoding="utf-8",
+    )
+    (found,) = holders.read(listed)
+    assert found == UK
+    assert found.mdl_name == "united kingdom"
+    assert found.sale_parameters == (
         "united_kingdom_sale_amount",
         "united_kingdom_sale_start",
         "united_kingdom_sale_duration",
     )
-
-
-def test_a_stock_whose_sale_is_missing_is_not_read_as_a_holder():
-    text = MODEL_FILE.read_text(encoding="utf-8")
-    without_sale = NEW_HOLDER.replace("united kingdom sale amount=", "united kingdom sale size=")
-    assert holders.derive(text + without_sale) == holders.FOREIGN
+    assert holders.FOREIGN[0].extra_sales == ("japan intervention sales",)
 
 
 @pytest.mark.parametrize(
@@ -116,9 +179,9 @@ def test_the_model_layer_tables_cover_the_holder(holder):
 def test_the_figures_name_and_colour_the_holder(holder):
     assert labels.LABELS[holder.holdings].title == f"{holder.name}'s holdings"
     assert labels.HOLDER_NAMES[holder.holdings] == holder.name
-    assert holder.key in style.COLOURS, f"figures/style.py COLOURS has no colour for {holder.key}"
     colour = style.holder_colour(holder.holdings)
     others = [value for meaning, value in style.COLOURS.items() if meaning != holder.key]
+    others += [value for name, value in style.HOLDER_COLOURS.items() if name != holder.holdings]
     assert colour not in others, f"{holder.key}'s colour means something else too"
     assert holder.holdings in dashboard.SELLERS
     assert extras.SELLERS[holder.key] == (holder.holdings, holder.name)

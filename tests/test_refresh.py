@@ -25,7 +25,7 @@ import pytest
 
 from debtloops import cli
 from debtloops.errors import DownloadError
-from debtloops.model import data, publishers, refresh
+from debtloops.model import data, datafiles, publishers, refresh
 
 CASSETTES = Path(__file__).parent / "cassettes" / "fred"
 #: The other publishers' files, by address, and the name the failure cases give each.
@@ -108,8 +108,8 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         data.DATASET_FILES
     )
-    old = _rows(data.HISTORY_FILE)
-    new = _rows(out / data.HISTORY_FILE.name)
+    old = _rows(datafiles.HISTORY_FILE)
+    new = _rows(out / datafiles.HISTORY_FILE.name)
     assert old.keys() == new.keys()
     # gdp_fy is the mean of FRED's quarters Q4 of t-1 to Q3 of t, as history_2000_2025.md defines
     quarters = _fred("GDP")
@@ -134,8 +134,8 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     )
     assert new[("japan_holdings", "2024")] == old[("japan_holdings", "2024")]
     # the split of the revised holdings still adds up, month by month and by fiscal year
-    monthly = _rows(out / data.MONTHLY_FILE.name)
-    shipped_monthly = _rows(data.MONTHLY_FILE)
+    monthly = _rows(out / datafiles.MONTHLY_FILE.name)
+    shipped_monthly = _rows(datafiles.MONTHLY_FILE)
     for month in ("2025-01", "2025-09"):
         before = "2024-12" if month == "2025-01" else "2025-08"
         change = float(monthly[("tic_japan_holdings", month)]) - float(
@@ -158,17 +158,17 @@ def test_a_refresh_writes_the_shipped_files_with_the_revised_values(refreshed):
     # the SOMA and the MSPD, unrevised in the responses, come out as shipped
     for key in [k for k in shipped_monthly if k[0].startswith("treast_")]:
         assert monthly[key] == shipped_monthly[key]
-    structure = _rows(out / data.STRUCTURE_FILE.name)
-    assert structure == _rows(data.STRUCTURE_FILE)
-    notes = {row[0]: row[4] for row in _table(out / data.STRUCTURE_FILE.name)[1:]}
+    structure = _rows(out / datafiles.STRUCTURE_FILE.name)
+    assert structure == _rows(datafiles.STRUCTURE_FILE)
+    notes = {row[0]: row[4] for row in _table(out / datafiles.STRUCTURE_FILE.name)[1:]}
     assert "MSPD Table I" in notes["bills_outstanding"]
     # the table names what changed; the .md says where this copy came from
     assert "gdp_fy" in printed and "not refreshed" in printed and "acmtp10" in printed
     assert "tic_japan_holdings" in printed and "CBO's projections are not downloaded" in printed
     assert "refreshed on" in (out / "history_2000_2025.md").read_text(encoding="utf-8")
     # the catalogue names FRED as the copy of what was refreshed, and only of that
-    catalogue = {row[0]: row for row in _table(out / data.MONTHLY_CATALOGUE.name)}
-    shipped = {row[0]: row for row in _table(data.DATA_DIR / data.MONTHLY_CATALOGUE.name)}
+    catalogue = {row[0]: row for row in _table(out / datafiles.MONTHLY_CATALOGUE.name)}
+    shipped = {row[0]: row for row in _table(data.DATA_DIR / datafiles.MONTHLY_CATALOGUE.name)}
     assert "fredgraph.csv?id=GS10" in ",".join(catalogue["gs10"])
     assert publishers.TIC_URL in catalogue["tic_japan_holdings"]
     assert publishers.SOMA_URL in catalogue["treast_month_mean"]
@@ -188,8 +188,8 @@ def test_backtest_accepts_a_refreshed_dataset_and_uses_it(refreshed, tmp_path, c
     assert cli.main([*argv, "--out", str(backtest)]) == 0
     with (backtest / "backtest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    interest = _rows(out / data.HISTORY_FILE.name)[("net_interest", "2025")]
-    shipped = _rows(data.DATA_DIR / data.HISTORY_FILE.name)[("net_interest", "2025")]
+    interest = _rows(out / datafiles.HISTORY_FILE.name)[("net_interest", "2025")]
+    shipped = _rows(data.DATA_DIR / datafiles.HISTORY_FILE.name)[("net_interest", "2025")]
     actual = next(
         r["actual"] for r in rows if (r["variable"], r["year"]) == ("net_interest", "2025")
     )
@@ -203,13 +203,13 @@ def test_episodes_accept_a_refreshed_monthly_layer(refreshed, tmp_path, monkeypa
     original = data.markets_monthly.__wrapped__
 
     def spy():
-        read.append(data.MONTHLY_FILE)
+        read.append(datafiles.MONTHLY_FILE)
         return original()
 
     monkeypatch.setattr(data, "markets_monthly", functools.cache(spy))
     argv = ["episodes", "--data", str(out), "--out", str(tmp_path / "episodes")]
     assert cli.main(argv) == 0
-    assert read and all(path == out / data.MONTHLY_FILE.name for path in read)
+    assert read and all(path == out / datafiles.MONTHLY_FILE.name for path in read)
     assert (tmp_path / "episodes" / "episodes.csv").is_file()
 
 
@@ -352,7 +352,7 @@ def test_refresh_never_replaces_a_file_it_did_not_write(tmp_path, monkeypatch, c
     monkeypatch.setattr(refresh, "fetch_url", serve())
     out = tmp_path / "dataset"
     out.mkdir()
-    mine = out / data.HISTORY_FILE.name
+    mine = out / datafiles.HISTORY_FILE.name
     mine.write_text("my own notes\n")
     assert cli.main(["data", "refresh", "--out", str(out)]) == 2
     assert "not debtloops' to replace" in capsys.readouterr().err
@@ -379,7 +379,7 @@ def test_a_bad_dataset_is_refused_naming_file_and_line(command, tmp_path, capsys
     folder.mkdir()
     for name in data.DATASET_FILES:
         shutil.copyfile(data.DATA_DIR / name, folder / name)
-    path = folder / data.HISTORY_FILE.name
+    path = folder / datafiles.HISTORY_FILE.name
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     fields = lines[4].split(",", 3)
     lines[4] = ",".join([fields[0], fields[1], "n/a", fields[3]])
@@ -390,7 +390,7 @@ def test_a_bad_dataset_is_refused_naming_file_and_line(command, tmp_path, capsys
     error = capsys.readouterr().err
     assert str(path) in error and "line 5" in error
     assert not out.exists()
-    (folder / data.MONTHLY_FILE.name).unlink()
+    (folder / datafiles.MONTHLY_FILE.name).unlink()
     path.write_text("".join(lines[:4] + lines[5:]), encoding="utf-8")
     assert cli.main(argv) == 2
     assert "markets_monthly.csv is missing" in capsys.readouterr().err
@@ -401,11 +401,11 @@ def test_a_dataset_without_the_debts_structure_is_refused(tmp_path, capsys):
     folder = tmp_path / "dataset"
     folder.mkdir()
     for name in data.DATASET_FILES:
-        if name != data.STRUCTURE_FILE.name:
+        if name != datafiles.STRUCTURE_FILE.name:
             shutil.copyfile(data.DATA_DIR / name, folder / name)
     out = tmp_path / "out"
     assert cli.main(["backtest", "--data", str(folder), "--out", str(out)]) == 2
-    assert f"{data.STRUCTURE_FILE.name} is missing" in capsys.readouterr().err
+    assert f"{datafiles.STRUCTURE_FILE.name} is missing" in capsys.readouterr().err
     assert not out.exists()
 
 

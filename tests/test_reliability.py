@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from debtloops import cli, io
+from debtloops import cli, io, outputs
 from debtloops.errors import InputError
 from debtloops.io import LOCK_NAME, OWN_NAMES, SCRATCH_PREFIX
 from debtloops.model.parameters import load_parameters, validate
-from debtloops.model.run import prepare
+from debtloops.model.run import prepare, run_scenario
 from debtloops.model.scenarios import MAX_TEXT_KEPT, load_scenario
 from debtloops.sweeps import execute, store
 
@@ -274,6 +274,36 @@ def test_two_runs_into_one_folder_leave_one_run_s_results_not_a_mix(tmp_path):
     assert float(row["peak 10y yield [%]"]) == round(peak, 1)  # the same writer for both
     assert f"{shock:g}" in shocks
     assert [p.name for p in out.iterdir() if p.name.startswith(SCRATCH_PREFIX)] == []
+
+
+def test_a_run_installs_its_results_and_headlines_in_one_hold_of_the_folder(tmp_path, monkeypatch):
+    # Nothing is swapped in before the run takes the folder, and the folder is still held when
+    # the headlines are merged: a second run into the same folder cannot put its results between
+    # this run's results and its headlines (the mix the test above looks for under load).
+    out = tmp_path / "out"
+    results = out / "article" / "results.nc"
+    at_lock, at_merge = [], []
+    take, merge = outputs.output_lock, outputs.merged_headlines
+
+    def taking(folder, *args, **kwargs):
+        at_lock.append(results.exists())
+        return take(folder, *args, **kwargs)
+
+    def merging(path, rows):
+        held = [
+            sys.executable,
+            "-c",
+            f"import filelock; filelock.FileLock({str(out / LOCK_NAME)!r}).acquire(timeout=0)",
+        ]
+        at_merge.append((results.exists(), subprocess.run(held, capture_output=True).returncode))
+        return merge(path, rows)
+
+    monkeypatch.setattr(outputs, "output_lock", taking)
+    monkeypatch.setattr(outputs, "merged_headlines", merging)
+    baseline = run_scenario("baseline", final_time=2028.0)
+    outputs.write_results(out, {"article": run_scenario("article", final_time=2028.0)}, baseline)
+    assert at_lock == [False]
+    assert at_merge == [(True, 1)]  # in place, and another process cannot take the folder
 
 
 def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:

@@ -5,13 +5,16 @@ line prints them."""
 import json
 import tomllib
 from pathlib import Path
+from typing import get_args
 
 import jsonschema
 import pytest
 
 from debtloops import cli, schema
 from debtloops.errors import InputError
+from debtloops.model.layers import LAYERS
 from debtloops.paths import PARAMETER_TABLE
+from debtloops.validation.backtest import YIELD_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "analysis" / "debtloops" / "schemas"
@@ -79,3 +82,9 @@ def test_schema_command_refuses_an_unknown_kind_with_the_nearest(capsys):
     err = capsys.readouterr().err
     assert "unknown schema 'sweeps'; did you mean: sweep" in err
     assert "Traceback" not in err
+
+
+def test_the_choices_the_schema_spells_out_are_the_projects():
+    """The schema lists a scenario's data layers and the backtest's yields modes for editors."""
+    assert set(get_args(schema.Layer)) == set(LAYERS)
+    assert set(get_args(schema.YieldMode)) == set(YIELD_MODES)

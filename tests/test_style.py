@@ -48,8 +48,10 @@ def dashboards(baseline, scenario):
 def test_each_meaning_has_its_own_colour():
     colours = [matplotlib.colors.to_hex(c) for c in style.COLOURS.values()]
     assert len(set(colours)) == len(colours), style.COLOURS
-    assert set(style.HOLDER_MEANINGS) == set(HOLDINGS)
-    assert set(style.HOLDER_MEANINGS.values()) <= set(style.COLOURS)
+    assert set(style.HOLDER_MEANINGS) == set(HOLDINGS) == set(style.HOLDER_COLOURS)
+    holder_colours = list(style.HOLDER_COLOURS.values())
+    assert len(set(holder_colours)) == len(holder_colours), style.HOLDER_COLOURS
+    assert not set(style.SPARE_HOLDER_COLOURS) & set(style.COLOURS.values())
     assert style.COLOURS["scenario"] != style.COLOURS["fed"]
 
 

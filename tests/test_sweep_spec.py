@@ -8,6 +8,7 @@ import pytest
 from SALib.sample import sobol as salib_sobol
 
 from debtloops import InputError, list_scenarios, schema
+from debtloops.errors import exact
 from debtloops.paths import MODELS_DIR
 from debtloops.sweeps import samplers
 from debtloops.sweeps.design import Design, design, unit_problem
@@ -696,8 +697,8 @@ def test_final_time_not_after_the_start(tmp_path, table, year):
     bad(
         tmp_path,
         table,
-        f"final_time = {float(year):g} is less than one saving interval .* initial time 2025; "
-        r"nearest valid value: 2025\.25",
+        f"final_time = {exact(float(year))} is less than one saving interval .* after "
+        r"initial_time = 2025; nearest valid value: 2025\.25",
         top=TOP + f"final_time = {year}\n",
     )
 

@@ -20,8 +20,8 @@ from debtloops.app.session import ExplorerSession
 from debtloops.calibration.posterior import projection_bands
 from debtloops.errors import InputError
 from debtloops.fan import CASES, SHOCKS, fan
-from debtloops.loops.graph import _Probe
-from debtloops.model import data
+from debtloops.loops import cache, graph
+from debtloops.model import data, datafiles
 from debtloops.model.run import prepare, run_scenario
 from debtloops.model.scenarios import REFERENCE
 from debtloops.model.xmile import xmile_bytes
@@ -73,9 +73,20 @@ def test_fan_runs_both_cases_on_the_vintage():
         assert got == pytest.approx(expected, rel=1e-9)
 
 
-def test_diagram_measures_along_the_vintages_run():
-    probe = _Probe("baseline", cbo=OTHER)
-    assert float(probe.frame.index.max()) == LAST[OTHER]
+def test_diagram_measures_along_the_vintages_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)  # an empty loop cache: the run is made
+    ends = []
+    probe = graph._Probe
+
+    def recorded(values):
+        made = probe(values)
+        ends.append(float(made.frame.index.max()))
+        return made
+
+    monkeypatch.setattr(graph, "_Probe", recorded)
+    link = [("debt held by public", "debt to GDP")]
+    graph.measure_polarities(graph.causal_graph().edge_subgraph(link), ["baseline"], cbo=OTHER)
+    assert ends == [LAST[OTHER]]
 
 
 def test_calibrate_projects_on_the_vintage():
@@ -99,7 +110,7 @@ def test_explorer_compares_with_the_baseline_of_its_vintage():
 
 def test_explorer_names_a_users_folder_as_the_option_to_run_with(tmp_path):
     folder = tmp_path / "mine"
-    shutil.copytree(data.CBO_DIR / OTHER, folder)
+    shutil.copytree(datafiles.CBO_DIR / OTHER, folder)
     session = ExplorerSession("baseline", cbo=str(folder))
     text = session.scenario_toml("mine")
     assert "cbo" not in tomllib.loads(text)  # a file names only shipped vintages

@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from debtloops import cli
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.run import prepare
 from debtloops.outputs import HEADLINES_NAME, VINTAGE_COLUMN
 
-SHIPPED = data.CBO_DIR / data.DEFAULT_VINTAGE
+SHIPPED = datafiles.CBO_DIR / data.DEFAULT_VINTAGE
 #: The fixture vintage's name, and the rate series it raises by :data:`RAISE` [percentage points].
 FIXTURE = "2099-test"
 RAISED = ("fed_funds_rate_pct", "ten_year_yield_pct")
@@ -63,7 +63,7 @@ def shipped_two(tmp_path, monkeypatch):
     root = tmp_path / "cbo"
     shutil.copytree(SHIPPED, root / data.DEFAULT_VINTAGE)
     make_vintage(root / FIXTURE)
-    monkeypatch.setattr(data, "CBO_DIR", root)
+    monkeypatch.setattr(datafiles, "CBO_DIR", root)
     return root
 
 

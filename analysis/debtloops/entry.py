@@ -1,6 +1,12 @@
-"""The console script: load the command line, answering a Ctrl-C that comes while it loads."""
+"""The console script: load the command line, answering a Ctrl-C that comes while it loads.
+
+Loading reads one model file, the holder list (``models/holders.toml``), which the modules build
+their tables from; a mistake in it is refused in one line, as a mistake in any input is.
+"""
 
 import sys
+
+from debtloops.errors import DebtloopsError, printable
 
 INTERRUPTED = 130
 
@@ -12,4 +18,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print("debtloops: interrupted while starting; nothing was run or written", file=sys.stderr)
         return INTERRUPTED
+    except DebtloopsError as error:
+        print(f"debtloops: error: {printable(str(error))}", file=sys.stderr)
+        return error.exit_code
     return run()

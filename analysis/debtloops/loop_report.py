@@ -131,18 +131,22 @@ def _loop_rows(
     dominance: xr.Dataset,
 ) -> list[dict[str, object]]:
     """Return one row of ``loops.csv`` per loop: its family, polarities, variables and scores."""
-    named_ids = {entry.id for entry in inventory}
+    # a new holder's copy of a named loop states the polarity of the loop it copies
+    named_ids = {entry.id for entry in [*inventory, *assignment.copies.values()]}
     family_of = {
         f"{family_id}.{index}": family_id
         for family_id, members in assignment.families.items()
         for index in range(1, len(members) + 1)
     }
+    # each loop's mean and peak over the run, reduced along time for all loops at once
     magnitude = abs(dominance["score"])
-    scored_ids = set(dominance["loop"].values)
+    ids = [str(loop_id) for loop_id in dominance["loop"].values]
+    means = dict(zip(ids, magnitude.mean("time").values.tolist(), strict=True))
+    peaks = dict(zip(ids, magnitude.max("time").values.tolist(), strict=True))
     rows: list[dict[str, object]] = []
     for entry in labelled:
         named = entry.id in named_ids
-        scored = entry.id in scored_ids
+        scored = entry.id in means
         rows.append(
             {
                 "id": entry.id,
@@ -152,8 +156,8 @@ def _loop_rows(
                 "measured_polarity": loop_polarity(entry.variables, measured),
                 "variables": " -> ".join(entry.variables),
                 "length": len(entry.variables),
-                "mean_abs_score": float(magnitude.sel(loop=entry.id).mean()) if scored else "",
-                "peak_abs_score": float(magnitude.sel(loop=entry.id).max()) if scored else "",
+                "mean_abs_score": means[entry.id] if scored else "",
+                "peak_abs_score": peaks[entry.id] if scored else "",
             }
         )
     return rows

@@ -1,6 +1,7 @@
 """What ``debtloops run`` writes: each scenario's results and dashboard, and the headline table.
 
-The headlines are the outcomes printed after a run, each scenario against the baseline.
+The headlines are the outcomes printed after a run, each scenario against the baseline, each
+defined once in :data:`debtloops.model.outcomes.OUTCOMES` (:data:`HEADLINE_OUTCOMES` names them).
 ``headlines.csv`` keeps the rows of scenarios written earlier into the same folder: a run replaces
 the rows of its own scenarios only.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +21,9 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.figures.dashboard import plot_dashboard
 from debtloops.io import atomic_file, atomic_folder, check_targets, output_lock
+from debtloops.model.outcomes import horizon_time, value
 from debtloops.units import BASIS_POINTS
 
-#: Years after the start over which the extra interest is summed, and at which debt/GDP is quoted.
-HEADLINE_HORIZON = 10.0
-#: The span of a year's GDP in a headline ratio [year].
-FISCAL_YEAR = 1.0
 #: Decimals of the headline table, on the terminal and in ``headlines.csv``.
 HEADLINE_DECIMALS = 1
 #: The headline table of every scenario written into an output folder.
@@ -32,6 +31,18 @@ HEADLINES_NAME = "headlines.csv"
 #: The last column of ``headlines.csv``: the CBO vintage of the baseline each row's extras are
 #: measured against.
 VINTAGE_COLUMN = "cbo_vintage"
+#: Each headline's outcome: a field of :class:`Headline` -> its name in the one registry,
+#: :data:`debtloops.model.outcomes.OUTCOMES`, which defines it.
+HEADLINE_OUTCOMES = {
+    "debt_to_gdp_horizon": "debt_to_fy_gdp_horizon",
+    "debt_to_gdp_final": "debt_to_fy_gdp_final",
+    "peak_market_yield": "peak_market_yield",
+    "peak_extra_yield": "peak_extra_yield",
+    "extra_interest": "extra_interest_to_horizon",
+    "dollar_trough": "dollar_trough",
+    "real_gdp_horizon": "real_gdp_vs_baseline_horizon",
+    "peak_extra_inflation": "peak_extra_inflation",
+}
 
 
 @dataclass(frozen=True)
@@ -45,11 +56,11 @@ class Headline:
     start_year : float
         The first year of the run [year].
     horizon_year, final_year : float
-        The year ``HEADLINE_HORIZON`` years after the start (or the last year, if the run is
-        shorter), and the last year [year].
+        The year :data:`~debtloops.model.outcomes.HEADLINE_HORIZON` years after the start (or
+        the last year, if the run is shorter), and the last year [year].
     debt_to_gdp_horizon, debt_to_gdp_final : float
         Debt held by the public at those times over the GDP of the year up to them, CBO's ratio
-        (:func:`debt_to_year_gdp`) [1].
+        (:func:`debtloops.model.outcomes.debt_to_year_gdp_of_runs`) [1].
     peak_market_yield : float
         Highest 10-year market yield of the run [1/year].
     peak_extra_yield : float
@@ -83,58 +94,6 @@ class Headline:
     cbo_vintage: str = ""
 
 
-def horizon_time(dataset: xr.Dataset, years: float = HEADLINE_HORIZON) -> float:
-    """Return the saved time ``years`` after the start, or the last one if the run is shorter."""
-    start = float(dataset["time"][0])
-    target = min(start + years, float(dataset["time"][-1]))
-    return float(dataset["time"].sel(time=target, method="nearest"))
-
-
-def debt_to_year_gdp(run: xr.Dataset, time: float) -> float:
-    """Return debt at a time over the GDP of the year up to it: CBO's ratio at a year's end [1].
-
-    Parameters
-    ----------
-    run : xarray.Dataset
-        One run, holding ``cumulative_nominal_gdp`` [billion USD].
-    time : float
-        A saved time [year]; at the end of a fiscal year the ratio is CBO's, debt at the end of
-        the year over the year's GDP (the integral of its annual rate over the year).
-
-    Returns
-    -------
-    float
-        Debt held by the public over the GDP of the year to ``time``; in a run shorter than a year,
-        over the mean annual rate since the start [1].
-    """
-    return float(debt_to_year_gdp_of_runs(run, time))
-
-
-def debt_to_year_gdp_of_runs(runs: xr.Dataset, time: float) -> xr.DataArray:
-    """Return :func:`debt_to_year_gdp` of runs stacked along any further dimensions [1]."""
-    cumulative = runs["cumulative_nominal_gdp"]
-    since = max(time - FISCAL_YEAR, float(runs["time"][0]))
-    produced = cumulative.sel(time=time) - cumulative.interp(time=since)
-    return runs["debt_held_by_public"].sel(time=time) / (produced / (time - since))
-
-
-def extra_interest(scenario: xr.Dataset, baseline: xr.Dataset, when: float) -> xr.DataArray:
-    """Return the interest paid from the start to ``when``, less the baseline's [billion USD].
-
-    The runs may be stacked along further dimensions; the result keeps them.
-    """
-    interest = scenario["cumulative_net_interest"].sel(time=when)
-    return interest - baseline["cumulative_net_interest"].sel(time=when)
-
-
-def peak_extra_yield(scenario: xr.Dataset, baseline: xr.Dataset) -> xr.DataArray:
-    """Return the largest excess of the 10-year market yield over the baseline's [1/year].
-
-    The runs may be stacked along further dimensions; the result keeps them.
-    """
-    return (scenario["market_yield"] - baseline["market_yield"]).max("time")
-
-
 def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
     """Compute a scenario's headline outcomes against the baseline.
 
@@ -150,23 +109,17 @@ def headline(name: str, scenario: xr.Dataset, baseline: xr.Dataset) -> Headline:
     Headline
         The outcomes.
     """
-    when = horizon_time(scenario)
+    values = {
+        field: float(value(outcome, scenario, baseline))
+        for field, outcome in HEADLINE_OUTCOMES.items()
+    }
     return Headline(
         scenario=name,
         start_year=float(scenario["time"][0]),
-        horizon_year=when,
+        horizon_year=horizon_time(scenario),
         final_year=float(scenario["time"][-1]),
-        debt_to_gdp_horizon=debt_to_year_gdp(scenario, when),
-        debt_to_gdp_final=debt_to_year_gdp(scenario, float(scenario["time"][-1])),
-        peak_market_yield=float(scenario["market_yield"].max()),
-        peak_extra_yield=float(peak_extra_yield(scenario, baseline)),
-        extra_interest=float(extra_interest(scenario, baseline, when)),
-        dollar_trough=float(scenario["dollar_index"].min()),
-        real_gdp_horizon=float(
-            scenario["output_gap"].sel(time=when) - baseline["output_gap"].sel(time=when)
-        ),
-        peak_extra_inflation=float((scenario["inflation"] - baseline["inflation"]).max()),
         cbo_vintage=vintage_label(baseline.attrs),
+        **values,
     )
 
 
@@ -286,8 +239,9 @@ def write_results(
     Parameters
     ----------
     out_dir : Path
-        The output folder; created if missing, and locked while results are swapped in and
-        ``headlines.csv`` is merged (:func:`output_lock`), not while they are written.
+        The output folder; created if missing, and locked (:func:`output_lock`) from the moment
+        the first scenario's folder is swapped in until ``headlines.csv`` is merged, in one hold,
+        but not while results are written.
     runs : dict
         The results by scenario name.
     baseline : xarray.Dataset or mapping
@@ -302,12 +256,19 @@ def write_results(
     baselines = {name: baseline for name in runs} if isinstance(baseline, xr.Dataset) else baseline
     rows = [headline(name, run, baselines[name]) for name, run in runs.items()]
     check_targets(out_dir, [*runs, HEADLINES_NAME])
-    for name, run in runs.items():  # written unlocked, swapped in under the lock
-        with atomic_folder(out_dir / name) as folder:
+    with ExitStack() as staged:
+        for name, run in runs.items():  # written unlocked, each in a folder of its own
+            folder = staged.enter_context(atomic_folder(out_dir / name))
             write_netcdf(run, folder / "results.nc", "debtloops run wrote results.nc")
             results_table(run).to_csv(folder / "results.csv")
             plot_dashboard(run, baselines[name], folder / "dashboard.png")
-    with output_lock(out_dir):  # read and replaced under one hold: no writer's rows are lost
-        text = merged_headlines(out_dir / HEADLINES_NAME, rows)
-        atomic_file(out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8"))
+        # Every folder swapped in and the headlines merged under one hold (the lock is
+        # re-entrant), so a second writer into the same folder cannot come between them: the
+        # headlines always describe the results beside them, and no writer's rows are lost.
+        with output_lock(out_dir):
+            staged.close()
+            text = merged_headlines(out_dir / HEADLINES_NAME, rows)
+            atomic_file(
+                out_dir / HEADLINES_NAME, lambda path: path.write_text(text, encoding="utf-8")
+            )
     return rows

@@ -11,7 +11,8 @@
   :data:`NO_POLICY` changes nothing. Levers are parameter values only: the ``.mdl`` holds every
   equation;
 - the **outcomes** are the sweep's scalar outcomes
-  (:data:`debtloops.sweeps.outcomes.SCALAR_OUTCOMES`).
+  (:data:`debtloops.sweeps.outcomes.SCALAR_OUTCOMES`, from the one registry
+  :data:`debtloops.model.outcomes.OUTCOMES`).
 
 Every policy is applied on top of each of the specification's scenarios and run over the same
 experiments, through the sweep's own machinery (:func:`debtloops.sweeps.execute.run_plan`): the
@@ -41,6 +42,7 @@ from debtloops.cf import write_netcdf
 from debtloops.errors import InputError, unknown_name
 from debtloops.io import atomic_file, check_targets
 from debtloops.limits import check_memory
+from debtloops.model.outcomes import Selection
 from debtloops.model.parameters import Value
 from debtloops.model.run import prepare
 from debtloops.model.scenarios import REFERENCE, list_scenarios, load_scenario
@@ -55,14 +57,9 @@ SHIPPED_POLICIES = ("fed_backstop", "fiscal_reform", "fed_tightening", "diversif
 NO_POLICY = "no_policy"
 #: Between a scenario's name and a policy's in the sweep store's ``scenario`` coordinate.
 RUN_SEPARATOR = ":"
-#: The direction of each outcome whose regret is computed; the others are reported only (the
-#: dollar's trough is good or bad depending on whom one asks).
-LOWER_IS_BETTER = "lower is better"
-DIRECTIONS: dict[str, str] = {
-    "debt_to_gdp_final": LOWER_IS_BETTER,
-    "peak_market_yield": LOWER_IS_BETTER,
-    "extra_interest_final": LOWER_IS_BETTER,
-}
+#: The outcomes whose regret is computed: those with a direction in the registry; the others are
+#: reported only (the dollar's trough is good or bad depending on whom one asks).
+DIRECTIONS = Selection(lambda outcome: outcome.per_sample and bool(outcome.direction))
 #: Percentiles of an outcome and of its regret across experiments in the table [%].
 LOW_PERCENTILE, HIGH_PERCENTILE = 5.0, 95.0
 #: The files written beside ``sweep.zarr``.
@@ -265,7 +262,7 @@ def compare(out_dir: Path, policies: Sequence[Policy]) -> xr.Dataset:
             attrs = {
                 "units": variable.attrs["units"],
                 "long_name": f"regret: {variable.attrs['long_name']} less the best policy's",
-                "direction": DIRECTIONS[str(name)],
+                "direction": DIRECTIONS[str(name)].direction,
             }
             data[f"regret_{name}"] = (dims, regret(values, axis=1), attrs)
     levers = np.array([p.describe() for p in policies], dtype=object)
@@ -316,7 +313,7 @@ def policy_table(dataset: xr.Dataset) -> pd.DataFrame:
                     "levers": str(dataset["levers"].values[j]),
                     "outcome": name,
                     "units": shown_units,
-                    "direction": DIRECTIONS.get(name, ""),
+                    "direction": SCALAR_OUTCOMES[name].direction,
                     "experiments": int(ran.sum()),
                     "mean": _stat(np.mean, values),
                     f"p{LOW_PERCENTILE:g}": _stat(np.percentile, values, LOW_PERCENTILE),

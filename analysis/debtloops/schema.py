@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
@@ -37,14 +38,11 @@ from debtloops.limits import MAX_SAMPLES, SEED_MAX, read_toml
 Kind = Literal["initial", "uncertainty", "driver", "lever", "scenario", "control", "definition"]
 Distribution = Literal["uniform", "normal", "triangular", "lognormal", "posterior"]
 Method = Literal["grid", "monte_carlo", "lhs", "sobol", "morris", "posterior"]
-PriorKind = Literal["uniform", "normal", "lognormal"]
-Source = Literal["history", "monthly"]
-Measure = Literal["end", "mean", "change"]
-ErrorModel = Literal["independent", "ar1"]
-Engine = Literal["simlin", "ensemble"]
+#: A scenario's data layer (:data:`debtloops.model.layers.LAYERS`; ``cbo_2025`` is a legacy name).
+Layer = Literal["cbo", "history", "cbo_2025"]
+#: How a backtest takes its yields (:data:`debtloops.validation.backtest.YIELD_MODES`).
+YieldMode = Literal["endogenous", "historical"]
 KINDS, DISTRIBUTIONS, SAMPLERS = get_args(Kind), get_args(Distribution), get_args(Method)
-PRIORS, SOURCES, MEASURES = get_args(PriorKind), get_args(Source), get_args(Measure)
-ERROR_MODELS, ENGINES = get_args(ErrorModel), get_args(Engine)
 #: A noise scale given as this word is estimated with the parameters.
 ESTIMATE = "estimate"
 #: A scenario's name, which is also its output folder's name: safe in any file system.
@@ -150,7 +148,7 @@ class ScenarioFile(Strict):
     """A scenario file: overrides that stack on a base scenario."""
 
     base: ScenarioName | None = None
-    data: str | None = Field(default=None, description="a data layer: cbo or history")
+    data: Annotated[Layer, Field(title="data layer")] | None = None
     cbo: str | None = Field(default=None, description="a shipped CBO vintage, e.g. 2025-01")
     constants: dict[str, Number] = Field(default_factory=dict, alias="set")
     series: dict[str, dict[str, Number]] = Field(default_factory=dict)
@@ -168,15 +166,6 @@ class SweepSampler(Strict):
     calc_second_order: bool | None = None
     levels: Annotated[int, Field(ge=2, multiple_of=2)] | None = None
     calibration: Annotated[str, Field(pattern=r"\S")] | None = None
-
-    @model_validator(mode="after")
-    def _has_its_calibration(self) -> SweepSampler:
-        if self.method == "posterior" and self.calibration is None:
-            raise ValueError(
-                'method = "posterior" needs calibration = "DIR" (a `debtloops calibrate` output '
-                "folder)"
-            )
-        return self
 
 
 class SweepUncertainty(Strict):
@@ -198,19 +187,18 @@ class SweepFile(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:
-        for name, uncertainty in self.uncertainties.items():
-            if name in self.levers:
-                raise ValueError(f"{name} is given both as an uncertainty and as a lever; pick one")
-            if uncertainty.distribution == "posterior" and self.sampler.calibration is None:
-                raise ValueError(
-                    f'{name}: distribution = "posterior" needs calibration = "DIR" in [sampler] '
-                    "(a `debtloops calibrate` output folder)"
-                )
-        marginal = any(u.distribution == "posterior" for u in self.uncertainties.values())
-        if self.sampler.calibration and not marginal and self.sampler.method != "posterior":
+        both = [name for name in self.uncertainties if name in self.levers]
+        if both:
+            raise ValueError(f"{both[0]} is given both as an uncertainty and as a lever; pick one")
+        marginal = [n for n, u in self.uncertainties.items() if u.distribution == "posterior"]
+        posterior = bool(marginal) or self.sampler.method == "posterior"
+        if posterior != bool(self.sampler.calibration):
             raise ValueError(
-                '[sampler] calibration is used only by method = "posterior" or by an uncertainty '
-                'with distribution = "posterior"; remove it or use one of them'
+                f'{f"{marginal[0]}: distribution" if marginal else "method"} = "posterior" needs '
+                'calibration = "DIR" in [sampler] (a `debtloops calibrate` output folder)'
+                if posterior
+                else '[sampler] calibration is used only by method = "posterior" or by an '
+                'uncertainty with distribution = "posterior"; remove it or use one of them'
             )
         return self
 
@@ -229,13 +217,13 @@ class CalibrationPeriod(Strict):
 class CalibrationRun(Strict):
     """``[run]``: how the backtest runs."""
 
-    yields: str = Field(default="endogenous", description="endogenous or historical")
+    yields: YieldMode = Field(default="endogenous", title="yields mode")
 
 
 class CalibrationPrior(Strict):
     """``[parameters.NAME]``: an estimated parameter's prior [its units]."""
 
-    prior: PriorKind = "uniform"
+    prior: Literal["uniform", "normal", "lognormal"] = "uniform"
     bounds: Range | None = None
     mean: Number | None = None
     sd: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
@@ -254,13 +242,15 @@ class CalibrationPrior(Strict):
 class CalibrationSeries(Strict):
     """``[series.NAME]``: a historical series and how the model is compared with it."""
 
-    source: Source = "history"
+    source: Literal["history", "monthly"] = "history"
     variables: Names
-    how: Measure = Field(default="end", title="measure (how)")
+    how: Literal["end", "mean", "change"] = Field(default="end", title="measure (how)")
     scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
     noise: Noise
     noise_range: Range | None = None
-    errors: ErrorModel = Field(default="independent", title="error model (errors)")
+    errors: Literal["independent", "ar1"] = Field(
+        default="independent", title="error model (errors)"
+    )
 
     @model_validator(mode="after")
     def _noise_scale(self) -> CalibrationSeries:
@@ -281,7 +271,7 @@ class CalibrationSampler(Strict):
     steps: Count | None = None
     burn: Count | None = None
     seed: Seed | None = None
-    engine: Engine = "simlin"
+    engine: Literal["simlin", "ensemble"] = "simlin"
 
 
 class CalibrationProjection(Strict):
@@ -314,16 +304,31 @@ MODELS: dict[str, type[BaseModel]] = {
     "parameters": ParameterTableFile,
 }
 M = TypeVar("M", bound=BaseModel)
-#: The faults reported before any other: a misspelt key explains a missing one.
-FIRST_REPORTED = ("extra_forbidden", "missing")
 #: The most characters of a value that a message repeats.
 SHOWN_CHARACTERS = 40
+#: What a message says a JSON Schema type takes.
+WORDS = {
+    "number": "a finite number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "string": "text",
+    "object": "a table",
+}
 
 
 def _shown(value: object) -> str:
     shown = reprlib.Repr()
     shown.maxstring = shown.maxother = SHOWN_CHARACTERS
     return shown.repr(value)
+
+
+@contextmanager
+def about(where: str) -> Iterator[None]:
+    """Prefix ``where`` to the message of each InputError raised inside."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
 
 
 def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
@@ -352,27 +357,24 @@ def load(path: Path, model: type[M], where: str) -> tuple[M, str, bytes]:
     return check(model, data, where), text, raw
 
 
-def check(model: type[M], data: Mapping[str, object], where: str) -> M:
+def check(model: type[M], data: Mapping[str, object], where: str = "") -> M:
     """Return ``data`` checked against ``model``; a refusal names the file, key and valid choice.
 
     Raises
     ------
     InputError
-        One line: ``WHERE: KEY ...`` for the first fault pydantic finds.
+        One line, ``WHERE: KEY ...`` (``KEY ...`` without ``where``), for the first fault pydantic
+        finds: an unknown key first (a misspelt key explains a missing one), then a missing one,
+        then any other.
     """
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        errors = error.errors(include_url=False)
         first = min(
-            errors,
-            key=lambda e: (
-                FIRST_REPORTED.index(e["type"])
-                if e["type"] in FIRST_REPORTED
-                else len(FIRST_REPORTED)
-            ),
+            error.errors(include_url=False),
+            key=lambda e: (e["type"] != "extra_forbidden", e["type"] != "missing"),
         )
-        raise InputError(f"{where}: {_message(model, first)}") from None
+        raise InputError(f"{where}: {_message(model, first)}".removeprefix(": ")) from None
 
 
 def _path(loc: tuple) -> str:
@@ -387,7 +389,7 @@ def _node(schema: dict, loc: tuple) -> dict:
             if "$ref" in node:
                 node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
             else:
-                node = next((n for n in node["anyOf"] if n.get("type") not in ("null",)), {})
+                node = next((n for n in node["anyOf"] if n.get("type") != "null"), {})
         if part is None:
             return node
         if isinstance(part, int):
@@ -401,57 +403,43 @@ def _expects(node: dict) -> str:
     """Describe what a JSON Schema node takes, e.g. ``an integer from 0 to 9``."""
     if "description" in node and node.get("type") != "object":
         return node["description"]
-    kind = node.get("type")
-    words = {
-        "number": "a finite number",
-        "integer": "an even integer" if node.get("multipleOf") == 2 else "an integer",
-        "boolean": "true or false",
-        "string": "text",
-        "object": "a table",
-    }
-    if kind == "array":
+    if node.get("type") == "array":
         items = _expects(node.get("items", {}))
         return f"a list of {PLURALS.get(items, items)}"
-    text = words.get(str(kind), "valid")
-    low = node.get("minimum", node.get("exclusiveMinimum"))
-    high = node.get("maximum")
-    if low is not None and high is not None:
-        return f"{text} from {low:,} to {high:,}"
-    if low is not None:
+    text = WORDS.get(node.get("type", ""), "valid")
+    text = "an even integer" if node.get("multipleOf") == 2 else text
+    low, high = node.get("minimum", node.get("exclusiveMinimum")), node.get("maximum")
+    if low is None:
+        return text if high is None else f"{text} <= {high:,}"
+    if high is None:
         return f"{text} {'>' if 'exclusiveMinimum' in node else '>='} {low:g}"
-    if high is not None:
-        return f"{text} <= {high:,}"
-    return text
+    return f"{text} from {low:,} to {high:,}"
 
 
 def _message(model: type[BaseModel], error: Any) -> str:
-    """Turn pydantic's first error into the project's one-line message (without the file)."""
+    """Turn one pydantic error into the project's one-line message (without the file)."""
     schema = model.model_json_schema(by_alias=True)
-    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
-    path, parent = _path(loc), _node(schema, loc[:-1])
+    loc, kind, value, ctx = tuple(error["loc"]), error["type"], error.get("input"), error.get("ctx")
+    path, node, parent = _path(loc), _node(schema, loc), _node(schema, loc[:-1])
     if kind == "extra_forbidden":
         keys = list(parent.get("properties", {}))
         what = f"key in [{_path(loc[:-1])}]" if loc[:-1] else "top-level key or section"
         hint = ", ".join(closest(str(loc[-1]), keys))
         return f"unknown {what} '{loc[-1]}'; did you mean: {hint}? (valid: {', '.join(keys)})"
     if kind == "missing":
-        if len(loc) == 1:
-            return f"missing '{loc[0]}' (required: {', '.join(parent.get('required', []))})"
-        return f"[{_path(loc[:-1])}] is missing '{loc[-1]}'"
-    node = _node(schema, loc)
+        what = f"[{_path(loc[:-1])}] is missing" if loc[:-1] else "missing"
+        return f"{what} '{loc[-1]}' (required: {', '.join(parent.get('required', []))})"
     if kind == "literal_error":
         choices = [str(choice) for choice in node.get("enum", [])]
         found = unknown_name(node.get("title", str(loc[-1])).lower(), str(value), choices)
         return f"{path}: {found} (valid: {', '.join(choices)})"
-    if kind in ("value_error", "assertion_error"):
-        reason = str(error["ctx"]["error"])
-        return f"{path}: {reason}" if path else reason
+    if kind == "value_error":
+        return f"{path}: {ctx['error']}".removeprefix(": ")
     if kind == "too_short" and not value:
         return f"{path} is empty; give at least one"
     message = f"{path} must be {_expects(node)}, got {_shown(value)}"
-    bound = error.get("ctx", {})
-    if kind in ("greater_than_equal", "less_than_equal") and isinstance(value, int | float):
-        nearest = bound.get("ge", bound.get("le"))
+    nearest = (ctx or {}).get("ge", (ctx or {}).get("le"))
+    if nearest is not None:
         message += (
             f"; nearest valid value: {exact(nearest) if isinstance(value, float) else nearest}"
         )

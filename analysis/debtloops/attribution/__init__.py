@@ -3,7 +3,8 @@
 The mechanisms are named in one table, ``models/mechanisms.toml``: each lists the parameters and
 the values that switch it off. For a set ``S`` of mechanisms left on (the others off), the value
 ``f(S)`` is an outcome of the scenario less the same outcome of the baseline, both run with ``S``
-on; the extras are those of :func:`debtloops.outputs.headline`. A mechanism's share is its Shapley
+on; the extras are those of :func:`debtloops.outputs.headline`, defined once in
+:data:`debtloops.model.outcomes.OUTCOMES`. A mechanism's share is its Shapley
 value in that game, so the shares add up to ``f(all) - f(none)`` exactly, and ``f(none)``, the
 extra with every mechanism off, is reported as the remainder: shares plus remainder are the
 scenario's full extra.
@@ -44,17 +45,12 @@ from debtloops.io import atomic_file, check_targets
 from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
 from debtloops.model.contract import value_problems
+from debtloops.model.outcomes import OUTCOMES as REGISTRY
+from debtloops.model.outcomes import value
 from debtloops.model.parameters import Value, load_parameters
 from debtloops.model.run import CONVENTIONS, PreparedRun, prepare, reference_for, vintage_attrs
-from debtloops.outputs import (
-    BASIS_POINTS,
-    debt_to_year_gdp_of_runs,
-    extra_interest,
-    horizon_time,
-    peak_extra_yield,
-)
 from debtloops.provenance import provenance_attrs
-from debtloops.units import PERCENT
+from debtloops.units import BASIS_POINTS, PERCENT
 
 __all__ = [
     "MECHANISM_TABLE",
@@ -89,11 +85,22 @@ VARIABLES = (
     "inflation",
     "dollar_index",
 )
+#: The outcomes attributed: the name in attribution's files -> the outcome of the one registry
+#: (:data:`debtloops.model.outcomes.OUTCOMES`), each against the baseline as the headline's.
+ATTRIBUTED = {
+    "extra_interest": "extra_interest_to_horizon",
+    "peak_extra_yield": "peak_extra_yield",
+    "extra_debt_to_gdp": "extra_debt_to_fy_gdp_horizon",
+}
+#: The units the files show, by the model's units: (units, scale from the model's).
+SHOWN_UNITS = {"1/year": ("bp", BASIS_POINTS), "1": ("percent", PERCENT)}
 #: The scalar outcomes: name -> (long name, units in files, scale from the model's units).
 OUTCOMES: dict[str, tuple[str, str, float]] = {
-    "extra_interest": ("extra net interest over ten years", "billion USD", 1.0),
-    "peak_extra_yield": ("peak extra 10-year yield", "bp", BASIS_POINTS),
-    "extra_debt_to_gdp": ("extra debt/GDP at the horizon (CBO's ratio)", "percent", PERCENT),
+    name: (
+        REGISTRY[outcome].long_name,
+        *SHOWN_UNITS.get(REGISTRY[outcome].units, (REGISTRY[outcome].units, 1.0)),
+    )
+    for name, outcome in ATTRIBUTED.items()
 }
 #: Units of the CSV and the chart as netCDF writes them: a basis point of yield in UDUNITS' terms.
 CF_UNITS = {"bp": "1e-4/year"}
@@ -211,13 +218,7 @@ def coalition_values(
         Shape ``(coalitions, times)``: the scenario's 10-year yield less the baseline's [bp].
     """
     ours, theirs = _dataset(times, scenario), _dataset(times, baseline)
-    when = horizon_time(ours)
-    raw = {
-        "extra_interest": extra_interest(ours, theirs, when),
-        "peak_extra_yield": peak_extra_yield(ours, theirs),
-        "extra_debt_to_gdp": debt_to_year_gdp_of_runs(ours, when)
-        - debt_to_year_gdp_of_runs(theirs, when),
-    }
+    raw = {name: value(outcome, ours, theirs) for name, outcome in ATTRIBUTED.items()}
     scalars = np.stack([raw[name].to_numpy() * OUTCOMES[name][2] for name in OUTCOMES], axis=1)
     path = BASIS_POINTS * (scenario["market_yield"] - baseline["market_yield"])
     return scalars, path

@@ -72,15 +72,11 @@ from debtloops.limits import (
 )
 from debtloops.model import data
 from debtloops.model.parameters import ParameterTable, load_parameters
-from debtloops.validation.backtest import YIELD_MODES
 
-PRIORS, MEASURES, ENGINES = schema.PRIORS, schema.MEASURES, schema.ENGINES
-ESTIMATE = schema.ESTIMATE
-INDEPENDENT, AR1 = "independent", "ar1"
+AR1 = "ar1"
 #: Where a fitted series comes from: the historical dataset's fiscal-year rows, or the fiscal-year
 #: means of a monthly market series (:func:`debtloops.model.data.fiscal_year_mean`).
 HISTORY, MONTHLY = "history", "monthly"
-SOURCES, ERROR_MODELS = schema.SOURCES, schema.ERROR_MODELS
 #: The largest lag-one autocorrelation of an AR(1) error; its prior is uniform on [0, RHO_MAX].
 RHO_MAX = 0.95
 #: Copies of the MCMC chain held at once (emcee's chain and log-probabilities, the posterior
@@ -88,8 +84,6 @@ RHO_MAX = 0.95
 CHAIN_COPIES = 3
 #: Copies of the projection draws held at once: prior, posterior, and both with the others [1].
 PROJECTION_COPIES = 4
-#: Kinds of parameter that cannot be estimated: simulation settings and unit definitions.
-NOT_ESTIMABLE = ("control", "definition")
 #: Default MCMC settings: 32 walkers x 3,000 steps, about 100,000 model evaluations.
 DEFAULT_WALKERS, DEFAULT_STEPS, DEFAULT_BURN, DEFAULT_SEED = 32, 3000, 1000, 20260101
 #: The fewest fitted years that make a noise scale worth estimating [years].
@@ -261,36 +255,22 @@ class CalibrationSpec:
 def _period(period: schema.CalibrationPeriod) -> tuple[int, int, int]:
     start, fit_end = period.start, period.fit_end
     end = fit_end if period.end is None else period.end
-    for key, year in (("start", start), ("fit_end", fit_end), ("end", end)):
-        if not data.FIRST_YEAR <= year <= data.LAST_YEAR:
+    for key, year, least in (
+        ("start", start, data.FIRST_YEAR),
+        ("fit_end", fit_end, start + 1),
+        ("end", end, fit_end),
+    ):
+        if not least <= year <= data.LAST_YEAR:
             raise InputError(
                 f"period.{key} = {year} is not a fiscal year of the historical dataset "
-                f"(FY{data.FIRST_YEAR}-FY{data.LAST_YEAR}); nearest valid value: "
-                f"{min(max(year, data.FIRST_YEAR), data.LAST_YEAR)}"
+                f"(FY{data.FIRST_YEAR}-FY{data.LAST_YEAR}) that keeps start < fit_end <= end; "
+                f"nearest valid value: {min(max(year, least), data.LAST_YEAR)}"
             )
-    if fit_end <= start:
-        raise InputError(
-            f"period.fit_end = {fit_end} must be after period.start = {start}; "
-            f"nearest valid value: {min(start + 1, data.LAST_YEAR)}"
-        )
-    if end < fit_end:
-        raise InputError(
-            f"period.end = {end} is before period.fit_end = {fit_end}; "
-            f"nearest valid value: {fit_end}"
-        )
     return start, fit_end, end
 
 
-def _estimable(name: str, table: ParameterTable, role: str) -> None:
-    if table[name].kind in NOT_ESTIMABLE:  # an unknown name is refused with the nearest
-        raise InputError(
-            f"{role}: {name} is a {table[name].kind} parameter and cannot be estimated"
-        )
-
-
 def _prior(name: str, raw: schema.CalibrationPrior, table: ParameterTable) -> Prior:
-    _estimable(name, table, "[parameters]")
-    param, kind = table[name], raw.prior
+    param, kind = table.free(name, "estimated"), raw.prior
     default = (param.low, param.high) if kind == "uniform" else (param.valid_min, param.valid_max)
     low, high = (param.check(bound) for bound in raw.bounds or default)
     if kind == "uniform":
@@ -313,7 +293,7 @@ def _series(name: str, raw: schema.CalibrationSeries, known_variables: set[str])
     for variable in raw.variables:
         if variable not in known_variables:
             raise unknown_name(f"model variable in series.{name}", variable, known_variables)
-    estimated = raw.noise == ESTIMATE
+    estimated = raw.noise == schema.ESTIMATE
     return FittedSeries(
         series=name,
         source=raw.source,
@@ -353,7 +333,7 @@ def _projection(
     raw: schema.CalibrationProjection, table: ParameterTable, estimated: set[str]
 ) -> Projection:
     for name in raw.others:
-        _estimable(name, table, "projection.others")
+        table.free(name, "drawn (projection.others)")
         if name in estimated:
             raise InputError(f"projection.others names {name}, which is estimated")
     check_memory(
@@ -405,51 +385,38 @@ def load_spec(
     where = f"calibration {path}"
     if path.suffix != ".toml":
         raise InputError(f"{where}: a calibration specification is a .toml file")
-    if not path.exists():
-        raise InputError(f"no calibration specification at {path}")
-    raw, text, _ = read_toml(path, where)
+    data, text, _ = read_toml(path, where)
     for key, overrides in (("sampler", sampler_overrides), ("projection", projection_overrides)):
-        if overrides and isinstance(raw.get(key, {}), Mapping):
-            raw = {**raw, key: {**raw.get(key, {}), **overrides}}
-    spec = schema.check(schema.CalibrationFile, raw, where)
-    try:
-        return _checked(path, text, spec, table)
-    except InputError as error:
-        raise InputError(f"{where}: {error}") from None
-
-
-def _checked(
-    path: Path, text: str, raw: schema.CalibrationFile, table: ParameterTable
-) -> CalibrationSpec:
-    """Check a calibration file against the table, the historical data and the model."""
-    start, fit_end, end = _period(raw.period)
-    if raw.run.yields not in YIELD_MODES:
-        raise unknown_name("yields mode", raw.run.yields, YIELD_MODES)
-    fixed = {name: table[name].check(value) for name, value in raw.fixed.items()}
-    priors = tuple(_prior(name, value, table) for name, value in raw.parameters.items())
-    both = set(fixed) & {prior.name for prior in priors}
-    if both:
-        raise InputError(f"{sorted(both)[0]} is both fixed and estimated")
-    known = model_variables()
-    series = tuple(_series(name, value, known) for name, value in raw.series.items())
-    for item in series:
-        if (item.estimated_noise or item.errors == AR1) and fit_end - start < MIN_YEARS_FOR_NOISE:
+        if overrides and isinstance(data.get(key, {}), Mapping):
+            data = {**data, key: {**data.get(key, {}), **overrides}}
+    raw = schema.check(schema.CalibrationFile, data, where)
+    with schema.about(where):  # the table, the historical data and the model
+        start, fit_end, end = _period(raw.period)
+        fixed = {name: table[name].check(value) for name, value in raw.fixed.items()}
+        priors = tuple(_prior(name, value, table) for name, value in raw.parameters.items())
+        both = set(fixed) & {prior.name for prior in priors}
+        if both:
+            raise InputError(f"{sorted(both)[0]} is both fixed and estimated")
+        known = model_variables()
+        series = tuple(_series(name, value, known) for name, value in raw.series.items())
+        few = [item.series for item in series if item.estimated_noise or item.errors == AR1]
+        if few and fit_end - start < MIN_YEARS_FOR_NOISE:
             raise InputError(
-                f"series.{item.series}: {fit_end - start} fitted years are too few to estimate a "
+                f"series.{few[0]}: {fit_end - start} fitted years are too few to estimate a "
                 f"noise scale or an autocorrelation (at least {MIN_YEARS_FOR_NOISE}); give noise "
                 'as a number and errors = "independent"'
             )
-    dimensions = len(priors) + sum(item.estimated_noise + (item.errors == AR1) for item in series)
-    return CalibrationSpec(
-        path=path,
-        text=text,
-        start=start,
-        fit_end=fit_end,
-        end=end,
-        yields=raw.run.yields,
-        fixed=fixed,
-        priors=priors,
-        series=series,
-        sampler=_sampler(raw.sampler, dimensions),
-        projection=_projection(raw.projection, table, {prior.name for prior in priors}),
-    )
+        dimensions = len(priors) + sum(s.estimated_noise + (s.errors == AR1) for s in series)
+        return CalibrationSpec(
+            path=path,
+            text=text,
+            start=start,
+            fit_end=fit_end,
+            end=end,
+            yields=raw.run.yields,
+            fixed=fixed,
+            priors=priors,
+            series=series,
+            sampler=_sampler(raw.sampler, dimensions),
+            projection=_projection(raw.projection, table, {prior.name for prior in priors}),
+        )

@@ -18,6 +18,7 @@ from debtloops.cli.options import (
 )
 from debtloops.io import check_targets, output_lock
 from debtloops.model.data import vintage
+from debtloops.model.outcomes import PER_SAMPLE
 from debtloops.policies import NO_POLICY, SHIPPED_POLICIES
 
 
@@ -97,7 +98,8 @@ def discover_arguments(command: argparse.ArgumentParser) -> None:
         required=True,
         metavar="EXPR",
         help="the cases of interest, e.g. 'debt_to_gdp_2055 > 170 and peak_market_yield >= 6' "
-        "(ratios and rates in percent; >, >=, <, <=, and, or, parentheses)",
+        "(ratios and rates in percent; >, >=, <, <=, and, or, parentheses); the scalar "
+        f"outcomes: {', '.join(PER_SAMPLE)}; and any series at a whole year, SERIES_YEAR",
     )
     command.add_argument(
         "--scenario", metavar="S", help="the sweep's scenario to use (default: its first)"

@@ -118,7 +118,9 @@ def outcome_names(ds: xr.Dataset) -> dict[str, tuple[str, int | None]]:
         (source: the series).
     """
     names: dict[str, tuple[str, int | None]] = {
-        name: (name, None) for name, spec in SCALAR_OUTCOMES.items() if spec.source in ds
+        name: (name, None)
+        for name, spec in SCALAR_OUTCOMES.items()
+        if all(source in ds for source in spec.sources)
     }
     times = np.asarray(ds["time"].values, float)
     whole = np.flatnonzero(np.abs(times - np.round(times)) <= YEAR_TOLERANCE)

@@ -67,6 +67,7 @@ from debtloops.fan.shocks import (
 )
 from debtloops.fan.summary import (
     CASES,
+    FANNED,
     OUTCOMES,
     OUTPUT_NAMES,
     QUANTILES,
@@ -78,9 +79,9 @@ from debtloops.fan.summary import (
 from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
 from debtloops.model.contract import NON_NEGATIVE_STOCKS, value_problems
+from debtloops.model.outcomes import value
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import PreparedRun, prepare, reference_for, vintage_attrs
-from debtloops.outputs import debt_to_year_gdp_of_runs
 from debtloops.units import PERCENT
 
 __all__ = [
@@ -142,25 +143,18 @@ VARIABLES = (
 def fiscal_year_outcomes(
     times: np.ndarray, results: Mapping[str, np.ndarray], years: Sequence[int] | np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Return each of :data:`OUTCOMES` by run and fiscal year, shape (runs, years)."""
+    """Return each of :data:`OUTCOMES` by run and fiscal year, shape (runs, years).
+
+    Each is its outcome of the registry (:data:`~debtloops.fan.summary.FANNED`) at the end of
+    each fiscal year.
+    """
     runs = xr.Dataset(
         {name: (("sample", "time"), results[name]) for name in VARIABLES},
         coords={"time": times},
     )
-    debt = np.column_stack(
-        [debt_to_year_gdp_of_runs(runs, float(year)).to_numpy() for year in years]
-    )
-    means = {}
-    for name in ("market_yield", "interest_to_revenue"):
-        columns = []
-        for year in years:
-            inside = (times > year - 1.0) & (times <= year)
-            columns.append(results[name][:, inside].mean(axis=1))
-        means[name] = np.column_stack(columns)
     return {
-        "debt_to_gdp": debt,
-        "ten_year_yield": means["market_yield"],
-        "interest_to_revenue": means["interest_to_revenue"],
+        name: np.column_stack([value(outcome, runs, when=float(year)).to_numpy() for year in years])
+        for name, outcome in FANNED.items()
     }
 
 

@@ -17,6 +17,7 @@ import xarray as xr
 from debtloops.cf import write_netcdf
 from debtloops.fan.shocks import SHOCKS, Var
 from debtloops.io import atomic_file, check_targets
+from debtloops.model.outcomes import OUTCOMES as REGISTRY
 from debtloops.provenance import provenance_attrs
 from debtloops.units import PERCENT
 
@@ -26,11 +27,17 @@ OUTPUT_NAMES = ("fan.nc", "fan.csv", "fan.png")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: The runs: the scenario and its baseline.
 CASES = ("scenario", "baseline")
-#: The outcomes fanned: name -> (long name, units on disk).
+#: The outcomes fanned, at each fiscal year's end: the name in the fan's files -> the outcome of
+#: the one registry (:data:`debtloops.model.outcomes.OUTCOMES`). ``debt_to_gdp`` is CBO's ratio
+#: (debt over the fiscal year's GDP), not the .mdl's ``debt_to_gdp`` at an instant.
+FANNED = {
+    "debt_to_gdp": "debt_to_fy_gdp",
+    "ten_year_yield": "ten_year_yield_fy_mean",
+    "interest_to_revenue": "interest_to_revenue_fy_mean",
+}
+#: The outcomes fanned: name -> (long name, units on disk), as the registry gives them.
 OUTCOMES = {
-    "debt_to_gdp": ("debt held by the public at the fiscal year end over the year's GDP", "1"),
-    "ten_year_yield": ("10-year market yield, mean of the fiscal year's saved points", "1/year"),
-    "interest_to_revenue": ("net interest over revenue, mean of the fiscal year's points", "1"),
+    name: (REGISTRY[outcome].long_name, REGISTRY[outcome].units) for name, outcome in FANNED.items()
 }
 
 

@@ -53,9 +53,9 @@ GREY = "#8C8C8C"
 YELLOW = "#F0E442"
 INDIGO = "#332288"
 
-#: One colour per meaning, and one meaning per colour. Each foreign holder
-#: (:data:`debtloops.model.holders.FOREIGN`) has its key here, chosen by hand: the palette has no
-#: line colour left over.
+#: One colour per meaning, and one meaning per colour. Japan and China have theirs here, chosen by
+#: hand; a foreign holder without one (:data:`debtloops.model.holders.FOREIGN`) is given one of
+#: :data:`SPARE_HOLDER_COLOURS` instead (:data:`HOLDER_COLOURS`).
 COLOURS: dict[str, str] = {
     "baseline": BLACK,
     "scenario": VERMILLION,
@@ -68,12 +68,24 @@ COLOURS: dict[str, str] = {
     "calibrated": INDIGO,  # the model with calibrated parameters (posterior, least squares)
 }
 
+#: Line colours for the foreign holders that have none in :data:`COLOURS`, in the list's order
+#: (cycled beyond six): Tol's "muted" rose, teal, olive, wine, green and purple (Tol 2021), none of
+#: which means anything else here.
+SPARE_HOLDER_COLOURS = ("#CC6677", "#44AA99", "#999933", "#882255", "#117733", "#AA4499")
+
 #: Each holder's holdings variable and its meaning in :data:`COLOURS`.
 HOLDER_MEANINGS: dict[str, str] = {
     **{holder.holdings: holder.key for holder in FOREIGN},
     "other_foreign_holdings": "other_foreign",
     "fed_holdings": "fed",
     "domestic_private_holdings": "domestic_private",
+}
+_UNCOLOURED = [meaning for meaning in HOLDER_MEANINGS.values() if meaning not in COLOURS]
+#: Each holder's holdings variable and its line colour.
+HOLDER_COLOURS: dict[str, str] = {
+    holder: COLOURS.get(meaning)
+    or SPARE_HOLDER_COLOURS[_UNCOLOURED.index(meaning) % len(SPARE_HOLDER_COLOURS)]
+    for holder, meaning in HOLDER_MEANINGS.items()
 }
 
 #: Categories that are named in a chart's own legend and mean nothing beyond it (the loops of the
@@ -114,7 +126,7 @@ SOURCE_GID = "source-line"
 
 def holder_colour(holder: str) -> str:
     """Return the colour of a holder's holdings variable, e.g. ``japan_holdings``."""
-    return COLOURS[HOLDER_MEANINGS[holder]]
+    return HOLDER_COLOURS[holder]
 
 
 def fiscal_year_axis(ax: Axes, label: str = "end of fiscal year") -> None:

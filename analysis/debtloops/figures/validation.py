@@ -21,7 +21,7 @@ from debtloops.figures.style import (
     meaningful_limits,
     save_figure,
 )
-from debtloops.model.data import CBO_DIR, HISTORY_FILE
+from debtloops.model.datafiles import CBO_DIR, HISTORY_FILE
 
 #: Where the compared numbers come from.
 BACKTEST_SOURCE = (
@@ -32,7 +32,9 @@ CBO_SOURCE = (
     "debtloops model run baseline; CBO's projections of the vintage run "
     f"(models/data/{CBO_DIR.name}/<vintage>/projections.csv)"
 )
-BACKTEST_SIZE = (12.0, 6.5)  # [inch]
+#: The backtest's panels a row, the figure's width and the height of a row of panels [inch].
+BACKTEST_COLUMNS = 3
+BACKTEST_WIDTH, BACKTEST_ROW_HEIGHT = 12.0, 3.25
 CBO_SIZE = (11.0, 4.2)  # [inch]
 
 
@@ -49,12 +51,16 @@ def plot_backtest(table: pd.DataFrame, path: Path, how: str, variables: Sequence
     how : str
         How the run got its 10-year yield, for the title, e.g. ``historical 10-year yield``.
     variables : sequence of str
-        The six variables to show, in reading order.
+        The variables to show, in reading order, :data:`BACKTEST_COLUMNS` a row (one more row
+        for each foreign holder beyond the three panels' room).
     """
-    figure = Figure(figsize=BACKTEST_SIZE, layout="constrained")
+    rows = -(-len(variables) // BACKTEST_COLUMNS)
+    figure = Figure(figsize=(BACKTEST_WIDTH, rows * BACKTEST_ROW_HEIGHT), layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(2, 3)
-    for axis, variable in zip(axes.flat, variables, strict=True):
+    axes = figure.subplots(rows, BACKTEST_COLUMNS, squeeze=False)
+    for spare in axes.flat[len(variables) :]:
+        spare.set_visible(False)
+    for axis, variable in zip(axes.flat, variables, strict=False):
         rows = table[table["variable"] == variable]
         axis.plot(
             rows["year"], rows["actual"], "o-", color=COLOURS["observed"], ms=3, label="actual"

@@ -27,6 +27,7 @@ Link polarities (:func:`link_polarities`, :func:`polarity_disagreements`)
     :func:`debtloops.loops.graph.causal_graph` drops it.
 
 Loop dominance (:func:`loop_dominance`)
+    The scores come from :func:`debtloops.loops.scoring.simlin_scores` (kept in the loop cache).
     The model's largest strongly connected component is above Simlin's gate for exhaustive loop
     enumeration, so LTM resolves to *discovery* mode, in which only pinned loops are scored. Every
     loop asked for is pinned with ``set_loop_name(id, variables)`` inside ``Model.edit()``; Simlin
@@ -57,7 +58,8 @@ import simlin
 import xarray as xr
 
 from debtloops.errors import InputError
-from debtloops.loops.inventory import NamedLoop, loop_key
+from debtloops.loops.inventory import NamedLoop
+from debtloops.loops.scoring import LoopScores, simlin_scores
 from debtloops.model import simlin as simlin_engine
 from debtloops.model.parameters import Value
 
@@ -176,49 +178,8 @@ def polarity_disagreements(
     return found
 
 
-def _distinct(loops: Sequence[NamedLoop]) -> list[NamedLoop]:
-    """Return the loops to pin: of loops with the same variables, only the first."""
-    seen: set[frozenset[str]] = set()
-    pinned = []
-    for loop in loops:
-        members = frozenset(loop.variables)
-        if members not in seen:
-            seen.add(members)
-            pinned.append(loop)
-    return pinned
-
-
-def _pin(model: simlin.Model, pinned: Sequence[NamedLoop], inflow_of: Mapping[str, str]) -> None:
-    """Pin each loop in Simlin, a synthesised flow inserted before the stock it fills."""
-    with model.edit() as (_, patch):
-        for loop in pinned:
-            idents: list[str] = []
-            for name in loop.variables:
-                ident = simlin_engine.simlin_ident(name)
-                if ident in inflow_of:
-                    idents.append(inflow_of[ident])
-                idents.append(ident)
-            patch.set_loop_name(loop.id, idents, description=loop.name)
-
-
-def _scored_loops(
-    run: simlin.Run, pinned: Sequence[NamedLoop], synthesised: Mapping[str, object]
-) -> dict[str, simlin.Loop]:
-    """Match Simlin's scored loops to the pinned ones by their links, synthesised flows folded."""
-    by_key = {loop.key: loop for loop in pinned}
-    scored: dict[str, simlin.Loop] = {}
-    for found in run.loops:
-        path = [simlin_engine.mdl_name(v) for v in found.variables if v not in synthesised]
-        entry = by_key.get(loop_key(path))
-        if entry is None or found.behavior_time_series is None:
-            continue
-        if entry.id not in scored or found.name == entry.id:
-            scored[entry.id] = found
-    return scored
-
-
 def _loop_coords(
-    kept: Sequence[NamedLoop], scored: Mapping[str, simlin.Loop], time: np.ndarray
+    kept: Sequence[NamedLoop], scores: LoopScores, rows: Sequence[int]
 ) -> dict[str, object]:
     """Return the coordinates of the scores: each loop's id, name, polarities and partition."""
     return {
@@ -231,32 +192,29 @@ def _loop_coords(
         ),
         "simlin_polarity": (
             "loop",
-            [str(scored[loop.id].polarity) for loop in kept],
+            [scores.simlin_polarity[row] for row in rows],
             {"long_name": "loop polarity as Simlin reports it"},
         ),
         "partition": (
             "loop",
-            [_partition(scored[loop.id]) for loop in kept],
+            [scores.partition[row] for row in rows],
             {"long_name": "cycle partition of the loop (scores are shares within it)"},
         ),
         "time": xr.DataArray(
-            time, dims="time", attrs={"units": "year", "long_name": "decimal fiscal year"}
+            scores.time, dims="time", attrs={"units": "year", "long_name": "decimal fiscal year"}
         ),
     }
 
 
 def _dominance_attrs(
-    mode: simlin.LtmMode,
-    replaced: int,
-    partitions: Sequence[simlin.Partition],
-    unscored: Sequence[str],
+    scores: LoopScores, replaced: int, unscored: Sequence[str]
 ) -> dict[str, object]:
     """Return the attributes of the scores: the engine and mode, the method, what is left out."""
     return {
         "title": "Loops That Matter: relative loop scores from Simlin",
         "engine": "simlin",
         "simlin_version": simlin_engine.SIMLIN_VERSION,
-        "ltm_mode": str(mode),
+        "ltm_mode": scores.mode,
         "method": (
             "each loop pinned with set_loop_name() in Model.edit(); relative loop score from "
             "Sim.get_relative_loop_score(), normalised within the loop's cycle partition"
@@ -266,16 +224,16 @@ def _dominance_attrs(
             "any other non-finite score is also set to 0"
         ),
         "nonfinite_replaced": replaced,
-        "partitions": "; ".join(
-            f"{index}: {', '.join(simlin_engine.mdl_name(s) for s in part.stocks)}"
-            for index, part in enumerate(partitions)
-        ),
+        "partitions": scores.partitions,
         "unscored": ", ".join(unscored),
     }
 
 
 def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> xr.Dataset:
     """Score the given loops over a run with Simlin's Loops That Matter implementation.
+
+    Scoring every loop of the model takes about a minute, so Simlin's scores are kept in the loop
+    cache (:mod:`debtloops.loops.cache`), keyed on the values, the loops, the .mdl and this code.
 
     Parameters
     ----------
@@ -305,22 +263,11 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
     """
     if not loops:
         raise ValueError("no loops to score")
-    pinned = _distinct(loops)
-    model, overrides = simlin_engine.prepared_model(values)
-    synthesised = simlin_engine.synthesised_flows(model)
-    _pin(model, pinned, {stock: flow for flow, (stock, _) in synthesised.items()})
-    # Model.run() is not used: on this model it would warn that LTM fell back to discovery
-    # whenever no loop is pinned; the Sim is driven directly and its mode is recorded instead.
-    sim = model.simulate(overrides=overrides, enable_ltm=True)
-    sim.run_to_end()
-    mode = sim.get_ltm_mode()
-    if mode == simlin.LtmMode.DISABLED:
-        raise RuntimeError("Simlin did not enable LTM for this run")
-    run = sim.get_run()
-    scored = _scored_loops(run, pinned, synthesised)
-    kept = [loop for loop in loops if loop.id in scored]
-    time = run.results.index.to_numpy(dtype=float)
-    raw = np.array([scored[loop.id].behavior_time_series for loop in kept], dtype=float)
+    scores = simlin_scores(values, loops)
+    row_of = {loop_id: row for row, loop_id in enumerate(scores.ids)}
+    kept = [loop for loop in loops if loop.id in row_of]
+    rows = [row_of[loop.id] for loop in kept]
+    raw = scores.raw[rows] if rows else np.array([], dtype=float)
     undefined = ~np.isfinite(raw)
     data = xr.DataArray(
         np.where(undefined, 0.0, raw),
@@ -330,13 +277,10 @@ def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> x
             "long_name": "relative loop score (share of the cycle partition's loop activity)",
         },
     )
-    unscored = [loop.id for loop in loops if loop.id not in scored]
-    attrs = _dominance_attrs(mode, int(undefined.sum()), model.loop_partitions, unscored)
-    return xr.Dataset({"score": data}, coords=_loop_coords(kept, scored, time), attrs=attrs)
-
-
-def _partition(loop: simlin.Loop) -> int:
-    return -1 if loop.partition is None else int(loop.partition)
+    unscored = [loop.id for loop in loops if loop.id not in row_of]
+    attrs = _dominance_attrs(scores, int(undefined.sum()), unscored)
+    coords = _loop_coords(kept, scores, rows)
+    return xr.Dataset({"score": data}, coords=coords, attrs=attrs)
 
 
 def main_partition(ds: xr.Dataset, partition: int | None) -> xr.Dataset:

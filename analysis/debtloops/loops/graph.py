@@ -9,6 +9,8 @@
   held at their values from the run and the source nudged up and down. A link is ``+`` or ``-``
   when the sign never changes, ``?`` when it does, and ``0`` when the source has no effect at any
   operating point (the link is dormant in the runs measured, behind a switch or a MIN/MAX).
+  Each run's signs are kept in the loop cache (:mod:`debtloops.loops.cache`), keyed on the
+  run's parameter values, the links, the .mdl and this code.
 * :func:`find_loops` lists the simple cycles; :func:`loop_polarity` multiplies link signs.
 
 The loop inventory of ``models/README.md`` (named loops and families) is read and matched in
@@ -17,32 +19,47 @@ The loop inventory of ``models/README.md`` (named loops and families) is read an
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
+import sys
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
+import pysd
 
+from debtloops.loops import cache
 from debtloops.model import engine as model_module
-from debtloops.model.parameters import CONTROLS, Value
+from debtloops.model.parameters import CONTROLS, Value, load_parameters
 from debtloops.model.run import prepare
 
 STOCK, FLOW, AUXILIARY, CONSTANT = "stock", "flow", "auxiliary", "constant"
 # Relative nudge of a source, and the smallest relative change of the target counted as an effect.
 NUDGE = 1e-6
 EFFECT_TOLERANCE = 1e-9
+#: zlib's level for the cached list of loops: the fastest, which still shrinks its 28 MB of JSON
+#: (long variable names, repeated) about tenfold.
+LOOPS_COMPRESSION = 1
 # Operating points: every this many saved steps of a run (yearly at the default quarterly output).
 POINT_STRIDE = 4
 
 
-def causal_graph(include_constants: bool = False) -> nx.DiGraph:
+def causal_graph(
+    include_constants: bool = False, model: pysd.py_backend.model.Model | None = None
+) -> nx.DiGraph:
     """Return the causal graph of the model's variables, named as in the .mdl.
 
     Parameters
     ----------
     include_constants : bool
         Also include the constants (parameters and drivers) and their links.
+    model : pysd Model, optional
+        The translated model to read, e.g. ``pysd.load(str(engine.build(mdl, build_dir=tmp)))``
+        for another .mdl; the shipped model (:func:`debtloops.model.engine.load`) by default.
 
     Returns
     -------
@@ -51,7 +68,7 @@ def causal_graph(include_constants: bool = False) -> nx.DiGraph:
         constant), ``py_name``, ``units`` and ``comment``. An edge ``a -> b`` means ``b``'s
         equation uses ``a``; a stock's inputs are its flows.
     """
-    pysd_model = model_module.load()
+    pysd_model = model_module.load() if model is None else model
     info = model_module.describe(pysd_model)
     dependencies = pysd_model.dependencies
     stocks = set(info.stocks)
@@ -118,19 +135,23 @@ def _combine(signs: Iterable[int]) -> str:
 class _Probe:
     """Evaluates one equation of a run's model with its inputs held at chosen values."""
 
-    def __init__(
-        self,
-        scenario: str,
-        overrides: Mapping[str, Value] | None = None,
-        cbo: str | Path | None = None,
-    ) -> None:
-        run = prepare(scenario, overrides, cbo=cbo)
-        self.frame, _ = model_module.simulate(run.values)
+    def __init__(self, values: Mapping[str, Value]) -> None:
+        # One run of a fresh copy gives both the operating points and a model whose INITIAL()
+        # values are the run's (model_module.simulate() would run another copy to the same end).
         self.model = model_module.load()
-        # simulate() ran a fresh copy; run this one too, so its INITIAL() values are the run's.
-        model_module.run_loaded(self.model, run.values)
+        frame = model_module.run_loaded(self.model, values)
+        info = model_module.describe(self.model)
+        self.frame = frame.rename(columns={real: py for py, real in info.real_names.items()})
         self.components = self.model.components
         self.dependencies = self.model.dependencies
+        # the run's values at each operating point, by pysd name (one row read per time, not one
+        # per equation and time)
+        self._rows: dict[float, dict[str, Any]] = {}
+
+    def _row(self, when: float) -> dict[str, Any]:
+        if when not in self._rows:
+            self._rows[when] = self.frame.loc[when].to_dict()
+        return self._rows[when]
 
     def _raw(self, py_name: str):
         return inspect.unwrap(getattr(self.components, py_name))
@@ -154,7 +175,7 @@ class _Probe:
         try:
             for when in times:
                 self.model.time.update(when)
-                row = self.frame.loc[when]
+                row = self._row(when)
                 held = {n: float(row[n]) for n in inputs if not n.startswith("_")}
                 for name, value in held.items():
                     self._set(name, value)
@@ -205,32 +226,86 @@ def measure_polarities(
     """
     py = nx.get_node_attributes(graph, "py_name")
     stocks = {py[n] for n, kind in graph.nodes(data="kind") if kind == STOCK}
-    pooled: dict[tuple[str, str], list[int]] = {edge: [] for edge in graph.edges}
+    links = sorted((py[source], py[target]) for source, target in graph.edges)
+    pooled: dict[tuple[str, str], set[int]] = {link: set() for link in links}
+    table = load_parameters()  # read once, not once per scenario
     for scenario in scenarios:
-        probe = _Probe(scenario, overrides, cbo)
-        times = probe.frame.index.to_numpy()[::POINT_STRIDE]
-        for target in graph.nodes:
-            sources = [s for s in graph.predecessors(target)]
-            if not sources:
-                continue
-            found = probe.partial_signs(py[target], [py[s] for s in sources], stocks, times)
-            for source in sources:
-                pooled[(source, target)].extend(found[py[source]])
-    return {edge: _combine(signs) for edge, signs in pooled.items()}
+        values = prepare(scenario, overrides, table=table, cbo=cbo).values
+        found = cache.cached(
+            "polarities",
+            {"values": cache.plain_values(values), "links": links, "stocks": sorted(stocks)},
+            [sys.modules[__name__], model_module],
+            functools.partial(_run_signs, values, links, stocks),
+            _encode_signs,
+            lambda payload: _decode_signs(payload, links),
+        )
+        for link in links:
+            pooled[link] |= _SIGNS[found[link]]
+    return {(a, b): _combine(pooled[(py[a], py[b])]) for a, b in graph.edges}
+
+
+#: The signs a polarity stands for: what the signs of one run add to those of another.
+_SIGNS = {"0": frozenset(), "+": frozenset({1}), "-": frozenset({-1}), "?": frozenset({1, -1})}
+
+
+def _run_signs(
+    values: Mapping[str, Value], links: Sequence[tuple[str, str]], stocks: set[str]
+) -> dict[tuple[str, str], str]:
+    """Return the polarity of each link (pysd names) along one run with the given values."""
+    probe = _Probe(values)
+    times = probe.frame.index.to_numpy()[::POINT_STRIDE]
+    sources: dict[str, list[str]] = {}
+    for source, target in links:
+        sources.setdefault(target, []).append(source)
+    found: dict[tuple[str, str], str] = {}
+    for target, inputs in sources.items():
+        signs = probe.partial_signs(target, inputs, stocks, times)
+        found.update({(source, target): _combine(signs[source]) for source in inputs})
+    return found
+
+
+def _encode_signs(found: Mapping[tuple[str, str], str]) -> bytes:
+    return json.dumps(sorted([a, b, sign] for (a, b), sign in found.items())).encode()
+
+
+def _decode_signs(payload: bytes, links: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    found = {(a, b): sign for a, b, sign in json.loads(payload)}
+    if set(found) != set(links) or not set(found.values()) <= set(_SIGNS):
+        raise ValueError("a cached entry that does not hold one polarity for each link")
+    return found
 
 
 def find_loops(graph: nx.DiGraph) -> list[tuple[str, ...]]:
     """Return every simple cycle, each starting at a stock where it has one (else its first name).
 
-    The order is deterministic: by length, then by the names.
+    The order is deterministic: by length, then by the names. The loops of a graph are kept in
+    the loop cache (:mod:`debtloops.loops.cache`), keyed on its links and stocks.
     """
-    stocks = {n for n, kind in graph.nodes(data="kind") if kind == STOCK}
+    stocks = sorted(n for n, kind in graph.nodes(data="kind") if kind == STOCK)
+    return cache.cached(
+        "loops",
+        {"links": sorted(graph.edges), "stocks": stocks},
+        [sys.modules[__name__]],
+        functools.partial(_cycles, graph, set(stocks)),
+        lambda loops: zlib.compress(json.dumps(loops).encode(), LOOPS_COMPRESSION),
+        _decode_loops,
+    )
+
+
+def _cycles(graph: nx.DiGraph, stocks: set[str]) -> list[tuple[str, ...]]:
     loops = []
     for cycle in nx.simple_cycles(graph):
         starts = [i for i, n in enumerate(cycle) if n in stocks] or [cycle.index(min(cycle))]
         first = min(starts, key=lambda i: cycle[i])
         loops.append(tuple(cycle[first:] + cycle[:first]))
     return sorted(loops, key=lambda c: (len(c), c))
+
+
+def _decode_loops(payload: bytes) -> list[tuple[str, ...]]:
+    loops = [tuple(loop) for loop in json.loads(zlib.decompress(payload))]
+    if not all(loop and all(isinstance(name, str) for name in loop) for loop in loops):
+        raise ValueError("a cached entry that does not hold loops of variable names")
+    return loops
 
 
 def loop_polarity(loop: Sequence[str], polarities: Mapping[tuple[str, str], str]) -> str:

@@ -6,21 +6,30 @@
   not name to one family (the first family whose rule matches), and :func:`assign_families`
   applies them; :func:`label_loops` gives every loop of the model an id, the named loop's or its
   family's id and an index (``T.12``).
+* A foreign holder that no named loop mentions (one added to the .mdl after the inventory was
+  written) needs no rows: a loop through it is read with the holder's key replaced by the named
+  holder's it copies (:class:`~debtloops.loops.holder_reading.HolderReading`). A loop that reads
+  as a named loop is that loop's copy (:func:`holder_copy`, id ``B11d.uk``); any other goes to the
+  first family whose rule the loop or its reading matches.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtloops.loops.graph import loop_polarity
+from debtloops.loops.holder_reading import HolderReading, rename_holder
+from debtloops.model.holders import FOREIGN, Holder
 from debtloops.paths import MODELS_DIR
 
 INVENTORY = MODELS_DIR / "README.md"
 #: How the inventory writes a link between two variables of a loop.
 _ARROW = " → "
+#: Between a named loop's id and a holder's key in the id of that holder's copy (``B11d.uk``).
+_COPY_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,36 @@ def match_inventory(
     return InventoryCheck(matched, unnamed, missing)
 
 
+def holder_copy(
+    entry: NamedLoop, loop: Sequence[str], reference: Holder, holder: Holder
+) -> NamedLoop:
+    """Return ``loop``, a new holder's copy of the named loop ``entry``, as a named loop.
+
+    Parameters
+    ----------
+    entry : NamedLoop
+        The named loop that ``loop`` reads as, with ``holder``'s key replaced by ``reference``'s.
+    loop : sequence of str
+        The model's loop, through ``holder``'s variables.
+    reference : Holder
+        The holder of ``entry``.
+    holder : Holder
+        The holder of ``loop``, which no named loop mentions.
+
+    Returns
+    -------
+    NamedLoop
+        Id ``<entry id>.<holder key>`` (``B11d.uk``); ``entry``'s name with the reference's name
+        in words replaced by the holder's (or the holder's name added in brackets if it has
+        none); ``entry``'s polarity, since the copied equations give the links the same signs;
+        and ``loop``'s variables.
+    """
+    name = rename_holder(entry.name, reference, holder)
+    if name == entry.name:
+        name = f"{entry.name} ({holder.name})"
+    return NamedLoop(f"{entry.id}{_COPY_SEPARATOR}{holder.key}", name, entry.polarity, tuple(loop))
+
+
 #: The links of a family rule: each written in backticks as ``source → target``.
 _RULE_LINK = re.compile(r"`([^`]+?) → ([^`]+?)`")
 _FAMILY_HEADER = re.compile(r"^\|\s*id\s*\|\s*name\s*\|\s*rule\s*\|\s*loops\s*\|\s*R\s*\|\s*B\s*\|")
@@ -199,6 +238,9 @@ class Assignment:
         Inventory entries that are not loops of the model.
     empty : list
         Families whose rule matches no loop left after the named loops and earlier families.
+    copies : dict
+        Model loop -> the named loop it is a copy of for a holder the named loops do not mention
+        (:func:`copy_of`); empty for the shipped model.
     """
 
     named: dict[tuple[str, ...], NamedLoop]
@@ -206,6 +248,7 @@ class Assignment:
     unassigned: list[tuple[str, ...]]
     missing: list[NamedLoop]
     empty: list[Family]
+    copies: dict[tuple[str, ...], NamedLoop] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -217,6 +260,7 @@ def assign_families(
     loops: Sequence[tuple[str, ...]],
     inventory: Sequence[NamedLoop],
     families: Sequence[Family],
+    holders: Sequence[Holder] = FOREIGN,
 ) -> Assignment:
     """Name the model's loops from the inventory and put every other loop in one family.
 
@@ -229,11 +273,19 @@ def assign_families(
     families : sequence of Family
         The families, from :func:`read_families`, in the order their rules are tried: a loop
         the inventory does not name goes to the first family whose rule it matches.
+    holders : sequence of Holder
+        The model's foreign holders (:mod:`debtloops.model.holders`), the shipped model's by
+        default. A loop through one holder that no named loop mentions, which reads as a named
+        loop with that holder's key replaced by the named holder's it copies
+        (:class:`~debtloops.loops.holder_reading.HolderReading`), is that named loop's copy
+        (:func:`holder_copy`); any other loop through such holders goes to the first family
+        whose rule the loop or its reading matches.
 
     Returns
     -------
     Assignment
-        The named loops, each family's loops, and what is left over or missing.
+        The named loops, the new holders' copies of them, each family's loops, and what is left
+        over or missing.
 
     Raises
     ------
@@ -247,16 +299,28 @@ def assign_families(
     if clashes:
         raise ValueError(f"ids used by both a family and a named loop: {sorted(clashes)}")
     check = match_inventory(loops, inventory)
+    by_key = {entry.key: entry for entry in inventory}
+    named_variables = (name for entry in inventory for name in entry.variables)
+    reader = HolderReading.of(named_variables, loops, holders)
     members: dict[str, list[tuple[str, ...]]] = {family.id: [] for family in families}
+    copies: dict[tuple[str, ...], NamedLoop] = {}
     unassigned = []
     for loop in check.unnamed:
-        family = next((f for f in families if f.matches(loop)), None)
+        reading = reader.reading(loop)
+        entry = None if reading is None else by_key.get(loop_key(reading))
+        through = reader.holders_of(loop) if entry else []
+        if entry is not None and len(through) == 1:
+            holder = through[0]
+            copies[loop] = holder_copy(entry, loop, reader.references[holder.key], holder)
+            continue
+        candidates = [loop] if reading is None else [loop, reading]
+        family = next((f for f in families if any(f.matches(c) for c in candidates)), None)
         if family is None:
             unassigned.append(loop)
         else:
             members[family.id].append(loop)
     empty = [family for family in families if not members[family.id]]
-    return Assignment(check.matched, members, unassigned, check.missing, empty)
+    return Assignment(check.matched, members, unassigned, check.missing, empty, copies)
 
 
 def label_loops(
@@ -279,11 +343,13 @@ def label_loops(
     Returns
     -------
     list of NamedLoop
-        Named loops as the inventory has them (sorted by id), then each family's loops in rule
-        order, with id ``<family id>.<index>`` (from 1, in the order of :func:`find_loops`), the
+        Named loops as the inventory has them and the new holders' copies of them (together,
+        sorted by id: ``B11d``, ``B11d.uk``, ``B11e``), then each family's loops in rule order,
+        with id ``<family id>.<index>`` (from 1, in the order of :func:`find_loops`), the
         family's name, and variables as :func:`find_loops` lists them.
     """
-    labelled = sorted(assignment.named.values(), key=lambda entry: entry.id)
+    named = [*assignment.named.values(), *assignment.copies.values()]
+    labelled = sorted(named, key=lambda entry: entry.id)
     for family in families:
         for index, loop in enumerate(assignment.families.get(family.id, []), start=1):
             polarity = loop_polarity(loop, polarities)

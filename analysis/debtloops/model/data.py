@@ -28,16 +28,12 @@ one import path:
 * :mod:`~debtloops.model.replay`: history replayed, from any fiscal year's end;
 * :mod:`~debtloops.model.layers`: the data layers a scenario names.
 
-The files' locations (:data:`~debtloops.model.datafiles.LOCATIONS`) are read from and set in
-:mod:`~debtloops.model.datafiles` through this module too, so ``data.HISTORY_FILE`` is always the
-file the readers read, after ``--data`` as before it.
+The files' locations (:data:`~debtloops.model.datafiles.LOCATIONS`, which ``--data`` moves) are
+not copied here: read them, or point a test at a file of its own, in
+:mod:`~debtloops.model.datafiles` itself (``datafiles.HISTORY_FILE``), where the readers look.
 """
 
 from __future__ import annotations
-
-import sys
-import types
-from typing import TYPE_CHECKING
 
 from debtloops.errors import InputError
 from debtloops.model import datafiles
@@ -133,20 +129,10 @@ from debtloops.model.vintages import (
     vintage_digest,
 )
 
-if TYPE_CHECKING:  # bound at run time by _Data below, so that they stay live
-    from debtloops.model.datafiles import (
-        CBO_DIR,
-        HISTORY_FILE,
-        MONTHLY_CATALOGUE,
-        MONTHLY_FILE,
-        STRUCTURE_FILE,
-    )
-
 __all__ = [
     "ALIGN_TOLERANCE",
     "BILL_DAYS",
     "CBO_COLUMNS",
-    "CBO_DIR",
     "CBO_START",
     "CONTINUED_SERIES",
     "DATASET_FILES",
@@ -162,7 +148,6 @@ __all__ = [
     "GdpPath",
     "HALF_YEAR",
     "HISTORY_COLUMNS",
-    "HISTORY_FILE",
     "HISTORY_ONLY",
     "InputError",
     "LAST_YEAR",
@@ -170,9 +155,7 @@ __all__ = [
     "LEGACY_LAYERS",
     "LONG_TERM_SERIES",
     "MAX_NEWTON_STEPS",
-    "MONTHLY_CATALOGUE",
     "MONTHLY_COLUMNS",
-    "MONTHLY_FILE",
     "MONTHS_PER_YEAR",
     "NOTE_SPLIT",
     "OPTIONAL_VINTAGE_KEYS",
@@ -184,7 +167,6 @@ __all__ = [
     "SOURCES_NAME",
     "STEP_EDGE",
     "STRUCTURE_COLUMNS",
-    "STRUCTURE_FILE",
     "TEN_YEAR_SERIES",
     "TIPS_INDEX_LAG_MONTHS",
     "VINTAGE_KEYS",
@@ -231,31 +213,11 @@ __all__ = [
 ]
 
 
-def _location(name: str) -> property:
-    """Return a property that reads and sets :mod:`datafiles`' ``name``."""
-
-    def read(module: types.ModuleType) -> object:
-        return getattr(datafiles, name)
-
-    def write(module: types.ModuleType, value: object) -> None:
-        setattr(datafiles, name, value)
-
-    return property(read, write, doc=f"datafiles.{name}, where the readers look")
-
-
-class _Data(types.ModuleType):
-    """The module ``data``, whose files' locations are :mod:`datafiles`' own.
-
-    :func:`~debtloops.model.datafiles.use_dataset` rebinds them there, and a test may point one
-    at a file of its own with ``monkeypatch.setattr(data, "HISTORY_FILE", path)``: either way the
-    readers and this module see the same path.
-    """
-
-    CBO_DIR = _location("CBO_DIR")
-    HISTORY_FILE = _location("HISTORY_FILE")
-    MONTHLY_CATALOGUE = _location("MONTHLY_CATALOGUE")
-    MONTHLY_FILE = _location("MONTHLY_FILE")
-    STRUCTURE_FILE = _location("STRUCTURE_FILE")
-
-
-sys.modules[__name__].__class__ = _Data
+def __getattr__(name: str) -> object:
+    """Refuse a file's location, which lives in :mod:`datafiles` only, naming where it is."""
+    if name in datafiles.LOCATIONS:
+        raise AttributeError(
+            f"debtloops.model.data has no {name}; the readers' location is "
+            f"debtloops.model.datafiles.{name}"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,8 +36,8 @@ CBO_COLUMNS = ("series", "fiscal_year", "value", "units", "publication", "source
 HISTORY_COLUMNS = ("series", "fiscal_year", "value", "units", "basis", "source")
 #: The first and last fiscal years of the historical dataset [year].
 FIRST_YEAR, LAST_YEAR = 2000, 2025
-#: The module's names that say where the files are: :func:`use_dataset` rebinds them, and
-#: :mod:`debtloops.model.data` reads and sets them here.
+#: The module's names that say where the files are: :func:`use_dataset` rebinds them, so read
+#: them here at call time (``datafiles.HISTORY_FILE``), never from a copy made at import.
 LOCATIONS = ("HISTORY_FILE", "MONTHLY_FILE", "MONTHLY_CATALOGUE", "STRUCTURE_FILE", "CBO_DIR")
 
 

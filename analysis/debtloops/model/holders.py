@@ -1,13 +1,13 @@
-"""The foreign holders the model names (Japan, China), read from the model file.
+"""The foreign holders with a sale of their own (Japan, China), read from ``models/holders.toml``.
 
-A foreign holder is a stock ``<key> holdings`` of the .mdl that has a scheduled sale
-(``<key> sale amount``) and a starting value (``initial <key> holdings``) beside it. "Other foreign
-holdings" is a stock too but has no sale of its own, so it is not one. :data:`FOREIGN` lists them
-in the order of their stocks in the .mdl; every Python table that has a row per holder is built
-from it, so a holder added to the .mdl (and to the parameter table and the data) needs nothing
-here unless its name in words is not its key title-cased (:data:`_WORDS`).
+The list names each holder once: its key (the prefix of its names in the .mdl and in results), its
+name in words, its row in TIC's Major Foreign Holders table and any sales of its own written by hand
+in the .mdl (Japan's interventions). :data:`FOREIGN` holds them in the list's order; every Python
+table that has a row per holder is built from it, and :mod:`debtloops.model.holder_blocks` writes
+each holder's block of equations into the .mdl from it, so a new holder is a line in the list, its
+rows in the parameter table and its data, and nothing in Python.
 
-This module reads the .mdl's text only (no pysd), so every layer may import it.
+This module reads TOML only (no pysd), so every layer may import it.
 """
 
 from __future__ import annotations
@@ -17,19 +17,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from debtloops.paths import MODEL_FILE
+from debtloops.errors import InputError, unknown_name
+from debtloops.limits import read_toml
+from debtloops.paths import MODELS_DIR
 
-#: A stock of holdings in the .mdl: ``japan holdings= INTEG (``; group 1 is the holder's name.
-_STOCK = re.compile(
-    r"^([a-z][a-z0-9 _]*?)[ _]+holdings\s*=\s*INTEG\b", re.IGNORECASE | re.MULTILINE
-)
-
-#: The holders' names in words where the key title-cased is not it: key -> (name in legends and
-#: messages, the row's label in TIC's Major Foreign Holders table).
-_WORDS: Mapping[str, tuple[str, str]] = {
-    "japan": ("Japan", "Japan"),
-    "china": ("China", "China, Mainland"),
-}
+#: The list of foreign holders.
+HOLDER_LIST = MODELS_DIR / "holders.toml"
+#: A holder's key: lower-case words joined by ``_``, as pysd spells names.
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+#: The fields of a holder's line that must be there, and the one that may be.
+_REQUIRED = ("key", "name", "tic")
+_OPTIONAL = ("extra_sales",)
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,19 @@ class Holder:
         Its name in words, e.g. ``Japan``.
     tic_label : str
         Its row's label in TIC's Major Foreign Holders table, e.g. ``China, Mainland``.
+    extra_sales : tuple of str
+        .mdl variables [billion USD/year] that add to its sales, e.g. ``japan intervention sales``.
     """
 
     key: str
     name: str
     tic_label: str
+    extra_sales: tuple[str, ...] = ()
+
+    @property
+    def mdl_name(self) -> str:
+        """The prefix of its names in the .mdl: the key with spaces, e.g. ``united kingdom``."""
+        return self.key.replace("_", " ")
 
     @property
     def holdings(self) -> str:
@@ -86,44 +92,65 @@ class Holder:
         return f"{self.name}'s"
 
 
-def _normal(name: str) -> str:
-    """Return a Vensim name as its pysd key: lower case, runs of spaces or ``_`` as one ``_``."""
-    return re.sub(r"[ _]+", "_", name.strip().lower())
+def _text(entry: Mapping[str, object], field: str, where: str) -> str:
+    value = entry.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}: '{field}' must be a non-empty string, not {value!r}")
+    return value.strip()
 
 
-def derive(mdl_text: str) -> tuple[Holder, ...]:
-    """Return the foreign holders a model's text defines, in the order of their stocks.
+def _holder(entry: object, where: str) -> Holder:
+    """Return one line of the holder list as a :class:`Holder`, checked."""
+    if not isinstance(entry, dict):
+        raise InputError(f'{where} is not a table such as {{ key = "uk", name = ..., tic = ... }}')
+    for field in entry:
+        if field not in (*_REQUIRED, *_OPTIONAL):
+            raise unknown_name(f"field of {where}", field, (*_REQUIRED, *_OPTIONAL))
+    key, name, tic = (_text(entry, field, where) for field in _REQUIRED)
+    if not _KEY.fullmatch(key):
+        raise InputError(
+            f"{where}: key '{key}' is not lower-case words joined by '_' (e.g. 'united_kingdom')"
+        )
+    extra = entry.get("extra_sales", [])
+    if not isinstance(extra, list) or not all(isinstance(term, str) and term for term in extra):
+        raise InputError(f"{where}: 'extra_sales' must be a list of .mdl variable names")
+    return Holder(key, name, tic, tuple(extra))
+
+
+def read(path: Path = HOLDER_LIST) -> tuple[Holder, ...]:
+    """Return the foreign holders of a holder list, in its order.
 
     Parameters
     ----------
-    mdl_text : str
-        The text of a Vensim .mdl file.
+    path : Path
+        The list (``models/holders.toml``): ``holders = [{ key, name, tic, extra_sales }, ...]``.
 
     Returns
     -------
     tuple of Holder
-        One per stock ``<key> holdings`` with ``<key> sale amount`` and ``initial <key> holdings``
-        defined beside it; names without an entry in :data:`_WORDS` are the key title-cased.
+
+    Raises
+    ------
+    InputError
+        If the file is not TOML, a line lacks a field, has one the list does not know, or two
+        lines share a key.
     """
-    defined = {
-        _normal(match.group(1))
-        for match in re.finditer(r"^([^\s~|{][^=~|\n]*?)\s*=", mdl_text, re.MULTILINE)
-    }
-    holders = []
-    for match in _STOCK.finditer(mdl_text):
-        key = _normal(match.group(1))
-        if {f"{key}_sale_amount", f"initial_{key}_holdings"} <= defined:
-            name = key.replace("_", " ").title()
-            holders.append(Holder(key, *_WORDS.get(key, (name, name))))
-    return tuple(holders)
+    data, _, _ = read_toml(path, f"holder list {path.name}")
+    entries = data.get("holders")
+    if set(data) != {"holders"} or not isinstance(entries, list):
+        raise InputError(f"holder list {path.name} must hold one array, holders = [...]")
+    found = tuple(
+        _holder(entry, f"holder {number} of {path.name}")
+        for number, entry in enumerate(entries, start=1)
+    )
+    keys = [holder.key for holder in found]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise InputError(f"holder list {path.name} names '{key}' twice")
+    return found
 
 
-def read(mdl: Path = MODEL_FILE) -> tuple[Holder, ...]:
-    """Return the foreign holders of a model file (:func:`derive`)."""
-    return derive(mdl.read_text(encoding="utf-8"))
-
-
-#: The foreign holders of the shipped model, in its order (Japan, China).
+#: The foreign holders of the holder list, in its order (Japan, China).
 FOREIGN: tuple[Holder, ...] = read()
 #: Their keys, e.g. ``("japan", "china")``.
 KEYS: tuple[str, ...] = tuple(holder.key for holder in FOREIGN)

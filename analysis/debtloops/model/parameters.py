@@ -36,6 +36,8 @@ CROSS_CHECKED = (
     "initial_debt_held_by_public",
 )
 CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
+#: Kinds of parameter that are never swept or estimated: simulation settings and unit definitions.
+FIXED_KINDS = ("control", "definition")
 LARGEST_TIME_STEP = 1.0 / 16.0
 SMALLEST_TIME_STEP = 1.0 / 1024.0
 
@@ -142,6 +144,19 @@ class ParameterTable(Mapping[str, Parameter]):
     def of_kind(self, *kinds: str) -> list[Parameter]:
         """Return the parameters of the given kinds, in table order."""
         return [p for p in self._parameters.values() if p.kind in kinds]
+
+    def free(self, name: str, use: str) -> Parameter:
+        """Return a parameter that may be varied; ``use`` says how, e.g. ``"estimated"``.
+
+        Raises
+        ------
+        InputError
+            On an unknown name (with the nearest) or a parameter of a kind in :data:`FIXED_KINDS`.
+        """
+        param = self[name]
+        if param.kind in FIXED_KINDS:
+            raise InputError(f"{name} is a parameter of kind '{param.kind}' and cannot be {use}")
+        return param
 
 
 def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:

@@ -62,7 +62,7 @@ import pandas as pd
 
 from debtloops.errors import DownloadError, InputError
 from debtloops.io import check_targets
-from debtloops.model import data, publishers
+from debtloops.model import data, datafiles, publishers
 from debtloops.model.publishers import FRED_URL, parse_fred
 from debtloops.model.refresh_changes import Change, Refresh, format_changes, replace_rows
 from debtloops.model.refresh_sources import (
@@ -163,9 +163,11 @@ def refresh_rows(opener: Opener | None = None, today: dt.date | None = None) -> 
         On the first download or check that fails.
     """
     fetched, tic, mspd, soma = _download_all(opener or fetch_url)
-    history_rows = data.csv_rows(data.DATA_DIR / data.HISTORY_FILE.name, data.HISTORY_COLUMNS)
-    monthly_rows = data.csv_rows(data.DATA_DIR / data.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
-    structure_rows = data.csv_rows(data.DATA_DIR / data.STRUCTURE_FILE.name, data.STRUCTURE_COLUMNS)
+    history_rows = data.csv_rows(data.DATA_DIR / datafiles.HISTORY_FILE.name, data.HISTORY_COLUMNS)
+    monthly_rows = data.csv_rows(data.DATA_DIR / datafiles.MONTHLY_FILE.name, data.MONTHLY_COLUMNS)
+    structure_rows = data.csv_rows(
+        data.DATA_DIR / datafiles.STRUCTURE_FILE.name, data.STRUCTURE_COLUMNS
+    )
     _check_spans(fetched, soma, monthly_rows)
     check_tic(tic, monthly_rows)
     check_mspd(mspd, structure_rows)
@@ -231,7 +233,7 @@ def _refresh_months(result: Refresh, monthly: dict[str, pd.Series]) -> None:
             if name in MONTHLY_COPIES
             else (SOMA_SOURCE, SOMA)
         )
-        change = Change(name, data.MONTHLY_FILE.name, source)
+        change = Change(name, datafiles.MONTHLY_FILE.name, source)
         by_month = _by_period(values)
         replace_rows(
             result.monthly[1:], name, lambda row: row[1], by_month, change, tolerance, "{}"
@@ -246,7 +248,7 @@ def _refresh_fiscal_years(result: Refresh, yearly: dict[str, dict]) -> None:
     """Write the fiscal-year series, FRED's and those made of refreshed months, into the history."""
     for name, values in yearly.items():
         source, tolerance = _fy_source(name)
-        change = Change(name, data.HISTORY_FILE.name, source)
+        change = Change(name, datafiles.HISTORY_FILE.name, source)
         note = (
             f"FRED series {source} (fred.stlouisfed.org/series/{source})"
             if source in SOURCES
@@ -347,7 +349,7 @@ def _derive(result: Refresh) -> None:
         },
     }
     for name in DERIVED:
-        change = Change(name, data.HISTORY_FILE.name, "derived")
+        change = Change(name, datafiles.HISTORY_FILE.name, "derived")
         key = lambda row: int(row[1])  # noqa: E731
         note = f"derived as above from rows refreshed from FRED on {result.fetched}"
         replace_rows(result.history[1:], name, key, derived[name], change, None, "FY{}", note)

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from debtloops.errors import DownloadError
-from debtloops.model import data, publishers
+from debtloops.model import data, datafiles, publishers
 from debtloops.model.refresh_changes import Change, Refresh, replace_rows
 from debtloops.model.refresh_sources import (
     FLOW_PARTS,
@@ -58,7 +58,7 @@ def refresh_tic(result: Refresh, tic: dict) -> None:
     source = f"{TIC_SOURCE} ({publishers.TIC_URL}), downloaded {result.fetched}"
     for holder, values in tic.items():
         name = f"tic_{holder}_holdings"
-        change = Change(name, data.MONTHLY_FILE.name, TIC_SOURCE)
+        change = Change(name, datafiles.MONTHLY_FILE.name, TIC_SOURCE)
         current = {month: value for month, (value, _) in values.items()}
         replace_rows(result.monthly[1:], name, lambda row: row[1], current, change, TIC, "{}")
         for row in result.monthly[1:]:
@@ -73,7 +73,7 @@ def refresh_tic(result: Refresh, tic: dict) -> None:
         values = {
             int(key[:4]): value for key, (value, _) in tic[holder].items() if int(key[5:]) == month
         }
-        change = Change(name, data.HISTORY_FILE.name, TIC_SOURCE)
+        change = Change(name, datafiles.HISTORY_FILE.name, TIC_SOURCE)
         key = lambda row: int(row[1])  # noqa: E731
         replace_rows(result.history[1:], name, key, values, change, TIC, "FY{}", source)
         result.changes.append(change)
@@ -109,7 +109,7 @@ def _split_flows(result: Refresh) -> None:
         for part, column in FLOW_PARTS.items():
             name = f"tic_{holder}_{part}"
             by_month = {m.strftime("%Y-%m"): float(v) for m, v in split[column].items()}
-            change = Change(name, data.MONTHLY_FILE.name, "derived")
+            change = Change(name, datafiles.MONTHLY_FILE.name, "derived")
             replace_rows(result.monthly[1:], name, lambda row: row[1], by_month, change, None, "{}")
             result.changes.append(change)
             if holder not in FLOW_ROWS:
@@ -117,7 +117,7 @@ def _split_flows(result: Refresh) -> None:
             prefix, suffix = FLOW_ROWS[holder]
             history_name = f"{prefix}{part}{suffix}"
             sums = flows.fiscal_year_sums(split[column]).to_dict()
-            change = Change(history_name, data.HISTORY_FILE.name, "derived")
+            change = Change(history_name, datafiles.HISTORY_FILE.name, "derived")
             key = lambda row: int(row[1])  # noqa: E731
             replace_rows(result.history[1:], history_name, key, sums, change, None, "FY{}")
             result.changes.append(change)
@@ -132,7 +132,7 @@ def refresh_mspd(result: Refresh, mspd: dict) -> None:
         found = mspd.get(segment, {})
         for suffix, column in (("outstanding", 0), ("held_by_public", 1)):
             name = f"{segment}_{suffix}"
-            change = Change(name, data.STRUCTURE_FILE.name, MSPD_SOURCE)
+            change = Change(name, datafiles.STRUCTURE_FILE.name, MSPD_SOURCE)
             values = {year: pair[column] for year, pair in found.items()}
             replace_rows(result.structure[1:], name, key, values, change, MSPD, "FY{}", source)
             result.changes.append(change)
@@ -144,7 +144,7 @@ def refresh_mspd(result: Refresh, mspd: dict) -> None:
             for year, (total, _) in found.items()
             if marketable.get(year)
         }
-        change = Change(name, data.STRUCTURE_FILE.name, "derived")
+        change = Change(name, datafiles.STRUCTURE_FILE.name, "derived")
         note = f"derived from {MSPD_SOURCE}, downloaded {result.fetched}"
         replace_rows(result.structure[1:], name, key, shares, change, None, "FY{}", note)
         result.changes.append(change)
@@ -153,6 +153,6 @@ def refresh_mspd(result: Refresh, mspd: dict) -> None:
             row[3] = "reported" if not row[0].endswith("_share_of_marketable") else "derived"
     for name, (segment, column) in MSPD_HISTORY.items():
         values = {year: pair[column] for year, pair in mspd[segment].items()}
-        change = Change(name, data.HISTORY_FILE.name, MSPD_SOURCE)
+        change = Change(name, datafiles.HISTORY_FILE.name, MSPD_SOURCE)
         replace_rows(result.history[1:], name, key, values, change, MSPD, "FY{}", source)
         result.changes.append(change)

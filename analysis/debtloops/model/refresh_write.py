@@ -12,7 +12,7 @@ import urllib.parse
 from pathlib import Path
 
 from debtloops.io import install_files, prepare_output_folder, scratch_prefix
-from debtloops.model import data, publishers
+from debtloops.model import data, datafiles, publishers
 from debtloops.model.publishers import FRED_URL
 from debtloops.model.refresh_changes import Refresh
 from debtloops.model.refresh_sources import MSPD_SOURCE, SOMA_SOURCE, TIC_SOURCE
@@ -50,7 +50,7 @@ COPY_COLUMNS, MISSING_COLUMN = ("copy_repo", "copy_path", "copy_commit"), "missi
 
 def _catalogue(result: Refresh) -> list[list[str]]:
     """Return ``markets_series.csv`` with the refreshed monthly series' copy named as FRED's."""
-    with (data.DATA_DIR / data.MONTHLY_CATALOGUE.name).open(newline="", encoding="utf-8") as f:
+    with (data.DATA_DIR / datafiles.MONTHLY_CATALOGUE.name).open(newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     header = rows[0]
     columns = [header.index(name) for name in COPY_COLUMNS]
@@ -60,7 +60,7 @@ def _catalogue(result: Refresh) -> list[list[str]]:
     refreshed = {
         c.series: published.get(c.source) or FRED_URL.format(series=c.source)
         for c in result.changes
-        if c.file != data.HISTORY_FILE.name and c.source != "derived"
+        if c.file != datafiles.HISTORY_FILE.name and c.source != "derived"
     }
     counts: dict[str, int] = {}
     for row in [*result.monthly[1:], *result.structure[1:]]:
@@ -91,15 +91,19 @@ def write_dataset(out: Path, result: Refresh) -> list[Path]:
     scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dataset"), dir=out))
     try:
         tables = {
-            data.HISTORY_FILE.name: result.history,
-            data.MONTHLY_FILE.name: result.monthly,
-            data.STRUCTURE_FILE.name: result.structure,
-            data.MONTHLY_CATALOGUE.name: _catalogue(result),
+            datafiles.HISTORY_FILE.name: result.history,
+            datafiles.MONTHLY_FILE.name: result.monthly,
+            datafiles.STRUCTURE_FILE.name: result.structure,
+            datafiles.MONTHLY_CATALOGUE.name: _catalogue(result),
         }
         for name, rows in tables.items():
             with (scratch / name).open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle, lineterminator="\n").writerows(rows)
-        for csv_name in (data.HISTORY_FILE.name, data.MONTHLY_FILE.name, data.STRUCTURE_FILE.name):
+        for csv_name in (
+            datafiles.HISTORY_FILE.name,
+            datafiles.MONTHLY_FILE.name,
+            datafiles.STRUCTURE_FILE.name,
+        ):
             md = Path(csv_name).with_suffix(".md").name
             text = (data.DATA_DIR / md).read_text(encoding="utf-8")
             (scratch / md).write_text(text + _markdown(result, csv_name), encoding="utf-8")

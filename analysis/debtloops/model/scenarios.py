@@ -40,7 +40,7 @@ from pathlib import Path
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.model.data import LAYERS, LEGACY_LAYERS, list_vintages
+from debtloops.model.data import LEGACY_LAYERS, list_vintages
 from debtloops.model.parameters import Value, series_from_pairs
 from debtloops.paths import SCENARIO_DIR
 
@@ -171,32 +171,27 @@ def locate(scenario: str, directory: Path = SCENARIO_DIR) -> tuple[str, Path]:
     return path.stem, path
 
 
-def _base(raw: str, beside: Path, directory: Path, where: str) -> tuple[str, Path]:
+def _base(raw: str, beside: Path, directory: Path) -> tuple[str, Path]:
     """Find the scenario that ``base = raw`` names: a file beside ``beside``, else a shipped one."""
     local = beside.parent / f"{raw}.toml"
     if local.is_symlink():  # its target could be any file, whose text results would then keep
         raise InputError(
-            f"{where}: base = '{raw}' names {local}, a symbolic link; a base beside a scenario "
-            "must be a regular file: copy the file there instead"
+            f"base = '{raw}' names {local}, a symbolic link; a base beside a scenario must be a "
+            "regular file: copy the file there instead"
         )
     if local.is_file() and local.resolve() != beside.resolve():  # a file's own name: shipped
         return raw, local
     shipped = list_scenarios(directory)
     if raw in shipped:
         return raw, directory / f"{raw}.toml"
-    choices = sorted({*shipped, *list_scenarios(beside.parent)})
-    raise InputError(f"{where}: {unknown_name('base scenario', raw, choices)}")
+    raise unknown_name("base scenario", raw, sorted({*shipped, *list_scenarios(beside.parent)}))
 
 
 def _read(path: Path) -> tuple[schema.ScenarioFile, str]:
     data, text, raw = schema.load(path, schema.ScenarioFile, f"scenario file {_shown(str(path))}")
-    digest = hashlib.sha256(raw).hexdigest()
-    header = f"# ---- {path.name} (sha256 {digest}) ----"
     if len(raw) > MAX_TEXT_KEPT:
-        kept = f"{header}\n# text not kept: {len(raw):,} bytes, more than {MAX_TEXT_KEPT:,}\n"
-    else:
-        kept = f"{header}\n{text}"
-    return data, kept
+        text = f"# text not kept: {len(raw):,} bytes, more than {MAX_TEXT_KEPT:,}\n"
+    return data, f"# ---- {path.name} (sha256 {hashlib.sha256(raw).hexdigest()}) ----\n{text}"
 
 
 def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
@@ -222,48 +217,37 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         :func:`debtloops.model.parameters.validate`.
     """
     scenario_name, path = locate(name, directory)
-    chain: list[str] = []
-    paths: list[Path] = []
-    texts: list[str] = []
-    files: list[schema.ScenarioFile] = []
+    read: list[tuple[str, Path, schema.ScenarioFile, str]] = []  # name, file, contents, text kept
     current: tuple[str, Path] | None = (scenario_name, path)
     while current is not None:
         step, step_path = current
-        if step_path.resolve() in paths:
-            looped = " -> ".join([*chain, step])
+        if step_path.resolve() in [file for _, file, _, _ in read]:
+            looped = " -> ".join([*(step for step, *_ in read), step])
             raise InputError(f"scenario '{scenario_name}': its base chain loops ({looped})")
         data, text = _read(step_path)
-        chain.append(step)
-        paths.append(step_path.resolve())
-        texts.append(text)
-        files.append(data)
-        where = f"scenario file {step_path.name}"
-        current = None if data.base is None else _base(data.base, step_path, directory, where)
+        read.append((step, step_path.resolve(), data, text))
+        with schema.about(f"scenario file {step_path.name}"):
+            current = None if data.base is None else _base(data.base, step_path, directory)
     overrides: dict[str, Value] = {}
     layer: str | None = None
-    vintage: str | None = None
-    for file, data in zip(reversed(paths), reversed(files), strict=True):
-        where = f"scenario file {file.name}"
+    vintage = layer
+    for _, file, data, _ in reversed(read):
         if data.data is not None:
-            if data.data not in LAYERS:
-                raise unknown_name(f"data layer in {where}", data.data, LAYERS)
             layer = "cbo" if data.data in LEGACY_LAYERS else data.data
             vintage = LEGACY_LAYERS.get(data.data, vintage if layer == "cbo" else None)
-        if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
-            if data.cbo not in list_vintages():
-                error = unknown_name(f"CBO vintage in {where}", data.cbo, list_vintages())
-                raise InputError(f"{error} (a folder of your own: --cbo PATH)")
-            layer, vintage = "cbo", data.cbo
-        overrides.update(data.constants)
-        for key, value in data.series.items():
-            try:
+        with schema.about(f"scenario file {file.name}"):
+            if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
+                if data.cbo not in list_vintages():
+                    error = unknown_name("CBO vintage", data.cbo, list_vintages())
+                    raise InputError(f"{error} (a folder of your own: --cbo PATH)")
+                layer, vintage = "cbo", data.cbo
+            overrides.update(data.constants)
+            for key, value in data.series.items():
                 overrides[key] = series_from_pairs(key, value.items())  # type: ignore[assignment]
-            except InputError as error:
-                raise InputError(f"{where}: {error}") from None
     return Scenario(
         name=scenario_name,
-        chain=tuple(reversed(chain)),
-        text="\n".join(reversed(texts)),
+        chain=tuple(step for step, *_ in reversed(read)),
+        text="\n".join(text for *_, text in reversed(read)),
         overrides=overrides,
         path=path,
         data=layer,

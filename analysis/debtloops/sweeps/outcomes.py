@@ -9,13 +9,14 @@ failed runs and are left out.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 
 from debtloops.errors import InputError
+from debtloops.model.outcomes import PER_SAMPLE
+from debtloops.model.outcomes import REDUCTIONS as REDUCTIONS  # the reductions, named here too
 from debtloops.sweeps.store import ERROR
 from debtloops.units import PERCENT
 
@@ -32,45 +33,10 @@ FLOAT_BYTES = 8
 RELATIVE_SPREAD = 1e-12
 
 
-@dataclass(frozen=True)
-class ScalarOutcome:
-    """How a scalar outcome is computed from a time series.
-
-    Attributes
-    ----------
-    source : str
-        The time-series variable it reduces.
-    reduction : str
-        A key of :data:`REDUCTIONS`: ``"final"`` (value at the last saved time), ``"max"`` or
-        ``"min"`` over time.
-    units : str
-        Its units, those of the source.
-    long_name : str
-        A readable name for tables and figures.
-    """
-
-    source: str
-    reduction: str
-    units: str
-    long_name: str
-
-
-#: How a time series over ``time`` is reduced to one value per sample, by reduction's name.
-REDUCTIONS: dict[str, Callable[[xr.DataArray], xr.DataArray]] = {
-    "final": lambda series: series.isel(time=-1, drop=True),
-    "max": lambda series: series.max("time", skipna=False),
-    "min": lambda series: series.min("time", skipna=False),
-}
-#: The scalar outcomes computed per sample, by name: the one definition of each, read by
-#: ``analyze``, ``discover`` and ``compare-policies``.
-SCALAR_OUTCOMES: dict[str, ScalarOutcome] = {
-    "debt_to_gdp_final": ScalarOutcome("debt_to_gdp", "final", "1", "debt/GDP at the end"),
-    "peak_market_yield": ScalarOutcome("market_yield", "max", "1/year", "peak 10-year yield"),
-    "extra_interest_final": ScalarOutcome(
-        "extra_interest", "final", "billion USD", "extra interest paid by the end"
-    ),
-    "dollar_trough": ScalarOutcome("dollar_index", "min", "index", "dollar index trough"),
-}
+#: The scalar outcomes computed per sample, by name: those of the one registry
+#: (:data:`debtloops.model.outcomes.OUTCOMES`) marked ``per_sample``, read live, so an entry added
+#: there is computed here and reported by ``analyze``, ``discover`` and ``compare-policies``.
+SCALAR_OUTCOMES = PER_SAMPLE
 
 
 def shown(values: np.ndarray, units: str) -> tuple[np.ndarray, str]:
@@ -135,16 +101,16 @@ def scalar_outcomes(ds: xr.Dataset) -> xr.Dataset:
         One variable per scalar outcome over ``scenario``, ``sample``, in the units of its source
         (debt/GDP [1], yield [1/year], extra interest [billion USD], dollar [index]), with the
         sweep's sample coordinates, and ``units``, ``long_name``, ``source`` (the series) and
-        ``reduction`` (``final``, ``max`` or ``min``) attributes.
+        ``reduction`` (``final``, ``max`` or ``min``; empty for another measure) attributes.
     """
     if ERROR not in ds.data_vars:
         raise InputError("sweep lacks the 'error' variable")
     ok = succeeded(ds)
     result = {}
     for name, spec in SCALAR_OUTCOMES.items():
-        if spec.source not in ds.data_vars:
+        if not all(source in ds.data_vars for source in spec.sources):
             continue
-        value = REDUCTIONS[spec.reduction](ds[spec.source]).where(ok)
+        value = spec.measure(ds, None, spec.time(ds)).where(ok)
         value.attrs = {
             "units": spec.units,
             "long_name": spec.long_name,

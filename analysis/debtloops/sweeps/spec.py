@@ -67,12 +67,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops import schema
-from debtloops.errors import InputError, closest, exact, unknown_name
-from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
-from debtloops.model.parameters import Parameter, ParameterTable
+from debtloops.errors import InputError, closest, unknown_name
+from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory, read_toml
+from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
-UNSWEEPABLE_KINDS = ("control", "definition")
 
 DEFAULT_MORRIS_LEVELS = 4
 #: Copies of the design that building it holds at once (the unit design, the columns mapped
@@ -154,30 +153,6 @@ class SweepSpec:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def _final_time(raw: float | None, table: ParameterTable) -> float:
-    param = table["final_time"]
-    if raw is None:
-        return param.value
-    start = table["initial_time"].value if "initial_time" in table else 2025.0
-    saveper = table["saveper"].value if "saveper" in table else 0.25
-    if raw < start + saveper:
-        raise InputError(
-            f"final_time = {raw:g} is less than one saving interval ({saveper:g} year) after "
-            f"the initial time {start:g}; nearest valid value: {exact(start + saveper)} "
-            f"(the table's default is {param.value:g})"
-        )
-    return param.check(raw)
-
-
-def _sweepable(name: str, table: ParameterTable, role: str) -> Parameter:
-    param = table[name]  # an unknown name is refused with the nearest
-    if param.kind in UNSWEEPABLE_KINDS:
-        raise InputError(
-            f"{name} is a parameter of kind '{param.kind}' and cannot be swept (as {role})"
-        )
-    return param
-
-
 def load_spec(
     path: Path,
     table: ParameterTable,
@@ -214,75 +189,61 @@ def load_spec(
         is not positive; or a final time not after the start. The message starts with the
         file's name.
     """
-    path = Path(path)
-    try:
-        if not path.is_file():
-            raise InputError(f"cannot read the file (no file at {path})")
-        raw, text, _ = schema.load(path, schema.SweepFile, "the file")
-        return _checked(path, raw, text, table, list(scenarios), list(outcomes), constants)
-    except InputError as error:
-        raise InputError(f"{path.name}: {str(error).removeprefix('the file: ')}") from None
+    from debtloops.sweeps.samplers import check_settings  # above this module: it names indices
 
-
-def _checked(
-    path: Path,
-    raw: schema.SweepFile,
-    text: str,
-    table: ParameterTable,
-    scenarios: list[str],
-    outcomes: list[str],
-    constants: Iterable[str],
-) -> SweepSpec:
-    """Check a sweep file against its sampler, the table, the scenarios and the outcomes."""
-    # The registry sits above this module (its entries name the indices, which read the design).
-    from debtloops.sweeps.samplers import check_settings
-
-    check_settings(raw.sampler, len(raw.uncertainties))
-    for kind, names, valid in (
-        ("scenario", raw.scenarios, scenarios),
-        ("outcome", raw.outcomes, outcomes),
-    ):
-        for name in names:
-            if kind == "outcome" and name in set(constants):
-                raise InputError(
-                    f"outcome '{name}' is a constant of the model, not a variable that changes "
-                    f"over time; did you mean: {', '.join(closest(name, valid))}?"
-                )
-            if name not in valid:
-                raise unknown_name(kind, name, valid)
-    final_time = _final_time(raw.final_time, table)
-    uncertainties = []
-    for name, given in raw.uncertainties.items():
-        param = _sweepable(name, table, "an uncertainty")
-        low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
-        if given.distribution == "lognormal" and low <= 0:
-            raise InputError(
-                f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
-            )
-        mode = min(max(param.value, low), high)
-        uncertainties.append(Uncertainty(name, low, high, given.distribution, mode))
-    levers = {
-        name: tuple(_sweepable(name, table, "a lever").check(value) for value in values)
-        for name, values in raw.levers.items()
-    }
-    sampler, calibration = raw.sampler, raw.sampler.calibration
-    spec = SweepSpec(
-        name=path.stem,
-        text=text,
-        scenarios=tuple(raw.scenarios),
-        outcomes=tuple(raw.outcomes),
-        final_time=final_time,
-        method=sampler.method,
-        samples=sampler.samples,
-        seed=sampler.seed,
-        calc_second_order=bool(sampler.calc_second_order),
-        morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
-        calibration=None if calibration is None else _calibration_folder(calibration, path),
-        uncertainties=tuple(uncertainties),
-        levers=levers,
-    )
-    _check_size(spec)
+    path, scenarios, outcomes = Path(path), list(scenarios), list(outcomes)
+    with schema.about(path.name):
+        data, text, _ = read_toml(path, "the file")
+        raw = schema.check(schema.SweepFile, data)
+        check_settings(raw.sampler, len(raw.uncertainties))
+        for kind, names, valid in (
+            ("scenario", raw.scenarios, scenarios),
+            ("outcome", raw.outcomes, outcomes),
+        ):
+            for name in names:
+                if kind == "outcome" and name in set(constants):
+                    raise InputError(
+                        f"outcome '{name}' is a constant of the model, not a variable that "
+                        f"changes over time; did you mean: {', '.join(closest(name, valid))}?"
+                    )
+                if name not in valid:
+                    raise unknown_name(kind, name, valid)
+        if raw.final_time is not None:  # the table's rules: after the start, within its range
+            validate(table, {"final_time": raw.final_time})
+        uncertainties = tuple(_uncertainty(n, u, table) for n, u in raw.uncertainties.items())
+        levers = {
+            name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
+            for name, values in raw.levers.items()
+        }
+        sampler, calibration = raw.sampler, raw.sampler.calibration
+        spec = SweepSpec(
+            name=path.stem,
+            text=text,
+            scenarios=tuple(raw.scenarios),
+            outcomes=tuple(raw.outcomes),
+            final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
+            method=sampler.method,
+            samples=sampler.samples,
+            seed=sampler.seed,
+            calc_second_order=bool(sampler.calc_second_order),
+            morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
+            calibration=None if calibration is None else _calibration_folder(calibration, path),
+            uncertainties=uncertainties,
+            levers=levers,
+        )
+        _check_size(spec)
     return spec
+
+
+def _uncertainty(name: str, given: schema.SweepUncertainty, table: ParameterTable) -> Uncertainty:
+    """Check an uncertainty against the table: its range, by default the table's [low, high]."""
+    param = table.free(name, "swept (as an uncertainty)")
+    low, high = (param.check(bound) for bound in given.range or (param.low, param.high))
+    if given.distribution == "lognormal" and low <= 0:
+        raise InputError(
+            f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
+        )
+    return Uncertainty(name, low, high, given.distribution, min(max(param.value, low), high))
 
 
 def _check_size(spec: SweepSpec) -> None:

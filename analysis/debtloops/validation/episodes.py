@@ -49,7 +49,7 @@ import pandas as pd
 import xarray as xr
 
 from debtloops.errors import InputError, unknown_name
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
@@ -165,7 +165,7 @@ def overlaps(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 def _series(monthly: pd.DataFrame, name: str, months: pd.PeriodIndex) -> pd.Series:
     if name not in monthly:
-        raise InputError(f"the monthly data file {data.MONTHLY_FILE} has no series {name}")
+        raise InputError(f"the monthly data file {datafiles.MONTHLY_FILE} has no series {name}")
     values = monthly[name].reindex(months)
     if values.isna().any():
         missing = values.index[values.isna()][0]
