@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import run
 
 from debtloops.model import replay
-from debtloops.model.contract import TEN_YEAR_NOTE_STAGES
+from debtloops.model.contract import TEN_YEAR_NOTE_STAGES, value_problems
 from debtloops.model.datafiles import history
 from debtloops.model.drivers import PERCENT
 from debtloops.model.parameters import load_parameters
@@ -48,3 +48,12 @@ def test_the_ladder_starts_at_the_tables_stages_and_coupons():
         coupon = table[f"ten_year_cohort_coupon_{k}"].value
         interest = float(ds[f"interest_on_ten_year_notes_stage_{k}"])
         assert interest == pytest.approx(amount * coupon, rel=1e-9)
+
+
+def test_a_stage_may_go_negative_but_the_segment_may_not():
+    times = np.array([2025.0, 2026.0, 2027.0])
+    stage = {"ten_year_notes_stage_1": np.array([[5.0, -3.0, -4.0]])}
+    assert value_problems(stage, times) == [""]
+    total = {"ten_year_notes_outstanding": np.array([[5.0, 1.0, -0.5]])}
+    (problem,) = value_problems(total, times)
+    assert problem == "ten_year_notes_outstanding went negative (-0.5) at time 2027"

@@ -76,6 +76,14 @@ NON_NEGATIVE_STOCKS = (
     "qe_stimulus",
 )
 
+#: Sums of signed stocks that can never be negative: the 10-year notes outstanding, whose stages
+#: may go below zero in a large surplus while the segment cannot. A run in which one is stops with
+#: an error, as for a stock.
+NON_NEGATIVE_TOTALS = ("ten_year_notes_outstanding",)
+
+#: Everything a run's values are checked to keep at or above zero.
+NON_NEGATIVE = (*NON_NEGATIVE_STOCKS, *NON_NEGATIVE_TOTALS)
+
 #: Stocks that may legitimately be negative: yields, and the interest that follows them, turn
 #: negative when rates do; consolidation is signed. Every stock is in one list or the other.
 SIGNED_STOCKS = (
@@ -120,9 +128,10 @@ def display_units(mdl_units: str) -> str:
 
 
 def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[str]:
-    """Name each run's earliest impossible value: NaN, infinite, or a negative stock that cannot be.
+    """Name each run's earliest impossible value: NaN, infinite, or a negative that cannot be.
 
-    The one check of a run's values, for single runs and for every sample of an ensemble.
+    The one check of a run's values, for single runs and for every sample of an ensemble: the
+    stocks and totals of ``NON_NEGATIVE`` may not go below zero.
 
     Parameters
     ----------
@@ -143,7 +152,7 @@ def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[
     for name, data in values.items():
         data = np.asarray(data, dtype=float).reshape(n_runs, -1)
         bad = ~np.isfinite(data)
-        if name in NON_NEGATIVE_STOCKS:
+        if name in NON_NEGATIVE:
             with np.errstate(invalid="ignore"):
                 bad |= data < 0
         step = np.where(bad.any(axis=1), bad.argmax(axis=1), len(times))
@@ -151,6 +160,6 @@ def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[
             earliest[run] = step[run]
             value = data[run, step[run]]
             what = f"went negative ({value:g})" if np.isfinite(value) else f"is {value}"
-            kind = "stock " if np.isfinite(value) else ""
+            kind = "stock " if np.isfinite(value) and name in NON_NEGATIVE_STOCKS else ""
             problems[run] = f"{kind}{name} {what} at time {times[step[run]]:g}"
     return problems
