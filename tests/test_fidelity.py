@@ -20,8 +20,8 @@ from debtloops.validation import backtest, fidelity, markets
 KNOWN_GAPS = (
     "own 10-year less funds FY2007: sign",  # +0.11 points against -0.49
     "own 10-year FY2016-2025: RMSE",  # 0.82 points against at most 0.60
-    "net interest, historical yields: worst year FY2016-2025 (FY2021)",  # +7.5% against 5%
-    "net interest, ten-year windows from FY2001-2015: worst (FY2009-2018)",  # +13.6% against 10%
+    "net interest, historical yields: worst year FY2016-2025 (FY2021)",  # +7.4% against 5%
+    "net interest, ten-year windows from FY2001-2015: worst (FY2009-2018)",  # +13.7% against 10%
     "episode china_2015 (2015-06 to 2016-11): 10-year change",  # +57bp against -22bp, 50bp
 )
 
@@ -29,9 +29,8 @@ KNOWN_GAPS = (
 #: The CBO checks each shipped vintage misses today, by vintage, with the measured figure.
 KNOWN_VINTAGE_GAPS = {
     "2025-01": (),
-    # FY2032: 3.95% of GDP against CBO's 4.15%, outside +-0.15 in FY2031-2036
-    # (docs/howto/cbo-vintage.md)
-    "2026-02": ("net interest, worst year 2026-2036 (FY2032)",),
+    # FY2032 within -0.15 since the 10-year notes' maturity ladder (docs/howto/cbo-vintage.md)
+    "2026-02": (),
 }
 
 

@@ -71,7 +71,11 @@ def test_a_third_holder_gets_a_block_and_a_term_in_every_sum():
     assert (
         "japan sales + china sales + united kingdom sales + other foreign diversification" in sums
     )
-    assert sums.count("united kingdom purchases") == 2
+    assert sums.count("united kingdom purchases") == 3
+    assert (
+        "shortest paydown time + japan purchases + china purchases + united kingdom purchases)"
+        in sums
+    )
 
 
 def _rows_for(holder, table):

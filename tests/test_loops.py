@@ -98,11 +98,12 @@ def test_known_link_polarities(graph):
         "debt held by public",
         "ten year note issuance",
         "ten year note interest added",
+        "interest on ten year notes stage 1",
         "interest on ten year notes",
         "net interest",
     ]
     rollover = [
-        "ten year notes outstanding",
+        "ten year notes stage 10",
         "ten year note redemptions",
         "ten year note issuance",
     ]

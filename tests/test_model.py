@@ -12,6 +12,7 @@ from debtloops import SimulationError, list_scenarios, run_scenario
 from debtloops.model import data
 from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
 from debtloops.model.engine import describe, load
+from debtloops.model.parameters import load_parameters
 from debtloops.validation.backtest import fiscal_year_value
 from debtloops.validation.bonds import coupon_bond_price, one_year_bond_yield
 
@@ -180,12 +181,35 @@ def test_without_market_feedbacks_the_baseline_is_near_cbo():
 
 
 def test_a_negative_stock_stops_the_run_with_its_name_and_time():
-    # Japan buying $10T a year (its planned purchases at their valid maximum) from domestic
-    # private investors, who hold about $17T, empties their holdings within two years
+    # Each outflow from domestic private investors is capped on its own: the Fed's and other
+    # foreign buying at what they could sell within the private sale time, a surplus's paydown at
+    # what they hold over the shortest paydown time. The caps do not share: at the shortest valid
+    # times (1/8 year) each may take half of private holdings in one step of 1/16 year, so with
+    # the Fed and other foreign holders buying their valid maximum and the largest valid surplus,
+    # the outflows together overshoot until private holdings go below zero
+    table = load_parameters()
+    overrides = {
+        name: table[name].valid_max
+        for name in ("fed_baseline_net_purchases", "other_foreign_purchase_share")
+    }
+    for name in ("private_sale_time", "shortest_paydown_time", "primary_deficit_share_of_gdp"):
+        overrides[name] = table[name].valid_min
     with pytest.raises(
         SimulationError, match=r"domestic_private_holdings went negative .* at time 202\d"
     ):
-        run_scenario("baseline", overrides={"japan_baseline_net_purchases": 10000.0})
+        run_scenario("baseline", overrides=overrides)
+
+
+def test_foreign_buying_beyond_what_private_investors_hold_is_met_by_new_debt():
+    # Japan buying $10T a year (its planned purchases at their valid maximum) from domestic
+    # private investors, who hold about $17T, would empty their holdings within two years; the
+    # Treasury then sells Japan what it buys, so their holdings stay positive and the debt grows
+    ds = run_scenario("baseline", overrides={"japan_baseline_net_purchases": 10000.0})
+    base = run_scenario("baseline")
+    assert float(ds["domestic_private_holdings"].min()) > 0.0
+    total = sum(ds[holder] for holder in HOLDINGS)
+    np.testing.assert_allclose(total, ds["debt_held_by_public"], rtol=1e-9)
+    assert float(ds["debt_held_by_public"][-1]) > float(base["debt_held_by_public"][-1]) + 10000.0
 
 
 def test_a_surplus_retires_only_what_private_investors_hold():

@@ -78,7 +78,7 @@ from debtloops.fan.summary import (
 )
 from debtloops.limits import check_count, check_seed
 from debtloops.model import ensemble
-from debtloops.model.contract import NON_NEGATIVE_STOCKS, value_problems
+from debtloops.model.contract import NON_NEGATIVE, value_problems
 from debtloops.model.outcomes import value
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import PreparedRun, prepare, reference_for, vintage_attrs
@@ -173,7 +173,7 @@ def _simulate(
 ) -> tuple[np.ndarray, dict, float, list[str]]:
     """Run one ensemble; return its times, results, clipped share and each run's problem."""
     paths, clipped = shocked_paths(run, deviations)
-    read = tuple(dict.fromkeys([*VARIABLES, *NON_NEGATIVE_STOCKS]))
+    read = tuple(dict.fromkeys([*VARIABLES, *NON_NEGATIVE]))
     times, results = ensemble.simulate(run.values, sampled, read, paths=paths)
     return times, results, clipped, value_problems(results, times)
 

@@ -52,13 +52,16 @@ HOLDINGS = (
     "domestic_private_holdings",
 )
 
+#: Stages of the 10-year note ladder in the .mdl (``ten_year_note_stages``): each is two stocks, the
+#: notes in the stage and their interest.
+TEN_YEAR_NOTE_STAGES = 10
+
 #: Stocks that can never be negative: a run in which one is stops with an error.
 NON_NEGATIVE_STOCKS = (
     "debt_held_by_public",
     "bills_outstanding",
     "short_notes_outstanding",
     "medium_notes_outstanding",
-    "ten_year_notes_outstanding",
     "long_bonds_outstanding",
     "tips_outstanding",
     *HOLDINGS,
@@ -73,6 +76,14 @@ NON_NEGATIVE_STOCKS = (
     "qe_stimulus",
 )
 
+#: Sums of signed stocks that can never be negative: the 10-year notes outstanding, whose stages
+#: may go below zero in a large surplus while the segment cannot. A run in which one is stops with
+#: an error, as for a stock.
+NON_NEGATIVE_TOTALS = ("ten_year_notes_outstanding",)
+
+#: Everything a run's values are checked to keep at or above zero.
+NON_NEGATIVE = (*NON_NEGATIVE_STOCKS, *NON_NEGATIVE_TOTALS)
+
 #: Stocks that may legitimately be negative: yields, and the interest that follows them, turn
 #: negative when rates do; consolidation is signed. Every stock is in one list or the other.
 SIGNED_STOCKS = (
@@ -83,7 +94,11 @@ SIGNED_STOCKS = (
     "interest_on_bills",
     "interest_on_short_notes",
     "interest_on_medium_notes",
-    "interest_on_ten_year_notes",
+    *(f"interest_on_ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
+    # New 10-year notes enter the first stage net of buybacks (a surplus retires the newest notes,
+    # as the one-stock segment did), so in a large surplus a stage may hold a negative amount
+    # while the segment as a whole does not.
+    *(f"ten_year_notes_stage_{k}" for k in range(1, TEN_YEAR_NOTE_STAGES + 1)),
     "interest_on_long_bonds",
     "interest_on_tips",
     "cumulative_net_interest",
@@ -113,9 +128,10 @@ def display_units(mdl_units: str) -> str:
 
 
 def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[str]:
-    """Name each run's earliest impossible value: NaN, infinite, or a negative stock that cannot be.
+    """Name each run's earliest impossible value: NaN, infinite, or a negative that cannot be.
 
-    The one check of a run's values, for single runs and for every sample of an ensemble.
+    The one check of a run's values, for single runs and for every sample of an ensemble: the
+    stocks and totals of ``NON_NEGATIVE`` may not go below zero.
 
     Parameters
     ----------
@@ -136,7 +152,7 @@ def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[
     for name, data in values.items():
         data = np.asarray(data, dtype=float).reshape(n_runs, -1)
         bad = ~np.isfinite(data)
-        if name in NON_NEGATIVE_STOCKS:
+        if name in NON_NEGATIVE:
             with np.errstate(invalid="ignore"):
                 bad |= data < 0
         step = np.where(bad.any(axis=1), bad.argmax(axis=1), len(times))
@@ -144,6 +160,6 @@ def value_problems(values: Mapping[str, np.ndarray], times: np.ndarray) -> list[
             earliest[run] = step[run]
             value = data[run, step[run]]
             what = f"went negative ({value:g})" if np.isfinite(value) else f"is {value}"
-            kind = "stock " if np.isfinite(value) else ""
+            kind = "stock " if np.isfinite(value) and name in NON_NEGATIVE_STOCKS else ""
             problems[run] = f"{kind}{name} {what} at time {times[step[run]]:g}"
     return problems

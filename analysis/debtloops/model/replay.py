@@ -6,9 +6,11 @@ FY``end``, from the historical dataset and the monthly data, as the model's para
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from debtloops.errors import InputError
+from debtloops.model.contract import TEN_YEAR_NOTE_STAGES
 from debtloops.model.datafiles import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -37,6 +39,16 @@ NOTE_SPLIT = {
     "medium_note_share_of_debt": 0.480,
     "ten_year_note_share_of_debt": 0.292,
 }
+#: Term of the 10-year note [year]: its stock at the end of FY t holds notes sold in FY t-9 to t.
+TEN_YEAR_TERM = 10
+#: How the 10-year notes outstanding at the start are split by the year they were sold, since the
+#: amounts are not in the data: "equal" (the same amount each year), "notes" (in proportion to the
+#: nominal notes outstanding at the end of that year, MSPD Table I), or "none" (one coupon for all).
+COHORT_SIZES = "notes"
+#: The parameter names of the 10-year notes' starting stages: share of the stock, coupon [1/year].
+COHORT_SHARE, COHORT_COUPON = "ten_year_cohort_share_{}", "ten_year_cohort_coupon_{}"
+#: The switch that gives each starting stage its own coupon (1) or the notes' one coupon (0).
+COHORT_SWITCH = "ten_year_cohort_coupons_observed"
 #: The most digits of a number that a message repeats [characters].
 SHOWN_DIGITS = 20
 
@@ -171,6 +183,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "cpi_inflation_path": steps(span(cpi_inflation(), *years)),
         **_start_year_rates(start),
         **start_year_coupons(start),
+        **ten_year_cohorts(start),
         **{name: steps(span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
         **segment_shares(start, end),
@@ -266,6 +279,55 @@ def start_year_coupons(start: int) -> dict[str, float]:
         "initial_tips_real_coupon": float(rates["tips"][start]),
         "initial_bond_coupon_spread": float(rates["bonds"][start] - rates["notes"][start]),
     }
+
+
+def ten_year_cohorts(start: int, sizes: str = COHORT_SIZES) -> dict[str, float]:
+    """Return the 10-year notes outstanding at the end of FY``start``, stage by stage.
+
+    Stage k of n holds the notes sold between (k - 1) * 10 / n and k * 10 / n years before the
+    start. Each year's notes carry that fiscal year's mean 10-year yield (``gs10_fy_avg``, FRED
+    GS10). How much was sold each year is not in the data: :data:`COHORT_SIZES` says what is
+    assumed.
+
+    Parameters
+    ----------
+    start : int
+        The start year [year].
+    sizes : str
+        "equal", "notes" or "none" (:data:`COHORT_SIZES`).
+
+    Returns
+    -------
+    dict
+        Each stage's share of the stock [dmnl] and coupon [1/year], and the switch that uses the
+        coupons; with "none", or without a yield or size for one of the ten years, equal shares and
+        the switch off (every stage then starts at the notes' one coupon).
+    """
+    stages = TEN_YEAR_NOTE_STAGES
+    years = range(start - TEN_YEAR_TERM + 1, start + 1)
+    yields = history().series("gs10_fy_avg") / PERCENT
+    structure = debt_structure()
+    notes = structure[structure["series"] == "notes_outstanding"].set_index("fiscal_year")["value"]
+    size = {year: 1.0 if sizes == "equal" else notes.get(year, float("nan")) for year in years}
+    known = all(year in yields.index and not math.isnan(size[year]) for year in years)
+    if sizes == "none" or not known:
+        return {
+            COHORT_SWITCH: 0.0,
+            **{COHORT_SHARE.format(k): 1.0 / stages for k in range(1, stages + 1)},
+        }
+    width = TEN_YEAR_TERM / stages
+    layer = {COHORT_SWITCH: 1.0}
+    for k in range(1, stages + 1):
+        young, old = (k - 1) * width, k * width
+        weight = {
+            year: size[year] * max(0.0, min(old, start - year + 1) - max(young, start - year))
+            for year in years
+        }
+        total = sum(weight.values())
+        layer[COHORT_SHARE.format(k)] = total / sum(size.values())
+        coupons = sum(w * float(yields[year]) for year, w in weight.items())
+        layer[COHORT_COUPON.format(k)] = coupons / total
+    return layer
 
 
 def segment_shares(start: int, end: int) -> dict[str, dict[float, float]]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from debtloops.errors import InputError
 from debtloops.limits import FLOAT_BYTES, check_count, check_memory
-from debtloops.model.contract import NON_NEGATIVE_STOCKS, display_units
+from debtloops.model.contract import NON_NEGATIVE, display_units
 from debtloops.model.engine import describe, load, run_loaded
 from debtloops.model.parameters import CROSS_CHECKED, ParameterTable, Value, load_parameters
 from debtloops.model.run import prepare
@@ -154,7 +154,7 @@ def plan(
     if chunk_size is not None:
         check_count(chunk_size, "--chunk-size")
     size = chunk_size or default_chunk_size(the_design.n_samples)
-    internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE_STOCKS]))
+    internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE]))
     # The saved times, from one run of the reference with the same controls as every chunk.
     times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
     check_memory(  # every chunk's ensemble is padded to the chunk size
