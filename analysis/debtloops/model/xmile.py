@@ -57,9 +57,10 @@ STOCK_SPACING_X = 300.0
 STOCK_SPACING_Y = 200.0
 AUX_SPACING_X = 150.0
 AUX_SPACING_Y = 60.0
-#: Margin around the drawing, and half the width of a stock's box [view units].
+#: Margin around the drawing, and half the width and height of a stock's box [view units].
 MARGIN = 100.0
 STOCK_HALF_WIDTH = 22.5
+STOCK_HALF_HEIGHT = 17.5
 #: Length of a pipe from a cloud (a flow with a stock at one end only) [view units].
 PIPE_LENGTH = 110.0
 #: Vertical distance between the pipes of one stock that end in clouds [view units].
@@ -100,10 +101,12 @@ def _diagram(model: ET.Element) -> ET.Element:
     """Return a ``<view>`` drawing every stock, flow and auxiliary of ``model`` on a grid.
 
     Stocks sit in rows of :data:`STOCKS_PER_ROW`. A flow between two stocks is a pipe from one to
-    the other (bent once when they are on different rows); a flow with one stock runs from, or to,
-    a cloud :data:`PIPE_LENGTH` to the stock's left, or right (a stock's second such pipe
-    :data:`PIPE_OFFSET` below the first); a flow of no stock and every
-    auxiliary sit in rows below the stocks.
+    the other, straight between neighbours in a row; otherwise it leaves one box's bottom (or top)
+    for the lane half a row away, runs along it and enters the other box, with its name on the
+    lane. A flow with one stock runs from,
+    or to, a cloud :data:`PIPE_LENGTH` to the stock's left, or right (a stock's second such pipe
+    :data:`PIPE_OFFSET` below the first); a flow of no stock and every auxiliary sit in rows below
+    the stocks.
     """
     variables = model.find(_tag("variables"))
     assert variables is not None
@@ -135,9 +138,16 @@ def _diagram(model: ET.Element) -> ET.Element:
         if "from" in end and "to" in end:
             (x0, y0), (x1, y1) = place[end["from"]], place[end["to"]]
             sign = 1.0 if x1 >= x0 else -1.0
-            points = [(x0 + sign * STOCK_HALF_WIDTH, y0), (x1, y0), (x1, y1)]
-            if y0 == y1:
-                points = [points[0], (x1 - sign * STOCK_HALF_WIDTH, y1)]
+            points = [(x0 + sign * STOCK_HALF_WIDTH, y0), (x1 - sign * STOCK_HALF_WIDTH, y1)]
+            if y0 != y1 or abs(x1 - x0) > STOCK_SPACING_X:  # not next to each other: by a lane
+                down = 1.0 if y1 >= y0 else -1.0
+                lane = y0 + down * STOCK_SPACING_Y / 2
+                points = [
+                    (x0, y0 + down * STOCK_HALF_HEIGHT),
+                    (x0, lane),
+                    (x1, lane),
+                    (x1, y1 - down * STOCK_HALF_HEIGHT),
+                ]
         else:
             attached = end.get("from") or end["to"]
             x, y = place[attached]
@@ -147,7 +157,8 @@ def _diagram(model: ET.Element) -> ET.Element:
                 points = [(x + STOCK_HALF_WIDTH, y), (x + PIPE_LENGTH, y)]
             else:
                 points = [(x - PIPE_LENGTH, y), (x - STOCK_HALF_WIDTH, y)]
-        (ax, ay), (bx, by) = points[0], points[1]
+        # the name sits mid-pipe: on the lane between rows when the pipe bends
+        (ax, ay), (bx, by) = points[len(points) // 2 - 1], points[len(points) // 2]
         element = ET.SubElement(
             view, _tag("flow"), name=name, x=f"{(ax + bx) / 2:g}", y=f"{(ay + by) / 2:g}"
         )
