@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from debtloops import cli, io, outputs
+from debtloops.model.parameters import load_parameters
 
 
 def _files(folder):
@@ -85,9 +86,17 @@ def test_bad_input_exits_2_and_writes_nothing(case, tmp_path, capsys):
 
 def test_a_run_that_goes_negative_exits_3_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
-    status = cli.main(
-        ["run", "article", "--set", "japan_baseline_net_purchases=10000", "--out", str(out)]
-    )
+    # the Fed and other foreign holders buying their valid maximum from private investors, with the
+    # largest valid surplus and the shortest valid times, take more than private investors hold
+    table = load_parameters()
+    extremes = {
+        name: table[name].valid_max
+        for name in ("fed_baseline_net_purchases", "other_foreign_purchase_share")
+    }
+    for name in ("private_sale_time", "shortest_paydown_time", "primary_deficit_share_of_gdp"):
+        extremes[name] = table[name].valid_min
+    sets = [f"--set={name}={value}" for name, value in extremes.items()]
+    status = cli.main(["run", "article", *sets, "--out", str(out)])
     err = capsys.readouterr().err
     assert status == 3
     assert "domestic_private_holdings went negative" in err and "at time" in err

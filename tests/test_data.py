@@ -9,8 +9,8 @@ from tests.conftest import run
 
 from debtloops import cli, run_scenario
 from debtloops.errors import InputError
-from debtloops.model import data, datafiles
-from debtloops.model.contract import HOLDINGS
+from debtloops.model import data, datafiles, replay
+from debtloops.model.contract import HOLDINGS, TEN_YEAR_NOTE_STAGES
 
 FILES = [
     (data.vintage().projections, data.CBO_COLUMNS),
@@ -388,7 +388,18 @@ def test_a_backtest_starts_each_segment_at_treasurys_september_coupons(start):
     assert coupon("tips") == pytest.approx(september("tips"), abs=1e-9)
     notes = coupon("short_notes")
     assert coupon("medium_notes") == pytest.approx(notes, abs=1e-9)
-    assert coupon("ten_year_notes") == pytest.approx(notes, abs=1e-9)
+    # the 10-year notes start at the coupons of the years they were sold in (FRED GS10) when the
+    # data hold the ten years before the start (FY2009 on), else at the other notes' coupon
+    cohorts = replay.ten_year_cohorts(start)
+    stages = range(1, TEN_YEAR_NOTE_STAGES + 1)
+    laddered = sum(
+        cohorts[replay.COHORT_SHARE.format(k)] * cohorts[replay.COHORT_COUPON.format(k)]
+        for k in stages
+        if cohorts[replay.COHORT_SWITCH]
+    )
+    assert bool(cohorts[replay.COHORT_SWITCH]) == (start >= 2009)
+    ten_year = laddered if cohorts[replay.COHORT_SWITCH] else notes
+    assert coupon("ten_year_notes") == pytest.approx(ten_year, abs=1e-9)
     spread = september("bonds") - september("notes")
     assert coupon("long_bonds") - notes == pytest.approx(spread, abs=1e-9)
     # The bonds' spread is what Treasury reports, 2.9 points or more in these years: a single
