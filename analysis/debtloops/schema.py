@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    StringConstraints,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -49,6 +50,10 @@ ESTIMATE = "estimate"
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
 #: How a message names a list of items of one type.
 PLURALS = {"text": "names", "a finite number": "finite numbers"}
+#: A Morris design's default grid levels per factor [1].
+DEFAULT_MORRIS_LEVELS = 4
+#: A calibration's default MCMC steps [1] and seed.
+DEFAULT_STEPS, DEFAULT_SEED = 3000, 20260101
 #: The JSON Schema dialect of the generated schemas.
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -79,7 +84,7 @@ Bounds = Annotated[
     list[Number], Field(min_length=2, max_length=2, description="two finite numbers [low, high]")
 ]
 Range = Annotated[Bounds, AfterValidator(_ascending)]
-Names = Annotated[list[str], Field(min_length=1), AfterValidator(_once)]
+Names = Annotated[tuple[str, ...], Field(min_length=1, strict=False), AfterValidator(_once)]
 Count = Annotated[int, Field(ge=0, le=MAX_SAMPLES)]
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
 ScenarioName = Annotated[
@@ -121,7 +126,9 @@ class ParameterEntry(Strict):
     range: Bounds
     valid: Bounds | None = None
     kind: Kind
-    source: Annotated[str, Field(pattern=r"\S", description="where the value comes from")]
+    source: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"\S")] = Field(
+        description="where the value comes from"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ParameterEntry:
@@ -163,8 +170,8 @@ class SweepSampler(Strict):
     method: Method = Field(title="sampler method")
     samples: Annotated[int, Field(le=MAX_SAMPLES)]
     seed: Seed
-    calc_second_order: bool | None = None
-    levels: Annotated[int, Field(ge=2, multiple_of=2)] | None = None
+    calc_second_order: bool = False
+    levels: Annotated[int, Field(ge=2, multiple_of=2)] = DEFAULT_MORRIS_LEVELS
     calibration: Annotated[str, Field(pattern=r"\S")] | None = None
 
 
@@ -268,9 +275,9 @@ class CalibrationSampler(Strict):
     """``[sampler]``: the MCMC run; unset keys take defaults that depend on the problem."""
 
     walkers: Count | None = None
-    steps: Count | None = None
+    steps: Count = DEFAULT_STEPS
     burn: Count | None = None
-    seed: Seed | None = None
+    seed: Seed = DEFAULT_SEED
     engine: Literal["simlin", "ensemble"] = "simlin"
 
 

@@ -268,7 +268,7 @@ def check_settings(given: SweepSampler, factors: int) -> None:
     method = sampler(given.method)
     for other in REGISTRY.values():
         for key in other.options:
-            if getattr(given, key) is not None and other is not method:
+            if key in given.model_fields_set and other is not method:
                 raise InputError(f"sampler: '{key}' applies only to method = \"{other.name}\"")
     if method.check is not None:
         method.check(given.samples, factors)

@@ -72,8 +72,6 @@ from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory, read_toml
 from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
-
-DEFAULT_MORRIS_LEVELS = 4
 #: Copies of the design that building it holds at once (the unit design, the columns mapped
 #: through the inverse CDFs, the stacked and the lever-crossed arrays, and SALib's own) [1].
 DESIGN_COPIES = 6
@@ -215,21 +213,18 @@ def load_spec(
             name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
             for name, values in raw.levers.items()
         }
-        sampler, calibration = raw.sampler, raw.sampler.calibration
+        calibration = raw.sampler.calibration
         spec = SweepSpec(
             name=path.stem,
             text=text,
-            scenarios=tuple(raw.scenarios),
-            outcomes=tuple(raw.outcomes),
+            scenarios=raw.scenarios,
+            outcomes=raw.outcomes,
             final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
-            method=sampler.method,
-            samples=sampler.samples,
-            seed=sampler.seed,
-            calc_second_order=bool(sampler.calc_second_order),
-            morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
+            morris_levels=raw.sampler.levels,
             calibration=None if calibration is None else _calibration_folder(calibration, path),
             uncertainties=uncertainties,
             levers=levers,
+            **raw.sampler.model_dump(include={"method", "samples", "seed", "calc_second_order"}),
         )
         _check_size(spec)
     return spec
