@@ -389,14 +389,11 @@ def _path(loc: tuple) -> str:
 
 
 def _node(schema: dict, loc: tuple) -> dict:
-    """Return the part of a JSON Schema that describes the value at ``loc``."""
+    """Return the part of a JSON Schema without nulls that describes the value at ``loc``."""
     node = schema
     for part in (*loc, None):
-        while "$ref" in node or "anyOf" in node:
-            if "$ref" in node:
-                node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
-            else:
-                node = next((n for n in node["anyOf"] if n.get("type") != "null"), {})
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
         if part is None:
             return node
         if isinstance(part, int):
@@ -425,7 +422,7 @@ def _expects(node: dict) -> str:
 
 def _message(model: type[BaseModel], error: Any) -> str:
     """Turn one pydantic error into the project's one-line message (without the file)."""
-    schema = model.model_json_schema(by_alias=True)
+    schema = _without_null(model.model_json_schema(by_alias=True))
     loc, kind, value, ctx = tuple(error["loc"]), error["type"], error.get("input"), error.get("ctx")
     path, node, parent = _path(loc), _node(schema, loc), _node(schema, loc[:-1])
     if kind == "extra_forbidden":
@@ -453,7 +450,7 @@ def _message(model: type[BaseModel], error: Any) -> str:
     return message
 
 
-def _without_null(node: object) -> object:
+def _without_null(node: Any) -> Any:
     """Drop ``null`` choices and defaults: TOML has no null (pydantic writes them for ``None``)."""
     if isinstance(node, dict):
         if "anyOf" in node:
@@ -477,7 +474,7 @@ def json_schema(kind: str) -> dict:
     if kind not in MODELS:
         raise unknown_name("schema", kind, MODELS)
     schema = _without_null(MODELS[kind].model_json_schema(by_alias=True))
-    return {"$schema": DIALECT, **schema}  # type: ignore[dict-item]
+    return {"$schema": DIALECT, **schema}
 
 
 def schema_text(kind: str) -> str:

@@ -61,14 +61,13 @@ The experiments a specification gives, its design, are drawn by
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory, read_toml
+from debtloops.limits import read_toml
 from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
@@ -193,7 +192,7 @@ def load_spec(
     with schema.about(path.name):
         data, text, _ = read_toml(path, "the file")
         raw = schema.check(schema.SweepFile, data)
-        check_settings(raw.sampler, len(raw.uncertainties))
+        check_settings(raw)
         for kind, names, valid in (
             ("scenario", raw.scenarios, scenarios),
             ("outcome", raw.outcomes, outcomes),
@@ -226,7 +225,6 @@ def load_spec(
             levers=levers,
             **raw.sampler.model_dump(include={"method", "samples", "seed", "calc_second_order"}),
         )
-        _check_size(spec)
     return spec
 
 
@@ -239,27 +237,6 @@ def _uncertainty(name: str, given: schema.SweepUncertainty, table: ParameterTabl
             f"{name}: a lognormal distribution needs low > 0, got range [{low:g}, {high:g}]"
         )
     return Uncertainty(name, low, high, given.distribution, min(max(param.value, low), high))
-
-
-def _check_size(spec: SweepSpec) -> None:
-    """Refuse a design of more than :data:`MAX_SAMPLES` rows or one that would not fit in memory."""
-    # The registry sits above this module (its entries name the indices, which read the design).
-    from debtloops.sweeps.samplers import sampler
-
-    factors = len(spec.uncertainties)
-    rows = sampler(spec.method).rows(spec.samples, factors, spec.calc_second_order)
-    rows *= math.prod(len(values) for values in spec.levers.values())
-    if rows > MAX_SAMPLES:
-        raise InputError(
-            f"the design has {rows:,} rows (model runs per scenario), more than {MAX_SAMPLES:,}; "
-            "lower [sampler] samples or the number of lever values"
-        )
-    columns = factors + len(spec.levers)
-    check_memory(
-        rows * columns * FLOAT_BYTES * DESIGN_COPIES,
-        f"the design of {rows:,} rows by {columns} columns",
-        "lower [sampler] samples",
-    )
 
 
 def _calibration_folder(raw: str, spec_path: Path) -> str:
