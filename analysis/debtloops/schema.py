@@ -29,7 +29,6 @@ from pydantic import (
     RootModel,
     StringConstraints,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
 
@@ -97,21 +96,9 @@ ScenarioName = Annotated[
 ]
 
 
-def _noise(value: object) -> float | str:
-    if value == ESTIMATE or (
-        isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-    ):
-        return value
-    raise ValueError(
-        f"{_shown(value)} must be positive (a standard deviation in the series' units) "
-        f'or "{ESTIMATE}"'
-    )
-
-
 Noise = Annotated[
-    Any,
-    AfterValidator(_noise),
-    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": ESTIMATE}]}),
+    Annotated[float, Field(gt=0, allow_inf_nan=False)] | Literal["estimate"],
+    Field(description=f'positive (a standard deviation in the series\' units) or "{ESTIMATE}"'),
 ]
 
 
@@ -286,7 +273,7 @@ class CalibrationProjection(Strict):
 
     scenario: str | None = "japan_full"
     draws: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 1000
-    others: Annotated[list[str], AfterValidator(_once)] = []
+    others: Annotated[tuple[str, ...], Field(strict=False), AfterValidator(_once)] = ()
 
 
 class CalibrationFile(Strict):
@@ -424,6 +411,8 @@ def _message(model: type[BaseModel], error: Any) -> str:
     """Turn one pydantic error into the project's one-line message (without the file)."""
     schema = _without_null(model.model_json_schema(by_alias=True))
     loc, kind, value, ctx = tuple(error["loc"]), error["type"], error.get("input"), error.get("ctx")
+    if "anyOf" in _node(schema, loc[:-1]):  # one choice of several: name the key, not the choice
+        loc = loc[:-1]
     path, node, parent = _path(loc), _node(schema, loc), _node(schema, loc[:-1])
     if kind == "extra_forbidden":
         keys = list(parent.get("properties", {}))
