@@ -243,9 +243,7 @@ def _calibration_folder(raw: str, spec_path: Path) -> str:
     """Return a posterior sweep's calibration folder, relative paths read from the spec's folder."""
     from debtloops.calibration.posterior import CALIBRATION_FILE
 
-    folder = Path(raw).expanduser()
-    if not folder.is_absolute():
-        folder = spec_path.resolve().parent / folder
+    folder = spec_path.resolve().parent / Path(raw).expanduser()  # an absolute path stays itself
     if not (folder / CALIBRATION_FILE).is_file():
         raise InputError(
             f"[sampler] calibration = {raw!r}: no {CALIBRATION_FILE} in {folder}; "
