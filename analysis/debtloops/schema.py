@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from debtloops.errors import InputError, closest, exact, unknown_name
+from debtloops.errors import InputError, exact, unknown_name
 from debtloops.limits import MAX_SAMPLES, SEED_MAX, read_toml
 
 Kind = Literal["initial", "uncertainty", "driver", "lever", "scenario", "control", "definition"]
@@ -417,8 +417,7 @@ def _message(model: type[BaseModel], error: Any) -> str:
     if kind == "extra_forbidden":
         keys = list(parent.get("properties", {}))
         what = f"key in [{_path(loc[:-1])}]" if loc[:-1] else "top-level key or section"
-        hint = ", ".join(closest(str(loc[-1]), keys))
-        return f"unknown {what} '{loc[-1]}'; did you mean: {hint}? (valid: {', '.join(keys)})"
+        return f"{unknown_name(what, str(loc[-1]), keys)} (valid: {', '.join(keys)})"
     if kind == "missing":
         what = f"[{_path(loc[:-1])}] is missing" if loc[:-1] else "missing"
         return f"{what} '{loc[-1]}' (required: {', '.join(parent.get('required', []))})"
