@@ -239,7 +239,7 @@ class CalibrationSeries(Strict):
     source: Literal["history", "monthly"] = "history"
     variables: Names
     how: Literal["end", "mean", "change"] = Field(default="end", title="measure (how)")
-    scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
+    scale: Number = 1.0
     noise: Noise
     noise_range: Range | None = None
     errors: Literal["independent", "ar1"] = Field(
