@@ -39,7 +39,16 @@ ALL = "*"
 #: ``Class.name`` a method or field; ``NAME(kw, ...)`` the keyword arguments ``kw`` given in the
 #: calls inside the top-level statement ``NAME``; ``-name`` leaves a name out of :data:`ALL`.
 SELECTION: dict[str, tuple[str, ...]] = {
-    "schema.py": (ALL, "-MODELS", "-DIALECT", "-_without_null", "-json_schema", "-schema_text"),
+    "schema.py": (
+        ALL,
+        "-MODELS",
+        "-DIALECT",
+        "-_without_null",
+        "-json_schema",
+        "-schema_text",
+        "-DEFAULT_MORRIS_LEVELS",  # defaults, moved here from the readers, where they were not
+        "-DEFAULT_STEPS",  # counted either (with DEFAULT_SEED, on the same line)
+    ),
     "model/parameters.py": (
         "KINDS",
         "FIXED_KINDS",

@@ -7,7 +7,6 @@ tests/test_add_holder.py adds one and runs it through the commands.
 """
 
 import re
-from dataclasses import replace
 
 import pytest
 
@@ -87,9 +86,9 @@ def _rows_for(holder, table):
         (*china.sale_parameters, china.baseline_net_purchases),
         strict=True,
     ):
-        rows[mine] = replace(rows[chinas], name=mine)
-    rows[holder.initial_holdings] = replace(
-        rows[china.initial_holdings], name=holder.initial_holdings, value=700.0
+        rows[mine] = rows[chinas].model_copy(update={"name": mine})
+    rows[holder.initial_holdings] = rows[china.initial_holdings].model_copy(
+        update={"name": holder.initial_holdings, "value": 700.0}
     )
     return rows
 

@@ -88,3 +88,17 @@ def test_the_choices_the_schema_spells_out_are_the_projects():
     """The schema lists a scenario's data layers and the backtest's yields modes for editors."""
     assert set(get_args(schema.Layer)) == set(LAYERS)
     assert set(get_args(schema.YieldMode)) == set(YIELD_MODES)
+
+
+@pytest.mark.parametrize("noise", [0.0, -1.0, "guess", True, [1.0]])
+def test_a_key_of_several_types_is_named_by_its_key_not_by_a_choice(noise):
+    """A noise scale is a positive number or "estimate": one message, naming the key."""
+    data = {
+        "period": {"start": 2000, "fit_end": 2010},
+        "parameters": {"x": {}},
+        "series": {"s": {"variables": ["v"], "noise": noise}},
+    }
+    with pytest.raises(
+        InputError, match=r'^f\.toml: series\.s\.noise must be positive .* or "estimate", got '
+    ):
+        schema.check(schema.CalibrationFile, data, "f.toml")

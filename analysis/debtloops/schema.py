@@ -27,12 +27,12 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    StringConstraints,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
 
-from debtloops.errors import InputError, closest, exact, unknown_name
+from debtloops.errors import InputError, exact, unknown_name
 from debtloops.limits import MAX_SAMPLES, SEED_MAX, read_toml
 
 Kind = Literal["initial", "uncertainty", "driver", "lever", "scenario", "control", "definition"]
@@ -49,6 +49,10 @@ ESTIMATE = "estimate"
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
 #: How a message names a list of items of one type.
 PLURALS = {"text": "names", "a finite number": "finite numbers"}
+#: A Morris design's default grid levels per factor [1].
+DEFAULT_MORRIS_LEVELS = 4
+#: A calibration's default MCMC steps [1] and seed.
+DEFAULT_STEPS, DEFAULT_SEED = 3000, 20260101
 #: The JSON Schema dialect of the generated schemas.
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -79,7 +83,7 @@ Bounds = Annotated[
     list[Number], Field(min_length=2, max_length=2, description="two finite numbers [low, high]")
 ]
 Range = Annotated[Bounds, AfterValidator(_ascending)]
-Names = Annotated[list[str], Field(min_length=1), AfterValidator(_once)]
+Names = Annotated[tuple[str, ...], Field(min_length=1, strict=False), AfterValidator(_once)]
 Count = Annotated[int, Field(ge=0, le=MAX_SAMPLES)]
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
 ScenarioName = Annotated[
@@ -92,21 +96,9 @@ ScenarioName = Annotated[
 ]
 
 
-def _noise(value: object) -> float | str:
-    if value == ESTIMATE or (
-        isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-    ):
-        return value
-    raise ValueError(
-        f"{_shown(value)} must be positive (a standard deviation in the series' units) "
-        f'or "{ESTIMATE}"'
-    )
-
-
 Noise = Annotated[
-    Any,
-    AfterValidator(_noise),
-    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": ESTIMATE}]}),
+    Annotated[float, Field(gt=0, allow_inf_nan=False)] | Literal["estimate"],
+    Field(description=f'positive (a standard deviation in the series\' units) or "{ESTIMATE}"'),
 ]
 
 
@@ -121,7 +113,9 @@ class ParameterEntry(Strict):
     range: Bounds
     valid: Bounds | None = None
     kind: Kind
-    source: Annotated[str, Field(pattern=r"\S", description="where the value comes from")]
+    source: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"\S")] = Field(
+        description="where the value comes from"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ParameterEntry:
@@ -163,8 +157,8 @@ class SweepSampler(Strict):
     method: Method = Field(title="sampler method")
     samples: Annotated[int, Field(le=MAX_SAMPLES)]
     seed: Seed
-    calc_second_order: bool | None = None
-    levels: Annotated[int, Field(ge=2, multiple_of=2)] | None = None
+    calc_second_order: bool = False
+    levels: Annotated[int, Field(ge=2, multiple_of=2)] = DEFAULT_MORRIS_LEVELS
     calibration: Annotated[str, Field(pattern=r"\S")] | None = None
 
 
@@ -245,7 +239,7 @@ class CalibrationSeries(Strict):
     source: Literal["history", "monthly"] = "history"
     variables: Names
     how: Literal["end", "mean", "change"] = Field(default="end", title="measure (how)")
-    scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
+    scale: Number = 1.0
     noise: Noise
     noise_range: Range | None = None
     errors: Literal["independent", "ar1"] = Field(
@@ -268,9 +262,9 @@ class CalibrationSampler(Strict):
     """``[sampler]``: the MCMC run; unset keys take defaults that depend on the problem."""
 
     walkers: Count | None = None
-    steps: Count | None = None
+    steps: Count = DEFAULT_STEPS
     burn: Count | None = None
-    seed: Seed | None = None
+    seed: Seed = DEFAULT_SEED
     engine: Literal["simlin", "ensemble"] = "simlin"
 
 
@@ -279,7 +273,7 @@ class CalibrationProjection(Strict):
 
     scenario: str | None = "japan_full"
     draws: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 1000
-    others: Annotated[list[str], AfterValidator(_once)] = []
+    others: Annotated[tuple[str, ...], Field(strict=False), AfterValidator(_once)] = ()
 
 
 class CalibrationFile(Strict):
@@ -382,14 +376,11 @@ def _path(loc: tuple) -> str:
 
 
 def _node(schema: dict, loc: tuple) -> dict:
-    """Return the part of a JSON Schema that describes the value at ``loc``."""
+    """Return the part of a JSON Schema without nulls that describes the value at ``loc``."""
     node = schema
     for part in (*loc, None):
-        while "$ref" in node or "anyOf" in node:
-            if "$ref" in node:
-                node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
-            else:
-                node = next((n for n in node["anyOf"] if n.get("type") != "null"), {})
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
         if part is None:
             return node
         if isinstance(part, int):
@@ -418,14 +409,15 @@ def _expects(node: dict) -> str:
 
 def _message(model: type[BaseModel], error: Any) -> str:
     """Turn one pydantic error into the project's one-line message (without the file)."""
-    schema = model.model_json_schema(by_alias=True)
+    schema = _without_null(model.model_json_schema(by_alias=True))
     loc, kind, value, ctx = tuple(error["loc"]), error["type"], error.get("input"), error.get("ctx")
+    if "anyOf" in _node(schema, loc[:-1]):  # one choice of several: name the key, not the choice
+        loc = loc[:-1]
     path, node, parent = _path(loc), _node(schema, loc), _node(schema, loc[:-1])
     if kind == "extra_forbidden":
         keys = list(parent.get("properties", {}))
         what = f"key in [{_path(loc[:-1])}]" if loc[:-1] else "top-level key or section"
-        hint = ", ".join(closest(str(loc[-1]), keys))
-        return f"unknown {what} '{loc[-1]}'; did you mean: {hint}? (valid: {', '.join(keys)})"
+        return f"{unknown_name(what, str(loc[-1]), keys)} (valid: {', '.join(keys)})"
     if kind == "missing":
         what = f"[{_path(loc[:-1])}] is missing" if loc[:-1] else "missing"
         return f"{what} '{loc[-1]}' (required: {', '.join(parent.get('required', []))})"
@@ -446,7 +438,7 @@ def _message(model: type[BaseModel], error: Any) -> str:
     return message
 
 
-def _without_null(node: object) -> object:
+def _without_null(node: Any) -> Any:
     """Drop ``null`` choices and defaults: TOML has no null (pydantic writes them for ``None``)."""
     if isinstance(node, dict):
         if "anyOf" in node:
@@ -470,7 +462,7 @@ def json_schema(kind: str) -> dict:
     if kind not in MODELS:
         raise unknown_name("schema", kind, MODELS)
     schema = _without_null(MODELS[kind].model_json_schema(by_alias=True))
-    return {"$schema": DIALECT, **schema}  # type: ignore[dict-item]
+    return {"$schema": DIALECT, **schema}
 
 
 def schema_text(kind: str) -> str:

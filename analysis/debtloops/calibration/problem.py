@@ -260,7 +260,10 @@ class CalibrationProblem:
 
     def noise(self, log_noise: Sequence[float] | np.ndarray = ()) -> np.ndarray:
         """Return each series' noise scale, the estimated ones from ``log_noise`` [units]."""
-        scales = np.array([item.noise or np.nan for item in self.spec.series], dtype=float)
+        scales = np.array(
+            [np.nan if item.estimated_noise else item.noise for item in self.spec.series],
+            dtype=float,
+        )
         scales[self.noise_series] = np.exp(np.asarray(log_noise, dtype=float))
         return scales
 

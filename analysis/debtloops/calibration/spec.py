@@ -84,8 +84,10 @@ RHO_MAX = 0.95
 CHAIN_COPIES = 3
 #: Copies of the projection draws held at once: prior, posterior, and both with the others [1].
 PROJECTION_COPIES = 4
-#: Default MCMC settings: 32 walkers x 3,000 steps, about 100,000 model evaluations.
-DEFAULT_WALKERS, DEFAULT_STEPS, DEFAULT_BURN, DEFAULT_SEED = 32, 3000, 1000, 20260101
+#: Default MCMC settings: 32 walkers (or twice the estimated quantities and 2) x
+#: :data:`debtloops.schema.DEFAULT_STEPS` steps, about 100,000 model evaluations, of which the
+#: first DEFAULT_BURN steps (at most a third) are dropped.
+DEFAULT_WALKERS, DEFAULT_BURN = 32, 1000
 #: The fewest fitted years that make a noise scale worth estimating [years].
 MIN_YEARS_FOR_NOISE = 5
 
@@ -135,46 +137,32 @@ class Prior:
         return None
 
 
-@dataclass(frozen=True)
-class FittedSeries:
-    """A historical series and how the model is compared with it.
+class FittedSeries(schema.CalibrationSeries):
+    """A historical series and how the model is compared with it: its ``[series.NAME]`` table.
 
     Attributes
     ----------
     series : str
         The series' name in ``history_2000_2025.csv``, or in ``markets_monthly.csv``.
-    source : str
-        ``history`` or ``monthly`` (fiscal-year means of the monthly series).
-    variables : tuple of str
-        Model variables summed into the model's counterpart.
-    how : str
-        ``end``, ``mean`` or ``change``.
-    scale : float
-        Multiplies the model's value into the series' units.
     units : str
         The series' units.
-    noise : float or None
-        The error's standard deviation [the series' units]; None when estimated.
-    noise_range : tuple of float or None
-        The support of an estimated noise scale (log-uniform prior) [the series' units].
-    errors : str
-        ``independent`` across years, or ``ar1``: a lag-one autocorrelation, estimated.
+
+    The other attributes are the table's (:class:`debtloops.schema.CalibrationSeries`): ``source``
+    (``history`` or ``monthly``), ``variables`` (model variables summed into the model's
+    counterpart), ``how`` (``end``, ``mean`` or ``change``), ``scale`` (multiplies the model's
+    value into the series' units), ``noise`` (the error's standard deviation [the series' units],
+    or ``"estimate"``), ``noise_range`` (the support of an estimated noise scale, log-uniform
+    prior [the series' units]) and ``errors`` (``independent`` across years, or ``ar1``: a lag-one
+    autocorrelation, estimated).
     """
 
     series: str
-    source: str
-    variables: tuple[str, ...]
-    how: str
-    scale: float
     units: str
-    noise: float | None
-    noise_range: tuple[float, float] | None
-    errors: str
 
     @property
     def estimated_noise(self) -> bool:
         """Whether the noise scale is estimated."""
-        return self.noise is None
+        return self.noise == schema.ESTIMATE
 
 
 @dataclass(frozen=True)
@@ -188,24 +176,11 @@ class Sampler:
     engine: str
 
 
-@dataclass(frozen=True)
-class Projection:
-    """A scenario run under prior and posterior draws.
-
-    Attributes
-    ----------
-    scenario : str or None
-        A scenario name or file; None skips the projection.
-    draws : int
-        Draws from each distribution.
-    others : tuple of str
-        Further parameters drawn uniformly on the table's range under both (e.g. the rest of a
-        sweep's uncertainties), the same draws for prior and posterior.
-    """
-
-    scenario: str | None
-    draws: int
-    others: tuple[str, ...]
+#: A scenario run under prior and posterior draws (``[projection]``): ``scenario`` (a scenario
+#: name or file; None skips the projection), ``draws`` from each distribution, and ``others``,
+#: further parameters drawn uniformly on the table's range under both, the same draws for prior
+#: and posterior (e.g. the rest of a sweep's uncertainties).
+Projection = schema.CalibrationProjection
 
 
 @dataclass(frozen=True)
@@ -293,25 +268,14 @@ def _series(name: str, raw: schema.CalibrationSeries, known_variables: set[str])
     for variable in raw.variables:
         if variable not in known_variables:
             raise unknown_name(f"model variable in series.{name}", variable, known_variables)
-    estimated = raw.noise == schema.ESTIMATE
-    return FittedSeries(
-        series=name,
-        source=raw.source,
-        variables=tuple(raw.variables),
-        how=raw.how,
-        scale=raw.scale,
-        units=data.history().units(name) if history else data.monthly_units(name),
-        noise=None if estimated else float(raw.noise),
-        noise_range=tuple(raw.noise_range) if estimated else None,  # type: ignore[arg-type]
-        errors=raw.errors,
-    )
+    units = data.history().units(name) if history else data.monthly_units(name)
+    return FittedSeries(series=name, units=units, **dict(raw))
 
 
 def _sampler(raw: schema.CalibrationSampler, dimensions: int) -> Sampler:
     walkers = max(DEFAULT_WALKERS, 2 * dimensions + 2) if raw.walkers is None else raw.walkers
-    steps = DEFAULT_STEPS if raw.steps is None else raw.steps
+    steps = raw.steps
     burn = min(DEFAULT_BURN, steps // 3) if raw.burn is None else raw.burn
-    seed = DEFAULT_SEED if raw.seed is None else raw.seed
     step_bytes = CHAIN_COPIES * max(walkers, 1) * (dimensions + 1) * FLOAT_BYTES
     check_memory(step_bytes, f"an MCMC chain of {walkers:,} walkers", "lower sampler.walkers")
     check_count(steps, "sampler.steps", low=0, high=min(MAX_SAMPLES, memory_budget() // step_bytes))
@@ -326,7 +290,7 @@ def _sampler(raw: schema.CalibrationSampler, dimensions: int) -> Sampler:
             f"sampler.burn = {burn} must be below sampler.steps = {steps}; "
             f"nearest valid value: {max(steps - 1, 0)}"
         )
-    return Sampler(walkers, steps, burn, seed, raw.engine)
+    return Sampler(walkers, steps, burn, raw.seed, raw.engine)
 
 
 def _projection(
@@ -341,7 +305,7 @@ def _projection(
         f"{raw.draws:,} projection draws",
         "lower projection.draws (--draws)",
     )
-    return Projection(raw.scenario, raw.draws, tuple(raw.others))
+    return raw
 
 
 def model_variables() -> set[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -51,9 +50,8 @@ TimeSeries = Mapping[float, float]
 Value = float | TimeSeries
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One constant of the model.
+class Parameter(schema.ParameterEntry):
+    """One constant of the model: its entry of the table and its name.
 
     Attributes
     ----------
@@ -64,9 +62,9 @@ class Parameter:
     units : str
         The .mdl units.
     low, high : float
-        Plausible range [units], the default bounds of sensitivity sweeps.
+        Plausible range [units], the default bounds of sensitivity sweeps (``range``).
     valid_min, valid_max : float
-        Values outside these bounds are refused [units].
+        Values outside these bounds are refused [units] (``valid``, by default ``range``).
     kind : str
         One of :data:`KINDS`.
     source : str
@@ -74,14 +72,26 @@ class Parameter:
     """
 
     name: str
-    value: float
-    units: str
-    low: float
-    high: float
-    valid_min: float
-    valid_max: float
-    kind: str
-    source: str
+
+    @property
+    def low(self) -> float:
+        """The range's low end [units]."""
+        return self.range[0]
+
+    @property
+    def high(self) -> float:
+        """The range's high end [units]."""
+        return self.range[1]
+
+    @property
+    def valid_min(self) -> float:
+        """The lowest valid value [units]."""
+        return (self.valid or self.range)[0]
+
+    @property
+    def valid_max(self) -> float:
+        """The highest valid value [units]."""
+        return (self.valid or self.range)[1]
 
     def check(self, value: float) -> float:
         """Return ``value`` as a float if it is finite and within the valid bounds.
@@ -181,20 +191,7 @@ def load_parameters(path: Path = PARAMETER_TABLE) -> ParameterTable:
     """
     table, _, _ = schema.load(path, schema.ParameterTableFile, f"parameter table {path}")
     return ParameterTable(
-        {
-            name: Parameter(
-                name=name,
-                value=raw.value,
-                units=raw.units,
-                low=raw.range[0],
-                high=raw.range[1],
-                valid_min=(raw.valid or raw.range)[0],
-                valid_max=(raw.valid or raw.range)[1],
-                kind=raw.kind,
-                source=raw.source.strip(),
-            )
-            for name, raw in table.root.items()
-        }
+        {name: Parameter(name=name, **dict(raw)) for name, raw in table.root.items()}
     )
 
 

@@ -227,32 +227,25 @@ def load_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
         data, text = _read(step_path)
         read.append((step, step_path.resolve(), data, text))
         with schema.about(f"scenario file {step_path.name}"):
+            if data.cbo is not None and data.cbo not in list_vintages():  # a shipped name only
+                error = unknown_name("CBO vintage", data.cbo, list_vintages())
+                raise InputError(f"{error} (a folder of your own: --cbo PATH)")
             current = None if data.base is None else _base(data.base, step_path, directory)
+    read.reverse()  # root first: later files win
     overrides: dict[str, Value] = {}
     layer: str | None = None
     vintage = layer
-    for _, file, data, _ in reversed(read):
+    for _, file, data, _ in read:
         if data.data is not None:
             layer = "cbo" if data.data in LEGACY_LAYERS else data.data
             vintage = LEGACY_LAYERS.get(data.data, vintage if layer == "cbo" else None)
+        layer, vintage = ("cbo", data.cbo) if data.cbo is not None else (layer, vintage)
+        overrides.update(data.constants)
         with schema.about(f"scenario file {file.name}"):
-            if data.cbo is not None:  # a shipped name only: a file may not send the run elsewhere
-                if data.cbo not in list_vintages():
-                    error = unknown_name("CBO vintage", data.cbo, list_vintages())
-                    raise InputError(f"{error} (a folder of your own: --cbo PATH)")
-                layer, vintage = "cbo", data.cbo
-            overrides.update(data.constants)
             for key, value in data.series.items():
                 overrides[key] = series_from_pairs(key, value.items())  # type: ignore[assignment]
-    return Scenario(
-        name=scenario_name,
-        chain=tuple(step for step, *_ in reversed(read)),
-        text="\n".join(text for *_, text in reversed(read)),
-        overrides=overrides,
-        path=path,
-        data=layer,
-        cbo=vintage,
-    )
+    chain, texts = tuple(step for step, *_ in read), "\n".join(text for *_, text in read)
+    return Scenario(scenario_name, chain, texts, overrides, path, data=layer, cbo=vintage)
 
 
 def parse_assignment(text: str) -> tuple[str, Value]:

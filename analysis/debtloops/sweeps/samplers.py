@@ -15,6 +15,7 @@ they are called.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,11 @@ from SALib.sample import sobol as salib_sobol
 
 from debtloops.errors import InputError, unknown_name
 from debtloops.figures import sweeps as figures
-from debtloops.schema import SweepSampler
+from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory
+from debtloops.schema import SweepFile
 from debtloops.sweeps import indices
 from debtloops.sweeps.design import unit_problem
-from debtloops.sweeps.spec import SweepSpec
+from debtloops.sweeps.spec import DESIGN_COPIES, SweepSpec
 
 #: The smallest Saltelli base sample that SALib's Sobol analysis handles sensibly [1].
 MIN_SOBOL_SAMPLES = 16
@@ -249,26 +251,27 @@ def sampler(name: str) -> Sampler:
     return REGISTRY[name]
 
 
-def check_settings(given: SweepSampler, factors: int) -> None:
-    """Refuse ``[sampler]`` settings its method cannot use.
+def check_settings(raw: SweepFile) -> None:
+    """Refuse ``[sampler]`` settings its method cannot use, and a design too large to draw.
 
     Parameters
     ----------
-    given : debtloops.schema.SweepSampler
-        The ``[sampler]`` table as the schema read it.
-    factors : int
-        The number of uncertainties [1].
+    raw : debtloops.schema.SweepFile
+        The specification as the schema read it.
 
     Raises
     ------
     InputError
-        On a key that only another method takes, or a size the method cannot use; the message
-        starts with ``sampler:`` where it concerns that table alone.
+        On a key that only another method takes, or a size the method cannot use (the message
+        starts with ``sampler:`` where it concerns that table alone); on a design of more than
+        :data:`~debtloops.limits.MAX_SAMPLES` rows (model runs per scenario), or one that would
+        not fit in memory.
     """
+    given, factors = raw.sampler, len(raw.uncertainties)
     method = sampler(given.method)
     for other in REGISTRY.values():
         for key in other.options:
-            if getattr(given, key) is not None and other is not method:
+            if key in given.model_fields_set and other is not method:
                 raise InputError(f"sampler: '{key}' applies only to method = \"{other.name}\"")
     if method.check is not None:
         method.check(given.samples, factors)
@@ -277,3 +280,16 @@ def check_settings(given: SweepSampler, factors: int) -> None:
             f"sampler: {method.name} needs samples{method.counted} >= {method.least}, "
             f"got {given.samples}"
         )
+    rows = method.rows(given.samples, factors, given.calc_second_order)
+    rows *= math.prod(len(values) for values in raw.levers.values())
+    if rows > MAX_SAMPLES:
+        raise InputError(
+            f"the design has {rows:,} rows (model runs per scenario), more than {MAX_SAMPLES:,}; "
+            "lower [sampler] samples or the number of lever values"
+        )
+    columns = factors + len(raw.levers)
+    check_memory(
+        rows * columns * FLOAT_BYTES * DESIGN_COPIES,
+        f"the design of {rows:,} rows by {columns} columns",
+        "lower [sampler] samples",
+    )

@@ -61,19 +61,16 @@ The experiments a specification gives, its design, are drawn by
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from debtloops import schema
 from debtloops.errors import InputError, closest, unknown_name
-from debtloops.limits import FLOAT_BYTES, MAX_SAMPLES, check_memory, read_toml
+from debtloops.limits import read_toml
 from debtloops.model.parameters import ParameterTable, validate
 
 DISTRIBUTIONS, SAMPLERS = schema.DISTRIBUTIONS, schema.SAMPLERS
-
-DEFAULT_MORRIS_LEVELS = 4
 #: Copies of the design that building it holds at once (the unit design, the columns mapped
 #: through the inverse CDFs, the stacked and the lever-crossed arrays, and SALib's own) [1].
 DESIGN_COPIES = 6
@@ -195,7 +192,7 @@ def load_spec(
     with schema.about(path.name):
         data, text, _ = read_toml(path, "the file")
         raw = schema.check(schema.SweepFile, data)
-        check_settings(raw.sampler, len(raw.uncertainties))
+        check_settings(raw)
         for kind, names, valid in (
             ("scenario", raw.scenarios, scenarios),
             ("outcome", raw.outcomes, outcomes),
@@ -215,23 +212,19 @@ def load_spec(
             name: tuple(table.free(name, "swept (as a lever)").check(value) for value in values)
             for name, values in raw.levers.items()
         }
-        sampler, calibration = raw.sampler, raw.sampler.calibration
+        calibration = raw.sampler.calibration
         spec = SweepSpec(
             name=path.stem,
             text=text,
-            scenarios=tuple(raw.scenarios),
-            outcomes=tuple(raw.outcomes),
+            scenarios=raw.scenarios,
+            outcomes=raw.outcomes,
             final_time=table["final_time"].value if raw.final_time is None else raw.final_time,
-            method=sampler.method,
-            samples=sampler.samples,
-            seed=sampler.seed,
-            calc_second_order=bool(sampler.calc_second_order),
-            morris_levels=sampler.levels or DEFAULT_MORRIS_LEVELS,
+            morris_levels=raw.sampler.levels,
             calibration=None if calibration is None else _calibration_folder(calibration, path),
             uncertainties=uncertainties,
             levers=levers,
+            **raw.sampler.model_dump(include={"method", "samples", "seed", "calc_second_order"}),
         )
-        _check_size(spec)
     return spec
 
 
@@ -246,34 +239,11 @@ def _uncertainty(name: str, given: schema.SweepUncertainty, table: ParameterTabl
     return Uncertainty(name, low, high, given.distribution, min(max(param.value, low), high))
 
 
-def _check_size(spec: SweepSpec) -> None:
-    """Refuse a design of more than :data:`MAX_SAMPLES` rows or one that would not fit in memory."""
-    # The registry sits above this module (its entries name the indices, which read the design).
-    from debtloops.sweeps.samplers import sampler
-
-    factors = len(spec.uncertainties)
-    rows = sampler(spec.method).rows(spec.samples, factors, spec.calc_second_order)
-    rows *= math.prod(len(values) for values in spec.levers.values())
-    if rows > MAX_SAMPLES:
-        raise InputError(
-            f"the design has {rows:,} rows (model runs per scenario), more than {MAX_SAMPLES:,}; "
-            "lower [sampler] samples or the number of lever values"
-        )
-    columns = factors + len(spec.levers)
-    check_memory(
-        rows * columns * FLOAT_BYTES * DESIGN_COPIES,
-        f"the design of {rows:,} rows by {columns} columns",
-        "lower [sampler] samples",
-    )
-
-
 def _calibration_folder(raw: str, spec_path: Path) -> str:
     """Return a posterior sweep's calibration folder, relative paths read from the spec's folder."""
     from debtloops.calibration.posterior import CALIBRATION_FILE
 
-    folder = Path(raw).expanduser()
-    if not folder.is_absolute():
-        folder = spec_path.resolve().parent / folder
+    folder = spec_path.resolve().parent / Path(raw).expanduser()  # an absolute path stays itself
     if not (folder / CALIBRATION_FILE).is_file():
         raise InputError(
             f"[sampler] calibration = {raw!r}: no {CALIBRATION_FILE} in {folder}; "
