@@ -587,7 +587,9 @@ def test_the_default_chunk_size_is_the_largest_chunk_or_the_whole_sweep(samples,
 def test_the_command_line_takes_a_chunk_size(tmp_path, capsys):
     spec = _spec(tmp_path)
     out = tmp_path / "out"
-    status = cli.main(["sweep", str(spec), "--out", str(out), "--quiet", "--chunk-size", "7"])
+    # one worker, in this process: the chunks are the point here, not the processes that run them
+    argv = ["sweep", str(spec), "--out", str(out), "--quiet", "--chunk-size", "7", "--workers", "1"]
+    status = cli.main(argv)
     assert status == 0, capsys.readouterr().err
     assert "40 samples (40 computed now)" in capsys.readouterr().out
     assert (out / "sweep_spec.toml").read_text().startswith("# chunk_size = 7\n")

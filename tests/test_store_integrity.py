@@ -187,8 +187,9 @@ def test_a_sweep_of_one_uncertainty_is_analysed(tmp_path, capsys, method, sample
 def test_a_sweep_too_small_to_rank_says_what_it_cannot_draw(tmp_path, capsys):
     spec = _spec(tmp_path, "monte_carlo", 2)
     out = tmp_path / "out"
-    # Chunks of one sample each: a one-run ensemble must run, not fail.
-    assert cli.main(["sweep", str(spec), "--out", str(out), "--quiet", "--chunk-size", "1"]) == 0
+    # Chunks of one sample each: a one-run ensemble must run, not fail (in this process's worker).
+    argv = ["sweep", str(spec), "--out", str(out), "--quiet", "--chunk-size", "1", "--workers", "1"]
+    assert cli.main(argv) == 0
     assert "0 failed" in capsys.readouterr().out
     assert cli.main(["analyze", str(out)]) == 0
     lines = capsys.readouterr().err.strip().splitlines()
