@@ -108,6 +108,26 @@ def assert_agree(name: str, expected, actual, relative: float) -> None:
     assert bad.size == 0, f"{name}: first difference at step {bad[:1]}"
 
 
+def overrides_that_empty_private_holdings() -> dict[str, float]:
+    """Valid values with which domestic private holdings go below zero in a few years.
+
+    Each outflow from domestic private investors is capped on its own: the Fed's and other foreign
+    buying at what they could sell within the private sale time, a surplus's paydown at what they
+    hold over the shortest paydown time. The caps do not share: at the shortest valid times (1/8
+    year) each may take half of private holdings in one step of 1/16 year, so with the Fed and
+    other foreign holders buying their valid maximum and the largest valid surplus, the outflows
+    together overshoot until private holdings go below zero.
+    """
+    table = load_parameters()
+    overrides = {
+        name: table[name].valid_max
+        for name in ("fed_baseline_net_purchases", "other_foreign_purchase_share")
+    }
+    for name in ("private_sale_time", "shortest_paydown_time", "primary_deficit_share_of_gdp"):
+        overrides[name] = table[name].valid_min
+    return overrides
+
+
 def _freeze(overrides):
     return json.dumps(overrides, sort_keys=True)
 

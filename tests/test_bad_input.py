@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import overrides_that_empty_private_holdings
 
 from debtloops import cli, io, outputs
-from debtloops.model.parameters import load_parameters
 
 
 def _files(folder):
@@ -88,13 +88,7 @@ def test_a_run_that_goes_negative_exits_3_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     # the Fed and other foreign holders buying their valid maximum from private investors, with the
     # largest valid surplus and the shortest valid times, take more than private investors hold
-    table = load_parameters()
-    extremes = {
-        name: table[name].valid_max
-        for name in ("fed_baseline_net_purchases", "other_foreign_purchase_share")
-    }
-    for name in ("private_sale_time", "shortest_paydown_time", "primary_deficit_share_of_gdp"):
-        extremes[name] = table[name].valid_min
+    extremes = overrides_that_empty_private_holdings()
     sets = [f"--set={name}={value}" for name, value in extremes.items()]
     status = cli.main(["run", "article", *sets, "--out", str(out)])
     err = capsys.readouterr().err

@@ -6,13 +6,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run
+from conftest import overrides_that_empty_private_holdings, run
 
 from debtloops import SimulationError, list_scenarios, run_scenario
 from debtloops.model import data
 from debtloops.model.contract import HOLDINGS, NON_NEGATIVE_STOCKS, SIGNED_STOCKS
 from debtloops.model.engine import describe, load
-from debtloops.model.parameters import load_parameters
 from debtloops.validation.backtest import fiscal_year_value
 from debtloops.validation.bonds import coupon_bond_price, one_year_bond_yield
 
@@ -181,19 +180,9 @@ def test_without_market_feedbacks_the_baseline_is_near_cbo():
 
 
 def test_a_negative_stock_stops_the_run_with_its_name_and_time():
-    # Each outflow from domestic private investors is capped on its own: the Fed's and other
-    # foreign buying at what they could sell within the private sale time, a surplus's paydown at
-    # what they hold over the shortest paydown time. The caps do not share: at the shortest valid
-    # times (1/8 year) each may take half of private holdings in one step of 1/16 year, so with
-    # the Fed and other foreign holders buying their valid maximum and the largest valid surplus,
-    # the outflows together overshoot until private holdings go below zero
-    table = load_parameters()
-    overrides = {
-        name: table[name].valid_max
-        for name in ("fed_baseline_net_purchases", "other_foreign_purchase_share")
-    }
-    for name in ("private_sale_time", "shortest_paydown_time", "primary_deficit_share_of_gdp"):
-        overrides[name] = table[name].valid_min
+    # the caps on private investors' outflows do not share: at their valid extremes together
+    # they take more than private investors hold (conftest.overrides_that_empty_private_holdings)
+    overrides = overrides_that_empty_private_holdings()
     with pytest.raises(
         SimulationError, match=r"domestic_private_holdings went negative .* at time 202\d"
     ):
