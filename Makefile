@@ -23,9 +23,6 @@ SITE := build/site
 
 #: pytest's workers (pytest-xdist) for make test and make test-fast: one per core.
 WORKERS := auto
-#: How the tests go to the workers: each to the next free one, except that a file's tests sharing
-#: a module-scoped fixture stay together (tests/conftest.py marks them), so that it is built once.
-DIST := loadgroup
 #: The tests make test-fast leaves out (markers in pyproject.toml): those that need a browser,
 #: a wheel, a notebook kernel, an MCMC chain or a killed process. The slow ones stay in.
 FAST := not (browser or install or notebook or mcmc or killed)
@@ -43,13 +40,13 @@ run: $(INSTALLED)
 ## .venv as locked, with the coverage of each package and the floor pyproject.toml sets; installs
 ## the browser when root
 test: $(INSTALLED) browser lint
-	$(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST) --cov --cov-report=term \
+	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term \
 		--cov-report=json:$(COVERAGE_JSON); status=$$?; \
 	$(BIN)/python tests/coverage_packages.py $(COVERAGE_JSON) && exit $$status
 
 ## test-fast: the quick tier in parallel: every test but the markers FAST leaves out
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST) -m "$(FAST)"
+	$(BIN)/python -m pytest -n $(WORKERS) -m "$(FAST)"
 
 ## lock: re-resolve $(LOCK) to the newest releases within pyproject.toml's ranges; then run
 ## make test and commit the lock with the code it passed with

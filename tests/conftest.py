@@ -69,29 +69,11 @@ def pytest_sessionstart(session):
         build()
 
 
-#: Fixture scopes whose value the tests of one file share. Under pytest-xdist's ``--dist
-#: loadgroup`` (make test, make test-fast) the tests using such a fixture of their file run on one
-#: worker, so that the fixture is built once rather than once on each worker; other tests go to
-#: whichever worker is free.
-SHARED_SCOPES = ("module", "class")
-
-
-def _shares_a_fixture(item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(defs and defs[-1].scope in SHARED_SCOPES for defs in info.name2fixturedefs.values())
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests that use the ``browser`` fixture ``browser``, and group each file's tests
-    that share a module- or class-scoped fixture on one pytest-xdist worker (``xdist_group``)."""
+    """Give the ``browser`` marker to each test that uses the ``browser`` fixture."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-        if _shares_a_fixture(item) and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 #: Where the reference value is exactly 0 (e.g. a stock that starts empty), the absolute floor
