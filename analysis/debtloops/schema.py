@@ -298,8 +298,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "parameters": ParameterTableFile,
 }
 M = TypeVar("M", bound=BaseModel)
-#: The most characters of a value that a message repeats.
-SHOWN_CHARACTERS = 40
+#: Repeats a value in a message, cut to 40 characters.
+SHOWN = reprlib.Repr()
+SHOWN.maxstring = SHOWN.maxother = 40
 #: What a message says a JSON Schema type takes.
 WORDS = {
     "number": "a finite number",
@@ -308,12 +309,6 @@ WORDS = {
     "string": "text",
     "object": "a table",
 }
-
-
-def _shown(value: object) -> str:
-    shown = reprlib.Repr()
-    shown.maxstring = shown.maxother = SHOWN_CHARACTERS
-    return shown.repr(value)
 
 
 @contextmanager
@@ -429,7 +424,7 @@ def _message(model: type[BaseModel], error: Any) -> str:
         return f"{path}: {ctx['error']}".removeprefix(": ")
     if kind == "too_short" and not value:
         return f"{path} is empty; give at least one"
-    message = f"{path} must be {_expects(node)}, got {_shown(value)}"
+    message = f"{path} must be {_expects(node)}, got {SHOWN.repr(value)}"
     nearest = (ctx or {}).get("ge", (ctx or {}).get("le"))
     if nearest is not None:
         message += (

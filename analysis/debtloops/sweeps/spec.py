@@ -213,7 +213,7 @@ def load_spec(
             for name, values in raw.levers.items()
         }
         calibration = raw.sampler.calibration
-        spec = SweepSpec(
+        return SweepSpec(
             name=path.stem,
             text=text,
             scenarios=raw.scenarios,
@@ -225,7 +225,6 @@ def load_spec(
             levers=levers,
             **raw.sampler.model_dump(include={"method", "samples", "seed", "calc_second_order"}),
         )
-    return spec
 
 
 def _uncertainty(name: str, given: schema.SweepUncertainty, table: ParameterTable) -> Uncertainty:
