@@ -437,6 +437,17 @@ def test_unknown_outcome(tmp_path, table):
     bad(tmp_path, table, "unknown outcome 'debt_to_gpd'; did you mean: debt_to_gdp", top=top)
 
 
+def test_an_outcome_that_is_a_constant_is_named_as_one_even_after_another_outcome(tmp_path, table):
+    """The model's constants, given as an iterator, are read once for every outcome."""
+    path = write(tmp_path, top='scenarios = ["article"]\noutcomes = ["debt_to_gdp", "time_step"]\n')
+    constants = iter(["time_step", "final_time"])
+    with pytest.raises(
+        InputError, match=r"^bad\.toml: outcome 'time_step' is a constant"
+    ) as caught:
+        load_spec(path, table, list_scenarios(), OUTCOMES, constants)
+    assert caught.value.exit_code == 2
+
+
 def test_unknown_uncertainty_parameter(tmp_path, table):
     bad(
         tmp_path,

@@ -189,6 +189,7 @@ def load_spec(
     from debtloops.sweeps.samplers import check_settings  # above this module: it names indices
 
     path, scenarios, outcomes = Path(path), list(scenarios), list(outcomes)
+    constants = set(constants)  # read once: an iterator would be empty for the second outcome
     with schema.about(path.name):
         data, text, _ = read_toml(path, "the file")
         raw = schema.check(schema.SweepFile, data)
@@ -198,7 +199,7 @@ def load_spec(
             ("outcome", raw.outcomes, outcomes),
         ):
             for name in names:
-                if kind == "outcome" and name in set(constants):
+                if kind == "outcome" and name in constants:
                     raise InputError(
                         f"outcome '{name}' is a constant of the model, not a variable that "
                         f"changes over time; did you mean: {', '.join(closest(name, valid))}?"
