@@ -34,6 +34,26 @@ def test_no_file_refers_to_the_shared_folder():
         assert "shared/" not in path.with_suffix(".md").read_text(encoding="utf-8")
 
 
+#: OMB prints Table 3.2 in millions of dollars; the history keeps them in billions [$bn].
+OMB_ROUNDING = 0.0005
+
+
+def test_omb_interest_subfunctions_add_up_to_net_interest_in_every_year():
+    history = datafiles.history()
+    public = history.series("interest_on_debt_held_by_public")
+    parts = (
+        "interest_on_treasury_securities_gross",
+        "interest_received_on_budget_trust_funds",
+        "interest_received_off_budget_trust_funds",
+    )
+    assert list(public.index) == list(range(2000, 2026))
+    assert np.allclose(sum(history.series(name) for name in parts), public, atol=OMB_ROUNDING)
+    # with the other interest the Treasury earns, the subfunctions are function 900, FRED's series
+    total = public + history.series("other_interest") + history.series("other_investment_income")
+    assert np.allclose(total, history.series("net_interest"), atol=3 * OMB_ROUNDING)
+    assert (history.series("other_interest") < 0).all()
+
+
 def test_cbo_layer_gives_every_driver_for_every_projected_year():
     layer = data.cbo_layer()
     for name in (
