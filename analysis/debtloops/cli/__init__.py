@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from debtloops.cli.commands import COMMANDS, Handler, Kept
+from debtloops.entry import refused_start
 from debtloops.errors import DebtloopsError, InputError, printable, write_refusal
 from debtloops.io import check_output_place, set_command
 from debtloops.paths import MODEL_FILE, SHORT_HASH, model_hash
@@ -135,6 +136,15 @@ def _command_in(argv: Sequence[str] | None) -> set[str]:
     return set() if first is None else {first}
 
 
+def _load(argv: Sequence[str] | None) -> argparse.ArgumentParser:
+    """Import the modules of the command that ``argv`` names; return the parser for it."""
+    named = _command_in(argv)
+    for command in COMMANDS:
+        if command.name in named:
+            command.load()
+    return _parser(named)
+
+
 def _check_out_outside(out: Path, found: Vintage) -> None:
     """Refuse an output folder inside a user's vintage folder: debtloops only reads there."""
     if not found.shipped and out.resolve().is_relative_to(found.folder):
@@ -210,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         closed early. Messages show control characters as escapes (``\x1b``).
     """
     try:
-        args = _parser(_command_in(argv)).parse_args(argv)
+        parser = _load(argv)
+    except (KeyboardInterrupt, DebtloopsError) as error:  # a Ctrl-C or a bad holder list
+        return refused_start(error)
+    try:
+        args = parser.parse_args(argv)
     except SystemExit as done:  # --help, or a usage error that argparse has reported
         return done.code if isinstance(done.code, int) else 2
     try:

@@ -78,6 +78,12 @@ class Command:
         arguments: Arguments = _resolve(self.arguments_name)
         return arguments
 
+    def load(self) -> None:
+        """Import the command's module now (its handler's, and its arguments' if elsewhere)."""
+        _resolve(self.handler_name)
+        if self.arguments_name is not None:
+            _resolve(self.arguments_name)
+
     def run(self, args: argparse.Namespace) -> int | None:
         """Run the command's handler, importing it now: the exit status, or None for success."""
         return self.handler(args)
