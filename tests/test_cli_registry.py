@@ -2,6 +2,9 @@
 and the options several commands share keep one spelling, type and default everywhere."""
 
 import argparse
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +54,52 @@ def test_a_shared_option_has_one_type_and_metavar_in_every_command(option):
         if action is not None and not (option == "--out" and name == "export"):
             kinds.add((type(action).__name__, action.type, action.metavar, action.nargs))
     assert len(kinds) == 1, kinds
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_every_entry_names_a_handler_and_arguments_that_exist(command):
+    assert callable(command.handler)
+    assert command.arguments is None or callable(command.arguments)
+
+
+#: The command modules of debtloops.cli, and the libraries a command may not need.
+COMMAND_MODULES = {f"debtloops.cli.{m}" for m in cli._MODULES}
+HEAVY = ("numpy", "pandas", "xarray", "scipy", "matplotlib", "pysd", "dask", "zarr")
+
+
+def _loaded_by(argv: list[str]) -> set[str]:
+    """Run the command line in a fresh Python; return the modules it imported."""
+    code = (
+        "import json, sys; from debtloops.cli import main; status = main(sys.argv[1:]); "
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+def test_the_help_imports_no_command_module_and_no_numerical_library():
+    loaded = _loaded_by(["--help"])
+    assert not loaded & COMMAND_MODULES
+    assert not loaded & set(HEAVY)
+
+
+def test_a_command_imports_only_its_own_module_and_what_it_uses():
+    loaded = _loaded_by(["list"])
+    assert loaded & COMMAND_MODULES == {"debtloops.cli.modelfile", "debtloops.cli.options"}
+    assert not loaded & {"pysd", "matplotlib", "scipy", "dask", "zarr"}
+
+
+def test_ctrl_c_while_a_command_s_module_loads_exits_130_in_one_line(monkeypatch, capsys):
+    class Interrupting:
+        def find_spec(self, name, path=None, target=None):
+            if name == "debtloops.cli.modelfile":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "debtloops.cli.modelfile", raising=False)
+    monkeypatch.delattr(cli, "modelfile", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    assert cli.main(["list"]) == 130
+    assert capsys.readouterr().err.strip() == (
+        "debtloops: interrupted while starting; nothing was run or written"
+    )

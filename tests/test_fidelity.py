@@ -5,13 +5,15 @@ here again,
 so that loosening one in the module fails a test.
 """
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
 from tests.conftest import run
 
-from debtloops import cli, run_scenario
-from debtloops.model import data
+from debtloops import cli, paths, run_scenario
+from debtloops.model import data, datafiles
 from debtloops.validation import backtest, fidelity, markets
 
 #: The checks the model misses today, each with its measured figure at the time of writing (issue
@@ -285,6 +287,39 @@ def test_validate_exits_1_when_a_check_fails(tmp_path, monkeypatch, capsys, chec
     monkeypatch.setattr(fidelity, "run_checks", with_a_failure)
     assert cli.main(["validate", "--out", str(tmp_path / "v")]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_the_checks_run_again_only_when_an_input_changes(tmp_path, monkeypatch):
+    runs = []
+
+    def counted(cbo):
+        runs.append(cbo)
+        check = fidelity.Check(f"run {len(runs)}", 1.0, 1.0, 0.9, 1.1, "1", "test")
+        return [check], pd.DataFrame({"a": [1.0]}), pd.DataFrame({"b": [2.0]})
+
+    monkeypatch.setattr(fidelity, "_computed_checks", counted)
+    monkeypatch.setattr(fidelity, "_CHECKED", {})
+    first = fidelity.run_checks()
+    first[0].clear()
+    first[1].loc[0, "a"] = -1.0
+    again = fidelity.run_checks(data.DEFAULT_VINTAGE)
+    assert len(runs) == 1  # the default vintage by name is the same input
+    assert [c.check for c in again[0]] == ["run 1"] and again[1].loc[0, "a"] == 1.0
+    other = next(name for name in data.list_vintages() if name != data.DEFAULT_VINTAGE)
+    fidelity.run_checks(other)
+    assert len(runs) == 2
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(paths.SCENARIO_DIR, scenarios)
+    monkeypatch.setattr(paths, "SCENARIO_DIR", scenarios)
+    fidelity.run_checks()
+    assert len(runs) == 2  # the same files elsewhere
+    baseline = scenarios / "baseline.toml"
+    baseline.write_text(baseline.read_text() + "\n# edited\n")
+    fidelity.run_checks()
+    assert len(runs) == 3
+    monkeypatch.setattr(datafiles, "HISTORY_FILE", tmp_path / datafiles.HISTORY_FILE.name)
+    fidelity.run_checks()
+    assert len(runs) == 4
 
 
 def test_backtest_command_writes_csv_and_figure(tmp_path, capsys):

@@ -39,20 +39,23 @@ Anything else is a bug: it shows a traceback, asks for a report, and exits with 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from debtloops.cli.commands import COMMANDS, Handler, Kept
-from debtloops.cli.modelfile import LIST_WIDTH
+from debtloops.entry import refused_start
 from debtloops.errors import DebtloopsError, InputError, printable, write_refusal
 from debtloops.io import check_output_place, set_command
-from debtloops.model.data import Vintage, vintage
 from debtloops.paths import MODEL_FILE, SHORT_HASH, model_hash
 from debtloops.provenance import package_version
+
+if TYPE_CHECKING:
+    from debtloops.model.data import Vintage
 
 __all__ = ["BROKEN_PIPE", "INTERRUPTED", "LIST_WIDTH", "USAGE_ERROR", "main", "version_text"]
 
@@ -71,8 +74,21 @@ EPILOG = (
 
 #: The commands of :data:`~debtloops.cli.commands.COMMANDS` by name.
 _BY_NAME = {command.name: command for command in COMMANDS}
-#: The handler :func:`main` runs for each command, as the registry gives it.
-_COMMANDS: dict[str, Handler] = {command.name: command.handler for command in COMMANDS}
+#: The handler :func:`main` runs for each command, as the registry gives it (imported when run).
+_COMMANDS: dict[str, Handler] = {command.name: command.run for command in COMMANDS}
+#: The modules of the commands, imported on first use (``cli.runs``): see :func:`__getattr__`.
+_MODULES = ("analyses", "history", "modelfile", "options", "runs", "sweeps", "web")
+
+
+def __getattr__(name: str) -> object:
+    """Import a command's module, or ``LIST_WIDTH`` (of ``list``'s module), on first use."""
+    if name in _MODULES:
+        return importlib.import_module(f"debtloops.cli.{name}")
+    if name == "LIST_WIDTH":
+        from debtloops.cli.modelfile import LIST_WIDTH
+
+        return LIST_WIDTH
+    raise AttributeError(f"module 'debtloops.cli' has no attribute '{name}'")
 
 
 def version_text() -> str:
@@ -88,8 +104,15 @@ class _Parser(argparse.ArgumentParser):
         super().error(printable(message))
 
 
-def _parser() -> argparse.ArgumentParser:
-    """Return the command line's parser: each command of the registry with its arguments."""
+def _parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """Return the command line's parser: each command of the registry with its arguments.
+
+    Parameters
+    ----------
+    only : collection of str, optional
+        The commands whose arguments to add (importing their modules); every command by default.
+        Every command is offered either way, with its help.
+    """
     parser = _Parser(prog="debtloops", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
         "--version",
@@ -100,9 +123,26 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         sub = commands.add_parser(command.name, help=command.help)
-        if command.arguments is not None:
-            command.arguments(sub)
+        arguments = command.arguments if only is None or command.name in only else None
+        if arguments is not None:
+            arguments(sub)
     return parser
+
+
+def _command_in(argv: Sequence[str] | None) -> set[str]:
+    """Return the command a command line names, its first word not an option (none if none)."""
+    words = sys.argv[1:] if argv is None else argv
+    first = next((word for word in words if not word.startswith("-")), None)
+    return set() if first is None else {first}
+
+
+def _load(argv: Sequence[str] | None) -> argparse.ArgumentParser:
+    """Import the modules of the command that ``argv`` names; return the parser for it."""
+    named = _command_in(argv)
+    for command in COMMANDS:
+        if command.name in named:
+            command.load()
+    return _parser(named)
 
 
 def _check_out_outside(out: Path, found: Vintage) -> None:
@@ -141,6 +181,8 @@ def _check_shared_options(args: argparse.Namespace) -> None:
     if target is not None:
         check_output_place(target, export=_BY_NAME[args.command].out_is_file)
     if getattr(args, "cbo", None) is not None:  # every command's --cbo, before any work
+        from debtloops.model.data import vintage
+
         found = vintage(args.cbo)
         if target is not None:
             _check_out_outside(target, found)
@@ -178,13 +220,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         closed early. Messages show control characters as escapes (``\x1b``).
     """
     try:
-        args = _parser().parse_args(argv)
+        parser = _load(argv)
+    except (KeyboardInterrupt, DebtloopsError) as error:  # a Ctrl-C or a bad holder list
+        return refused_start(error)
+    try:
+        args = parser.parse_args(argv)
     except SystemExit as done:  # --help, or a usage error that argparse has reported
         return done.code if isinstance(done.code, int) else 2
     try:
         handler = _COMMANDS.get(args.command)
         if handler is None:  # no command: the help, as a usage error
-            _parser().print_help(sys.stderr)
+            _parser(()).print_help(sys.stderr)
             return USAGE_ERROR
         set_command(args.command)
         _check_shared_options(args)

@@ -8,7 +8,6 @@ import textwrap
 
 from debtloops.cli.options import add_cbo, add_final_time, add_out
 from debtloops.io import check_export_file
-from debtloops.model import engine
 from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
 from debtloops.model.parameters import load_parameters
 from debtloops.model.scenarios import describe, list_scenarios
@@ -85,6 +84,8 @@ def build_arguments(command: argparse.ArgumentParser) -> None:
 
 def build_command(args: argparse.Namespace) -> None:
     """Translate the model file with pysd, unless its translation is up to date."""
+    from debtloops.model import engine
+
     print(engine.build(force=args.force))
 
 

@@ -26,13 +26,15 @@ the range the literature reports), never from the model's result:
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
+from debtloops import paths
 from debtloops.figures.validation import plot_cbo
-from debtloops.model import data
+from debtloops.model import data, datafiles
 from debtloops.model.run import run_scenario
 from debtloops.validation import backtest, bonds, markets
 from debtloops.validation.checks import Check, number_text
@@ -57,6 +59,9 @@ RATE_SERIES = "average_rate_on_debt_pct"
 #: The units of CBO's ratios, measured CBO's way: over the fiscal year's GDP.
 CBO_RATIO = "% of FY GDP"
 BACKTEST_DEBT_TOLERANCE, BACKTEST_INTEREST_TOLERANCE = 0.03, 0.10
+
+#: What :func:`run_checks` returned in this process, by the key of its inputs (:func:`_inputs_key`).
+_CHECKED: dict[tuple[str, ...], tuple[list[Check], pd.DataFrame, pd.DataFrame]] = {}
 
 
 def _within(check, model, reference, tolerance, units, source) -> Check:
@@ -255,6 +260,11 @@ def article_checks() -> list[Check]:
 def run_checks(cbo: str | Path | None = None) -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
     """Run every check, the CBO ones on the vintage ``cbo`` (the default one if None).
 
+    The checks take about 30 model runs and are deterministic: their result depends only on the
+    model file, the parameter table, the scenario files, the CBO vintage and the dataset in use
+    (:func:`_inputs_key`). A second call with the same inputs in one process returns a copy of the
+    first call's result without running the model again.
+
     Returns
     -------
     checks : list of Check
@@ -264,6 +274,33 @@ def run_checks(cbo: str | Path | None = None) -> tuple[list[Check], pd.DataFrame
     history : pandas.DataFrame
         The FY2015-2025 backtest beside history (:func:`debtloops.validation.backtest.compare`).
     """
+    key = _inputs_key(cbo)
+    if key not in _CHECKED:
+        _CHECKED[key] = _computed_checks(cbo)
+    checks, comparison, history = _CHECKED[key]
+    return list(checks), comparison.copy(), history.copy()
+
+
+def _inputs_key(cbo: str | Path | None) -> tuple[str, ...]:
+    """Return what :func:`run_checks` reads besides the code, as a key.
+
+    That is the vintage's folder and the dataset's (whose files a process reads once: see
+    :func:`debtloops.model.data.vintage` and :func:`debtloops.model.datafiles.history`), and the
+    SHA-256 of the model file, the parameter table and the scenario files, which are read again
+    on each run.
+    """
+    found = data.vintage(cbo or data.DEFAULT_VINTAGE)
+    digest = hashlib.sha256()
+    for path in (paths.MODEL_FILE, paths.PARAMETER_TABLE, *sorted(paths.SCENARIO_DIR.glob("*"))):
+        digest.update(f"{path.name}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return str(found.folder), str(datafiles.HISTORY_FILE.parent), digest.hexdigest()
+
+
+def _computed_checks(
+    cbo: str | Path | None,
+) -> tuple[list[Check], pd.DataFrame, pd.DataFrame]:
+    """Run the model for every check: :func:`run_checks` without its memory."""
     baseline = run_scenario("baseline", cbo=cbo)
     comparison = cbo_comparison(baseline, cbo)
     _, history = backtest.run_backtest(BACKTEST_START, BACKTEST_END, "historical")
