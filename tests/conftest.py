@@ -1,6 +1,7 @@
 """Shared fixtures: runs are cached per session, since many tests read the same scenario."""
 
 import os
+import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -88,6 +89,26 @@ def assert_agree(name: str, expected, actual, relative: float) -> None:
     tolerance = np.where(expected == 0, ZERO_FLOOR, relative * np.abs(expected))
     bad = np.flatnonzero(~(np.abs(actual - expected) <= tolerance))
     assert bad.size == 0, f"{name}: first difference at step {bad[:1]}"
+
+
+@pytest.fixture
+def interrupt_import(monkeypatch):
+    """Return a function that makes importing one module raise KeyboardInterrupt, as a Ctrl-C would.
+
+    The module is dropped from ``sys.modules`` first, so the next import really looks for it.
+    """
+
+    def interrupt(module: str) -> None:
+        class Interrupting:
+            def find_spec(self, name, path=None, target=None):
+                if name == module:
+                    raise KeyboardInterrupt
+                return None
+
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+
+    return interrupt
 
 
 def overrides_that_empty_private_holdings() -> dict[str, float]:

@@ -118,17 +118,10 @@ def test_the_console_script_runs_as_a_module():
     assert "did you mean" in done.stderr
 
 
-def test_ctrl_c_while_the_command_line_loads_exits_130(monkeypatch, capsys):
+def test_ctrl_c_while_the_command_line_loads_exits_130(capsys, interrupt_import):
     from debtloops import entry
 
-    class Interrupting:
-        def find_spec(self, name, path=None, target=None):
-            if name == "debtloops.cli":
-                raise KeyboardInterrupt
-            return None
-
-    monkeypatch.delitem(sys.modules, "debtloops.cli", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    interrupt_import("debtloops.cli")
     assert entry.main() == entry.INTERRUPTED
     assert capsys.readouterr().err.strip() == (
         "debtloops: interrupted while starting; nothing was run or written"

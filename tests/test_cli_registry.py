@@ -89,16 +89,11 @@ def test_a_command_imports_only_its_own_module_and_what_it_uses():
     assert not loaded & {"pysd", "matplotlib", "scipy", "dask", "zarr"}
 
 
-def test_ctrl_c_while_a_command_s_module_loads_exits_130_in_one_line(monkeypatch, capsys):
-    class Interrupting:
-        def find_spec(self, name, path=None, target=None):
-            if name == "debtloops.cli.modelfile":
-                raise KeyboardInterrupt
-            return None
-
-    monkeypatch.delitem(sys.modules, "debtloops.cli.modelfile", raising=False)
+def test_ctrl_c_while_a_command_s_module_loads_exits_130_in_one_line(
+    monkeypatch, capsys, interrupt_import
+):
     monkeypatch.delattr(cli, "modelfile", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    interrupt_import("debtloops.cli.modelfile")
     assert cli.main(["list"]) == 130
     assert capsys.readouterr().err.strip() == (
         "debtloops: interrupted while starting; nothing was run or written"
