@@ -129,20 +129,18 @@ def _parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _command_in(argv: Sequence[str] | None) -> set[str]:
-    """Return the command a command line names, its first word not an option (none if none)."""
-    words = sys.argv[1:] if argv is None else argv
-    first = next((word for word in words if not word.startswith("-")), None)
-    return set() if first is None else {first}
-
-
 def _load(argv: Sequence[str] | None) -> argparse.ArgumentParser:
-    """Import the modules of the command that ``argv`` names; return the parser for it."""
-    named = _command_in(argv)
-    for command in COMMANDS:
-        if command.name in named:
-            command.load()
-    return _parser(named)
+    """Import the modules of the command that ``argv`` names; return the parser for it.
+
+    The command is the first word that is not an option; with none, or one that is not a
+    command, no command module is imported and argparse answers the command line.
+    """
+    words = sys.argv[1:] if argv is None else argv
+    command = _BY_NAME.get(next((word for word in words if not word.startswith("-")), ""))
+    if command is None:
+        return _parser(())
+    command.load()
+    return _parser((command.name,))
 
 
 def _check_out_outside(out: Path, found: Vintage) -> None:
