@@ -110,7 +110,7 @@ CLI = [sys.executable, "-c", "import sys; from debtloops.cli import main; sys.ex
 
 
 class Hang(BaseException):
-    """Raised in the main thread by the watchdog: a call ran past :data:`CALL_TIMEOUT`.
+    """Raised in the main thread by the watchdog: a call ran past its timeout.
 
     A ``BaseException``, so the command line's own ``except Exception`` cannot swallow it.
     """
@@ -210,8 +210,6 @@ def write_decoys(out: Path, names: Sequence[str] = ("my_notes.txt",)) -> None:
 # ---- calling the command line ------------------------------------------------------------------
 
 
-def _alarm(signum, frame):
-    raise Hang(f"the call ran for more than {CALL_TIMEOUT:g} s")
 
 
 @contextlib.contextmanager
@@ -242,7 +240,11 @@ def call(argv: Sequence[str], timeout: float = CALL_TIMEOUT) -> tuple[int, str, 
     than :data:`MAX_WORKERS` worker processes, returns status -1 and says so on standard error.
     """
     out, err = io.StringIO(), io.StringIO()
-    previous = signal.signal(signal.SIGALRM, _alarm)
+
+    def alarm(signum, frame):
+        raise Hang(f"the call ran for more than {timeout:g} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with (

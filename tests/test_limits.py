@@ -451,12 +451,45 @@ def test_a_full_disk_exits_5_with_one_line(tmp_path, capsys, monkeypatch, args):
     assert (out / "keep.txt").read_text() == "earlier"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "baseline", "--out", "{out}"),
+        ("diagram", "--loop", "R1", "--out", "{out}"),
+        ("export", "--out", "{out}/model.xmile"),
+    ],
+    ids=["run", "diagram", "export"],
+)
+def test_a_full_disk_is_refused_before_any_work(tmp_path, capsys, monkeypatch, args):
+    asked = []
+
+    def full(folder):
+        asked.append(Path(folder))
+        return True
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a command ran its work on a full disk")
+
+    from debtloops.model import engine
+
+    monkeypatch.setattr(errors, "disk_full", full)
+    monkeypatch.setattr(engine, "load", no_work)  # every command here loads the model first
+    out = tmp_path / "o"
+    line = _refused(capsys, *[arg.format(out=out) for arg in args], code=5)
+    assert "is full" in line and "nothing was run" in line and "--out" in line
+    assert asked and all(tmp_path in (place, *place.parents) for place in asked)
+    assert list(tmp_path.iterdir()) == []  # no folder made, nothing written
+
+
 def test_a_full_disk_behind_a_library_error_exits_5(tmp_path, capsys, monkeypatch):
+    filled = []
+
     def hdf_error(*args, **kwargs):
+        filled.append(True)  # the disk fills while the results are written
         raise RuntimeError("NetCDF: HDF error")  # how netCDF reports a full disk
 
     monkeypatch.setattr(cli.runs, "write_results", hdf_error)
-    monkeypatch.setattr(errors, "disk_full", lambda folder: True)
+    monkeypatch.setattr(errors, "disk_full", lambda folder: bool(filled))
     line = _refused(
         capsys, "run", "baseline", "--final-time", "2026", "--out", tmp_path / "o", code=5
     )

@@ -6,7 +6,8 @@ import os
 import stat
 from pathlib import Path
 
-from debtloops.errors import InputError
+from debtloops import errors
+from debtloops.errors import InputError, WriteError
 from debtloops.io.manifest import check_targets
 
 #: Folders of the operating system that may not be an output folder, nor hold an export.
@@ -72,7 +73,9 @@ def check_output_place(target: Path, export: bool = False) -> None:
     First the place itself (:func:`check_place`: no root, system folder or device tree; for an
     export, the file's folder), then whether files can be made there: in the target if it is an
     existing folder, else in its nearest existing parent folder. A read-only file system counts
-    even for root.
+    even for root. Last, a full disk (:func:`debtloops.errors.disk_full`) is refused at once,
+    before a command spends minutes on work it could not save (finding the loops takes longer
+    than any write).
 
     Parameters
     ----------
@@ -85,6 +88,8 @@ def check_output_place(target: Path, export: bool = False) -> None:
     ------
     InputError
         Naming the place and why, and asking for another ``--out``.
+    WriteError
+        If the disk holding the place is full (exit status 5, as when a write fails).
     """
     what = "export file" if export else "output folder"
     check_place(target.absolute().parent if export else target, "export folder" if export else what)
@@ -100,6 +105,12 @@ def check_output_place(target: Path, export: bool = False) -> None:
     if not os.access(place, os.W_OK | os.X_OK):
         raise InputError(
             f"{what} {target} is not writable: {place} is read-only or not writable by you; "
+            "choose another --out"
+        )
+    if errors.disk_full(place):
+        raise WriteError(
+            f"the disk holding {what} {target} is full (less than "
+            f"{errors.FULL_DISK_BYTES // 2**10:,} KiB free); nothing was run: free some space or "
             "choose another --out"
         )
 
