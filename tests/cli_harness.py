@@ -210,8 +210,6 @@ def write_decoys(out: Path, names: Sequence[str] = ("my_notes.txt",)) -> None:
 # ---- calling the command line ------------------------------------------------------------------
 
 
-
-
 @contextlib.contextmanager
 def _worker_guard() -> Iterator[None]:
     """Refuse to start more than :data:`MAX_WORKERS` local Dask worker processes."""
