@@ -46,7 +46,7 @@ ARTICLE_CHAIN = [
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The named loops of the inventory (models/README.md), each drawn on its own.
-NAMED_LOOPS = 127
+NAMED_LOOPS = 128
 # The principal mechanisms, in the inventory's order: those of the financial model (R1 to R16) and
 # those of the economy (growth drag R17 to imported inflation on debt/GDP B24). The
 # supply pressure offset (B2c) is a variant: drawn on its own it would show the debt lowering the

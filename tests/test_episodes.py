@@ -90,6 +90,17 @@ def test_initial_state_at_the_start_month():
     assert state["initial_fed_holdings"] == _raw("treast_last_wednesday")["2019-12"]
 
 
+@pytest.mark.parametrize("episode", list(episodes.EPISODES.values()), ids=list(episodes.EPISODES))
+def test_markets_expect_the_inflation_of_the_120_months_before(episode):
+    """Long-run inflation expected at the start: the CPI-U's change over 120 months, a year's."""
+    cpi = _raw("cpiaucsl")
+    last = episode.months[0] - 1
+    change = np.log(cpi[str(last)] / cpi[str(last - episodes.WINDOW_MONTHS)])
+    expected = change * 12 / episodes.WINDOW_MONTHS
+    values = episodes.prepare_episode(episode).values
+    assert values["initial_expected_long_run_inflation"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_the_2020_purchases_lower_the_ten_year():
     """Jan-Jun 2020 with the Fed's purchases ends with a lower 10-year than without them."""
     drivers = episodes.monthly_drivers(COVID)

@@ -20,7 +20,8 @@ from debtloops.model.drivers import PERCENT
 MONTHS_PER_YEAR = 12
 FISCAL_YEAR_START_MONTH = 10
 #: Fiscal years over which a run from history averages the funds rate for its starting long-run
-#: policy rate, and the ACM term premium for an unanchored term premium [year].
+#: policy rate, CPI inflation for its long-run inflation expectation, and the ACM term premium
+#: for an unanchored term premium [year].
 EXPECTATION_WINDOW = 10
 
 
@@ -79,6 +80,26 @@ def mean_before(
     if window.empty:
         raise InputError(f"the monthly data have no {series} in the {months} months before {first}")
     return float(window.mean()) / PERCENT
+
+
+def cpi_inflation_before(
+    first: pd.Period, months: int = EXPECTATION_WINDOW * MONTHS_PER_YEAR
+) -> float:
+    """Mean CPI-U inflation over the months before ``first``, a continuous rate [1/year].
+
+    The log change of the CPI-U (FRED ``CPIAUCSL``) from the month ``months`` before the month
+    before ``first`` to that month, per year; months before the data start are left out.
+
+    Raises
+    ------
+    InputError
+        If the data hold fewer than two months of the window.
+    """
+    cpi = markets_monthly()["cpiaucsl"].loc[first - months - 1 : first - 1].dropna()
+    if len(cpi) < 2:
+        raise InputError(f"the monthly data have no CPI-U change in the {months} months to {first}")
+    span_months = (cpi.index[-1] - cpi.index[0]).n
+    return math.log(cpi.iloc[-1] / cpi.iloc[0]) * MONTHS_PER_YEAR / span_months
 
 
 def fiscal_year_mean(series: str) -> pd.Series:

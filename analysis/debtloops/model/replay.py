@@ -29,7 +29,13 @@ from debtloops.model.drivers import (
     year_ends,
 )
 from debtloops.model.holders import FOREIGN
-from debtloops.model.monthly import cpi_inflation, observed_yields, window_mean
+from debtloops.model.monthly import (
+    cpi_inflation,
+    cpi_inflation_before,
+    fiscal_year_end,
+    observed_yields,
+    window_mean,
+)
 
 #: Shares of nominal notes by original term: 2-3, 5-7 and 10 years, from the amount auctioned a
 #: year times maturity at Treasury's 2025 sizes (the parameter table's source for the segment
@@ -186,6 +192,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         **ten_year_cohorts(start),
         **{name: steps(span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
+        "initial_expected_long_run_inflation": cpi_inflation_before(fiscal_year_end(start)),
         **segment_shares(start, end),
         **{
             holder.baseline_net_purchases: steps(span(net, *years))

@@ -323,12 +323,16 @@ def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> Pr
     )
     for name in drivers.columns:
         layer[name] = on_steps(drivers[name], start, TIME_STEP, count)
-    # The model's own yields, as in an endogenous backtest: the term premium and the long-run
-    # policy rate are what the months before the start showed; the policy rate is history's.
+    # The model's own yields, as in an endogenous backtest: the term premium, the long-run policy
+    # rate and the long-run inflation expectation are what the months before the start showed;
+    # the policy rate is history's.
     layer.update(
         anchored_term_premium_switch=0.0,
         term_premium_level=data.mean_before("acmtp10", episode.months[0], WINDOW_MONTHS),
         initial_long_run_policy_rate=data.mean_before("fedfunds", episode.months[0], WINDOW_MONTHS),
+        initial_expected_long_run_inflation=data.cpi_inflation_before(
+            episode.months[0], WINDOW_MONTHS
+        ),
         policy_rule_switch=0.0,
     )
     scenario = Scenario(
