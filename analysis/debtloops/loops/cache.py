@@ -42,9 +42,11 @@ from debtloops.paths import BUILD_DIR, MODEL_FILE, model_hash
 CACHE_DIR = BUILD_DIR / "loops"
 #: The first bytes of an entry, naming this format; the payload's SHA-256 follows on that line.
 MAGIC = b"debtloops-loop-cache 1 "
-#: The most the entries may take together [bytes]: the scores of every loop of one run take about
-#: 31 MB, the polarities of one run about 19 kB.
-MAX_BYTES = 128 * 2**20
+#: The most the entries may take together [bytes]. The scores of every loop of one run take about
+#: 51 MB (50,394 loops at 121 saved times), the list of loops about 8 MB and the polarities of one
+#: run about 19 kB, so the folder keeps the scores of about ten runs: `diagram` or `report` for
+#: several scenarios in turn finds each one's scores again instead of computing them for minutes.
+MAX_BYTES = 512 * 2**20
 #: How long a caller waits for another process that computes the same entry [s]: more than
 #: scoring every loop takes on a loaded machine.
 LOCK_WAIT = 900.0
