@@ -27,23 +27,30 @@ SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 SUBPROCESS_TIMEOUT = 600
 
 
-#: The CBO vintages: data of ``debtloops.models.data``, shipped by its patterns, not packages.
+#: The CBO vintages' folder, ``debtloops.models.data.cbo``: each vintage in it is a folder that
+#: ships by that package's patterns, not a package of its own.
 VINTAGES = ROOT / "models" / "data" / "cbo"
+
+
+def _folders(top: Path, package: str) -> dict[str, Path]:
+    """Return ``top`` and every folder under it but hidden ones and the vintages, by package name.
+
+    A folder of data (the report's templates, the JSON Schemas) is a package too: setuptools
+    ships it as one and warns when it is not listed.
+    """
+    folders = {package: top}
+    for folder in top.rglob("*"):
+        hidden = any(part.startswith((".", "__")) for part in folder.relative_to(top).parts)
+        in_vintage = folder.is_relative_to(VINTAGES) and folder != VINTAGES
+        if folder.is_dir() and not hidden and not in_vintage:
+            folders[".".join((package, *folder.relative_to(top).parts))] = folder
+    return folders
 
 
 def _package_folders() -> dict[str, Path]:
     """Return every folder that the wheel must ship, by its package name."""
-    folders = {
-        ".".join(init.parent.relative_to(ROOT / "analysis").parts): init.parent
-        for init in (ROOT / "analysis" / "debtloops").rglob("__init__.py")
-    }
-    models = ROOT / "models"
-    folders["debtloops.models"] = models
-    for folder in models.rglob("*"):
-        hidden = any(part.startswith((".", "__")) for part in folder.relative_to(models).parts)
-        if folder.is_dir() and not hidden and not folder.is_relative_to(VINTAGES):
-            folders[".".join(("debtloops.models", *folder.relative_to(models).parts))] = folder
-    return folders
+    models = _folders(ROOT / "models", "debtloops.models")
+    return {**_folders(ROOT / "analysis" / "debtloops", "debtloops"), **models}
 
 
 def test_pyproject_lists_every_package_and_data_folder():
@@ -52,15 +59,14 @@ def test_pyproject_lists_every_package_and_data_folder():
 
 
 def test_every_cbo_vintage_ships_as_data_with_no_change_here():
-    """A vintage folder (``models/data/cbo/NAME/``) ships by the data folder's patterns."""
-    patterns = SETUPTOOLS["package-data"]["debtloops.models.data"]
+    """A vintage folder (``models/data/cbo/NAME/``) ships by the cbo folder's patterns."""
+    patterns = SETUPTOOLS["package-data"]["debtloops.models.data.cbo"]
     files = [file for file in VINTAGES.rglob("*") if file.is_file()]
     assert files
-    data_folder = VINTAGES.parent
     missing = [
         str(file.relative_to(ROOT))
         for file in files
-        if not any(file.relative_to(data_folder).match(pattern) for pattern in patterns)
+        if not any(file.relative_to(VINTAGES).match(pattern) for pattern in patterns)
     ]
     assert missing == []
 

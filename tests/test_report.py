@@ -157,10 +157,10 @@ def test_report_escapes_the_text_of_a_scenario_file(report):
 
 def test_the_template_is_package_data_and_autoescaped():
     found = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = found["tool"]["setuptools"]["package-data"]["debtloops.app"]
+    patterns = found["tool"]["setuptools"]["package-data"]["debtloops.app.templates"]
     template = ROOT / "analysis" / "debtloops" / "app" / "templates" / TEMPLATE_NAME
     assert template.is_file()
-    assert any(template.relative_to(template.parents[1]).match(p) for p in patterns)
+    assert any(template.relative_to(template.parent).match(p) for p in patterns)
     assert environment().from_string("{{ x }}").render(x="<b>&") == "&lt;b&gt;&amp;"
     modules = sorted(template.parents[1].glob("report*.py"))  # report.py and its parts
     assert len(modules) > 1
