@@ -232,7 +232,7 @@ def _dominance_attrs(
 def loop_dominance(values: Mapping[str, Value], loops: Sequence[NamedLoop]) -> xr.Dataset:
     """Score the given loops over a run with Simlin's Loops That Matter implementation.
 
-    Scoring every loop of the model takes about a minute, so Simlin's scores are kept in the loop
+    Scoring every loop of the model takes a few minutes, so Simlin's scores are kept in the loop
     cache (:mod:`debtloops.loops.cache`), keyed on the values, the loops, the .mdl and this code.
 
     Parameters
