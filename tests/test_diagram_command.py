@@ -134,3 +134,50 @@ def test_an_unwritable_folder_exits_2_and_writes_nothing(tmp_path, capsys):
     assert cli.main(["diagram", "--loop", "R1", "--out", str(blocker / "sub")]) == 2
     assert "cannot create output folder" in capsys.readouterr().err
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--set", "portfolio_balance_sensitivty=0.5"],
+            "did you mean: portfolio_balance_sensitivity",
+        ),
+        (["--final-time", "1990"], "final_time"),
+    ],
+)
+def test_bad_overrides_exit_2_before_anything_is_written(args, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(["diagram", "--scenario", "article", "--loop", "R1", *args, "--out", str(out)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_overrides_and_the_final_time_reach_every_run_the_report_measures(tmp_path, monkeypatch):
+    """--set and --final-time change the scored run and the runs that measure the polarities."""
+    from debtloops import loop_report
+
+    seen: dict[str, object] = {}
+
+    class Stop(Exception):
+        pass
+
+    def polarities(graph, scenarios, overrides=None, cbo=None):
+        seen.setdefault("polarities", []).append((tuple(scenarios), dict(overrides or {})))
+        return {edge: "+" for edge in graph.edges}
+
+    def dominance(values, loops):
+        seen["values"] = dict(values)
+        raise Stop
+
+    monkeypatch.setattr(loop_report, "measure_polarities", polarities)
+    monkeypatch.setattr(loop_report, "loop_dominance", dominance)
+    wanted = {"portfolio_balance_sensitivity": 0.5}
+    with pytest.raises(Stop):
+        loop_report.write_loop_report(tmp_path, "article", "R1", None, wanted, 2031.0)
+    assert seen["values"]["final_time"] == 2031.0
+    assert seen["values"]["portfolio_balance_sensitivity"] == 0.5
+    assert [s for s, _ in seen["polarities"]][0] == ("article",)
+    assert len(seen["polarities"]) == 2
+    assert all(o == {**wanted, "final_time": 2031.0} for _, o in seen["polarities"])

@@ -16,7 +16,8 @@ Writes into ``--out DIR``:
 
 Link polarities are measured on the scenario's run; a link that is dormant there (its source has no
 effect at any operating point, as behind a switch that is off) is drawn with the sign measured over
-all shipped scenarios.
+all shipped scenarios. Parameter overrides (``--set``) and a last year (``--final-time``) apply to
+the scenario's run and to those other runs alike.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from debtloops.loops.inventory import (
     read_families,
     read_inventory,
 )
-from debtloops.model.run import prepare
+from debtloops.model.parameters import Value
+from debtloops.model.run import PreparedRun, prepare
 from debtloops.model.scenarios import list_scenarios
 
 #: The tables and the dominance chart written beside the diagrams.
@@ -67,7 +69,9 @@ def write_loop_report(
     scenario: str = "baseline",
     loop: str | None = None,
     cbo: str | Path | None = None,
-):
+    overrides: Mapping[str, Value] | None = None,
+    final_time: float | None = None,
+) -> list[Path]:
     """Measure, score and draw the model's loops for a scenario.
 
     Parameters
@@ -82,6 +86,11 @@ def write_loop_report(
     cbo : str or Path, optional
         The CBO vintage of the runs measured (``--cbo``), a shipped name or a folder; each
         scenario's own by default.
+    overrides : mapping, optional
+        Parameter values that replace the scenario's (``--set``), by parameter name; they apply to
+        the runs that measure the links' polarities too.
+    final_time : float, optional
+        The last year simulated [year] (``--final-time``); the table's ``final_time`` by default.
 
     Returns
     -------
@@ -99,10 +108,14 @@ def write_loop_report(
     inventory = read_inventory()
     if loop is not None:
         diagrams.select_loop(inventory, loop)
+    values = dict(overrides or {})
+    if final_time is not None:
+        values["final_time"] = final_time
+    run = prepare(scenario, values, cbo=cbo)  # refuses bad overrides before anything is written
     names = [*diagrams.file_names(inventory, loop), *TABLE_NAMES, DOMINANCE_CHART]
     check_targets(out_dir, names)  # before anything runs; again as each file is written
     with output_lock(out_dir):
-        return _measure_and_write(out_dir, scenario, loop, inventory, cbo)
+        return _measure_and_write(out_dir, run, values, loop, inventory, cbo)
 
 
 def _labelled_loops(
@@ -164,13 +177,18 @@ def _loop_rows(
 
 
 def _measure_and_write(
-    out_dir: Path, scenario: str, loop: str | None, inventory, cbo: str | Path | None = None
+    out_dir: Path,
+    run: PreparedRun,
+    overrides: Mapping[str, Value],
+    loop: str | None,
+    inventory: Sequence[NamedLoop],
+    cbo: str | Path | None = None,
 ) -> list[Path]:
-    """Run the scenario, score and draw its loops into ``out_dir``, whose lock the caller holds."""
-    run = prepare(scenario, cbo=cbo)
+    """Score and draw the prepared run's loops into ``out_dir``, whose lock the caller holds."""
+    scenario = run.scenario.name
     graph = causal_graph()
-    measured = measure_polarities(graph, [scenario], cbo=cbo)
-    pooled = measure_polarities(graph, list_scenarios(), cbo=cbo)
+    measured = measure_polarities(graph, [scenario], overrides, cbo=cbo)
+    pooled = measure_polarities(graph, list_scenarios(), overrides, cbo=cbo)
     shown = {edge: sign if sign != "0" else pooled[edge] for edge, sign in measured.items()}
     families = read_families()
     assignment, labelled = _labelled_loops(graph, inventory, families, pooled)

@@ -7,7 +7,15 @@ import time
 
 from debtloops.attribution import DEFAULT_PERMUTATIONS, DEFAULT_SEED, EXACT_LIMIT
 from debtloops.attribution import OUTPUT_NAMES as ATTRIBUTION_NAMES
-from debtloops.cli.options import _names, add_cbo, add_out, add_scenario, add_seed
+from debtloops.cli.options import (
+    _names,
+    add_cbo,
+    add_final_time,
+    add_out,
+    add_scenario,
+    add_seed,
+    add_set,
+)
 from debtloops.fan import DEFAULT_SEED as FAN_SEED
 from debtloops.fan import DEFAULT_THRESHOLDS as FAN_THRESHOLDS
 from debtloops.fan import DEFAULT_YEARS as FAN_YEARS
@@ -63,14 +71,24 @@ def diagram_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--loop", metavar="NAME", help="draw only this loop (id or name)")
     add_out(command, "output folder for the report")
     add_cbo(command)
+    add_final_time(command, "last year simulated and scored (default: 2055)")
+    add_set(
+        command,
+        "override a parameter of the scenario's run and of the runs that measure the links' "
+        "polarities; drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def diagram_command(args: argparse.Namespace) -> None:
     """Write the loop report and diagrams of a scenario."""
     from debtloops.loop_report import write_loop_report
+    from debtloops.model.scenarios import parse_assignment
 
+    overrides = dict(parse_assignment(item) for item in args.set)
     started = time.perf_counter()
-    written = write_loop_report(args.out, args.scenario, args.loop, args.cbo)
+    written = write_loop_report(
+        args.out, args.scenario, args.loop, args.cbo, overrides, args.final_time
+    )
     elapsed = time.perf_counter() - started
     overview = [path for path in written if path.stem == "overview" and path.suffix != ".dot"]
     print("overview of the feedback loops: " + " and ".join(str(path) for path in overview))
