@@ -352,9 +352,13 @@ def command_lines(draw, command: str) -> list[str]:
         if "over" in bad:
             argv += ["--over-time", draw(BAD_NAMES | st.just("market_yield"))]
     elif command == "diagram":
-        bad = draw(faults(["scenario", "loop", "out"], True))
+        bad = draw(faults(["scenario", "loop", "final", "set", "out"], True))
         argv += ["--scenario", draw(pick(st.just("baseline"), BAD_NAMES, "scenario" in bad))]
         argv += ["--loop", draw(pick(st.just("R1"), BAD_NAMES, "loop" in bad))]
+        if "final" in bad or draw(st.booleans()):
+            argv += ["--final-time", draw(pick(st.just("2027"), YEARS, "final" in bad))]
+        if "set" in bad:
+            argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "backtest":
         bad = draw(faults(["start", "end", "yields", "out"], False))

@@ -546,6 +546,7 @@ OPTION_ROWS: list[tuple[str, tuple[str, ...], str, dict[str, str], str, tuple[st
     ),
     ("diagram", ("diagram",), "--scenario", NAMES, "scenario", ("--out", "out")),
     ("diagram", ("diagram",), "--loop", NAMES, "loop", ("--out", "out")),
+    ("diagram", ("diagram", "--loop", "R1"), "--final-time", NUMBERS, "final", ("--out", "out")),
     ("diagram", ("diagram", "--loop", "R1"), "--out", PATHS, "out|path|folder|file|NUL", ()),
     ("backtest", ("backtest",), "--start", NUMBERS, "start", ("--out", "out")),
     ("backtest", ("backtest",), "--end", NUMBERS, "end", ("--out", "out")),
