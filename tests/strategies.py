@@ -263,6 +263,16 @@ def faults(draw, options: list[str], at_least_one: bool) -> set[str]:
 EXTRA_ARGS = st.sampled_from([[], [], [], ["--nope"], ["--out"], ["extra"], ["--help"], ["-h"]])
 
 
+def _final_and_set(draw, bad: set[str]) -> list[str]:
+    """``--final-time`` (a good one, or a bad one if "final" is bad) and a bad ``--set``."""
+    argv = []
+    if "final" in bad or draw(st.booleans()):
+        argv += ["--final-time", draw(pick(st.just("2030"), YEARS, "final" in bad))]
+    if "set" in bad:
+        argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
+    return argv
+
+
 @st.composite
 def command_lines(draw, command: str) -> list[str]:
     """A command line for ``command``: good values with a few bad ones; costly commands always
@@ -281,11 +291,12 @@ def command_lines(draw, command: str) -> list[str]:
             argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "attribute":
-        bad = draw(faults(["scenario", "mechanisms", "permutations", "out"], True))
+        bad = draw(faults(["scenario", "mechanisms", "permutations", "final", "set", "out"], True))
         argv += [draw(pick(st.just("japan_full"), BAD_NAMES, "scenario" in bad))]
         argv += ["--mechanisms", draw(pick(st.just("fed_rule"), BAD_NAMES, "mechanisms" in bad))]
         if "permutations" in bad:
             argv += ["--permutations", draw(NUMBERS)]
+        argv += _final_and_set(draw, bad)
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "sweep":
         bad = draw(faults(["workers", "chunk", "scheduler", "out"], False))
@@ -301,9 +312,11 @@ def command_lines(draw, command: str) -> list[str]:
             argv += ["--scheduler", draw(st.sampled_from(SCHEDULERS))]
         argv += ["--out", draw(pick(st.sampled_from(["sweep", "out"]), BAD_PATHS, "out" in bad))]
     elif command == "fan":
-        bad = draw(faults(["scenario", "draws", "seed", "thresholds", "years", "out"], True))
+        options = ["scenario", "draws", "seed", "thresholds", "years", "final", "set", "out"]
+        bad = draw(faults(options, True))
         argv += [draw(pick(st.just("article"), BAD_NAMES, "scenario" in bad))]
         argv += ["--draws", draw(pick(st.just("2"), NUMBERS, "draws" in bad))]
+        argv += _final_and_set(draw, bad)
         for option, good, wrong in (
             ("seed", st.just("1"), NUMBERS),
             ("thresholds", st.just("150"), NUMBERS | BAD_NAMES),
@@ -313,7 +326,9 @@ def command_lines(draw, command: str) -> list[str]:
                 argv += [f"--{option}", draw(pick(good, wrong, option in bad))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "target":
-        bad = draw(faults(["scenario", "goal", "by", "from", "phase", "out"], True))
+        bad = draw(faults(["scenario", "goal", "by", "from", "phase", "set", "out"], True))
+        if "set" in bad:
+            argv += ["--set", draw(st.sampled_from([*SET_TEXTS, "primary_balance_effort=0.01"]))]
         argv += [draw(pick(st.just("japan_full"), BAD_NAMES, "scenario" in bad))]
         argv += ["--debt-to-gdp", draw(pick(st.just("100"), NUMBERS, "goal" in bad))]
         argv += ["--by", draw(pick(st.just("2035"), YEARS, "by" in bad))]

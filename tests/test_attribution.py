@@ -209,3 +209,36 @@ def test_a_scenario_on_another_vintage_is_compared_with_that_vintages_baseline(t
     assert float(dataset["total_extra_interest"]) == pytest.approx(row.extra_interest, rel=1e-9)
     other = headline("japan_2026", ours, run_scenario("baseline"))
     assert row.extra_interest != pytest.approx(other.extra_interest, rel=1e-3)
+
+
+def test_set_and_final_time_reach_the_scenario_and_the_baseline_it_is_compared_with(
+    tmp_path, capsys
+):
+    out = tmp_path / "out"
+    overrides = {"portfolio_balance_sensitivity": 0.6}
+    argv = ["attribute", "japan_full", "--mechanisms", "fed_rule", "--final-time", "2040"]
+    argv += ["--set", "portfolio_balance_sensitivity=0.6", "--out", str(out)]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    with xr.open_dataset(out / "attribution.nc") as stored:
+        dataset = stored.load()
+    assert int(dataset["time"].dt.year.max()) == 2040  # the path ends in the last year
+    ours = run_scenario("japan_full", overrides, final_time=2040)
+    row = headline("japan_full", ours, run_scenario("baseline", overrides, final_time=2040))
+    assert float(dataset["total_extra_interest"]) == pytest.approx(row.extra_interest, rel=1e-9)
+    shipped = headline("japan_full", run_scenario("japan_full"), run_scenario("baseline"))
+    assert row.extra_interest != pytest.approx(shipped.extra_interest, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--set", "portfolio_balance_sensitivty=0.5"], "portfolio_balance_sensitivity"),
+        (["--final-time", "1990"], "nearest valid value"),
+    ],
+)
+def test_a_bad_override_or_last_year_exits_2_and_writes_nothing(tmp_path, capsys, extra, expected):
+    out = tmp_path / "out"
+    assert cli.main(["attribute", "japan_full", *extra, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]

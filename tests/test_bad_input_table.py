@@ -594,6 +594,7 @@ OPTION_ROWS += [
     ("attribute", ("attribute", "japan_full"), "--mechanisms", NAMES, "mechanism", ("--out", "o")),
     ("attribute", ("attribute", "japan_full"), "--permutations", NUMBERS, "permutations", ()),
     ("attribute", ("attribute", "japan_full"), "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("attribute", ("attribute", "japan_full"), "--final-time", NUMBERS, "final", ("--out", "o")),
     ("fan", ("fan",), "", NAMES, "scenario|argument", ("--draws", "2", "--out", "out")),
     ("fan", ("fan", "article"), "--draws", NUMBERS, "draws", ("--out", "out")),
     ("fan", _FAN, "--seed", NUMBERS, "seed", ("--out", "out")),
@@ -601,6 +602,7 @@ OPTION_ROWS += [
     ("fan", _FAN, "--years", NUMBERS | NAMES, "year", ("--out", "out")),
     ("fan", _FAN, "--parameters", NAMES, "parameters", ("--out", "out")),
     ("fan", _FAN, "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("fan", _FAN, "--final-time", NUMBERS, "final", ("--out", "out")),
     ("target", ("target",), "", NAMES, "scenario|argument", ("--debt-to-gdp", "100")),
     ("target", ("target", "japan_full"), "--debt-to-gdp", NUMBERS, "debt|target", ("--by", "2035")),
     ("target", ("target", "japan_full", "--debt-to-gdp", "100"), "--by", NUMBERS, "by|year", ()),
@@ -752,6 +754,15 @@ for argv in (
     case(f"options/{argv[0]}-unknown-option", (*argv, "--nope"), 2, "unrecognized|--nope")
 case("options/unknown-command", ("runn",), 2, "invalid choice|runn")
 case("options/unknown-global-option", ("--nope",), 2, "unrecognized|--nope")
+#: Every command that takes ``--set``, with the command line before it.
+SET_COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("run", "article"),
+    "report": ("report", "article"),
+    "attribute": ("attribute", "japan_full"),
+    "fan": _FAN,
+    "target": _TARGET,
+    "diagram": ("diagram", "--loop", "R1"),
+}
 for item in (
     "",
     "=",
@@ -780,10 +791,10 @@ for item in (
     name = item.partition("=")[0].partition(":")[0] or "set"
     if len(name) > 40 or not name.strip():
         name = "set"
-    for command in ("run", "report"):
+    for command, before in SET_COMMANDS.items():
         case(
             f"options/{command}-set-{label}",
-            (command, "article", "--set", item, "--out", "out"),
+            (*before, "--set", item, "--out", "out"),
             2,
             re.escape(name) if name != "set" else "set|NAME=VALUE",
         )

@@ -163,6 +163,14 @@ def test_the_command_writes_its_files_and_probabilities(tmp_path, capsys):
         ([SCENARIO, "--draws", "4", "--years", "soon"], "--years"),
         ([SCENARIO, "--draws", "4", "--seed", "-1"], "--seed"),
         ([SCENARIO, "--draws", "4", "--parameters", "posterior"], "ranges"),
+        (
+            [SCENARIO, "--draws", "4", "--set", "flow_effect_sensitivty=1"],
+            "flow_effect_sensitivity",
+        ),
+        (
+            [SCENARIO, "--draws", "4", "--final-time", "2030", "--years", "2035"],
+            "nearest valid is 2030",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message_and_write_nothing(
@@ -184,3 +192,25 @@ def test_a_file_of_the_users_in_out_is_left_alone(tmp_path, capsys):
     assert "not debtloops' to replace" in capsys.readouterr().err
     assert (out / "fan.csv").read_text() == "mine\n"
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["fan.csv"]
+
+
+def test_set_and_final_time_reach_the_scenario_and_its_baseline(tmp_path, capsys):
+    out = tmp_path / "out"
+    overrides = {"portfolio_balance_sensitivity": 0.6}
+    argv = ["fan", SCENARIO, "--draws", "2", "--final-time", "2040", "--out", str(out)]
+    assert cli.main([*argv, "--set", "portfolio_balance_sensitivity=0.6"]) == 0
+    with xr.open_dataset(out / "fan.nc") as written:
+        dataset = written.load()
+    # the default years the run reaches (2055 is beyond it), and no year after its last
+    assert list(dataset["by_year"].values) == [2035, 2040]
+    assert int(dataset["year"].max()) == 2040
+    prepared = prepare(SCENARIO, overrides, 2040)
+    for case, run in zip(CASES, (prepared, reference_for(prepared, overrides)), strict=True):
+        expected = fiscal_year_value(execute(run), "debt_held_by_public", "end_to_gdp", 2040)
+        got = float(dataset["debt_to_gdp_deterministic"].sel(case=case, year=2040))
+        assert got == pytest.approx(expected, rel=1e-9)
+    shipped = fiscal_year_value(
+        execute(prepare(SCENARIO)), "debt_held_by_public", "end_to_gdp", 2040
+    )
+    got = float(dataset["debt_to_gdp_deterministic"].sel(case="scenario", year=2040))
+    assert got != pytest.approx(shipped, rel=1e-6)

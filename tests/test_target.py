@@ -163,3 +163,39 @@ def test_a_file_of_the_users_in_out_is_left_alone(tmp_path, capsys):
     assert cli.main(argv) == 2
     assert "not debtloops' to replace" in capsys.readouterr().err
     assert (out / OUTPUT_NAME).read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--debt-to-gdp", "100", "--set", f"{EFFORT}=0.01"], "solves for"),
+        (["--debt-to-gdp", "100", "--set", f"{EFFORT_PHASE_IN}=2"], "use --phase-in"),
+        (["--peak-extra-yield", "60", "--set", f"{BACKSTOP_SWITCH}=0"], "use --peak-extra-yield"),
+        (["--debt-to-gdp", "100", "--set", "portfolio_balance_sensitivty=0.5"], "did you mean"),
+    ],
+)
+def test_a_set_of_what_the_goal_sets_or_of_an_unknown_name_exits_2(
+    tmp_path, capsys, extra, expected
+):
+    out = tmp_path / "out"
+    argv = ["target", "japan_full", "--by", str(BY), *extra, "--out", str(out)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert expected in error and len(error.splitlines()) == 1 and "Traceback" not in error
+    assert not out.exists()
+
+
+def test_a_set_reaches_every_run_and_the_answer_meets_the_target_with_it(tmp_path, capsys):
+    out = tmp_path / "out"
+    setting = {"portfolio_balance_sensitivity": 0.6}
+    argv = ["target", "japan_full", "--debt-to-gdp", "100", "--by", str(BY)]
+    argv += ["--from", str(FROM), "--phase-in", str(PHASE_IN), "--out", str(out)]
+    assert cli.main([*argv, "--set", "portfolio_balance_sensitivity=0.6"]) == 0
+    frame = pd.read_csv(out / OUTPUT_NAME).set_index("feedbacks")
+    with xr.open_dataset(out / "target.nc") as written:
+        assert written.attrs["overrides"] == "portfolio_balance_sensitivity=0.6"
+    effort = frame.loc["on", "effort_percent_of_gdp"] / PERCENT
+    lever = {EFFORT: effort, EFFORT_START: FROM - 1.0, EFFORT_PHASE_IN: PHASE_IN}
+    with_setting = _debt("japan_full", {**setting, **lever})
+    assert with_setting == pytest.approx(1.0, abs=DEBT_TOLERANCE)
+    assert abs(_debt("japan_full", lever) - 1.0) > 10 * DEBT_TOLERANCE

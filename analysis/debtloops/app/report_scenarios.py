@@ -25,10 +25,9 @@ from debtloops.figures.fan import plot_fan
 from debtloops.model.run import PreparedRun
 from debtloops.units import PERCENT
 
-#: The fan's thresholds [percent of GDP] and years [fiscal year]: those of ``debtloops fan``,
-#: the years kept within the run's projected years.
+#: The fan's thresholds [percent of GDP]: those of ``debtloops fan`` (its years too,
+#: :func:`debtloops.fan.default_years`).
 FAN_THRESHOLDS = fan_module.DEFAULT_THRESHOLDS
-FAN_YEARS = fan_module.DEFAULT_YEARS
 #: The fan's outcomes charted: debt/GDP, which the probabilities are about, and the 10-year
 #: (two panels fit an A4 page).
 FAN_CHARTED = ("debt_to_gdp", "ten_year_yield")
@@ -72,16 +71,9 @@ def _attribution_part(prepared: PreparedRun, reference: PreparedRun) -> tuple[di
     return part, dataset
 
 
-def fan_years(prepared: PreparedRun) -> tuple[int, ...]:
-    """Return :data:`FAN_YEARS` within the run's projected fiscal years, or its last year."""
-    first = int(round(prepared.constant("initial_time"))) + 1
-    last = int(round(prepared.constant("final_time")))
-    return tuple(y for y in FAN_YEARS if first <= y <= last) or (last,)
-
-
 def _fan_part(prepared: PreparedRun, reference: PreparedRun, draws: int) -> dict:
     name = prepared.scenario.name
-    years = fan_years(prepared)
+    years = fan_module.default_years(prepared)
     dataset = fan_module.fan(
         prepared, draws, thresholds=FAN_THRESHOLDS, years=years, baseline=reference
     )

@@ -48,15 +48,23 @@ def attribute_arguments(command: argparse.ArgumentParser) -> None:
     )
     add_seed(command, "seed of that sample", DEFAULT_SEED)
     add_cbo(command)
+    add_final_time(command, "last year simulated (default: 2055)")
+    add_set(
+        command,
+        "override a parameter of the scenario and of the baseline it is compared with; "
+        "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def attribute_command(args: argparse.Namespace) -> None:
     """Split a scenario's extra into mechanisms; write and print the table."""
     from debtloops.attribution import attribute, attribution_table, write_attribution
+    from debtloops.cli.runs import prepare_one
 
     check_targets(args.out, ATTRIBUTION_NAMES)
+    run, reference = prepare_one(args)
     started = time.perf_counter()
-    dataset = attribute(args.scenario, args.mechanisms, args.permutations, args.seed, args.cbo)
+    dataset = attribute(run, args.mechanisms, args.permutations, args.seed, baseline=reference)
     elapsed = time.perf_counter() - started
     written = write_attribution(args.out, dataset)
     table = attribution_table(dataset)
@@ -111,9 +119,9 @@ def fan_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--years",
-        default=",".join(str(y) for y in FAN_YEARS),
         metavar="Y,Y,...",
-        help="fiscal years of the probabilities (default: %(default)s)",
+        help="fiscal years of the probabilities (default: those of "
+        f"{','.join(str(y) for y in FAN_YEARS)} the run reaches, else its last year)",
     )
     command.add_argument(
         "--parameters",
@@ -122,12 +130,20 @@ def fan_arguments(command: argparse.ArgumentParser) -> None:
         help="also draw the behavioural parameters uniformly over their ranges (default: none)",
     )
     add_cbo(command)
+    add_final_time(command, "last year simulated (default: 2055)")
+    add_set(
+        command,
+        "override a parameter of the scenario and of its baseline, in every draw; drivers "
+        "also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def fan_command(args: argparse.Namespace) -> None:
     """Draw the shocked runs of a scenario and its baseline; write and print the fan."""
+    from debtloops.cli.runs import prepare_one
     from debtloops.fan import (
         OUTPUT_NAMES,
+        default_years,
         fan,
         parse_thresholds,
         parse_years,
@@ -135,16 +151,18 @@ def fan_command(args: argparse.Namespace) -> None:
         write_fan,
     )
 
-    thresholds, years = parse_thresholds(args.thresholds), parse_years(args.years)
+    thresholds = parse_thresholds(args.thresholds)
+    years = None if args.years is None else parse_years(args.years)
     check_targets(args.out, OUTPUT_NAMES)
+    run, reference = prepare_one(args)
     dataset = fan(
-        args.scenario,
+        run,
         args.draws,
         args.seed,
         thresholds,
-        years,
+        default_years(run) if years is None else years,
         parameters=args.parameters,
-        cbo=args.cbo,
+        baseline=reference,
     )
     with output_lock(args.out):
         written = write_fan(args.out, dataset)
@@ -200,10 +218,17 @@ def target_arguments(command: argparse.ArgumentParser) -> None:
         required=False,
     )
     add_cbo(command)
+    add_set(
+        command,
+        "override a parameter of every run, the baseline's too (not the lever solved for nor "
+        "what --from, --phase-in or --peak-extra-yield set; --by is the last year simulated); "
+        "drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def target_command(args: argparse.Namespace) -> None:
     """Solve for the lever's value that meets the goal; print it, and write it with ``--out``."""
+    from debtloops.model.scenarios import parse_assignment
     from debtloops.target import (
         MARKET_FEEDBACKS_OFF,
         OUTPUT_NAMES,
@@ -223,6 +248,7 @@ def target_command(args: argparse.Namespace) -> None:
         args.start,
         args.phase_in,
         args.cbo,
+        dict(parse_assignment(item) for item in args.set),
     )
     result, dataset, seconds = seek(args.scenario, goal)
     written = []

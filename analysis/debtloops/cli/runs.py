@@ -115,6 +115,26 @@ def prepare_all(
     return prepared, references
 
 
+def prepare_one(args: argparse.Namespace) -> tuple[PreparedRun, PreparedRun]:
+    """Validate the one scenario of a command that analyses a scenario, and its reference.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``scenario``, ``set``, ``final_time`` and ``cbo``.
+
+    Returns
+    -------
+    tuple of PreparedRun
+        The scenario with ``--set`` and ``--final-time`` applied, and the baseline it is compared
+        with: on its vintage and years, with the same ``--set``.
+    """
+    overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
+    table = load_parameters()
+    run = prepare(args.scenario, overrides, args.final_time, table, args.cbo)
+    return run, reference_for(run, overrides, table)
+
+
 def _reference_key(run: PreparedRun) -> tuple:
     """Return what a scenario's reference shares with it: the vintage, the first and last years."""
     vintage = None if run.vintage is None else run.vintage.folder

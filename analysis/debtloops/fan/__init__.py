@@ -296,6 +296,24 @@ def _checked(draws: int, seed: int, parameters: str) -> tuple[int, int]:
     return draws, seed
 
 
+def default_years(run: PreparedRun) -> tuple[int, ...]:
+    """Return :data:`DEFAULT_YEARS` within the run's projected fiscal years, or its last year.
+
+    Parameters
+    ----------
+    run : PreparedRun
+        The scenario as it will run (its ``initial_time`` and ``final_time`` [year]).
+
+    Returns
+    -------
+    tuple of int
+        The fiscal years of the probabilities [year].
+    """
+    first = int(round(run.constant("initial_time"))) + 1
+    last = int(round(run.constant("final_time")))
+    return tuple(y for y in DEFAULT_YEARS if first <= y <= last) or (last,)
+
+
 def _fiscal_years(run: PreparedRun, years: Sequence[int]) -> np.ndarray:
     """Return the run's projected fiscal years [year], refusing a chosen year outside them."""
     first = int(round(run.constant("initial_time"))) + 1

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,9 @@ class Goal:
         The first fiscal year of the sums (effort, interest) [year].
     cbo : str or Path, optional
         The CBO vintage of every run (``--cbo``), the baseline's too; the scenario's by default.
+    overrides : dict
+        Parameter values the user set on every run, the baseline's too (``--set``); the
+        market feedbacks' switches of the second answer and :attr:`settings` take precedence.
     """
 
     kind: str
@@ -74,6 +78,7 @@ class Goal:
     by: float
     start: float
     cbo: str | Path | None = None
+    overrides: dict[str, Value] = field(default_factory=dict)
 
     @property
     def tolerance(self) -> float:
@@ -98,6 +103,7 @@ def make_goal(
     start: int,
     phase_in: float,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
 ) -> Goal:
     """Check the command line's goal and build it.
 
@@ -119,6 +125,9 @@ def make_goal(
         Years over which the effort phases in [year].
     cbo : str or Path, optional
         The CBO vintage, a shipped name or a folder (``--cbo``); the scenario's own by default.
+    overrides : mapping, optional
+        Parameter values set on every run, the baseline's too (``--set``); not the lever nor a
+        setting that an option of ``target`` makes.
 
     Returns
     -------
@@ -128,10 +137,13 @@ def make_goal(
     Raises
     ------
     InputError
-        On an unknown scenario or a value out of range, naming the nearest valid choice.
+        On an unknown scenario or parameter, an override of the lever or of a setting, or a value
+        out of range, naming the nearest valid choice.
     """
-    table = load_parameters()
-    plan = prepare(scenario, cbo=cbo)  # an unknown scenario fails here, with the nearest names
+    overrides = dict(overrides or {})
+    _check_overrides(overrides, "yield" if peak_extra_yield is not None else "debt")
+    # an unknown scenario, parameter or invalid value fails here, with the nearest names
+    plan = prepare(scenario, overrides, cbo=cbo)
     first = plan.constant("initial_time") + FISCAL_YEAR
     horizon = _horizon(plan, debt_to_gdp, by, first)
     if peak_extra_yield is not None:
@@ -148,8 +160,24 @@ def make_goal(
             by=horizon,
             start=first,
             cbo=cbo,
+            overrides=overrides,
         )
-    phase = table[EFFORT_PHASE_IN]
+    settings = _effort_settings(start, phase_in, first, horizon)  # checked before any run
+    return Goal(
+        kind="debt",
+        lever=EFFORT,
+        target=_debt_target(plan, debt_to_gdp, horizon, overrides),
+        settings=settings,
+        by=horizon,
+        start=float(start),
+        cbo=cbo,
+        overrides=overrides,
+    )
+
+
+def _effort_settings(start: int, phase_in: float, first: float, horizon: float) -> dict[str, Value]:
+    """Check ``--phase-in`` [year] and ``--from`` [fiscal year]; return the effort's settings."""
+    phase = load_parameters()[EFFORT_PHASE_IN]
     if not (np.isfinite(phase_in) and phase.valid_min <= phase_in <= phase.valid_max):
         raise InputError(
             f"--phase-in {phase_in:g} years is outside {phase.valid_min:g}-{phase.valid_max:g}; "
@@ -160,16 +188,25 @@ def make_goal(
             f"--from {start} is outside the fiscal years {first:.0f}-{horizon:.0f} (the run's "
             f"first to --by); the nearest valid is {_nearest(start, first, horizon):.0f}"
         )
-    settings: dict[str, Value] = {EFFORT_START: start - FISCAL_YEAR, EFFORT_PHASE_IN: phase_in}
-    return Goal(
-        kind="debt",
-        lever=EFFORT,
-        target=_debt_target(plan, debt_to_gdp, horizon),
-        settings=settings,
-        by=horizon,
-        start=float(start),
-        cbo=cbo,
-    )
+    return {EFFORT_START: start - FISCAL_YEAR, EFFORT_PHASE_IN: phase_in}
+
+
+#: The parameters each goal sets itself, with the option that sets each (None: the solver).
+OWN_SETTINGS: dict[str, dict[str, str | None]] = {
+    "debt": {EFFORT: None, EFFORT_START: "--from", EFFORT_PHASE_IN: "--phase-in"},
+    "yield": {BACKSTOP_RATE: None, BACKSTOP_SWITCH: "--peak-extra-yield"},
+}
+
+
+def _check_overrides(overrides: Mapping[str, Value], kind: str) -> None:
+    """Refuse ``--set`` of a parameter that the goal sets itself, naming what sets it."""
+    for name in overrides:
+        if name not in OWN_SETTINGS[kind]:
+            continue
+        option = OWN_SETTINGS[kind][name]
+        if option is None:
+            raise InputError(f"--set {name}: target solves for {name}; leave it out of --set")
+        raise InputError(f"--set {name}: target sets it from {option}; use {option} instead")
 
 
 def _horizon(plan: PreparedRun, debt_to_gdp: str | None, by: int | None, first: float) -> float:
@@ -186,14 +223,22 @@ def _horizon(plan: PreparedRun, debt_to_gdp: str | None, by: int | None, first: 
     return float(by) if by is not None else last
 
 
-def _debt_target(plan: PreparedRun, debt_to_gdp: str | None, horizon: float) -> float:
-    """Return the debt goal's target [1]: a percent of GDP read, or the baseline's own ratio."""
+def _debt_target(
+    plan: PreparedRun,
+    debt_to_gdp: str | None,
+    horizon: float,
+    overrides: Mapping[str, Value],
+) -> float:
+    """Return the debt goal's target [1]: a percent of GDP read, or the baseline's own ratio.
+
+    The baseline has the user's ``overrides`` (``--set``), as every baseline of ``target`` has.
+    """
     if debt_to_gdp is None or not debt_to_gdp.strip():
         raise InputError(
             f"--debt-to-gdp is empty; give a percent of GDP, e.g. 100, or '{BASELINE_WORD}'"
         )
     if debt_to_gdp.strip().lower() == BASELINE_WORD:
-        reference = execute(reference_for(plan))  # on the scenario's vintage and years
+        reference = execute(reference_for(plan, overrides))  # on its vintage and years
         return fiscal_year_value(reference, "debt_held_by_public", "end_to_gdp", int(horizon))
     try:
         target = float(debt_to_gdp) / PERCENT

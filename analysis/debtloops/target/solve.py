@@ -36,7 +36,12 @@ class Model:
     def run(self, value: float) -> tuple[xr.Dataset, xr.Dataset | None]:
         """Run the scenario (and the baseline, for the yield goal) with the lever at ``value``."""
         if value not in self.runs:
-            overrides = {**self.fixed, **self.goal.settings, self.goal.lever: value}
+            overrides = {
+                **self.goal.overrides,
+                **self.fixed,
+                **self.goal.settings,
+                self.goal.lever: value,
+            }
             prepared = prepare(self.scenario, overrides, self.goal.by, cbo=self.goal.cbo)
             run = execute(prepared)
             reference = None
