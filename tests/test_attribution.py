@@ -222,6 +222,7 @@ def test_set_and_final_time_reach_the_scenario_and_the_baseline_it_is_compared_w
     with xr.open_dataset(out / "attribution.nc") as stored:
         dataset = stored.load()
     assert int(dataset["time"].dt.year.max()) == 2040  # the path ends in the last year
+    assert dataset.attrs["overrides"] == "portfolio_balance_sensitivity=0.6"
     ours = run_scenario("japan_full", overrides, final_time=2040)
     row = headline("japan_full", ours, run_scenario("baseline", overrides, final_time=2040))
     assert float(dataset["total_extra_interest"]) == pytest.approx(row.extra_interest, rel=1e-9)

@@ -203,6 +203,7 @@ def test_set_and_final_time_reach_the_scenario_and_its_baseline(tmp_path, capsys
         dataset = written.load()
     # the default years the run reaches (2055 is beyond it), and no year after its last
     assert list(dataset["by_year"].values) == [2035, 2040]
+    assert dataset.attrs["overrides"] == "portfolio_balance_sensitivity=0.6"
     assert int(dataset["year"].max()) == 2040
     prepared = prepare(SCENARIO, overrides, 2040)
     for case, run in zip(CASES, (prepared, reference_for(prepared, overrides)), strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from debtloops.attribution import DEFAULT_PERMUTATIONS, DEFAULT_SEED, EXACT_LIMIT
 from debtloops.attribution import OUTPUT_NAMES as ATTRIBUTION_NAMES
@@ -22,10 +23,21 @@ from debtloops.fan import DEFAULT_YEARS as FAN_YEARS
 from debtloops.io import check_targets, output_lock
 from debtloops.outputs import HEADLINE_DECIMALS
 
+if TYPE_CHECKING:
+    import xarray as xr
+
+#: The attribute of a result file that records the command's ``--set`` items.
+OVERRIDES_ATTRIBUTE = "overrides"
 #: ``target``'s default first fiscal year of the effort [year].
 TARGET_START = 2027
 #: ``target``'s default phase-in of the effort [years].
 TARGET_PHASE_IN = 5.0
+
+
+def _record_overrides(dataset: xr.Dataset, items: list[str]) -> None:
+    """Record the command line's ``--set NAME=VALUE`` items, as typed, in a result's attributes."""
+    if items:
+        dataset.attrs[OVERRIDES_ATTRIBUTE] = "; ".join(items)
 
 
 def attribute_arguments(command: argparse.ArgumentParser) -> None:
@@ -65,6 +77,7 @@ def attribute_command(args: argparse.Namespace) -> None:
     run, reference = prepare_one(args)
     started = time.perf_counter()
     dataset = attribute(run, args.mechanisms, args.permutations, args.seed, baseline=reference)
+    _record_overrides(dataset, args.set)
     elapsed = time.perf_counter() - started
     written = write_attribution(args.out, dataset)
     table = attribution_table(dataset)
@@ -164,6 +177,7 @@ def fan_command(args: argparse.Namespace) -> None:
         parameters=args.parameters,
         baseline=reference,
     )
+    _record_overrides(dataset, args.set)
     with output_lock(args.out):
         written = write_fan(args.out, dataset)
     print(probability_text(dataset))
@@ -251,6 +265,7 @@ def target_command(args: argparse.Namespace) -> None:
         dict(parse_assignment(item) for item in args.set),
     )
     result, dataset, seconds = seek(args.scenario, goal)
+    _record_overrides(dataset, args.set)
     written = []
     if args.out is not None:
         with output_lock(args.out):

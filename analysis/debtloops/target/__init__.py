@@ -177,8 +177,6 @@ def paths(scenario: str, goal: Goal, answers: list[Answer]) -> xr.Dataset:
     )
     if goal.cbo is not None:
         dataset.attrs["cbo_vintage"] = str(goal.cbo)
-    if goal.overrides:
-        dataset.attrs["overrides"] = "; ".join(f"{k}={v}" for k, v in goal.overrides.items())
     return dataset
 
 
