@@ -299,8 +299,8 @@ def command_lines(draw, command: str) -> list[str]:
         argv += _final_and_set(draw, bad)
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "sweep":
-        bad = draw(faults(["workers", "chunk", "scheduler", "out"], False))
-        argv += ["spec.toml", "--quiet"]
+        bad = draw(faults(["workers", "chunk", "scheduler", "final", "set", "out"], False))
+        argv += ["spec.toml", "--quiet", *_final_and_set(draw, bad)]
         if "workers" in bad or draw(st.booleans()):
             argv += ["--workers", draw(pick(st.sampled_from(["1"]), NUMBERS, "workers" in bad))]
         if "chunk" in bad or draw(st.booleans()):
@@ -349,8 +349,9 @@ def command_lines(draw, command: str) -> list[str]:
             argv += ["--scenario", draw(pick(st.just("article"), BAD_NAMES, "scenario" in bad))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "compare-policies":
-        bad = draw(faults(["spec", "policies", "workers", "chunk", "out"], True))
+        bad = draw(faults(["spec", "policies", "workers", "chunk", "final", "set", "out"], True))
         argv += [draw(pick(st.just("spec.toml"), BAD_PATHS | BAD_NAMES, "spec" in bad)), "--quiet"]
+        argv += _final_and_set(draw, bad)
         policies = st.sampled_from(["fed_backstop", "fiscal_reform,diversification"])
         for option, good, wrong in (
             ("policies", policies, BAD_NAMES | st.just("fed_backstop,fed_backstop")),

@@ -534,6 +534,7 @@ OPTION_ROWS: list[tuple[str, tuple[str, ...], str, dict[str, str], str, tuple[st
     ("sweep", ("sweep", "spec.toml", "--quiet"), "--workers", NUMBERS, "workers", ("--out", "o")),
     ("sweep", ("sweep", "spec.toml", "--quiet"), "--chunk-size", NUMBERS, "chunk", ("--out", "o")),
     ("sweep", ("sweep", "spec.toml", "--quiet"), "--out", PATHS, "out|path|folder|file|NUL", ()),
+    ("sweep", ("sweep", "spec.toml", "--quiet"), "--final-time", NUMBERS, "final", ("--out", "o")),
     ("sweep", ("sweep",), "", PATHS | NAMES, "spec|path|file|toml|NUL", ("--out", "o")),
     ("analyze", ("analyze",), "", PATHS | NAMES, "sweep|path|folder|file|NUL|exist", ()),
     (
@@ -762,6 +763,8 @@ SET_COMMANDS: dict[str, tuple[str, ...]] = {
     "fan": _FAN,
     "target": _TARGET,
     "diagram": ("diagram", "--loop", "R1"),
+    "sweep": ("sweep", "spec.toml", "--quiet"),
+    "compare-policies": ("compare-policies", "spec.toml", "--quiet"),
 }
 for item in (
     "",
@@ -797,6 +800,7 @@ for item in (
             (*before, "--set", item, "--out", "out"),
             2,
             re.escape(name) if name != "set" else "set|NAME=VALUE",
+            files=_COMMON_FILES,
         )
 
 # ---- --cbo on every command that runs the model: refused before any work -------------------------

@@ -192,6 +192,9 @@ UNKNOWN_KEY = SPEC.replace("seed = 5", "seed = 5\nsead = 6")
         (SPEC, ["--policies", "fed_backstop,fed_backstop"], "twice"),
         (SPEC, ["--policies", NO_POLICY], "always compared"),
         (SPEC, ["--policies", "baseline"], "sets no parameter"),
+        (SPEC, ["--set", "fed_backstop_switch=1"], "policy 'fed_backstop' sets it"),
+        (SPEC, ["--set", "portfolio_balance_sensitivity=0.5"], "bad.toml varies"),
+        (SPEC, ["--final-time", "1990"], "nearest valid value"),
     ],
 )
 def test_bad_input_exits_2_writing_nothing(tmp_path, text, options, fragment):
@@ -208,3 +211,13 @@ def test_bad_input_exits_2_writing_nothing(tmp_path, text, options, fragment):
 def test_a_missing_policy_name_is_refused_in_python():
     with pytest.raises(InputError, match="did you mean"):
         load_policies(["fiscal_reforms"])
+
+
+def test_set_and_final_time_reach_every_policy_s_runs_and_the_claim(spec):
+    overrides = {"maximum_flow_effect": 0.005}
+    laid_out = policy_plan(spec, [SAME], chunk_size=4, overrides=overrides, final_time=2028.0)
+    for values in laid_out.base_values.values():  # each scenario under each policy, the baseline
+        assert values["maximum_flow_effect"] == 0.005 and values["final_time"] == 2028.0
+    assert float(laid_out.times[-1]) == pytest.approx(2028.0)
+    text = laid_out.design.spec.text
+    assert "# --set maximum_flow_effect=0.005" in text and "# --final-time 2028.0" in text

@@ -28,6 +28,7 @@ from debtloops.model.parameters import load_parameters, validate
 from debtloops.model.run import prepare, run_scenario
 from debtloops.model.scenarios import MAX_TEXT_KEPT, load_scenario
 from debtloops.sweeps import execute, store
+from debtloops.sweeps.plan import default_chunk_size
 
 SMALL_SPEC = """\
     # small: a sweep for the tests
@@ -579,7 +580,7 @@ def test_results_keep_a_large_scenario_file_by_hash_only(tmp_path, capsys):
     ],
 )
 def test_the_default_chunk_size_is_the_largest_chunk_or_the_whole_sweep(samples, size):
-    assert execute.default_chunk_size(samples) == size
+    assert default_chunk_size(samples) == size
     chunks = -(-samples // size)
     assert size * (chunks - 1) < samples <= size * chunks
 

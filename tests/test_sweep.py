@@ -306,3 +306,51 @@ def test_a_local_cluster_starts_quietly_while_dasks_default_port_is_taken(tmp_pa
             pass  # taken already by someone else: the same situation
         with execute.local_client(1, tmp_path) as client:
             assert len(client.nthreads()) == 1
+
+
+def test_set_and_final_time_reach_every_run_and_a_resume_must_give_them_again(
+    small_spec, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    settings = ["--set", "maximum_flow_effect=0.005", "--final-time", "2030"]
+    argv = ["sweep", str(small_spec), "--out", str(out), "--quiet"]
+    assert cli.main([*argv, *settings]) == 0, capsys.readouterr().err
+    with store.open_sweep(out / "sweep.zarr") as ds:
+        row = ds.isel(sample=5).load()
+        assert "# --set maximum_flow_effect=0.005" in ds.attrs["spec"]
+    assert float(row["time"].max()) == pytest.approx(2030.0)
+    names = ["portfolio_balance_sensitivity", "flow_effect_sensitivity", "ten_year_note_maturity"]
+    overrides = {name: float(row[name]) for name in [*names, "fed_backstop_switch"]}
+    overrides["maximum_flow_effect"] = 0.005
+    alone, _ = engine.simulate(prepare("japan_full", overrides, final_time=2030.0).values)
+    np.testing.assert_allclose(
+        row["market_yield"].sel(scenario="japan_full"), alone["market_yield"], rtol=1e-9
+    )
+    reference, _ = engine.simulate(prepare("baseline", overrides, final_time=2030.0).values)
+    extra = alone["cumulative_net_interest"] - reference["cumulative_net_interest"]
+    np.testing.assert_allclose(row["extra_interest"].sel(scenario="japan_full"), extra, rtol=1e-9)
+    # the settings are part of the folder's claim: without them the folder holds another sweep
+    before = sorted(p.name for p in out.iterdir())
+    assert cli.main(argv) == 2
+    assert "holds a different sweep" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert cli.main([*argv, *settings]) == 0  # the same settings: finished, nothing to run
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "portfolio_balance_sensitivity=0.5"], "spec.toml varies"),
+        (["--set", "fed_backstop_switch=1"], "spec.toml varies"),
+        (["--set", "maximum_flow_efect=0.005"], "did you mean: maximum_flow_effect"),
+        (["--final-time", "1990"], "nearest valid value"),
+    ],
+)
+def test_a_set_of_what_the_sweep_varies_or_a_bad_setting_exits_2(
+    small_spec, extra, message, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(small_spec), "--out", str(out), "--quiet", *extra]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not out.exists()

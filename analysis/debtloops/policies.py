@@ -30,7 +30,7 @@ run failed has no regret: it is left out of every summary.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,11 +136,35 @@ def run_name(scenario: str, policy: str) -> str:
     return f"{scenario}{RUN_SEPARATOR}{policy}"
 
 
+def _check_policies(
+    policies: Sequence[Policy], swept: set[str], spec_name: str, overrides: Mapping[str, Value]
+) -> None:
+    """Refuse policies named twice, or setting an uncertainty or a parameter of ``--set``."""
+    names = [policy.name for policy in policies]
+    if len(set(names)) != len(names):
+        raise InputError("two policies have the same name; name each policy once")
+    for policy in policies:
+        both = sorted(swept & set(policy.settings))
+        if both:
+            raise InputError(
+                f"policy '{policy.name}' sets {both[0]}, which {spec_name} samples as an "
+                "uncertainty; remove it from [uncertainties] or choose another policy"
+            )
+        both = sorted(set(overrides) & set(policy.settings))
+        if both:
+            raise InputError(
+                f"--set {both[0]}: policy '{policy.name}' sets it; leave it out of --set or "
+                "compare other policies"
+            )
+
+
 def policy_plan(
     spec_path: Path,
     policies: Sequence[Policy],
     chunk_size: int | None = None,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
+    final_time: float | None = None,
 ) -> SweepPlan:
     """Lay out the sweep of every policy over a specification's experiments; nothing is written.
 
@@ -154,6 +178,11 @@ def policy_plan(
         Experiments per chunk (see :func:`debtloops.sweeps.execute.plan`).
     cbo : str or Path, optional
         The CBO vintage of every run, the baseline's too (``--cbo``); each scenario's by default.
+    overrides : mapping, optional
+        Parameter values set in every run, the baseline's too (``--set``); not an uncertainty nor
+        a parameter a policy sets.
+    final_time : float, optional
+        The last year simulated (``--final-time``) [year], instead of the specification's.
 
     Returns
     -------
@@ -167,27 +196,20 @@ def policy_plan(
         On an invalid specification, one with ``[levers]`` (the policies are the levers here), a
         policy that sets one of the uncertainties, or a value a scenario refuses.
     """
-    base = plan(spec_path, chunk_size, cbo=cbo)
+    overrides = dict(overrides or {})
+    base = plan(spec_path, chunk_size, cbo=cbo, overrides=overrides, final_time=final_time)
     spec = base.design.spec
     if spec.levers:
         raise InputError(
             f"{spec_path.name}: compare-policies takes its levers from the policies; remove "
             f"[levers] ({', '.join(spec.levers)}) from the specification"
         )
-    names = [policy.name for policy in policies]
-    if len(set(names)) != len(names):
-        raise InputError("two policies have the same name; name each policy once")
-    swept = {u.name for u in spec.uncertainties}
-    for policy in policies:
-        both = sorted(swept & set(policy.settings))
-        if both:
-            raise InputError(
-                f"policy '{policy.name}' sets {both[0]}, which {spec_path.name} samples as an "
-                "uncertainty; remove it from [uncertainties] or choose another policy"
-            )
+    _check_policies(policies, {u.name for u in spec.uncertainties}, spec_path.name, overrides)
     runs = [run_name(s, p.name) for s in spec.scenarios for p in policies]
     values = {
-        run_name(s, p.name): prepare(s, p.settings, spec.final_time, base.table, cbo).values
+        run_name(s, p.name): prepare(
+            s, {**overrides, **p.settings}, spec.final_time, base.table, cbo
+        ).values
         for s in spec.scenarios
         for p in policies
     }

@@ -10,8 +10,10 @@ from debtloops.cli.options import (
     _scheduler_address,
     add_cbo,
     add_chunk_size,
+    add_final_time,
     add_out,
     add_quiet,
+    add_set,
     add_spec,
     add_sweep_folder,
     add_workers,
@@ -19,6 +21,7 @@ from debtloops.cli.options import (
 from debtloops.io import check_targets, output_lock
 from debtloops.model.data import vintage
 from debtloops.model.outcomes import PER_SAMPLE
+from debtloops.model.parameters import Value
 from debtloops.policies import NO_POLICY, SHIPPED_POLICIES
 
 
@@ -45,6 +48,26 @@ def sweep_arguments(command: argparse.ArgumentParser) -> None:
         "a smaller sweep is one chunk)",
     )
     add_cbo(command)
+    _add_settings(command)
+
+
+def _add_settings(command: argparse.ArgumentParser) -> None:
+    """Add ``--final-time`` and ``--set`` of a sweep: part of the folder's claim, like the spec."""
+    add_final_time(
+        command, "last year simulated, instead of the spec's final_time; a resume gives the same"
+    )
+    add_set(
+        command,
+        "override a parameter in every run, the baseline's too, but not one the spec varies; a "
+        "resume gives the same; drivers also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Value]:
+    """Parse the command line's ``--set`` items into parameter values."""
+    from debtloops.model.scenarios import parse_assignment
+
+    return dict(parse_assignment(item) for item in args.set)
 
 
 def sweep_command(args: argparse.Namespace) -> None:
@@ -52,7 +75,15 @@ def sweep_command(args: argparse.Namespace) -> None:
     from debtloops.sweeps.execute import run_sweep
 
     report = run_sweep(
-        args.spec, args.out, args.workers, args.scheduler, args.quiet, args.chunk_size, args.cbo
+        args.spec,
+        args.out,
+        args.workers,
+        args.scheduler,
+        args.quiet,
+        args.chunk_size,
+        args.cbo,
+        _overrides(args),
+        args.final_time,
     )
     print(
         f"{report.samples} samples ({report.computed} computed now) in {report.seconds:.1f} s; "
@@ -143,6 +174,7 @@ def compare_policies_arguments(command: argparse.ArgumentParser) -> None:
     add_chunk_size(command, "experiments per chunk, as for sweep")
     add_quiet(command)
     add_cbo(command)
+    _add_settings(command)
 
 
 def compare_policies_command(args: argparse.Namespace) -> None:
@@ -163,7 +195,9 @@ def compare_policies_command(args: argparse.Namespace) -> None:
         check_workers(args.workers, 1)
     started = time.perf_counter()
     policies = load_policies(args.policies)
-    plan_ = policy_plan(args.spec, policies, args.chunk_size, args.cbo)  # refuses, writing nothing
+    plan_ = policy_plan(  # refuses, writing nothing
+        args.spec, policies, args.chunk_size, args.cbo, _overrides(args), args.final_time
+    )
     found = vintage(args.cbo) if args.cbo is not None else None
     report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started, found)
     dataset = compare(args.out, policies)

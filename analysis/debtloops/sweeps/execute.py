@@ -35,7 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +53,12 @@ from debtloops.io import (
 )
 from debtloops.limits import check_count, check_memory, memory_budget
 from debtloops.model import data, ensemble
+from debtloops.model.parameters import Value
 from debtloops.model.run import vintage_attrs
 from debtloops.provenance import provenance_attrs
 from debtloops.sweeps import store
 from debtloops.sweeps.chunks import ChunkTask, run_chunk
 from debtloops.sweeps.plan import SweepPlan, chunk_bytes, plan
-from debtloops.sweeps.plan import default_chunk_size as default_chunk_size
 
 #: The most local worker processes a sweep starts; each loads the model and holds a chunk [1].
 MAX_WORKERS = 64
@@ -124,29 +124,26 @@ def progress_bar(total: int, already: int, quiet: bool) -> tqdm:
     )
 
 
-def _check_folder(out_dir: Path, spec_text: str, chunk_size: int) -> bool:
-    """Refuse an output folder that holds a different sweep; say whether it holds this one.
+def _claim_folder(out_dir: Path, claim: str, chunk_size: int) -> None:
+    """Refuse an output folder that holds a different sweep; claim it when it holds none.
 
-    Call it holding the folder's lock; the caller claims an empty folder with :func:`_claim`.
+    Call it holding the folder's lock. The claim (the specification's text, with the vintage and
+    the chunk size) is written to :data:`SPEC_COPY`; a resume must bring the same.
     """
     stored = out_dir / SPEC_COPY
-    signature = f"# chunk_size = {chunk_size}\n{spec_text}"
+    signature = f"# chunk_size = {chunk_size}\n{claim}"
     if stored.is_file():
         if stored.read_text(encoding="utf-8", errors="replace") != signature:
             raise InputError(
                 f"{out_dir} holds a different sweep (its {SPEC_COPY} differs from this "
-                "specification or chunk size); choose another --out folder or remove it"
+                "specification, its --set, --final-time or --cbo, or chunk size); choose "
+                "another --out folder or remove it"
             )
-        return True
+        return
     ours = (LOCK_NAME, MANIFEST_NAME, SCRATCH_PREFIX)
     if any(not p.name.startswith(ours) for p in out_dir.iterdir()):
         raise InputError(f"{out_dir} is not empty and holds no sweep; choose another --out folder")
-    return False
-
-
-def _claim(out_dir: Path, spec_text: str, chunk_size: int) -> None:
-    signature = f"# chunk_size = {chunk_size}\n{spec_text}"
-    atomic_file(out_dir / SPEC_COPY, lambda path: path.write_text(signature, encoding="utf-8"))
+    atomic_file(stored, lambda path: path.write_text(signature, encoding="utf-8"))
 
 
 def _identify(scheduler: str) -> None:
@@ -357,6 +354,8 @@ def run_sweep(
     quiet: bool = False,
     chunk_size: int | None = None,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
+    final_time: float | None = None,
 ) -> SweepReport:
     """Run a sweep into ``out_dir/sweep.zarr``, resuming from the chunks already done there.
 
@@ -376,10 +375,12 @@ def run_sweep(
     quiet : bool
         Hide the progress bar.
     chunk_size : int, optional
-        Samples per chunk; :func:`default_chunk_size` by default.
+        Samples per chunk; :func:`~debtloops.sweeps.plan.default_chunk_size` by default.
     cbo : str or Path, optional
         The CBO vintage of every run, the reference's too (``--cbo``). A sweep resumes only on
         the vintage it started on: the vintage is part of the folder's claim.
+    overrides, final_time : optional
+        ``--set`` and ``--final-time`` (:func:`~debtloops.sweeps.plan.plan`), also in the claim.
 
     Returns
     -------
@@ -401,7 +402,7 @@ def run_sweep(
         check_workers(workers, 1)
     found = data.vintage(cbo) if cbo is not None else None
     return run_plan(
-        plan(spec_path, chunk_size, cbo=cbo),
+        plan(spec_path, chunk_size, None, cbo, overrides, final_time),
         spec_path,
         out_dir,
         workers,
@@ -465,8 +466,7 @@ def run_plan(
         client = stack.enter_context(_connect(scheduler)) if scheduler else None
         stack.enter_context(output_lock(out_dir))
         check_targets(out_dir, [SPEC_COPY, target.name])
-        if not _check_folder(out_dir, claim, plan_.chunk_size):
-            _claim(out_dir, claim, plan_.chunk_size)
+        _claim_folder(out_dir, claim, plan_.chunk_size)
         fresh = not target.is_dir() or _mend(target, quiet)
         if client is None:
             scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dask"), dir=out_dir))

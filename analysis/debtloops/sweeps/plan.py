@@ -9,6 +9,8 @@ and checks that a chunk fits in memory. A :class:`SweepPlan` hands each chunk it
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from debtloops.model.scenarios import REFERENCE, list_scenarios
 from debtloops.sweeps import store
 from debtloops.sweeps.chunks import INTEREST, ChunkTask
 from debtloops.sweeps.design import Design, design
-from debtloops.sweeps.spec import load_spec
+from debtloops.sweeps.spec import SweepSpec, load_spec
 
 #: Samples per chunk by default: one ensemble simulation of this many runs vectorises well (about
 #: 9,000 runs/s on a quiet core, against 6,800 at 2,500 runs) and holds about 100 MB of outcomes
@@ -110,6 +112,8 @@ def plan(
     chunk_size: int | None = None,
     table: ParameterTable | None = None,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
+    final_time: float | None = None,
 ):
     """Read and check a sweep specification and lay out its chunks; nothing is written.
 
@@ -124,16 +128,23 @@ def plan(
     cbo : str or Path, optional
         The CBO vintage of every run, the reference's too (``--cbo``); each scenario's own by
         default.
+    overrides : mapping, optional
+        Parameter values set in every run, the reference's too (``--set``); not a parameter the
+        design varies.
+    final_time : float, optional
+        The last year simulated (``--final-time``) [year], instead of the specification's.
 
     Returns
     -------
     SweepPlan
-        The plan.
+        The plan. Its specification's text ends with the overrides and the last year given here,
+        so that the folder's claim holds them and a resume must give the same.
 
     Raises
     ------
     InputError
-        On any invalid part of the specification.
+        On any invalid part of the specification, an override of a parameter the design varies,
+        or an invalid override or last year.
     """
     table = table or load_parameters()
     if not spec_path.is_file():
@@ -143,17 +154,13 @@ def plan(
     varying = [name for name, kind in info.kinds.items() if kind not in ("Constant", "None")]
     constants = [name for name, kind in info.kinds.items() if kind in ("Constant", "None")]
     spec = load_spec(spec_path, table, list_scenarios(), varying, constants)
+    spec = with_settings(spec, overrides or {}, final_time)
     the_design = design(spec)
     runs = tuple(dict.fromkeys([*spec.scenarios, REFERENCE]))
-    base_values = {
-        name: prepare(name, final_time=spec.final_time, table=table, cbo=cbo).values
-        for name in runs
+    base_values = {  # an invalid override or last year is refused here
+        name: prepare(name, overrides, spec.final_time, table, cbo).values for name in runs
     }
-    if chunk_size is not None and chunk_size < 1:
-        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
-    if chunk_size is not None:
-        check_count(chunk_size, "--chunk-size")
-    size = chunk_size or default_chunk_size(the_design.n_samples)
+    size = _chunk_size(chunk_size, the_design.n_samples)
     internal = tuple(dict.fromkeys([*spec.outcomes, INTEREST, *NON_NEGATIVE]))
     # The saved times, from one run of the reference with the same controls as every chunk.
     times = run_loaded(model, base_values[REFERENCE]).index.to_numpy(dtype=float)
@@ -178,6 +185,56 @@ def plan(
     return SweepPlan(
         the_design, runs, base_values, size, internal, times, variables, inputs, checked
     )
+
+
+def _chunk_size(chunk_size: int | None, n_samples: int) -> int:
+    """Check ``--chunk-size`` [samples]; return it, or the default for ``n_samples``."""
+    if chunk_size is not None and chunk_size < 1:
+        raise InputError(f"--chunk-size must be at least 1, got {chunk_size}")
+    if chunk_size is not None:
+        check_count(chunk_size, "--chunk-size")
+    return chunk_size or default_chunk_size(n_samples)
+
+
+def with_settings(
+    spec: SweepSpec, overrides: Mapping[str, Value], final_time: float | None
+) -> SweepSpec:
+    """Return the specification with the command line's ``--set`` and ``--final-time`` folded in.
+
+    The last year (``--final-time``, else a ``--set final_time``) replaces the specification's,
+    and both are appended to its text as comments (``# --set NAME=VALUE``, ``# --final-time
+    YEAR``): the text is the folder's claim and the store's record of the sweep, so a resume must
+    give the same settings.
+
+    Raises
+    ------
+    InputError
+        If an override names a parameter that the design varies.
+    """
+    varied = [u.name for u in spec.uncertainties] + list(spec.levers)
+    for name in overrides:
+        if name in varied:
+            raise InputError(
+                f"--set {name}: {spec.name}.toml varies {name}; leave it out of --set or out of "
+                "the specification"
+            )
+    lines = [f"\n# --set {name}={_value_text(value)}" for name, value in overrides.items()]
+    if final_time is not None:
+        lines.append(f"\n# --final-time {final_time!r}")
+    if not lines:
+        return spec
+    # the last year: --final-time, else --set final_time (as for `debtloops run`), else the spec's
+    last = final_time if final_time is not None else overrides.get("final_time", spec.final_time)
+    if isinstance(last, Mapping):
+        raise InputError("--set final_time takes one year, not a series; e.g. final_time=2040")
+    return dataclasses.replace(spec, final_time=last, text=spec.text + "".join(lines))
+
+
+def _value_text(value: Value) -> str:
+    """Write a parameter's value as ``--set`` takes it: a number, or ``YEAR:VALUE,...``."""
+    if isinstance(value, Mapping):
+        return ",".join(f"{year!r}:{amount!r}" for year, amount in value.items())
+    return repr(value)
 
 
 def chunk_bytes(samples: int, runs: int, variables: int, times: int) -> int:
