@@ -425,13 +425,15 @@ def command_lines(draw, command: str) -> list[str]:
             argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "export":
-        bad = draw(faults(["format", "scenario", "final", "out"], False))
+        bad = draw(faults(["format", "scenario", "final", "set", "out"], False))
         if "format" in bad:
             argv += ["--format", draw(BAD_NAMES)]
         if "scenario" in bad or draw(st.booleans()):
             argv += ["--scenario", draw(pick(st.just("article"), BAD_NAMES, "scenario" in bad))]
         if "final" in bad:
             argv += ["--final-time", draw(YEARS)]
+        if "set" in bad:
+            argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += [
             "--out",
             draw(

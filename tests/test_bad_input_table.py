@@ -765,6 +765,7 @@ SET_COMMANDS: dict[str, tuple[str, ...]] = {
     "diagram": ("diagram", "--loop", "R1"),
     "sweep": ("sweep", "spec.toml", "--quiet"),
     "compare-policies": ("compare-policies", "spec.toml", "--quiet"),
+    "export": ("export",),
 }
 for item in (
     "",

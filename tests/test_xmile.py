@@ -34,16 +34,27 @@ def _pysd_run(path, times):
     return model.run(return_columns=list(OUTPUT_UNITS), return_timestamps=times)
 
 
+#: An override given to ``export --set``, as typed and as parsed.
+SET_TEXT, SET_VALUES = "portfolio_balance_sensitivity=0.6", {"portfolio_balance_sensitivity": 0.6}
+
+
 @pytest.mark.parametrize(
-    ("options", "scenario", "final_time"),
-    [((), "baseline", None), (("--scenario", "article", "--final-time", "2035"), "article", 2035)],
-    ids=["default-baseline", "article-2035"],
+    ("options", "scenario", "final_time", "overrides"),
+    [
+        ((), "baseline", None, {}),
+        (("--scenario", "article", "--final-time", "2035"), "article", 2035, {}),
+        (("--scenario", "japan_full", "--set", SET_TEXT), "japan_full", None, SET_VALUES),
+    ],
+    ids=["default-baseline", "article-2035", "japan_full-set"],
 )
 def test_pysd_and_simlin_run_the_export_as_debtloops_run_does(
-    tmp_path, options, scenario, final_time
+    tmp_path, options, scenario, final_time, overrides
 ):
     path = _export(tmp_path, *options)
-    reference = execute(prepare(scenario, final_time=final_time))
+    reference = execute(prepare(scenario, overrides, final_time))
+    if overrides:  # the override changes the run: the export is not the scenario's own
+        plain = execute(prepare(scenario))
+        assert float(abs(plain["market_yield"] - reference["market_yield"]).max()) > 1e-6
     times = reference["time"].to_numpy()
     by_pysd = _pysd_run(path, times)
     by_simlin = simlin.load(path).run(analyze_loops=False).results

@@ -6,11 +6,11 @@ import argparse
 import sys
 import textwrap
 
-from debtloops.cli.options import add_cbo, add_final_time, add_out
+from debtloops.cli.options import add_cbo, add_final_time, add_out, add_set
 from debtloops.io import check_export_file
 from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
 from debtloops.model.parameters import load_parameters
-from debtloops.model.scenarios import describe, list_scenarios
+from debtloops.model.scenarios import describe, list_scenarios, parse_assignment
 
 #: The formats ``debtloops export`` writes.
 EXPORT_FORMATS = ("xmile",)
@@ -110,6 +110,11 @@ def export_arguments(command: argparse.ArgumentParser) -> None:
     )
     add_final_time(command)
     add_cbo(command)
+    add_set(
+        command,
+        "override a parameter of the scenario written into the model; drivers also take "
+        "NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def export_command(args: argparse.Namespace) -> None:
@@ -117,5 +122,6 @@ def export_command(args: argparse.Namespace) -> None:
     from debtloops.model.xmile import write_xmile
 
     check_export_file(args.out)
-    path = write_xmile(args.out, args.scenario, args.final_time, args.cbo)
+    overrides = dict(parse_assignment(item) for item in args.set)
+    path = write_xmile(args.out, args.scenario, args.final_time, args.cbo, overrides)
     print(f"scenario {args.scenario} written as {args.format.upper()} to {path}")

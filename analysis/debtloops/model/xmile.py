@@ -25,11 +25,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 
 from simlin import Aux
 
 from debtloops.io import atomic_file
+from debtloops.model.parameters import Value
 from debtloops.model.run import prepare
 
 # Simlin's loading of a run's values, shared with the Simlin engine rather than repeated here.
@@ -219,6 +221,7 @@ def xmile_bytes(
     scenario: str = DEFAULT_SCENARIO,
     final_time: float | None = None,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
 ) -> bytes:
     """Return the model, with a scenario's values, as an XMILE document.
 
@@ -230,6 +233,8 @@ def xmile_bytes(
         The last year simulated [year]; the scenario's own if omitted.
     cbo : str or Path, optional
         The CBO vintage whose drivers are written in (``--cbo``); the scenario's own by default.
+    overrides : mapping, optional
+        Parameter values that replace the scenario's (``--set``).
 
     Returns
     -------
@@ -241,7 +246,8 @@ def xmile_bytes(
     InputError
         On an unknown scenario or an invalid value.
     """
-    model, constants = prepared_model(prepare(scenario, final_time=final_time, cbo=cbo).values)
+    values = prepare(scenario, overrides, final_time, cbo=cbo).values
+    model, constants = prepared_model(values)
     with model.edit() as (current, patch):
         for name, value in constants.items():
             variable = current[name]
@@ -257,6 +263,7 @@ def write_xmile(
     scenario: str = DEFAULT_SCENARIO,
     final_time: float | None = None,
     cbo: str | Path | None = None,
+    overrides: Mapping[str, Value] | None = None,
 ) -> Path:
     """Write the model, with a scenario's values, as XMILE to ``path``, atomically.
 
@@ -270,13 +277,15 @@ def write_xmile(
         The last year simulated [year].
     cbo : str or Path, optional
         The CBO vintage (see :func:`xmile_bytes`).
+    overrides : mapping, optional
+        Parameter values that replace the scenario's (``--set``).
 
     Returns
     -------
     Path
         The file written; its folder is created if missing.
     """
-    document = xmile_bytes(scenario, final_time, cbo)  # every input is checked before writing
+    document = xmile_bytes(scenario, final_time, cbo, overrides)  # inputs checked before writing
 
     def write(scratch: Path) -> None:
         scratch.write_bytes(document)
