@@ -377,7 +377,9 @@ def command_lines(draw, command: str) -> list[str]:
             argv += ["--set", draw(st.sampled_from(SET_TEXTS))]
         argv += ["--out", draw(pick(GOOD_OUTS, BAD_PATHS, "out" in bad))]
     elif command == "backtest":
-        bad = draw(faults(["start", "end", "yields", "out"], False))
+        bad = draw(faults(["start", "end", "yields", "set", "out"], False))
+        if "set" in bad:
+            argv += ["--set", draw(st.sampled_from([*SET_TEXTS, "observed_yields_switch=1"]))]
         argv += [
             "--start",
             draw(pick(st.sampled_from(["2020", "2022"]), NUMBERS | YEARS, "start" in bad)),

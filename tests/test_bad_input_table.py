@@ -766,6 +766,7 @@ SET_COMMANDS: dict[str, tuple[str, ...]] = {
     "sweep": ("sweep", "spec.toml", "--quiet"),
     "compare-policies": ("compare-policies", "spec.toml", "--quiet"),
     "export": ("export",),
+    "backtest": ("backtest", "--start", "2020"),
 }
 for item in (
     "",

@@ -281,6 +281,9 @@ def _written(folder):
         (["--start", "2015", "--end", "2026"], "end year 2026 .* nearest valid value: 2025"),
         (["--start", "2020", "--end", "2018"], "end year 2018 is not after the start year 2020"),
         (["--start", "2025"], "end year 2025 is not after the start year 2025"),
+        (["--set", "observed_yields_switch=0"], "--set observed_yields_switch: the backtest sets"),
+        (["--set", "final_time=2030"], "--set final_time: the backtest sets it"),
+        (["--set", "portfolio_balance_sensitivty=0.3"], "did you mean: portfolio_balance_sens"),
     ],
 )
 def test_backtest_refuses_bad_years(tmp_path, capsys, args, message):
@@ -290,6 +293,24 @@ def test_backtest_refuses_bad_years(tmp_path, capsys, args, message):
     assert cli.main(["backtest", *args, "--out", str(out)]) == 2
     assert re.search(message, capsys.readouterr().err)
     assert _written(out) == []
+
+
+def test_a_backtest_set_reaches_the_run(tmp_path):
+    from debtloops.model.run import execute
+    from debtloops.validation.backtest import compare, prepare_backtest
+
+    def yields(table: pd.DataFrame) -> np.ndarray:
+        return table.loc[table["variable"] == "market_yield", "model"].to_numpy(dtype=float)
+
+    out = tmp_path / "out"
+    argv = ["backtest", "--start", "2015", "--yields", "endogenous", "--out", str(out)]
+    assert cli.main([*argv, "--set", "portfolio_balance_sensitivity=0.3"]) == 0
+    written = yields(pd.read_csv(out / "backtest.csv"))
+    setting = {"portfolio_balance_sensitivity": 0.3}
+    for values, expected in ((setting, True), (None, False)):
+        run = execute(prepare_backtest(2015, 2025, "endogenous", values))
+        same = np.allclose(written, yields(compare(run, 2015, 2025)), rtol=1e-6, atol=0)
+        assert same is expected
 
 
 @pytest.fixture

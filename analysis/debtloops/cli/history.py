@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from debtloops.cli.options import add_cbo, add_data, add_out, add_seed, add_spec
+from debtloops.cli.options import add_cbo, add_data, add_out, add_seed, add_set, add_spec
 from debtloops.io import check_targets
 from debtloops.model.data import DEFAULT_VINTAGE
 
@@ -42,10 +42,17 @@ def backtest_arguments(command: argparse.ArgumentParser) -> None:
     )
     add_out(command, "output folder for the backtest")
     add_data(command)
+    add_set(
+        command,
+        "override a parameter of the run, not one the backtest sets (history's drivers and "
+        "years, the policy rate, the switches of --yields); drivers also take "
+        "NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def backtest_command(args: argparse.Namespace) -> None:
     """Run the backtest; write it, and print the table and how well the 10-year tracks."""
+    from debtloops.model.scenarios import parse_assignment
     from debtloops.validation.backtest import (
         OUTPUT_NAMES,
         format_backtest,
@@ -54,7 +61,8 @@ def backtest_command(args: argparse.Namespace) -> None:
     )
 
     check_targets(args.out, OUTPUT_NAMES)
-    table = write_backtest(args.out, args.start, args.end, args.yields)
+    overrides = dict(parse_assignment(item) for item in args.set)
+    table = write_backtest(args.out, args.start, args.end, args.yields, overrides)
     print(format_backtest(table))
     rms, worst = tracking(table, "market_yield")
     print(

@@ -19,6 +19,7 @@ get the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,7 +168,12 @@ def fiscal_year_gdp(run: xr.Dataset, year: int) -> float:
     return fiscal_year_value(run, "nominal_gdp", "flow", year)
 
 
-def prepare_backtest(start: int, end: int, yields: str = "historical") -> PreparedRun:
+def prepare_backtest(
+    start: int,
+    end: int,
+    yields: str = "historical",
+    overrides: Mapping[str, Value] | None = None,
+) -> PreparedRun:
     """Validate a backtest's inputs and return the run, without running it.
 
     Parameters
@@ -176,6 +182,10 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
         First and last fiscal years [year], within FY2000-FY2025, ``start`` < ``end``.
     yields : str
         ``"historical"`` or ``"endogenous"``.
+
+    overrides : mapping, optional
+        Parameter values set on the run (``--set``): not one the backtest sets itself (the
+        history's drivers and years, the policy rate and the switches of ``yields``).
 
     Returns
     -------
@@ -197,6 +207,13 @@ def prepare_backtest(start: int, end: int, yields: str = "historical") -> Prepar
     else:
         layer["anchored_term_premium_switch"] = 0.0
         layer["term_premium_level"] = data.mean_before("acmtp10", data.fiscal_year_end(start))
+    clash = sorted(set(overrides or {}) & set(layer))
+    if clash:
+        raise InputError(
+            f"--set {clash[0]}: the backtest sets it (from history, --start, --end or --yields "
+            f"{yields}); leave it out of --set"
+        )
+    layer.update(overrides or {})
     table = load_parameters()
     values = validate(table, layer)
     scenario = Scenario(
@@ -294,7 +311,13 @@ def plot(table: pd.DataFrame, path: Path, how: str) -> None:
     plot_backtest(table, path, how, SHOWN)
 
 
-def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataFrame:
+def write_backtest(
+    out_dir: Path,
+    start: int,
+    end: int,
+    yields: str,
+    overrides: Mapping[str, Value] | None = None,
+) -> pd.DataFrame:
     """Run a backtest and write ``backtest.csv`` and ``backtest.png`` into ``out_dir``.
 
     Parameters
@@ -305,6 +328,8 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
         First and last fiscal years [year].
     yields : str
         ``"historical"`` or ``"endogenous"``.
+    overrides : mapping, optional
+        Parameter values set on the run (see :func:`prepare_backtest`), named in the chart.
 
     Returns
     -------
@@ -313,9 +338,11 @@ def write_backtest(out_dir: Path, start: int, end: int, yields: str) -> pd.DataF
     """
     from debtloops.io import atomic_file, output_lock
 
-    prepared = prepare_backtest(start, end, yields)
+    prepared = prepare_backtest(start, end, yields, overrides)
     table = compare(execute(prepared), start, end)
     label = f"{yields} 10-year yield"
+    if overrides:
+        label += ", " + ", ".join(f"{name} = {value}" for name, value in overrides.items())
     with output_lock(out_dir):
         table_name, chart_name = OUTPUT_NAMES
         atomic_file(out_dir / table_name, lambda path: table.to_csv(path, index=False))
