@@ -767,6 +767,7 @@ SET_COMMANDS: dict[str, tuple[str, ...]] = {
     "compare-policies": ("compare-policies", "spec.toml", "--quiet"),
     "export": ("export",),
     "backtest": ("backtest", "--start", "2020"),
+    "episodes": ("episodes", "covid_2020"),
 }
 for item in (
     "",

@@ -128,6 +128,36 @@ def test_command_writes_the_table(tmp_path, capsys):
     assert "covid_2020" in capsys.readouterr().out
 
 
+def test_a_set_reaches_both_runs_of_each_episode(tmp_path, capsys):
+    """--set changes every run: the table is run_episodes' with the override, not without it."""
+    out = tmp_path / "out"
+    setting = {"flow_effect_sensitivity": 4e-5}
+    argv = ["episodes", "yen_2022", "--set", "flow_effect_sensitivity=4e-5", "--out", str(out)]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    (row,) = pd.read_csv(out / "episodes.csv").itertuples()
+    (expected,) = episodes.run_episodes([episodes.EPISODES["yen_2022"]], setting).itertuples()
+    (plain,) = episodes.run_episodes([episodes.EPISODES["yen_2022"]]).itertuples()
+    for column in ("model_change_bp", "official_selling_bp"):
+        assert getattr(row, column) == pytest.approx(getattr(expected, column), rel=1e-9)
+    assert abs(row.official_selling_bp - plain.official_selling_bp) > 1.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "term_premium_level=0.01"], "episode covid_2020 sets it from history"),
+        (["--set", "policy_rule_switch=1"], "episode covid_2020 sets it from history"),
+        (["--set", "flow_effect_sensitivty=1e-5"], "did you mean: flow_effect_sensitivity"),
+    ],
+)
+def test_a_set_of_what_the_episode_sets_or_an_unknown_name_exits_2(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    assert cli.main(["episodes", "covid_2020", *argv, "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and message in error
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "nearest"),
     [("covid_202", "covid_2020"), ("china2015", "china_2015"), ("yen_2023", "yen_2022")],

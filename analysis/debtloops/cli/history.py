@@ -83,10 +83,16 @@ def episodes_arguments(command: argparse.ArgumentParser) -> None:
     )
     add_out(command, "output folder for episodes.csv")
     add_data(command)
+    add_set(
+        command,
+        "override a parameter of every run, not one the episode sets from history; drivers "
+        "also take NAME=YEAR:VALUE,YEAR:VALUE",
+    )
 
 
 def episodes_command(args: argparse.Namespace) -> None:
     """Run the chosen market episodes month by month; write and print the table."""
+    from debtloops.model.scenarios import parse_assignment
     from debtloops.validation.episodes import (
         OUTPUT_NAMES,
         format_episodes,
@@ -96,7 +102,8 @@ def episodes_command(args: argparse.Namespace) -> None:
 
     chosen = select(args.episodes)
     check_targets(args.out, OUTPUT_NAMES)
-    table = write_episodes(args.out, chosen)
+    overrides = dict(parse_assignment(item) for item in args.set)
+    table = write_episodes(args.out, chosen, overrides)
     print(format_episodes(table))
     print(f"\n10-year yield, end month's average less start month's; in {args.out}/episodes.csv")
 

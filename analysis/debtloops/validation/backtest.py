@@ -207,13 +207,11 @@ def prepare_backtest(
     else:
         layer["anchored_term_premium_switch"] = 0.0
         layer["term_premium_level"] = data.mean_before("acmtp10", data.fiscal_year_end(start))
-    clash = sorted(set(overrides or {}) & set(layer))
-    if clash:
-        raise InputError(
-            f"--set {clash[0]}: the backtest sets it (from history, --start, --end or --yields "
-            f"{yields}); leave it out of --set"
-        )
-    layer.update(overrides or {})
+    add_overrides(
+        layer,
+        overrides,
+        f"the backtest sets it (from history, --start, --end or --yields {yields})",
+    )
     table = load_parameters()
     values = validate(table, layer)
     scenario = Scenario(
@@ -309,6 +307,29 @@ SHOWN = (
 def plot(table: pd.DataFrame, path: Path, how: str) -> None:
     """Draw :data:`SHOWN`, model against actual (see :func:`debtloops.figures.validation`)."""
     plot_backtest(table, path, how, SHOWN)
+
+
+def add_overrides(layer: dict[str, Value], overrides: Mapping[str, Value] | None, why: str) -> None:
+    """Add ``--set`` values to a history run's values, refusing one that the run sets itself.
+
+    Parameters
+    ----------
+    layer : dict
+        The values the run sets (history's drivers and years, its switches), updated in place.
+    overrides : mapping, optional
+        The user's values [each parameter's units].
+    why : str
+        What sets a parameter of ``layer``, for the message.
+
+    Raises
+    ------
+    InputError
+        If an override names a parameter of ``layer``.
+    """
+    clash = sorted(set(overrides or {}) & set(layer))
+    if clash:
+        raise InputError(f"--set {clash[0]}: {why}; leave it out of --set")
+    layer.update(overrides or {})
 
 
 def write_backtest(

@@ -40,7 +40,7 @@ the change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,7 @@ from debtloops.model.parameters import Value, load_parameters, validate
 from debtloops.model.run import PreparedRun, execute
 from debtloops.model.scenarios import Scenario
 from debtloops.units import BASIS_POINTS, PERCENT
+from debtloops.validation.backtest import add_overrides
 
 #: What ``debtloops episodes`` writes into its output folder.
 OUTPUT_NAMES = ("episodes.csv",)
@@ -292,7 +293,11 @@ def initial_state(episode: Episode) -> dict[str, float]:
     return state
 
 
-def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> PreparedRun:
+def prepare_episode(
+    episode: Episode,
+    drivers: pd.DataFrame | None = None,
+    overrides: Mapping[str, Value] | None = None,
+) -> PreparedRun:
     """Return an episode's run, validated and ready to simulate.
 
     Parameters
@@ -301,6 +306,9 @@ def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> Pr
         The episode.
     drivers : pandas.DataFrame, optional
         Monthly drivers that replace :func:`monthly_drivers` (same layout).
+    overrides : mapping, optional
+        Parameter values set on the run (``--set``): not one the episode sets itself (history's
+        drivers, the start, the monthly step, the yields' anchors, the policy rule's switch).
 
     Returns
     -------
@@ -335,6 +343,7 @@ def prepare_episode(episode: Episode, drivers: pd.DataFrame | None = None) -> Pr
         ),
         policy_rule_switch=0.0,
     )
+    add_overrides(layer, overrides, f"episode {episode.name} sets it from history")
     scenario = Scenario(
         name=f"episode_{episode.name}",
         chain=(),
@@ -387,8 +396,12 @@ def without_official_selling(drivers: pd.DataFrame) -> pd.DataFrame:
     return drivers.assign(**{name: drivers[name].clip(lower=0.0) for name in OFFICIAL})
 
 
-def run_episodes(episodes: Iterable[Episode]) -> pd.DataFrame:
+def run_episodes(
+    episodes: Iterable[Episode], overrides: Mapping[str, Value] | None = None
+) -> pd.DataFrame:
     """Run episodes, each with and without official selling, and compare them with history.
+
+    ``overrides`` (``--set``) apply to every run (see :func:`prepare_episode`).
 
     Returns
     -------
@@ -398,19 +411,21 @@ def run_episodes(episodes: Iterable[Episode]) -> pd.DataFrame:
     rows = []
     for episode in episodes:
         drivers = monthly_drivers(episode)
-        change = model_change(execute(prepare_episode(episode, drivers)), episode)
-        calm = execute(prepare_episode(episode, without_official_selling(drivers)))
+        change = model_change(execute(prepare_episode(episode, drivers, overrides)), episode)
+        calm = execute(prepare_episode(episode, without_official_selling(drivers), overrides))
         selling = change - model_change(calm, episode)
         actual = actual_change(episode)
         rows.append((episode.name, episode.start, episode.end, change, actual, selling, UNITS))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def write_episodes(out_dir: Path, episodes: Iterable[Episode]) -> pd.DataFrame:
+def write_episodes(
+    out_dir: Path, episodes: Iterable[Episode], overrides: Mapping[str, Value] | None = None
+) -> pd.DataFrame:
     """Run episodes and write ``episodes.csv`` into ``out_dir`` (see :func:`run_episodes`)."""
     from debtloops.io import atomic_file
 
-    table = run_episodes(episodes)
+    table = run_episodes(episodes, overrides)
     (name,) = OUTPUT_NAMES
     atomic_file(out_dir / name, lambda path: table.to_csv(path, index=False))
     return table
