@@ -171,6 +171,7 @@ def test_the_command_writes_its_files_and_probabilities(tmp_path, capsys):
             [SCENARIO, "--draws", "4", "--final-time", "2030", "--years", "2035"],
             "nearest valid is 2030",
         ),
+        ([SCENARIO, "--draws", "4", "--final-time", "2025.5"], "nearest valid value: 2026"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message_and_write_nothing(
@@ -215,3 +216,12 @@ def test_set_and_final_time_reach_the_scenario_and_its_baseline(tmp_path, capsys
     )
     got = float(dataset["debt_to_gdp_deterministic"].sel(case="scenario", year=2040))
     assert got != pytest.approx(shipped, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("final_time", "years"),
+    [(2031.5, (2031,)), (2040.0, (2035, 2040)), (2100.0, (2035, 2040, 2055))],
+)
+def test_the_default_years_are_whole_fiscal_years_the_run_reaches(final_time, years):
+    # fiscal year Y ends at Y.0: a run to 2031.5 has FY2031 whole, not FY2032
+    assert fan_module.default_years(prepare(SCENARIO, final_time=final_time)) == years

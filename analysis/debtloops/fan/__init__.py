@@ -47,6 +47,7 @@ The shocks are in :mod:`debtloops.fan.shocks`, the summary and its files in
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -309,15 +310,30 @@ def default_years(run: PreparedRun) -> tuple[int, ...]:
     tuple of int
         The fiscal years of the probabilities [year].
     """
-    first = int(round(run.constant("initial_time"))) + 1
-    last = int(round(run.constant("final_time")))
+    first, last = _projected_years(run)
     return tuple(y for y in DEFAULT_YEARS if first <= y <= last) or (last,)
+
+
+def _projected_years(run: PreparedRun) -> tuple[int, int]:
+    """Return the first and last whole fiscal years a run projects [year].
+
+    Fiscal year Y ends at ``Y.0`` on the model's clock, so the last whole one is the final time
+    rounded down; a run that ends before its first fiscal year is whole is refused.
+    """
+    first = int(round(run.constant("initial_time"))) + 1
+    final = run.constant("final_time")
+    last = math.floor(final)
+    if last < first:
+        raise InputError(
+            f"final_time = {final:g} ends before fiscal year {first} is whole; a fan needs at "
+            f"least one; nearest valid value: {first}"
+        )
+    return first, last
 
 
 def _fiscal_years(run: PreparedRun, years: Sequence[int]) -> np.ndarray:
     """Return the run's projected fiscal years [year], refusing a chosen year outside them."""
-    first = int(round(run.constant("initial_time"))) + 1
-    last = int(round(run.constant("final_time")))
+    first, last = _projected_years(run)
     for year in years:
         if not first <= year <= last:
             nearest = min(max(year, first), last)
