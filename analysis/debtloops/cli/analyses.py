@@ -156,7 +156,6 @@ def fan_command(args: argparse.Namespace) -> None:
     from debtloops.cli.runs import prepare_one
     from debtloops.fan import (
         OUTPUT_NAMES,
-        default_years,
         fan,
         parse_thresholds,
         parse_years,
@@ -173,7 +172,7 @@ def fan_command(args: argparse.Namespace) -> None:
         args.draws,
         args.seed,
         thresholds,
-        default_years(run) if years is None else years,
+        years,
         parameters=args.parameters,
         baseline=reference,
     )

@@ -209,7 +209,7 @@ def fan(
     draws: int,
     seed: int = DEFAULT_SEED,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    years: Sequence[int] = DEFAULT_YEARS,
+    years: Sequence[int] | None = None,
     covariance: np.ndarray | None = None,
     parameters: str = "none",
     cbo: str | Path | None = None,
@@ -227,8 +227,9 @@ def fan(
         Seed of the draws; the same seed gives the same draws.
     thresholds : sequence of float
         Debt/GDP levels [percent].
-    years : sequence of int
-        Fiscal years of the probabilities [year], within the run's projected years.
+    years : sequence of int, optional
+        Fiscal years of the probabilities [year], within the run's projected years;
+        :func:`default_years` by default.
     covariance : numpy.ndarray, optional
         Replaces the estimated covariance of the innovations (k x k) [units squared]; zeros give
         every draw the deterministic path.
@@ -254,15 +255,13 @@ def fan(
     """
     draws, seed = _checked(draws, seed, parameters)
     prepared = scenario if isinstance(scenario, PreparedRun) else prepare(scenario, cbo=cbo)
-    if baseline is None:
-        baseline = reference_for(prepared)
+    baseline = reference_for(prepared) if baseline is None else baseline
+    years = default_years(prepared) if years is None else years
     fiscal_years = _fiscal_years(prepared, years)
     var = estimate(history_series())
     shock_covariance = var.covariance if covariance is None else np.asarray(covariance, float)
     started = time.perf_counter()
-    innovations = draw_innovations(shock_covariance, draws, len(fiscal_years), seed)
-    deviations = propagate(var.coefficients, innovations)
-    stacked = np.concatenate([deviations, np.zeros((1, *deviations.shape[1:]))])  # + unshocked
+    stacked = _draw_deviations(var, shock_covariance, draws, len(fiscal_years), seed)
     drawn = parameter_draws(prepared, draws, seed) if parameters == "ranges" else {}
     by_case, clipped, problems = _run_cases((prepared, baseline), stacked, drawn, fiscal_years)
     by_case, dropped = _drop_failed(by_case, problems, prepared.scenario.name, draws)
@@ -284,6 +283,21 @@ def fan(
     )
     dataset.attrs.update(vintage_attrs(prepared.vintage))
     return dataset
+
+
+def _draw_deviations(
+    var: Var, covariance: np.ndarray, draws: int, years: int, seed: int
+) -> np.ndarray:
+    """Draw the deviations of each draw's drivers, year by year, and add an unshocked draw last.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (draws + 1, years, shocks) [each shock's units].
+    """
+    innovations = draw_innovations(covariance, draws, years, seed)
+    deviations = propagate(var.coefficients, innovations)
+    return np.concatenate([deviations, np.zeros((1, *deviations.shape[1:]))])
 
 
 def _checked(draws: int, seed: int, parameters: str) -> tuple[int, int]:
