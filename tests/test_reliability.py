@@ -307,24 +307,35 @@ def test_a_run_installs_its_results_and_headlines_in_one_hold_of_the_folder(tmp_
     assert at_merge == [(True, 1)]  # in place, and another process cannot take the folder
 
 
-def _swap_many(target: str, tag: str, start_at: float, seconds: float) -> int:
-    time.sleep(max(0.0, start_at - time.time()))  # both processes start together
-    swaps = 0
-    while time.time() < start_at + seconds:
+#: Folder swaps each of two processes makes at once, and how long one waits for the other to
+#: start [s] (a child process imports the test module first, slowly on a loaded machine).
+SWAPS, START_WAIT = 200, 120.0
+
+
+def _swap_many(target: str, tag: str, ready: str) -> int:
+    """Wait until both processes are ready (a file each in ``ready``), then swap the folder."""
+    (Path(ready) / tag).touch()
+    deadline = time.monotonic() + START_WAIT
+    while len(list(Path(ready).iterdir())) < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the other process never started")
+        time.sleep(0.001)
+    for swaps in range(SWAPS):
         with io.atomic_folder(Path(target)) as folder:
             (folder / "who.txt").write_text(f"{tag} {swaps}")
-        swaps += 1
-    return swaps
+    return SWAPS
 
 
 def test_concurrent_folder_swaps_neither_fail_nor_leave_scratch(tmp_path):
     target = tmp_path / "out" / "article"
     target.parent.mkdir()
-    start_at = time.time() + 1.0
+    ready = tmp_path / "ready"
+    ready.mkdir()
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
-        jobs = [pool.submit(_swap_many, str(target), tag, start_at, 1.5) for tag in "ab"]
-        # re-raises a FileNotFoundError or "Directory not empty" from a race
-        assert all(job.result() > 10 for job in jobs)
+        jobs = [pool.submit(_swap_many, str(target), tag, str(ready)) for tag in "ab"]
+        # both start together, however long each took to start; a race re-raises here its
+        # FileNotFoundError or "Directory not empty"
+        assert [job.result() for job in jobs] == [SWAPS, SWAPS]
     assert _tree(tmp_path / "out") == ["article", "article/who.txt"]
 
 
