@@ -126,11 +126,16 @@ def test_sweep_outcomes_equal_single_runs_of_the_same_sample(serial):
             "fed_backstop_switch",
         ]
     }
-    alone, _ = engine.simulate(prepare("japan_full", overrides, final_time=2035.0).values)
+    _assert_single_runs_agree(row, overrides, 2035.0)
+
+
+def _assert_single_runs_agree(row: xr.Dataset, overrides: dict, final_time: float) -> None:
+    """A sample's japan_full yield and extra interest are those of single runs with its values."""
+    alone, _ = engine.simulate(prepare("japan_full", overrides, final_time=final_time).values)
     np.testing.assert_allclose(
         row["market_yield"].sel(scenario="japan_full"), alone["market_yield"], rtol=1e-9
     )
-    reference, _ = engine.simulate(prepare("baseline", overrides, final_time=2035.0).values)
+    reference, _ = engine.simulate(prepare("baseline", overrides, final_time=final_time).values)
     extra = alone["cumulative_net_interest"] - reference["cumulative_net_interest"]
     np.testing.assert_allclose(row["extra_interest"].sel(scenario="japan_full"), extra, rtol=1e-9)
 
@@ -322,13 +327,7 @@ def test_set_and_final_time_reach_every_run_and_a_resume_must_give_them_again(
     names = ["portfolio_balance_sensitivity", "flow_effect_sensitivity", "ten_year_note_maturity"]
     overrides = {name: float(row[name]) for name in [*names, "fed_backstop_switch"]}
     overrides["maximum_flow_effect"] = 0.005
-    alone, _ = engine.simulate(prepare("japan_full", overrides, final_time=2030.0).values)
-    np.testing.assert_allclose(
-        row["market_yield"].sel(scenario="japan_full"), alone["market_yield"], rtol=1e-9
-    )
-    reference, _ = engine.simulate(prepare("baseline", overrides, final_time=2030.0).values)
-    extra = alone["cumulative_net_interest"] - reference["cumulative_net_interest"]
-    np.testing.assert_allclose(row["extra_interest"].sel(scenario="japan_full"), extra, rtol=1e-9)
+    _assert_single_runs_agree(row, overrides, 2030.0)
     # the settings are part of the folder's claim: without them the folder holds another sweep
     before = sorted(p.name for p in out.iterdir())
     assert cli.main(argv) == 2
