@@ -16,6 +16,7 @@ from debtloops.cli.options import (
     add_scenario,
     add_seed,
     add_set,
+    set_values,
 )
 from debtloops.fan import DEFAULT_SEED as FAN_SEED
 from debtloops.fan import DEFAULT_THRESHOLDS as FAN_THRESHOLDS
@@ -103,9 +104,8 @@ def diagram_arguments(command: argparse.ArgumentParser) -> None:
 def diagram_command(args: argparse.Namespace) -> None:
     """Write the loop report and diagrams of a scenario."""
     from debtloops.loop_report import write_loop_report
-    from debtloops.model.scenarios import parse_assignment
 
-    overrides = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     started = time.perf_counter()
     written = write_loop_report(
         args.out, args.scenario, args.loop, args.cbo, overrides, args.final_time
@@ -241,7 +241,6 @@ def target_arguments(command: argparse.ArgumentParser) -> None:
 
 def target_command(args: argparse.Namespace) -> None:
     """Solve for the lever's value that meets the goal; print it, and write it with ``--out``."""
-    from debtloops.model.scenarios import parse_assignment
     from debtloops.target import (
         MARKET_FEEDBACKS_OFF,
         OUTPUT_NAMES,
@@ -261,7 +260,7 @@ def target_command(args: argparse.Namespace) -> None:
         args.start,
         args.phase_in,
         args.cbo,
-        dict(parse_assignment(item) for item in args.set),
+        set_values(args),
     )
     result, dataset, seconds = seek(args.scenario, goal)
     _record_overrides(dataset, args.set)

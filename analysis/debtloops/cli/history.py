@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from debtloops.cli.options import add_cbo, add_data, add_out, add_seed, add_set, add_spec
+from debtloops.cli.options import (
+    add_cbo,
+    add_data,
+    add_out,
+    add_seed,
+    add_set,
+    add_spec,
+    set_values,
+)
 from debtloops.io import check_targets
 from debtloops.model.data import DEFAULT_VINTAGE
 
@@ -52,7 +60,6 @@ def backtest_arguments(command: argparse.ArgumentParser) -> None:
 
 def backtest_command(args: argparse.Namespace) -> None:
     """Run the backtest; write it, and print the table and how well the 10-year tracks."""
-    from debtloops.model.scenarios import parse_assignment
     from debtloops.validation.backtest import (
         OUTPUT_NAMES,
         format_backtest,
@@ -61,7 +68,7 @@ def backtest_command(args: argparse.Namespace) -> None:
     )
 
     check_targets(args.out, OUTPUT_NAMES)
-    overrides = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     table = write_backtest(args.out, args.start, args.end, args.yields, overrides)
     print(format_backtest(table))
     rms, worst = tracking(table, "market_yield")
@@ -92,7 +99,6 @@ def episodes_arguments(command: argparse.ArgumentParser) -> None:
 
 def episodes_command(args: argparse.Namespace) -> None:
     """Run the chosen market episodes month by month; write and print the table."""
-    from debtloops.model.scenarios import parse_assignment
     from debtloops.validation.episodes import (
         OUTPUT_NAMES,
         format_episodes,
@@ -102,7 +108,7 @@ def episodes_command(args: argparse.Namespace) -> None:
 
     chosen = select(args.episodes)
     check_targets(args.out, OUTPUT_NAMES)
-    overrides = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     table = write_episodes(args.out, chosen, overrides)
     print(format_episodes(table))
     print(f"\n10-year yield, end month's average less start month's; in {args.out}/episodes.csv")

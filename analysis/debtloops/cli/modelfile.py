@@ -6,11 +6,11 @@ import argparse
 import sys
 import textwrap
 
-from debtloops.cli.options import add_cbo, add_final_time, add_out, add_set
+from debtloops.cli.options import add_cbo, add_final_time, add_out, add_set, set_values
 from debtloops.io import check_export_file
 from debtloops.model.data import DEFAULT_VINTAGE, list_vintages, vintage
 from debtloops.model.parameters import load_parameters
-from debtloops.model.scenarios import describe, list_scenarios, parse_assignment
+from debtloops.model.scenarios import describe, list_scenarios
 
 #: The formats ``debtloops export`` writes.
 EXPORT_FORMATS = ("xmile",)
@@ -122,6 +122,6 @@ def export_command(args: argparse.Namespace) -> None:
     from debtloops.model.xmile import write_xmile
 
     check_export_file(args.out)
-    overrides = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     path = write_xmile(args.out, args.scenario, args.final_time, args.cbo, overrides)
     print(f"scenario {args.scenario} written as {args.format.upper()} to {path}")

@@ -14,8 +14,12 @@ import argparse
 import ipaddress
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from debtloops.model.data import DEFAULT_VINTAGE
+
+if TYPE_CHECKING:
+    from debtloops.model.parameters import Value
 
 #: The longest file name and path that the command line accepts [bytes].
 NAME_MAX, PATH_MAX = 255, 4096
@@ -133,6 +137,13 @@ def add_final_time(command: argparse.ArgumentParser, help: str = "last year simu
 def add_set(command: argparse.ArgumentParser, help: str) -> None:
     """Add ``--set NAME=VALUE``, repeatable: parameter overrides of every scenario run."""
     command.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=help)
+
+
+def set_values(args: argparse.Namespace) -> dict[str, Value]:
+    """Parse the command's ``--set NAME=VALUE`` items into parameter values, refusing a bad one."""
+    from debtloops.model.scenarios import parse_assignment  # only when a command runs
+
+    return dict(parse_assignment(item) for item in args.set)
 
 
 def add_scenario(command: argparse.ArgumentParser) -> None:

@@ -10,12 +10,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from debtloops.cli.options import add_cbo, add_data, add_final_time, add_out, add_scenarios, add_set
+from debtloops.cli.options import (
+    add_cbo,
+    add_data,
+    add_final_time,
+    add_out,
+    add_scenarios,
+    add_set,
+    set_values,
+)
 from debtloops.errors import InputError
 from debtloops.io import LOCK_TIMEOUT, check_targets
-from debtloops.model.parameters import Value, load_parameters
+from debtloops.model.parameters import load_parameters
 from debtloops.model.run import PreparedRun, execute, prepare, reference_for
-from debtloops.model.scenarios import REFERENCE, parse_assignment
+from debtloops.model.scenarios import REFERENCE
 from debtloops.outputs import HEADLINES_NAME, format_headlines, write_results
 from debtloops.paths import SCENARIO_DIR
 
@@ -85,7 +93,7 @@ def prepare_all(
     tuple of dict
         The prepared scenarios by name, and the reference of each by the scenario's name.
     """
-    overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     table = load_parameters()
     prepared: dict[str, PreparedRun] = {}
     for scenario in dict.fromkeys(args.scenarios):
@@ -129,7 +137,7 @@ def prepare_one(args: argparse.Namespace) -> tuple[PreparedRun, PreparedRun]:
         The scenario with ``--set`` and ``--final-time`` applied, and the baseline it is compared
         with: on its vintage and years, with the same ``--set``.
     """
-    overrides: dict[str, Value] = dict(parse_assignment(item) for item in args.set)
+    overrides = set_values(args)
     table = load_parameters()
     run = prepare(args.scenario, overrides, args.final_time, table, args.cbo)
     return run, reference_for(run, overrides, table)

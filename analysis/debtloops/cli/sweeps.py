@@ -17,11 +17,11 @@ from debtloops.cli.options import (
     add_spec,
     add_sweep_folder,
     add_workers,
+    set_values,
 )
 from debtloops.io import check_targets, output_lock
 from debtloops.model.data import vintage
 from debtloops.model.outcomes import PER_SAMPLE
-from debtloops.model.parameters import Value
 from debtloops.policies import NO_POLICY, SHIPPED_POLICIES
 
 
@@ -63,13 +63,6 @@ def _add_settings(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Value]:
-    """Parse the command line's ``--set`` items into parameter values."""
-    from debtloops.model.scenarios import parse_assignment
-
-    return dict(parse_assignment(item) for item in args.set)
-
-
 def sweep_command(args: argparse.Namespace) -> None:
     """Run a sweep into ``--out``, resuming its finished chunks."""
     from debtloops.sweeps.execute import run_sweep
@@ -82,7 +75,7 @@ def sweep_command(args: argparse.Namespace) -> None:
         args.quiet,
         args.chunk_size,
         args.cbo,
-        _overrides(args),
+        set_values(args),
         args.final_time,
     )
     print(
@@ -196,7 +189,7 @@ def compare_policies_command(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     policies = load_policies(args.policies)
     plan_ = policy_plan(  # refuses, writing nothing
-        args.spec, policies, args.chunk_size, args.cbo, _overrides(args), args.final_time
+        args.spec, policies, args.chunk_size, args.cbo, set_values(args), args.final_time
     )
     found = vintage(args.cbo) if args.cbo is not None else None
     report = run_plan(plan_, args.spec, args.out, args.workers, None, args.quiet, started, found)
