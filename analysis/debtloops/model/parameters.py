@@ -37,8 +37,6 @@ CROSS_CHECKED = (
 CONTROLS = ("initial_time", "final_time", "time_step", "saveper")
 #: Kinds of parameter that are never swept or estimated: simulation settings and unit definitions.
 FIXED_KINDS = ("control", "definition")
-LARGEST_TIME_STEP = 1.0 / 16.0
-SMALLEST_TIME_STEP = 1.0 / 1024.0
 
 #: The years a driver's time series may give [year]: the runs span FY2000 (the historical data's
 #: first year) to 2200 (``final_time``'s largest valid value), and a series may reach a century
@@ -256,18 +254,18 @@ def _require(condition: bool, message: str) -> None:
         raise InputError(message)
 
 
-def _nearest_power_of_two_step(step: float) -> float:
-    exponent = round(math.log2(step)) if step > 0 else -4
-    return min(max(2.0**exponent, SMALLEST_TIME_STEP), LARGEST_TIME_STEP)
+def _check_controls(values: Mapping[str, float], steps: Parameter) -> None:
+    """Check the simulation controls together; ``steps`` is the table's ``time_step``.
 
-
-def _check_controls(values: Mapping[str, float]) -> None:
-    step = values["time_step"]
-    is_power = step > 0 and math.log2(step).is_integer()
+    Its valid range holds powers of two above 0 (``tests/test_parameters.py``), and the step has
+    passed that range's check already.
+    """
+    step, low, high = values["time_step"], steps.valid_min, steps.valid_max
+    nearest = min(max(2.0 ** round(math.log2(step)), low), high)
     _require(
-        is_power and SMALLEST_TIME_STEP <= step <= LARGEST_TIME_STEP,
-        f"time_step = {step:g} year must be a power of two between 1/1024 and 1/16 year; "
-        f"nearest valid value: {exact(_nearest_power_of_two_step(step))}",
+        math.log2(step).is_integer(),
+        f"time_step = {step:g} year must be a power of two from 1/{1 / low:g} to 1/{1 / high:g} "
+        f"year; nearest valid value: {exact(nearest)}",
     )
     saveper = values["saveper"]
     ratio = saveper / step
@@ -395,7 +393,7 @@ def _validate(table: ParameterTable, overrides: Mapping[str, Value]) -> dict[str
         else:
             values[name] = param.check(value)
     constants = {k: v for k, v in values.items() if isinstance(v, float)}
-    _check_controls(constants)
+    _check_controls(constants, table["time_step"])
     if final_time is not None:
         table["final_time"].check(final_time)
     _check_stocks(constants, table["initial_debt_held_by_public"].valid_max)
