@@ -1,6 +1,7 @@
 """Sweep specifications: reading, checking, and the sample designs they build."""
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -273,6 +274,97 @@ def test_lever_order_follows_the_file(tmp_path, table):
     spec = load(write(tmp_path, levers=levers), table)
     assert list(spec.levers) == ["consolidation_threshold", "fed_backstop_switch"]
     assert design(spec).lever_values == ((0.3, 1.0), (0.2, 1.0))
+
+
+# ---- the design's record in a result ------------------------------------------------------------
+
+LEVERS = "fed_backstop_switch = [0.0, 1.0]\nconsolidation_threshold = [0.3, 0.2]\n"
+#: Each sampler with settings other than its defaults, so that the record must carry them.
+RECORDED_SAMPLERS = {
+    "grid": sampler("grid", 3),
+    "monte_carlo": sampler("monte_carlo", 5),
+    "lhs": sampler("lhs", 6, seed=11),
+    "sobol": sampler("sobol", 16, extra="calc_second_order = true\n"),
+    "morris": sampler("morris", 4, extra="levels = 6\n"),
+}
+
+
+def columns_of(result):
+    return {name: result.values[:, j].copy() for j, name in enumerate(result.names)}
+
+
+def test_every_sampler_of_the_table_is_recorded():
+    assert set(RECORDED_SAMPLERS) == set(FROM_THE_TABLE)
+
+
+@pytest.mark.parametrize("method", sorted(RECORDED_SAMPLERS))
+def test_a_design_reads_back_from_its_record_as_written(tmp_path, table, method):
+    path = write(tmp_path, sampler_text=RECORDED_SAMPLERS[method], levers=LEVERS)
+    result = design(load(path, table))
+    attrs = result.to_attrs()
+    assert attrs["spec"] == path.read_text(encoding="utf-8")
+    back = Design.from_attrs(attrs, columns_of(result))
+    assert back.spec == result.spec
+    assert (back.names, back.n_design) == (result.names, result.n_design)
+    assert back.lever_values == result.lever_values
+    assert np.array_equal(back.values, result.values)
+    assert not back.values.flags.writeable
+    for index in range(len(result.lever_values)):
+        assert back.describe(index) == result.describe(index)
+
+
+def test_a_lever_block_holds_its_combination_and_says_which(tmp_path, table):
+    path = write(tmp_path, sampler_text=sampler("monte_carlo", 5), levers=LEVERS)
+    result = design(load(path, table))
+    assert [result.block(index) for index in (0, 3)] == [slice(0, 5), slice(15, 20)]
+    assert np.all(result.values[result.block(1), 2:] == (0.0, 0.2))
+    assert result.describe(1) == "fed_backstop_switch = 0, consolidation_threshold = 0.2"
+    alone = design(load(write(tmp_path), table))
+    assert (alone.lever_values, alone.describe(0)) == (((),), "")
+
+
+def _rewrite(attrs, **changes):
+    record = json.loads(attrs["design"])
+    sampler_changes = changes.pop("sampler", {})
+    record.update(changes)
+    record["sampler"].update(sampler_changes)
+    attrs["design"] = json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda a, c: a.pop("design"), "sweep lacks the attributes: design"),
+        (lambda a, c: a.clear(), "sweep lacks the attributes: spec, design"),
+        (lambda a, c: a.update(design="{"), "sweep attribute 'design' is malformed ("),
+        (lambda a, c: _rewrite(a, version=2), "sweep attribute 'design' is malformed (version 2"),
+        (lambda a, c: _rewrite(a, n_design=None), "sweep attribute 'design' is malformed ("),
+        (
+            lambda a, c: _rewrite(a, sampler={"method": "halton"}),
+            "unknown sampler 'halton'; valid: " + ", ".join(SAMPLERS),
+        ),
+        (
+            lambda a, c: c.pop("fed_backstop_switch"),
+            "sweep lacks the sample coordinates: fed_backstop_switch",
+        ),
+        (
+            lambda a, c: c.update({k: v[:-1] for k, v in c.items()}),
+            "sweep has 19 samples, not n_design (5) times 4 lever combinations",
+        ),
+        (
+            lambda a, c: _rewrite(a, n_design=0),
+            "sweep has 20 samples, not n_design (0) times 4 lever combinations",
+        ),
+    ],
+)
+def test_a_damaged_design_record_is_refused_by_name(tmp_path, table, damage, message):
+    path = write(tmp_path, sampler_text=sampler("monte_carlo", 5), levers=LEVERS)
+    result = design(load(path, table))
+    attrs, columns = result.to_attrs(), columns_of(result)
+    damage(attrs, columns)
+    with pytest.raises(InputError) as caught:
+        Design.from_attrs(attrs, columns)
+    assert str(caught.value).startswith(message)
 
 
 # ---- distributions ----------------------------------------------------------------------------
