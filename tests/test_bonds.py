@@ -3,6 +3,7 @@ and the model's bond price index."""
 
 import itertools
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -244,28 +245,31 @@ def test_the_yield_implied_by_the_bond_price_index_is_the_market_yield(scenario,
 NOT_FINITE = [math.nan, math.inf, -math.inf]
 
 
+#: Each function's arguments with one of them replaced by ``bad``, and that argument's units.
+NON_FINITE_CALLS = [
+    ("price", "USD per bond", lambda bad: one_year_bond_yield(bad)),
+    ("face", "USD per bond", lambda bad: one_year_bond_yield(90.0, face=bad)),
+    ("coupon_rate", "fraction per year", lambda bad: one_year_bond_yield(90.0, coupon_rate=bad)),
+    ("yield_", "fraction per year", lambda bad: one_year_bond_price(bad)),
+    ("principal", "USD", lambda bad: annual_interest_cost(bad, 0.03)),
+    ("rate", "fraction per year", lambda bad: annual_interest_cost(10.0, bad)),
+    ("yield_", "fraction per year", lambda bad: coupon_bond_price(bad, 0.04, 10)),
+    ("coupon_rate", "fraction per year", lambda bad: coupon_bond_price(0.05, bad, 10)),
+    ("face", "USD per bond", lambda bad: coupon_bond_price(0.05, 0.04, 10, face=bad)),
+    ("price", "USD per bond", lambda bad: coupon_bond_yield(bad, 0.04, 10)),
+]
+
+
 @pytest.mark.parametrize("bad", NOT_FINITE)
-def test_non_finite_inputs_rejected(bad):
-    with pytest.raises(ValueError, match=r"price must be a finite number"):
-        one_year_bond_yield(bad)
-    with pytest.raises(ValueError, match=r"face must be a finite number"):
-        one_year_bond_yield(90.0, face=bad)
-    with pytest.raises(ValueError, match=r"coupon_rate must be a finite number"):
-        one_year_bond_yield(90.0, coupon_rate=bad)
-    with pytest.raises(ValueError, match=r"yield_ must be a finite number"):
-        one_year_bond_price(bad)
-    with pytest.raises(ValueError, match=r"principal must be a finite number"):
-        annual_interest_cost(bad, 0.03)
-    with pytest.raises(ValueError, match=r"rate must be a finite number"):
-        annual_interest_cost(10.0, bad)
-    with pytest.raises(ValueError, match=r"yield_ must be a finite number"):
-        coupon_bond_price(bad, 0.04, 10)
-    with pytest.raises(ValueError, match=r"coupon_rate must be a finite number"):
-        coupon_bond_price(0.05, bad, 10)
-    with pytest.raises(ValueError, match=r"face must be a finite number"):
-        coupon_bond_price(0.05, 0.04, 10, face=bad)
-    with pytest.raises(ValueError, match=r"price must be a finite number"):
-        coupon_bond_yield(bad, 0.04, 10)
+@pytest.mark.parametrize(("name", "units", "call"), NON_FINITE_CALLS)
+def test_non_finite_inputs_rejected_with_their_units(bad, name, units, call):
+    with pytest.raises(ValueError) as caught:
+        call(bad)
+    assert str(caught.value) == f"{name} must be a finite number [{units}], got {bad!r}"
+
+
+@pytest.mark.parametrize("bad", NOT_FINITE)
+def test_non_finite_years_rejected(bad):
     with pytest.raises(ValueError, match=r"years must be an integer >= 1"):
         coupon_bond_yield(95.0, 0.04, bad)
 
@@ -322,10 +326,20 @@ def test_negative_coupon_rate_rejected():
     [(5.0, 1), (1e-3, 10), (1e-12, 30), (1e6, 1), (1e30, 10)],
 )
 def test_unreachable_price_rejected(price, years):
-    with pytest.raises(ValueError, match=r"price = .* is not reachable: with yield_ in"):
+    with pytest.raises(ValueError, match=r"price = .* is not reachable: with yield_ in") as caught:
         coupon_bond_yield(price, 0.03, years)
+    # The message gives the prices at the two ends of the yields tried: the price lies outside.
+    found = re.search(r"worth between (\S+) and (\S+) \[USD per bond\]$", str(caught.value))
+    assert found is not None
+    cheapest, dearest = float(found[1]), float(found[2])
+    assert 0 <= cheapest < dearest
+    assert not cheapest <= price <= dearest
 
 
 def test_overflowing_yield_rejected():
-    with pytest.raises(ValueError, match=r"yield_ = -0\.99 is too close to -1"):
+    with pytest.raises(ValueError) as caught:
         coupon_bond_price(-0.99, 0.04, 200)
+    assert str(caught.value) == (
+        "yield_ = -0.99 is too close to -1 for a 200-year bond: its discounted cash flows "
+        "overflow a float; use a yield_ further above -1 [fraction per year]"
+    )
