@@ -424,6 +424,19 @@ def test_lognormal_median_is_the_geometric_midpoint(tmp_path, table):
 
 
 @pytest.mark.parametrize("distribution", TABLE_DISTRIBUTIONS)
+def test_a_larger_unit_draw_gives_a_larger_value(tmp_path, table, distribution):
+    # A grid's cells run from the unit interval's low end to its high end; each distribution keeps
+    # that order (the indices read a factor's ranks) and centres its middle cell.
+    u, x = one_uncertainty(
+        tmp_path, table, f'distribution = "{distribution}"\n', samples=5, method="grid"
+    )
+    assert np.all(np.diff(x) > 0), x
+    middle = {"normal": (u.low + u.high) / 2, "lognormal": math.sqrt(u.low * u.high)}
+    if distribution in middle:  # symmetric about the centre, in linear or in log space
+        assert x[2] == pytest.approx(middle[distribution], rel=1e-12)
+
+
+@pytest.mark.parametrize("distribution", TABLE_DISTRIBUTIONS)
 def test_every_distribution_stays_in_range_at_the_unit_corners(tmp_path, table, distribution):
     # Morris samples the corners 0 and 1 of the unit cube exactly.
     u, x = one_uncertainty(
