@@ -185,7 +185,8 @@ def test_fed_holdings_no_debt_can_hold_are_answered_with_the_fed_holdings(table,
             f"({foreign + fed:g}) above initial_debt_held_by_public = {debt:g}, which can be at "
             f"most {ceiling:g}; nearest valid value: {exact(debt - foreign)}"
         )
-        assert validate(table, {"initial_fed_holdings": debt - foreign})
+        accepted = validate(table, {"initial_fed_holdings": debt - foreign})
+        assert accepted["initial_fed_holdings"] == debt - foreign
     else:  # the debt at its largest valid value holds them: raise the debt
         assert message.startswith(f"initial_debt_held_by_public = {debt:g} is less than")
         assert message.endswith(f"nearest valid value: {exact(ceiling)}")
