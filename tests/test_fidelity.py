@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from tests.conftest import run
 
-from debtloops import cli, paths, run_scenario
+from debtloops import cli, outputs, paths, run_scenario
 from debtloops.model import data, datafiles
 from debtloops.model.parameters import load_parameters
 from debtloops.model.run import execute
+from debtloops.units import BASIS_POINTS
 from debtloops.validation import backtest, fidelity, markets
 
 #: The checks the model misses today, each with its measured figure at the time of writing (issue
@@ -208,14 +209,20 @@ def test_a_17tn_purchase_programme_lowers_the_yield_50_to_100bp_and_never_raises
 
 
 @pytest.mark.parametrize("scenario", ["japan_full", "article"])
-def test_the_decomposition_adds_up(scenario):
+def test_the_decomposition_adds_up_to_the_headlines(scenario):
     parts = markets.decomposition(scenario).set_index("part")["value"]
     total, expectations, premium = parts.iloc[0], parts.iloc[1], parts.iloc[2]
     assert total == pytest.approx(expectations + premium, abs=1e-9)
     assert total > 0.0
+    # The segments' parts sum the model's steps as its stock does: equal but for rounding.
     interest = parts.iloc[3]
-    assert interest == pytest.approx(parts.iloc[4:].sum(), rel=1e-12)
+    assert interest == pytest.approx(parts.iloc[4:].sum(), rel=1e-9)
     assert interest > 0.0
+    # The same figures as the headline table of `debtloops run`, which readers see first.
+    headline = outputs.headline(scenario, run_scenario(scenario), run_scenario("baseline"))
+    assert headline.horizon_year == markets.DECOMPOSITION_SPAN[1]
+    assert headline.peak_extra_yield * BASIS_POINTS == pytest.approx(total, abs=1e-9)
+    assert headline.extra_interest == pytest.approx(interest, rel=1e-9)
 
 
 def test_backtests_hold_the_policy_rate_to_history():

@@ -26,6 +26,8 @@ import pandas as pd
 import xarray as xr
 
 from debtloops.model import data
+from debtloops.model.outcomes import extra_interest
+from debtloops.model.parameters import load_parameters
 from debtloops.model.run import run_scenario
 from debtloops.units import BASIS_POINTS
 from debtloops.validation import backtest, episodes
@@ -35,8 +37,6 @@ from debtloops.validation.checks import Check
 SALE_SIZE, SALE_DURATION, SALE_START = 100.0, 0.0625, 2026.0
 #: A purchase programme [billion USD over one year] from the start of FY2027.
 PROGRAMME_SIZE, PROGRAMME_START = 1700.0, 2026.0
-#: Resolution of the price-impact runs [year]: the time step, so the peak is not missed.
-FINE_SAVEPER = 0.0625
 #: The literature's estimate and range for each price-impact experiment [bp]: estimate, low, high.
 SALE_PEAK = (50.0, 40.0, 60.0)
 SALE_ONE_YEAR_ON = (20.0, 10.0, 30.0)
@@ -100,6 +100,15 @@ def _extra(run: xr.Dataset, baseline: xr.Dataset, variable: str = "market_yield"
     return (run[variable] - baseline[variable]) * BASIS_POINTS
 
 
+def _every_step() -> dict[str, float]:
+    """Return the override that saves a run at every time step (the table's ``time_step``).
+
+    The price-impact runs use it so that no peak falls between saved points, and the interest
+    decomposition so that its parts add up to the model's own total.
+    """
+    return {"saveper": load_parameters()["time_step"].value}
+
+
 def _programme() -> dict[float, float]:
     """Fed net purchases of :data:`PROGRAMME_SIZE` over one year, as a step driver."""
     end = PROGRAMME_START + 1.0
@@ -123,7 +132,7 @@ def price_impact() -> dict[str, float]:
         $1.7T programme over a year at its end (``programme_end``) and its highest from the
         programme's start to the end of the run (``programme_highest``).
     """
-    fine = {"saveper": FINE_SAVEPER}
+    fine = _every_step()
     baseline = run_scenario("baseline", overrides=fine)
     sale = run_scenario(
         "baseline",
@@ -197,9 +206,10 @@ def decomposition(scenario: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``scenario, part, value, units``: the extra 10-year yield at its peak [bp] and its
-        expectations and term-premium parts at that time; the extra interest over FY2026-2035
-        [billion USD] and each segment's part (the integral of each segment's interest, by the
-        trapezoidal rule on the saved output, which is also how the total here is measured).
+        expectations and term-premium parts at that time, on the saved output as the headlines
+        measure it; the extra interest over FY2026-2035 [billion USD], the model's own
+        ``cumulative_net_interest`` as in the headlines, and each segment's part of it (see
+        :func:`_integrated`).
     """
     run, base = run_scenario(scenario), run_scenario("baseline")
     extra = _extra(run, base)
@@ -220,16 +230,44 @@ def decomposition(scenario: str) -> pd.DataFrame:
         ),
     ]
     first, last = DECOMPOSITION_SPAN
-    parts = {}
-    for segment, variable in SEGMENT_INTEREST.items():
-        gap = (run[variable] - base[variable]).sel(time=slice(first, last))
-        parts[segment] = float(np.trapezoid(gap.values, gap["time"].values))
-    accrual = (run["tips_accrual"] - base["tips_accrual"]).sel(time=slice(first, last))
-    parts["tips"] += float(np.trapezoid(accrual.values, accrual["time"].values))
+    stepped = run_scenario(scenario, _every_step())
+    stepped_base = run_scenario("baseline", _every_step())
+    parts = {
+        segment: _integrated(stepped[variable] - stepped_base[variable], first, last)
+        for segment, variable in SEGMENT_INTEREST.items()
+    }
+    accrual = stepped["tips_accrual"] - stepped_base["tips_accrual"]
+    parts["tips"] += _integrated(accrual, first, last)
+    total = extra_interest(stepped, stepped_base, last) - extra_interest(
+        stepped, stepped_base, first
+    )
     span = f"FY{int(first) + 1}-{int(last)}"
-    rows.append((scenario, f"extra interest {span}", sum(parts.values()), "billion USD"))
+    rows.append((scenario, f"extra interest {span}", float(total), "billion USD"))
     rows += [(scenario, f"  {SEGMENTS[s]}", value, "billion USD") for s, value in parts.items()]
     return pd.DataFrame(rows, columns=["scenario", "part", "value", "units"])
+
+
+def _integrated(flow: xr.DataArray, first: float, last: float) -> float:
+    """Integrate a flow saved at every time step from ``first`` to ``last`` as the model does.
+
+    The model's stocks grow by each step's flow times the step (Euler's method), so the sum of
+    ``flow`` at each saved time from ``first`` up to, not including, ``last``, times the step to
+    the next one, adds up exactly to what a stock fed by the flow gains over the span.
+
+    Parameters
+    ----------
+    flow : xarray.DataArray
+        A flow over ``time`` [year], in units a year, saved at every time step.
+    first, last : float
+        The span [year].
+
+    Returns
+    -------
+    float
+        The integral, in the flow's units times years.
+    """
+    span = flow.sel(time=slice(first, last))
+    return float(np.sum(span.values[:-1] * np.diff(span["time"].values)))
 
 
 def _yield_errors(table: pd.DataFrame) -> pd.Series:
