@@ -448,38 +448,85 @@ def test_a_backtest_starts_each_segment_at_treasurys_september_coupons(start):
     assert spread > 0.02
 
 
-def test_the_start_moves_the_years_net_interest_to_its_end_by_treasurys_rates():
-    # FY2008: Treasury's average rate on marketable debt fell from 4.904% to 3.665%.
+def test_the_start_carries_treasurys_september_rate_on_the_whole_debt():
+    # FY2008: Treasury's average rate on marketable debt fell from 4.904% to 3.665%; the start
+    # carries September's, plus the TIPS' inflation compensation, on all the debt.
     rows = _csv_values(datafiles.HISTORY_FILE, "fiscal_year")
     structure = _csv_values(datafiles.STRUCTURE_FILE, "fiscal_year")
-
-    def value(series: str, year: int) -> float:
-        return float(rows[(series, str(year))])
-
-    inflation = float(data.cpi_inflation()[2008])
-    debt = {year: value("marketable_debt_held_by_public", year) for year in (2007, 2008)}
-    tips = {
-        year: float(structure[("tips_share_of_marketable", str(year))]) / 100 * debt[year]
-        for year in debt
-    }
-    rate = {year: value("avg_rate_marketable_sep", year) / 100 for year in debt}
-    at_end = rate[2008] * debt[2008] + tips[2008] * inflation
-    on_average = sum(rate[y] * debt[y] + tips[y] * inflation for y in debt) / 2
-    expected = value("net_interest", 2008) * at_end / on_average
+    rate = float(rows[("avg_rate_marketable_sep", "2008")]) / 100
+    tips_share = float(structure[("tips_share_of_marketable", "2008")]) / 100
+    expected = rate + tips_share * float(data.cpi_inflation()[2008])
     coupons = data.start_year_coupons(2008)
-    start = coupons["initial_effective_interest_rate"] * value("debt_held_by_public", 2008)
-    assert start == pytest.approx(expected, rel=1e-12)
-    assert start < value("net_interest", 2008) * debt[2008] / (sum(debt.values()) / 2)
+    assert coupons["initial_effective_interest_rate"] == pytest.approx(expected, rel=1e-12)
+    # Net interest over the debt is not what the coupons carry: the rest is replayed.
+    average = float(rows[("avg_rate_on_dhp", "2008")]) / 100
+    assert abs(coupons["initial_effective_interest_rate"] - average) > 0.003
 
 
-@pytest.mark.parametrize("start", [2000, 2001, 2025])
-def test_a_start_without_both_septembers_keeps_the_years_average_rate(start):
+def _beyond_coupons(rows, year: int) -> float:
+    """Net interest beyond Treasury's rates on the whole debt, over GDP, from the file alone."""
+
+    def value(series: str, y: int) -> float:
+        return float(rows[(series, str(y))])
+
+    whole = sum(value("debt_held_by_public", y) for y in (year - 1, year)) / sum(
+        value("marketable_debt_held_by_public", y) for y in (year - 1, year)
+    )
+    at_rates = value("marketable_interest_at_treasury_rates", year) * whole
+    return (value("net_interest", year) - at_rates) / value("gdp_fy", year)
+
+
+def test_backtests_replay_net_interest_beyond_treasurys_rates():
+    rows = _csv_values(datafiles.HISTORY_FILE, "fiscal_year")
+    shares = replay.interest_beyond_coupons_shares()
+    for year in range(2002, 2025):
+        assert shares[year] == pytest.approx(_beyond_coupons(rows, year), rel=1e-12)
+    # The years the rates do not cover take the nearest covered year's share.
+    assert shares[2000] == shares[2001] == shares[2002]
+    assert shares[2025] == shares[2024]
+    # The interest the Treasury earns on its loans grew after 2009: the share turned negative.
+    assert shares.loc[2010:2024].max() < 0 < shares.loc[2002:2009].max()
+    layer = data.history_layer(2015, 2025)
+    replayed = layer[replay.BEYOND_COUPONS]
+    for year in range(2016, 2026):
+        assert replayed[float(year - 1)] == pytest.approx(shares[year], rel=1e-12)
+
+
+def test_a_projection_replays_nothing_beyond_the_coupons():
+    baseline = run_scenario("baseline")
+    assert float(abs(baseline["net_interest_beyond_coupons"]).max()) == 0.0
+
+
+def test_the_marketable_interest_agrees_with_treasurys_septembers():
+    # The monthly sum against a cruder estimate from the two Septembers around each year (rate
+    # times amount, averaged, plus the TIPS' accrual): a unit or year slip would be far outside.
+    rows = _csv_values(datafiles.HISTORY_FILE, "fiscal_year")
+    structure = _csv_values(datafiles.STRUCTURE_FILE, "fiscal_year")
+    inflation = data.cpi_inflation()
+    for year in range(2002, 2025):
+        estimate = 0.0
+        for y in (year - 1, year):
+            debt = float(rows[("marketable_debt_held_by_public", str(y))])
+            tips = float(structure[("tips_share_of_marketable", str(y))]) / 100 * debt
+            rate = float(rows[("avg_rate_marketable_sep", str(y))]) / 100
+            estimate += (rate * debt + tips * float(inflation[year])) / 2
+        monthly = float(rows[("marketable_interest_at_treasury_rates", str(year))])
+        assert monthly == pytest.approx(estimate, rel=0.15), year
+
+
+@pytest.mark.parametrize("start", [2000, 2025])
+def test_a_start_without_a_september_keeps_the_years_average_rate_less_the_replayed_part(start):
     # The copy of Treasury's rates runs from January 2001 to May 2025.
     assert data.start_year_coupons(start) == {}
+    assert data.start_year_coupons(2001) != {}
     if start < data.LAST_YEAR:
         layer = data.history_layer(start)
-        average = data.history().series("avg_rate_on_dhp")[start] / data.PERCENT
-        assert layer["initial_effective_interest_rate"] == pytest.approx(average, rel=1e-12)
+        history = data.history()
+        average = history.series("avg_rate_on_dhp")[start] / data.PERCENT
+        replayed = replay.interest_beyond_coupons_shares()[start] * history.series("gdp_fy")[start]
+        share_of_coupons = 1 - replayed / history.series("net_interest")[start]
+        expected = average * share_of_coupons
+        assert layer["initial_effective_interest_rate"] == pytest.approx(expected, rel=1e-12)
         assert "initial_bond_coupon_spread" not in layer
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from functools import cache
 
+import pandas as pd
+
 from debtloops.errors import InputError
 from debtloops.model.contract import TEN_YEAR_NOTE_STAGES
 from debtloops.model.datafiles import (
@@ -55,6 +57,8 @@ COHORT_SIZES = "notes"
 COHORT_SHARE, COHORT_COUPON = "ten_year_cohort_share_{}", "ten_year_cohort_coupon_{}"
 #: The switch that gives each starting stage its own coupon (1) or the notes' one coupon (0).
 COHORT_SWITCH = "ten_year_cohort_coupons_observed"
+#: The driver that replays net interest beyond what the debt's coupons pay [1, of GDP].
+BEYOND_COUPONS = "interest_beyond_coupons_share_of_gdp"
 #: The most digits of a number that a message repeats [characters].
 SHOWN_DIGITS = 20
 
@@ -189,6 +193,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "cpi_inflation_path": steps(span(cpi_inflation(), *years)),
         **_start_year_rates(start),
         **start_year_coupons(start),
+        BEYOND_COUPONS: steps(span(interest_beyond_coupons_shares(), *years)),
         **ten_year_cohorts(start),
         **{name: steps(span(values, *years)) for name, values in observed_yields().items()},
         "initial_long_run_policy_rate": window_mean(funds, start),
@@ -207,7 +212,56 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
             span(data.series("net_interest") / revenue, start, end)
         ),
     }
+    layer.update(_start_without_september(start, layer))
     return layer
+
+
+def _start_without_september(start: int, layer: dict[str, object]) -> dict[str, float]:
+    """Return the start's rate without Treasury's September rates: net interest less the replay.
+
+    A start year without them (FY2000) keeps its net interest over the debt as the rate, less the
+    part the layer replays as ``interest_beyond_coupons_share_of_gdp``, which the coupons do not
+    carry; otherwise nothing.
+    """
+    if start_year_coupons(start):
+        return {}
+    data = history()
+    outlays = float(data.series("net_interest")[start])
+    beyond = interest_beyond_coupons_shares()[start] * data.series("gdp_fy")[start]
+    coupons_part = 1.0 - float(beyond) / outlays
+    rate = float(layer["initial_effective_interest_rate"])  # type: ignore[arg-type]
+    return {"initial_effective_interest_rate": rate * coupons_part}
+
+
+def interest_beyond_coupons_shares() -> pd.Series:
+    """Return net interest beyond what Treasury's rates give on the debt, per year [1, of GDP].
+
+    Net interest outlays (``net_interest``, OMB function 900) less what Treasury's average rates
+    give on the whole debt held by the public (``marketable_interest_at_treasury_rates``, the
+    marketable debt held by the public at those rates, times the year's mean debt held by the
+    public over its mean marketable debt held by the public), over the fiscal year's GDP: less the
+    interest the Treasury earns on its loans (OMB 908 and 909), plus what nonmarketable debt's own
+    rates add, and the like. Years the rates do not cover (FY2000-2001, FY2025) hold the nearest
+    year's share.
+
+    Returns
+    -------
+    pandas.Series
+        The share for every fiscal year of the dataset, FY2000-FY2025 [1].
+    """
+    data = history()
+    debt, marketable = (
+        data.series("debt_held_by_public"),
+        data.series("marketable_debt_held_by_public"),
+    )
+    # The model prices the whole debt held by the public (nonmarketable and agency debt included)
+    # as marketable debt: what Treasury's rates give on the marketable part is scaled to the whole.
+    whole = (debt + debt.shift(1)) / (marketable + marketable.shift(1))
+    at_rates = data.series("marketable_interest_at_treasury_rates") * whole
+    shares = flow_shares(data.series("net_interest") - at_rates, data.series("gdp_fy"))
+    every = pd.Series(float("nan"), index=range(FIRST_YEAR, LAST_YEAR + 1))
+    every.update(shares)
+    return every.ffill().bfill()
 
 
 def _start_year_rates(start: int) -> dict[str, float]:
@@ -236,13 +290,13 @@ SEPTEMBER_RATES = {
 def start_year_coupons(start: int) -> dict[str, float]:
     """Return the coupons the debt outstanding carried at the end of FY``start``, from Treasury.
 
-    The interest bill at the start is the start year's net interest moved from the year's average
-    to its end: net interest times the interest Treasury's average rates imply at the end of
-    September over what they imply on average over the year (the mean of the two Septembers'
-    rates times marketable debt held by the public, each at its date, plus TIPS' inflation
-    compensation at the year's CPI inflation). Bills and TIPS start at Treasury's September
-    rates, the bonds at the notes' coupon plus Treasury's September spread of bonds over notes;
-    the model leaves the rest of the bill to the notes.
+    The interest bill at the start is what the marketable debt held by the public paid at the end
+    of September: Treasury's average rate on marketable debt times its amount, plus TIPS'
+    inflation compensation at the year's CPI inflation. The rest of net interest (nonmarketable
+    debt, the interest the Treasury earns) is not the coupons': the history layer replays it as
+    ``interest_beyond_coupons_share_of_gdp``. Bills and TIPS start at Treasury's
+    September rates, the bonds at the notes' coupon plus Treasury's September spread of bonds over
+    notes; the model leaves the rest of the bill to the notes.
 
     Parameters
     ----------
@@ -253,35 +307,22 @@ def start_year_coupons(start: int) -> dict[str, float]:
     -------
     dict
         ``initial_effective_interest_rate``, ``initial_bill_rate``, ``initial_tips_real_coupon``
-        and ``initial_bond_coupon_spread`` [1/year]; empty if the data lack a September of
-        FY``start`` - 1 or FY``start`` (the run keeps the year's average rate and the table's
-        coupons).
+        and ``initial_bond_coupon_spread`` [1/year]; empty if the data lack September of FY``start``
+        (the run keeps the year's average rate and the table's coupons).
     """
     data = history()
     rates = {key: data.series(name) / PERCENT for key, name in SEPTEMBER_RATES.items()}
     marketable = data.series("marketable_debt_held_by_public")
-    years = (start - 1, start)
-    needed = [*rates.values(), marketable]
-    if not all(year in values.index for values in needed for year in years):
+    if not all(start in values.index for values in [*rates.values(), marketable]):
         return {}
     structure = debt_structure()
-    tips_share = (
-        structure[structure["series"] == "tips_share_of_marketable"]
-        .set_index("fiscal_year")["value"]
-        .reindex(list(years))
-        / PERCENT
-    )
+    tips_share = structure[structure["series"] == "tips_share_of_marketable"].set_index(
+        "fiscal_year"
+    )["value"]
     inflation = float(cpi_inflation()[start])
-    tips = {year: float(tips_share[year]) * float(marketable[year]) for year in years}
-    at_end = float(rates["total"][start] * marketable[start]) + tips[start] * inflation
-    on_average = (
-        sum(float(rates["total"][year] * marketable[year]) for year in years) / len(years)
-        + sum(tips.values()) / len(years) * inflation
-    )
-    interest = float(data.series("net_interest")[start]) * at_end / on_average
     return {
-        "initial_effective_interest_rate": interest
-        / float(data.series("debt_held_by_public")[start]),
+        "initial_effective_interest_rate": float(rates["total"][start])
+        + float(tips_share[start]) / PERCENT * inflation,
         "initial_bill_rate": float(rates["bills"][start]),
         "initial_tips_real_coupon": float(rates["tips"][start]),
         "initial_bond_coupon_spread": float(rates["bonds"][start] - rates["notes"][start]),
