@@ -290,13 +290,13 @@ SEPTEMBER_RATES = {
 def start_year_coupons(start: int) -> dict[str, float]:
     """Return the coupons the debt outstanding carried at the end of FY``start``, from Treasury.
 
-    The interest bill at the start is what the marketable debt held by the public paid at the end
-    of September: Treasury's average rate on marketable debt times its amount, plus TIPS'
-    inflation compensation at the year's CPI inflation. The rest of net interest (nonmarketable
-    debt, the interest the Treasury earns) is not the coupons': the history layer replays it as
-    ``interest_beyond_coupons_share_of_gdp``. Bills and TIPS start at Treasury's
-    September rates, the bonds at the notes' coupon plus Treasury's September spread of bonds over
-    notes; the model leaves the rest of the bill to the notes.
+    The whole debt held by the public starts at Treasury's average rate on marketable debt at the
+    end of September, plus TIPS' share of marketable debt times the year's CPI inflation (their
+    inflation compensation): the model prices all of it as marketable debt. The rest of net
+    interest (the interest the Treasury earns, nonmarketable debt's own rates) is not the coupons':
+    the history layer replays it as ``interest_beyond_coupons_share_of_gdp``. Bills and TIPS start
+    at Treasury's September rates, the bonds at the notes' coupon plus Treasury's September spread
+    of bonds over notes; the model leaves the rest of the bill to the notes.
 
     Parameters
     ----------
