@@ -61,9 +61,11 @@ def _add_parameter_rows(table: Path) -> None:
     """Append the UK's rows to the parameter table: China's rows under the UK's names."""
     text = table.read_text(encoding="utf-8")
     rows = []
-    for name in ("initial_china_holdings", "china_baseline_net_purchases") + tuple(
-        f"china_sale_{field}" for field in ("amount", "start", "duration")
-    ):
+    for name in (
+        "initial_china_holdings",
+        "china_baseline_net_purchases",
+        "china_private_net_sales",
+    ) + tuple(f"china_sale_{field}" for field in ("amount", "start", "duration")):
         row = re.search(rf"^\[{name}\]\n(?:[^\[\n][^\n]*\n)+", text, re.M)[0]
         rows.append(row.replace("china", "uk").replace("China", "the United Kingdom"))
     rows[0] = re.sub(r"^value = .*$", f"value = {UK_HOLDINGS}", rows[0], flags=re.M)
@@ -147,7 +149,8 @@ def test_the_generated_model_has_the_new_holder_in_every_sum(copy):
     text = (root / "models" / "treasury_dumping.mdl").read_text(encoding="utf-8")
     assert "uk holdings= INTEG (" in text
     assert re.search(r"^initial uk holdings=\n\t865\n", text, re.M)
-    assert "japan sales + china sales + uk sales + other foreign diversification" in text
+    official = ("japan official sales", "china official sales", "uk official sales")
+    assert " + ".join(official) + " + other foreign diversification" in text
     assert "- initial china holdings - initial uk holdings)" in text
 
 

@@ -67,9 +67,9 @@ def test_a_third_holder_gets_a_block_and_a_term_in_every_sum():
     assert "initial united kingdom holdings=\n\t700\n" in block
     sums = groups[holder_blocks.SUMS]
     assert "- initial china holdings - initial united kingdom holdings)" in sums
-    assert (
-        "japan sales + china sales + united kingdom sales + other foreign diversification" in sums
-    )
+    official = ("japan", "china", "united kingdom")
+    terms = " + ".join(f"{holder} official sales" for holder in official)
+    assert terms + " + other foreign diversification" in sums
     assert sums.count("united kingdom purchases") == 3
     assert (
         "shortest paydown time + japan purchases + china purchases + united kingdom purchases)"
@@ -82,8 +82,8 @@ def _rows_for(holder, table):
     china = holders.FOREIGN[1]
     rows = dict(table.items())
     for mine, chinas in zip(
-        (*holder.sale_parameters, holder.baseline_net_purchases),
-        (*china.sale_parameters, china.baseline_net_purchases),
+        (*holder.sale_parameters, holder.baseline_net_purchases, holder.private_net_sales),
+        (*china.sale_parameters, china.baseline_net_purchases, china.private_net_sales),
         strict=True,
     ):
         rows[mine] = rows[chinas].model_copy(update={"name": mine})

@@ -201,6 +201,25 @@ def test_foreign_buying_beyond_what_private_investors_hold_is_met_by_new_debt():
     assert float(ds["debt_held_by_public"][-1]) > float(base["debt_held_by_public"][-1]) + 10000.0
 
 
+def test_japans_private_sales_move_holdings_and_yields_but_not_the_flow_effect():
+    # Japan selling $100bn a year: as the Ministry of Finance's, its sales weigh on the market as
+    # official selling (the flow effect's memory); as its private investors', they do not, while
+    # Japan's holdings fall the same and the debt shifted to US private investors still lifts
+    # the portfolio-balance premium above the baseline's
+    official = run("baseline", japan_baseline_net_purchases=-100.0)
+    private = run("baseline", japan_baseline_net_purchases=-100.0, japan_private_net_sales=100.0)
+    base = run("baseline")
+    assert float(official["recent_official_sales"].max()) > 50.0
+    assert float(private["recent_official_sales"].max()) == 0.0
+    np.testing.assert_allclose(private["japan_holdings"], official["japan_holdings"], rtol=1e-12)
+    first_years = slice(0, 8)
+    extra = {
+        name: float((ds["market_yield"] - base["market_yield"]).isel(time=first_years).max())
+        for name, ds in (("official", official), ("private", private))
+    }
+    assert 0.0 < extra["private"] < extra["official"]
+
+
 def test_a_surplus_retires_only_what_private_investors_hold():
     # a primary surplus of 20% of GDP, far outside the table's range: the debt falls until private
     # investors hold none, and the rest of the surplus stays with the Treasury as cash

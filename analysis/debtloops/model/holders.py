@@ -82,6 +82,11 @@ class Holder:
         return f"{self.key}_baseline_net_purchases"
 
     @property
+    def private_net_sales(self) -> str:
+        """The driver of the part of its net sales its private investors make [billion USD/year]."""
+        return f"{self.key}_private_net_sales"
+
+    @property
     def net_transactions(self) -> str:
         """The history's series of its net purchases (TIC net transactions) [billion USD/year]."""
         return f"{self.key}_net_transactions"
