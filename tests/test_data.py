@@ -404,6 +404,34 @@ def test_the_history_layer_replays_net_transactions_not_changes_in_market_value(
     assert fy2022 > holdings[2022] - holdings[2021]
 
 
+def test_japans_private_sales_are_its_net_sales_beyond_the_ministrys_dollars():
+    """FY by FY: Japan's net sales (TIC net transactions) less what MoF sold in yen-buying
+    interventions (the monthly file, summed October to September), never below zero."""
+    layer = data.history_layer(2001)
+    sales = (-data.history().series("japan_net_transactions")).clip(lower=0.0)
+    with datafiles.MONTHLY_FILE.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["series"] == "mof_intervention_usd"]
+    assert all(row["status"] != "missing" for row in rows)
+    sold: dict[int, float] = {}
+    for row in rows:
+        year, month = (int(part) for part in row["month"].split("-"))
+        fiscal = year + (month >= 10)
+        sold[fiscal] = sold.get(fiscal, 0.0) + float(row["value"])
+    private = layer["japan_private_net_sales"]
+    # a step per fiscal year FY2002-FY2025, keyed by its start
+    assert {key for key in private if key == int(key)} == {float(y) for y in range(2001, 2025)}
+    for year in range(2002, 2026):
+        expected = max(0.0, float(sales[year]) - sold[year])
+        assert private[float(year - 1)] == pytest.approx(expected, abs=1e-9), year
+        if year < 2022:
+            # no yen-buying intervention between April 1998 and September 2022
+            assert sold[year] == 0.0
+            assert private[float(year - 1)] == pytest.approx(float(sales[year]))
+    # FY2022 (September 2022's intervention) and FY2024 (April-July 2024's) had official sales
+    assert private[2021.0] < sales[2022]
+    assert sold[2024] > 0
+
+
 def _csv_values(path, key_column):
     """Read a data file on its own: (series, key) -> value."""
     with path.open(newline="", encoding="utf-8") as handle:

@@ -16,6 +16,7 @@ from debtloops.model.run import execute
 from debtloops.validation import episodes
 
 COVID = episodes.EPISODES["covid_2020"]
+CHINA = "china_baseline_net_purchases"
 #: Relative tolerance of sums of a few dozen floats [1].
 FLOAT_TOLERANCE = 1e-12
 #: How near a run's holdings end to the data [billion USD]: a step's flow lost or counted twice
@@ -53,6 +54,37 @@ def test_monthly_drivers_follow_the_data(episode):
             before = str(pd.Period(month, freq="M") - 1)
             change = flows[month] if complete else holdings[month] - holdings[before]
             assert value == pytest.approx(12 * change)
+
+
+@pytest.mark.parametrize("episode", list(episodes.EPISODES.values()), ids=list(episodes.EPISODES))
+def test_japans_private_sales_are_its_sales_beyond_the_ministrys(episode):
+    """Each month, Japan's sales less the dollars MoF sold, never below zero, a year's rate."""
+    drivers = episodes.monthly_drivers(episode)
+    mof = _raw("mof_intervention_usd")
+    for month, row in zip(drivers.index, drivers.itertuples(), strict=True):
+        sales = max(0.0, -row.japan_baseline_net_purchases)
+        expected = max(0.0, sales - 12 * mof[str(month)])
+        assert row.japan_private_net_sales == pytest.approx(expected, abs=1e-9)
+    calm = episodes.without_official_selling(drivers)
+    # without official selling, Japan still sells what its private investors sold, and China
+    # sells nothing; purchases are kept
+    kept = -calm["japan_baseline_net_purchases"].clip(upper=0.0)
+    np.testing.assert_allclose(kept, drivers["japan_private_net_sales"], rtol=0, atol=1e-9)
+    assert (calm["china_baseline_net_purchases"] >= 0).all()
+    bought = drivers["china_baseline_net_purchases"] > 0
+    assert (calm["china_baseline_net_purchases"][bought] == drivers[CHINA][bought]).all()
+
+
+def test_in_2022_only_the_ministrys_sales_are_official():
+    """Aug-Dec 2022: Japan sold more than MoF's $63bn; the rest is private, the rest of the
+    months' sales private too (no intervention in August, November or December)."""
+    drivers = episodes.monthly_drivers(episodes.EPISODES["yen_2022"])
+    sales = (-drivers["japan_baseline_net_purchases"]).clip(lower=0.0) / 12
+    private = drivers["japan_private_net_sales"] / 12
+    official = (sales - private).sum()
+    mof = _raw("mof_intervention_usd")
+    assert 0 < official <= mof["2022-09"] + mof["2022-10"] + 1e-9
+    assert private["2022-08"] == pytest.approx(sales["2022-08"])
 
 
 def test_steps_hold_each_month_and_keep_its_sum():

@@ -99,12 +99,14 @@ from debtloops.model.monthly import (
     window_mean,
 )
 from debtloops.model.replay import (
+    MOF_DOLLARS_SOLD,
     NOTE_SPLIT,
     SEPTEMBER_RATES,
     SHOWN_DIGITS,
     history_gdp_path,
     history_layer,
     initial_state,
+    japan_private_net_sales,
     segment_shares,
     start_year_coupons,
 )
@@ -158,6 +160,7 @@ __all__ = [
     "MAX_NEWTON_STEPS",
     "MONTHLY_COLUMNS",
     "MONTHS_PER_YEAR",
+    "MOF_DOLLARS_SOLD",
     "NOTE_SPLIT",
     "OPTIONAL_VINTAGE_KEYS",
     "PERCENT",
@@ -193,6 +196,7 @@ __all__ = [
     "history_then_cbo_gdp_path",
     "initial_state",
     "instantaneous_ratio",
+    "japan_private_net_sales",
     "is_vintage_path",
     "layer",
     "list_vintages",

@@ -32,9 +32,11 @@ from debtloops.model.drivers import (
 )
 from debtloops.model.holders import FOREIGN
 from debtloops.model.monthly import (
+    MONTHS_PER_YEAR,
     cpi_inflation,
     cpi_inflation_before,
     fiscal_year_end,
+    fiscal_year_mean,
     observed_yields,
     window_mean,
 )
@@ -59,6 +61,10 @@ COHORT_SHARE, COHORT_COUPON = "ten_year_cohort_share_{}", "ten_year_cohort_coupo
 COHORT_SWITCH = "ten_year_cohort_coupons_observed"
 #: The driver that replays net interest beyond what the debt's coupons pay [1, of GDP].
 BEYOND_COUPONS = "interest_beyond_coupons_share_of_gdp"
+#: The driver that replays the part of Japan's net sales its private investors made [billion
+#: USD/year], and the monthly series of the dollars Japan's Ministry of Finance sold [$bn].
+JAPAN_PRIVATE = "japan_private_net_sales"
+MOF_DOLLARS_SOLD = "mof_intervention_usd"
 #: The most digits of a number that a message repeats [characters].
 SHOWN_DIGITS = 20
 
@@ -166,12 +172,6 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     gdp = data.series("gdp_fy")
     debt = data.series("debt_held_by_public")
     revenue = data.series("revenue")
-    # Sales and purchases are net transactions, not changes in TIC's market values: a price fall
-    # is not a sale (markets_monthly.md, "Net transactions and valuation changes").
-    bought = {holder: data.series(holder.net_transactions) for holder in FOREIGN}
-    others = data.series("foreign_net_transactions_total")
-    for net in bought.values():
-        others = others - net
     funds = data.series("fedfunds_fy_avg") / PERCENT
     ten_year = data.series("gs10_fy_avg") / PERCENT
     path = history_gdp_path()
@@ -199,14 +199,7 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
         "initial_long_run_policy_rate": window_mean(funds, start),
         "initial_expected_long_run_inflation": cpi_inflation_before(fiscal_year_end(start)),
         **segment_shares(start, end),
-        **{
-            holder.baseline_net_purchases: steps(span(net, *years))
-            for holder, net in bought.items()
-        },
-        "other_foreign_purchase_share": steps(span(flow_shares(others, gdp), *years)),
-        "fed_baseline_net_purchases": steps(
-            span(data.series("fed_treasury_holdings").diff(), *years)
-        ),
+        **_holders_flows(*years),
         "expected_debt_to_gdp": year_ends(instantaneous_ratio(span(debt / gdp, start, end), path)),
         "expected_interest_to_revenue": year_ends(
             span(data.series("net_interest") / revenue, start, end)
@@ -214,6 +207,33 @@ def history_layer(start: int, end: int = LAST_YEAR) -> dict[str, object]:
     }
     layer.update(_start_without_september(start, layer))
     return layer
+
+
+def _holders_flows(first: int, last: int) -> dict[str, object]:
+    """Return the holders' net purchases from FY``first`` to FY``last``, as history's drivers.
+
+    Sales and purchases are net transactions, not changes in TIC's market values: a price fall is
+    not a sale (markets_monthly.md, "Net transactions and valuation changes"). Japan's net sales
+    beyond its Ministry of Finance's are its private investors' (:func:`japan_private_net_sales`).
+    """
+    data = history()
+    bought = {holder: data.series(holder.net_transactions) for holder in FOREIGN}
+    others = data.series("foreign_net_transactions_total")
+    for net in bought.values():
+        others = others - net
+    return {
+        **{
+            holder.baseline_net_purchases: steps(span(net, first, last))
+            for holder, net in bought.items()
+        },
+        JAPAN_PRIVATE: steps(span(japan_private_net_sales(), first, last)),
+        "other_foreign_purchase_share": steps(
+            span(flow_shares(others, data.series("gdp_fy")), first, last)
+        ),
+        "fed_baseline_net_purchases": steps(
+            span(data.series("fed_treasury_holdings").diff(), first, last)
+        ),
+    }
 
 
 def _start_without_september(start: int, layer: dict[str, object]) -> dict[str, float]:
@@ -231,6 +251,26 @@ def _start_without_september(start: int, layer: dict[str, object]) -> dict[str, 
     coupons_part = 1.0 - float(beyond) / outlays
     rate = float(layer["initial_effective_interest_rate"])  # type: ignore[arg-type]
     return {"initial_effective_interest_rate": rate * coupons_part}
+
+
+def japan_private_net_sales() -> pd.Series:
+    """Return the part of Japan's net sales that its private investors made, per year [$bn/year].
+
+    Japan's net sales (its TIC net transactions, ``japan_net_transactions``, when negative) beyond
+    the dollars the Ministry of Finance sold in yen-buying interventions over the fiscal year
+    (``mof_intervention_usd``, summed): what is left once the Ministry's sales are counted as
+    official. MoF made no yen-buying intervention between April 1998 and September 2022, so until
+    FY2022 every sale is private.
+
+    Returns
+    -------
+    pandas.Series
+        By fiscal year, for the years both series cover (FY2001-FY2025) [billion USD/year], >= 0.
+    """
+    data = history()
+    sales = (-data.series("japan_net_transactions")).clip(lower=0.0)
+    official = fiscal_year_mean(MOF_DOLLARS_SOLD) * MONTHS_PER_YEAR
+    return (sales - official).clip(lower=0.0).dropna()
 
 
 def interest_beyond_coupons_shares() -> pd.Series:

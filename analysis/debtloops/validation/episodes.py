@@ -14,6 +14,8 @@ Drivers, month by month (``models/data/markets_monthly.csv``):
   its valuation change and survey revisions, :mod:`debtloops.model.flows`) where the data file has
   them for every month of the episode, otherwise the month's change in their TIC holdings (which
   includes price changes), at an annual rate;
+* Japan's private net sales: its net sales beyond the dollars the Ministry of Finance sold in the
+  month (``mof_intervention_usd``), at an annual rate; the rest of its sales are official;
 * other foreign holders: all foreign holders' (TIC Grand Total) less Japan's and China's, measured
   the same way, at an annual rate, as a share of GDP's annual rate in the middle of the month.
 
@@ -33,9 +35,11 @@ average over the :data:`WINDOW_MONTHS` months before the start, and markets' lon
 starts at the funds rate's average over the same months, what was known then. The policy rule is
 off, so the policy rate is the funds rate as it happened.
 
-The part attributed to official selling: the same run with every month in which Japan or China
-sold set to zero (their purchases kept); the difference in the 10-year's change is printed beside
-the change.
+The part attributed to official selling: the same run without it, every month of China's net
+selling set to zero and Japan's net sales cut to what its private investors sold (its net sales
+beyond the dollars the Ministry of Finance sold in yen-buying interventions,
+``japan_private_net_sales``, a driver of its own); purchases are kept. The difference in the
+10-year's change is printed beside the change.
 """
 
 from __future__ import annotations
@@ -88,8 +92,13 @@ NET_TRANSACTIONS = {
     "china": "tic_china_net_transactions",
     "foreign": "tic_grand_total_net_transactions",
 }
-#: The drivers of official selling, set to their purchases only in the counterfactual run.
-OFFICIAL = ("japan_baseline_net_purchases", "china_baseline_net_purchases")
+#: Japan's and China's net purchases, and the part of Japan's net sales its private investors made
+#: (the rest is its Ministry of Finance's: :func:`debtloops.model.data.japan_private_net_sales`).
+JAPAN, CHINA, JAPAN_PRIVATE = (
+    "japan_baseline_net_purchases",
+    "china_baseline_net_purchases",
+    "japan_private_net_sales",
+)
 
 
 @dataclass(frozen=True)
@@ -215,14 +224,17 @@ def monthly_drivers(episode: Episode) -> pd.DataFrame:
         if name in monthly and monthly[name].reindex(months).notna().all():
             flows[holder] = monthly[name].reindex(months)
     others = flows["foreign"] - flows["japan"] - flows["china"]
+    official = _series(monthly, data.MOF_DOLLARS_SOLD, months)
+    private = ((-flows["japan"]).clip(lower=0.0) - official).clip(lower=0.0)
     year = data.MONTHS_PER_YEAR
     middle = (_month_edges(months)[:-1] + _month_edges(months)[1:]) / 2
     return pd.DataFrame(
         {
             "fed_policy_rate_path": _series(monthly, "fedfunds", months) / data.PERCENT,
             "fed_baseline_net_purchases": flows["fed"] * year,
-            "japan_baseline_net_purchases": flows["japan"] * year,
-            "china_baseline_net_purchases": flows["china"] * year,
+            JAPAN: flows["japan"] * year,
+            JAPAN_PRIVATE: private * year,
+            CHINA: flows["china"] * year,
             "other_foreign_purchase_share": others * year / _gdp(middle),
         },
         index=months,
@@ -392,8 +404,15 @@ def actual_change(episode: Episode) -> float:
 
 
 def without_official_selling(drivers: pd.DataFrame) -> pd.DataFrame:
-    """Return the drivers with every month of Japan's or China's net selling set to zero."""
-    return drivers.assign(**{name: drivers[name].clip(lower=0.0) for name in OFFICIAL})
+    """Return the drivers without official selling: China's and Japan's Ministry of Finance's.
+
+    Every month of China's net selling is set to zero; Japan's net sales keep only what its
+    private investors sold (``japan_private_net_sales``). Purchases are kept.
+    """
+    japan_official = (-drivers[JAPAN]).clip(lower=0.0) - drivers[JAPAN_PRIVATE]
+    return drivers.assign(
+        **{JAPAN: drivers[JAPAN] + japan_official, CHINA: drivers[CHINA].clip(lower=0.0)}
+    )
 
 
 def run_episodes(
