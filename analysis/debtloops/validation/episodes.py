@@ -204,8 +204,9 @@ def monthly_drivers(episode: Episode) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per month of the episode; columns named by parameter: the policy-rate path
-        [1/year], the Fed's, Japan's and China's net purchases [billion USD/year] and other
-        foreign holders' as a share of GDP [1/year, the share of GDP bought in a year].
+        [1/year], the Fed's, Japan's and China's net purchases and Japan's private net sales
+        [billion USD/year], and other foreign holders' net purchases as a share of GDP [1/year,
+        the share of GDP bought in a year].
 
     Raises
     ------
