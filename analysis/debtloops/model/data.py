@@ -99,6 +99,7 @@ from debtloops.model.monthly import (
     window_mean,
 )
 from debtloops.model.replay import (
+    JAPAN_PRIVATE,
     MOF_DOLLARS_SOLD,
     NOTE_SPLIT,
     SEPTEMBER_RATES,
@@ -155,6 +156,7 @@ __all__ = [
     "InputError",
     "LAST_YEAR",
     "LAYERS",
+    "JAPAN_PRIVATE",
     "LEGACY_LAYERS",
     "LONG_TERM_SERIES",
     "MAX_NEWTON_STEPS",

@@ -94,11 +94,8 @@ NET_TRANSACTIONS = {
 }
 #: Japan's and China's net purchases, and the part of Japan's net sales its private investors made
 #: (the rest is its Ministry of Finance's: :func:`debtloops.model.data.japan_private_net_sales`).
-JAPAN, CHINA, JAPAN_PRIVATE = (
-    "japan_baseline_net_purchases",
-    "china_baseline_net_purchases",
-    "japan_private_net_sales",
-)
+JAPAN, CHINA = "japan_baseline_net_purchases", "china_baseline_net_purchases"
+JAPAN_PRIVATE = data.JAPAN_PRIVATE
 
 
 @dataclass(frozen=True)
